@@ -1,0 +1,55 @@
+"""Settings, read from the environment (prefix-free names) or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+
+
+def project_dir(name: str) -> Path:
+    """A top-level project folder (questionnaires/, migrations/): next to the package, or in
+    the working directory when the package is installed elsewhere."""
+    for base in (_PACKAGE_ROOT, Path.cwd()):
+        if (base / name).is_dir():
+            return base / name
+    return _PACKAGE_ROOT / name
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///./backaudit.db"
+    secret_key: str = _DEV_SECRET
+    questionnaires_dir: Path = project_dir("questionnaires")
+    default_questionnaire: str = "low-back-audit"
+    # The address people use to reach the site; used for links and QR codes in clinic pages.
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == _DEV_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+                " (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment != "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,187 @@
+"""Running a questionnaire over a set of answers: branching, validation, triage, scores, plan."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import AnswerError, AnswerProblem
+from ._expr import MISSING
+from ._model import TRIAGE_LEVEL, Page, Question, Questionnaire
+
+
+class Context(dict[str, Any]):
+    """Answers known so far, plus derived values and the triage level, worked out on demand.
+
+    Conditions read names from here. A name with no answer reads as MISSING. Values worked out
+    on demand are cached until the next answer is added.
+    """
+
+    __slots__ = ("_cached", "_questionnaire")
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        super().__init__()
+        self._questionnaire = questionnaire
+        self._cached: list[str] = []
+
+    def add(self, key: str, value: Any) -> None:
+        if self._cached:
+            for name in self._cached:
+                del self[name]
+            self._cached.clear()
+        self[key] = value
+
+    def __missing__(self, key: str) -> Any:
+        q = self._questionnaire
+        derived = q.derived_by_id.get(key)
+        if derived is not None:
+            value = derived.expr.evaluate(self)
+        elif key == TRIAGE_LEVEL:
+            value = triage_level(q, self)
+        else:
+            return MISSING
+        self[key] = value
+        self._cached.append(key)
+        return value
+
+
+def triage_level(q: Questionnaire, ctx: Mapping[str, Any]) -> str:
+    """The most urgent level of any rule that fires on ``ctx``; the least urgent if none does."""
+    for rule in q.rules_by_urgency:
+        if rule.when.holds(ctx):
+            return rule.level
+    return q.self_care_level
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Where an interview stands for a given set of answers."""
+
+    questionnaire: Questionnaire
+    answers: dict[str, Any]  # the valid answers to visible questions, in question order
+    context: Context
+    visible: tuple[Question, ...]
+    ignored: tuple[str, ...]  # answered, but hidden by branching
+    problems: tuple[AnswerProblem, ...]  # unknown ids and invalid values
+    missing: tuple[Question, ...]  # visible, required and unanswered (empty after an early stop)
+    stopped: bool  # an early-stop condition holds: no more questions are asked
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems and not self.missing
+
+    @property
+    def next_page(self) -> Page | None:
+        """The first page with a question still to answer (or to correct); None when done."""
+        if self.stopped and not self.problems:
+            return None
+        wanted = {q.id for q in self.missing} | {p.question for p in self.problems}
+        for page in self.questionnaire.pages:
+            if any(q.id in wanted for q in page.questions):
+                return page
+        return None
+
+    def visible_on(self, page: Page) -> list[Question]:
+        visible = {q.id for q in self.visible}
+        return [q for q in page.questions if q.id in visible]
+
+    def page_is_visible(self, page: Page) -> bool:
+        return bool(self.visible_on(page))
+
+    def required_problems(self) -> list[AnswerProblem]:
+        """Every problem, plus one for each required question still unanswered."""
+        reported = {p.question for p in self.problems}
+        return [
+            *self.problems,
+            *(
+                AnswerProblem(q.id, "required", "is required")
+                for q in self.missing
+                if q.id not in reported
+            ),
+        ]
+
+    def progress(self) -> dict[str, int]:
+        answered = sum(1 for q in self.visible if q.id in self.answers)
+        remaining = len(self.missing)
+        total = answered + remaining
+        return {
+            "answered": answered,
+            "remaining": remaining,
+            "percent": 100 if total == 0 else round(100 * answered / total),
+        }
+
+
+def evaluate(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
+    """Apply branching and validation to ``answers`` (complete or partial).
+
+    Unknown ids and invalid values become problems. ``None`` counts as not answered. Answers to
+    questions that branching hides are dropped and listed in ``ignored``.
+    """
+    if not isinstance(answers, Mapping):
+        raise AnswerError([AnswerProblem("answers", "wrong_type", "must be an object of answers")])
+    problems: list[AnswerProblem] = []
+    valid: dict[str, Any] = {}
+    for key, value in answers.items():
+        question = q.question_by_id.get(key) if isinstance(key, str) else None
+        if question is None:
+            problems.append(
+                AnswerProblem(
+                    str(key), "unknown_question", "is not a question in this questionnaire"
+                )
+            )
+            continue
+        if value is None:
+            continue
+        normal, problem = question.check(value)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            valid[key] = normal
+
+    # Walk the questions in order: a condition sees only earlier answers (and the triage "so
+    # far"), which is what the person had answered when the question came up.
+    ctx = Context(q)
+    visible: list[Question] = []
+    kept: dict[str, Any] = {}
+    for section in q.sections:
+        # A section's condition is decided once, when the section starts.
+        if section.when is not None and not section.when.holds(ctx):
+            continue
+        for page in section.pages:
+            if page.when is not None and not page.when.holds(ctx):
+                continue
+            _walk_page(page, ctx, valid, visible, kept)
+    ignored = tuple(key for key in valid if key not in kept)
+
+    stopped = q.stop_when is not None and q.stop_when.holds(ctx)
+    missing = () if stopped else tuple(v for v in visible if v.required and v.id not in kept)
+    order = {qq.id: qq.position for qq in q.questions}
+    problems.sort(key=lambda p: order.get(p.question, len(order)))
+    return Evaluation(
+        questionnaire=q,
+        answers=kept,
+        context=ctx,
+        visible=tuple(visible),
+        ignored=ignored,
+        problems=tuple(problems),
+        missing=missing,
+        stopped=stopped,
+    )
+
+
+def _walk_page(
+    page: Page,
+    ctx: Context,
+    valid: dict[str, Any],
+    visible: list[Question],
+    kept: dict[str, Any],
+) -> None:
+    for question in page.questions:
+        if question.when is not None and not question.when.holds(ctx):
+            continue
+        visible.append(question)
+        if question.id in valid:
+            value = valid[question.id]
+            kept[question.id] = value
+            ctx.add(question.id, value)

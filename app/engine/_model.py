@@ -1,0 +1,273 @@
+"""The definition, as loaded: plain frozen data the rest of the engine reads."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from ._errors import AnswerProblem
+from ._expr import Expr
+
+TRIAGE_LEVEL: Final = "triage_level"  # the built-in value: the triage level so far
+QUESTION_TYPES: Final = ("boolean", "integer", "number", "choice", "multi_choice")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    code: str
+    label: str
+    hint: str | None = None
+    exclusive: bool = False  # a multiple-choice option that cannot be combined ("none")
+
+
+@dataclass(slots=True, eq=False)
+class Question:
+    id: str
+    type: str
+    text: str
+    line: int
+    hint: str | None = None
+    options: tuple[Option, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    unit: str | None = None
+    widget: str | None = None  # a hint for forms, e.g. "height" offers feet and inches too
+    required: bool = True
+    when: Expr | None = None
+    # Filled in by the loader: the section, page and own conditions, all of which must hold.
+    conditions: tuple[Expr, ...] = ()
+    page_id: str = ""
+    section_id: str = ""
+    position: int = 0
+    option_codes: frozenset[str] = frozenset()
+
+    def check(self, value: Any) -> tuple[Any, AnswerProblem | None]:
+        """Return the answer in normal form, or a problem saying what is wrong with it."""
+        kind = self.type
+        if kind == "boolean":
+            if value is True or value is False:
+                return value, None
+            return None, self._problem("wrong_type", "must be true or false (yes or no)")
+        if kind in ("integer", "number"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return None, self._problem("wrong_type", f"must be a number{self._range_text()}")
+            if isinstance(value, float):
+                if not math.isfinite(value):
+                    return None, self._problem("wrong_type", "must be a finite number")
+                if kind == "integer":
+                    if not value.is_integer():
+                        return None, self._problem(
+                            "wrong_type", f"must be a whole number{self._range_text()}"
+                        )
+                    value = int(value)
+            if (self.minimum is not None and value < self.minimum) or (
+                self.maximum is not None and value > self.maximum
+            ):
+                return None, self._problem("out_of_range", f"must be{self._range_text()}")
+            return value, None
+        if kind == "choice":
+            if isinstance(value, str) and value in self.option_codes:
+                return value, None
+            return None, self._problem("invalid_option", f"must be one of: {self._codes()}")
+        # multi_choice
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return None, self._problem(
+                "wrong_type", f"must be a list of codes from: {self._codes()}"
+            )
+        unknown = [v for v in value if v not in self.option_codes]
+        if unknown:
+            return None, self._problem(
+                "invalid_option", f"has unknown codes {unknown}; allowed: {self._codes()}"
+            )
+        if not value:
+            return None, self._problem("required", "choose at least one option")
+        if len(set(value)) != len(value):
+            return None, self._problem("invalid_option", "lists the same code twice")
+        exclusive = [o.code for o in self.options if o.exclusive and o.code in value]
+        if exclusive and len(value) > 1:
+            return None, self._problem(
+                "invalid_option", f"{exclusive[0]!r} cannot be combined with other options"
+            )
+        chosen = set(value)
+        return [o.code for o in self.options if o.code in chosen], None
+
+    def _problem(self, code: str, message: str) -> AnswerProblem:
+        return AnswerProblem(self.id, code, message)
+
+    def _codes(self) -> str:
+        return ", ".join(o.code for o in self.options)
+
+    def _range_text(self) -> str:
+        low, high = _fmt(self.minimum), _fmt(self.maximum)
+        if low is not None and high is not None:
+            return f" from {low} to {high}"
+        if low is not None:
+            return f" of at least {low}"
+        if high is not None:
+            return f" of at most {high}"
+        return ""
+
+
+def _fmt(number: float | None) -> str | None:
+    if number is None:
+        return None
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+@dataclass(slots=True, eq=False)
+class Page:
+    id: str
+    title: str
+    questions: tuple[Question, ...]
+    line: int
+    intro: str | None = None
+    when: Expr | None = None
+    section_id: str = ""
+    conditions: tuple[Expr, ...] = ()  # section's and page's own
+
+
+@dataclass(slots=True, eq=False)
+class Section:
+    id: str
+    title: str
+    pages: tuple[Page, ...]
+    line: int
+    when: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    id: str
+    expr: Expr
+    line: int
+    label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    code: str
+    title: str
+    advice: str
+    rank: int  # 0 is the most urgent
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    level: str
+    rank: int
+    when: Expr
+    message: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A condition and the points it gives (a score band or a bonus)."""
+
+    when: Expr | None
+    points: int
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    code: str
+    label: str
+    why: str
+    advice: str
+    bands: tuple[Scored, ...]  # first match wins; no match scores 0
+    bonuses: tuple[Scored, ...]  # added to the band's score
+    maximum: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    code: str
+    title: str
+    how: str
+    cues: tuple[str, ...]
+    mistakes: tuple[str, ...]
+    progress_when: str
+    image: str | None = None
+    image_alt: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "title": self.title,
+            "how": self.how,
+            "cues": list(self.cues),
+            "mistakes": list(self.mistakes),
+            "progress_when": self.progress_when,
+            "image": self.image,
+            "image_alt": self.image_alt,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExerciseBlock:
+    code: str
+    title: str
+    summary: str
+    dose: str
+    steps: tuple[Step, ...]
+    companion: Step | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartRule:
+    when: Expr | None
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRelevance:
+    code: str
+    weights: tuple[tuple[str, int], ...]  # contributor code, multiplier
+    bonuses: tuple[Scored, ...]
+    start: tuple[StartRule, ...]  # first match wins; otherwise the first step
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    when: Expr | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSpec:
+    focus: int
+    blocks: tuple[BlockRelevance, ...]
+    advice: tuple[Advice, ...]
+
+
+@dataclass(slots=True, eq=False)
+class Questionnaire:
+    id: str
+    version: str
+    title: str
+    description: str
+    path: str
+    sections: tuple[Section, ...]
+    derived: tuple[Derived, ...]
+    levels: tuple[Level, ...]
+    rules: tuple[Rule, ...]
+    contributors: tuple[Contributor, ...]
+    plan: PlanSpec
+    exercise_blocks: dict[str, ExerciseBlock]
+    stop_when: Expr | None = None
+    # Indexes, filled in by the loader.
+    pages: tuple[Page, ...] = ()
+    questions: tuple[Question, ...] = ()
+    question_by_id: dict[str, Question] = field(default_factory=dict)
+    derived_by_id: dict[str, Derived] = field(default_factory=dict)
+    level_by_code: dict[str, Level] = field(default_factory=dict)
+    rules_by_urgency: tuple[Rule, ...] = ()
+
+    @property
+    def self_care_level(self) -> str:
+        """The least urgent level: the only one that gets an exercise plan."""
+        return self.levels[-1].code

@@ -1,0 +1,132 @@
+"""Turning an evaluation into the result object of the product's result contract."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from ._errors import AnswerError
+from ._evaluate import Evaluation, evaluate
+from ._expr import MISSING
+from ._model import Contributor, Questionnaire
+
+
+def assess(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The result for a complete set of answers; raises AnswerError listing every problem."""
+    evaluation = evaluate(q, answers)
+    if not evaluation.complete:
+        raise AnswerError(evaluation.required_problems())
+    return build_result(evaluation)
+
+
+def build_result(evaluation: Evaluation) -> dict[str, Any]:
+    """The result contract. For partial answers the triage is provisional and there is no plan."""
+    q = evaluation.questionnaire
+    ctx = evaluation.context
+    reasons = sorted((rule for rule in q.rules if rule.when.holds(ctx)), key=lambda r: r.rank)
+    level = q.level_by_code[reasons[0].level if reasons else q.self_care_level]
+    scores = {c.code: score_contributor(c, ctx) for c in q.contributors}
+    contributors = sorted(
+        (c for c in q.contributors if scores[c.code] >= 1),
+        key=lambda c: -scores[c.code],  # sorted() is stable: ties keep the file's order
+    )
+    # Safety: a plan only for a finished interview at the least urgent level, whatever the data.
+    plan = None
+    if evaluation.complete and level.code == q.self_care_level:
+        plan = build_plan(q, ctx, scores)
+    return {
+        "questionnaire": {"id": q.id, "version": q.version},
+        "complete": evaluation.complete,
+        "triage": {
+            "level": level.code,
+            "title": level.title,
+            "advice": level.advice,
+            "reasons": [
+                {"code": rule.code, "level": rule.level, "message": rule.message}
+                for rule in reasons
+            ],
+        },
+        "contributors": [
+            {
+                "code": c.code,
+                "score": scores[c.code],
+                "label": c.label,
+                "why": fill(c.why, ctx),
+                "advice": fill(c.advice, ctx),
+            }
+            for c in contributors
+        ],
+        "plan": plan,
+        "ignored_answers": list(evaluation.ignored),
+    }
+
+
+def score_contributor(contributor: Contributor, ctx: Mapping[str, Any]) -> int:
+    score = 0
+    for band in contributor.bands:
+        if band.when is None or band.when.holds(ctx):
+            score = band.points
+            break
+    for bonus in contributor.bonuses:
+        if bonus.when is None or bonus.when.holds(ctx):
+            score += bonus.points
+    return max(0, min(score, contributor.maximum))
+
+
+def build_plan(
+    q: Questionnaire, ctx: Mapping[str, Any], scores: Mapping[str, int]
+) -> dict[str, Any]:
+    ranked: list[tuple[int, int, dict[str, Any]]] = []
+    for index, spec in enumerate(q.plan.blocks):
+        block = q.exercise_blocks[spec.code]
+        relevance = sum(weight * scores.get(code, 0) for code, weight in spec.weights)
+        relevance += sum(b.points for b in spec.bonuses if b.when is None or b.when.holds(ctx))
+        start = block.steps[0].code
+        for rule in spec.start:
+            if rule.when is None or rule.when.holds(ctx):
+                start = rule.step
+                break
+        entry: dict[str, Any] = {
+            "code": block.code,
+            "title": block.title,
+            "summary": block.summary,
+            "focus": False,
+            "relevance": relevance,
+            "start_step": start,
+            "steps": [step.as_dict() for step in block.steps],
+            "dose": block.dose,
+        }
+        if block.companion is not None:
+            entry["companion"] = block.companion.as_dict()
+        ranked.append((relevance, index, entry))
+    ranked.sort(key=lambda item: (-item[0], item[1]))
+    blocks = [entry for _, _, entry in ranked]
+    for entry in blocks[: q.plan.focus]:
+        entry["focus"] = entry["relevance"] > 0
+    advice = [fill(a.text, ctx) for a in q.plan.advice if a.when is None or a.when.holds(ctx)]
+    return {"blocks": blocks, "advice": advice}
+
+
+class _Values(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def fill(template: str, ctx: Mapping[str, Any]) -> str:
+    """Put answers into a text's {placeholders} (names were checked when the file was loaded)."""
+    if "{" not in template:
+        return template
+    values = _Values()
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name:
+            values[name] = _show(ctx[name])
+    return template.format_map(values)
+
+
+def _show(value: Any) -> str:
+    if value is MISSING:
+        return "?"
+    if isinstance(value, float):
+        return f"{value:.1f}".rstrip("0").rstrip(".")
+    return str(value)

@@ -1,0 +1,91 @@
+"""Answer sets for engine tests: a complete self-care baseline, changed per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.engine import Questionnaire, load_questionnaire
+
+QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
+
+_loaded: Questionnaire | None = None
+
+
+def questionnaire() -> Questionnaire:
+    """The real questionnaire, loaded once (loading validates it completely)."""
+    global _loaded
+    if _loaded is None:
+        _loaded = load_questionnaire(QUESTIONNAIRES / "low-back-audit.yaml")
+    return _loaded
+
+
+EMERGENCY_SIGNS = (
+    "saddle_numbness",
+    "bladder_change",
+    "bowel_change",
+    "both_legs",
+    "chest_pain",
+    "major_trauma",
+)
+RED_FLAGS = (
+    *EMERGENCY_SIGNS,
+    "leg_weakness_worsening",
+    "fever",
+    "weight_loss",
+    "cancer_history",
+    "night_pain",
+    "back_shape_change",
+    "osteoporosis_or_steroids",
+    "infection_risk",
+    "pregnant",
+)
+INFLAMMATORY = (
+    "morning_stiffness_30min",
+    "exercise_helps_rest_does_not",
+    "wakes_second_half_night",
+    "alternating_buttock_pain",
+)
+LEVELS = ("emergency", "urgent", "see_doctor", "self_care")
+
+# A complete answer set with no red flag and no contributor: the plan fits, nothing scores.
+BASELINE: dict[str, Any] = {
+    **dict.fromkeys(RED_FLAGS, False),
+    "age": 35,
+    "pain_duration": "6_to_12_weeks",
+    "onset": "gradual",
+    "pain_intensity": 4,
+    "pain_trend": "same",
+    "leg_pain": "none",
+    "leg_numbness": False,
+    "spine_diagnosis": ["none"],
+    "knows_height_weight": True,
+    "height_cm": 180,
+    "weight_kg": 75,
+    "activity_minutes_week": 200,
+    "strength_days_week": 2,
+    "stretching_frequency": "daily",
+    "plays_sports": False,
+    "lifts_weights": False,
+    "sleep_hours": 8,
+    "sleep_quality": "good",
+    "wakes_stiff": False,
+    "sitting_hours": 3,
+    "hunched_posture": False,
+    "smoker": False,
+    "squat_check": "full_heels_down",
+    "bridge_check": "two_leg_easy",
+    "hang_check": "over_20_s",
+    "sides_differ": False,
+}
+
+
+def answers(**changes: Any) -> dict[str, Any]:
+    """The baseline with ``changes``; a change to None removes that answer."""
+    result = {**BASELINE, **changes}
+    return {key: value for key, value in result.items() if value is not None}
+
+
+def urgency(level: str) -> int:
+    """0 for emergency ... 3 for self care."""
+    return LEVELS.index(level)

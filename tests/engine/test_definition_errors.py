@@ -1,0 +1,233 @@
+"""Every kind of definition error is reported with its file and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.engine import DefinitionError, load_exercise_blocks, load_questionnaire
+
+from .support import QUESTIONNAIRES
+
+REAL = (QUESTIONNAIRES / "low-back-audit.yaml").read_text()
+
+
+def broken(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
+    """A copy of the real questionnaire with one edit, beside the real exercise blocks."""
+    assert old in REAL, old
+    shutil.copy(QUESTIONNAIRES / "exercise-blocks.yaml", tmp_path)
+    path = tmp_path / "low-back-audit.yaml"
+    path.write_text(REAL.replace(old, new, count))
+    return path
+
+
+def line_of(path: Path, text: str) -> int:
+    return path.read_text().splitlines().index(text) + 1
+
+
+def problems(path: Path) -> list[tuple[int, str]]:
+    with pytest.raises(DefinitionError) as caught:
+        load_questionnaire(path)
+    assert all(p.file == str(path) for p in caught.value.problems if p.file.endswith(path.name))
+    return [(p.line, p.message) for p in caught.value.problems]
+
+
+def test_the_real_definitions_load_without_problems() -> None:
+    q = load_questionnaire(QUESTIONNAIRES / "low-back-audit.yaml")
+    assert len(q.questions) >= 50
+    assert len(q.rules) == 27
+    assert len(q.exercise_blocks) == 5
+
+
+def test_unknown_key(tmp_path: Path) -> None:
+    path = broken(tmp_path, "            type: integer\n            text: How old are you?",
+                  "            type: integer\n            txet: How old are you?")  # fmt: skip
+    found = problems(path)
+    assert (
+        line_of(path, "            txet: How old are you?"),
+        "question: unknown key 'txet' (allowed: hint, id, max, min, options, required, text, type, unit, when, widget)",
+    ) in found
+    # ... and, at the question's first line, that it now has no text.
+    assert (line_of(path, "          - id: age"), "question: missing required key 'text'") in found
+
+
+def test_duplicate_question_id(tmp_path: Path) -> None:
+    path = broken(tmp_path, "          - id: chest_pain\n", "          - id: both_legs\n")
+    found = problems(path)
+    assert (
+        line_of(path, "          - id: both_legs") + 0,
+        "duplicate question id 'both_legs'",
+    ) in [(line, message) for line, message in found][:1] or any(
+        "duplicate question id 'both_legs'" in m for _, m in found
+    )
+    lines = [
+        i + 1
+        for i, t in enumerate(path.read_text().splitlines())
+        if t == "          - id: both_legs"
+    ]
+    assert any(line == lines[1] and "duplicate question id 'both_legs'" in m for line, m in found)
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    path = broken(tmp_path, "            text: Are you pregnant?\n",
+                  "            text: Are you pregnant?\n            text: Again?\n")  # fmt: skip
+    found = problems(path)
+    assert (line_of(path, "            text: Again?"), "duplicate key 'text'") in found
+
+
+def test_unknown_name_in_a_condition_suggests_the_right_one(tmp_path: Path) -> None:
+    path = broken(tmp_path, "    when: fever\n", "    when: fevr\n")
+    [(line, message)] = problems(path)
+    assert line == line_of(path, "    when: fevr")
+    assert "unknown question or value 'fevr'" in message
+    assert "did you mean 'fever'" in message
+
+
+def test_reference_to_a_missing_option(tmp_path: Path) -> None:
+    path = broken(tmp_path, 'when: pain_trend == "worse"', 'when: pain_trend == "worst"')
+    [(line, message)] = problems(path)
+    assert line == line_of(path, '    when: pain_trend == "worst"')
+    assert "'pain_trend' has no option 'worst'" in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("    when: fever\n", "    when: fever > 3\n", "'>' needs numbers; got yes/no > number"),
+        (
+            "    when: age < 18\n",
+            '    when: age == "young"\n',
+            "cannot compare a number value with a text value",
+        ),
+        (
+            "    when: leg_numbness\n",
+            "    when: sitting_hours\n",
+            "gives a number value where a yes/no value is needed",
+        ),
+    ],
+)
+def test_type_mismatch_in_a_condition(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    path = broken(tmp_path, old, new)
+    [(line, message)] = problems(path)
+    assert line == line_of(path, new.rstrip("\n"))
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        ("    when: fever and\n", "cannot read this"),
+        ("    when: fever.real\n", "'.' (attributes) is not allowed"),
+        ('    when: __import__("os")\n', "unknown function"),
+        ("    when: '[x for x in fever]'\n", "ListComp is not allowed"),
+        ("    when: fever if age else bowel_change\n", "'... if ... else ...' is not allowed"),
+    ],
+)
+def test_syntax_and_forbidden_syntax(tmp_path: Path, new: str, expected: str) -> None:
+    path = broken(tmp_path, "    when: fever\n", new)
+    [(line, message)] = problems(path)
+    assert line == line_of(path, new.rstrip("\n"))
+    assert expected in message
+
+
+def test_cycle_in_derived_values(tmp_path: Path) -> None:
+    path = broken(tmp_path, "    value: weight_kg / (height_cm / 100) ** 2\n",
+                  "    value: weight_kg / (height_cm / 100) ** 2 + loop\n  - id: loop\n    value: bmi + 1\n")  # fmt: skip
+    found = problems(path)
+    assert any("cycle" in m and "bmi" in m and "loop" in m for _, m in found)
+    cycle_lines = {line for line, m in found if "cycle" in m}
+    assert cycle_lines <= {
+        line_of(path, "    value: weight_kg / (height_cm / 100) ** 2 + loop"),
+        line_of(path, "    value: bmi + 1"),
+    }
+
+
+def test_a_question_that_depends_on_a_later_answer(tmp_path: Path) -> None:
+    path = broken(tmp_path, "            text: Do you have chest pain as well as your back pain?\n",
+                  "            text: Do you have chest pain as well as your back pain?\n            when: smoker\n")  # fmt: skip
+    found = problems(path)
+    assert (line_of(path, "            when: smoker"),) == tuple(
+        line for line, m in found if "not asked before it" in m
+    )
+
+
+def test_a_question_no_answer_can_reach(tmp_path: Path) -> None:
+    path = broken(
+        tmp_path,
+        '        when: leg_pain != "none"\n',
+        '        when: leg_pain == "none" and leg_pain == "below_knee"\n',
+    )
+    [(line, message)] = problems(path)
+    assert line == line_of(path, '        when: leg_pain == "none" and leg_pain == "below_knee"')
+    assert "page 'leg_compared' can never be shown" in message
+
+
+def test_a_numeric_range_no_answer_can_reach(tmp_path: Path) -> None:
+    path = broken(
+        tmp_path,
+        "        when: sitting_hours >= 4\n",
+        "        when: sitting_hours < 2 and sitting_hours > 3\n",
+    )
+    [(line, message)] = problems(path)
+    assert line == line_of(path, "        when: sitting_hours < 2 and sitting_hours > 3")
+    assert "page 'sitting_breaks' can never be shown" in message
+
+
+def test_a_question_whose_own_condition_can_never_hold(tmp_path: Path) -> None:
+    path = broken(
+        tmp_path,
+        "            when: plays_sports\n",
+        "            when: plays_sports and not plays_sports\n",
+    )
+    [(line, message)] = problems(path)
+    assert line == line_of(path, "            when: plays_sports and not plays_sports")
+    assert "question 'one_sided_sport' can never be asked" in message
+
+
+def test_a_rule_that_would_hide_the_question_it_reads_is_circular(tmp_path: Path) -> None:
+    path = broken(tmp_path, "    level: see_doctor\n    when: pain_intensity >= 8\n",
+                  "    level: emergency\n    when: pain_intensity >= 8\n")  # fmt: skip
+    found = problems(path)
+    assert any("circular" in m and "pain_intensity" in m for _, m in found)
+
+
+def test_unknown_level(tmp_path: Path) -> None:
+    path = broken(
+        tmp_path, "    level: urgent\n    when: fever\n", "    level: soon\n    when: fever\n"
+    )
+    [(line, message)] = problems(path)
+    assert line == line_of(path, "    level: soon")
+    assert "unknown level 'soon'" in message
+
+
+def test_a_plan_step_that_does_not_exist(tmp_path: Path) -> None:
+    path = broken(tmp_path, "step: figure_4}", "step: figure_5}")
+    [(line, message)] = problems(path)
+    assert line == line_of(
+        path, '        - {when: bridge_check == "single_leg_easy", step: figure_5}'
+    )
+    assert "no step 'figure_5'" in message
+
+
+def test_an_image_without_alt_text_in_the_blocks_file(tmp_path: Path) -> None:
+    text = (QUESTIONNAIRES / "exercise-blocks.yaml").read_text()
+    lines = text.splitlines()
+    alt_index = next(i for i, t in enumerate(lines) if t.strip().startswith("image_alt:"))
+    del lines[alt_index]
+    path = tmp_path / "blocks.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DefinitionError) as caught:
+        load_exercise_blocks(path)
+    [problem] = caught.value.problems
+    assert "'image' and 'image_alt' go together" in problem.message
+    assert problem.file == str(path)
+    assert 1 < problem.line < alt_index + 1
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path: Path) -> None:
+    path = broken(tmp_path, "    when: fever\n", "    when: [fever\n")
+    [(line, message)] = problems(path)
+    assert "YAML syntax" in message
+    assert line >= line_of(path, "    when: [fever")
