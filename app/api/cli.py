@@ -1,0 +1,99 @@
+"""`backaudit api-key create|list|revoke`: keys for apps that use the JSON API."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import make_engine
+from app.services import api_keys
+
+EXIT_OK, EXIT_PROBLEM = 0, 2
+
+
+def register(sub: Any) -> None:
+    """Add the `api-key` subcommands to the `backaudit` parser."""
+    keys = sub.add_parser("api-key", help="keys for apps that use the JSON API").add_subparsers(
+        title="api-key commands", metavar="ACTION"
+    )
+    p = keys.add_parser("create", help="make a key (it is printed once: store it safely)")
+    p.add_argument("--name", required=True, help="which app or integration uses the key")
+    p.add_argument(
+        "--clinic", help="clinic id or name: the key may also read that clinic's submissions"
+    )
+    p.set_defaults(handler=cmd_create)
+    p = keys.add_parser("list", help="list keys (prefix, name, clinic, state)")
+    p.set_defaults(handler=cmd_list)
+    p = keys.add_parser("revoke", help="revoke a key at once")
+    p.add_argument("key", metavar="PREFIX_OR_ID", help="the key's prefix (from `list`) or id")
+    p.set_defaults(handler=cmd_revoke)
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    engine = make_engine(get_settings().database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    with _session() as session:
+        clinic_id = None
+        if args.clinic:
+            try:
+                clinic_id = api_keys.find_clinic(session=session, id_or_name=args.clinic).id
+            except api_keys.ClinicNotFoundError as exc:
+                print(exc, file=sys.stderr)
+                return EXIT_PROBLEM
+        try:
+            client, key = api_keys.create_api_key(
+                session=session, name=args.name, clinic_id=clinic_id
+            )
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_PROBLEM
+        session.commit()
+    print(key)
+    print(
+        f"created API key {client.key_prefix}… for {client.name!r} (id {client.id});"
+        " this is the only time the key is shown",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with _session() as session:
+        clients = api_keys.list_api_keys(session=session)
+    if not clients:
+        print("no API keys", file=sys.stderr)
+        return EXIT_OK
+    print(f"{'PREFIX':<12} {'STATE':<8} {'CREATED':<17} {'CLINIC':<36} {'ID':<36} NAME")
+    for c in clients:
+        state = "revoked" if c.revoked_at else "active"
+        print(
+            f"{c.key_prefix:<12} {state:<8} {c.created_at:%Y-%m-%d %H:%M} "
+            f"{c.clinic_id or '-'!s:<36} {c.id!s:<36} {c.name}"
+        )
+    return EXIT_OK
+
+
+def cmd_revoke(args: argparse.Namespace) -> int:
+    with _session() as session:
+        try:
+            client = api_keys.revoke_api_key(session=session, prefix_or_id=args.key)
+        except api_keys.ApiKeyNotFoundError as exc:
+            print(exc, file=sys.stderr)
+            return EXIT_PROBLEM
+        session.commit()
+    print(f"revoked API key {client.key_prefix}… ({client.name})")
+    return EXIT_OK

@@ -1,0 +1,91 @@
+"""The API's own OpenAPI document (/api/v1/openapi.json): the JSON API and /healthz only.
+
+The patient and staff pages are HTML for people, not part of the contract with other apps, so
+they are left out; FastAPI's default document (which would mix them in) is switched off.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+API_PATH: Final = "/api/v1"
+_DESCRIPTION: Final = """\
+The JSON API for other apps: read the questionnaire (also as FHIR R4), drive the interview one
+page at a time, store assessments and read them back (also as FHIR R4).
+
+**Keys.** Questionnaires and `next` need no key. Storing and reading assessments needs an API
+key (`backaudit api-key create --name ...`), sent as `Authorization: Bearer ba_...`.
+
+**Errors.** Every 4xx has the same shape: `{"detail": "...", "problems": [...]}`; each problem
+names a `question` (by id) or a `field` (body field or header), with a `code` and a `message`.
+A body that is not JSON is a 400; a body of the wrong shape, or answers that cannot give a
+result, a 422.
+"""
+
+
+def api_openapi(app: FastAPI) -> dict[str, Any]:
+    cached: dict[str, Any] | None = getattr(app.state, "api_openapi", None)
+    if cached is not None:
+        return cached
+    document = get_openapi(
+        title=f"{app.title} API",
+        version=f"v1 ({app.version})",
+        summary=app.summary,
+        description=_DESCRIPTION,
+        routes=app.routes,
+        tags=[
+            {"name": "questionnaires", "description": "The questionnaire definitions."},
+            {"name": "interview", "description": "Asking the questions, one page at a time."},
+            {"name": "assessments", "description": "Stored assessments (API key needed)."},
+            {"name": "fhir", "description": "FHIR R4 exports."},
+            {"name": "operations", "description": "For monitoring."},
+        ],
+    )
+    document["paths"] = {
+        path: item
+        for path, item in document.get("paths", {}).items()
+        if path.startswith(f"{API_PATH}/") or path == "/healthz"
+    }
+    _use_our_error_shape(document)
+    _drop_unused_schemas(document)
+    app.state.api_openapi = document
+    return document
+
+
+def _use_our_error_shape(document: dict[str, Any]) -> None:
+    """Every 4xx is sent as application/json in the ErrorResponse shape (app/api/errors.py),
+    whatever FastAPI assumed: its default 422 body, or the FHIR media type of a FHIR route."""
+    ours = {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith("4"):
+                    response["content"] = {"application/json": dict(ours)}
+    schemas = document.get("components", {}).get("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+
+
+def _drop_unused_schemas(document: dict[str, Any]) -> None:
+    """Leave out the schemas that only the left-out pages use."""
+    schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
+    used: set[str] = set()
+    pending: list[Any] = [document["paths"]]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in used and name in schemas:
+                    used.add(name)
+                    pending.append(schemas[name])
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    for name in list(schemas):
+        if name not in used:
+            del schemas[name]

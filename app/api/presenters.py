@@ -1,0 +1,121 @@
+"""Engine objects and stored records as the plain JSON the API sends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from app.engine import Evaluation, Page, Question, Questionnaire, build_result, evaluate
+from app.models import Assessment
+
+from .errors import problem_dicts
+
+
+def summary(q: Questionnaire) -> dict[str, Any]:
+    return {"id": q.id, "version": q.version, "title": q.title, "description": q.description}
+
+
+def question(question: Question) -> dict[str, Any]:
+    return {
+        "id": question.id,
+        "type": question.type,
+        "text": question.text,
+        "hint": question.hint,
+        "options": [
+            {"code": o.code, "label": o.label, "hint": o.hint, "exclusive": o.exclusive}
+            for o in question.options
+        ],
+        "min": question.minimum,
+        "max": question.maximum,
+        "unit": question.unit,
+        "widget": question.widget,
+        "required": question.required,
+    }
+
+
+def _source(expr: Any) -> str | None:
+    return None if expr is None else str(expr.source)
+
+
+def definition(q: Questionnaire) -> dict[str, Any]:
+    return {
+        **summary(q),
+        "stop_when": _source(q.stop_when),
+        "sections": [
+            {
+                "id": section.id,
+                "title": section.title,
+                "when": _source(section.when),
+                "pages": [
+                    {
+                        "id": page.id,
+                        "title": page.title,
+                        "intro": page.intro,
+                        "when": _source(page.when),
+                        "questions": [
+                            {**question(qq), "when": _source(qq.when)} for qq in page.questions
+                        ],
+                    }
+                    for page in section.pages
+                ],
+            }
+            for section in q.sections
+        ],
+        "derived": [{"id": d.id, "label": d.label, "value": d.expr.source} for d in q.derived],
+        "levels": [{"code": lv.code, "title": lv.title, "advice": lv.advice} for lv in q.levels],
+        "rules": [
+            {"code": r.code, "level": r.level, "when": r.when.source, "message": r.message}
+            for r in q.rules
+        ],
+        "contributors": [{"code": c.code, "label": c.label} for c in q.contributors],
+    }
+
+
+def _page(q: Questionnaire, evaluation: Evaluation, page: Page) -> dict[str, Any]:
+    section = next(s for s in q.sections if s.id == page.section_id)
+    return {
+        "id": page.id,
+        "title": page.title,
+        "intro": page.intro,
+        "section": {"id": section.id, "title": section.title},
+        "questions": [question(qq) for qq in evaluation.visible_on(page)],
+    }
+
+
+def next_step(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Where the interview stands for ``answers`` (see the ``next`` route's description)."""
+    evaluation = evaluate(q, answers)
+    result = None
+    page = None
+    if evaluation.stopped:
+        finished = evaluation
+        if evaluation.problems:
+            # The emergency advice never waits for a typo elsewhere to be fixed: an answer with
+            # a problem never counts, so leaving it out gives the same triage.
+            wrong = {p.question for p in evaluation.problems}
+            finished = evaluate(q, {k: v for k, v in answers.items() if k not in wrong})
+        result = build_result(finished)
+    elif evaluation.complete:
+        result = build_result(evaluation)
+    else:
+        next_page = evaluation.next_page
+        page = None if next_page is None else _page(q, evaluation, next_page)
+    return {
+        "questionnaire": {"id": q.id, "version": q.version},
+        "complete": result is not None,
+        "stopped": evaluation.stopped,
+        "page": page,
+        "progress": evaluation.progress(),
+        "problems": problem_dicts(evaluation.problems),
+        "ignored_answers": list(evaluation.ignored),
+        "result": result,
+    }
+
+
+def record(assessment: Assessment) -> dict[str, Any]:
+    return {
+        "id": str(assessment.id),
+        "created_at": assessment.created_at.isoformat().replace("+00:00", "Z"),
+        "channel": assessment.channel,
+        "result": assessment.result,
+    }

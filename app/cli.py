@@ -1,0 +1,201 @@
+"""The `backaudit` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .config import get_settings
+from .engine import AnswerError, DefinitionError, assess, load_directory, validate_path
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 2, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return EXIT_USAGE
+    result: int = args.handler(args)
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backaudit", description="Low back pain: red-flag triage and a lifestyle audit."
+    )
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check questionnaire and exercise-block files")
+    p.add_argument(
+        "path", nargs="?", type=Path, help="a file or folder (default: the questionnaires folder)"
+    )
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("assess", help="print the result for a JSON file of answers")
+    p.add_argument("file", help='a JSON object of answers, or {"answers": {...}}; "-" reads stdin')
+    p.add_argument("--questionnaire", help="questionnaire id (default: the default questionnaire)")
+    p.set_defaults(handler=cmd_assess)
+
+    p = sub.add_parser("serve", help="run the web app (applies migrations first on SQLite)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(handler=cmd_serve)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(
+        title="db commands", metavar="ACTION"
+    )
+    p = db.add_parser("upgrade", help="apply migrations (default: to the newest)")
+    p.add_argument("revision", nargs="?", default="head")
+    p.set_defaults(handler=cmd_db_upgrade)
+    p = db.add_parser("downgrade", help="undo migrations down to REVISION ('base' for empty)")
+    p.add_argument("revision")
+    p.set_defaults(handler=cmd_db_downgrade)
+    p = db.add_parser("revision", help="(developers) write a new migration from model changes")
+    p.add_argument("-m", "--message", required=True)
+    p.set_defaults(handler=cmd_db_revision)
+
+    _register_admin_commands(sub)
+    return parser
+
+
+def _register_admin_commands(sub: Any) -> None:
+    """Commands for API keys, clinics and staff live with their services."""
+    from .admin_cli import register
+
+    register(sub)
+
+
+# -- engine commands -----------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    path = args.path or get_settings().questionnaires_dir
+    problems = validate_path(path)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"{path}: ok")
+    return EXIT_OK
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"{args.file}: not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if isinstance(data, dict) and set(data) == {"answers"}:
+        data = data["answers"]
+    try:
+        questionnaires = load_directory(settings.questionnaires_dir)
+    except DefinitionError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_PROBLEMS
+    qid = args.questionnaire or settings.default_questionnaire
+    if qid not in questionnaires:
+        print(f"unknown questionnaire {qid!r} (have: {', '.join(questionnaires)})", file=sys.stderr)
+        return EXIT_PROBLEMS
+    try:
+        result = assess(questionnaires[qid], data)
+    except AnswerError as exc:
+        for problem in exc.problems:
+            print(f"{problem.question}: {problem.message} [{problem.code}]", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; no result", file=sys.stderr)
+        return EXIT_PROBLEMS
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return EXIT_OK
+
+
+# -- running and migrating ----------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .db import make_engine
+    from .migrate import upgrade
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)  # the embedded default: zero set-up
+    else:
+        _require_current_schema(engine)
+    engine.dispose()
+    print(f"backaudit: serving on http://{args.host}:{args.port}/", file=sys.stderr)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,  # our own request log names routes, never paths with tokens
+        proxy_headers=True,
+    )
+    return EXIT_OK
+
+
+def _require_current_schema(engine: Any) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from .migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        raise SystemExit(
+            f"the database is at migration {current or 'none'}, not {head}: run `backaudit db upgrade`"
+        )
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from .db import make_engine
+    from .migrate import upgrade
+
+    engine = make_engine(get_settings().database_url)
+    upgrade(engine, args.revision)
+    print(f"database upgraded to {args.revision}")
+    return EXIT_OK
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from .db import make_engine
+    from .migrate import downgrade
+
+    engine = make_engine(get_settings().database_url)
+    downgrade(engine, args.revision)
+    print(f"database downgraded to {args.revision}")
+    return EXIT_OK
+
+
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    from alembic import command
+
+    from .migrate import alembic_config
+
+    command.revision(
+        alembic_config(get_settings().database_url), message=args.message, autogenerate=True
+    )
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""The web application: one FastAPI app for the patient pages, the staff pages and the API."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from . import __version__
+from .api.docs import router as api_docs_router
+from .api.errors import ApiError, handle_api_error, handle_validation_error
+from .api.routes import router as api_router
+from .config import Settings, get_settings
+from .db import make_engine
+from .deps import EngineDep
+from .middleware import RequestLog, SecurityHeaders
+from .services.questionnaires import Registry
+from .staff.routes import router as staff_router
+from .templating import STATIC_DIR
+from .web import errors as web_errors
+from .web.routes import router as web_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    app = FastAPI(
+        title="backaudit",
+        version=__version__,
+        summary="Low back pain: red-flag triage, lifestyle audit and a home exercise plan.",
+        docs_url=None,
+        redoc_url=None,
+        # The API's own document is at /api/v1/openapi.json (app/api/openapi.py), and its
+        # reference page at /api/docs: Swagger UI would need a CDN and inline script.
+        openapi_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    # Loading validates every definition: a broken questionnaire stops the app starting.
+    app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+
+    app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
+    app.add_middleware(RequestLog)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(api_docs_router, prefix="/api")
+    app.add_exception_handler(ApiError, handle_api_error)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    app.include_router(staff_router, prefix="/staff")
+    app.include_router(web_router)
+    web_errors.install(app)  # HTML error pages for people; /api paths keep JSON
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    def healthz(engine: EngineDep) -> JSONResponse:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            logging.getLogger("backaudit").exception("health check: database unreachable")
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    return app

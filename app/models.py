@@ -1,0 +1,213 @@
+"""Database tables, all in one place. Services read and write these; routes never do directly.
+
+Secrets that grant access (API keys, intake tokens, result links, sessions, set-password
+links) are stored only as SHA-256 hashes: they are long random values, so a fast hash is
+enough, and a leaked database does not leak access.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Index, MetaData, TypeDecorator, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlmodel import Column, Field, SQLModel
+
+# Explicit constraint names, so migrations are the same on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use app.models.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _time(*, index: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index)
+    )
+
+
+def _optional_time(*, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=index))
+
+
+class Clinic(SQLModel, table=True):
+    __tablename__ = "clinic"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = _time()
+
+
+class ApiClient(SQLModel, table=True):
+    """An app that uses the JSON API. Only a hash of its key is kept."""
+
+    __tablename__ = "api_client"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(max_length=200)
+    clinic_id: uuid.UUID | None = Field(default=None, foreign_key="clinic.id", index=True)
+    key_prefix: str = Field(max_length=16)  # shown in lists so people can tell keys apart
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _time()
+    revoked_at: datetime | None = _optional_time()
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
+    email: str = Field(max_length=320, unique=True)  # stored lower-case
+    role: str = Field(max_length=20)  # admin | clinician
+    password_hash: str | None = Field(default=None, max_length=255)  # Argon2id
+    set_password_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    set_password_expires_at: datetime | None = _optional_time()
+    created_at: datetime = _time()
+    disabled_at: datetime | None = _optional_time()
+
+
+class StaffSession(SQLModel, table=True):
+    __tablename__ = "staff_session"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: uuid.UUID = Field(foreign_key="staff_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = _time()
+    expires_at: datetime = _time()
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed logins, for throttling (by e-mail and by address)."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, index=True)
+    client_ip: str = Field(max_length=64, index=True)
+    attempted_at: datetime = _time(index=True)
+
+
+class IntakeLink(SQLModel, table=True):
+    __tablename__ = "intake_link"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str | None = Field(default=None, max_length=200)  # patient reference: never logged
+    single_use: bool = True
+    expires_at: datetime = _time()
+    revoked_at: datetime | None = _optional_time()
+    used_at: datetime | None = _optional_time()
+    created_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = _time()
+
+
+class Draft(SQLModel, table=True):
+    """An interview in progress (web form or intake link), so a reload loses nothing."""
+
+    __tablename__ = "draft"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    questionnaire_id: str = Field(max_length=100)
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
+    channel: str = Field(max_length=10)  # web | intake
+    intake_link_id: uuid.UUID | None = Field(default=None, foreign_key="intake_link.id", index=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time(index=True)
+
+
+class Assessment(SQLModel, table=True):
+    """A finished (or early-stopped) assessment, from any channel."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (
+        UniqueConstraint("api_client_id", "idempotency_key", name="uq_assessment_idempotency"),
+        Index("ix_assessment_clinic_queue", "clinic_id", "triage_rank", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    questionnaire_id: str = Field(max_length=100)
+    questionnaire_version: str = Field(max_length=40)
+    answers: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    result: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    triage_level: str = Field(max_length=20, index=True)
+    triage_rank: int = 0  # 0 = most urgent; sorts the clinic queue
+    complete: bool = True
+    channel: str = Field(max_length=10, index=True)  # web | intake | api
+    api_client_id: uuid.UUID | None = Field(default=None, foreign_key="api_client.id", index=True)
+    clinic_id: uuid.UUID | None = Field(default=None, foreign_key="clinic.id", index=True)
+    intake_link_id: uuid.UUID | None = Field(default=None, foreign_key="intake_link.id", index=True)
+    # For the person's own result page (web and intake): a hash of the secret in their link.
+    result_token_hash: str | None = Field(default=None, max_length=64, unique=True)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _time(index=True)
+    updated_at: datetime = _time()
+    reviewed_at: datetime | None = _optional_time()
+    reviewed_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who viewed, exported or changed what, and when. Never holds answers."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
+    actor_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+    action: str = Field(max_length=50)  # e.g. assessment.viewed, link.created, export.csv
+    target_type: str | None = Field(default=None, max_length=50)
+    target_id: str | None = Field(default=None, max_length=100)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    created_at: datetime = _time(index=True)
+
+
+__all__ = [
+    "ApiClient",
+    "Assessment",
+    "AuditEvent",
+    "Clinic",
+    "Draft",
+    "IntakeLink",
+    "LoginAttempt",
+    "StaffSession",
+    "StaffUser",
+    "metadata",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Services: plain functions that do the work. They never commit; the request boundary does."""

@@ -1,0 +1,129 @@
+"""Recording and reading assessments. Every channel (web, intake, api) comes through here."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from sqlmodel import Session, or_, select
+
+from app.engine import AnswerError, Questionnaire, build_result, evaluate
+from app.models import Assessment, utcnow
+from app.security import hash_token, new_token
+
+Channel = Literal["web", "intake", "api"]
+
+
+def record_assessment(
+    session: Session,
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any],
+    *,
+    channel: Channel,
+    api_client_id: uuid.UUID | None = None,
+    clinic_id: uuid.UUID | None = None,
+    intake_link_id: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    allow_incomplete: bool = False,
+) -> tuple[Assessment, str | None]:
+    """Evaluate and store an assessment; returns it and, for web and intake, the secret token
+    of the person's result link (only its hash is stored, so this is the one chance to use it).
+
+    Raises AnswerError (nothing is stored) when an answer is invalid, or when answers are missing
+    and ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told to see a
+    doctor and chose not to finish the lifestyle questions: the triage is still final, because
+    every safety question has been answered by then; no plan is ever made for such a record.
+    """
+    evaluation = evaluate(questionnaire, answers)
+    if evaluation.problems or (not evaluation.complete and not allow_incomplete):
+        raise AnswerError(evaluation.required_problems())
+    result = build_result(evaluation)
+    level = result["triage"]["level"]
+    token = new_token() if channel in ("web", "intake") else None
+    assessment = Assessment(
+        questionnaire_id=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        answers=evaluation.answers,
+        result=result,
+        triage_level=level,
+        triage_rank=questionnaire.level_by_code[level].rank,
+        complete=evaluation.complete,
+        channel=channel,
+        api_client_id=api_client_id,
+        clinic_id=clinic_id,
+        intake_link_id=intake_link_id,
+        result_token_hash=hash_token(token) if token else None,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+    session.add(assessment)
+    session.flush()
+    return assessment, token
+
+
+def get_by_result_token(session: Session, token: str) -> Assessment | None:
+    return session.exec(
+        select(Assessment).where(Assessment.result_token_hash == hash_token(token))
+    ).first()
+
+
+def delete_assessment(session: Session, assessment: Assessment) -> None:
+    """Really remove it (not a soft delete): a person asked for their data to go."""
+    session.delete(assessment)
+    session.flush()
+
+
+def mark_reviewed(session: Session, assessment: Assessment, reviewer_id: uuid.UUID) -> None:
+    assessment.reviewed_at = utcnow()
+    assessment.reviewed_by_id = reviewer_id
+    assessment.updated_at = utcnow()
+    session.add(assessment)
+    session.flush()
+
+
+# -- API channel: idempotent creation and per-client reading -------------------------------------
+
+
+def request_hash(questionnaire_id: str, answers: Mapping[str, Any]) -> str:
+    """A fingerprint of what was asked for, to tell a retry from a different request that
+    reuses an Idempotency-Key (key order and spacing do not matter)."""
+    canonical = json.dumps(
+        {"questionnaire": questionnaire_id, "answers": answers},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def find_by_idempotency_key(
+    session: Session, *, api_client_id: uuid.UUID, idempotency_key: str
+) -> Assessment | None:
+    return session.exec(
+        select(Assessment).where(
+            Assessment.api_client_id == api_client_id,
+            Assessment.idempotency_key == idempotency_key,
+        )
+    ).first()
+
+
+def get_for_api_client(
+    session: Session,
+    *,
+    assessment_id: str,
+    api_client_id: uuid.UUID,
+    clinic_id: uuid.UUID | None,
+) -> Assessment | None:
+    """The assessment if this API client may read it: its own, or (for a clinic's client) any
+    of the clinic's, intake submissions included. None otherwise, and for a malformed id."""
+    try:
+        wanted = uuid.UUID(assessment_id)
+    except ValueError:
+        return None
+    owner = Assessment.api_client_id == api_client_id
+    visible = owner if clinic_id is None else or_(owner, Assessment.clinic_id == clinic_id)
+    return session.exec(select(Assessment).where(Assessment.id == wanted, visible)).first()

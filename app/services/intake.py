@@ -1,0 +1,82 @@
+"""Clinic intake links: creating them, and resolving a token a patient opened."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from app.models import Clinic, IntakeLink, utcnow
+from app.security import hash_token, new_token
+
+
+class LinkNotFoundError(LookupError):
+    """No link has this token (answer 404)."""
+
+
+class LinkGoneError(Exception):
+    """The link exists but can no longer be used (answer 410). ``reason``: expired, revoked, used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def create_link(
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    label: str | None,
+    single_use: bool,
+    valid_for: timedelta,
+    created_by_id: uuid.UUID | None,
+) -> tuple[IntakeLink, str]:
+    """Returns the link and its token (shown once; only the hash is stored)."""
+    token = new_token(24)  # 192 bits
+    link = IntakeLink(
+        clinic_id=clinic_id,
+        token_hash=hash_token(token),
+        label=(label or "").strip() or None,
+        single_use=single_use,
+        expires_at=utcnow() + valid_for,
+        created_by_id=created_by_id,
+    )
+    session.add(link)
+    session.flush()
+    return link, token
+
+
+def resolve_link(session: Session, token: str) -> tuple[IntakeLink, Clinic]:
+    """The usable link for ``token`` and its clinic, or LinkNotFoundError / LinkGoneError."""
+    link = session.exec(
+        select(IntakeLink).where(IntakeLink.token_hash == hash_token(token))
+    ).first()
+    if link is None:
+        raise LinkNotFoundError(token)
+    if link.revoked_at is not None:
+        raise LinkGoneError("revoked")
+    if link.single_use and link.used_at is not None:
+        raise LinkGoneError("used")
+    if link.expires_at <= utcnow():
+        raise LinkGoneError("expired")
+    clinic = session.get(Clinic, link.clinic_id)
+    assert clinic is not None  # foreign key
+    return link, clinic
+
+
+def mark_used(session: Session, link: IntakeLink) -> None:
+    """Called when a submission through the link is stored (in the same transaction)."""
+    if link.used_at is None:
+        link.used_at = utcnow()
+        session.add(link)
+        session.flush()
+
+
+def clinic_of_token(session: Session, token: str) -> Clinic | None:
+    """The clinic that made the link with this token, whatever state the link is in: a patient
+    whose link has expired or been used is told whom to contact."""
+    link = session.exec(
+        select(IntakeLink).where(IntakeLink.token_hash == hash_token(token))
+    ).first()
+    return None if link is None else session.get(Clinic, link.clinic_id)

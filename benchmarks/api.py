@@ -1,0 +1,300 @@
+"""Load test of the JSON API with wrk: POST /api/v1/assessments against a trivial endpoint.
+
+    .venv/bin/python benchmarks/api.py                       # a fresh temporary SQLite file
+    .venv/bin/python benchmarks/api.py --database-url postgresql://postgres@127.0.0.1:5432/test
+
+Starts `backaudit serve` (one worker) on a free loopback port with a fresh database (for
+PostgreSQL: a new temporary database on that server, dropped afterwards), makes an API key, and
+runs wrk for a bounded time at 32 connections against
+
+- POST /api/v1/assessments with a complete set of answers (every request stores a record), and
+- GET /healthz (answers after a `SELECT 1`: the app's cheapest request that touches the DB).
+
+It prints requests/s, p50 and p99 latency, the ratio, and checks the targets: assessment
+throughput at least 0.15 x the trivial endpoint, and assessment p99 under 50 ms. It also checks
+that every 201 that wrk saw is in the database afterwards. Exit code 1 if anything is missed.
+Only loopback traffic; every run stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from app.api.schemas import EXAMPLE_ANSWERS  # noqa: E402
+from app.db import make_engine, normalise_url  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.services.api_keys import create_api_key  # noqa: E402
+
+THROUGHPUT_RATIO_TARGET = 0.15
+P99_TARGET_MS = 50.0
+
+LUA = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) created = 0; other = 0 end
+%(request)s
+function response(status, headers, body)
+  if status == %(expect)d then created = created + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  local c, o = 0, 0
+  for _, t in ipairs(threads) do c = c + t:get("created"); o = o + t:get("other") end
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT ok=%%d other=%%d requests=%%d seconds=%%.3f p50_us=%%d p99_us=%%d socket_errors=%%d\\n",
+    c, o, summary.requests, summary.duration / 1e6, latency:percentile(50),
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout))
+end
+"""
+POST_REQUEST = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+wrk.body = [==[%(body)s]==]
+"""
+
+
+@dataclass
+class Run:
+    name: str
+    ok: int
+    other: int
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    socket_errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<28} {self.rps:>9.0f} req/s   p50 {self.p50_ms:>6.1f} ms   "
+            f"p99 {self.p99_ms:>6.1f} ms   ({self.requests} requests, {self.other} unexpected"
+            f" statuses, {self.socket_errors} socket errors)"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="PostgreSQL server to use (default: SQLite)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    # One wrk thread: with two, wrk competes with the server for the 2 cores and inflates the tail.
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    args = parser.parse_args()
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print(
+            "wrk is not installed. On Debian or Ubuntu: sudo apt-get update &&"
+            " sudo apt-get install -y wrk   (macOS: brew install wrk)",
+            file=sys.stderr,
+        )
+        return 2
+
+    with (
+        tempfile.TemporaryDirectory(prefix="backaudit-bench-") as tmp,
+        fresh_database(args.database_url, Path(tmp)) as url,
+    ):
+        engine = make_engine(url)
+        upgrade(engine)
+        with Session(engine) as session:
+            _, key = create_api_key(session=session, name="benchmark")
+            session.commit()
+        port = free_port()
+        log = Path(tmp) / "server.log"
+        with serve(url, port, log):
+            base = f"http://127.0.0.1:{port}"
+            scripts = write_scripts(Path(tmp), key)
+            common = [wrk, f"-t{args.threads}", f"-c{args.connections}", "--latency"]
+            # Warm up (connection pools, caches), then measure.
+            wrk_run(common, "-d2s", scripts["post"], f"{base}/api/v1/assessments", "warm-up")
+            before = settled_count(engine)
+            post = wrk_run(
+                common,
+                f"-d{args.duration}s",
+                scripts["post"],
+                f"{base}/api/v1/assessments",
+                "POST /api/v1/assessments",
+            )
+            after = settled_count(engine)
+            trivial = wrk_run(
+                common, f"-d{args.duration}s", scripts["get"], f"{base}/healthz", "GET /healthz"
+            )
+        engine.dispose()
+
+    dialect = make_url(url).get_backend_name()
+    print(
+        f"\nbackaudit API benchmark: {dialect}, 1 worker, {args.connections} connections, "
+        f"{args.duration} s each, wrk on loopback"
+    )
+    print(post.line())
+    print(trivial.line())
+    ratio = post.rps / trivial.rps if trivial.rps else 0.0
+    stored = after - before
+    checks = [
+        (
+            f"assessment throughput / trivial = {ratio:.2f} (target >= {THROUGHPUT_RATIO_TARGET})",
+            ratio >= THROUGHPUT_RATIO_TARGET,
+        ),
+        (
+            f"assessment p99 = {post.p99_ms:.1f} ms (target < {P99_TARGET_MS:.0f} ms)",
+            post.p99_ms < P99_TARGET_MS,
+        ),
+        (
+            f"every 201 is stored: wrk saw {post.ok} x 201, the database gained {stored} rows"
+            " (it may hold a few more: requests still in flight when wrk stopped)",
+            stored >= post.ok and stored - post.ok <= args.connections,
+        ),
+        (
+            "no unexpected statuses or socket errors",
+            post.other == 0
+            and trivial.other == 0
+            and post.socket_errors + trivial.socket_errors == 0,
+        ),
+    ]
+    for description, ok in checks:
+        print(f"  [{'ok' if ok else 'MISSED'}] {description}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+def write_scripts(directory: Path, key: str) -> dict[str, Path]:
+    body = json.dumps({"answers": EXAMPLE_ANSWERS}, separators=(",", ":"))
+    scripts = {
+        "post": LUA % {"request": POST_REQUEST % {"key": key, "body": body}, "expect": 201},
+        "get": LUA % {"request": "", "expect": 200},
+    }
+    paths = {}
+    for name, source in scripts.items():
+        path = directory / f"{name}.lua"
+        path.write_text(source)
+        paths[name] = path
+    return paths
+
+
+def wrk_run(common: list[str], duration: str, script: Path, url: str, name: str) -> Run:
+    completed = subprocess.run(
+        [*common, duration, "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    match = re.search(
+        r"RESULT ok=(\d+) other=(\d+) requests=(\d+) seconds=([\d.]+) p50_us=(\d+)"
+        r" p99_us=(\d+) socket_errors=(\d+)",
+        completed.stdout,
+    )
+    if match is None:
+        raise SystemExit(f"could not read wrk's output:\n{completed.stdout}\n{completed.stderr}")
+    ok, other, requests, seconds, p50, p99, errors = match.groups()
+    return Run(
+        name,
+        int(ok),
+        int(other),
+        int(requests),
+        float(seconds),
+        int(p50) / 1000,
+        int(p99) / 1000,
+        int(errors),
+    )
+
+
+def count_assessments(engine: object) -> int:
+    with engine.connect() as connection:  # type: ignore[attr-defined]
+        return int(connection.execute(text("SELECT count(*) FROM assessment")).scalar_one())
+
+
+def settled_count(engine: object) -> int:
+    """The row count once requests that were still in flight when wrk stopped are done."""
+    count = count_assessments(engine)
+    while True:
+        time.sleep(0.5)
+        again = count_assessments(engine)
+        if again == count:
+            return count
+        count = again
+
+
+@contextmanager
+def fresh_database(server_url: str | None, tmp: Path) -> Iterator[str]:
+    if not server_url or server_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    import psycopg
+
+    base = make_url(normalise_url(server_url))
+    name = f"backaudit_bench_{uuid.uuid4().hex[:10]}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def serve(url: str, port: int, log: Path) -> Iterator[None]:
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development"}
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+            yield
+        finally:
+            server.terminate()
+            with suppress(subprocess.TimeoutExpired):
+                server.wait(timeout=10)
+            if server.poll() is None:
+                server.kill()
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the server stopped while starting; see its log")
+        with suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.2)
+    raise SystemExit("the server did not answer /healthz within 30 s")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,300 @@
+"""POST /api/v1/assessments and GET /api/v1/assessments/{id}."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.api.schemas import AssessmentRecord
+from app.models import Assessment
+from app.services.assessments import record_assessment
+from app.services.questionnaires import Registry
+
+from .conftest import Key, make_clinic, make_key
+
+ASSESSMENTS = "/api/v1/assessments"
+
+
+def stored(db: Session) -> list[Assessment]:
+    db.expire_all()
+    return list(db.exec(select(Assessment)).all())
+
+
+def test_complete_answers_are_assessed_stored_and_located(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    response = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+
+    assert response.status_code == 201
+    record = AssessmentRecord.model_validate(response.json())
+    assert record.channel == "api"
+    assert record.result.triage.level == "self_care"
+    assert record.result.plan is not None
+    assert response.headers["location"] == f"{ASSESSMENTS}/{record.id}"
+    [row] = stored(db)
+    assert row.id == record.id
+    assert row.api_client_id == api_key.id
+    assert row.result == response.json()["result"]
+    assert row.answers == complete_answers
+
+
+def test_the_questionnaire_may_be_named_explicitly(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    response = client.post(
+        ASSESSMENTS,
+        json={"questionnaire": "low-back-audit", "answers": complete_answers},
+        headers=api_key.headers,
+    )
+    assert response.status_code == 201
+    assert response.json()["result"]["questionnaire"] == {
+        "id": "low-back-audit",
+        "version": "1.0.0",
+    }
+
+
+def test_an_early_stop_needs_only_the_safety_answers(
+    client: TestClient, api_key: Key, emergency_answers: dict[str, Any]
+) -> None:
+    response = client.post(
+        ASSESSMENTS, json={"answers": emergency_answers}, headers=api_key.headers
+    )
+
+    assert response.status_code == 201
+    result = response.json()["result"]
+    assert result["complete"] is True
+    assert result["triage"]["level"] == "emergency"
+    assert result["plan"] is None
+
+
+def test_answers_to_hidden_questions_are_stored_as_ignored(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    complete_answers["leg_pain_worse_than_back"] = True  # leg_pain is "none"
+    response = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+
+    assert response.status_code == 201
+    assert response.json()["result"]["ignored_answers"] == ["leg_pain_worse_than_back"]
+    assert "leg_pain_worse_than_back" not in stored(db)[0].answers
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"age": 300}, [("age", "out_of_range")]),
+        ({"age": "42"}, [("age", "wrong_type")]),
+        ({"fever": 1}, [("fever", "wrong_type")]),
+        ({"onset": "slowly"}, [("onset", "invalid_option")]),
+        ({"spine_diagnosis": "none"}, [("spine_diagnosis", "wrong_type")]),
+        ({"favourite_colour": "blue"}, [("favourite_colour", "unknown_question")]),
+        ({"fever": None}, [("fever", "required")]),
+        ({"age": -1, "shoe_size": 9}, [("age", "out_of_range"), ("shoe_size", "unknown_question")]),
+    ],
+)
+def test_invalid_answers_are_a_422_listing_every_problem_and_nothing_is_stored(
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    db: Session,
+    change: dict[str, Any],
+    expected: list[tuple[str, str]],
+) -> None:
+    response = client.post(
+        ASSESSMENTS, json={"answers": complete_answers | change}, headers=api_key.headers
+    )
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == "The answers cannot produce a result; nothing was stored."
+    assert [(p["question"], p["code"]) for p in body["problems"]] == expected
+    assert stored(db) == []
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e999"])
+def test_json_numbers_that_are_not_finite_are_a_problem_not_a_crash(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session, literal: str
+) -> None:
+    text = json.dumps({"answers": complete_answers | {"sleep_hours": "@"}})
+    response = client.post(
+        ASSESSMENTS,
+        content=text.replace('"@"', literal),
+        headers={**api_key.headers, "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert [(p["question"], p["code"]) for p in response.json()["problems"]] == [
+        ("sleep_hours", "wrong_type")
+    ]
+    assert stored(db) == []
+
+
+def test_missing_answers_are_each_listed_as_required(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    del complete_answers["age"], complete_answers["smoker"]
+    response = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {"question": "age", "code": "required", "message": "is required"},
+        {"question": "smoker", "code": "required", "message": "is required"},
+    ]
+    assert stored(db) == []
+
+
+def test_an_unknown_questionnaire_is_a_422_naming_the_field(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    response = client.post(
+        ASSESSMENTS,
+        json={"questionnaire": "neck-audit", "answers": complete_answers},
+        headers=api_key.headers,
+    )
+
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {
+            "field": "questionnaire",
+            "code": "unknown_questionnaire",
+            "message": "no such questionnaire",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({}, "answers", "required"),
+        ({"answers": None}, "answers", "wrong_type"),
+        ({"answers": [1, 2]}, "answers", "wrong_type"),
+        ({"answers": {}, "answer": {}}, "answer", "unknown_field"),
+        ({"answers": {}, "questionnaire": 7}, "questionnaire", "wrong_type"),
+        ([], "body", "wrong_type"),
+    ],
+)
+def test_a_body_of_the_wrong_shape_is_a_422_in_the_same_error_shape(
+    client: TestClient, api_key: Key, body: Any, field: str, code: str
+) -> None:
+    response = client.post(ASSESSMENTS, json=body, headers=api_key.headers)
+
+    assert response.status_code == 422
+    error = response.json()
+    assert error["detail"] == "The request does not have the expected shape."
+    assert {"field": field, "code": code} in [
+        {"field": p["field"], "code": p["code"]} for p in error["problems"]
+    ]
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"", b'{"answers": {"age": 4', b"\xff\xfe"])
+def test_malformed_json_is_a_400_never_a_500(
+    client: TestClient, api_key: Key, content: bytes
+) -> None:
+    response = client.post(
+        ASSESSMENTS,
+        content=content,
+        headers={**api_key.headers, "Content-Type": "application/json"},
+    )
+
+    assert response.status_code in (400, 422)
+    assert response.json()["problems"][0]["field"] == "body"
+
+
+def test_the_owner_reads_its_assessment_back(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    created = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+
+    response = client.get(created.headers["location"], headers=api_key.headers)
+
+    assert response.status_code == 200
+    assert response.json() == created.json()
+
+
+def test_another_clients_assessment_is_a_404(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    created = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+    other = make_key(db, "someone else")
+
+    for path in (created.headers["location"], created.headers["location"] + "/fhir"):
+        response = client.get(path, headers=other.headers)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "There is no such assessment.", "problems": []}
+
+
+@pytest.mark.parametrize("assessment_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
+def test_an_unknown_or_malformed_id_is_a_404(
+    client: TestClient, api_key: Key, assessment_id: str
+) -> None:
+    response = client.get(f"{ASSESSMENTS}/{assessment_id}", headers=api_key.headers)
+    assert response.status_code == 404
+
+
+def test_a_clinic_key_reads_the_clinics_intake_and_api_submissions_only(
+    client: TestClient, db: Session, registry: Registry, complete_answers: dict[str, Any]
+) -> None:
+    clinic = make_clinic(db)
+    other_clinic = make_clinic(db, "Hillside GP")
+    reception = make_key(db, "reception desk", clinic)
+    booking = make_key(db, "booking system", clinic)
+    outsider = make_key(db, "other clinic", other_clinic)
+    intake, _ = record_assessment(
+        db, registry.default, complete_answers, channel="intake", clinic_id=clinic
+    )
+    elsewhere, _ = record_assessment(
+        db, registry.default, complete_answers, channel="intake", clinic_id=other_clinic
+    )
+    anonymous_web, _ = record_assessment(db, registry.default, complete_answers, channel="web")
+    db.commit()
+    via_api = client.post(
+        ASSESSMENTS, json={"answers": complete_answers}, headers=booking.headers
+    ).json()["id"]
+
+    def status(key: Key, assessment_id: object) -> int:
+        return client.get(f"{ASSESSMENTS}/{assessment_id}", headers=key.headers).status_code
+
+    assert status(reception, intake.id) == 200
+    assert status(reception, via_api) == 200
+    assert status(reception, elsewhere.id) == 404
+    assert status(reception, anonymous_web.id) == 404
+    assert status(outsider, intake.id) == 404
+    assert status(outsider, via_api) == 404
+    assert (
+        client.get(f"{ASSESSMENTS}/{intake.id}", headers=reception.headers).json()["channel"]
+        == "intake"
+    )
+
+
+def test_a_key_without_a_clinic_reads_no_clinic_submissions(
+    client: TestClient,
+    db: Session,
+    registry: Registry,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+) -> None:
+    clinic = make_clinic(db)
+    intake, _ = record_assessment(
+        db, registry.default, complete_answers, channel="intake", clinic_id=clinic
+    )
+    db.commit()
+
+    assert client.get(f"{ASSESSMENTS}/{intake.id}", headers=api_key.headers).status_code == 404
+
+
+def test_a_question_id_that_is_not_valid_unicode_is_a_422_not_a_crash(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    text = json.dumps({"answers": complete_answers | {"@": 1}}).replace('"@"', '"\\udfff"')
+    response = client.post(
+        ASSESSMENTS,
+        content=text,
+        headers={**api_key.headers, "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["code"] == "unknown_question"

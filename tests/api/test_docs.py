@@ -1,0 +1,147 @@
+"""The OpenAPI document (/api/v1/openapi.json), its examples, and the /api/docs page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api import schemas
+
+from .conftest import Key
+
+OPERATIONS = {
+    ("get", "/api/v1/questionnaires"),
+    ("get", "/api/v1/questionnaires/{questionnaire_id}"),
+    ("get", "/api/v1/questionnaires/{questionnaire_id}/fhir"),
+    ("post", "/api/v1/questionnaires/{questionnaire_id}/next"),
+    ("post", "/api/v1/assessments"),
+    ("get", "/api/v1/assessments/{assessment_id}"),
+    ("get", "/api/v1/assessments/{assessment_id}/fhir"),
+    ("get", "/healthz"),
+}
+
+
+@pytest.fixture
+def openapi(client: TestClient) -> dict[str, Any]:
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def operations(openapi: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        (method, path): op for path, item in openapi["paths"].items() for method, op in item.items()
+    }
+
+
+def test_the_document_describes_the_api_and_nothing_else(openapi: dict[str, Any]) -> None:
+    assert openapi["openapi"].startswith("3.")
+    assert set(operations(openapi)) == OPERATIONS
+
+
+def test_only_the_assessment_operations_ask_for_a_key(openapi: dict[str, Any]) -> None:
+    secured = {key for key, op in operations(openapi).items() if op.get("security")}
+
+    assert secured == {k for k in OPERATIONS if "assessments" in k[1]}
+    scheme = openapi["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+def test_every_api_operation_has_response_examples_and_posts_have_request_examples(
+    openapi: dict[str, Any],
+) -> None:
+    schemas_ = openapi["components"]["schemas"]
+    for (method, path), op in operations(openapi).items():
+        if path == "/healthz":
+            continue
+        ok = op["responses"].get("200") or op["responses"]["201"]
+        [media] = ok["content"].values()
+        ref = media.get("schema", {}).get("$ref", "")
+        example = media.get("example") or schemas_.get(ref.rsplit("/", 1)[-1], {}).get("examples")
+        assert example, f"{method} {path} has no response example"
+        if method == "post":
+            assert op["requestBody"]["content"]["application/json"]["examples"]
+
+
+def test_validation_errors_are_documented_with_our_error_shape(openapi: dict[str, Any]) -> None:
+    for op in operations(openapi).values():
+        for status, response in op["responses"].items():
+            if status.startswith("4"):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert "HTTPValidationError" not in openapi["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("model", "example"),
+    [
+        (schemas.Result, schemas.EXAMPLE_SELF_CARE_RESULT),
+        (schemas.Result, schemas.EXAMPLE_EMERGENCY_RESULT),
+        (schemas.AssessmentRecord, schemas.EXAMPLE_RECORD),
+        *(
+            (model, example)
+            for model in (
+                schemas.Problem,
+                schemas.ErrorResponse,
+                schemas.QuestionnaireList,
+                schemas.QuestionnaireDefinition,
+                schemas.NextStep,
+                schemas.AssessmentCreate,
+            )
+            for example in (model.model_config.get("json_schema_extra") or {}).get("examples", [])  # type: ignore[union-attr]
+        ),
+    ],
+)
+def test_every_example_fits_its_model(model: type[Any], example: dict[str, Any]) -> None:
+    model.model_validate(example)
+
+
+def test_the_documented_request_examples_really_work(
+    client: TestClient, api_key: Key, openapi: dict[str, Any]
+) -> None:
+    ops = operations(openapi)
+    create = ops[("post", "/api/v1/assessments")]["requestBody"]["content"]["application/json"]
+    for name, example in create["examples"].items():
+        response = client.post(
+            "/api/v1/assessments", json=example["value"], headers=api_key.headers
+        )
+        assert response.status_code == 201, name
+    expected_level = {"self_care": "self_care", "emergency": "emergency"}
+    for name, level in expected_level.items():
+        response = client.post(
+            "/api/v1/assessments", json=create["examples"][name]["value"], headers=api_key.headers
+        )
+        assert response.json()["result"]["triage"]["level"] == level
+    nxt = ops[("post", "/api/v1/questionnaires/{questionnaire_id}/next")]
+    for name, example in nxt["requestBody"]["content"]["application/json"]["examples"].items():
+        response = client.post("/api/v1/questionnaires/low-back-audit/next", json=example["value"])
+        assert response.status_code == 200, name
+
+
+def test_the_docs_page_lists_every_operation_without_scripts_or_other_sites(
+    client: TestClient,
+) -> None:
+    response = client.get("/api/docs")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert 'href="/api/v1/openapi.json"' in html
+    for method, path in OPERATIONS:
+        assert f"{method.upper()} {path}" in html
+    assert "<script" not in html
+    assert "style=" not in html
+    links = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert all(link.startswith(("/", "#", "http://testserver/")) for link in links), links
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_the_default_fastapi_document_and_swagger_page_are_not_served(
+    client: TestClient,
+) -> None:
+    assert client.get("/openapi.json").status_code == 404
+    assert client.get("/docs").status_code == 404

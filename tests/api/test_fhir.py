@@ -1,0 +1,382 @@
+"""FHIR R4 exports, checked with the fhir.resources R4B models (R4B = R4 for these resources)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.questionnaire import Questionnaire as FhirQuestionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.riskassessment import RiskAssessment
+from sqlmodel import Session
+
+from app.services import fhir
+from app.services.assessments import record_assessment
+from app.services.questionnaires import Registry
+
+from .conftest import Key, make_clinic, make_key
+
+FHIR_QUESTIONNAIRE = "/api/v1/questionnaires/low-back-audit/fhir"
+VALUE_KEY = {
+    "boolean": "valueBoolean",
+    "integer": "valueInteger",
+    "decimal": "valueDecimal",
+    "choice": "valueCoding",
+}
+
+
+def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for item in items:
+        yield item
+        yield from walk(item.get("item", []))
+
+
+@pytest.fixture
+def questionnaire(client: TestClient) -> dict[str, Any]:
+    response = client.get(FHIR_QUESTIONNAIRE)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def items_by_link_id(resource: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["linkId"]: item for item in walk(resource["item"])}
+
+
+# -- Questionnaire -----------------------------------------------------------------------------
+
+
+def test_the_questionnaire_is_a_valid_r4_questionnaire(questionnaire: dict[str, Any]) -> None:
+    parsed = FhirQuestionnaire.model_validate(questionnaire)
+
+    assert parsed.status == "active"
+    assert parsed.version == "1.0.0"
+    assert parsed.url == "http://127.0.0.1:8000/api/v1/questionnaires/low-back-audit"
+    assert [item.linkId for item in parsed.item] == [
+        "section-safety",
+        "section-pain",
+        "section-lifestyle",
+        "section-movement",
+    ]
+
+
+def test_every_question_is_an_item_once_with_its_type(
+    questionnaire: dict[str, Any], registry: Registry
+) -> None:
+    link_ids = [item["linkId"] for item in walk(questionnaire["item"])]
+    assert len(link_ids) == len(set(link_ids))
+    items = items_by_link_id(questionnaire)
+    for question in registry.default.questions:
+        item = items[question.id]
+        assert item["type"] == fhir._FHIR_TYPE[question.type]
+        assert item["required"] is question.required
+        assert item.get("repeats", False) is (question.type == "multi_choice")
+
+
+def test_choices_become_answer_options_and_ranges_become_min_and_max(
+    questionnaire: dict[str, Any],
+) -> None:
+    items = items_by_link_id(questionnaire)
+
+    codes = [o["valueCoding"]["code"] for o in items["leg_pain"]["answerOption"]]
+    assert codes == ["none", "above_knee", "below_knee"]
+    extensions = {e["url"].rsplit("/", 1)[-1]: e for e in items["age"]["extension"]}
+    assert extensions["minValue"]["valueInteger"] == 0
+    assert extensions["maxValue"]["valueInteger"] == 120
+    assert extensions["questionnaire-unit"]["valueCoding"]["code"] == "a"
+    height = {e["url"].rsplit("/", 1)[-1]: e for e in items["height_cm"]["extension"]}
+    assert height["minValue"]["valueDecimal"] == 100
+    assert items["saddle_numbness-help"]["type"] == "display"
+
+
+@pytest.mark.parametrize(
+    ("link_id", "enable_when", "behavior"),
+    [
+        (
+            "one_sided_sport",
+            [{"question": "plays_sports", "operator": "=", "answerBoolean": True}],
+            None,
+        ),
+        (
+            "page-weight_rating",
+            [{"question": "knows_height_weight", "operator": "=", "answerBoolean": False}],
+            None,
+        ),
+        (
+            "page-sitting_breaks",
+            [{"question": "sitting_hours", "operator": ">=", "answerDecimal": 4}],
+            None,
+        ),
+        (
+            "page-leg_compared",
+            [
+                {"question": "leg_pain", "operator": "exists", "answerBoolean": True},
+                {"question": "leg_pain", "operator": "!=", "answerCoding": {"code": "none"}},
+            ],
+            "all",
+        ),
+        (
+            "page-pain_pattern",
+            [
+                {
+                    "question": "pain_duration",
+                    "operator": "=",
+                    "answerCoding": {"code": "over_12_weeks"},
+                },
+                {"question": "age", "operator": "<", "answerInteger": 45},
+            ],
+            "all",
+        ),
+        (
+            "page-sport_detail",
+            [
+                {"question": "plays_sports", "operator": "=", "answerBoolean": True},
+                {"question": "lifts_weights", "operator": "=", "answerBoolean": True},
+            ],
+            "any",
+        ),
+    ],
+)
+def test_simple_branching_becomes_enable_when(
+    questionnaire: dict[str, Any],
+    link_id: str,
+    enable_when: list[dict[str, Any]],
+    behavior: str | None,
+) -> None:
+    item = items_by_link_id(questionnaire)[link_id]
+
+    actual = [
+        {**c, "answerCoding": {"code": c["answerCoding"]["code"]}} if "answerCoding" in c else c
+        for c in item["enableWhen"]
+    ]
+    assert actual == enable_when
+    assert item.get("enableBehavior") == behavior
+
+
+@pytest.mark.parametrize(
+    ("link_id", "source"),
+    [
+        ("section-pain", 'triage_level != "emergency"'),
+        ("section-lifestyle", 'triage_level != "emergency"'),
+        ("section-movement", 'triage_level == "self_care"'),
+    ],
+)
+def test_triage_conditions_are_kept_as_written_in_an_extension(
+    questionnaire: dict[str, Any], link_id: str, source: str
+) -> None:
+    item = items_by_link_id(questionnaire)[link_id]
+
+    assert "enableWhen" not in item
+    assert {"url": fhir.ENABLE_CONDITION_URL, "valueString": source} in item["extension"]
+
+
+def test_the_early_stop_is_kept_as_written_on_the_questionnaire(
+    questionnaire: dict[str, Any],
+) -> None:
+    assert questionnaire["extension"] == [
+        {"url": fhir.STOP_CONDITION_URL, "valueString": 'triage_level == "emergency"'}
+    ]
+
+
+def test_enable_when_only_refers_to_earlier_questions(questionnaire: dict[str, Any]) -> None:
+    order = [item["linkId"] for item in walk(questionnaire["item"])]
+    for position, item in enumerate(walk(questionnaire["item"])):
+        for condition in item.get("enableWhen", []):
+            assert order.index(condition["question"]) < position
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("fever", ([{"question": "fever", "operator": "=", "answerBoolean": True}], None)),
+        (
+            "fever and not chest_pain",
+            (
+                [
+                    {"question": "fever", "operator": "=", "answerBoolean": True},
+                    {"question": "chest_pain", "operator": "=", "answerBoolean": False},
+                ],
+                "all",
+            ),
+        ),
+        (
+            "fever or age < 18",
+            (
+                [
+                    {"question": "fever", "operator": "=", "answerBoolean": True},
+                    {"question": "age", "operator": "<", "answerInteger": 18},
+                ],
+                "any",
+            ),
+        ),
+        ('leg_pain in ["above_knee", "below_knee"]', "any of 2"),
+        ('leg_pain not in ["none"]', "all of 2"),
+        ("age != 40", "all of 2"),
+        ('"none" not in spine_diagnosis', None),  # multiple choice: FHIR cannot say this
+        ("bmi >= 30", None),  # a derived value
+        ('triage_level == "self_care"', None),
+        ("age < 44.5", None),  # an integer question compared with a fraction
+        ("inflammatory_signs >= 3", None),
+        ("fever or age != 40", None),  # "!=" needs "exists" too: not possible inside "any"
+        ("18 < age", None),  # constant first: left as written rather than risk a mistake
+        ("age + 1 > 40", None),
+    ],
+)
+def test_enable_when_maps_exactly_or_not_at_all(
+    registry: Registry, source: str, expected: Any
+) -> None:
+    mapped = fhir.enable_when(registry.default, source)
+
+    if isinstance(expected, str):
+        assert mapped is not None
+        behavior, _, count = expected.split()
+        assert (mapped[1], len(mapped[0])) == (behavior, int(count))
+    else:
+        assert mapped == expected
+
+
+# -- QuestionnaireResponse, RiskAssessment, Observations --------------------------------------
+
+
+def export(client: TestClient, key: Key, answers: dict[str, Any]) -> dict[str, Any]:
+    created = client.post("/api/v1/assessments", json={"answers": answers}, headers=key.headers)
+    assert created.status_code == 201
+    response = client.get(created.headers["location"] + "/fhir", headers=key.headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def test_an_assessment_exports_as_a_valid_r4_bundle(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    bundle = export(client, api_key, complete_answers)
+
+    parsed = Bundle.model_validate(bundle)
+    assert parsed.type == "collection"
+    kinds = [e.resource.get_resource_type() for e in parsed.entry]
+    assert kinds[:2] == ["QuestionnaireResponse", "RiskAssessment"]
+    assert set(kinds[2:]) == {"Observation"}
+    for entry in bundle["entry"]:  # each entry also parses as its own resource type
+        model = {
+            "QuestionnaireResponse": QuestionnaireResponse,
+            "RiskAssessment": RiskAssessment,
+            "Observation": Observation,
+        }[entry["resource"]["resourceType"]]
+        model.model_validate(entry["resource"])
+
+
+def test_every_reference_points_at_an_entry_of_the_bundle(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    bundle = export(client, api_key, complete_answers)
+    full_urls = {entry["fullUrl"] for entry in bundle["entry"]}
+
+    references = [
+        ref["reference"]
+        for kind in ("RiskAssessment", "Observation")
+        for resource in resources(bundle, kind)
+        for ref in [*resource.get("basis", []), *resource.get("derivedFrom", [])]
+    ]
+    assert references
+    assert set(references) <= full_urls
+
+
+def test_the_response_answers_the_exported_questionnaire(
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    questionnaire: dict[str, Any],
+) -> None:
+    bundle = export(client, api_key, complete_answers)
+    [response] = resources(bundle, "QuestionnaireResponse")
+    items = items_by_link_id(questionnaire)
+
+    assert response["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
+    assert response["status"] == "completed"
+    answered = {}
+    for item in walk(response["item"]):
+        defined = items[item["linkId"]]
+        if "answer" not in item:
+            assert defined["type"] == "group"
+            continue
+        key = VALUE_KEY[defined["type"]]
+        assert all(set(a) == {key} for a in item["answer"])
+        if key == "valueCoding":
+            allowed = {o["valueCoding"]["code"] for o in defined["answerOption"]}
+            assert {a[key]["code"] for a in item["answer"]} <= allowed
+        answered[item["linkId"]] = [a[key] for a in item["answer"]]
+    assert set(answered) == set(complete_answers)
+    assert answered["age"] == [42]
+    assert answered["spine_diagnosis"][0]["code"] == "none"
+
+
+def test_the_risk_assessment_gives_the_level_and_every_reason(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    answers = complete_answers | {"fever": True, "pain_intensity": 9}
+    bundle = export(client, api_key, answers)
+    [risk] = resources(bundle, "RiskAssessment")
+
+    outcomes = [p["outcome"]["coding"][0] for p in risk["prediction"]]
+    assert (outcomes[0]["system"], outcomes[0]["code"]) == (fhir.TRIAGE_LEVEL_SYSTEM, "urgent")
+    assert [o["code"] for o in outcomes[1:]] == ["fever", "severe_pain"]
+    assert risk["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "high"
+    assert risk["mitigation"].startswith("Please speak to a doctor today")
+
+
+def test_each_contributor_is_an_observation_with_its_score(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    record = client.post(
+        "/api/v1/assessments", json={"answers": complete_answers}, headers=api_key.headers
+    ).json()
+    bundle = client.get(f"/api/v1/assessments/{record['id']}/fhir", headers=api_key.headers).json()
+
+    scores = {
+        o["code"]["coding"][0]["code"]: o["valueInteger"] for o in resources(bundle, "Observation")
+    }
+    assert scores == {c["code"]: c["score"] for c in record["result"]["contributors"]}
+
+
+def test_an_emergency_exports_with_no_contributors(
+    client: TestClient, api_key: Key, emergency_answers: dict[str, Any]
+) -> None:
+    bundle = export(client, api_key, emergency_answers)
+    Bundle.model_validate(bundle)
+
+    [risk] = resources(bundle, "RiskAssessment")
+    assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == "emergency"
+    assert resources(bundle, "Observation") == []
+
+
+def test_an_unfinished_intake_exports_as_a_stopped_response(
+    client: TestClient, db: Session, registry: Registry, complete_answers: dict[str, Any]
+) -> None:
+    clinic = make_clinic(db)
+    key = make_key(db, "reception", clinic)
+    answers = {k: v for k, v in complete_answers.items() if k != "smoker"} | {"fever": True}
+    assessment, _ = record_assessment(
+        db, registry.default, answers, channel="intake", clinic_id=clinic, allow_incomplete=True
+    )
+    db.commit()
+
+    bundle = client.get(f"/api/v1/assessments/{assessment.id}/fhir", headers=key.headers).json()
+
+    Bundle.model_validate(bundle)
+    [response] = resources(bundle, "QuestionnaireResponse")
+    assert response["status"] == "stopped"
+    # The triage is final all the same: every safety question was answered.
+    [risk] = resources(bundle, "RiskAssessment")
+    assert risk["status"] == "final"
+    assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == "urgent"

@@ -1,0 +1,101 @@
+"""GET /api/v1/questionnaires and GET /api/v1/questionnaires/{id}."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from app.api.schemas import QuestionnaireDefinition, QuestionnaireList
+
+BASE = "/api/v1/questionnaires"
+
+
+def test_the_list_names_the_default_questionnaire_and_needs_no_key(client: TestClient) -> None:
+    response = client.get(BASE)
+
+    assert response.status_code == 200
+    body = QuestionnaireList.model_validate(response.json())
+    assert body.default == "low-back-audit"
+    assert [q.id for q in body.questionnaires] == ["low-back-audit"]
+    assert body.questionnaires[0].version == "1.0.0"
+
+
+def test_the_definition_lists_sections_pages_and_questions_in_order(client: TestClient) -> None:
+    response = client.get(f"{BASE}/low-back-audit")
+
+    assert response.status_code == 200
+    definition = QuestionnaireDefinition.model_validate(response.json())
+    assert [s.id for s in definition.sections] == ["safety", "pain", "lifestyle", "movement"]
+    first_page = definition.sections[0].pages[0]
+    assert [q.id for q in first_page.questions] == [
+        "saddle_numbness",
+        "bladder_change",
+        "bowel_change",
+    ]
+    assert definition.version == "1.0.0"
+
+
+def test_the_definition_gives_types_ranges_units_and_options(client: TestClient) -> None:
+    body = client.get(f"{BASE}/low-back-audit").json()
+    questions = {q["id"]: q for s in body["sections"] for p in s["pages"] for q in p["questions"]}
+
+    age = questions["age"]
+    assert (age["type"], age["min"], age["max"], age["unit"]) == ("integer", 0, 120, "years")
+    assert [o["code"] for o in questions["leg_pain"]["options"]] == [
+        "none",
+        "above_knee",
+        "below_knee",
+    ]
+    none_option = questions["spine_diagnosis"]["options"][-1]
+    assert (none_option["code"], none_option["exclusive"]) == ("none", True)
+    assert questions["height_cm"]["type"] == "number"
+
+
+def test_the_definition_gives_conditions_as_written(client: TestClient) -> None:
+    body = client.get(f"{BASE}/low-back-audit").json()
+    sections = {s["id"]: s for s in body["sections"]}
+    pages = {p["id"]: p for s in body["sections"] for p in s["pages"]}
+    questions = {q["id"]: q for p in pages.values() for q in p["questions"]}
+
+    assert body["stop_when"] == 'triage_level == "emergency"'
+    assert sections["movement"]["when"] == 'triage_level == "self_care"'
+    assert pages["leg_compared"]["when"] == 'leg_pain != "none"'
+    assert questions["one_sided_sport"]["when"] == "plays_sports"
+    assert questions["age"]["when"] is None
+
+
+def test_the_definition_lists_derived_values_levels_and_rules(client: TestClient) -> None:
+    body = client.get(f"{BASE}/low-back-audit").json()
+
+    assert {
+        "id": "bmi",
+        "label": "Body mass index",
+        "value": "weight_kg / (height_cm / 100) ** 2",
+    } in body["derived"]
+    assert [lv["code"] for lv in body["levels"]] == [
+        "emergency",
+        "urgent",
+        "see_doctor",
+        "self_care",
+    ]
+    rules = {r["code"]: r for r in body["rules"]}
+    assert rules["cauda_equina_saddle"]["level"] == "emergency"
+    assert rules["fragility_fracture"]["when"] == (
+        'osteoporosis_or_steroids and onset == "after_minor_injury"'
+    )
+    assert len(rules) == 27
+
+
+def test_an_unknown_questionnaire_is_a_404_naming_it(client: TestClient) -> None:
+    response = client.get(f"{BASE}/no-such-thing")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "There is no questionnaire 'no-such-thing'.",
+        "problems": [
+            {
+                "field": "questionnaire",
+                "code": "unknown_questionnaire",
+                "message": "no such questionnaire",
+            }
+        ],
+    }

@@ -1,0 +1,162 @@
+"""The migrations make the schema from empty, match the models exactly, and undo cleanly.
+
+Runs on a fresh SQLite file always, and on a fresh temporary PostgreSQL database (created next
+to the one in TEST_DATABASE_URL, never touching it) when TEST_DATABASE_URL is set.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from app.cli import main
+from app.config import get_settings
+from app.db import make_engine, normalise_url
+from app.migrate import downgrade, upgrade
+from app.models import metadata
+
+TABLES = {
+    "api_client",
+    "assessment",
+    "audit_event",
+    "clinic",
+    "draft",
+    "intake_link",
+    "login_attempt",
+    "staff_session",
+    "staff_user",
+}
+
+
+def _postgres_database() -> Iterator[str]:
+    """A new, empty database on the TEST_DATABASE_URL server, dropped afterwards."""
+    base = make_url(normalise_url(os.environ["TEST_DATABASE_URL"]))
+    name = f"backaudit_migrations_{uuid.uuid4().hex[:12]}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(
+                    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+                    reason="needs TEST_DATABASE_URL (PostgreSQL)",
+                ),
+            ],
+        ),
+    ]
+)
+def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+    else:
+        yield from _postgres_database()
+
+
+def schema_differences(url: str) -> list[object]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+def tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_empty_makes_every_table(fresh_database: str) -> None:
+    assert tables(fresh_database) == set()
+
+    engine = make_engine(fresh_database)
+    upgrade(engine)
+    engine.dispose()
+
+    assert tables(fresh_database) == TABLES
+
+
+def test_the_models_match_the_migrated_schema_exactly(fresh_database: str) -> None:
+    engine = make_engine(fresh_database)
+    upgrade(engine)
+    engine.dispose()
+
+    assert schema_differences(fresh_database) == []
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_works_again(
+    fresh_database: str,
+) -> None:
+    engine = make_engine(fresh_database)
+    try:
+        upgrade(engine)
+        downgrade(engine, "base")
+        assert tables(fresh_database) == set()
+
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    assert tables(fresh_database) == TABLES
+    assert schema_differences(fresh_database) == []
+
+
+def test_db_upgrade_command_migrates_the_configured_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        assert main(["db", "upgrade"]) == 0
+    finally:
+        get_settings.cache_clear()
+
+    assert "upgraded" in capsys.readouterr().out
+    assert tables(url) == TABLES
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://user:pw@db:5432/backaudit",
+        "postgres://user:pw@db:5432/backaudit",
+        "postgresql+psycopg://user:pw@db:5432/backaudit",
+    ],
+)
+def test_a_plain_postgresql_url_uses_the_psycopg_driver(url: str) -> None:
+    assert normalise_url(url) == "postgresql+psycopg://user:pw@db:5432/backaudit"
