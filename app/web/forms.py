@@ -1,0 +1,282 @@
+"""Reading one page of the form: what was typed or chosen becomes answers in the engine's terms
+(booleans, codes, numbers in cm and kg), or an error for each field that cannot be used.
+
+Every message names what to do in plain words. Nothing here knows about branching: the page's
+visible questions come from the engine.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from app.engine import Question
+
+CM_PER_INCH: Final = 2.54
+KG_PER_POUND: Final = 0.45359237
+
+Units = Literal["metric", "imperial"]
+
+# Widgets that can also be filled in with imperial units: the two parts, and how many of the
+# small unit make one of the big one.
+IMPERIAL: Final = {
+    "height": ("feet", "inches", 12),
+    "weight": ("stones", "pounds", 14),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    question_id: str
+    target: str  # the id of the input the error summary links to
+    message: str  # shown next to the field
+    summary: str  # shown in the error summary at the top of the page
+
+
+@dataclass(slots=True)
+class PageInput:
+    answers: dict[str, Any] = field(default_factory=dict)
+    cleared: list[str] = field(default_factory=list)  # optional questions left blank
+    errors: list[FieldError] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)  # what was typed, to show it again
+    units: dict[str, Units] = field(default_factory=dict)
+
+
+FormData = Mapping[str, Sequence[str]]
+
+
+def read_page(questions: Iterable[Question], form: FormData) -> PageInput:
+    result = PageInput()
+    asked = list(questions)
+    for question in asked:
+        _read_question(question, form, result)
+    if len(asked) > 1:
+        # Several questions on the page: the summary says which one each message is about.
+        result.errors = [
+            FieldError(e.question_id, e.target, e.message, f"{_question(asked, e)} – {e.summary}")
+            for e in result.errors
+        ]
+    return result
+
+
+def _question(asked: list[Question], error: FieldError) -> str:
+    return next(q.text for q in asked if q.id == error.question_id)
+
+
+def units_for(question: Question, form: FormData | Mapping[str, str]) -> Units:
+    """Which units a height or weight question is shown in (metric unless asked otherwise)."""
+    value = form.get(f"{question.id}-units")
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    return "imperial" if value == "imperial" and question.widget in IMPERIAL else "metric"
+
+
+def _first(form: FormData, name: str) -> str:
+    values = form.get(name) or ()
+    return values[0].strip() if values else ""
+
+
+def _read_question(question: Question, form: FormData, out: PageInput) -> None:
+    qid = question.id
+    kind = question.type
+    if kind == "boolean":
+        raw = _first(form, qid)
+        out.raw[qid] = raw
+        if raw in ("yes", "no"):
+            out.answers[qid] = raw == "yes"
+        elif raw or question.required:
+            _error(out, question, qid, "Select yes or no")
+        else:
+            out.cleared.append(qid)
+        return
+    if kind == "choice" or question.widget == "scale":
+        raw = _first(form, qid)
+        out.raw[qid] = raw
+        if kind == "choice":
+            if raw in question.option_codes:
+                out.answers[qid] = raw
+                return
+        else:
+            number = _to_number(raw, whole=True)
+            if number is not None and _in_range(question, number):
+                out.answers[qid] = int(number)
+                return
+        if raw or question.required:
+            _error(out, question, qid, "Select an answer")
+        else:
+            out.cleared.append(qid)
+        return
+    if kind == "multi_choice":
+        chosen = [v for v in form.get(qid, ()) if v in question.option_codes]
+        out.raw[qid] = chosen
+        exclusive = [o for o in question.options if o.exclusive and o.code in chosen]
+        if not chosen:
+            if question.required:
+                _error(out, question, qid, "Select all that apply, or ‘None of these’")
+            else:
+                out.cleared.append(qid)
+        elif exclusive and len(chosen) > 1:
+            label = exclusive[0].label
+            _error(
+                out, question, qid, f"Select ‘{label}’ on its own, or untick it and choose others"
+            )
+        else:
+            out.answers[qid] = chosen
+        return
+    # integer or number
+    if question.widget in IMPERIAL:
+        units = units_for(question, form)
+        out.units[qid] = units
+        if units == "imperial":
+            _read_imperial(question, form, out)
+            return
+    raw = _first(form, qid)
+    out.raw[qid] = raw
+    if not raw:
+        if question.required:
+            _error(out, question, qid, f"Enter {_noun(question)}")
+        else:
+            out.cleared.append(qid)
+        return
+    number = _to_number(raw, whole=kind == "integer")
+    if number is None:
+        example = "a whole number, like 12" if kind == "integer" else "a number, like 7.5"
+        _error(out, question, qid, f"Enter {example}")
+    elif not _in_range(question, number):
+        _error(out, question, qid, f"Enter a number {_range_text(question)}")
+    else:
+        out.answers[qid] = int(number) if kind == "integer" else number
+
+
+def _read_imperial(question: Question, form: FormData, out: PageInput) -> None:
+    qid = question.id
+    big, small, per = IMPERIAL[question.widget or ""]
+    raw_big, raw_small = _first(form, f"{qid}-{big}"), _first(form, f"{qid}-{small}")
+    out.raw[f"{qid}-{big}"] = raw_big
+    out.raw[f"{qid}-{small}"] = raw_small
+    if not raw_big and not raw_small:
+        if question.required:
+            _error(out, question, f"{qid}-{big}", f"Enter {_noun(question)} in {big} and {small}")
+        else:
+            out.cleared.append(qid)
+        return
+    big_value = _to_number(raw_big or "0", whole=True)
+    if big_value is None or big_value < 0:
+        _error(out, question, f"{qid}-{big}", f"Enter {big} as a whole number, like 5")
+        return
+    small_value = _to_number(raw_small or "0", whole=False)
+    if small_value is None or not 0 <= small_value < per:
+        _error(out, question, f"{qid}-{small}", f"Enter {small} as a number from 0 to {per - 1}")
+        return
+    total_small = big_value * per + small_value
+    metric = total_small * (CM_PER_INCH if question.widget == "height" else KG_PER_POUND)
+    metric = round(metric, 1)
+    if not _in_range(question, metric):
+        _error(
+            out,
+            question,
+            f"{qid}-{big}",
+            f"Enter {_noun(question)} {_imperial_range_text(question, big, small, per)}",
+        )
+        return
+    out.answers[qid] = metric
+
+
+def to_imperial(question: Question, value: float, *, whole: bool = False) -> tuple[int, float]:
+    """cm as (feet, inches) or kg as (stones, pounds); the small part to one decimal, or to a
+    whole number. Rounded before splitting, so there is never a 12th inch or 14th pound."""
+    _, _, per = IMPERIAL[question.widget or ""]
+    small_unit = CM_PER_INCH if question.widget == "height" else KG_PER_POUND
+    total = round(value / small_unit, None if whole else 1)
+    big = int(total // per)
+    return big, round(total - big * per, 1)
+
+
+def show_number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def _error(out: PageInput, question: Question, target: str, message: str) -> None:
+    out.errors.append(
+        FieldError(
+            question_id=question.id,
+            target=target,
+            message=message,
+            summary=message,
+        )
+    )
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
+
+
+def _to_number(raw: str, *, whole: bool) -> float | None:
+    text = raw.replace(" ", "")
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        return None
+    return number
+
+
+def _in_range(question: Question, number: float) -> bool:
+    return not (
+        (question.minimum is not None and number < question.minimum)
+        or (question.maximum is not None and number > question.maximum)
+    )
+
+
+def _noun(question: Question) -> str:
+    """What the person is asked to enter, e.g. "your height" or "a number of hours"."""
+    if question.widget in ("height", "weight"):
+        return f"your {question.widget}"
+    if question.unit == "years":
+        return "your age in years"
+    if question.unit:
+        return f"the number of {question.unit}"
+    return "a number"
+
+
+def _range_text(question: Question) -> str:
+    low = show_number(question.minimum) if question.minimum is not None else None
+    high = show_number(question.maximum) if question.maximum is not None else None
+    unit = f" {question.unit}" if question.unit else ""
+    if low is not None and high is not None:
+        return f"from {low} to {high}{unit}"
+    if low is not None:
+        return f"of {low}{unit} or more"
+    if high is not None:
+        return f"of {high}{unit} or less"
+    return ""
+
+
+def _imperial_range_text(question: Question, big: str, small: str, per: int) -> str:
+    small_unit = CM_PER_INCH if question.widget == "height" else KG_PER_POUND
+
+    def part(value: float | None, rounding: Callable[[float], int]) -> str:
+        if value is None:
+            return ""
+        # The lowest whole value that is allowed (ceil) or the highest (floor), so the range
+        # shown never includes a value the check refuses.
+        whole, rest = divmod(rounding(value / small_unit), per)
+        text = f"{whole} {_singular(big, whole)}"
+        if rest:
+            text += f" {rest} {_singular(small, rest)}"
+        return text
+
+    return f"from {part(question.minimum, math.ceil)} to {part(question.maximum, math.floor)}"
+
+
+def _singular(unit: str, count: float) -> str:
+    if count == 1:
+        return {"feet": "foot", "inches": "inch", "stones": "stone", "pounds": "pound"}[unit]
+    return "stone" if unit == "stones" else unit

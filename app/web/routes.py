@@ -1,0 +1,372 @@
+"""The patient pages: the self-assessment form, clinic intake links, and the result page.
+
+The form's routes are written once and mounted twice: at / for anyone, and under
+/intake/{token} for a clinic's link. The Entry (app/web/entry.py) carries the differences.
+Routes are thin: flow.py walks the engine's pages, forms.py reads the fields, and each route
+commits once, so nothing is half-stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from app.deps import RegistryDep, SessionDep
+from app.models import Assessment, Clinic
+from app.services import assessments
+
+from . import flow, present
+from .entry import Entry, entry_for
+from .forms import PageInput, read_page, units_for
+from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
+
+router = APIRouter()
+
+
+def get_entry(request: Request, session: SessionDep) -> Entry:
+    return entry_for(request, session)
+
+
+EntryDep = Annotated[Entry, Depends(get_entry)]
+
+
+def get_interview(
+    request: Request, session: SessionDep, registry: RegistryDep, entry: EntryDep
+) -> flow.Interview:
+    return flow.load_interview(session, entry, request, registry)
+
+
+InterviewDep = Annotated[flow.Interview, Depends(get_interview)]
+
+# The form lives at both prefixes; entry_for tells them apart by the {token} in the path.
+FORM_PREFIXES = ("", "/intake/{token}")
+
+
+def form_route(path: str, method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        for prefix in FORM_PREFIXES:
+            router.add_api_route(
+                (prefix + path) or "/",
+                endpoint,
+                methods=[method],
+                response_class=HTMLResponse,
+                include_in_schema=False,
+            )
+        return endpoint
+
+    return register
+
+
+def base_context(entry: Entry, **context: Any) -> dict[str, Any]:
+    return {"entry": entry, "clinic_name": entry.clinic_name, **context}
+
+
+# -- The form ---------------------------------------------------------------------------------------
+
+
+@form_route("", "GET")
+def start(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+    resume_url = None
+    if interview.draft is not None and interview.evaluation.answers:
+        resume_url = _resume_url(entry, interview)
+    first = interview.questionnaire.pages[0]
+    return render(
+        request,
+        "web/start.html",
+        base_context(
+            entry,
+            questionnaire=interview.questionnaire,
+            start_url=flow.question_url(entry, first),
+            resume_url=resume_url,
+        ),
+    )
+
+
+@form_route("/questions/{page_id}", "GET")
+def question_page(
+    request: Request, page_id: str, entry: EntryDep, interview: InterviewDep
+) -> Response:
+    page = _page_or_404(interview, page_id)
+    evaluation = interview.evaluation
+    if not flow.may_show(evaluation, page):
+        return redirect(_resume_url(entry, interview))
+    units = {
+        q.id: units_for(q, request.query_params) for q in evaluation.visible_on(page) if q.widget
+    }
+    changing = request.query_params.get("change") == "1"
+    return _render_page(request, entry, interview, page, None, units, changing=changing)
+
+
+@form_route("/questions/{page_id}", "POST")
+def answer_question_page(
+    request: Request,
+    page_id: str,
+    form: CheckedForm,
+    session: SessionDep,
+    entry: EntryDep,
+    interview: InterviewDep,
+) -> Response:
+    page = _page_or_404(interview, page_id)
+    if not flow.may_show(interview.evaluation, page):
+        return redirect(_resume_url(entry, interview))
+    page_input = read_page(interview.evaluation.visible_on(page), form)
+    changing = _changing(form.get("change"))
+    if page_input.errors:  # nothing is stored; the page comes back with the messages
+        return _render_page(
+            request, entry, interview, page, page_input, page_input.units, changing=changing
+        )
+    step = flow.answer_page(session, entry, interview, page, page_input, changing=changing)
+    session.commit()
+    response = redirect(step.location)
+    if step.draft_token:
+        set_cookie(response, request, entry.cookie_name, step.draft_token, max_age=DRAFT_COOKIE_AGE)
+    return response
+
+
+@form_route("/advice", "GET")
+def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+    """Told to see a doctor: they may stop here, or finish the questions for the appointment."""
+    level = flow.doctor_level(interview.evaluation)
+    next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
+    if level is None or next_page is None:
+        return redirect(_resume_url(entry, interview))
+    changing = _changing([request.query_params.get("change", "")])
+    result_reasons = _reasons_so_far(interview)
+    return render(
+        request,
+        "web/advice.html",
+        base_context(
+            entry,
+            level=level,
+            style=present.level_style(level.code),
+            reasons=result_reasons,
+            continue_url=flow.question_url(entry, next_page, changing=changing),
+            title=level.title,
+        ),
+    )
+
+
+@form_route("/stop", "POST")
+def stop_early(
+    request: Request,
+    form: CheckedForm,
+    session: SessionDep,
+    entry: EntryDep,
+    interview: InterviewDep,
+) -> Response:
+    token = flow.finish(session, entry, interview, early=True)
+    if token is None:
+        return redirect(_resume_url(entry, interview))
+    session.commit()
+    return _finished(request, entry, token)
+
+
+@form_route("/check", "GET")
+def check_answers(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+    evaluation = interview.evaluation
+    if interview.draft is None or not evaluation.complete:
+        return redirect(_resume_url(entry, interview))
+    rows = [
+        (
+            title,
+            [
+                {
+                    "question": row.question,
+                    "lines": present.answer_text(row.question, row.value),
+                    "change_url": flow.question_url(entry, row.page, changing=True),
+                }
+                for row in section_rows
+            ],
+        )
+        for title, section_rows in flow.answer_rows(evaluation)
+    ]
+    last = interview.questionnaire.pages[-1]
+    back = next(
+        (p for p in reversed(interview.questionnaire.pages) if evaluation.page_is_visible(p)), last
+    )
+    return render(
+        request,
+        "web/check.html",
+        base_context(
+            entry,
+            sections=rows,
+            back_url=flow.question_url(entry, back),
+            title="Check your answers",
+        ),
+    )
+
+
+@form_route("/check", "POST")
+def submit_answers(
+    request: Request,
+    form: CheckedForm,
+    session: SessionDep,
+    entry: EntryDep,
+    interview: InterviewDep,
+) -> Response:
+    token = flow.finish(session, entry, interview, early=False)
+    if token is None:
+        return redirect(_resume_url(entry, interview))
+    session.commit()
+    return _finished(request, entry, token)
+
+
+# -- The result -------------------------------------------------------------------------------------
+
+
+def get_assessment(token: str, session: SessionDep) -> Assessment:
+    assessment = assessments.get_by_result_token(session, token)
+    if assessment is None:
+        raise HTTPException(status_code=404)
+    return assessment
+
+
+AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
+
+
+@router.get("/result/{token}", response_class=HTMLResponse, include_in_schema=False)
+def result_page(
+    request: Request, token: str, assessment: AssessmentDep, session: SessionDep
+) -> Response:
+    result = assessment.result
+    level = result["triage"]["level"]
+    focus, optional = present.plan_blocks(result.get("plan"))
+    clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
+    contributors = result["contributors"] if level != "emergency" else []
+    return render(
+        request,
+        "web/result.html",
+        {
+            "result": result,
+            "level": level,
+            "style": present.level_style(level),
+            "contributors": contributors,
+            "chart": present.contributor_chart(contributors),
+            "score_words": present.SCORE_WORDS,
+            "focus_blocks": focus,
+            "optional_blocks": optional,
+            "plan": result.get("plan"),
+            "complete": assessment.complete,
+            "sent_to": clinic.name if clinic else None,
+            "created_at": assessment.created_at,
+            "delete_url": f"/result/{token}/delete",
+        },
+    )
+
+
+@router.get("/result/{token}/delete", response_class=HTMLResponse, include_in_schema=False)
+def confirm_delete(request: Request, token: str, assessment: AssessmentDep) -> Response:
+    return render(
+        request,
+        "web/delete.html",
+        {"result_url": f"/result/{token}", "delete_url": f"/result/{token}/delete"},
+    )
+
+
+@router.post("/result/{token}/delete", include_in_schema=False)
+def delete_result(form: CheckedForm, assessment: AssessmentDep, session: SessionDep) -> Response:
+    assessments.delete_assessment(session, assessment)
+    session.commit()
+    return redirect("/deleted")
+
+
+@router.get("/deleted", response_class=HTMLResponse, include_in_schema=False)
+def deleted(request: Request) -> Response:
+    return render(request, "web/deleted.html", {})
+
+
+# -- Helpers ----------------------------------------------------------------------------------------
+
+
+def _page_or_404(interview: flow.Interview, page_id: str) -> Any:
+    page = flow.find_page(interview.questionnaire, page_id)
+    if page is None:
+        raise HTTPException(status_code=404)
+    return page
+
+
+def _changing(values: Sequence[str] | None) -> bool:
+    return values is not None and list(values[:1]) == ["1"]
+
+
+def _resume_url(entry: Entry, interview: flow.Interview) -> str:
+    """Where someone who asked for a page they cannot have yet should go instead."""
+    page = interview.evaluation.next_page
+    if page is not None:
+        return flow.question_url(entry, page)
+    if interview.draft is not None and interview.evaluation.complete:
+        return entry.url("check")
+    return entry.start_url
+
+
+def _finished(request: Request, entry: Entry, token: str) -> Response:
+    response = redirect(f"/result/{token}")
+    if not entry.draft_follows_link:
+        response.delete_cookie(entry.cookie_name, path="/")
+    return response
+
+
+def _reasons_so_far(interview: flow.Interview) -> list[str]:
+    q = interview.questionnaire
+    context = interview.evaluation.context
+    return [
+        rule.message
+        for rule in q.rules_by_urgency
+        if rule.level != q.self_care_level and rule.when.holds(context)
+    ]
+
+
+def _render_page(
+    request: Request,
+    entry: Entry,
+    interview: flow.Interview,
+    page: Any,
+    page_input: PageInput | None,
+    units: dict[str, Any],
+    *,
+    changing: bool,
+) -> Response:
+    evaluation = interview.evaluation
+    questions = evaluation.visible_on(page)
+    base_url = entry.url("questions", page.id)
+    fields = present.field_views(
+        questions,
+        answers=evaluation.answers,
+        page_input=page_input,
+        units=units,
+        base_url=base_url,
+        query=request.query_params,
+    )
+    previous = flow.previous_page(evaluation, page)
+    if changing:
+        back_url = entry.url("check")
+    elif previous is not None:
+        back_url = flow.question_url(entry, previous)
+    else:
+        back_url = entry.start_url
+    single = len(questions) == 1
+    heading = questions[0].text if single else page.title
+    return render(
+        request,
+        "web/question.html",
+        base_context(
+            entry,
+            page=page,
+            fields=fields,
+            errors=page_input.errors if page_input else [],
+            single=single,
+            heading=heading,
+            title=heading,
+            section_title=flow.section_title(interview.questionnaire, page),
+            progress=evaluation.progress(),
+            action=base_url,
+            changing=changing,
+            back_url=back_url,
+            doctor_level=flow.doctor_level(evaluation),
+        ),
+        status_code=400 if page_input and page_input.errors else 200,
+    )

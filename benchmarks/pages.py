@@ -1,0 +1,166 @@
+"""Page weight and rendering speed of the patient pages.
+
+For each page people see (start, a question page, check answers, and the result at every
+triage level, self-care with its exercise plan), prints the total bytes a first visit loads:
+the HTML plus every stylesheet, script and image it references (the exercise illustrations
+included), uncompressed. Fails if any reference leaves the site (no third-party requests) or a
+page is over the budget. Then compares how many question pages the app renders per second
+with a trivial endpoint in the same process.
+
+    .venv/bin/python benchmarks/pages.py [--seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi.responses import PlainTextResponse
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.api.schemas import EXAMPLE_ANSWERS, SAFETY_ALL_NO  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.db import make_engine  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.migrate import upgrade  # noqa: E402
+from app.services import drafts  # noqa: E402
+from app.services.assessments import record_assessment  # noqa: E402
+
+BUDGET = 60 * 1024
+ORIGIN = "http://testserver"
+
+
+class References(HTMLParser):
+    """The URLs a browser fetches for a page: stylesheets, scripts, images."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "link" and found.get("href"):
+            self.urls.append(found["href"] or "")
+        elif tag in ("script", "img", "source", "iframe", "embed") and found.get("src"):
+            self.urls.append(found["src"] or "")
+        elif tag == "object" and found.get("data"):
+            self.urls.append(found["data"] or "")
+
+
+def same_origin(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}" == ORIGIN
+    return url.startswith("/") and not url.startswith("//")
+
+
+def page_weight(client: TestClient, path: str) -> tuple[int, int, list[str]]:
+    """(total bytes, number of files, references to other sites)."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    parser = References()
+    parser.feed(response.text)
+    total, files, foreign = len(response.content), 1, []
+    for url in dict.fromkeys(parser.urls):
+        if not same_origin(url):
+            foreign.append(url)
+            continue
+        asset = client.get(url)
+        assert asset.status_code == 200, (url, asset.status_code)
+        total += len(asset.content)
+        files += 1
+    return total, files, foreign
+
+
+def with_draft(client: TestClient, app: Any, answers: dict[str, Any]) -> None:
+    q = app.state.registry.default
+    with Session(app.state.engine) as session:
+        draft, token = drafts.start_draft(session, questionnaire_id=q.id, channel="web")
+        drafts.save_answers(session, draft, answers)
+        session.commit()
+    client.cookies.set("ba_draft", token)
+
+
+def result_path(app: Any, answers: dict[str, Any]) -> str:
+    q = app.state.registry.default
+    with Session(app.state.engine) as session:
+        _, token = record_assessment(session, q, answers, channel="web", allow_incomplete=True)
+        session.commit()
+    return f"/result/{token}"
+
+
+def rate(client: TestClient, path: str, seconds: float) -> float:
+    for _ in range(20):  # warm up
+        client.get(path)
+    count, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        assert client.get(path).status_code == 200
+        count += 1
+    return count / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="time per speed measurement")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/pages.db"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        settings = Settings(
+            environment="test",
+            database_url=url,
+            secret_key="benchmark-secret-key-that-is-long-enough",
+            log_level="WARNING",
+        )
+        app = create_app(settings)
+        app.add_api_route("/_benchmark/trivial", lambda: PlainTextResponse("ok"))
+
+        with TestClient(app) as client:
+            with_draft(client, app, dict(EXAMPLE_ANSWERS))
+            pages = {
+                "start": "/",
+                "question page (radios)": "/questions/emergency_nerves",
+                "question page (height and weight)": "/questions/height_weight",
+                "check answers": "/check",
+                "result: emergency": result_path(app, {**SAFETY_ALL_NO, "chest_pain": True}),
+                "result: urgent": result_path(app, {**EXAMPLE_ANSWERS, "fever": True}),
+                "result: see a doctor": result_path(app, {**EXAMPLE_ANSWERS, "pregnant": True}),
+                "result: self-care with plan": result_path(app, dict(EXAMPLE_ANSWERS)),
+            }
+            failed = False
+            print(f"{'page':<36} {'files':>5} {'bytes':>8}  (budget {BUDGET // 1024} KB)")
+            for name, path in pages.items():
+                total, files, foreign = page_weight(client, path)
+                flag = ""
+                if total > BUDGET:
+                    flag, failed = "  OVER BUDGET", True
+                if foreign:
+                    flag, failed = f"  THIRD-PARTY: {foreign}", True
+                print(f"{name:<36} {files:>5} {total:>8}{flag}")
+            print("every referenced URL is same-origin" if not failed else "FAILED")
+
+            question = rate(client, "/questions/height_weight", args.seconds)
+            trivial = rate(client, "/_benchmark/trivial", args.seconds)
+            print()
+            print(f"question page (draft lookup, engine, template): {question:8.0f} requests/s")
+            print(f"trivial endpoint:                              {trivial:8.0f} requests/s")
+            print(f"ratio question page / trivial:                 {question / trivial:8.2f}")
+        app.state.engine.dispose()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

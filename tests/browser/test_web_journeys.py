@@ -1,0 +1,199 @@
+"""The patient form in a real browser: whole journeys, back links, changes, errors, and the
+same journey with JavaScript turned off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from app.api.schemas import EXAMPLE_ANSWERS
+from app.models import Assessment
+from app.security import hash_token
+from tests.browser.conftest import LiveServer, PatientForm
+
+pytestmark = pytest.mark.browser
+
+SELF_CARE = dict(EXAMPLE_ANSWERS)
+
+
+def start(page: Any) -> None:
+    page.goto("/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Start now").click()
+
+
+def stored(live_server: LiveServer, page: Any) -> Assessment:
+    token = page.url.rsplit("/", 1)[-1]
+    with live_server.session() as session:
+        record = session.exec(
+            select(Assessment).where(Assessment.result_token_hash == hash_token(token))
+        ).first()
+    assert record is not None
+    return record
+
+
+def test_a_self_care_journey_ends_with_an_exercise_plan(
+    new_page: Callable[..., Any], live_server: LiveServer
+) -> None:
+    page = new_page(width=375)
+    start(page)
+    PatientForm(page).run(SELF_CARE)
+
+    assert page.get_by_role("heading", level=1).inner_text() == "You can start the programme"
+    assert page.get_by_role("heading", name="Your exercise plan").is_visible()
+    images = page.locator("img.exercise__image")
+    assert images.count() >= 5
+    assert all(
+        images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0")
+        for i in range(images.count())
+    )
+    # The print button is an enhancement: script shows it.
+    assert page.get_by_role("button", name="Print this page").is_visible()
+    record = stored(live_server, page)
+    assert record.channel == "web"
+    assert record.triage_level == "self_care"
+
+
+def test_an_emergency_sign_stops_the_questions_at_once(page: Any, live_server: LiveServer) -> None:
+    start(page)
+    form = PatientForm(page)
+    form.answer_page({"saddle_numbness": False, "bladder_change": True, "bowel_change": False})
+
+    assert "/result/" in page.url
+    assert page.get_by_role("heading", level=1).inner_text() == "Get medical help now"
+    assert page.get_by_text("Emergency", exact=True).is_visible()
+    assert page.get_by_role("heading", name="What to do now").is_visible()
+    assert stored(live_server, page).triage_level == "emergency"
+
+
+def test_see_a_doctor_and_stop_early(page: Any, live_server: LiveServer) -> None:
+    start(page)
+    visited = PatientForm(page).run({**SELF_CARE, "infection_risk": True}, on_advice="stop")
+
+    assert any(p.endswith("/advice") for p in visited)
+    assert (
+        page.get_by_role("heading", level=1).inner_text() == "Book an appointment before you start"
+    )
+    assert page.get_by_text("You stopped before the end").is_visible()
+    record = stored(live_server, page)
+    assert not record.complete
+    assert record.result["plan"] is None
+
+
+def test_see_a_doctor_and_finish_the_questions(page: Any, live_server: LiveServer) -> None:
+    start(page)
+    visited = PatientForm(page).run(
+        {**SELF_CARE, "leg_pain": "below_knee", "leg_pain_worse_than_back": True}
+    )
+
+    assert any(p.endswith("/questions/leg_compared") for p in visited)
+    assert not any(p.endswith("/questions/squat") for p in visited)
+    assert page.get_by_role("heading", name="What may be adding to your back pain").is_visible()
+    assert page.get_by_role("heading", name="Your exercise plan").count() == 0
+    assert stored(live_server, page).complete
+
+
+def test_back_links_keep_the_answers(page: Any) -> None:
+    start(page)
+    form = PatientForm(page)
+    form.run(SELF_CARE, until="/questions/about_you")
+    page.fill("input[name=age]", "37")
+    form.answer_page({"pregnant": False})
+    assert page.url.endswith("/questions/warning_signs")
+
+    with page.expect_navigation():
+        page.get_by_role("link", name="Back", exact=True).click()
+    assert page.url.endswith("/questions/about_you")
+    assert page.input_value("input[name=age]") == "37"
+    with page.expect_navigation():
+        page.get_by_role("link", name="Back", exact=True).click()
+    assert page.url.endswith("/questions/emergency_other")
+    assert page.is_checked("#both_legs-no")
+
+
+def test_changing_an_answer_from_check_answers(page: Any) -> None:
+    start(page)
+    form = PatientForm(page)
+    form.run(SELF_CARE, until="/check")
+
+    with page.expect_navigation():
+        page.get_by_role(
+            "link", name="Change your answer to: Do you know your height and weight?"
+        ).click()
+    assert page.get_by_role("link", name="Back", exact=True).get_attribute("href") == "/check"
+    page.check("#knows_height_weight-no")
+    form.submit("Save and go back")
+    assert page.url.endswith("/questions/weight_rating?change=1")  # the newly needed question
+    form.fill({"weight_self_rating": "a_bit_over"})
+    form.submit("Save and go back")
+    assert page.url.endswith("/check")
+    assert page.get_by_text("A bit overweight").is_visible()
+    assert page.get_by_text("175 cm").count() == 0  # the hidden answers are gone
+
+
+def test_validation_errors_link_to_their_fields(page: Any) -> None:
+    start(page)
+    form = PatientForm(page)
+    form.submit()
+
+    assert page.title().startswith("Error: ")
+    summary = page.locator(".error-summary")
+    assert summary.get_by_role("heading", name="There is a problem").is_visible()
+    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
+    summary.get_by_role("link").nth(1).click()
+    assert page.evaluate("() => document.activeElement.id") == "bladder_change"
+    message = page.locator("#bladder_change-error").text_content() or ""
+    assert " ".join(message.split()) == "Error: Select yes or no"
+
+
+def test_height_in_feet_and_inches(page: Any) -> None:
+    start(page)
+    form = PatientForm(page)
+    form.run(SELF_CARE, until="/questions/height_weight")
+    with page.expect_navigation():
+        page.get_by_role("link", name="Enter your height in feet and inches instead").click()
+    page.fill("#height_cm-feet", "5")
+    page.fill("#height_cm-inches", "13")
+    page.fill("#weight_kg", "80")
+    form.submit()
+    assert page.locator("#height_cm-inches").input_value() == "13"
+    assert "Enter inches as a number from 0 to 11" in page.locator(".error-summary").inner_text()
+    page.fill("#height_cm-inches", "9")
+    form.submit()
+    assert page.url.endswith("/questions/activity")
+
+
+def test_the_whole_form_works_without_javascript(
+    new_page: Callable[..., Any], live_server: LiveServer
+) -> None:
+    page = new_page(width=320, java_script_enabled=False)
+    start(page)
+    form = PatientForm(page)
+    form.submit()  # an error first: the summary works without script too
+    assert page.locator(".error-summary").is_visible()
+    form.run({**SELF_CARE, "spine_diagnosis": ["none"]})
+
+    assert page.get_by_role("heading", name="Your exercise plan").is_visible()
+    assert not page.get_by_role("button", name="Print this page").is_visible()
+    # Nothing is wider than a 320px screen.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    assert stored(live_server, page).complete
+
+
+def test_delete_a_result(page: Any, live_server: LiveServer) -> None:
+    start(page)
+    PatientForm(page).answer_page(
+        {"saddle_numbness": True, "bladder_change": False, "bowel_change": False}
+    )
+    result_url = page.url
+    with page.expect_navigation():
+        page.get_by_role("link", name="Delete my answers and result").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, delete it").click()
+    assert page.get_by_role("heading", name="Your result has been deleted").is_visible()
+    response = page.goto(result_url)
+    assert response is not None
+    assert response.status == 404

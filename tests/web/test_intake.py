@@ -1,0 +1,142 @@
+"""A clinic's intake link: the same form, the clinic's name on every page, the submission
+recorded for the clinic, and clear pages for links that are gone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Assessment, Clinic, Draft, IntakeLink, utcnow
+from app.security import hash_token
+from tests.web.conftest import make_link
+from tests.web.helpers import FIRST_PAGE, run_interview, self_care_answers
+
+
+def link_of(db: Session, token: str) -> IntakeLink:
+    db.expire_all()
+    link = db.exec(select(IntakeLink).where(IntakeLink.token_hash == hash_token(token))).first()
+    assert link is not None
+    return link
+
+
+def test_every_page_of_an_intake_link_shows_the_clinic(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    prefix = f"/intake/{token}"
+    start = client.get(prefix)
+    assert start.status_code == 200
+    assert "For:</span> <strong>Riverside Physio</strong>" in start.text
+    assert f'href="{prefix}/questions/{FIRST_PAGE}"' in start.text
+
+    _, visited = run_interview(client, self_care_answers(), prefix=prefix, until="/check")
+    for location in visited:
+        page = client.get(location)
+        assert page.status_code == 200, location
+        assert "Riverside Physio" in page.text, location
+        assert location.startswith(prefix)
+
+
+def test_an_intake_submission_is_recorded_for_the_clinic_and_uses_up_the_link(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(client, self_care_answers(), prefix=f"/intake/{token}")
+
+    db.expire_all()
+    [record] = db.exec(select(Assessment)).all()
+    link = link_of(db, token)
+    assert record.channel == "intake"
+    assert record.clinic_id == clinic.id
+    assert record.intake_link_id == link.id
+    assert link.used_at is not None
+    assert db.exec(select(Draft)).all() == []
+    result = client.get(location)
+    assert "Your answers have been sent to <strong>Riverside Physio</strong>" in result.text
+
+
+def test_a_used_single_use_link_is_gone(client: TestClient, db: Session, clinic: Clinic) -> None:
+    token = make_link(db, clinic.id)
+    run_interview(client, self_care_answers(), prefix=f"/intake/{token}")
+    for path in ("", f"/questions/{FIRST_PAGE}", "/check"):
+        response = client.get(f"/intake/{token}{path}")
+        assert response.status_code == 410
+        assert "This link has already been used" in response.text
+        assert "Riverside Physio" in response.text
+        assert "42" not in response.text  # never anyone's answers
+
+
+def test_an_expired_link_is_gone(client: TestClient, db: Session, clinic: Clinic) -> None:
+    token = make_link(db, clinic.id, valid_for=timedelta(seconds=-1))
+    response = client.get(f"/intake/{token}")
+    assert response.status_code == 410
+    assert "This link has expired" in response.text
+    assert "Riverside Physio" in response.text
+
+
+def test_a_revoked_link_is_gone_without_naming_the_clinic(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    link = link_of(db, token)
+    link.revoked_at = utcnow()
+    db.add(link)
+    db.commit()
+    response = client.get(f"/intake/{token}")
+    assert response.status_code == 410
+    assert "This link no longer works" in response.text
+    assert "Riverside Physio" not in response.text
+
+
+def test_an_unknown_link_is_not_found(client: TestClient) -> None:
+    response = client.get("/intake/no-such-link/questions/emergency_nerves")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+
+
+def test_a_single_use_link_resumes_on_another_device(
+    app: FastAPI, client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    run_interview(client, self_care_answers(), prefix=f"/intake/{token}", until="pain_level")
+    with TestClient(app) as phone:
+        start = phone.get(f"/intake/{token}")
+        assert "Carry on where you left off" in start.text
+        assert 'value="42"' in phone.get(f"/intake/{token}/questions/about_you").text
+
+
+def test_a_reusable_link_keeps_each_patient_s_draft_apart(
+    app: FastAPI, client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id, single_use=False)
+    run_interview(client, self_care_answers(), prefix=f"/intake/{token}", until="pain_level")
+    with TestClient(app) as someone_else:
+        assert "Carry on where you left off" not in someone_else.get(f"/intake/{token}").text
+    assert "Carry on where you left off" in client.get(f"/intake/{token}").text
+
+
+def test_a_reusable_link_takes_many_submissions(app: FastAPI, db: Session, clinic: Clinic) -> None:
+    token = make_link(db, clinic.id, single_use=False)
+    for _ in range(2):
+        with TestClient(app) as patient:
+            location, _ = run_interview(patient, self_care_answers(), prefix=f"/intake/{token}")
+            assert location.startswith("/result/")
+    db.expire_all()
+    assert len(db.exec(select(Assessment)).all()) == 2
+
+
+def test_an_emergency_through_a_link_is_recorded_for_the_clinic(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(
+        client, {**self_care_answers(), "both_legs": True}, prefix=f"/intake/{token}"
+    )
+    db.expire_all()
+    [record] = db.exec(select(Assessment)).all()
+    assert record.triage_level == "emergency"
+    assert record.clinic_id == clinic.id
+    assert "Get medical help now" in client.get(location).text

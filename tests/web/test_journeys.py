@@ -1,0 +1,283 @@
+"""Whole interviews through the web form: self-care, emergency stop, see-a-doctor (stop early or
+finish), back links and changing answers."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Assessment, Draft
+from tests.web.helpers import (
+    FIRST_PAGE,
+    answer,
+    csrf_of,
+    post_page,
+    result_token,
+    run_interview,
+    safety_answers,
+    self_care_answers,
+)
+
+
+def stored(db: Session) -> list[Assessment]:
+    db.expire_all()
+    return list(db.exec(select(Assessment)).all())
+
+
+def drafts(db: Session) -> list[Draft]:
+    db.expire_all()
+    return list(db.exec(select(Draft)).all())
+
+
+def test_a_self_care_interview_ends_on_a_result_page_with_an_exercise_plan(
+    client: TestClient, db: Session
+) -> None:
+    location, visited = run_interview(client, self_care_answers())
+
+    page = client.get(location)
+    assert page.status_code == 200
+    assert "You can start the programme" in page.text
+    assert "Your exercise plan" in page.text
+    assert '<img class="exercise__image" src="/static/exercises/' in page.text
+    assert "/check" in visited[-2]
+    [record] = stored(db)
+    assert record.channel == "web"
+    assert record.complete
+    assert record.triage_level == "self_care"
+    assert record.result["plan"] is not None
+    assert drafts(db) == []  # the draft goes when the assessment is stored
+
+
+def test_every_visible_page_of_a_self_care_interview_is_asked_once_in_order(
+    client: TestClient,
+) -> None:
+    _, visited = run_interview(client, self_care_answers())
+    pages = [v.rsplit("/", 1)[-1] for v in visited if "/questions/" in v]
+    assert pages[0] == FIRST_PAGE
+    assert len(pages) == len(set(pages))
+    # Branching from the engine: height and weight known, so no self-rating; sitting 9 hours,
+    # so the question on breaks; no sport or weights, so no follow-up page.
+    assert "height_weight" in pages
+    assert "weight_rating" not in pages
+    assert "sitting_breaks" in pages
+    assert "sport_detail" not in pages
+    assert pages[-4:] == ["squat", "bridge", "hang", "sides"]
+
+
+def test_an_emergency_sign_goes_straight_to_the_emergency_result(
+    client: TestClient, db: Session
+) -> None:
+    response = answer(
+        client,
+        "",
+        FIRST_PAGE,
+        {"saddle_numbness": True, "bladder_change": False, "bowel_change": False},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/result/")
+
+    page = client.get(response.headers["location"])
+    assert "Get medical help now" in page.text
+    assert "call 999" in page.text.lower()
+    assert "cauda equina" in page.text
+    assert "Your exercise plan" not in page.text
+    [record] = stored(db)
+    assert record.triage_level == "emergency"
+    assert record.complete
+    assert drafts(db) == []
+
+
+def test_an_emergency_sign_on_a_later_safety_page_also_stops_the_interview(
+    client: TestClient,
+) -> None:
+    answers = safety_answers(chest_pain=True)
+    location, visited = run_interview(client, answers)
+    assert location.startswith("/result/")
+    assert [v.rsplit("/", 1)[-1] for v in visited[:-1]] == [FIRST_PAGE, "emergency_other"]
+
+
+def test_someone_told_to_see_a_doctor_can_stop_early_and_get_their_result(
+    client: TestClient, db: Session
+) -> None:
+    answers = {**self_care_answers(), "pregnant": True}
+    location, visited = run_interview(client, answers, on_advice="stop")
+
+    assert any("/advice?next=pain_story" in v for v in visited)
+    page = client.get(location)
+    assert "Book an appointment before you start" in page.text
+    assert "You stopped before the end" in page.text
+    [record] = stored(db)
+    assert record.triage_level == "see_doctor"
+    assert not record.complete
+    assert record.result["plan"] is None
+    assert drafts(db) == []
+
+
+def test_someone_told_to_see_a_doctor_can_finish_the_questions_for_their_appointment(
+    client: TestClient, db: Session
+) -> None:
+    answers = {**self_care_answers(), "pregnant": True}
+    location, visited = run_interview(client, answers, on_advice="continue")
+
+    pages = [v.rsplit("/", 1)[-1] for v in visited if "/questions/" in v]
+    assert "smoking" in pages
+    assert "squat" not in pages  # never ask someone who should see a doctor to try a squat
+    page = client.get(location)
+    assert "What may be adding to your back pain" in page.text
+    assert "Your exercise plan" not in page.text
+    [record] = stored(db)
+    assert record.complete
+    assert record.triage_level == "see_doctor"
+
+
+def test_the_advice_page_comes_when_a_reason_appears_after_the_safety_check(
+    client: TestClient,
+) -> None:
+    answers = {**self_care_answers(), "pain_duration": "under_6_weeks"}
+    _, visited = run_interview(client, answers, until="/advice")
+    assert visited[-1].endswith("/advice?next=pain_level")
+
+
+def test_the_advice_page_is_not_repeated_for_a_reason_of_the_same_level(
+    client: TestClient,
+) -> None:
+    answers = {**self_care_answers(), "pregnant": True, "pain_duration": "under_6_weeks"}
+    _, visited = run_interview(client, answers, on_advice="continue")
+    assert len([v for v in visited if "/advice" in v]) == 1
+
+
+def test_question_pages_offer_to_stop_once_a_doctor_is_advised(client: TestClient) -> None:
+    run_interview(client, {**self_care_answers(), "fever": True}, until="/advice")
+    page = client.get("/questions/pain_story")
+    assert "Stop now and see my result" in page.text
+    assert "speak to a doctor today" in page.text
+
+
+def test_the_back_link_goes_to_the_previous_page_and_keeps_its_answers(
+    client: TestClient,
+) -> None:
+    run_interview(client, self_care_answers(), until="about_you")
+    page = client.get("/questions/about_you")
+    assert 'class="back-link" href="/questions/emergency_other"' in page.text
+
+    previous = client.get("/questions/emergency_other")
+    assert 'class="back-link" href="/questions/emergency_nerves"' in previous.text
+    assert 'id="both_legs-no" name="both_legs" type="radio" value="no" checked' in previous.text
+
+
+def test_answering_an_earlier_page_again_goes_on_to_the_next_page(client: TestClient) -> None:
+    run_interview(client, self_care_answers(), until="warning_signs")
+    response = answer(client, "", FIRST_PAGE, self_care_answers())
+    assert response.headers["location"] == "/questions/emergency_other"
+
+
+def test_pages_cannot_be_skipped(client: TestClient) -> None:
+    response = client.get("/questions/sleep", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/questions/{FIRST_PAGE}"
+
+
+def test_a_page_hidden_by_branching_is_not_shown(client: TestClient) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    response = client.get("/questions/weight_rating", follow_redirects=False)
+    assert response.status_code == 303
+
+
+def test_an_unknown_page_is_not_found(client: TestClient) -> None:
+    response = client.get("/questions/nope")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+
+
+def test_check_answers_lists_every_answer_with_a_change_link(client: TestClient) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    page = client.get("/check")
+    assert page.status_code == 200
+    assert "Check your answers" in page.text
+    assert "175 cm (5 ft 9 in)" in page.text
+    assert "None of these" in page.text
+    assert 'href="/questions/height_weight?change=1"' in page.text
+    assert 'Change<span class="visually-hidden"> your answer to: How old are you?' in page.text
+
+
+def test_check_answers_before_the_end_goes_back_to_the_questions(client: TestClient) -> None:
+    response = client.get("/check", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/questions/{FIRST_PAGE}"
+
+
+def test_changing_an_answer_returns_to_check_answers(client: TestClient, db: Session) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    page = client.get("/questions/sleep?change=1")
+    assert 'class="back-link" href="/check"' in page.text
+    assert 'name="change" value="1"' in page.text
+    response = post_page(
+        client,
+        "/questions/sleep?change=1",
+        {"sleep_hours": "8", "sleep_quality": "good", "wakes_stiff": "no", "change": "1"},
+    )
+    assert response.headers["location"] == "/check"
+    [draft] = drafts(db)
+    assert draft.answers["sleep_hours"] == 8
+
+
+def test_a_change_that_reveals_a_new_page_asks_it_then_returns_to_check_answers(
+    client: TestClient, db: Session
+) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    response = post_page(
+        client, "/questions/body_size?change=1", {"knows_height_weight": "no", "change": "1"}
+    )
+    assert response.headers["location"] == "/questions/weight_rating?change=1"
+    # Answers to questions that are now hidden are dropped.
+    [draft] = drafts(db)
+    assert "height_cm" not in draft.answers
+    assert "weight_kg" not in draft.answers
+
+    response = post_page(
+        client,
+        "/questions/weight_rating?change=1",
+        {"weight_self_rating": "healthy", "change": "1"},
+    )
+    assert response.headers["location"] == "/check"
+    assert "About right" in client.get("/check").text
+
+
+def test_a_change_to_a_safety_answer_reapplies_the_branching(
+    client: TestClient, db: Session
+) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    response = post_page(
+        client,
+        "/questions/warning_signs?change=1",
+        {
+            **dict.fromkeys(
+                ("leg_weakness_worsening", "weight_loss", "night_pain", "back_shape_change"), "no"
+            ),
+            "fever": "yes",
+            "change": "1",
+        },
+    )
+    # Now urgent: the movement checks are hidden and their answers dropped; nothing new to ask.
+    assert response.headers["location"] == "/check"
+    [draft] = drafts(db)
+    assert "squat_check" not in draft.answers
+    submit = post_page(client, "/check", {})
+    result = client.get(submit.headers["location"])
+    assert "Speak to a doctor today" in result.text
+
+
+def test_submitting_twice_does_not_store_twice(client: TestClient, db: Session) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    page = client.get("/check")
+    first = post_page(client, "/check", {}, csrf=None)
+    assert first.status_code == 303
+    again = client.post("/check", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert again.status_code == 303
+    assert not again.headers["location"].startswith("/result/")
+    assert len(stored(db)) == 1
+
+
+def test_the_result_link_is_long_and_random(client: TestClient) -> None:
+    location, _ = run_interview(client, self_care_answers())
+    assert len(result_token(location)) >= 32

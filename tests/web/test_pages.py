@@ -1,0 +1,71 @@
+"""Every patient page renders, for every kind of answer and every triage level."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.web.helpers import run_interview, safety_answers, self_care_answers
+
+
+def test_the_start_page_says_what_this_is_who_it_is_not_for_and_how_long_it_takes(
+    client: TestClient,
+) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "<h1" in page.text
+    assert "Check your back pain" in page.text
+    assert "Who this is not for" in page.text
+    assert "accident" in page.text
+    assert "disc problem" in page.text
+    assert "unwell" in page.text
+    assert "about 10 minutes" in page.text
+    assert 'href="/questions/emergency_nerves"' in page.text
+    assert "Start now" in page.text
+
+
+def test_every_page_of_an_interview_renders(client: TestClient) -> None:
+    _, visited = run_interview(client, self_care_answers(), until="/check")
+    for location in visited:
+        page = client.get(location)
+        assert page.status_code == 200, location
+        assert page.text.count("<h1") == 1, location
+        assert 'lang="en-GB"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("answers", "title"),
+    [
+        (safety_answers(both_legs=True), "Get medical help now"),
+        ({**self_care_answers(), "night_pain": True}, "Speak to a doctor today"),
+        (
+            {**self_care_answers(), "spine_diagnosis": ["disc_bulge"]},
+            "Book an appointment before you start",
+        ),
+        (self_care_answers(), "You can start the programme"),
+    ],
+)
+def test_the_result_page_renders_for_every_level(
+    client: TestClient, answers: dict[str, object], title: str
+) -> None:
+    location, _ = run_interview(client, answers)
+    page = client.get(location)
+    assert page.status_code == 200
+    assert f'<h1 class="outcome__title">{title}</h1>' in page.text
+    assert "Delete my answers and result" in page.text
+
+
+def test_the_advice_page_renders(client: TestClient) -> None:
+    _, visited = run_interview(
+        client, {**self_care_answers(), "cancer_history": True}, until="/advice"
+    )
+    page = client.get(visited[-1])
+    assert page.status_code == 200
+    assert "Speak to a doctor today" in page.text
+    assert "Stop now and see my result" in page.text
+    assert "Answer the rest of the questions" in page.text
+
+
+def test_the_advice_page_without_a_reason_goes_back_to_the_questions(client: TestClient) -> None:
+    response = client.get("/advice?next=pain_story", follow_redirects=False)
+    assert response.status_code == 303
