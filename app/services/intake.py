@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Final
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
-from app.models import Clinic, IntakeLink, utcnow
+from app.models import Assessment, Clinic, IntakeLink, StaffUser, utcnow
 from app.security import hash_token, new_token
 
 
@@ -80,3 +82,62 @@ def clinic_of_token(session: Session, token: str) -> Clinic | None:
         select(IntakeLink).where(IntakeLink.token_hash == hash_token(token))
     ).first()
     return None if link is None else session.get(Clinic, link.clinic_id)
+
+
+# -- for staff ------------------------------------------------------------------------------------
+
+VALID_FOR_DAYS: Final = (1, 3, 7, 14, 30, 90)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    link: IntakeLink
+    submissions: int
+    created_by: str | None  # e-mail
+
+    @property
+    def status(self) -> str:
+        """active, used, expired or revoked: what a patient opening it now would find."""
+        if self.link.revoked_at is not None:
+            return "revoked"
+        if self.link.single_use and self.link.used_at is not None:
+            return "used"
+        if self.link.expires_at <= utcnow():
+            return "expired"
+        return "active"
+
+
+def list_links(session: Session, *, clinic_id: uuid.UUID, limit: int = 200) -> list[LinkRow]:
+    """The clinic's links, newest first, with how many submissions came through each."""
+    counts = (
+        select(Assessment.intake_link_id, func.count().label("n"))
+        .where(col(Assessment.clinic_id) == clinic_id)
+        .group_by(col(Assessment.intake_link_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(IntakeLink, counts.c.n, StaffUser.email)
+        .outerjoin(counts, counts.c.intake_link_id == col(IntakeLink.id))
+        .outerjoin(StaffUser, col(StaffUser.id) == col(IntakeLink.created_by_id))
+        .where(col(IntakeLink.clinic_id) == clinic_id)
+        .order_by(col(IntakeLink.created_at).desc())
+        .limit(limit)
+    ).all()
+    return [LinkRow(link, int(n or 0), email) for link, n, email in rows]
+
+
+def get_clinic_link(session: Session, *, clinic_id: uuid.UUID, link_id: str) -> IntakeLink | None:
+    """The clinic's link with this id, or None (also for another clinic's link)."""
+    try:
+        key = uuid.UUID(link_id)
+    except ValueError:
+        return None
+    link = session.get(IntakeLink, key)
+    return link if link is not None and link.clinic_id == clinic_id else None
+
+
+def revoke_link(session: Session, link: IntakeLink) -> None:
+    if link.revoked_at is None:
+        link.revoked_at = utcnow()
+        session.add(link)
+        session.flush()

@@ -1,0 +1,90 @@
+"""`backaudit clinic ...` and `backaudit user ...`: how a clinic gets started."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from typing import Any
+
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import make_engine
+from app.services import auth as auth_service
+from app.services import clinics
+
+EXIT_OK, EXIT_PROBLEM = 0, 2
+
+
+def register(sub: Any) -> None:
+    clinic = sub.add_parser("clinic", help="clinics").add_subparsers(
+        title="clinic commands", metavar="ACTION"
+    )
+    p = clinic.add_parser("create", help="create a clinic; prints its id")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_clinic_create)
+    p = clinic.add_parser("list", help="list clinics")
+    p.set_defaults(handler=cmd_clinic_list)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(
+        title="user commands", metavar="ACTION"
+    )
+    p = user.add_parser("create", help="create a staff account for a clinic")
+    p.add_argument("--clinic", required=True, help="clinic id, or its exact name")
+    p.add_argument("--email", required=True)
+    p.add_argument("--role", choices=auth_service.ROLES, default="clinician")
+    p.add_argument(
+        "--no-password",
+        action="store_true",
+        help="do not ask for a password: print a one-time link to set it (72 h)",
+    )
+    p.set_defaults(handler=cmd_user_create)
+
+
+def _session() -> Session:
+    return Session(make_engine(get_settings().database_url), expire_on_commit=False)
+
+
+def cmd_clinic_create(args: argparse.Namespace) -> int:
+    with _session() as session:
+        try:
+            clinic = clinics.create_clinic(session, name=args.name)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return EXIT_PROBLEM
+        session.commit()
+        print(f"clinic created: {clinic.name}")
+        print(f"id: {clinic.id}")
+    return EXIT_OK
+
+
+def cmd_clinic_list(args: argparse.Namespace) -> int:
+    with _session() as session:
+        for clinic in clinics.list_clinics(session):
+            print(f"{clinic.id}  {clinic.name}")
+    return EXIT_OK
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    password: str | None = None
+    if not args.no_password and sys.stdin.isatty():
+        password = getpass.getpass("Password (at least 12 characters): ")
+        if password != getpass.getpass("Same password again: "):
+            print("the passwords do not match; nothing was created", file=sys.stderr)
+            return EXIT_PROBLEM
+    with _session() as session:
+        try:
+            clinic = clinics.find_clinic(session, id_or_name=args.clinic)
+            user, token = auth_service.create_user(
+                session, clinic_id=clinic.id, email=args.email, role=args.role, password=password
+            )
+        except (clinics.ClinicNotFoundError, auth_service.AccountError) as error:
+            print(f"{error}; nothing was created", file=sys.stderr)
+            return EXIT_PROBLEM
+        session.commit()
+        print(f"{user.role} {user.email} created for {clinic.name}")
+        if token is not None:
+            url = f"{get_settings().public_url.rstrip('/')}/staff/set-password/{token}"
+            print(f"one-time link to set the password (valid 72 hours, shown once):\n{url}")
+    return EXIT_OK

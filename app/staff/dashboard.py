@@ -1,0 +1,275 @@
+"""The clinic's submissions (queue, detail, review, exports) and its intake links.
+
+Any staff member works the queue and sends links; admins also manage staff and keys (admin.py).
+Every read and change of a submission is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import segno
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from app.api.encoding import dumps  # one JSON encoder for FHIR everywhere
+from app.deps import RegistryDep, SessionDep, SettingsDep
+from app.engine import evaluate
+from app.models import utcnow
+from app.services import audit, fhir, intake
+from app.services import dashboard as queue
+from app.services.questionnaires import UnknownQuestionnaireError
+from app.web.flow import answer_rows
+from app.web.present import answer_text, level_style, plan_blocks
+
+from .deps import CsrfProtected, CurrentStaff, render
+
+router = APIRouter()
+
+LEVEL_NAMES = {
+    "emergency": "Emergency",
+    "urgent": "Urgent",
+    "see_doctor": "See a doctor",
+    "self_care": "Self-care",
+}
+
+
+# -- the queue ------------------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def submissions(
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    level: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies it)
+    date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    reviewed: Annotated[str | None, Query(max_length=10)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    given = queue.read_filters(level, date_from, date_to, reviewed)
+    rows, total = queue.list_submissions(
+        session, clinic_id=staff.clinic.id, filters=given.filters, page=page
+    )
+    query = given.filters.query_string()
+    return render(
+        request, "staff/dashboard.html", staff,
+        title="Submissions", rows=rows, total=total, page=page,
+        pages=max(1, -(-total // queue.PER_PAGE)), filters=given.filters, errors=given.errors,
+        values=given.values, levels=queue.LEVELS, level_names=LEVEL_NAMES,
+        level_style=level_style, query=urlencode(query),
+        export_url="/staff/export.csv" + (f"?{urlencode(query)}" if query else ""),
+        urgent_waiting=queue.count_unreviewed_urgent(session, clinic_id=staff.clinic.id),
+        status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
+    )  # fmt: skip
+
+
+@router.get("/export.csv")
+def export_csv(
+    staff: CurrentStaff,
+    session: SessionDep,
+    level: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    reviewed: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    given = queue.read_filters(level, date_from, date_to, reviewed)
+    if given.errors:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
+    audit.record(
+        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.csv",
+        target_type="assessment", detail={"filters": dict(given.filters.query_string())},
+    )  # fmt: skip
+    session.commit()
+    lines = queue.csv_rows(
+        queue.iter_submissions(session, clinic_id=staff.clinic.id, filters=given.filters)
+    )
+    name = f"backaudit-submissions-{utcnow():%Y-%m-%d}.csv"
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# -- one submission ---------------------------------------------------------------------------------
+
+
+def _submission(staff: CurrentStaff, session: SessionDep, assessment_id: str) -> queue.Submission:
+    found = queue.get_submission(session, clinic_id=staff.clinic.id, assessment_id=assessment_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    return found
+
+
+@router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
+def submission(
+    assessment_id: str,
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    registry: RegistryDep,
+) -> HTMLResponse:
+    found = _submission(staff, session, assessment_id)
+    a = found.assessment
+    audit.record(
+        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="assessment.viewed",
+        target_type="assessment", target_id=a.id,
+    )  # fmt: skip
+    session.commit()
+    focus, optional = plan_blocks(a.result.get("plan"))
+    return render(
+        request, "staff/submission.html", staff,
+        title="Submission", s=found, a=a, result=a.result,
+        answers=_answers_in_order(registry, a.questionnaire_id, a.answers),
+        focus_blocks=focus, optional_blocks=optional, level_names=LEVEL_NAMES,
+        level_style=level_style,
+    )  # fmt: skip
+
+
+def _answers_in_order(
+    registry: RegistryDep, questionnaire_id: str, answers: dict[str, Any]
+) -> list[tuple[str, list[tuple[str, str, list[str]]]]]:
+    """Every answer in question order, by section: (section, [(question id, text, answer)])."""
+    try:
+        q = registry.get(questionnaire_id)
+    except UnknownQuestionnaireError:
+        return [("Answers", [(k, k, [str(v)]) for k, v in answers.items()])]
+    grouped = [
+        (title, [(r.question.id, r.question.text, answer_text(r.question, r.value)) for r in rows])
+        for title, rows in answer_rows(evaluate(q, answers))
+    ]
+    # Answers the current definition no longer shows are still listed, never silently hidden.
+    shown = {qid for _, rows in grouped for qid, _, _ in rows}
+    rest = [(k, k, [str(v)]) for k, v in answers.items() if k not in shown]
+    return grouped + ([("Other answers", rest)] if rest else [])
+
+
+@router.post("/assessments/{assessment_id}/review", dependencies=[CsrfProtected])
+def review(
+    assessment_id: str,
+    staff: CurrentStaff,
+    session: SessionDep,
+    reviewed: Annotated[str, Form(max_length=5)] = "yes",
+) -> Response:
+    a = _submission(staff, session, assessment_id).assessment
+    if reviewed == "no":
+        queue.unmark_reviewed(session, a)
+        action = "assessment.unreviewed"
+    else:
+        queue.mark_reviewed(session, a, by=staff.user)
+        action = "assessment.reviewed"
+    audit.record(
+        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action=action,
+        target_type="assessment", target_id=a.id,
+    )  # fmt: skip
+    session.commit()
+    return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/assessments/{assessment_id}/fhir")
+def export_fhir(
+    assessment_id: str,
+    staff: CurrentStaff,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+) -> Response:
+    a = _submission(staff, session, assessment_id).assessment
+    try:
+        q = registry.get(a.questionnaire_id)
+    except UnknownQuestionnaireError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+    bundle = fhir.assessment_bundle(a, q, base_url=settings.public_url)
+    audit.record(
+        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.fhir",
+        target_type="assessment", target_id=a.id,
+    )  # fmt: skip
+    session.commit()
+    return Response(
+        dumps(bundle),
+        media_type="application/fhir+json",
+        headers={
+            "Content-Disposition": f'attachment; filename="assessment-{a.id}.fhir.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# -- intake links ---------------------------------------------------------------------------------
+
+
+@router.get("/links", response_class=HTMLResponse)
+def links(request: Request, staff: CurrentStaff, session: SessionDep) -> HTMLResponse:
+    rows = intake.list_links(session, clinic_id=staff.clinic.id)
+    return render(request, "staff/links.html", staff, title="Intake links", rows=rows)
+
+
+@router.get("/links/new", response_class=HTMLResponse)
+def new_link_form(request: Request, staff: CurrentStaff) -> HTMLResponse:
+    return render(
+        request, "staff/link_new.html", staff, title="New intake link", errors={},
+        values={"valid_for": "14", "use": "single"}, choices=intake.VALID_FOR_DAYS,
+    )  # fmt: skip
+
+
+@router.post("/links/new", response_class=HTMLResponse, dependencies=[CsrfProtected])
+def create_link(
+    request: Request,
+    staff: CurrentStaff,
+    session: SessionDep,
+    settings: SettingsDep,
+    label: Annotated[str, Form(max_length=200)] = "",
+    use: Annotated[str, Form(max_length=10)] = "",
+    valid_for: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    errors: dict[str, str] = {}
+    if use not in ("single", "reusable"):
+        errors["use"] = "Choose whether the link can be used once or many times"
+    days = int(valid_for) if valid_for.isdigit() else 0
+    if days not in intake.VALID_FOR_DAYS:
+        errors["valid_for"] = "Choose how long the link works"
+    if errors:
+        return render(
+            request, "staff/link_new.html", staff, title="New intake link", errors=errors,
+            values={"label": label, "use": use, "valid_for": valid_for},
+            choices=intake.VALID_FOR_DAYS, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )  # fmt: skip
+    link, token = intake.create_link(
+        session, clinic_id=staff.clinic.id, label=label, single_use=use == "single",
+        valid_for=timedelta(days=days), created_by_id=staff.user.id,
+    )  # fmt: skip
+    audit.record(
+        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="link.created",
+        target_type="intake_link", target_id=link.id,
+        detail={"single_use": link.single_use, "days": days},
+    )  # fmt: skip
+    session.commit()
+    url = f"{settings.public_url.rstrip('/')}/intake/{token}"
+    qr = segno.make(url, error="m").svg_inline(
+        scale=4, border=2, omitsize=True, title=None, svgclass="qr__svg", lineclass=None
+    )
+    return render(
+        request, "staff/link_created.html", staff, title="Intake link created",
+        link=link, url=url, qr=qr,
+    )  # fmt: skip
+
+
+@router.post("/links/{link_id}/revoke", dependencies=[CsrfProtected])
+def revoke_link(link_id: str, staff: CurrentStaff, session: SessionDep) -> Response:
+    link = intake.get_clinic_link(session, clinic_id=staff.clinic.id, link_id=link_id)
+    if link is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND)
+    intake.revoke_link(session, link)
+    audit.record(
+        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="link.revoked",
+        target_type="intake_link", target_id=link.id,
+    )  # fmt: skip
+    session.commit()
+    return RedirectResponse("/staff/links", status.HTTP_303_SEE_OTHER)

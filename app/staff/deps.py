@@ -1,0 +1,76 @@
+"""What every staff page depends on: who is signed in, their clinic, and the CSRF check.
+
+The staff router applies ``require_staff`` to every protected route at once, so no route can
+forget it; ``AdminStaff`` narrows to admins; ``CsrfProtected`` goes on every POST.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any, Final
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.responses import HTMLResponse
+
+from app.deps import SessionDep
+from app.services.auth import SignedIn, signed_in
+from app.templating import templates
+
+SESSION_COOKIE: Final = "backaudit_staff"
+
+StaffContext = SignedIn
+
+
+def require_staff(request: Request, session: SessionDep) -> StaffContext:
+    staff = signed_in(session, request.cookies.get(SESSION_COOKIE))
+    if staff is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(
+            status.HTTP_303_SEE_OTHER,
+            "Please sign in",
+            headers={"Location": f"/staff/login?next={quote(target, safe='')}"},
+        )
+    request.state.staff = staff
+    return staff
+
+
+CurrentStaff = Annotated[StaffContext, Depends(require_staff)]
+
+
+def require_admin(staff: CurrentStaff) -> StaffContext:
+    if staff.user.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only clinic admins can do this")
+    return staff
+
+
+AdminStaff = Annotated[StaffContext, Depends(require_admin)]
+
+
+async def check_csrf(request: Request, staff: CurrentStaff) -> None:
+    form = await request.form()  # Starlette caches it: the route can read it again
+    given = form.get("csrf_token")
+    if not isinstance(given, str) or not hmac.compare_digest(given, staff.session.csrf_token):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "The form had expired. Please try again.")
+
+
+CsrfProtected = Depends(check_csrf)
+
+
+def render(
+    request: Request,
+    template: str,
+    staff: StaffContext | None,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A staff page: never cached (health data), with the signed-in context."""
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"staff": staff, "csrf_token": staff.session.csrf_token if staff else "", **context},
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

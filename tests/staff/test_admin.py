@@ -1,0 +1,187 @@
+"""Admin pages: staff accounts, the clinic's API keys, the audit log; isolation between clinics."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import ApiClient, AuditEvent, Clinic, StaffUser
+from app.services import api_keys
+
+from .conftest import MakeStaff, SignedInClient, form_token, sign_in
+
+
+def token(browser: TestClient) -> str:
+    return form_token(browser.get("/staff/members").text)
+
+
+def test_clinicians_cannot_open_admin_pages(signed_in: SignedInClient, clinic: Clinic) -> None:
+    browser = signed_in(clinic, "clinician")
+    for path in ("/staff/members", "/staff/members/new", "/staff/api-keys", "/staff/audit"):
+        assert browser.get(path).status_code == 403, path
+
+
+def test_admin_invites_a_member_who_sets_a_password_and_signs_in(
+    signed_in: SignedInClient, clinic: Clinic, client: TestClient, db: Session
+) -> None:
+    admin = signed_in(clinic, "admin")
+    page = admin.post(
+        "/staff/members/new",
+        data={"csrf_token": token(admin), "email": "Bo@Riverside.example", "role": "clinician"},
+    )
+    assert page.status_code == 200
+    link = re.search(r'value="(http[^"]+/staff/set-password/[^"]+)"', page.text)
+    assert link is not None
+    path = link.group(1).split("127.0.0.1:8000", 1)[1]
+    client.post(
+        path, data={"password": "a long enough password", "confirm": "a long enough password"}
+    )
+    assert sign_in(client, "bo@riverside.example", "a long enough password").status_code == 303
+    actions = [e.action for e in db.exec(select(AuditEvent)).all()]
+    assert "staff.invited" in actions
+    assert "staff.password_set" in actions
+
+
+def test_invite_errors_are_shown_by_field(signed_in: SignedInClient, clinic: Clinic) -> None:
+    admin = signed_in(clinic, "admin")
+    page = admin.post(
+        "/staff/members/new",
+        data={"csrf_token": token(admin), "email": "not-an-email", "role": "clinician"},
+    )
+    assert page.status_code == 422
+    assert 'href="#email"' in page.text
+    assert "Enter an e-mail address" in page.text
+
+
+def test_admin_changes_a_role_and_disables_a_member_but_not_themselves(
+    signed_in: SignedInClient, clinic: Clinic, make_staff: MakeStaff, db: Session
+) -> None:
+    admin = signed_in(clinic, "admin")
+    member = make_staff(clinic)
+    csrf_token = token(admin)
+    assert (
+        admin.post(
+            f"/staff/members/{member.id}/role",
+            data={"csrf_token": csrf_token, "role": "admin"},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    assert (
+        admin.post(
+            f"/staff/members/{member.id}/disable",
+            data={"csrf_token": csrf_token},
+            follow_redirects=False,
+        ).status_code
+        == 303
+    )
+    db.expire_all()
+    changed = db.get(StaffUser, member.id)
+    assert changed is not None
+    assert changed.role == "admin"
+    assert changed.disabled_at is not None
+    me = admin.staff_user  # type: ignore[attr-defined]
+    assert (
+        admin.post(f"/staff/members/{me.id}/disable", data={"csrf_token": csrf_token}).status_code
+        == 400
+    )
+
+
+def test_admin_posts_without_the_csrf_token_are_refused(
+    signed_in: SignedInClient, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    admin = signed_in(clinic, "admin")
+    member = make_staff(clinic)
+    assert (
+        admin.post(
+            "/staff/members/new", data={"email": "x@example.org", "role": "admin"}
+        ).status_code
+        == 403
+    )
+    assert (
+        admin.post(f"/staff/members/{member.id}/disable", data={"csrf_token": "forged"}).status_code
+        == 403
+    )
+    assert admin.post("/staff/api-keys", data={"name": "Booking"}).status_code == 403
+
+
+def test_admin_makes_and_revokes_an_api_key_that_works_on_the_api(
+    signed_in: SignedInClient, clinic: Clinic, client: TestClient, db: Session
+) -> None:
+    admin = signed_in(clinic, "admin")
+    page = admin.post(
+        "/staff/api-keys", data={"csrf_token": token(admin), "name": "Booking system"}
+    )
+    key = re.search(r'value="(ba_[^"]+)"', page.text)
+    assert key is not None
+    stored = db.exec(select(ApiClient)).one()
+    assert stored.clinic_id == clinic.id
+    assert stored.key_hash != key.group(1)
+    headers = {"Authorization": f"Bearer {key.group(1)}"}
+    assert (
+        client.get(
+            "/api/v1/assessments/00000000-0000-0000-0000-000000000000", headers=headers
+        ).status_code
+        == 404
+    )
+    admin.post(f"/staff/api-keys/{stored.id}/revoke", data={"csrf_token": token(admin)})
+    assert (
+        client.get(
+            "/api/v1/assessments/00000000-0000-0000-0000-000000000000", headers=headers
+        ).status_code
+        == 401
+    )
+    assert {"api_key.created", "api_key.revoked"} <= {
+        e.action for e in db.exec(select(AuditEvent)).all()
+    }
+
+
+def test_clinics_see_and_touch_only_their_own_staff_and_keys(
+    signed_in: SignedInClient,
+    clinic: Clinic,
+    other_clinic: Clinic,
+    make_staff: MakeStaff,
+    db: Session,
+) -> None:
+    theirs = make_staff(other_clinic, "admin", email="boss@hilltop.example")
+    their_key, _ = api_keys.create_api_key(
+        session=db, name="Hilltop app", clinic_id=other_clinic.id
+    )
+    db.commit()
+    admin = signed_in(clinic, "admin")
+    csrf_token = token(admin)
+    assert "boss@hilltop.example" not in admin.get("/staff/members").text
+    assert "Hilltop app" not in admin.get("/staff/api-keys").text
+    assert (
+        admin.post(
+            f"/staff/members/{theirs.id}/disable", data={"csrf_token": csrf_token}
+        ).status_code
+        == 404
+    )
+    assert (
+        admin.post(
+            f"/staff/members/{theirs.id}/role", data={"csrf_token": csrf_token, "role": "clinician"}
+        ).status_code
+        == 404
+    )
+    assert (
+        admin.post(
+            f"/staff/api-keys/{their_key.id}/revoke", data={"csrf_token": csrf_token}
+        ).status_code
+        == 404
+    )
+    db.expire_all()
+    assert db.get(ApiClient, their_key.id).revoked_at is None  # type: ignore[union-attr]
+    assert db.get(StaffUser, theirs.id).disabled_at is None  # type: ignore[union-attr]
+
+
+def test_the_audit_log_lists_only_this_clinics_events(
+    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    signed_in(other_clinic, "admin")  # a login at the other clinic
+    admin = signed_in(clinic, "admin")
+    page = admin.get("/staff/audit")
+    assert page.status_code == 200
+    assert page.text.count("staff.login") == 1

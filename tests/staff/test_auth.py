@@ -1,0 +1,231 @@
+"""Signing in and out, sessions, throttling, set-password links, and the guard on every route."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import AuditEvent, Clinic, LoginAttempt, StaffSession, StaffUser, utcnow
+from app.services import auth as auth_service
+
+from .conftest import PASSWORD, MakeStaff, SignedInClient, csrf, form_token, sign_in
+
+PUBLIC = {"/staff/login", "/staff/logout", "/staff/set-password/{token}"}
+
+
+def staff_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) under /staff, through included routers (FastAPI includes lazily)."""
+    found = []
+    for top in app.routes:
+        contexts = (
+            top.effective_route_contexts() if hasattr(top, "effective_route_contexts") else [top]
+        )
+        for context in contexts:
+            route = getattr(context, "original_route", context)
+            path = getattr(context, "path", "")
+            if isinstance(route, APIRoute) and path.startswith("/staff"):
+                found += [(method, path) for method in route.methods]
+    return found
+
+
+def test_every_staff_route_but_signing_in_redirects_to_login_when_signed_out(
+    client: TestClient, app: FastAPI
+) -> None:
+    routes = staff_routes(app)
+    assert len(routes) > 10  # the dashboard, links, admin pages...
+    for method, path in routes:
+        if path in PUBLIC:
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "00000000-0000-0000-0000-000000000000", path)
+        response = client.request(method, concrete, follow_redirects=False)
+        assert response.status_code == 303, (method, path, response.status_code)
+        assert response.headers["location"].startswith("/staff/login?next=")
+
+
+def test_staff_pages_are_never_cached(signed_in: SignedInClient, clinic: Clinic) -> None:
+    browser = signed_in(clinic)
+    assert browser.get("/staff/").headers["cache-control"] == "no-store"
+
+
+def test_signing_in_sets_a_safe_session_cookie_and_lands_on_the_dashboard(
+    client: TestClient, clinic: Clinic, make_staff: MakeStaff, db: Session
+) -> None:
+    user = make_staff(clinic)
+    response = sign_in(client, user.email)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/"
+    cookie = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith("backaudit_staff=")
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    token = cookie.split(";")[0].split("=", 1)[1]
+    assert db.exec(select(StaffSession)).one().token_hash != token  # only the hash is stored
+    assert client.get("/staff/").status_code == 200
+
+
+def test_the_session_cookie_is_secure_in_production(
+    app: FastAPI, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    user = make_staff(clinic)
+    app.state.settings = app.state.settings.model_copy(update={"environment": "production"})
+    with TestClient(app, base_url="https://testserver") as browser:
+        response = sign_in(browser, user.email)
+    cookie = next(
+        h for h in response.headers.get_list("set-cookie") if h.startswith("backaudit_staff=")
+    )
+    assert "Secure" in cookie
+
+
+def test_only_a_staff_path_is_accepted_as_where_to_go_next(
+    client: TestClient, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    user = make_staff(clinic)
+    assert (
+        sign_in(client, user.email, next_url="https://evil.example/").headers["location"]
+        == "/staff/"
+    )
+    assert (
+        sign_in(client, user.email, next_url="/staff/links").headers["location"] == "/staff/links"
+    )
+
+
+@pytest.mark.parametrize(
+    "case", ["wrong password", "unknown e-mail", "disabled account", "invited only"]
+)
+def test_every_failed_sign_in_says_the_same_thing(
+    case: str, client: TestClient, clinic: Clinic, make_staff: MakeStaff, db: Session
+) -> None:
+    user = make_staff(clinic)
+    email, password = user.email, PASSWORD
+    if case == "wrong password":
+        password = "not the password at all"
+    elif case == "unknown e-mail":
+        email = "nobody@example.org"
+    elif case == "disabled account":
+        auth_service.disable(db, user)
+        db.commit()
+    else:
+        invited, _ = auth_service.create_user(
+            db, clinic_id=clinic.id, email="new@example.org", role="clinician"
+        )
+        db.commit()
+        email = invited.email
+    response = sign_in(client, email, password)
+    assert response.status_code == 401
+    assert "The e-mail address or password is not right" in response.text
+    assert "backaudit_staff=" not in response.headers.get("set-cookie", "")
+
+
+def test_sign_in_without_the_form_token_is_refused(
+    client: TestClient, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    user = make_staff(clinic)
+    response = client.post(
+        "/staff/login", data={"email": user.email, "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code == 403
+
+
+def test_repeated_failures_are_throttled_even_with_the_right_password(
+    client: TestClient, clinic: Clinic, make_staff: MakeStaff, db: Session
+) -> None:
+    user = make_staff(clinic)
+    for _ in range(auth_service.MAX_FAILURES_PER_EMAIL):
+        assert sign_in(client, user.email, "wrong password!!").status_code == 401
+    response = sign_in(client, user.email)
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.text
+    # After the window, the right password works and clears the failures.
+    for attempt in db.exec(select(LoginAttempt)).all():
+        attempt.attempted_at = utcnow() - timedelta(minutes=16)
+        db.add(attempt)
+    db.commit()
+    assert sign_in(client, user.email).status_code == 303
+    assert db.exec(select(LoginAttempt)).all() == []
+
+
+def test_many_failures_from_one_address_are_throttled_across_e_mails(
+    client: TestClient, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    user = make_staff(clinic)
+    for n in range(auth_service.MAX_FAILURES_PER_ADDRESS):
+        sign_in(client, f"guess{n}@example.org", "whatever-password")
+    assert sign_in(client, user.email).status_code == 429
+
+
+def test_signing_out_ends_the_session_and_needs_the_csrf_token(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    browser = signed_in(clinic)
+    assert browser.post("/staff/logout", data={}, follow_redirects=False).status_code == 403
+    token = csrf(browser)
+    response = browser.post("/staff/logout", data={"csrf_token": token}, follow_redirects=False)
+    assert response.status_code == 303
+    assert db.exec(select(StaffSession)).all() == []
+    assert browser.get("/staff/", follow_redirects=False).status_code == 303
+
+
+def test_an_expired_session_is_signed_out(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    browser = signed_in(clinic)
+    staff_session = db.exec(select(StaffSession)).one()
+    staff_session.expires_at = utcnow() - timedelta(seconds=1)
+    db.add(staff_session)
+    db.commit()
+    assert browser.get("/staff/", follow_redirects=False).status_code == 303
+
+
+def test_set_password_link_works_once(client: TestClient, clinic: Clinic, db: Session) -> None:
+    user, token = auth_service.create_user(
+        db, clinic_id=clinic.id, email="Ann@Example.org", role="admin"
+    )
+    db.commit()
+    assert user.email == "ann@example.org"
+    url = f"/staff/set-password/{token}"
+    short = client.post(url, data={"password": "short", "confirm": "short"})
+    assert short.status_code == 422
+    assert "at least 12 characters" in short.text
+    mismatch = client.post(url, data={"password": "a" * 12, "confirm": "b" * 12})
+    assert "do not match" in mismatch.text
+    done = client.post(
+        url, data={"password": PASSWORD, "confirm": PASSWORD}, follow_redirects=False
+    )
+    assert done.status_code == 303
+    assert client.get(url).status_code == 410
+    assert sign_in(client, "ann@example.org").status_code == 303
+
+
+def test_passwords_are_stored_as_argon2id_hashes(
+    db: Session, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    user = make_staff(clinic)
+    stored = db.get(StaffUser, user.id)
+    assert stored is not None
+    assert stored.password_hash is not None
+    assert stored.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in stored.password_hash
+
+
+def test_sign_in_and_out_are_in_the_audit_log(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    browser = signed_in(clinic)
+    browser.post("/staff/logout", data={"csrf_token": csrf(browser)})
+    actions = [
+        e.action for e in db.exec(select(AuditEvent).where(AuditEvent.clinic_id == clinic.id)).all()
+    ]
+    assert actions == ["staff.login", "staff.logout"]
+
+
+def test_login_page_has_a_token_and_no_session(client: TestClient) -> None:
+    page = client.get("/staff/login")
+    assert page.status_code == 200
+    assert form_token(page.text)

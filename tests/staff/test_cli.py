@@ -1,0 +1,116 @@
+"""Starting a clinic from the command line."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from app.cli import main
+from app.config import Settings, get_settings
+from app.models import Clinic, StaffUser
+
+
+@pytest.fixture(autouse=True)
+def use_test_database(monkeypatch: pytest.MonkeyPatch, settings: Settings, db: Session) -> None:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_clinic_create_prints_its_id_and_list_shows_it(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    assert main(["clinic", "create", "Riverside Physio"]) == 0
+    clinic = db.exec(select(Clinic)).one()
+    assert f"id: {clinic.id}" in capsys.readouterr().out
+    assert main(["clinic", "list"]) == 0
+    assert "Riverside Physio" in capsys.readouterr().out
+
+
+def test_user_create_asks_for_a_password_when_interactive(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "a good long password")
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--clinic",
+                "Riverside Physio",
+                "--email",
+                "Ann@Example.org",
+                "--role",
+                "admin",
+            ]
+        )
+        == 0
+    )
+    user = db.exec(select(StaffUser)).one()
+    assert user.email == "ann@example.org"
+    assert user.role == "admin"
+    assert user.password_hash is not None
+    assert "set-password" not in capsys.readouterr().out
+
+
+def test_user_create_without_a_password_prints_a_one_time_link(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--clinic",
+                "Riverside Physio",
+                "--email",
+                "bo@example.org",
+                "--no-password",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "/staff/set-password/" in out
+    assert db.exec(select(StaffUser)).one().password_hash is None
+
+
+def test_user_create_refuses_an_unknown_clinic_and_a_duplicate_e_mail(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    assert (
+        main(["user", "create", "--clinic", "Nowhere", "--email", "a@example.org", "--no-password"])
+        == 2
+    )
+    main(["clinic", "create", "Riverside Physio"])
+    main(
+        [
+            "user",
+            "create",
+            "--clinic",
+            "Riverside Physio",
+            "--email",
+            "a@example.org",
+            "--no-password",
+        ]
+    )
+    assert (
+        main(
+            [
+                "user",
+                "create",
+                "--clinic",
+                "Riverside Physio",
+                "--email",
+                "A@example.org",
+                "--no-password",
+            ]
+        )
+        == 2
+    )
+    assert "already an account" in capsys.readouterr().err
+    assert len(db.exec(select(StaffUser)).all()) == 1
