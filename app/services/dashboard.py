@@ -58,6 +58,15 @@ class Filters:
             params.append(("reviewed", self.reviewed))
         return params
 
+    def describe(self) -> dict[str, Any]:
+        """The filters for the audit log, every level kept (a dict of the query keeps one)."""
+        return {
+            "levels": list(self.levels),
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "reviewed": self.reviewed,
+        }
+
 
 @dataclass(slots=True)
 class FilterInput:

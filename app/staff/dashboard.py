@@ -81,7 +81,7 @@ def export_csv(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.csv",
-        target_type="assessment", detail={"filters": dict(given.filters.query_string())},
+        target_type="assessment", detail={"filters": given.filters.describe()},
     )  # fmt: skip
     session.commit()
     lines = queue.csv_rows(

@@ -1,0 +1,266 @@
+"""The clinic's submissions: queue order, filters, the detail page, review marks and exports,
+each only ever showing the signed-in clinic's own data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from sqlmodel import Session, select
+
+from app.models import Assessment, AuditEvent, Clinic, utcnow
+from app.services import assessments
+from app.services.intake import create_link
+from tests.engine.support import answers as complete_answers
+from tests.engine.support import questionnaire
+from tests.staff.conftest import SignedInClient, csrf
+
+ROW = re.compile(r'href="/staff/assessments/([0-9a-f-]{36})"')
+
+
+def submit(
+    db: Session,
+    clinic: Clinic | None,
+    *,
+    days_ago: float = 0,
+    label: str | None = None,
+    **changes: Any,
+) -> Assessment:
+    """A submission for ``clinic`` (through an intake link when ``label`` is given)."""
+    link_id = None
+    if label is not None and clinic is not None:
+        link, _ = create_link(
+            db, clinic_id=clinic.id, label=label, single_use=True,
+            valid_for=timedelta(days=7), created_by_id=None,
+        )  # fmt: skip
+        link_id = link.id
+    assessment, _ = assessments.record_assessment(
+        db, questionnaire(), complete_answers(**changes), channel="intake",
+        clinic_id=clinic.id if clinic else None, intake_link_id=link_id,
+    )  # fmt: skip
+    assessment.created_at = utcnow() - timedelta(days=days_ago)
+    db.add(assessment)
+    db.commit()
+    return assessment
+
+
+def queue_ids(html: str) -> list[str]:
+    return ROW.findall(html)
+
+
+def test_urgent_cases_come_first_then_newest(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    old_self_care = submit(db, clinic, days_ago=3)
+    new_see_doctor = submit(db, clinic, days_ago=0, pain_trend="worse")
+    old_emergency = submit(db, clinic, days_ago=5, saddle_numbness=True)
+    new_urgent = submit(db, clinic, days_ago=1, fever=True)
+    mid_self_care = submit(db, clinic, days_ago=2)
+    levels = [a.triage_level for a in (old_emergency, new_urgent, new_see_doctor)]
+    assert levels[:2] == ["emergency", "urgent"]
+
+    page = signed_in(clinic).get("/staff/")
+    assert page.status_code == 200
+    assert queue_ids(page.text) == [
+        str(a.id) for a in (old_emergency, new_urgent, new_see_doctor, mid_self_care, old_self_care)
+    ]
+    assert "2 emergency or urgent submissions not reviewed yet" in page.text
+
+
+def test_filters_by_level_date_and_review(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    emergency = submit(db, clinic, days_ago=10, bladder_change=True)
+    self_care_old = submit(db, clinic, days_ago=10)
+    self_care_new = submit(db, clinic, days_ago=0)
+    self_care_new.reviewed_at = utcnow()
+    db.add(self_care_new)
+    db.commit()
+    browser = signed_in(clinic)
+
+    by_level = browser.get("/staff/", params={"level": ["emergency", "urgent"]})
+    assert queue_ids(by_level.text) == [str(emergency.id)]
+
+    since = (utcnow() - timedelta(days=1)).date().isoformat()
+    assert queue_ids(browser.get("/staff/", params={"from": since}).text) == [str(self_care_new.id)]
+    until = (utcnow() - timedelta(days=5)).date().isoformat()
+    assert set(queue_ids(browser.get("/staff/", params={"to": until}).text)) == {
+        str(emergency.id), str(self_care_old.id)
+    }  # fmt: skip
+
+    not_reviewed = browser.get("/staff/", params={"reviewed": "no", "level": "self_care"})
+    assert queue_ids(not_reviewed.text) == [str(self_care_old.id)]
+    reviewed = browser.get("/staff/", params={"reviewed": "yes"})
+    assert queue_ids(reviewed.text) == [str(self_care_new.id)]
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "message"),
+    [
+        ({"from": "31/03/2026"}, "from", "Enter the start date as year-month-day"),
+        ({"to": "yesterday"}, "to", "Enter the end date as year-month-day"),
+        ({"from": "2026-05-02", "to": "2026-05-01"}, "to", "The end date must be the same as"),
+        ({"level": "critical"}, "level", "Choose levels from the list"),
+        ({"reviewed": "maybe"}, "reviewed", "Choose all, not reviewed or reviewed"),
+    ],
+)
+def test_a_filter_that_cannot_be_read_is_named(
+    signed_in: SignedInClient, clinic: Clinic, params: dict[str, str], field: str, message: str
+) -> None:
+    page = signed_in(clinic).get("/staff/", params=params)
+    assert page.status_code == 400
+    assert f'href="#{field}">{message}' in page.text
+    assert signed_in(clinic).get("/staff/export.csv", params=params).status_code == 400
+
+
+def test_the_queue_pages_keep_the_filters(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    for day in range(27):
+        submit(db, clinic, days_ago=day)
+    browser = signed_in(clinic)
+    first = browser.get("/staff/", params={"level": "self_care"})
+    assert len(queue_ids(first.text)) == 25
+    assert 'href="?level=self_care&amp;page=2"' in first.text
+    second = browser.get("/staff/", params={"level": "self_care", "page": 2})
+    assert len(queue_ids(second.text)) == 2
+    assert not set(queue_ids(first.text)) & set(queue_ids(second.text))
+
+
+def test_the_detail_page_shows_reasons_contributors_plan_and_every_answer_in_order(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    urgent = submit(
+        db, clinic, label="Appt 4471", fever=True, sitting_hours=9, sitting_breaks="rarely"
+    )
+    page = signed_in(clinic).get(f"/staff/assessments/{urgent.id}")
+    assert page.status_code == 200
+    assert "Appt 4471" in page.text
+    for reason in urgent.result["triage"]["reasons"]:
+        assert reason["message"] in page.text
+        assert f"({reason['code']})" in page.text
+    assert "Sitting" in page.text or "sitting" in page.text
+    assert "No plan: a plan is only made when it is safe" in page.text
+    q = questionnaire()
+    texts = [q.question_by_id[qid].text for qid in urgent.answers]
+    positions = [page.text.find(text.replace("'", "&#39;")) for text in texts]
+    assert -1 not in positions, [t for t, p in zip(texts, positions, strict=True) if p == -1]
+    order = [question.id for question in q.questions if question.id in urgent.answers]
+    by_position = [qid for _, qid in sorted(zip(positions, urgent.answers, strict=True))]
+    assert by_position == order
+
+    self_care = submit(db, clinic)
+    plan_page = signed_in(clinic).get(f"/staff/assessments/{self_care.id}")
+    for block in self_care.result["plan"]["blocks"]:
+        assert block["title"] in plan_page.text
+
+
+def test_marking_reviewed_records_who_and_when_and_can_be_undone(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    assessment = submit(db, clinic, saddle_numbness=True)
+    browser = signed_in(clinic)
+    url = f"/staff/assessments/{assessment.id}"
+    assert browser.post(f"{url}/review", data={"reviewed": "yes"}).status_code == 403  # no CSRF
+
+    response = browser.post(
+        f"{url}/review",
+        data={"reviewed": "yes", "csrf_token": csrf(browser)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    db.expire_all()
+    stored = db.get(Assessment, assessment.id)
+    assert stored is not None
+    assert stored.reviewed_at is not None
+    assert stored.reviewed_by_id == browser.staff_user.id  # type: ignore[attr-defined]
+    assert f"by {browser.staff_user.email}" in browser.get(url).text  # type: ignore[attr-defined]
+    assert "not reviewed yet" not in browser.get("/staff/").text
+
+    browser.post(f"{url}/review", data={"reviewed": "no", "csrf_token": csrf(browser)})
+    db.expire_all()
+    stored = db.get(Assessment, assessment.id)
+    assert stored is not None
+    assert stored.reviewed_at is None
+    assert stored.reviewed_by_id is None
+    actions = db.exec(select(AuditEvent.action).where(AuditEvent.target_id == str(assessment.id)))
+    assert set(actions.all()) >= {
+        "assessment.viewed", "assessment.reviewed", "assessment.unreviewed"
+    }  # fmt: skip
+
+
+def test_the_csv_export_has_the_filtered_queue_and_is_safe_to_open(
+    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, db: Session
+) -> None:
+    emergency = submit(db, clinic, label="=HYPERLINK(1)", bowel_change=True)
+    self_care = submit(db, clinic, days_ago=1, sitting_hours=9, sitting_breaks="rarely")
+    submit(db, other_clinic, label="Hilltop patient", fever=True)
+    submit(db, None)  # a web form assessment belongs to no clinic
+    browser = signed_in(clinic)
+
+    response = browser.get("/staff/export.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["id"] for r in rows] == [str(emergency.id), str(self_care.id)]
+    assert rows[0]["triage_level"] == "emergency"
+    assert rows[0]["patient_reference"] == "'=HYPERLINK(1)"  # never a formula
+    assert rows[0]["triage_reasons"] == "; ".join(
+        r["code"] for r in emergency.result["triage"]["reasons"]
+    )
+    assert "cauda_equina" in rows[0]["triage_reasons"]
+    assert "sitting=" in rows[1]["contributors"]
+    assert "Hilltop" not in response.text
+
+    only_self_care = browser.get("/staff/export.csv", params={"level": "self_care"})
+    assert [r["id"] for r in csv.DictReader(io.StringIO(only_self_care.text))] == [
+        str(self_care.id)
+    ]
+    events = db.exec(select(AuditEvent).where(AuditEvent.action == "export.csv")).all()
+    assert len(events) == 2
+    assert sorted(e.detail["filters"]["levels"] for e in events) == [[], ["self_care"]]
+    assert all(e.clinic_id == clinic.id for e in events)
+
+
+def test_an_assessment_exports_as_a_valid_fhir_bundle(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    assessment = submit(db, clinic, fever=True)
+    response = signed_in(clinic).get(f"/staff/assessments/{assessment.id}/fhir")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate_json(response.content)
+    kinds = [entry.resource.get_resource_type() for entry in bundle.entry or []]
+    assert "QuestionnaireResponse" in kinds
+    assert "RiskAssessment" in kinds
+    assert db.exec(
+        select(AuditEvent).where(AuditEvent.action == "export.fhir")
+    ).one().target_id == (str(assessment.id))
+
+
+def test_staff_of_one_clinic_never_reach_another_clinics_submissions(
+    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, db: Session
+) -> None:
+    theirs = submit(db, other_clinic, label="Hilltop patient", fever=True)
+    ours = submit(db, clinic)
+    browser = signed_in(clinic)
+    token = csrf(browser)
+    url = f"/staff/assessments/{theirs.id}"
+    assert browser.get(url).status_code == 404
+    assert browser.get(f"{url}/fhir").status_code == 404
+    assert browser.post(f"{url}/review", data={"csrf_token": token}).status_code == 404
+    assert browser.get("/staff/assessments/not-a-uuid").status_code == 404
+    queue = browser.get("/staff/").text
+    assert queue_ids(queue) == [str(ours.id)]
+    assert "Hilltop patient" not in queue
+    db.expire_all()
+    untouched = db.get(Assessment, theirs.id)
+    assert untouched is not None
+    assert untouched.reviewed_at is None
+    assert not db.exec(select(AuditEvent).where(AuditEvent.target_id == str(theirs.id))).all()
