@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import make_engine
-from app.services import api_keys
+from app.services import api_keys, clinics
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
 
@@ -50,8 +50,8 @@ def cmd_create(args: argparse.Namespace) -> int:
         clinic_id = None
         if args.clinic:
             try:
-                clinic_id = api_keys.find_clinic(session=session, id_or_name=args.clinic).id
-            except api_keys.ClinicNotFoundError as exc:
+                clinic_id = clinics.find_clinic(session, id_or_name=args.clinic).id
+            except clinics.ClinicNotFoundError as exc:
                 print(exc, file=sys.stderr)
                 return EXIT_PROBLEM
         try:

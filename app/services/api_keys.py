@@ -15,7 +15,7 @@ from typing import Final
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.models import ApiClient, Clinic, utcnow
+from app.models import ApiClient, utcnow
 from app.security import hash_token, new_token
 
 KEY_PREFIX: Final = "ba_"
@@ -26,10 +26,6 @@ KEY_PATTERN: Final = re.compile(r"^ba_[A-Za-z0-9_-]{32}$")
 
 class ApiKeyNotFoundError(LookupError):
     """No key matches (or more than one does, for a prefix)."""
-
-
-class ClinicNotFoundError(LookupError):
-    """No clinic has this id or name (or more than one has this name)."""
 
 
 def create_api_key(
@@ -111,25 +107,6 @@ def authenticate(*, session: Session, key: str) -> Caller | None:
 _BY_KEY_HASH = select(ApiClient.id, ApiClient.name, ApiClient.clinic_id).where(
     col(ApiClient.key_hash) == bindparam("key_hash"), col(ApiClient.revoked_at).is_(None)
 )
-
-
-def find_clinic(*, session: Session, id_or_name: str) -> Clinic:
-    """A clinic by id, or by its exact name when that name is unique."""
-    text = id_or_name.strip()
-    try:
-        by_id = session.get(Clinic, uuid.UUID(text))
-    except ValueError:
-        by_id = None
-    if by_id is not None:
-        return by_id
-    matches = session.exec(select(Clinic).where(Clinic.name == text)).all()
-    if len(matches) != 1:
-        raise ClinicNotFoundError(
-            f"no clinic has the id or name {text!r}"
-            if not matches
-            else f"{len(matches)} clinics are called {text!r}: give the id instead"
-        )
-    return matches[0]
 
 
 def list_clinic_api_keys(*, session: Session, clinic_id: uuid.UUID) -> list[ApiClient]:
