@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import make_engine
+from app.db import command_session
 from app.services import api_keys, clinics
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
@@ -35,14 +34,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_revoke)
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    engine = make_engine(get_settings().database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
+def _session() -> AbstractContextManager[Session]:
+    return command_session(get_settings().database_url)
 
 
 def cmd_create(args: argparse.Namespace) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import make_engine
+from app.db import command_session
 from app.services import auth as auth_service
 from app.services import clinics
 
@@ -42,8 +43,8 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_user_create)
 
 
-def _session() -> Session:
-    return Session(make_engine(get_settings().database_url), expire_on_commit=False)
+def _session() -> AbstractContextManager[Session]:
+    return command_session(get_settings().database_url)
 
 
 def cmd_clinic_create(args: argparse.Namespace) -> int:
