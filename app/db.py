@@ -29,6 +29,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
+            # Enough pooled connections for every worker thread (anyio's default is 40): an
+            # overflow connection is opened and closed per request, pragmas and all.
+            pool_size=40,
+            max_overflow=10,
             hide_parameters=True,
             json_serializer=_json_dumps,
             json_deserializer=orjson.loads,
@@ -76,4 +80,3 @@ def command_session(url: str) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
-

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from sqlmodel import Session, or_, select
 
 from app.engine import AnswerError, Questionnaire, build_result, evaluate
-from app.models import Assessment, utcnow
+from app.models import Assessment
 from app.security import hash_token, new_token
 
 Channel = Literal["web", "intake", "api"]
@@ -74,14 +74,6 @@ def get_by_result_token(session: Session, token: str) -> Assessment | None:
 def delete_assessment(session: Session, assessment: Assessment) -> None:
     """Really remove it (not a soft delete): a person asked for their data to go."""
     session.delete(assessment)
-    session.flush()
-
-
-def mark_reviewed(session: Session, assessment: Assessment, reviewer_id: uuid.UUID) -> None:
-    assessment.reviewed_at = utcnow()
-    assessment.reviewed_by_id = reviewer_id
-    assessment.updated_at = utcnow()
-    session.add(assessment)
     session.flush()
 
 
