@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final, Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from app.models import Draft, utcnow
 from app.security import hash_token, new_token
@@ -52,7 +52,11 @@ def start_draft(
     channel: DraftChannel,
     intake_link_id: uuid.UUID | None = None,
 ) -> tuple[Draft, str]:
-    """A new, empty draft and its token (only the hash is stored)."""
+    """A new, empty draft and its token (only the hash is stored).
+
+    Abandoned drafts past their lifetime are deleted here too: health answers nobody will come
+    back for are not kept (an indexed delete, cheap next to the insert)."""
+    purge_stale(session)
     token = new_token()
     draft = Draft(
         token_hash=hash_token(token),
@@ -76,6 +80,12 @@ def save_answers(session: Session, draft: Draft, answers: Mapping[str, Any]) -> 
 def delete_draft(session: Session, draft: Draft) -> None:
     session.delete(draft)
     session.flush()
+
+
+def purge_stale(session: Session) -> int:
+    """Delete every draft untouched for longer than its lifetime; returns how many."""
+    result = session.exec(delete(Draft).where(col(Draft.updated_at) < utcnow() - DRAFT_LIFETIME))
+    return int(result.rowcount or 0)
 
 
 def _live(session: Session, draft: Draft) -> Draft | None:

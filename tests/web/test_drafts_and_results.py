@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import Assessment, Draft
+from app.models import Assessment, Draft, utcnow
+from app.services.drafts import DRAFT_LIFETIME
 from tests.web.helpers import (
     FIRST_PAGE,
     csrf_of,
@@ -40,6 +43,28 @@ def test_without_the_cookie_nothing_is_shown(app: FastAPI, client: TestClient) -
         assert 'value="42"' not in stranger.get(f"/questions/{FIRST_PAGE}").text
         response = stranger.get("/questions/about_you", follow_redirects=False)
         assert response.headers["location"] == f"/questions/{FIRST_PAGE}"
+
+
+def test_abandoned_drafts_are_deleted_when_the_next_one_starts(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    post_page(client, f"/questions/{FIRST_PAGE}", form_fields(safety_answers()))
+    [abandoned] = db.exec(select(Draft)).all()
+    abandoned.updated_at = utcnow() - DRAFT_LIFETIME - timedelta(minutes=1)
+    db.add(abandoned)
+    recent = Draft(token_hash="0" * 64, questionnaire_id="low-back-audit", channel="web")
+    recent.updated_at = utcnow() - DRAFT_LIFETIME + timedelta(hours=1)
+    db.add(recent)
+    db.commit()
+    abandoned_id, recent_id = abandoned.id, recent.id
+
+    with TestClient(app) as someone_else:
+        post_page(someone_else, f"/questions/{FIRST_PAGE}", form_fields(safety_answers()))
+    db.expire_all()
+    kept = {d.id for d in db.exec(select(Draft)).all()}
+    assert abandoned_id not in kept
+    assert recent_id in kept
+    assert len(kept) == 2  # the recent one and the new one
 
 
 def test_only_a_hash_of_the_draft_token_is_stored(client: TestClient, db: Session) -> None:
