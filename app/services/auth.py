@@ -160,6 +160,11 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or user.disabled_at is not None:
+        # Attempts older than the window no longer count: delete them rather than keep
+        # e-mail addresses and IPs for ever.
+        session.exec(
+            delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < utcnow() - THROTTLE_WINDOW)
+        )
         session.add(LoginAttempt(email=email[:320], client_ip=client_ip[:64]))
         session.flush()
         return None

@@ -229,3 +229,17 @@ def test_login_page_has_a_token_and_no_session(client: TestClient) -> None:
     page = client.get("/staff/login")
     assert page.status_code == 200
     assert form_token(page.text)
+
+
+def test_failed_attempts_past_the_window_are_deleted(
+    client: TestClient, clinic: Clinic, make_staff: MakeStaff, db: Session
+) -> None:
+    sign_in(client, "someone@elsewhere.example", "a wrong password")
+    for attempt in db.exec(select(LoginAttempt)).all():
+        attempt.attempted_at = utcnow() - auth_service.THROTTLE_WINDOW - timedelta(seconds=1)
+        db.add(attempt)
+    db.commit()
+    sign_in(client, "another@elsewhere.example", "a wrong password")
+    db.expire_all()
+    emails = [a.email for a in db.exec(select(LoginAttempt)).all()]
+    assert emails == ["another@elsewhere.example"]
