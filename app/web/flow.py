@@ -145,6 +145,22 @@ def doctor_level(evaluation: Evaluation) -> Level | None:
 # -- Writing ----------------------------------------------------------------------------------------
 
 
+def stops_for_emergency(interview: Interview, page_input: PageInput) -> bool:
+    """Whether the answers that could be read already give an emergency sign, even though
+    other questions on the page are unanswered or wrong: then nothing more is asked, and the
+    person goes straight to the emergency advice (a missed radio must never stand in the way)."""
+    after = evaluate(interview.questionnaire, _merged(interview, page_input))
+    return after.stopped and not after.problems
+
+
+def _merged(interview: Interview, page_input: PageInput) -> dict[str, Any]:
+    answers = dict(interview.answers)
+    for question_id in page_input.cleared:
+        answers.pop(question_id, None)
+    answers.update(page_input.answers)
+    return answers
+
+
 def answer_page(
     session: Session,
     entry: Entry,
@@ -157,11 +173,7 @@ def answer_page(
     """Keep a page's answers (branching drops answers to questions that are now hidden) and
     decide where to go next. An emergency sign ends the interview: it is recorded at once."""
     q = interview.questionnaire
-    answers = dict(interview.answers)
-    for question_id in page_input.cleared:
-        answers.pop(question_id, None)
-    answers.update(page_input.answers)
-    after = evaluate(q, answers)
+    after = evaluate(q, _merged(interview, page_input))
     if after.problems:  # the form checked every field: this would be a bug, so store nothing
         raise AnswerError(list(after.problems))
 

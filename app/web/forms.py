@@ -79,9 +79,23 @@ def _first(form: FormData, name: str) -> str:
     return values[0].strip() if values else ""
 
 
+def _conflicting(form: FormData, names: Iterable[str]) -> bool:
+    """A one-answer field sent with different values: a browser never does this. Taking either
+    value could drop a "yes" to a warning sign, so the person is asked again instead."""
+    return any(len({v.strip() for v in form.get(name) or ()}) > 1 for name in names)
+
+
 def _read_question(question: Question, form: FormData, out: PageInput) -> None:
     qid = question.id
     kind = question.type
+    if kind != "multi_choice":
+        names = [qid]
+        if question.widget in IMPERIAL:
+            big, small, _ = IMPERIAL[question.widget or ""]
+            names += [f"{qid}-{big}", f"{qid}-{small}"]
+        if _conflicting(form, names):
+            _error(out, question, qid, "Give one answer only")
+            return
     if kind == "boolean":
         raw = _first(form, qid)
         out.raw[qid] = raw
@@ -105,7 +119,8 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
                 out.answers[qid] = int(number)
                 return
         if raw or question.required:
-            _error(out, question, qid, "Select an answer")
+            message = "Select an answer" if kind == "choice" else f"Select a number {_range_text(question)}"
+            _error(out, question, qid, message)
         else:
             out.cleared.append(qid)
         return

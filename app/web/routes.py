@@ -115,7 +115,8 @@ def answer_question_page(
         return redirect(_resume_url(entry, interview))
     page_input = read_page(interview.evaluation.visible_on(page), form)
     changing = _changing(form.get("change"))
-    if page_input.errors:  # nothing is stored; the page comes back with the messages
+    if page_input.errors and not flow.stops_for_emergency(interview, page_input):
+        # Nothing is stored; the page comes back with the messages.
         return _render_page(
             request, entry, interview, page, page_input, page_input.units, changing=changing
         )

@@ -3,6 +3,7 @@ finish), back links and changing answers."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -11,6 +12,7 @@ from tests.web.helpers import (
     FIRST_PAGE,
     answer,
     csrf_of,
+    form_fields,
     post_page,
     result_token,
     run_interview,
@@ -94,6 +96,47 @@ def test_an_emergency_sign_on_a_later_safety_page_also_stops_the_interview(
     location, visited = run_interview(client, answers)
     assert location.startswith("/result/")
     assert [v.rsplit("/", 1)[-1] for v in visited[:-1]] == [FIRST_PAGE, "emergency_other"]
+
+
+@pytest.mark.parametrize(
+    ("page_id", "fields"),
+    [
+        (FIRST_PAGE, {"saddle_numbness": "yes"}),  # the other two left unanswered
+        (FIRST_PAGE, {"bowel_change": "yes", "saddle_numbness": "maybe"}),
+        ("emergency_other", {"chest_pain": "yes", "major_trauma": ""}),
+    ],
+)
+def test_an_emergency_sign_is_not_held_up_by_other_unanswered_questions(
+    client: TestClient, db: Session, page_id: str, fields: dict[str, str]
+) -> None:
+    if page_id != FIRST_PAGE:
+        answer(client, "", FIRST_PAGE, safety_answers())
+    response = post_page(client, f"/questions/{page_id}", fields)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/result/")
+    [record] = stored(db)
+    assert record.triage_level == "emergency"
+    assert "Get medical help now" in client.get(response.headers["location"]).text
+
+
+def test_unanswered_questions_without_an_emergency_sign_are_still_errors(
+    client: TestClient, db: Session
+) -> None:
+    response = post_page(client, f"/questions/{FIRST_PAGE}", {"saddle_numbness": "no"})
+    assert response.status_code == 400
+    assert 'href="#bladder_change' in response.text
+    assert stored(db) == []
+
+
+def test_an_answer_sent_twice_with_different_values_is_asked_again(
+    client: TestClient, db: Session
+) -> None:
+    fields = {**form_fields(safety_answers()), "bladder_change": ["no", "yes"]}
+    response = post_page(client, f"/questions/{FIRST_PAGE}", fields)
+    assert response.status_code == 400
+    assert "Give one answer only" in response.text
+    assert stored(db) == []
+    assert drafts(db) == []
 
 
 def test_someone_told_to_see_a_doctor_can_stop_early_and_get_their_result(
