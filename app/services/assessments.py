@@ -11,8 +11,9 @@ from typing import Any, Literal
 from sqlmodel import Session, or_, select
 
 from app.engine import AnswerError, Questionnaire, build_result, evaluate
-from app.models import Assessment
+from app.models import Assessment, utcnow
 from app.security import hash_token, new_token
+from app.services import audit
 
 Channel = Literal["web", "intake", "api"]
 
@@ -69,6 +70,21 @@ def get_by_result_token(session: Session, token: str) -> Assessment | None:
     return session.exec(
         select(Assessment).where(Assessment.result_token_hash == hash_token(token))
     ).first()
+
+
+def remove_result_link(session: Session, assessment: Assessment) -> None:
+    """The person's private result page stops working; the record stays with its clinic, and
+    the clinic's audit log says so."""
+    assessment.result_token_hash = None
+    assessment.updated_at = utcnow()
+    session.add(assessment)
+    if assessment.clinic_id is not None:
+        audit.record(
+            session, clinic_id=assessment.clinic_id, actor_id=None,
+            action="assessment.patient_link_removed", target_type="assessment",
+            target_id=assessment.id,
+        )  # fmt: skip
+    session.flush()
 
 
 def delete_assessment(session: Session, assessment: Assessment) -> None:

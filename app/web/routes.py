@@ -260,16 +260,29 @@ def result_page(
 
 
 @router.get("/result/{token}/delete", response_class=HTMLResponse, include_in_schema=False)
-def confirm_delete(request: Request, token: str, assessment: AssessmentDep) -> Response:
+def confirm_delete(
+    request: Request, token: str, assessment: AssessmentDep, session: SessionDep
+) -> Response:
+    clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
     return render(
         request,
         "web/delete.html",
-        {"result_url": f"/result/{token}", "delete_url": f"/result/{token}/delete"},
+        {
+            "result_url": f"/result/{token}",
+            "delete_url": f"/result/{token}/delete",
+            "clinic_name": clinic.name if clinic else None,
+        },
     )
 
 
 @router.post("/result/{token}/delete", include_in_schema=False)
 def delete_result(form: CheckedForm, assessment: AssessmentDep, session: SessionDep) -> Response:
+    if assessment.clinic_id is not None:
+        # A clinic's submission is part of the patient's care record there (it may be an
+        # emergency nobody has read yet): the person's own page goes, the clinic's copy stays.
+        assessments.remove_result_link(session, assessment)
+        session.commit()
+        return redirect("/deleted?kept=clinic")
     assessments.delete_assessment(session, assessment)
     session.commit()
     return redirect("/deleted")
@@ -277,7 +290,9 @@ def delete_result(form: CheckedForm, assessment: AssessmentDep, session: Session
 
 @router.get("/deleted", response_class=HTMLResponse, include_in_schema=False)
 def deleted(request: Request) -> Response:
-    return render(request, "web/deleted.html", {})
+    return render(
+        request, "web/deleted.html", {"clinic_kept": request.query_params.get("kept") == "clinic"}
+    )
 
 
 # -- Helpers ----------------------------------------------------------------------------------------

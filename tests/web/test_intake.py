@@ -9,10 +9,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import Assessment, Clinic, Draft, IntakeLink, utcnow
+from app.models import Assessment, AuditEvent, Clinic, Draft, IntakeLink, utcnow
 from app.security import hash_token
 from tests.web.conftest import make_link
-from tests.web.helpers import FIRST_PAGE, run_interview, self_care_answers
+from tests.web.helpers import FIRST_PAGE, csrf_of, run_interview, self_care_answers
 
 
 def link_of(db: Session, token: str) -> IntakeLink:
@@ -140,3 +140,31 @@ def test_an_emergency_through_a_link_is_recorded_for_the_clinic(
     assert record.triage_level == "emergency"
     assert record.clinic_id == clinic.id
     assert "Get medical help now" in client.get(location).text
+
+
+def test_removing_an_intake_result_keeps_the_clinics_copy(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(
+        client, {**self_care_answers(), "saddle_numbness": True}, prefix=f"/intake/{token}"
+    )
+    confirm = client.get(f"{location}/delete")
+    assert "Your answers have already been sent to <strong>Riverside Physio</strong>" in confirm.text
+    response = client.post(
+        f"{location}/delete", data={"csrf_token": csrf_of(confirm.text)}, follow_redirects=False
+    )
+    assert response.headers["location"] == "/deleted?kept=clinic"
+    assert "The clinic you sent your answers to still has them" in client.get(
+        response.headers["location"]
+    ).text
+    assert client.get(location).status_code == 404  # the person's page is gone
+
+    db.expire_all()
+    [record] = db.exec(select(Assessment)).all()  # the clinic's emergency is not
+    assert record.triage_level == "emergency"
+    assert record.result_token_hash is None
+    event = db.exec(select(AuditEvent)).one()
+    assert event.action == "assessment.patient_link_removed"
+    assert event.clinic_id == clinic.id
+    assert event.target_id == str(record.id)
