@@ -119,7 +119,11 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
                 out.answers[qid] = int(number)
                 return
         if raw or question.required:
-            message = "Select an answer" if kind == "choice" else f"Select a number {_range_text(question)}"
+            message = (
+                "Select an answer"
+                if kind == "choice"
+                else f"Select a number {_range_text(question)}"
+            )
             _error(out, question, qid, message)
         else:
             out.cleared.append(qid)

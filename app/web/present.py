@@ -161,8 +161,16 @@ def answer_text(question: Question, value: Any) -> list[str]:
         whole, rest = to_imperial(question, value, whole=True)
         return [f"{text} {question.unit} ({whole} {SHORT[big]} {rest} {SHORT[small]})"]
     if question.unit:
-        text = f"{text} {question.unit}"
+        text = f"{text} {unit_for(question.unit, value)}"
     return [text]
+
+
+def unit_for(unit: str, value: Any) -> str:
+    """ "1 day a week", not "1 days a week": the unit's first word in the singular for one."""
+    first, _, rest = unit.partition(" ")
+    if value == 1 and first in ("days", "hours", "minutes", "years"):
+        return " ".join(filter(None, (first[:-1], rest)))
+    return unit
 
 
 # -- Result ---------------------------------------------------------------------------------------

@@ -112,6 +112,28 @@ def test_the_result_of_someone_who_must_see_a_doctor_has_no_plan(client: TestCli
     assert "exercise__image" not in html
 
 
+def test_someone_who_must_see_a_doctor_is_not_told_to_wait_or_to_exercise(
+    client: TestClient,
+) -> None:
+    answers = {**self_care_answers(), "fever": True, "strength_days_week": 1, "sitting_hours": 9}
+    location, _ = run_interview(client, answers)  # finishes the lifestyle questions
+    html = client.get(location).text
+    assert "Strength" in html  # contributors are still shown...
+    assert "Talk about these with your doctor." in html  # ...as things to discuss
+    assert "Do not start new exercises until a doctor has checked you." in html
+    assert "after a few weeks" not in html  # no "wait and see" safety net when urgent
+    assert "Do not wait for your appointment" in html
+    assert "in your plan" not in html
+    assert "you said 1." in html  # never "1 days a week"
+
+
+def test_a_self_care_result_keeps_the_wait_and_see_safety_net(client: TestClient) -> None:
+    location, _ = run_interview(client, self_care_answers())
+    html = client.get(location).text
+    assert "See a GP if your pain has not got better after a few weeks" in html
+    assert "Talk about these with your doctor." not in html
+
+
 def test_an_unknown_result_link_is_not_found(client: TestClient) -> None:
     response = client.get("/result/not-a-real-token")
     assert response.status_code == 404

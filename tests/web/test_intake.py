@@ -150,14 +150,17 @@ def test_removing_an_intake_result_keeps_the_clinics_copy(
         client, {**self_care_answers(), "saddle_numbness": True}, prefix=f"/intake/{token}"
     )
     confirm = client.get(f"{location}/delete")
-    assert "Your answers have already been sent to <strong>Riverside Physio</strong>" in confirm.text
+    assert (
+        "Your answers have already been sent to <strong>Riverside Physio</strong>" in confirm.text
+    )
     response = client.post(
         f"{location}/delete", data={"csrf_token": csrf_of(confirm.text)}, follow_redirects=False
     )
     assert response.headers["location"] == "/deleted?kept=clinic"
-    assert "The clinic you sent your answers to still has them" in client.get(
-        response.headers["location"]
-    ).text
+    assert (
+        "The clinic you sent your answers to still has them"
+        in client.get(response.headers["location"]).text
+    )
     assert client.get(location).status_code == 404  # the person's page is gone
 
     db.expire_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from app.web.present import unit_for
 from tests.web.helpers import run_interview, safety_answers, self_care_answers
 
 
@@ -69,3 +70,19 @@ def test_the_advice_page_renders(client: TestClient) -> None:
 def test_the_advice_page_without_a_reason_goes_back_to_the_questions(client: TestClient) -> None:
     response = client.get("/advice?next=pain_story", follow_redirects=False)
     assert response.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "shown"),
+    [
+        ("days", 1, "day"),
+        ("days", 2, "days"),
+        ("days", 0, "days"),
+        ("minutes a week", 1, "minute a week"),
+        ("hours", 1.0, "hour"),
+        ("hours", 1.5, "hours"),
+        ("kg", 1, "kg"),
+    ],
+)
+def test_units_are_singular_for_one(unit: str, value: float, shown: str) -> None:
+    assert unit_for(unit, value) == shown
