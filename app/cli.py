@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from .config import get_settings
 from .engine import AnswerError, DefinitionError, assess, load_directory, validate_path
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 2, 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command stopped by SIGPIPE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,7 +23,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USAGE
-    result: int = args.handler(args)
+    try:
+        result: int = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
+    except BrokenPipeError:
+        # The reader stopped early (`backaudit assess answers.json | head -1`): stop quietly,
+        # like other command-line tools. What is still buffered goes nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:
+        from .migrate import SchemaNotCurrentError
+
+        if not isinstance(exc, SchemaNotCurrentError):
+            raise
+        print(f"backaudit: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     return result
 
 
@@ -129,15 +146,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .db import make_engine
-    from .migrate import upgrade
+    from .migrate import prepare
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
-    if engine.dialect.name == "sqlite":
-        upgrade(engine)  # the embedded default: zero set-up
-    else:
-        _require_current_schema(engine)
-    engine.dispose()
+    try:
+        prepare(engine)  # SQLite, the embedded default: migrated here, zero set-up
+    finally:
+        engine.dispose()
     print(f"backaudit: serving on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(
         "app.main:create_app",
@@ -151,27 +167,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _require_current_schema(engine: Any) -> None:
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    from .migrate import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != head:
-        raise SystemExit(
-            f"the database is at migration {current or 'none'}, not {head}: run `backaudit db upgrade`"
-        )
-
-
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from .db import make_engine
     from .migrate import upgrade
 
     engine = make_engine(get_settings().database_url)
-    upgrade(engine, args.revision)
+    try:
+        upgrade(engine, args.revision)
+    finally:
+        engine.dispose()
     print(f"database upgraded to {args.revision}")
     return EXIT_OK
 
@@ -181,7 +185,10 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
     from .migrate import downgrade
 
     engine = make_engine(get_settings().database_url)
-    downgrade(engine, args.revision)
+    try:
+        downgrade(engine, args.revision)
+    finally:
+        engine.dispose()
     print(f"database downgraded to {args.revision}")
     return EXIT_OK
 

@@ -73,9 +73,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 @contextmanager
 def command_session(url: str) -> Iterator[Session]:
     """A session for one command-line command, on an engine that is closed afterwards (a
-    PostgreSQL connection left open would outlive the command)."""
+    PostgreSQL connection left open would outlive the command).
+
+    The schema is made ready first, as `backaudit serve` does: on SQLite the migrations are
+    applied; on PostgreSQL, app.migrate.SchemaNotCurrentError if they have not been."""
+    from .migrate import prepare  # app.migrate imports this module
+
     engine = make_engine(url)
     try:
+        prepare(engine)
         with Session(engine, expire_on_commit=False) as session:
             yield session
     finally:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from .config import project_dir
@@ -16,6 +18,39 @@ def alembic_config(url: str) -> Config:
     config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d-%%(rev)s_%%(slug)s")
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
     return config
+
+
+class SchemaNotCurrentError(Exception):
+    """The database's schema is not the one this version needs; the message says what to do."""
+
+
+def prepare(engine: Engine) -> None:
+    """What every command that uses the database does first. SQLite (the embedded default):
+    apply the migrations, so there is nothing to set up. PostgreSQL: only check that they have
+    been applied (`backaudit db upgrade` is a deliberate step there); SchemaNotCurrentError if
+    not."""
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+    else:
+        require_current_schema(engine)
+
+
+def require_current_schema(engine: Engine) -> None:
+    """SchemaNotCurrentError unless the database is at the newest migration."""
+    url = engine.url.render_as_string(hide_password=False)
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaNotCurrentError(
+            "the database has no tables yet: run `backaudit db upgrade` first"
+        )
+    raise SchemaNotCurrentError(
+        f"the database is at migration {current}, this version needs {head}:"
+        " run `backaudit db upgrade` first"
+    )
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -1,17 +1,28 @@
-"""The engine's command line: `backaudit validate` and `backaudit assess`."""
+"""The command line: `backaudit validate` and `backaudit assess` (the engine), and how the
+commands that use the database treat one that has no tables yet."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import inspect
 
+import app.migrate
 from app.cli import main
+from app.config import get_settings
+from app.db import make_engine
 
-QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONNAIRES = ROOT / "questionnaires"
+CONSOLE_SCRIPT = "import sys; from app.cli import main; sys.exit(main())"  # as pip writes it
 
 SAFETY_NO = dict.fromkeys(["saddle_numbness", "bladder_change", "bowel_change", "both_legs", "chest_pain", "major_trauma", "leg_weakness_worsening", "fever", "weight_loss", "cancer_history", "night_pain", "back_shape_change", "osteoporosis_or_steroids", "infection_risk", "pregnant"], False)  # fmt: skip
 
@@ -102,3 +113,143 @@ def test_assess_refuses_input_that_is_not_an_object_of_answers(
 def test_assess_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["assess", str(tmp_path / "missing.json")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_assess_into_a_pipe_that_closes_early_stops_quietly(tmp_path: Path) -> None:
+    """`backaudit assess answers.json | head -1`: no BrokenPipeError traceback."""
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"saddle_numbness": True}))
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader has gone before anything is written: every write fails
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", CONSOLE_SCRIPT, "assess", str(answers)],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(writer)
+    assert done.stderr.decode() == ""
+    assert done.returncode == 141  # as for a command stopped by SIGPIPE
+
+
+# -- commands that use the database --------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL is a SQLite file with no tables, as before `backaudit serve` ever ran."""
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_database_commands_migrate_a_new_sqlite_database_first(
+    empty_sqlite: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["clinic", "list"]) == 0
+    assert {"clinic", "staff_user", "api_client", "alembic_version"} <= table_names(empty_sqlite)
+
+    assert main(["clinic", "create", "Riverside Physio"]) == 0
+    assert main(["clinic", "list"]) == 0
+    assert "Riverside Physio" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["clinic", "create", "Riverside Physio"],
+        ["clinic", "list"],
+        [
+            "user",
+            "create",
+            "--clinic",
+            "Riverside Physio",
+            "--email",
+            "a@b.example",
+            "--no-password",
+        ],
+        ["api-key", "create", "--name", "booking app"],
+        ["api-key", "list"],
+        ["api-key", "revoke", "ba_nothing"],
+    ],
+)
+def test_no_database_command_crashes_on_a_new_sqlite_database(
+    empty_sqlite: str, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(command) in (0, 2)  # 2: nothing found (no such clinic or key), said in words
+    assert "no such table" not in capsys.readouterr().err
+    assert "clinic" in table_names(empty_sqlite)
+
+
+def test_a_database_that_is_not_migrated_is_a_one_line_message_not_a_traceback(
+    empty_sqlite: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What PostgreSQL does (migrations are a deliberate step there), shown on SQLite."""
+    monkeypatch.setattr(app.migrate, "prepare", app.migrate.require_current_schema)
+
+    assert main(["api-key", "list"]) == 2
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "run `backaudit db upgrade`" in captured.err
+    assert "Traceback" not in captured.err
+    assert table_names(empty_sqlite) == set()  # nothing was created
+
+
+def test_serve_refuses_a_database_that_is_not_migrated_the_same_way(
+    empty_sqlite: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(app.migrate, "prepare", app.migrate.require_current_schema)
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the server must not start")
+
+    monkeypatch.setattr("uvicorn.run", never)
+
+    assert main(["serve"]) == 2
+    assert "run `backaudit db upgrade`" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="needs TEST_DATABASE_URL (PostgreSQL)",
+)
+def test_on_postgresql_database_commands_ask_for_db_upgrade_first(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_migrations import _postgres_database
+
+    databases = _postgres_database()
+    url = next(databases)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        assert main(["clinic", "list"]) == 2
+        err = capsys.readouterr().err
+        assert (
+            err == "backaudit: the database has no tables yet: run `backaudit db upgrade` first\n"
+        )
+        assert table_names(url) == set()
+
+        assert main(["db", "upgrade"]) == 0
+        assert main(["clinic", "create", "Riverside Physio"]) == 0
+        assert "Riverside Physio" in capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+        databases.close()  # drops the database

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -70,14 +71,30 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not clients:
         print("no API keys", file=sys.stderr)
         return EXIT_OK
-    print(f"{'PREFIX':<12} {'STATE':<8} {'CREATED':<17} {'CLINIC':<36} {'ID':<36} NAME")
-    for c in clients:
-        state = "revoked" if c.revoked_at else "active"
-        print(
-            f"{c.key_prefix:<12} {state:<8} {c.created_at:%Y-%m-%d %H:%M} "
-            f"{c.clinic_id or '-'!s:<36} {c.id!s:<36} {c.name}"
+    rows = [("PREFIX", "STATE", "CREATED (UTC)", "CLINIC", "ID", "NAME")]
+    rows += [
+        (
+            c.key_prefix,
+            "revoked" if c.revoked_at else "active",
+            f"{c.created_at:%Y-%m-%d %H:%M}",
+            str(c.clinic_id or "-"),
+            str(c.id),
+            c.name,
         )
+        for c in clients
+    ]
+    for line in _table(rows):
+        print(line)
     return EXIT_OK
+
+
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows as lines of aligned columns, two spaces apart; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]])
+        for row in rows
+    ]
 
 
 def cmd_revoke(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ part of the request: a body field, a header, or ``body`` itself), with a machine
 
 from __future__ import annotations
 
+import email.message
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
@@ -14,7 +15,11 @@ from fastapi import Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from starlette.status import HTTP_400_BAD_REQUEST, HTTP_422_UNPROCESSABLE_CONTENT
+from starlette.status import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+    HTTP_422_UNPROCESSABLE_CONTENT,
+)
 
 from app.engine import AnswerProblem
 
@@ -80,11 +85,42 @@ async def handle_validation_error(request: Request, exc: Exception) -> Response:
     if not request.url.path.startswith(API_PREFIX):
         return await request_validation_exception_handler(request, exc)
     errors: list[dict[str, Any]] = list(exc.errors())
+    if _sent_a_body_that_is_not_json(request, errors):
+        return error_response(
+            HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            "The request body must be sent as JSON, with the header"
+            " `Content-Type: application/json`.",
+            [field_problem("Content-Type", "unsupported_media_type", "must be application/json")],
+        )
     problems = [_problem(error) for error in errors]
     if any(error.get("type") == "json_invalid" for error in errors):
         return error_response(HTTP_400_BAD_REQUEST, "The request body is not valid JSON.", problems)
     return error_response(
         HTTP_422_UNPROCESSABLE_CONTENT, "The request does not have the expected shape.", problems
+    )
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    """application/json or application/...+json, parameters allowed: what FastAPI reads as JSON."""
+    if not content_type:
+        return False
+    message = email.message.Message()
+    message["content-type"] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == "application" and (
+        subtype == "json" or subtype.endswith("+json")
+    )
+
+
+def _sent_a_body_that_is_not_json(request: Request, errors: list[dict[str, Any]]) -> bool:
+    """FastAPI parses a body as JSON only when the Content-Type says so; any other body (even
+    valid JSON sent as text/plain, or with no Content-Type) reaches validation as bytes and fails
+    as "not a valid dictionary", which would point at the wrong thing. A missing body is left to
+    the usual "required" problem."""
+    if is_json_media_type(request.headers.get("content-type")):
+        return False
+    return any(
+        error.get("loc", ())[:1] == ("body",) and error.get("type") != "missing" for error in errors
     )
 
 

@@ -21,8 +21,8 @@ key (`backaudit api-key create --name ...`), sent as `Authorization: Bearer ba_.
 
 **Errors.** Every 4xx has the same shape: `{"detail": "...", "problems": [...]}`; each problem
 names a `question` (by id) or a `field` (body field or header), with a `code` and a `message`.
-A body that is not JSON is a 400; a body of the wrong shape, or answers that cannot give a
-result, a 422.
+A body that is not JSON is a 400; a body sent without `Content-Type: application/json`, a 415;
+a body of the wrong shape, or answers that cannot give a result, a 422.
 """
 
 

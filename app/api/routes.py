@@ -75,6 +75,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such questionnaire."}
 }
+_NOT_JSON: dict[int | str, dict[str, Any]] = {
+    415: {
+        "model": ErrorResponse,
+        "description": "The body was not sent as JSON (`Content-Type: application/json`).",
+    }
+}
 
 
 def json_response(
@@ -175,6 +181,7 @@ async def get_questionnaire_fhir(
     responses={
         400: {"model": ErrorResponse, "description": "The body is not valid JSON."},
         **_NOT_FOUND,
+        **_NOT_JSON,
         422: {"model": ErrorResponse, "description": "The body is not an object of answers."},
     },
     tags=["interview"],
@@ -242,6 +249,7 @@ async def next_page(
             "model": ErrorResponse,
             "description": "The Idempotency-Key was already used with a different body.",
         },
+        **_NOT_JSON,
         422: {
             "model": ErrorResponse,
             "description": "Answers missing, unknown, out of range or of the wrong type (every"

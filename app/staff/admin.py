@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,6 +14,7 @@ from app.services import api_keys, audit
 from app.services import auth as auth_service
 from app.services.auth import ROLES, AccountError
 
+from .dashboard import LEVEL_NAMES
 from .deps import AdminStaff, CsrfProtected, render
 
 router = APIRouter()
@@ -162,5 +164,36 @@ def audit_log(
     people = {u.id: u.email for u in auth_service.list_staff(session, clinic_id=staff.clinic.id)}
     return render(
         request, "staff/audit.html", staff, events=events, people=people, page=page,
-        pages=max(1, -(-total // 50)), total=total,
+        pages=max(1, -(-total // 50)), total=total, export_filters=export_filters,
     )  # fmt: skip
+
+
+def export_filters(filters: Any) -> str:
+    """A CSV export's filters (as app.services.dashboard.Filters.describe() stored them), in
+    words: "Emergency or Urgent; submitted from 01 Mar 2026; not reviewed"."""
+    if not isinstance(filters, dict):
+        return "Submissions"
+    parts = []
+    levels = [LEVEL_NAMES.get(str(level), str(level)) for level in filters.get("levels") or ()]
+    if levels:
+        parts.append(" or ".join(levels))
+    start, end = _day(filters.get("from")), _day(filters.get("to"))
+    if start and end:
+        parts.append(f"submitted from {start} to {end}")
+    elif start:
+        parts.append(f"submitted from {start}")
+    elif end:
+        parts.append(f"submitted up to {end}")
+    reviewed = {"no": "not reviewed", "yes": "reviewed"}.get(filters.get("reviewed") or "all")
+    if reviewed:
+        parts.append(reviewed)
+    return "Submissions: " + "; ".join(parts) if parts else "All submissions"
+
+
+def _day(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value)).strftime("%d %b %Y")
+    except ValueError:
+        return str(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Form, HTTPException, Request, status
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.deps import SessionDep, SettingsDep
@@ -17,6 +17,11 @@ from .deps import SESSION_COOKIE, render
 router = APIRouter()
 
 LOGIN_CSRF_COOKIE: Final = "backaudit_login"
+# The set-password form's own form token, like the login form's (only that path sees it).
+SETUP_CSRF_COOKIE: Final = "backaudit_set_password"
+SETUP_PATH: Final = "/staff/set-password"
+SETUP_DONE_NOTICE: Final = "Your password is set. Sign in."
+EXPIRED: Final = "The form had expired. Please try again."
 FAILED: Final = "The e-mail address or password is not right, or the account is not active."
 
 
@@ -33,7 +38,7 @@ def _safe_next(target: str | None) -> str:
 
 def _login_page(
     request: Request, settings_secret: str, *, next_url: str, email: str = "",
-    error: str | None = None, status_code: int = 200,
+    error: str | None = None, notice: str | None = None, status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     nonce = new_token(16)
     response = render(
@@ -45,6 +50,7 @@ def _login_page(
         next_url=next_url,
         email=email,
         error=error,
+        notice=notice,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, nonce, httponly=True, samesite="lax", path="/staff",
@@ -54,8 +60,14 @@ def _login_page(
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, settings: SettingsDep, next: str | None = None) -> HTMLResponse:
-    return _login_page(request, settings.secret_key, next_url=_safe_next(next))
+def login_form(
+    request: Request,
+    settings: SettingsDep,
+    next: str | None = None,
+    setup_done: Annotated[str, Query(alias="password_set", max_length=10)] = "",
+) -> HTMLResponse:
+    notice = SETUP_DONE_NOTICE if setup_done == "1" else None
+    return _login_page(request, settings.secret_key, next_url=_safe_next(next), notice=notice)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -70,7 +82,7 @@ def login(
 ) -> Response:
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-login", nonce, login_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "The form had expired. Please try again.")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, EXPIRED)
     ip = _client_ip(request)
     if auth_service.is_throttled(session, email=email, client_ip=ip):
         return _login_page(
@@ -108,9 +120,7 @@ def logout(
     if staff is not None:
         # Logout is CSRF-protected too, so another site cannot sign staff out.
         if csrf_token != staff.session.csrf_token:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, "The form had expired. Please try again."
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, EXPIRED)
         audit.record(
             session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.logout"
         )
@@ -121,12 +131,31 @@ def logout(
     return response
 
 
+def _set_password_page(
+    request: Request, settings_secret: str, *, email: str, errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    """The form, with a signed form token tied to a cookie nonce, as on the login form."""
+    nonce = new_token(16)
+    response = render(
+        request, "staff/set_password.html", None, status_code=status_code, email=email,
+        errors=errors, form_token=sign(settings_secret, "staff-set-password", nonce),
+    )  # fmt: skip
+    response.set_cookie(
+        SETUP_CSRF_COOKIE, nonce, httponly=True, samesite="lax", path=SETUP_PATH,
+        secure=not request.app.state.settings.is_development,
+    )  # fmt: skip
+    return response
+
+
 @router.get("/set-password/{token}", response_class=HTMLResponse)
-def set_password_form(request: Request, token: str, session: SessionDep) -> HTMLResponse:
+def set_password_form(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
     user = auth_service.user_for_set_password_token(session, token)
     if user is None:
         return render(request, "staff/link_invalid.html", None, status_code=status.HTTP_410_GONE)
-    return render(request, "staff/set_password.html", None, email=user.email, errors={})
+    return _set_password_page(request, settings.secret_key, email=user.email, errors={})
 
 
 @router.post("/set-password/{token}", response_class=HTMLResponse)
@@ -134,10 +163,16 @@ def set_password(
     request: Request,
     token: str,
     session: SessionDep,
+    settings: SettingsDep,
     password: Annotated[str, Form(max_length=1024)] = "",
     confirm: Annotated[str, Form(max_length=1024)] = "",
+    form_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    # The one-time token in the URL is the proof: it is long, random and single-use.
+    # The one-time token in the URL is the proof of who this is: it is long, random and
+    # single-use. The form token (as on the login form) proves the form was this site's.
+    nonce = request.cookies.get(SETUP_CSRF_COOKIE, "")
+    if not nonce or not verify(settings.secret_key, "staff-set-password", nonce, form_token):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, EXPIRED)
     user = auth_service.user_for_set_password_token(session, token)
     if user is None:
         return render(request, "staff/link_invalid.html", None, status_code=status.HTTP_410_GONE)
@@ -148,11 +183,14 @@ def set_password(
     elif password != confirm:
         errors["confirm"] = "The passwords do not match"
     if errors:
-        return render(
-            request, "staff/set_password.html", None, email=user.email, errors=errors,
+        return _set_password_page(
+            request, settings.secret_key, email=user.email, errors=errors,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
     auth_service.set_password(session, user, password)
     audit.record(session, clinic_id=user.clinic_id, actor_id=user.id, action="staff.password_set")
     session.commit()
-    return RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
+    # Post/redirect/get: the sign-in page says the password is set.
+    response = RedirectResponse("/staff/login?password_set=1", status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(SETUP_CSRF_COOKIE, path=SETUP_PATH)
+    return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -148,3 +150,26 @@ def test_revoke_an_unknown_key_fails_clearly(
 ) -> None:
     assert main(["api-key", "revoke", "ba_nothing"]) == 2
     assert "no API key" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("cli_database")
+def test_list_lines_up_every_column_under_its_heading(
+    db: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clinic_id = make_clinic(db, "Riverside Physio")
+    api_keys.create_api_key(session=db, name="booking app", clinic_id=clinic_id)
+    api_keys.create_api_key(session=db, name="no clinic")
+    db.commit()
+
+    assert main(["api-key", "list"]) == 0
+
+    header, *rows = capsys.readouterr().out.splitlines()
+    # Columns are two or more spaces apart (a heading or a date may hold a single space).
+    starts = [match.start() for match in re.finditer(r"(?:^|(?<=  ))\S", header)]
+    assert len(starts) == 6
+    assert len(rows) == 2
+    for row in rows:
+        for start in starts[1:]:
+            assert row[start - 2 : start] == "  ", (row, start)
+            assert row[start] != " ", (row, start)
+    assert str(clinic_id) in rows[0] + rows[1]

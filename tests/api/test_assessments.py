@@ -190,6 +190,72 @@ def test_a_body_of_the_wrong_shape_is_a_422_in_the_same_error_shape(
     ]
 
 
+NOT_JSON_CONTENT_TYPES = [
+    {"Content-Type": "text/plain"},
+    {"Content-Type": "text/plain; charset=utf-8"},
+    {"Content-Type": "application/x-www-form-urlencoded"},
+    {},  # no Content-Type at all
+]
+
+
+@pytest.mark.parametrize("content_type", NOT_JSON_CONTENT_TYPES)
+def test_a_body_not_sent_as_json_is_a_415_naming_the_content_type(
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    db: Session,
+    content_type: dict[str, str],
+) -> None:
+    response = client.post(
+        ASSESSMENTS,
+        content=json.dumps({"answers": complete_answers}),
+        headers={**api_key.headers, **content_type},
+    )
+
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()
+    assert "Content-Type: application/json" in error["detail"]
+    assert error["problems"] == [
+        {
+            "field": "Content-Type",
+            "code": "unsupported_media_type",
+            "message": "must be application/json",
+        }
+    ]
+    assert stored(db) == []
+
+
+def test_a_json_body_is_accepted_with_any_json_content_type(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    for content_type in ("application/json; charset=utf-8", "application/vnd.backaudit+json"):
+        response = client.post(
+            ASSESSMENTS,
+            content=json.dumps({"answers": complete_answers}),
+            headers={**api_key.headers, "Content-Type": content_type},
+        )
+        assert response.status_code == 201, content_type
+
+
+def test_without_a_key_a_body_not_sent_as_json_is_still_a_401(
+    client: TestClient, complete_answers: dict[str, Any]
+) -> None:
+    response = client.post(
+        ASSESSMENTS,
+        content=json.dumps({"answers": complete_answers}),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert response.status_code == 401
+
+
+def test_no_body_at_all_is_still_a_422_naming_the_body(client: TestClient, api_key: Key) -> None:
+    response = client.post(ASSESSMENTS, headers=api_key.headers)
+
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "body"
+
+
 @pytest.mark.parametrize("content", [b"{not json", b"", b'{"answers": {"age": 4', b"\xff\xfe"])
 def test_malformed_json_is_a_400_never_a_500(
     client: TestClient, api_key: Key, content: bytes

@@ -76,6 +76,12 @@ def test_validation_errors_are_documented_with_our_error_shape(openapi: dict[str
     assert "HTTPValidationError" not in openapi["components"]["schemas"]
 
 
+def test_every_operation_with_a_body_documents_the_415(openapi: dict[str, Any]) -> None:
+    for (method, path), op in operations(openapi).items():
+        if "requestBody" in op:
+            assert "415" in op["responses"], (method, path)
+
+
 @pytest.mark.parametrize(
     ("model", "example"),
     [

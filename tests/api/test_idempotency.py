@@ -105,6 +105,23 @@ def test_a_malformed_key_is_a_422_naming_the_header(
     assert count(db) == 0
 
 
+@pytest.mark.parametrize("empty_key", ["", " ", "\t"])
+def test_an_empty_or_blank_key_is_a_422_naming_the_header_not_ignored(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session, empty_key: str
+) -> None:
+    response = post(client, api_key, complete_answers, empty_key)
+
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {
+            "field": "Idempotency-Key",
+            "code": "invalid",
+            "message": "must be 1 to 200 printable characters",
+        }
+    ]
+    assert count(db) == 0
+
+
 @pytest.mark.parametrize(("same_body", "status"), [(True, 200), (False, 409)])
 def test_losing_a_race_returns_the_winners_record_or_a_conflict(
     client: TestClient,

@@ -192,6 +192,16 @@ def test_a_body_of_the_wrong_shape_is_a_422_naming_the_field(client: TestClient,
     assert all("field" in p and p["code"] and p["message"] for p in problems)
 
 
+@pytest.mark.parametrize("headers", [{"Content-Type": "text/plain"}, {}])
+def test_a_body_not_sent_as_json_is_a_415_naming_the_content_type(
+    client: TestClient, headers: dict[str, str]
+) -> None:
+    response = client.post(NEXT, content=b'{"answers": {}}', headers=headers)
+
+    assert response.status_code == 415
+    assert [p["field"] for p in response.json()["problems"]] == ["Content-Type"]
+
+
 def test_an_unknown_questionnaire_is_a_404(client: TestClient) -> None:
     response = client.post("/api/v1/questionnaires/nope/next", json={"answers": {}})
     assert response.status_code == 404

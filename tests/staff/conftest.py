@@ -15,7 +15,7 @@ from app.services import auth as auth_service
 from app.services import clinics
 
 PASSWORD = "correct horse battery staple"
-_TOKEN = re.compile(r'name="(?:csrf_token|login_token)" value="([^"]+)"')
+_TOKEN = re.compile(r'name="(?:csrf_token|login_token|form_token)" value="([^"]+)"')
 
 
 def form_token(html: str) -> str:

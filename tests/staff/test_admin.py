@@ -35,8 +35,14 @@ def test_admin_invites_a_member_who_sets_a_password_and_signs_in(
     link = re.search(r'value="(http[^"]+/staff/set-password/[^"]+)"', page.text)
     assert link is not None
     path = link.group(1).split("127.0.0.1:8000", 1)[1]
+    form = client.get(path)
     client.post(
-        path, data={"password": "a long enough password", "confirm": "a long enough password"}
+        path,
+        data={
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+            "form_token": form_token(form.text),
+        },
     )
     assert sign_in(client, "bo@riverside.example", "a long enough password").status_code == 303
     actions = [e.action for e in db.exec(select(AuditEvent)).all()]

@@ -190,17 +190,59 @@ def test_set_password_link_works_once(client: TestClient, clinic: Clinic, db: Se
     db.commit()
     assert user.email == "ann@example.org"
     url = f"/staff/set-password/{token}"
-    short = client.post(url, data={"password": "short", "confirm": "short"})
+    form = client.get(url)
+    assert form.status_code == 200
+    short = client.post(
+        url, data={"password": "short", "confirm": "short", "form_token": form_token(form.text)}
+    )
     assert short.status_code == 422
     assert "at least 12 characters" in short.text
-    mismatch = client.post(url, data={"password": "a" * 12, "confirm": "b" * 12})
+    mismatch = client.post(
+        url,
+        data={"password": "a" * 12, "confirm": "b" * 12, "form_token": form_token(short.text)},
+    )
     assert "do not match" in mismatch.text
     done = client.post(
-        url, data={"password": PASSWORD, "confirm": PASSWORD}, follow_redirects=False
+        url,
+        data={"password": PASSWORD, "confirm": PASSWORD, "form_token": form_token(mismatch.text)},
+        follow_redirects=False,
     )
     assert done.status_code == 303
+    assert done.headers["location"] == "/staff/login?password_set=1"
+    login_page = client.get(done.headers["location"])
+    assert "Your password is set. Sign in." in login_page.text
     assert client.get(url).status_code == 410
     assert sign_in(client, "ann@example.org").status_code == 303
+
+
+def test_set_password_without_the_form_token_is_refused_and_the_link_still_works(
+    client: TestClient, clinic: Clinic, db: Session
+) -> None:
+    user, token = auth_service.create_user(
+        db, clinic_id=clinic.id, email="bo@example.org", role="clinician"
+    )
+    db.commit()
+    url = f"/staff/set-password/{token}"
+    page = client.get(url)
+    data = {"password": PASSWORD, "confirm": PASSWORD}
+
+    assert client.post(url, data=data).status_code == 403  # no token
+    forged = {**data, "form_token": "0" * 64}
+    assert client.post(url, data=forged).status_code == 403
+    with TestClient(client.app) as other_browser:  # a token, but not this browser's cookie
+        stolen = {**data, "form_token": form_token(page.text)}
+        assert other_browser.post(url, data=stolen).status_code == 403
+
+    db.expire_all()
+    stored = db.get(StaffUser, user.id)
+    assert stored is not None
+    assert stored.password_hash is None
+    assert client.get(url).status_code == 200  # not used up
+
+
+def test_the_login_page_has_no_notice_unless_a_password_was_just_set(client: TestClient) -> None:
+    assert "Your password is set" not in client.get("/staff/login").text
+    assert "Your password is set" not in client.get("/staff/login?password_set=yes").text
 
 
 def test_passwords_are_stored_as_argon2id_hashes(

@@ -264,3 +264,21 @@ def test_staff_of_one_clinic_never_reach_another_clinics_submissions(
     assert untouched is not None
     assert untouched.reviewed_at is None
     assert not db.exec(select(AuditEvent).where(AuditEvent.target_id == str(theirs.id))).all()
+
+
+def test_counts_use_the_singular_for_one(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    submit(db, clinic, bladder_change=True)
+    browser = signed_in(clinic)
+
+    one = browser.get("/staff/", params={"level": "emergency"}).text
+    assert "1 submission matches these filters" in one
+    assert "(1 submission)" in one
+    assert "1 emergency or urgent submission not reviewed yet" in one
+
+    submit(db, clinic, fever=True)
+    two = browser.get("/staff/", params={"level": ["emergency", "urgent"]}).text
+    assert "2 submissions match these filters" in two
+    assert "(2 submissions)" in two
+    assert "2 emergency or urgent submissions not reviewed yet" in two
