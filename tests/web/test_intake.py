@@ -11,6 +11,8 @@ from sqlmodel import Session, select
 
 from app.models import Assessment, AuditEvent, Clinic, Draft, IntakeLink, utcnow
 from app.security import hash_token
+from app.services import auth as auth_service
+from tests.staff.conftest import sign_in
 from tests.web.conftest import make_link
 from tests.web.helpers import FIRST_PAGE, csrf_of, run_interview, self_care_answers
 
@@ -171,3 +173,23 @@ def test_removing_an_intake_result_keeps_the_clinics_copy(
     assert event.action == "assessment.patient_link_removed"
     assert event.clinic_id == clinic.id
     assert event.target_id == str(record.id)
+
+
+def test_the_clinic_audit_log_says_the_patient_removed_their_page(
+    client: TestClient, db: Session, clinic: Clinic, app: FastAPI
+) -> None:
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(client, self_care_answers(), prefix=f"/intake/{token}")
+    confirm = client.get(f"{location}/delete")
+    client.post(f"{location}/delete", data={"csrf_token": csrf_of(confirm.text)})
+
+    admin, _ = auth_service.create_user(
+        db, clinic_id=clinic.id, email="lead@riverside.example", role="admin",
+        password="correct horse battery staple",
+    )  # fmt: skip
+    db.commit()
+    with TestClient(app) as staff:
+        assert sign_in(staff, admin.email).status_code == 303
+        log = staff.get("/staff/audit").text
+    assert "<td>The patient</td>" in log
+    assert "assessment.patient_link_removed" in log
