@@ -33,13 +33,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except Exception as exc:
-        from .migrate import SchemaNotCurrentError
-
-        if not isinstance(exc, SchemaNotCurrentError):
+        message = _problem_message(exc)
+        if message is None:
             raise
-        print(f"backaudit: {exc}", file=sys.stderr)
+        print(f"backaudit: {message}", file=sys.stderr)
         return EXIT_PROBLEMS
     return result
+
+
+def _problem_message(exc: Exception) -> str | None:
+    """A one-line message for a problem the user can fix (schema not migrated, database not
+    reachable); None for a bug, which keeps its traceback."""
+    from sqlalchemy.exc import OperationalError
+
+    from .migrate import SchemaNotCurrentError
+
+    if isinstance(exc, SchemaNotCurrentError):
+        return str(exc)
+    if isinstance(exc, OperationalError):
+        # The driver's first line says what failed (host refused, no such database...); the
+        # statement and its parameters are not shown (hide_parameters), so no data leaks.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
+        return f"cannot use the database ({reason}); check DATABASE_URL"
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -211,6 +211,22 @@ def test_a_database_that_is_not_migrated_is_a_one_line_message_not_a_traceback(
     assert table_names(empty_sqlite) == set()  # nothing was created
 
 
+def test_an_unreachable_database_is_a_one_line_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Nothing listens on port 1: the connection is refused at once.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    try:
+        assert main(["clinic", "list"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert err.startswith("backaudit: cannot use the database (")
+    assert "check DATABASE_URL" in err
+    assert err.count("\n") == 1
+
+
 def test_serve_refuses_a_database_that_is_not_migrated_the_same_way(
     empty_sqlite: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
