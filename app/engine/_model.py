@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -266,6 +267,21 @@ class Questionnaire:
     derived_by_id: dict[str, Derived] = field(default_factory=dict)
     level_by_code: dict[str, Level] = field(default_factory=dict)
     rules_by_urgency: tuple[Rule, ...] = ()
+
+    def questions_behind(self, rule_codes: Iterable[str]) -> frozenset[str]:
+        """The questions whose answers the given rules read, through derived values too: what
+        a clinician should look at first for each reason."""
+        wanted = set(rule_codes)
+        pending = [name for rule in self.rules if rule.code in wanted for name in rule.when.names]
+        seen: set[str] = set()
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in self.derived_by_id:
+                pending.extend(self.derived_by_id[name].expr.names)
+        return frozenset(name for name in seen if name in self.question_by_id)
 
     @property
     def self_care_level(self) -> str:

@@ -6,6 +6,7 @@ Every read and change of a submission is written to the audit log.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -127,27 +128,50 @@ def submission(
     return render(
         request, "staff/submission.html", staff,
         title="Submission", s=found, a=a, result=a.result,
-        answers=_answers_in_order(registry, a.questionnaire_id, a.answers),
+        answers=_answers_in_order(
+            registry, a.questionnaire_id, a.answers,
+            [reason["code"] for reason in a.result["triage"]["reasons"]],
+        ),
         focus_blocks=focus, optional_blocks=optional, level_names=LEVEL_NAMES,
         level_style=level_style,
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerLine:
+    question_id: str
+    text: str
+    lines: list[str]
+    behind_reason: bool  # a triage rule that fired read this answer
+
+
 def _answers_in_order(
-    registry: RegistryDep, questionnaire_id: str, answers: dict[str, Any]
-) -> list[tuple[str, list[tuple[str, str, list[str]]]]]:
-    """Every answer in question order, by section: (section, [(question id, text, answer)])."""
+    registry: RegistryDep, questionnaire_id: str, answers: dict[str, Any], reasons: list[str]
+) -> list[tuple[str, list[AnswerLine]]]:
+    """Every answer in question order, by section, marking those behind a triage reason."""
     try:
         q = registry.get(questionnaire_id)
     except UnknownQuestionnaireError:
-        return [("Answers", [(k, k, [str(v)]) for k, v in answers.items()])]
+        return [("Answers", [AnswerLine(k, k, [str(v)], False) for k, v in answers.items()])]
+    behind = q.questions_behind(reasons)
     grouped = [
-        (title, [(r.question.id, r.question.text, answer_text(r.question, r.value)) for r in rows])
+        (
+            title,
+            [
+                AnswerLine(
+                    r.question.id,
+                    r.question.text,
+                    answer_text(r.question, r.value),
+                    r.question.id in behind,
+                )
+                for r in rows
+            ],
+        )
         for title, rows in answer_rows(evaluate(q, answers))
     ]
     # Answers the current definition no longer shows are still listed, never silently hidden.
-    shown = {qid for _, rows in grouped for qid, _, _ in rows}
-    rest = [(k, k, [str(v)]) for k, v in answers.items() if k not in shown]
+    shown = {line.question_id for _, rows in grouped for line in rows}
+    rest = [AnswerLine(k, k, [str(v)], False) for k, v in answers.items() if k not in shown]
     return grouped + ([("Other answers", rest)] if rest else [])
 
 

@@ -127,3 +127,13 @@ def test_every_fired_rule_is_reported_for_a_see_doctor_case() -> None:
     )
     assert result["triage"]["level"] == "urgent"
     assert reason_codes(result) == ["fever", "pregnancy", "worsening_pain", "severe_pain"]
+
+
+def test_the_questions_behind_a_reason_include_those_read_through_derived_values() -> None:
+    q = questionnaire()
+    assert q.questions_behind(["new_pain_over_50"]) == {"age", "pain_duration"}
+    # inflammatory_pattern reads the derived count of four answers, not the answers directly.
+    assert set(INFLAMMATORY) <= q.questions_behind(["inflammatory_pattern"])
+    assert q.questions_behind(["cauda_equina_bowel", "fever"]) == {"bowel_change", "fever"}
+    assert q.questions_behind([]) == frozenset()
+    assert q.questions_behind(["no_such_rule"]) == frozenset()

@@ -154,8 +154,17 @@ def test_the_detail_page_shows_reasons_contributors_plan_and_every_answer_in_ord
     by_position = [qid for _, qid in sorted(zip(positions, urgent.answers, strict=True))]
     assert by_position == order
 
+    # The answer behind the reason is marked; the others are not.
+    marked = re.findall(
+        r'<dt class="summary-list__key">([^<]+)</dt><dd class="summary-list__value">[^<]*'
+        r' <strong class="reason-tag">',
+        page.text,
+    )
+    assert marked == [q.question_by_id["fever"].text]
+
     self_care = submit(db, clinic)
     plan_page = signed_in(clinic).get(f"/staff/assessments/{self_care.id}")
+    assert 'class="reason-tag"' not in plan_page.text
     for block in self_care.result["plan"]["blocks"]:
         assert block["title"] in plan_page.text
 
