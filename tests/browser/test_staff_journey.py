@@ -232,7 +232,7 @@ def test_an_intake_link_comes_back_to_the_top_of_the_queue_and_is_reviewed(
     assert reasons.count() == 1
     assert FEVER_REASON in reasons.inner_text()
     assert "(fever)" in reasons.inner_text()
-    assert answer(clinician, FEVER_QUESTION) == "Yes"
+    assert answer(clinician, FEVER_QUESTION) == "Yes Triage reason"  # marked as behind the reason
     assert answer(clinician, "Do you have chest pain as well as your back pain?") == "No"
     assert answer(clinician, "How old are you?") == "42 years"
     screenshot(clinician, "staff-submission-desktop")
