@@ -162,7 +162,11 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
         return
     number = _to_number(raw, whole=kind == "integer")
     if number is None:
-        example = "a whole number, like 12" if kind == "integer" else "a number, like 7.5"
+        example = (
+            "a whole number, like 12"
+            if kind == "integer"
+            else f"a number, like {EXAMPLES.get(question.widget or '', '7.5')}"
+        )
         _error(out, question, qid, f"Enter {example}")
     elif not _in_range(question, number):
         _error(out, question, qid, f"Enter a number {_range_text(question)}")
@@ -232,12 +236,16 @@ def _error(out: PageInput, question: Question, target: str, message: str) -> Non
 
 
 _THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
+EXAMPLES: Final = {"height": "172", "weight": "68.5"}
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 
 
 def _to_number(raw: str, *, whole: bool) -> float | None:
     text = raw.replace(" ", "")
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
+    elif _DECIMAL_COMMA.match(text):
+        text = text.replace(",", ".")  # "72,5": a decimal comma, as many phones' keypads give
     try:
         number = float(text)
     except ValueError:

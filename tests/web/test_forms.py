@@ -89,6 +89,20 @@ def test_minutes_may_be_written_with_a_thousands_comma(questionnaire: Questionna
     assert page.answers == {"activity_minutes_week": 1200}
 
 
+def test_a_decimal_comma_is_read_as_a_decimal_point(questionnaire: Questionnaire) -> None:
+    page = read_page(
+        questions(questionnaire, "height_cm", "weight_kg"),
+        {"height_cm": ["180,5"], "weight_kg": ["72,25"]},
+    )
+    assert page.errors == []
+    assert page.answers == {"height_cm": 180.5, "weight_kg": 72.25}
+
+
+def test_a_weight_error_gives_a_weight_like_example(questionnaire: Questionnaire) -> None:
+    page = read_page(questions(questionnaire, "weight_kg"), {"weight_kg": ["seventy"]})
+    assert [e.message for e in page.errors] == ["Enter a number, like 68.5"]
+
+
 def test_feet_inches_stones_and_pounds_are_converted_to_cm_and_kg(
     questionnaire: Questionnaire,
 ) -> None:
