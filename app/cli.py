@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -184,28 +184,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from .db import make_engine
     from .migrate import upgrade
 
-    engine = make_engine(get_settings().database_url)
-    try:
-        upgrade(engine, args.revision)
-    finally:
-        engine.dispose()
-    print(f"database upgraded to {args.revision}")
-    return EXIT_OK
+    return _migrate(upgrade, args.revision, "upgraded")
 
 
 def cmd_db_downgrade(args: argparse.Namespace) -> int:
-    from .db import make_engine
     from .migrate import downgrade
+
+    return _migrate(downgrade, args.revision, "downgraded")
+
+
+def _migrate(step: Callable[[Any, str], None], revision: str, done: str) -> int:
+    from .db import make_engine
 
     engine = make_engine(get_settings().database_url)
     try:
-        downgrade(engine, args.revision)
+        step(engine, revision)
     finally:
         engine.dispose()
-    print(f"database downgraded to {args.revision}")
+    print(f"database {done} to {revision}")
     return EXIT_OK
 
 

@@ -22,7 +22,8 @@ from app.config import Settings
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import downgrade, upgrade
-from app.models import metadata
+from app.models import Clinic, metadata
+from app.services import clinics
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -85,3 +86,11 @@ def app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def clinic(db: Session) -> Clinic:
+    """A clinic, for the staff pages and the intake links (tests/staff adds a second one)."""
+    created = clinics.create_clinic(db, name="Riverside Physio")
+    db.commit()
+    return created

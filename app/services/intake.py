@@ -49,6 +49,17 @@ def create_link(
     return link, token
 
 
+def link_state(link: IntakeLink) -> str:
+    """active, revoked, used or expired: what a patient opening the link now would find."""
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.single_use and link.used_at is not None:
+        return "used"
+    if link.expires_at <= utcnow():
+        return "expired"
+    return "active"
+
+
 def resolve_link(session: Session, token: str) -> tuple[IntakeLink, Clinic]:
     """The usable link for ``token`` and its clinic, or LinkNotFoundError / LinkGoneError."""
     link = session.exec(
@@ -56,12 +67,9 @@ def resolve_link(session: Session, token: str) -> tuple[IntakeLink, Clinic]:
     ).first()
     if link is None:
         raise LinkNotFoundError(token)
-    if link.revoked_at is not None:
-        raise LinkGoneError("revoked")
-    if link.single_use and link.used_at is not None:
-        raise LinkGoneError("used")
-    if link.expires_at <= utcnow():
-        raise LinkGoneError("expired")
+    state = link_state(link)
+    if state != "active":
+        raise LinkGoneError(state)
     clinic = session.get(Clinic, link.clinic_id)
     assert clinic is not None  # foreign key
     return link, clinic
@@ -97,14 +105,7 @@ class LinkRow:
 
     @property
     def status(self) -> str:
-        """active, used, expired or revoked: what a patient opening it now would find."""
-        if self.link.revoked_at is not None:
-            return "revoked"
-        if self.link.single_use and self.link.used_at is not None:
-            return "used"
-        if self.link.expires_at <= utcnow():
-            return "expired"
-        return "active"
+        return link_state(self.link)
 
 
 def list_links(session: Session, *, clinic_id: uuid.UUID, limit: int = 200) -> list[LinkRow]:

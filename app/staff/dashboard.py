@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import segno
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from app.api.encoding import dumps  # one JSON encoder for FHIR everywhere
@@ -37,6 +37,19 @@ LEVEL_NAMES = {
 }
 
 
+def read_filters(
+    level: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies it)
+    date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
+    reviewed: Annotated[str | None, Query(max_length=10)] = None,
+) -> queue.FilterInput:
+    """The queue's filters from the query string: the page and its CSV export read the same."""
+    return queue.read_filters(level, date_from, date_to, reviewed)
+
+
+FiltersDep = Annotated[queue.FilterInput, Depends(read_filters)]
+
+
 # -- the queue ------------------------------------------------------------------------------------
 
 
@@ -45,24 +58,20 @@ def submissions(
     request: Request,
     staff: CurrentStaff,
     session: SessionDep,
-    level: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies it)
-    date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
-    reviewed: Annotated[str | None, Query(max_length=10)] = None,
+    given: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    given = queue.read_filters(level, date_from, date_to, reviewed)
     rows, total = queue.list_submissions(
         session, clinic_id=staff.clinic.id, filters=given.filters, page=page
     )
-    query = given.filters.query_string()
+    query = urlencode(given.filters.query_string())
     return render(
         request, "staff/dashboard.html", staff,
         title="Submissions", rows=rows, total=total, page=page,
         pages=max(1, -(-total // queue.PER_PAGE)), filters=given.filters, errors=given.errors,
         values=given.values, levels=queue.LEVELS, level_names=LEVEL_NAMES,
-        level_style=level_style, query=urlencode(query),
-        export_url="/staff/export.csv" + (f"?{urlencode(query)}" if query else ""),
+        level_style=level_style, query=query,
+        export_url="/staff/export.csv" + (f"?{query}" if query else ""),
         urgent_waiting=queue.count_unreviewed_urgent(session, clinic_id=staff.clinic.id),
         status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
     )  # fmt: skip
@@ -72,12 +81,8 @@ def submissions(
 def export_csv(
     staff: CurrentStaff,
     session: SessionDep,
-    level: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
-    date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
-    reviewed: Annotated[str | None, Query(max_length=10)] = None,
+    given: FiltersDep,
 ) -> Response:
-    given = queue.read_filters(level, date_from, date_to, reviewed)
     if given.errors:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
     audit.record(

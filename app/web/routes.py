@@ -159,11 +159,7 @@ def stop_early(
     entry: EntryDep,
     interview: InterviewDep,
 ) -> Response:
-    token = flow.finish(session, entry, interview, early=True)
-    if token is None:
-        return redirect(_resume_url(entry, interview))
-    session.commit()
-    return _finished(request, entry, token)
+    return _finish(request, session, entry, interview, early=True)
 
 
 @form_route("/check", "GET")
@@ -209,7 +205,13 @@ def submit_answers(
     entry: EntryDep,
     interview: InterviewDep,
 ) -> Response:
-    token = flow.finish(session, entry, interview, early=False)
+    return _finish(request, session, entry, interview, early=False)
+
+
+def _finish(
+    request: Request, session: SessionDep, entry: Entry, interview: flow.Interview, *, early: bool
+) -> Response:
+    token = flow.finish(session, entry, interview, early=early)
     if token is None:
         return redirect(_resume_url(entry, interview))
     session.commit()

@@ -44,13 +44,6 @@ def csrf(client: TestClient) -> str:
 
 
 @pytest.fixture
-def clinic(db: Session) -> Clinic:
-    created = clinics.create_clinic(db, name="Riverside Physio")
-    db.commit()
-    return created
-
-
-@pytest.fixture
 def other_clinic(db: Session) -> Clinic:
     created = clinics.create_clinic(db, name="Hilltop GP")
     db.commit()

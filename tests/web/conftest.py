@@ -5,19 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
 from sqlmodel import Session
 
-from app.models import Clinic
 from app.services.intake import create_link
-
-
-@pytest.fixture
-def clinic(db: Session) -> Clinic:
-    clinic = Clinic(name="Riverside Physio")
-    db.add(clinic)
-    db.commit()
-    return clinic
 
 
 def make_link(
