@@ -172,8 +172,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"backaudit: serving on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(
-        "app.main:create_app",
+        "app.main:create_served_app",
         factory=True,
+        # asyncio's own loop, not uvloop: under load uvloop served some requests far later than
+        # others (p99 4x the median in benchmarks/api.py; asyncio's p99 is ~1.3x).
+        loop="asyncio",
         host=args.host,
         port=args.port,
         workers=args.workers,

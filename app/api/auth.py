@@ -34,9 +34,7 @@ async def require_api_client(
 ) -> api_keys.Caller:
     if credentials is None:
         raise unauthorized("An API key is needed: send 'Authorization: Bearer <key>'.")
-    client = await run_db(
-        session, api_keys.authenticate, session=session, key=credentials.credentials
-    )
+    client = await run_db(session, api_keys.authenticate, key=credentials.credentials)
     if client is None:
         raise unauthorized("The API key is not valid (unknown, malformed or revoked).")
     return client

@@ -1,26 +1,35 @@
 """Dependencies for the API routes, as ``async def`` so that they run on the event loop, and
-``run_db``, which decides where a piece of database work runs.
+``run_db``, which runs a piece of database work where it is cheapest.
 
 FastAPI runs every plain ``def`` dependency and route in its thread pool, one hop each; for a
 request that does about a millisecond of work, the hops and the contention between 40 pool
 threads cost more than the work (measured with benchmarks/api.py). So the API routes are
-``async def`` and use these instead of app.deps (they hand out the same objects).
+``async def``, use these instead of app.deps, and never block the loop on a network.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, ParamSpec, TypeVar
+from typing import Annotated, Concatenate, ParamSpec, TypeVar, cast
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.services.questionnaires import Registry
 
+ApiSession = Session | AsyncSession
+"""SQLite: a plain session, used inline. PostgreSQL: an asyncio session (see ``run_db``)."""
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+
+async def get_session(request: Request) -> AsyncIterator[ApiSession]:
+    async_engine = request.app.state.async_engine
+    if async_engine is not None:
+        async with AsyncSession(async_engine, expire_on_commit=False) as async_session:
+            yield async_session
+        return
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         yield session
 
@@ -35,7 +44,7 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[ApiSession, Depends(get_session)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -44,18 +53,28 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-async def run_db(session: Session, work: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run ``work`` (which uses ``session``) where it is cheapest for the database.
+async def run_db(
+    session: ApiSession,
+    work: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Call ``work(session, *args, **kwargs)`` with a plain ``Session``: the services are
+    written once, for the sync API, and the API runs them without blocking the event loop.
 
-    SQLite: inline, on the event loop. A SQLite statement or commit is a few tens of
-    microseconds of local file work (WAL, synchronous=NORMAL: no fsync per commit), and SQLite
-    allows one writer at a time, so writers in pool threads only queue on its lock (and its
-    busy handler sleeps in steps of up to 100 ms). Inline, requests never contend.
+    SQLite: inline, on the event loop. A statement or commit is tens of microseconds of local
+    file work (WAL, synchronous=NORMAL: no fsync per commit), and SQLite allows one writer at a
+    time, so writers in pool threads would only queue on its lock. Inline, nothing contends.
 
-    PostgreSQL: in the thread pool. Each statement waits for the network and each commit for
-    the server's fsync; in threads those waits overlap (and the server groups commits), instead
-    of stalling every other request on the loop.
+    PostgreSQL: through the asyncio session's ``run_sync``. The same sync code runs on the loop,
+    and at each statement it yields (SQLAlchemy's greenlet bridge) while the server works, so
+    the requests' waits overlap with each other's Python work. In pool threads they did too,
+    but the threads and the loop then took turns with the GIL, and throughput halved.
     """
-    if session.get_bind().dialect.name == "sqlite":
-        return work(*args, **kwargs)
-    return await run_in_threadpool(work, *args, **kwargs)
+    if isinstance(session, AsyncSession):
+        # SQLModel's AsyncSession hands ``work`` a SQLModel Session (``exec`` and all); its
+        # run_sync is typed with SQLAlchemy's base class.
+        sync_work = cast(Callable[Concatenate[SASession, P], T], work)
+        return await session.run_sync(sync_work, *args, **kwargs)
+    return work(session, *args, **kwargs)

@@ -5,7 +5,7 @@ assessments needs an API key. Routes are thin: the engine and the services do th
 route decides the status code and commits.
 
 The routes are ``async def`` (see app/api/deps.py: no thread-pool hop per dependency), and
-database work goes through ``run_db``: inline for SQLite, in the thread pool for PostgreSQL.
+database work goes through ``run_db``: inline for SQLite, on asyncio for PostgreSQL.
 
 Hot paths answer with a ready-made JSON ``Response``: the result is the engine's own object, so
 running it through the response model again would only cost time. The models still document
@@ -30,7 +30,7 @@ from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
 from .auth import ApiClientDep
-from .deps import RegistryDep, SessionDep, SettingsDep, run_db
+from .deps import ApiSession, RegistryDep, SessionDep, SettingsDep, run_db
 from .encoding import dumps
 from .errors import ApiError, field_problem, problem_dicts
 from .openapi import api_openapi
@@ -306,7 +306,7 @@ async def create_assessment(
             "The Idempotency-Key header is not valid.",
             [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
         )
-    return await run_db(session, _store, session, q, body.answers, client, idempotency_key)
+    return await run_db(session, _store, q, body.answers, client, idempotency_key)
 
 
 def _store(
@@ -403,11 +403,10 @@ _ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _readable(assessment_id: str, client: Caller, session: Session) -> Assessment:
+async def _readable(assessment_id: str, client: Caller, session: ApiSession) -> Assessment:
     assessment = await run_db(
         session,
         assessment_service.get_for_api_client,
-        session,
         assessment_id=assessment_id,
         api_client_id=client.id,
         clinic_id=client.clinic_id,

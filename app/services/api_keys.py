@@ -91,7 +91,7 @@ class Caller:
     clinic_id: uuid.UUID | None
 
 
-def authenticate(*, session: Session, key: str) -> Caller | None:
+def authenticate(session: Session, *, key: str) -> Caller | None:
     """The active client for a presented key, or None (malformed, unknown or revoked).
 
     Runs on every authenticated request, so it reads three columns with a plain query instead

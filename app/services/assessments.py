@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from sqlalchemy import insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, or_, select
 
 from app.engine import AnswerError, Questionnaire, build_result, evaluate
@@ -45,25 +47,39 @@ def record_assessment(
     result = build_result(evaluation)
     level = result["triage"]["level"]
     token = new_token() if channel in ("web", "intake") else None
-    assessment = Assessment(
-        questionnaire_id=questionnaire.id,
-        questionnaire_version=questionnaire.version,
-        answers=evaluation.answers,
-        result=result,
-        triage_level=level,
-        triage_rank=questionnaire.level_by_code[level].rank,
-        complete=evaluation.complete,
-        channel=channel,
-        api_client_id=api_client_id,
-        clinic_id=clinic_id,
-        intake_link_id=intake_link_id,
-        result_token_hash=hash_token(token) if token else None,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-    )
+    now = utcnow()
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "questionnaire_id": questionnaire.id,
+        "questionnaire_version": questionnaire.version,
+        "answers": evaluation.answers,
+        "result": result,
+        "triage_level": level,
+        "triage_rank": questionnaire.level_by_code[level].rank,
+        "complete": evaluation.complete,
+        "channel": channel,
+        "api_client_id": api_client_id,
+        "clinic_id": clinic_id,
+        "intake_link_id": intake_link_id,
+        "result_token_hash": hash_token(token) if token else None,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+        "created_at": now,
+        "updated_at": now,
+        "reviewed_at": None,
+        "reviewed_by_id": None,
+    }
+    # One INSERT on the session's connection (its transaction) instead of the ORM's flush, which
+    # cost a fifth of an API request; this runs for every submission. The object is then
+    # attached as already stored, so changing it later is an UPDATE, as for any loaded record.
+    session.connection().execute(_INSERT, values)
+    assessment = Assessment(**values)
+    make_transient_to_detached(assessment)
     session.add(assessment)
-    session.flush()
     return assessment, token
+
+
+_INSERT = insert(Assessment)
 
 
 def get_by_result_token(session: Session, token: str) -> Assessment | None:

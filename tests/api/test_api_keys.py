@@ -41,13 +41,11 @@ def test_authenticate_accepts_the_key_and_refuses_anything_else(db: Session) -> 
     client, key = api_keys.create_api_key(session=db, name="app")
     db.commit()
 
-    authenticated = api_keys.authenticate(session=db, key=key)
+    authenticated = api_keys.authenticate(db, key=key)
     assert authenticated is not None
     assert authenticated.id == client.id
-    assert (
-        api_keys.authenticate(session=db, key=key[:-1] + ("A" if key[-1] != "A" else "B")) is None
-    )
-    assert api_keys.authenticate(session=db, key="") is None
+    assert api_keys.authenticate(db, key=key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert api_keys.authenticate(db, key="") is None
 
 
 def test_a_revoked_key_no_longer_authenticates(db: Session) -> None:
@@ -55,7 +53,7 @@ def test_a_revoked_key_no_longer_authenticates(db: Session) -> None:
     api_keys.revoke_api_key(session=db, prefix_or_id=client.key_prefix)
     db.commit()
 
-    assert api_keys.authenticate(session=db, key=key) is None
+    assert api_keys.authenticate(db, key=key) is None
 
 
 def test_a_key_needs_a_name(db: Session) -> None:
@@ -93,7 +91,7 @@ def test_create_ties_a_key_to_a_clinic_by_name_or_id(
 
     key = capsys.readouterr().out.strip()
     db.expire_all()
-    stored = api_keys.authenticate(session=db, key=key)
+    stored = api_keys.authenticate(db, key=key)
     assert stored is not None
     assert stored.clinic_id == clinic_id
 
@@ -138,7 +136,7 @@ def test_revoke_by_prefix_or_id(db: Session, capsys: pytest.CaptureFixture[str],
 
     assert "revoked" in capsys.readouterr().out
     db.expire_all()
-    assert api_keys.authenticate(session=db, key=key) is None
+    assert api_keys.authenticate(db, key=key) is None
     row = db.get(ApiClient, client.id)
     assert row is not None
     assert row.revoked_at is not None

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -364,3 +365,40 @@ def test_a_question_id_that_is_not_valid_unicode_is_a_422_not_a_crash(
 
     assert response.status_code == 422
     assert response.json()["problems"][0]["code"] == "unknown_question"
+
+
+def test_a_recorded_assessment_is_the_stored_row_and_saves_its_changes(
+    db: Session, registry: Registry, complete_answers: dict[str, Any]
+) -> None:
+    """record_assessment inserts directly (no ORM flush); what it returns must still behave as
+    a loaded record: changing it is an UPDATE of that row, never a second row."""
+    assessment, token = record_assessment(db, registry.default, complete_answers, channel="web")
+    db.commit()
+    assert token is not None
+    assessment.reviewed_at = assessment.created_at
+    db.commit()
+
+    [row] = stored(db)
+    assert row.id == assessment.id
+    assert row.created_at == assessment.created_at
+    assert row.reviewed_at == assessment.created_at
+    assert row.result == assessment.result
+    assert row.result_token_hash is not None
+
+
+def test_on_postgresql_the_api_uses_the_asyncio_engine(
+    app: FastAPI, client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    """PostgreSQL work runs on the event loop through the asyncio engine (app/api/deps.py);
+    SQLite, which has no network wait, has none."""
+    created = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+    assert created.status_code == 201
+
+    async_engine = app.state.async_engine
+    if app.state.engine.dialect.name == "sqlite":
+        assert async_engine is None
+        return
+    assert async_engine.pool.checkedin() >= 1  # the connection that served the request
+    assert client.get(created.headers["location"], headers=api_key.headers).json() == (
+        created.json()
+    )
