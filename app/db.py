@@ -22,9 +22,18 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _engine_options() -> dict[str, Any]:
+    """What every engine shares. hide_parameters: a database error's message must never carry
+    answers into a log."""
+    return {
+        "hide_parameters": True,
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
-    # hide_parameters: a database error's message must never carry answers into a log.
     # SQLite needs no pool_pre_ping: a file does not drop connections, and the ping is a query.
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -34,9 +43,7 @@ def make_engine(url: str) -> Engine:
             # overflow connection is opened and closed per request, pragmas and all.
             pool_size=40,
             max_overflow=10,
-            hide_parameters=True,
-            json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
+            **_engine_options(),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -45,9 +52,7 @@ def make_engine(url: str) -> Engine:
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
-        hide_parameters=True,
-        json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        **_engine_options(),
     )
 
 
@@ -68,9 +73,7 @@ def make_async_engine(url: str) -> AsyncEngine | None:
         # concurrent requests.
         pool_size=32,
         max_overflow=8,
-        hide_parameters=True,
-        json_serializer=_json_dumps,
-        json_deserializer=orjson.loads,
+        **_engine_options(),
     )
 
 
