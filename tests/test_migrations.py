@@ -160,3 +160,57 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
 )
 def test_a_plain_postgresql_url_uses_the_psycopg_driver(url: str) -> None:
     assert normalise_url(url) == "postgresql+psycopg://user:pw@db:5432/backaudit"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
+    reason="needs TEST_DATABASE_URL (PostgreSQL)",
+)
+def test_postgresql_compresses_stored_results_with_lz4_and_downgrade_restores_the_default() -> None:
+    for url in _postgres_database():
+        engine = make_engine(url)
+        try:
+            with engine.connect() as connection:
+                has_lz4 = connection.execute(
+                    text(
+                        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                        " WHERE name = 'default_toast_compression'"
+                    )
+                ).scalar()
+            if not has_lz4:
+                pytest.skip("this PostgreSQL server has no lz4")
+
+            upgrade(engine)
+            assert _compression(engine) == {"answers": "l", "result": "l"}
+            # A value large enough to be compressed really is written with lz4.
+            with engine.begin() as connection:
+                connection.execute(
+                    text(
+                        "INSERT INTO assessment (id, questionnaire_id, questionnaire_version,"
+                        " answers, result, triage_level, triage_rank, complete, channel,"
+                        " created_at, updated_at) VALUES (:id, 'q', '1', '{}',"
+                        " CAST(:result AS jsonb), 'self_care', 0, true, 'api', now(), now())"
+                    ),
+                    {"id": uuid.uuid4(), "result": '{"plan": "%s"}' % ("stretch " * 4000)},
+                )
+                method = connection.execute(
+                    text("SELECT pg_column_compression(result) FROM assessment")
+                ).scalar()
+            assert method == "lz4"
+
+            downgrade(engine, "0001")
+            assert _compression(engine) == {"answers": "", "result": ""}
+        finally:
+            engine.dispose()
+
+
+def _compression(engine: object) -> dict[str, str]:
+    with engine.connect() as connection:  # type: ignore[attr-defined]
+        rows = connection.execute(
+            text(
+                "SELECT attname, attcompression FROM pg_attribute"
+                " WHERE attrelid = 'assessment'::regclass AND attname IN ('answers', 'result')"
+            )
+        )
+        return {row.attname: row.attcompression for row in rows}
