@@ -67,7 +67,10 @@ def make_async_engine(url: str) -> AsyncEngine | None:
         return None
     return create_async_engine(
         url,
-        pool_pre_ping=True,
+        # No pre-ping: it is a round trip before every request, and the API's first statement
+        # is authentication, which only reads; app/api/auth.py retries it once on a new
+        # connection when the server closed the pooled one (a restart, an idle timeout).
+        pool_pre_ping=False,
         # A connection per request in flight, kept: above pool_size each one is opened and
         # closed per request (a new server process each time), which halved throughput at 32
         # concurrent requests.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from app.api.schemas import AssessmentRecord
@@ -402,3 +404,32 @@ def test_on_postgresql_the_api_uses_the_asyncio_engine(
     assert client.get(created.headers["location"], headers=api_key.headers).json() == (
         created.json()
     )
+
+
+def test_connections_the_server_closed_while_pooled_are_replaced_without_an_error(
+    app: FastAPI, client: TestClient, db: Session, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    """A restart, a failover or an idle timeout closes the pooled connections on the server's
+    side. The next requests get new ones and succeed, instead of a 503 per stale connection."""
+    if app.state.async_engine is None:
+        pytest.skip("PostgreSQL only: a SQLite file has no server to close connections")
+    body = {"answers": complete_answers}
+    assert client.post(ASSESSMENTS, json=body, headers=api_key.headers).status_code == 201
+
+    others = (
+        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend'"
+    )
+    connection = db.connection()  # one server connection throughout: it is the one kept
+    connection.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
+    deadline = time.monotonic() + 10
+    while connection.execute(text(f"SELECT count(*) {others}")).scalar_one():
+        assert time.monotonic() < deadline, "the server did not close the connections"
+        time.sleep(0.05)
+        connection.execute(text("SELECT pg_stat_clear_snapshot()"))
+    db.commit()
+
+    for _ in range(3):
+        response = client.post(ASSESSMENTS, json=body, headers=api_key.headers)
+        assert response.status_code == 201, response.text
+    assert len(stored(db)) == 4
