@@ -7,6 +7,7 @@ from typing import Any
 
 from app.engine import Evaluation, Page, Question, Questionnaire, build_result, evaluate
 from app.models import Assessment
+from app.services.assessments import Recorded
 
 from .errors import problem_dicts
 
@@ -112,7 +113,8 @@ def next_step(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def record(assessment: Assessment) -> dict[str, Any]:
+def record(assessment: Assessment | Recorded) -> dict[str, Any]:
+    """An assessment as the API shows it: just stored, or loaded."""
     return {
         "id": str(assessment.id),
         "created_at": assessment.created_at.isoformat().replace("+00:00", "Z"),

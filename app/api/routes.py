@@ -330,7 +330,7 @@ def _store(
         if earlier is not None:
             return _replay(earlier, fingerprint)
     try:
-        assessment, _ = assessment_service.record_assessment(
+        recorded = assessment_service.record_assessment(
             session,
             q,
             answers,
@@ -359,9 +359,9 @@ def _store(
             raise
         return _replay(winner, fingerprint)
     return json_response(
-        presenters.record(assessment),
+        presenters.record(recorded),
         status.HTTP_201_CREATED,
-        headers={"Location": f"/api/v1/assessments/{assessment.id}"},
+        headers={"Location": f"/api/v1/assessments/{recorded.id}"},
     )
 
 

@@ -6,10 +6,11 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import insert
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, or_, select
 
 from app.engine import AnswerError, Questionnaire, build_result, evaluate
@@ -18,6 +19,20 @@ from app.security import hash_token, new_token
 from app.services import audit
 
 Channel = Literal["web", "intake", "api"]
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A just-stored assessment: what its callers answer with. (Not an ORM object: building and
+    attaching one cost a twentieth of an API request. To change the record, load it.)"""
+
+    id: uuid.UUID
+    channel: Channel
+    created_at: datetime
+    result: dict[str, Any]
+    result_token: str | None
+    """web and intake: the secret of the person's result link. Only its hash is stored, so
+    this is the one chance to use it."""
 
 
 def record_assessment(
@@ -32,9 +47,8 @@ def record_assessment(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     allow_incomplete: bool = False,
-) -> tuple[Assessment, str | None]:
-    """Evaluate and store an assessment; returns it and, for web and intake, the secret token
-    of the person's result link (only its hash is stored, so this is the one chance to use it).
+) -> Recorded:
+    """Evaluate and store an assessment (in the session's transaction: the caller commits).
 
     Raises AnswerError (nothing is stored) when an answer is invalid, or when answers are missing
     and ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told to see a
@@ -70,13 +84,11 @@ def record_assessment(
         "reviewed_by_id": None,
     }
     # One INSERT on the session's connection (its transaction) instead of the ORM's flush, which
-    # cost a fifth of an API request; this runs for every submission. The object is then
-    # attached as already stored, so changing it later is an UPDATE, as for any loaded record.
+    # cost a fifth of an API request; this runs for every submission.
     session.connection().execute(_INSERT, values)
-    assessment = Assessment(**values)
-    make_transient_to_detached(assessment)
-    session.add(assessment)
-    return assessment, token
+    return Recorded(
+        id=values["id"], channel=channel, created_at=now, result=result, result_token=token
+    )
 
 
 _INSERT = insert(Assessment)

@@ -215,7 +215,7 @@ def finish(session: Session, entry: Entry, interview: Interview, *, early: bool)
 
 
 def record(session: Session, entry: Entry, draft: Draft | None, evaluation: Evaluation) -> str:
-    _assessment, token = assessments.record_assessment(
+    recorded = assessments.record_assessment(
         session,
         evaluation.questionnaire,
         evaluation.answers,
@@ -228,8 +228,8 @@ def record(session: Session, entry: Entry, draft: Draft | None, evaluation: Eval
         drafts.delete_draft(session, draft)
     if entry.link is not None:
         intake.mark_used(session, entry.link)
-    assert token is not None  # web and intake records always get a result link
-    return token
+    assert recorded.result_token is not None  # web and intake records always get a result link
+    return recorded.result_token
 
 
 # -- Check answers ----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from app.api.schemas import AssessmentRecord
 from app.models import Assessment
+from app.security import hash_token
 from app.services.assessments import record_assessment
 from app.services.questionnaires import Registry
 
@@ -312,13 +313,13 @@ def test_a_clinic_key_reads_the_clinics_intake_and_api_submissions_only(
     reception = make_key(db, "reception desk", clinic)
     booking = make_key(db, "booking system", clinic)
     outsider = make_key(db, "other clinic", other_clinic)
-    intake, _ = record_assessment(
+    intake = record_assessment(
         db, registry.default, complete_answers, channel="intake", clinic_id=clinic
     )
-    elsewhere, _ = record_assessment(
+    elsewhere = record_assessment(
         db, registry.default, complete_answers, channel="intake", clinic_id=other_clinic
     )
-    anonymous_web, _ = record_assessment(db, registry.default, complete_answers, channel="web")
+    anonymous_web = record_assessment(db, registry.default, complete_answers, channel="web")
     db.commit()
     via_api = client.post(
         ASSESSMENTS, json={"answers": complete_answers}, headers=booking.headers
@@ -347,7 +348,7 @@ def test_a_key_without_a_clinic_reads_no_clinic_submissions(
     complete_answers: dict[str, Any],
 ) -> None:
     clinic = make_clinic(db)
-    intake, _ = record_assessment(
+    intake = record_assessment(
         db, registry.default, complete_answers, channel="intake", clinic_id=clinic
     )
     db.commit()
@@ -369,23 +370,19 @@ def test_a_question_id_that_is_not_valid_unicode_is_a_422_not_a_crash(
     assert response.json()["problems"][0]["code"] == "unknown_question"
 
 
-def test_a_recorded_assessment_is_the_stored_row_and_saves_its_changes(
+def test_what_record_assessment_returns_is_what_it_stored(
     db: Session, registry: Registry, complete_answers: dict[str, Any]
 ) -> None:
-    """record_assessment inserts directly (no ORM flush); what it returns must still behave as
-    a loaded record: changing it is an UPDATE of that row, never a second row."""
-    assessment, token = record_assessment(db, registry.default, complete_answers, channel="web")
-    db.commit()
-    assert token is not None
-    assessment.reviewed_at = assessment.created_at
+    """record_assessment inserts directly (no ORM object, no flush); what it returns, and the
+    API answers with, must be the stored row."""
+    recorded = record_assessment(db, registry.default, complete_answers, channel="web")
     db.commit()
 
     [row] = stored(db)
-    assert row.id == assessment.id
-    assert row.created_at == assessment.created_at
-    assert row.reviewed_at == assessment.created_at
-    assert row.result == assessment.result
-    assert row.result_token_hash is not None
+    assert (row.id, row.channel, row.created_at) == (recorded.id, "web", recorded.created_at)
+    assert row.result == recorded.result
+    assert recorded.result_token is not None
+    assert row.result_token_hash == hash_token(recorded.result_token)
 
 
 def test_on_postgresql_the_api_uses_the_asyncio_engine(

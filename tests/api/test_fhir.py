@@ -366,7 +366,7 @@ def test_an_unfinished_intake_exports_as_a_stopped_response(
     clinic = make_clinic(db)
     key = make_key(db, "reception", clinic)
     answers = {k: v for k, v in complete_answers.items() if k != "smoker"} | {"fever": True}
-    assessment, _ = record_assessment(
+    assessment = record_assessment(
         db, registry.default, answers, channel="intake", clinic_id=clinic, allow_incomplete=True
     )
     db.commit()

@@ -76,7 +76,7 @@ def submission(
                 created_by_id=None,
             )
             link_id = link.id
-        assessment, _ = record_assessment(
+        assessment = record_assessment(
             session,
             q,
             answers,

@@ -38,7 +38,9 @@ def with_draft(live_server: LiveServer, page: Any, answers: dict[str, Any]) -> N
 def result_url(live_server: LiveServer, answers: dict[str, Any]) -> str:
     q = live_server.app.state.registry.default
     with live_server.session() as session:
-        _, token = record_assessment(session, q, answers, channel="web", allow_incomplete=True)
+        token = record_assessment(
+            session, q, answers, channel="web", allow_incomplete=True
+        ).result_token
         session.commit()
     return f"/result/{token}"
 

@@ -39,10 +39,11 @@ def submit(
             valid_for=timedelta(days=7), created_by_id=None,
         )  # fmt: skip
         link_id = link.id
-    assessment, _ = assessments.record_assessment(
+    recorded = assessments.record_assessment(
         db, questionnaire(), complete_answers(**changes), channel="intake",
         clinic_id=clinic.id if clinic else None, intake_link_id=link_id,
     )  # fmt: skip
+    assessment = db.get_one(Assessment, recorded.id)
     assessment.created_at = utcnow() - timedelta(days=days_ago)
     db.add(assessment)
     db.commit()
