@@ -269,3 +269,22 @@ def test_on_postgresql_database_commands_ask_for_db_upgrade_first(
     finally:
         get_settings.cache_clear()
         databases.close()  # drops the database
+
+
+def test_the_served_app_freezes_its_start_up_heap_and_collects_less_often(tmp_path: Path) -> None:
+    """`serve` builds each worker's app with create_served_app: the garbage collector's settings
+    that benchmarks/api.py measured (app/main.py). In a child process: they are process-wide."""
+    probe = (
+        "import gc; from app.main import create_served_app; create_served_app();"
+        " print(gc.get_threshold()[0], gc.get_freeze_count() > 1000)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}"},
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split() == ["10000", "True"]
