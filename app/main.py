@@ -84,7 +84,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     web_errors.install(app)  # HTML error pages for people; /api paths keep JSON
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Liveness and database check",
+        responses={
+            200: {
+                "description": "Up, and the database answers.",
+                "content": {
+                    "application/json": {
+                        "example": {"status": "ok", "database": "ok", "version": __version__}
+                    }
+                },
+            },
+            503: {
+                "description": "Up, but the database cannot be reached.",
+                "content": {
+                    "application/json": {"example": {"status": "error", "database": "unreachable"}}
+                },
+            },
+        },
+    )
     def healthz(engine: EngineDep) -> JSONResponse:
         try:
             with engine.connect() as connection:

@@ -56,13 +56,14 @@ def api_openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _use_our_error_shape(document: dict[str, Any]) -> None:
-    """Every 4xx is sent as application/json in the ErrorResponse shape (app/api/errors.py),
-    whatever FastAPI assumed: its default 422 body, or the FHIR media type of a FHIR route."""
+    """Every 4xx, and the API's 503, is sent as application/json in the ErrorResponse shape
+    (app/api/errors.py), whatever FastAPI assumed: its default 422 body, or the FHIR media type
+    of a FHIR route. (/healthz answers its 503 in its own shape.)"""
     ours = {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}
-    for operations in document.get("paths", {}).values():
+    for path, operations in document.get("paths", {}).items():
         for operation in operations.values():
             for status, response in operation.get("responses", {}).items():
-                if status.startswith("4"):
+                if status.startswith("4") or (status == "503" and path.startswith(API_PATH)):
                     response["content"] = {"application/json": dict(ours)}
     schemas = document.get("components", {}).get("schemas", {})
     schemas.pop("HTTPValidationError", None)

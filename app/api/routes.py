@@ -71,6 +71,15 @@ IDEMPOTENCY_KEY: Final = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "No API key, or a key that is not valid."},
+    # Every endpoint that needs a key uses the database (app/web/errors.py answers this).
+    503: {
+        "model": ErrorResponse,
+        "description": "The database cannot be reached just now. Try again after `Retry-After`"
+        " seconds; with the same Idempotency-Key a retry never stores twice.",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        },
+    },
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No such questionnaire."}

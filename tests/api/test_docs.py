@@ -76,6 +76,19 @@ def test_validation_errors_are_documented_with_our_error_shape(openapi: dict[str
     assert "HTTPValidationError" not in openapi["components"]["schemas"]
 
 
+def test_every_operation_that_uses_the_database_documents_the_503(
+    openapi: dict[str, Any],
+) -> None:
+    for (method, path), op in operations(openapi).items():
+        if op.get("security"):  # a key is looked up in the database
+            unavailable = op["responses"]["503"]
+            assert "Retry-After" in unavailable["headers"], (method, path)
+            schema = unavailable["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorResponse"}
+    health = operations(openapi)[("get", "/healthz")]["responses"]
+    assert health["503"]["content"]["application/json"]["example"]["database"] == "unreachable"
+
+
 def test_every_operation_with_a_body_documents_the_415(openapi: dict[str, Any]) -> None:
     for (method, path), op in operations(openapi).items():
         if "requestBody" in op:
