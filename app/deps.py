@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from .config import Settings
@@ -16,11 +15,6 @@ from .services.questionnaires import Registry
 def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def get_engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -35,5 +29,4 @@ def get_registry(request: Request) -> Registry:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session)]
-EngineDep = Annotated[Engine, Depends(get_engine)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]

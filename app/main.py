@@ -12,14 +12,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlmodel import Session
 
 from . import __version__
+from .api.deps import SessionDep as ApiSessionDep
+from .api.deps import run_db
 from .api.docs import router as api_docs_router
 from .api.errors import ApiError, handle_api_error, handle_validation_error
 from .api.routes import router as api_router
 from .config import Settings, get_settings
 from .db import make_async_engine, make_engine
-from .deps import EngineDep
 from .middleware import RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -41,6 +43,10 @@ def create_served_app() -> FastAPI:
     # reference counting, so collecting every 10,000 loses nothing: cycles go, just later.
     gc.set_threshold(10_000)
     return app
+
+
+def _select_one(session: Session) -> None:
+    session.connection().execute(text("SELECT 1"))
 
 
 @asynccontextmanager
@@ -105,10 +111,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         },
     )
-    def healthz(engine: EngineDep) -> JSONResponse:
+    async def healthz(session: ApiSessionDep) -> JSONResponse:
+        # Through the API's session, so on PostgreSQL it waits on the event loop, not in a pool
+        # thread (it was the slowest request under load: p99 ~150 ms).
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            await run_db(session, _select_one)
         except Exception:
             logging.getLogger("backaudit").exception("health check: database unreachable")
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

@@ -59,3 +59,10 @@ def test_a_person_gets_a_page_that_still_says_when_to_call_999(client: TestClien
     assert response.headers["content-type"].startswith("text/html")
     assert "not working just now" in response.text
     assert "call 999 or go to A&amp;E now" in response.text
+
+
+def test_the_health_check_says_the_database_is_unreachable(client: TestClient) -> None:
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unreachable"}
