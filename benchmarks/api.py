@@ -14,6 +14,11 @@ It prints requests/s, p50 and p99 latency, the ratio, and checks the targets: as
 throughput at least 0.15 x the trivial endpoint, and assessment p99 under 50 ms. It also checks
 that every 201 that wrk saw is in the database afterwards. Exit code 1 if anything is missed.
 Only loopback traffic; every run stops by itself.
+
+A machine shared with wrk and the database is noisy (here the same build varied by up to 20% from
+one 10-second run to the next), so by default it measures three rounds, each POST then GET,
+prints every round, and checks the targets on the median round (by assessment p99): one round
+is `--rounds 1`.
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32)
     # One wrk thread: with two, wrk competes with the server for the 2 cores and inflates the tail.
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--rounds", type=int, default=3, help="POST-then-GET rounds (median)")
     args = parser.parse_args()
 
     wrk = shutil.which("wrk")
@@ -134,18 +140,21 @@ def main() -> int:
             common = [wrk, f"-t{args.threads}", f"-c{args.connections}", "--latency"]
             # Warm up (connection pools, caches), then measure.
             wrk_run(common, "-d2s", scripts["post"], f"{base}/api/v1/assessments", "warm-up")
-            before = settled_count(engine)
-            post = wrk_run(
-                common,
-                f"-d{args.duration}s",
-                scripts["post"],
-                f"{base}/api/v1/assessments",
-                "POST /api/v1/assessments",
-            )
-            after = settled_count(engine)
-            trivial = wrk_run(
-                common, f"-d{args.duration}s", scripts["get"], f"{base}/healthz", "GET /healthz"
-            )
+            rounds: list[Round] = []
+            for _ in range(max(1, args.rounds)):
+                before = settled_count(engine)
+                post = wrk_run(
+                    common,
+                    f"-d{args.duration}s",
+                    scripts["post"],
+                    f"{base}/api/v1/assessments",
+                    "POST /api/v1/assessments",
+                )
+                stored = settled_count(engine) - before
+                trivial = wrk_run(
+                    common, f"-d{args.duration}s", scripts["get"], f"{base}/healthz", "GET /healthz"
+                )
+                rounds.append(Round(post, trivial, stored))
         engine.dispose()
 
     dialect = make_url(url).get_backend_name()
@@ -153,34 +162,59 @@ def main() -> int:
         f"\nbackaudit API benchmark: {dialect}, 1 worker, {args.connections} connections, "
         f"{args.duration} s each, wrk on loopback"
     )
-    print(post.line())
-    print(trivial.line())
-    ratio = post.rps / trivial.rps if trivial.rps else 0.0
-    stored = after - before
+    for number, measured in enumerate(rounds, 1):
+        print(f"round {number}")
+        print(f"  {measured.post.line()}")
+        print(f"  {measured.trivial.line()}   ratio {measured.ratio:.2f}")
+    # The median round by assessment p99 (with an even count, the slower of the middle two).
+    median = sorted(rounds, key=lambda r: r.post.p99_ms)[len(rounds) // 2]
+    if len(rounds) > 1:
+        print(f"median round (by assessment p99): round {rounds.index(median) + 1}")
+    stored_ok = all(
+        r.stored >= r.post.ok and r.stored - r.post.ok <= args.connections for r in rounds
+    )
     checks = [
         (
-            f"assessment throughput / trivial = {ratio:.2f} (target >= {THROUGHPUT_RATIO_TARGET})",
-            ratio >= THROUGHPUT_RATIO_TARGET,
+            f"assessment throughput / trivial = {median.ratio:.2f}"
+            f" (target >= {THROUGHPUT_RATIO_TARGET})",
+            median.ratio >= THROUGHPUT_RATIO_TARGET,
         ),
         (
-            f"assessment p99 = {post.p99_ms:.1f} ms (target < {P99_TARGET_MS:.0f} ms)",
-            post.p99_ms < P99_TARGET_MS,
+            f"assessment p99 = {median.post.p99_ms:.1f} ms (target < {P99_TARGET_MS:.0f} ms)",
+            median.post.p99_ms < P99_TARGET_MS,
         ),
         (
-            f"every 201 is stored: wrk saw {post.ok} x 201, the database gained {stored} rows"
-            " (it may hold a few more: requests still in flight when wrk stopped)",
-            stored >= post.ok and stored - post.ok <= args.connections,
+            "every 201 is stored: wrk saw "
+            + ", ".join(f"{r.post.ok}" for r in rounds)
+            + " x 201, the database gained "
+            + ", ".join(f"{r.stored}" for r in rounds)
+            + " rows (it may hold a few more: requests still in flight when wrk stopped)",
+            stored_ok,
         ),
         (
             "no unexpected statuses or socket errors",
-            post.other == 0
-            and trivial.other == 0
-            and post.socket_errors + trivial.socket_errors == 0,
+            all(
+                r.post.other == 0
+                and r.trivial.other == 0
+                and r.post.socket_errors + r.trivial.socket_errors == 0
+                for r in rounds
+            ),
         ),
     ]
     for description, ok in checks:
         print(f"  [{'ok' if ok else 'MISSED'}] {description}")
     return 0 if all(ok for _, ok in checks) else 1
+
+
+@dataclass
+class Round:
+    post: Run
+    trivial: Run
+    stored: int  # rows the POST run added
+
+    @property
+    def ratio(self) -> float:
+        return self.post.rps / self.trivial.rps if self.trivial.rps else 0.0
 
 
 def write_scripts(directory: Path, key: str) -> dict[str, Path]:
