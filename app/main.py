@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from . import __version__
 from .api.deps import SessionDep as ApiSessionDep
-from .api.deps import run_db
+from .api.deps import run_first_read
 from .api.docs import router as api_docs_router
 from .api.errors import ApiError, handle_api_error, handle_validation_error
 from .api.routes import router as api_router
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Through the API's session, so on PostgreSQL it waits on the event loop, not in a pool
         # thread (it was the slowest request under load: p99 ~150 ms).
         try:
-            await run_db(session, _select_one)
+            await run_first_read(session, _select_one)
         except Exception:
             logging.getLogger("backaudit").exception("health check: database unreachable")
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Concatenate, ParamSpec, TypeVar, cast
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -78,3 +79,25 @@ async def run_db(
         sync_work = cast(Callable[Concatenate[SASession, P], T], work)
         return await session.run_sync(sync_work, *args, **kwargs)
     return work(session, *args, **kwargs)
+
+
+async def run_first_read(
+    session: ApiSession,
+    work: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """``run_db`` for the first statement of a request, when it only reads: retried once if the
+    pooled connection turns out to be closed by the server (a restart, a failover, an idle
+    timeout). SQLAlchemy then discards that connection and every one pooled before it, so the
+    retry gets a new one. This replaces a pre-ping round trip on every request (app/db.py).
+
+    Only for reads: a write that failed this way may or may not have happened."""
+    try:
+        return await run_db(session, work, *args, **kwargs)
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    await run_db(session, Session.rollback)
+    return await run_db(session, work, *args, **kwargs)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from app.api.schemas import AssessmentRecord
@@ -383,6 +383,9 @@ def test_what_record_assessment_returns_is_what_it_stored(
     assert row.result == recorded.result
     assert recorded.result_token is not None
     assert row.result_token_hash == hash_token(recorded.result_token)
+    # Printed in a traceback or an error report, it shows neither the link's secret nor answers.
+    assert recorded.result_token not in repr(recorded)
+    assert "triage" not in repr(recorded)
 
 
 def test_on_postgresql_the_api_uses_the_asyncio_engine(
@@ -410,22 +413,30 @@ def test_connections_the_server_closed_while_pooled_are_replaced_without_an_erro
     side. The next requests get new ones and succeed, instead of a 503 per stale connection."""
     if app.state.async_engine is None:
         pytest.skip("PostgreSQL only: a SQLite file has no server to close connections")
+    # The server processes behind this app's API connections (and no one else's).
+    backends: set[int] = set()
+
+    def remember(_dbapi_connection: Any, record: Any) -> None:
+        backends.add(record.driver_connection.info.backend_pid)
+
+    event.listen(app.state.async_engine.sync_engine, "connect", remember)
     body = {"answers": complete_answers}
     assert client.post(ASSESSMENTS, json=body, headers=api_key.headers).status_code == 201
+    assert client.get("/healthz").status_code == 200
+    assert backends
 
-    others = (
-        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        " AND backend_type = 'client backend'"
-    )
-    connection = db.connection()  # one server connection throughout: it is the one kept
-    connection.execute(text(f"SELECT pg_terminate_backend(pid) {others}"))
+    pids = {"pids": sorted(backends)}
+    connection = db.connection()
+    connection.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"), pids)
+    alive = text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)")
     deadline = time.monotonic() + 10
-    while connection.execute(text(f"SELECT count(*) {others}")).scalar_one():
+    while connection.execute(alive, pids).scalar_one():
         assert time.monotonic() < deadline, "the server did not close the connections"
         time.sleep(0.05)
         connection.execute(text("SELECT pg_stat_clear_snapshot()"))
     db.commit()
 
+    assert client.get("/healthz").status_code == 200  # its first statement is a read, too
     for _ in range(3):
         response = client.post(ASSESSMENTS, json=body, headers=api_key.headers)
         assert response.status_code == 201, response.text
