@@ -167,9 +167,11 @@ def main() -> int:
         print(f"  {measured.post.line()}")
         print(f"  {measured.trivial.line()}   ratio {measured.ratio:.2f}")
     # The median round by assessment p99 (with an even count, the slower of the middle two).
-    median = sorted(rounds, key=lambda r: r.post.p99_ms)[len(rounds) // 2]
+    by_p99 = sorted(range(len(rounds)), key=lambda i: rounds[i].post.p99_ms)
+    median_index = by_p99[len(rounds) // 2]
+    median = rounds[median_index]
     if len(rounds) > 1:
-        print(f"median round (by assessment p99): round {rounds.index(median) + 1}")
+        print(f"median round (by assessment p99): round {median_index + 1}")
     stored_ok = all(
         r.stored >= r.post.ok and r.stored - r.post.ok <= args.connections for r in rounds
     )

@@ -16,7 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from app.cli import main
 from app.config import get_settings
@@ -205,8 +205,8 @@ def test_postgresql_compresses_stored_results_with_lz4_and_downgrade_restores_th
             engine.dispose()
 
 
-def _compression(engine: object) -> dict[str, str]:
-    with engine.connect() as connection:  # type: ignore[attr-defined]
+def _compression(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
         rows = connection.execute(
             text(
                 "SELECT attname, attcompression FROM pg_attribute"

@@ -6,7 +6,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,8 +29,9 @@ class Recorded:
     id: uuid.UUID
     channel: Channel
     created_at: datetime
-    result: dict[str, Any]
-    result_token: str | None
+    # Out of the repr: a traceback or error report that prints locals must not carry them.
+    result: dict[str, Any] = field(repr=False)
+    result_token: str | None = field(repr=False)
     """web and intake: the secret of the person's result link. Only its hash is stored, so
     this is the one chance to use it."""
 
