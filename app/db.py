@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,6 +16,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
+
+log = logging.getLogger("backaudit.db")
 
 
 def normalise_url(url: str) -> str:
@@ -99,6 +105,121 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
+
+
+class WalCheckpointer:
+    """SQLite: copies the write-ahead log into the database file from a background thread, so
+    that requests seldom have to.
+
+    By default the commit that takes the WAL past 1,000 pages (4 MB) copies them into the
+    database file and syncs both: 8-10 ms on a small VM. The API runs SQLite inline on the event
+    loop (app/api/deps.py), so under load every ~85th assessment stalled every request in
+    flight for that long. This thread copies the WAL as it grows (a passive checkpoint: writers
+    never wait for it), and sqlite3 lets go of the GIL while it copies and syncs.
+
+    SQLite starts the WAL file over only after a checkpoint that reached its end, and under
+    writes that never pause a background checkpoint never quite does. So the app's connections
+    still checkpoint themselves, at ``restart_bytes`` instead of 4 MB (``wal_autocheckpoint``):
+    the WAL stays bounded even if this thread stops, and that commit's pause is no longer than
+    before, a quarter as often. In a 12-second write loop: 28 commits over 5 ms instead of 109,
+    303 ms of pauses instead of 1,132.
+
+    It also keeps commits durable sooner: with ``synchronous=NORMAL`` SQLite syncs the WAL only
+    when it checkpoints, which with few writes could be hours; now it is within a second.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        busy_interval: float = 0.05,
+        idle_interval: float = 1.0,
+        restart_bytes: int = 16 << 20,
+    ) -> None:
+        database = engine.url.database
+        if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+            raise ValueError("WAL checkpoints are for an SQLite database file")
+        self.path = database
+        self.busy_interval = busy_interval
+        self.idle_interval = idle_interval
+        self.restart_bytes = restart_bytes
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pages = SQLITE_AUTOCHECKPOINT_PAGES  # until start() reads the page size
+        event.listen(engine, "checkout", self._on_checkout)
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> WalCheckpointer | None:
+        """One for an SQLite database file; None for PostgreSQL or an in-memory database."""
+        try:
+            return cls(engine)
+        except ValueError:
+            return None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _on_checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # Each pooled connection gets the bound that fits now (and keeps a note, so this costs
+        # nothing per request): while the thread runs its long one, otherwise SQLite's own.
+        wanted = self._pages if self.running else SQLITE_AUTOCHECKPOINT_PAGES
+        if record.info.get("wal_autocheckpoint") != wanted:
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={wanted}")
+            record.info["wal_autocheckpoint"] = wanted
+
+    def start(self) -> None:
+        if self.running:
+            return
+        try:
+            with closing(sqlite3.connect(self._uri(), uri=True)) as connection:
+                page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        except sqlite3.Error as exc:
+            # No file yet, or not readable: SQLite's own checkpoints go on as they were.
+            log.warning("SQLite WAL checkpoints stay with the commits: %s", exc)
+            return
+        self._pages = max(SQLITE_AUTOCHECKPOINT_PAGES, self.restart_bytes // page_size)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and checkpoint what is left."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        self.checkpoint()
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """One passive checkpoint, now: SQLite's (busy, frames in the WAL, frames copied), or
+        None if it failed (logged; the next pass tries again)."""
+        try:
+            with closing(sqlite3.connect(self._uri(), uri=True, timeout=1.0)) as connection:
+                row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error as exc:
+            log.warning("SQLite WAL checkpoint failed: %s", exc)  # names no data
+            return None
+        busy, frames, copied = row
+        return busy, frames, copied
+
+    def _uri(self) -> str:
+        # mode=rw: never create a database file that is not there (any more).
+        return Path(self.path).absolute().as_uri() + "?mode=rw"
+
+    def _run(self) -> None:
+        copied_before = None
+        while True:
+            result = self.checkpoint()
+            copied = result[2] if result else None
+            # Back soon while the WAL grows, so that what is left for a commit stays small.
+            grew = copied != copied_before
+            copied_before = copied
+            if self._stop.wait(self.busy_interval if grew else self.idle_interval):
+                return
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from .api.docs import router as api_docs_router
 from .api.errors import ApiError, handle_api_error, handle_validation_error
 from .api.routes import router as api_router
 from .config import Settings, get_settings
-from .db import make_async_engine, make_engine
+from .db import WalCheckpointer, make_async_engine, make_engine
 from .middleware import RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -51,10 +51,17 @@ def _select_one(session: Session) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    # Close the asyncio engine's connections on the event loop that opened them.
-    if app.state.async_engine is not None:
-        await app.state.async_engine.dispose()
+    checkpointer: WalCheckpointer | None = app.state.wal_checkpointer
+    if checkpointer is not None:
+        checkpointer.start()
+    try:
+        yield
+    finally:
+        if checkpointer is not None:
+            checkpointer.stop()
+        # Close the asyncio engine's connections on the event loop that opened them.
+        if app.state.async_engine is not None:
+            await app.state.async_engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.async_engine = make_async_engine(settings.database_url)  # None on SQLite
+    # SQLite: the WAL is checkpointed in a thread, not in a request (see WalCheckpointer).
+    app.state.wal_checkpointer = WalCheckpointer.for_engine(app.state.engine)
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
 

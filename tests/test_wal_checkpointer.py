@@ -1,0 +1,121 @@
+"""SQLite's write-ahead log is copied into the database by a background thread (app.db), not by
+the commits of requests; SQLite's own checkpoint stays on as a bound."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from app.config import Settings
+from app.db import WalCheckpointer, make_engine
+from app.main import create_app
+from app.migrate import upgrade
+
+ROW = "x" * 20_000  # about five pages: a stored result is ~26 kB of JSON
+
+
+def autocheckpoint(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("PRAGMA wal_autocheckpoint")).scalar_one())
+
+
+def checkpoint_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint"]
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
+    return engine
+
+
+def test_the_thread_copies_the_log_into_the_database_and_commits_no_longer_do(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    database = tmp_path / "wal.db"
+    checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
+    assert autocheckpoint(sqlite_engine) == 1000  # SQLite's own, until the thread runs
+    checkpointer.start()
+    try:
+        # 16 MB of 4 kB pages: commits checkpoint only if the thread falls that far behind.
+        assert autocheckpoint(sqlite_engine) == 4096
+        size_before = database.stat().st_size
+        with sqlite_engine.begin() as connection:
+            for _ in range(20):  # ~400 kB: under SQLite's 1,000 pages either way
+                connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
+        # The commit left the rows in the WAL; only the thread moves them into the file.
+        deadline = time.monotonic() + 10
+        while database.stat().st_size < size_before + 20 * len(ROW):
+            assert time.monotonic() < deadline, "the thread did not checkpoint"
+            time.sleep(0.02)
+    finally:
+        checkpointer.stop()
+    assert not checkpointer.running
+    assert checkpoint_threads() == []
+    assert autocheckpoint(sqlite_engine) == 1000  # the same pooled connection, set back
+    sqlite_engine.dispose()
+
+
+def test_without_the_thread_the_same_rows_stay_in_the_log(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """The other half of the test above: there, the file grew because of the thread."""
+    database = tmp_path / "wal.db"
+    WalCheckpointer(sqlite_engine)  # made, never started: nothing changes
+    size_before = database.stat().st_size
+    with sqlite_engine.begin() as connection:
+        for _ in range(20):
+            connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
+    time.sleep(0.5)
+    assert database.stat().st_size == size_before
+    assert autocheckpoint(sqlite_engine) == 1000
+    sqlite_engine.dispose()
+
+
+def test_a_checkpoint_after_the_file_is_gone_creates_nothing(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    checkpointer = WalCheckpointer(sqlite_engine)
+    sqlite_engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"wal.db{suffix}").unlink(missing_ok=True)
+    assert checkpointer.checkpoint() is None  # logged, not raised
+    assert not (tmp_path / "wal.db").exists()
+
+
+def test_only_for_an_sqlite_file() -> None:
+    memory = create_engine("sqlite://")
+    postgres = create_engine("postgresql+psycopg://user@db/backaudit")  # never connects
+    assert WalCheckpointer.for_engine(memory) is None
+    assert WalCheckpointer.for_engine(postgres) is None
+    with pytest.raises(ValueError, match="SQLite database file"):
+        WalCheckpointer(postgres)
+
+
+def test_the_app_runs_it_from_start_to_shutdown(tmp_path: Path) -> None:
+    settings = Settings(
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        secret_key="test-secret-key-that-is-long-enough-0123456789",
+        questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
+    )
+    app = create_app(settings)
+    upgrade(app.state.engine)
+    checkpointer = app.state.wal_checkpointer
+    assert checkpointer is not None
+    assert not checkpointer.running
+    with TestClient(app) as client:
+        assert checkpointer.running
+        assert client.get("/healthz").status_code == 200
+        assert autocheckpoint(app.state.engine) == 4096
+    assert not checkpointer.running
+    assert checkpoint_threads() == []
+    app.state.engine.dispose()
