@@ -45,8 +45,8 @@ def test_the_thread_copies_the_log_into_the_database_and_commits_no_longer_do(
     assert autocheckpoint(sqlite_engine) == 1000  # SQLite's own, until the thread runs
     checkpointer.start()
     try:
-        # 16 MB of 4 kB pages: commits checkpoint only if the thread falls that far behind.
-        assert autocheckpoint(sqlite_engine) == 4096
+        # 64 MB of 4 kB pages: commits checkpoint only if the thread falls that far behind.
+        assert autocheckpoint(sqlite_engine) == 16384
         size_before = database.stat().st_size
         with sqlite_engine.begin() as connection:
             for _ in range(20):  # ~400 kB: under SQLite's 1,000 pages either way
@@ -115,7 +115,7 @@ def test_the_app_runs_it_from_start_to_shutdown(tmp_path: Path) -> None:
     with TestClient(app) as client:
         assert checkpointer.running
         assert client.get("/healthz").status_code == 200
-        assert autocheckpoint(app.state.engine) == 4096
+        assert autocheckpoint(app.state.engine) == 16384
     assert not checkpointer.running
     assert checkpoint_threads() == []
     app.state.engine.dispose()
