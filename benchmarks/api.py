@@ -10,7 +10,8 @@ runs wrk for a bounded time at 32 connections against
 - POST /api/v1/assessments with a complete set of answers (every request stores a record), and
 - GET /healthz (answers after a `SELECT 1`: the app's cheapest request that touches the DB).
 
-It prints requests/s, p50 and p99 latency, the ratio, and checks the targets: assessment
+It prints requests/s, p50 and p99 latency, the server's CPU time per request (on Linux: it
+tells a slower machine from a slower build), the ratio, and checks the targets: assessment
 throughput at least 0.15 x the trivial endpoint, and assessment p99 under 50 ms. It also checks
 that every 201 that wrk saw is in the database afterwards. Exit code 1 if anything is missed.
 Only loopback traffic; every run stops by itself.
@@ -91,15 +92,25 @@ class Run:
     p50_ms: float
     p99_ms: float
     socket_errors: int
+    server_cpu_seconds: float | None = None  # Linux: what the server process used meanwhile
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        if self.server_cpu_seconds is None or not self.requests:
+            return None
+        return self.server_cpu_seconds * 1000 / self.requests
+
     def line(self) -> str:
+        cpu = self.cpu_ms_per_request
         return (
             f"{self.name:<28} {self.rps:>9.0f} req/s   p50 {self.p50_ms:>6.1f} ms   "
-            f"p99 {self.p99_ms:>6.1f} ms   ({self.requests} requests, {self.other} unexpected"
+            f"p99 {self.p99_ms:>6.1f} ms   "
+            + (f"server CPU {cpu:.2f} ms/request   " if cpu is not None else "")
+            + f"({self.requests} requests, {self.other} unexpected"
             f" statuses, {self.socket_errors} socket errors)"
         )
 
@@ -134,12 +145,14 @@ def main() -> int:
             session.commit()
         port = free_port()
         log = Path(tmp) / "server.log"
-        with serve(url, port, log):
+        with serve(url, port, log) as server_pid:
             base = f"http://127.0.0.1:{port}"
             scripts = write_scripts(Path(tmp), key)
             common = [wrk, f"-t{args.threads}", f"-c{args.connections}", "--latency"]
             # Warm up (connection pools, caches), then measure.
-            wrk_run(common, "-d2s", scripts["post"], f"{base}/api/v1/assessments", "warm-up")
+            wrk_run(
+                common, "-d2s", scripts["post"], f"{base}/api/v1/assessments", "warm-up", server_pid
+            )
             rounds: list[Round] = []
             for _ in range(max(1, args.rounds)):
                 before = settled_count(engine)
@@ -149,10 +162,16 @@ def main() -> int:
                     scripts["post"],
                     f"{base}/api/v1/assessments",
                     "POST /api/v1/assessments",
+                    server_pid,
                 )
                 stored = settled_count(engine) - before
                 trivial = wrk_run(
-                    common, f"-d{args.duration}s", scripts["get"], f"{base}/healthz", "GET /healthz"
+                    common,
+                    f"-d{args.duration}s",
+                    scripts["get"],
+                    f"{base}/healthz",
+                    "GET /healthz",
+                    server_pid,
                 )
                 rounds.append(Round(post, trivial, stored))
         engine.dispose()
@@ -233,7 +252,10 @@ def write_scripts(directory: Path, key: str) -> dict[str, Path]:
     return paths
 
 
-def wrk_run(common: list[str], duration: str, script: Path, url: str, name: str) -> Run:
+def wrk_run(
+    common: list[str], duration: str, script: Path, url: str, name: str, server_pid: int
+) -> Run:
+    cpu_before = process_cpu_seconds(server_pid)
     completed = subprocess.run(
         [*common, duration, "-s", str(script), url],
         capture_output=True,
@@ -241,6 +263,7 @@ def wrk_run(common: list[str], duration: str, script: Path, url: str, name: str)
         timeout=120,
         check=True,
     )
+    cpu_after = process_cpu_seconds(server_pid)
     match = re.search(
         r"RESULT ok=(\d+) other=(\d+) requests=(\d+) seconds=([\d.]+) p50_us=(\d+)"
         r" p99_us=(\d+) socket_errors=(\d+)",
@@ -258,7 +281,22 @@ def wrk_run(common: list[str], duration: str, script: Path, url: str, name: str)
         int(p50) / 1000,
         int(p99) / 1000,
         int(errors),
+        server_cpu_seconds=(
+            None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+        ),
     )
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process so far (Linux's /proc; None elsewhere). With one
+    worker the server is one process, so its CPU per request tells machines apart: at 32
+    connections a CPU-bound server's median latency is about 32 times it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # utime and stime are fields 14 and 15 of stat(5); the split starts at field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def count_assessments(engine: object) -> int:
@@ -304,14 +342,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(url: str, port: int, log: Path) -> Iterator[None]:
+def serve(url: str, port: int, log: Path) -> Iterator[int]:
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development"}
     command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
         try:
             wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
-            yield
+            yield server.pid
         finally:
             server.terminate()
             with suppress(subprocess.TimeoutExpired):
