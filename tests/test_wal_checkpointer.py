@@ -25,8 +25,9 @@ def autocheckpoint(engine: Engine) -> int:
         return int(connection.execute(text("PRAGMA wal_autocheckpoint")).scalar_one())
 
 
-def checkpoint_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint"]
+def checkpoint_threads() -> int:
+    """How many run in this process (the browser tests' live server may have its own)."""
+    return sum(1 for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint")
 
 
 @pytest.fixture
@@ -43,8 +44,10 @@ def test_the_thread_copies_the_log_into_the_database_and_commits_no_longer_do(
     database = tmp_path / "wal.db"
     checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
     assert autocheckpoint(sqlite_engine) == 1000  # SQLite's own, until the thread runs
+    threads_before = checkpoint_threads()
     checkpointer.start()
     try:
+        assert checkpoint_threads() == threads_before + 1
         # 64 MB of 4 kB pages: commits checkpoint only if the thread falls that far behind.
         assert autocheckpoint(sqlite_engine) == 16384
         size_before = database.stat().st_size
@@ -59,7 +62,7 @@ def test_the_thread_copies_the_log_into_the_database_and_commits_no_longer_do(
     finally:
         checkpointer.stop()
     assert not checkpointer.running
-    assert checkpoint_threads() == []
+    assert checkpoint_threads() == threads_before
     assert autocheckpoint(sqlite_engine) == 1000  # the same pooled connection, set back
     sqlite_engine.dispose()
 
@@ -112,10 +115,12 @@ def test_the_app_runs_it_from_start_to_shutdown(tmp_path: Path) -> None:
     checkpointer = app.state.wal_checkpointer
     assert checkpointer is not None
     assert not checkpointer.running
+    threads_before = checkpoint_threads()
     with TestClient(app) as client:
         assert checkpointer.running
+        assert checkpoint_threads() == threads_before + 1
         assert client.get("/healthz").status_code == 200
         assert autocheckpoint(app.state.engine) == 16384
     assert not checkpointer.running
-    assert checkpoint_threads() == []
+    assert checkpoint_threads() == threads_before
     app.state.engine.dispose()
