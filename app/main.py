@@ -59,6 +59,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if checkpointer is not None:
             checkpointer.stop()
+        # Closed connections: PostgreSQL sees a clean goodbye, and SQLite's last close
+        # checkpoints and removes the -wal and -shm files.
+        app.state.engine.dispose()
         # Close the asyncio engine's connections on the event loop that opened them.
         if app.state.async_engine is not None:
             await app.state.async_engine.dispose()

@@ -123,4 +123,6 @@ def test_the_app_runs_it_from_start_to_shutdown(tmp_path: Path) -> None:
         assert autocheckpoint(app.state.engine) == 16384
     assert not checkpointer.running
     assert checkpoint_threads() == threads_before
-    app.state.engine.dispose()
+    # Shut down cleanly: every connection closed, so SQLite removed its side files.
+    assert not (tmp_path / "app.db-wal").exists()
+    assert not (tmp_path / "app.db-shm").exists()
