@@ -132,6 +132,9 @@ class WalCheckpointer:
     when it checkpoints, which with few writes could be hours later; now it is within a second.
     """
 
+    MAX_FAILURES = 5
+    """Passes in a row that may fail before the thread gives up and the commits take over."""
+
     def __init__(
         self,
         engine: Engine,
@@ -143,12 +146,16 @@ class WalCheckpointer:
         database = engine.url.database
         if engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
             raise ValueError("WAL checkpoints are for an SQLite database file")
-        self.path = database
+        # Absolute now, as SQLAlchemy makes it: a later chdir must not point us at another file.
+        self.path = os.path.abspath(database)
         self.busy_interval = busy_interval
         self.idle_interval = idle_interval
         self.restart_bytes = restart_bytes
         self._stop = threading.Event()
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._users = 0  # lifespans that asked for it (tests may open two on one app)
+        self._file: tuple[int, int] | None = None  # (device, inode) when it started
         self._pages = SQLITE_AUTOCHECKPOINT_PAGES  # until start() reads the page size
         event.listen(engine, "checkout", self._on_checkout)
 
@@ -162,7 +169,8 @@ class WalCheckpointer:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        thread = self._thread
+        return thread is not None and thread.is_alive()
 
     def _on_checkout(self, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         # Each pooled connection gets the bound that fits now (and keeps a note, so this costs
@@ -173,31 +181,43 @@ class WalCheckpointer:
             record.info["wal_autocheckpoint"] = wanted
 
     def start(self) -> None:
-        if self.running:
-            return
-        try:
-            with closing(sqlite3.connect(self._uri(), uri=True)) as connection:
-                page_size = connection.execute("PRAGMA page_size").fetchone()[0]
-        except sqlite3.Error as exc:
-            # No file yet, or not readable: SQLite's own checkpoints go on as they were.
-            log.warning("SQLite WAL checkpoints stay with the commits: %s", exc)
-            return
-        self._pages = max(SQLITE_AUTOCHECKPOINT_PAGES, self.restart_bytes // page_size)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sqlite-wal-checkpoint", daemon=True)
-        self._thread.start()
+        with self._lock:
+            self._users += 1
+            if self.running:
+                return
+            try:
+                self._file = self._identity()
+                with closing(sqlite3.connect(self._uri(), uri=True)) as connection:
+                    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+            except (OSError, sqlite3.Error) as exc:
+                # No file yet, or not readable: SQLite's own checkpoints go on as they were.
+                log.warning("SQLite WAL checkpoints stay with the commits: %s", exc)
+                self._file = None
+                return
+            self._pages = max(SQLITE_AUTOCHECKPOINT_PAGES, self.restart_bytes // page_size)
+            self._stop.clear()
+            self._thread = threading.Thread(
+                target=self._run, name="sqlite-wal-checkpoint", daemon=True
+            )
+            self._thread.start()
 
     def stop(self) -> None:
-        """Stop the thread and checkpoint what is left."""
+        """Stop the thread (once every start has its stop) and checkpoint what is left."""
+        with self._lock:
+            self._users = max(0, self._users - 1)
+            if self._users:
+                return
+            thread, self._thread = self._thread, None
+        if thread is None:
+            return
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-        self.checkpoint()
+        thread.join()
+        if self._same_file():
+            self.checkpoint()
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """One passive checkpoint, now: SQLite's (busy, frames in the WAL, frames copied), or
-        None if it failed (logged; the next pass tries again)."""
+        None if it failed (logged)."""
         try:
             with closing(sqlite3.connect(self._uri(), uri=True, timeout=1.0)) as connection:
                 row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -209,17 +229,53 @@ class WalCheckpointer:
 
     def _uri(self) -> str:
         # mode=rw: never create a database file that is not there (any more).
-        return Path(self.path).absolute().as_uri() + "?mode=rw"
+        return Path(self.path).as_uri() + "?mode=rw"
+
+    def _identity(self) -> tuple[int, int]:
+        status = os.stat(self.path)
+        return status.st_dev, status.st_ino
+
+    def _same_file(self) -> bool:
+        try:
+            return self._file is not None and self._identity() == self._file
+        except OSError:
+            return False
 
     def _run(self) -> None:
+        try:
+            self._checkpoint_until_stopped()
+        except Exception:
+            log.exception("SQLite WAL checkpoints stopped; commits checkpoint themselves again")
+
+    def _checkpoint_until_stopped(self) -> None:
+        # When this returns, ``running`` is false and new checkouts go back to SQLite's bound.
+        failures = 0
         copied_before = None
         while True:
+            if not self._same_file():
+                # A file put in its place (a restored backup?) must not get this WAL's pages.
+                log.error(
+                    "The SQLite database file was replaced or removed while the app ran: WAL"
+                    " checkpoints stopped. Restart the app."
+                )
+                return
             result = self.checkpoint()
-            copied = result[2] if result else None
-            grew = copied != copied_before
-            copied_before = copied
-            if grew:
-                self._sync_database_file()
+            if result is None:
+                failures += 1
+                if failures >= self.MAX_FAILURES:
+                    log.error(
+                        "SQLite WAL checkpoints failed %d times in a row and stopped; commits"
+                        " checkpoint themselves again",
+                        failures,
+                    )
+                    return
+                grew = False
+            else:
+                failures = 0
+                grew = result[2] != copied_before
+                copied_before = result[2]
+                if grew:
+                    self._sync_database_file()
             # Back soon while the WAL grows, so that what is left for a commit stays small.
             if self._stop.wait(self.busy_interval if grew else self.idle_interval):
                 return

@@ -3,8 +3,12 @@ the commits of requests; SQLite's own checkpoint stays on as a bound."""
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -126,3 +130,131 @@ def test_the_app_runs_it_from_start_to_shutdown(tmp_path: Path) -> None:
     # Shut down cleanly: every connection closed, so SQLite removed its side files.
     assert not (tmp_path / "app.db-wal").exists()
     assert not (tmp_path / "app.db-shm").exists()
+
+
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def write_rows(engine: Engine, count: int = 20) -> None:
+    with engine.begin() as connection:
+        for _ in range(count):
+            connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
+
+
+def test_it_syncs_the_pages_it_copied(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = os.stat(tmp_path / "wal.db")
+    synced: list[tuple[int, int]] = []
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        status = os.fstat(descriptor)
+        synced.append((status.st_dev, status.st_ino))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
+    checkpointer.start()
+    try:
+        write_rows(sqlite_engine)
+        wait_until(
+            lambda: (database.st_dev, database.st_ino) in synced, "the database file was not synced"
+        )
+    finally:
+        checkpointer.stop()
+        sqlite_engine.dispose()
+
+
+def test_stop_checkpoints_what_is_left(sqlite_engine: Engine, tmp_path: Path) -> None:
+    database = tmp_path / "wal.db"
+    # Its first pass runs at once; the next would be a minute later.
+    checkpointer = WalCheckpointer(sqlite_engine, busy_interval=60, idle_interval=60)
+    checkpointer.start()
+    time.sleep(0.2)
+    size_before = database.stat().st_size
+    write_rows(sqlite_engine)
+    assert database.stat().st_size == size_before
+    checkpointer.stop()
+    assert database.stat().st_size >= size_before + 20 * len(ROW)
+    sqlite_engine.dispose()
+
+
+def test_it_runs_until_every_start_has_its_stop(sqlite_engine: Engine) -> None:
+    """Two lifespans on one app (two test clients at once) share one thread."""
+    checkpointer = WalCheckpointer(sqlite_engine)
+    checkpointer.start()
+    checkpointer.start()
+    checkpointer.stop()
+    assert checkpointer.running
+    checkpointer.stop()
+    assert not checkpointer.running
+    sqlite_engine.dispose()
+
+
+def test_a_relative_path_stays_the_same_file_after_a_chdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    engine = make_engine("sqlite:///./relative.db")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)"))
+    checkpointer = WalCheckpointer(engine)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert checkpointer.path == str(tmp_path / "relative.db")
+    assert checkpointer.checkpoint() is not None
+    assert list(elsewhere.iterdir()) == []
+    engine.dispose()
+
+
+def test_a_thread_that_keeps_failing_gives_up_and_commits_checkpoint_again(
+    sqlite_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.01)
+    checkpointer.MAX_FAILURES = 2
+    checkpointer.start()
+    assert autocheckpoint(sqlite_engine) == 16384
+    # Another program holds the file exclusively: every checkpoint times out.
+    sqlite_engine.dispose()
+    other = sqlite3.connect(tmp_path / "wal.db", isolation_level=None, timeout=5)
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        wait_until(lambda: not checkpointer.running, "the thread did not give up")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert "failed 2 times in a row and stopped" in caplog.text
+    assert autocheckpoint(sqlite_engine) == 1000  # SQLite's own bound again
+    checkpointer.stop()
+    sqlite_engine.dispose()
+
+
+def test_a_replaced_database_file_gets_nothing_from_this_wal(
+    sqlite_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Someone restores a backup over the live file: its pages must stay as restored."""
+    backup = tmp_path / "backup.db"
+    with closing(sqlite3.connect(backup)) as connection:
+        connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
+    restored_bytes = backup.read_bytes()
+    checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
+    checkpointer.start()
+    try:
+        with sqlite_engine.begin() as connection:
+            connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
+            os.replace(backup, tmp_path / "wal.db")
+        wait_until(lambda: not checkpointer.running, "the thread did not stop")
+        write_rows(sqlite_engine)  # the app's connections write on into their WAL
+        time.sleep(0.2)
+        assert (tmp_path / "wal.db").read_bytes() == restored_bytes
+        assert "replaced or removed while the app ran" in caplog.text
+    finally:
+        checkpointer.stop()
+        sqlite_engine.dispose()
