@@ -94,9 +94,9 @@ def with_draft(client: TestClient, app: Any, answers: dict[str, Any]) -> None:
 def result_path(app: Any, answers: dict[str, Any]) -> str:
     q = app.state.registry.default
     with Session(app.state.engine) as session:
-        _, token = record_assessment(session, q, answers, channel="web", allow_incomplete=True)
+        recorded = record_assessment(session, q, answers, channel="web", allow_incomplete=True)
         session.commit()
-    return f"/result/{token}"
+    return f"/result/{recorded.result_token}"
 
 
 def rate(client: TestClient, path: str, seconds: float) -> float:
