@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ UNREACHABLE = {
 
 
 @pytest.fixture(params=sorted(UNREACHABLE))
-def client(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -> TestClient:
+def client(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+) -> Iterator[TestClient]:
     url = UNREACHABLE[request.param].format(tmp=tmp_path)
     app = create_app(settings.model_copy(update={"database_url": url}))
     with TestClient(app, raise_server_exceptions=False) as test_client:

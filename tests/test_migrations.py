@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -37,7 +37,7 @@ TABLES = {
 }
 
 
-def _postgres_database() -> Iterator[str]:
+def _postgres_database() -> Generator[str, None, None]:
     """A new, empty database on the TEST_DATABASE_URL server, dropped afterwards."""
     base = make_url(normalise_url(os.environ["TEST_DATABASE_URL"]))
     name = f"backaudit_migrations_{uuid.uuid4().hex[:12]}"

@@ -78,7 +78,7 @@ def app(
 ) -> Iterator[FastAPI]:
     """The real app, but the questionnaire is loaded (and fully validated) once per session:
     that takes longer than most tests here."""
-    monkeypatch.setattr(main.Registry, "load", classmethod(lambda cls, *_: loaded_registry))
+    monkeypatch.setattr(Registry, "load", classmethod(lambda cls, *_: loaded_registry))
     application = main.create_app(settings)
     yield application
     application.state.engine.dispose()

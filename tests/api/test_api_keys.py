@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +20,7 @@ from .conftest import make_clinic
 
 
 @pytest.fixture
-def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def cli_database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("DATABASE_URL", database_url)
     get_settings.cache_clear()
     yield

@@ -17,9 +17,9 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis import DataGenerationMethod
-from schemathesis.checks import (
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
-    not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )

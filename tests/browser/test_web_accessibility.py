@@ -200,7 +200,7 @@ def test_keyboard_focus_is_visible(new_page: Callable[..., Any]) -> None:
     page.goto("/")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.className") == "skip-link"
-    assert page.locator(".skip-link").bounding_box()["x"] >= 0  # type: ignore[index]
+    assert page.locator(".skip-link").bounding_box()["x"] >= 0
     page.goto("/questions/emergency_nerves")
     page.focus("#saddle_numbness")
     page.keyboard.press("Tab")

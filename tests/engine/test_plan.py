@@ -14,8 +14,9 @@ from .support import LEVELS, answers, questionnaire
 def plan(**changes: Any) -> dict[str, Any]:
     result = assess(questionnaire(), answers(**changes))
     assert result["triage"]["level"] == "self_care"
-    assert result["plan"] is not None
-    return result["plan"]
+    made = result["plan"]
+    assert isinstance(made, dict)
+    return made
 
 
 def order(p: dict[str, Any]) -> list[tuple[str, int, bool, str]]:

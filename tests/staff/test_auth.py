@@ -30,7 +30,7 @@ def staff_routes(app: FastAPI) -> list[tuple[str, str]]:
             route = getattr(context, "original_route", context)
             path = getattr(context, "path", "")
             if isinstance(route, APIRoute) and path.startswith("/staff"):
-                found += [(method, path) for method in route.methods]
+                found += [(method, path) for method in route.methods or ()]
     return found
 
 

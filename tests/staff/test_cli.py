@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlmodel import Session, select
 
@@ -11,7 +13,9 @@ from app.models import Clinic, StaffUser
 
 
 @pytest.fixture(autouse=True)
-def use_test_database(monkeypatch: pytest.MonkeyPatch, settings: Settings, db: Session) -> None:
+def use_test_database(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, db: Session
+) -> Iterator[None]:
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     get_settings.cache_clear()
     yield

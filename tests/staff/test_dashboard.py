@@ -246,7 +246,9 @@ def test_an_assessment_exports_as_a_valid_fhir_bundle(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/fhir+json")
     bundle = Bundle.model_validate_json(response.content)
-    kinds = [entry.resource.get_resource_type() for entry in bundle.entry or []]
+    resources = [entry.resource for entry in bundle.entry or []]
+    kinds = [resource.get_resource_type() for resource in resources if resource is not None]
+    assert len(kinds) == len(resources)
     assert "QuestionnaireResponse" in kinds
     assert "RiskAssessment" in kinds
     assert db.exec(
