@@ -34,6 +34,19 @@ def checkpoint_threads() -> int:
     return sum(1 for t in threading.enumerate() if t.name == "sqlite-wal-checkpoint")
 
 
+def wait_until(condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def write_rows(engine: Engine, count: int = 20) -> None:
+    with engine.begin() as connection:
+        for _ in range(count):
+            connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
+
+
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
@@ -55,14 +68,12 @@ def test_the_thread_copies_the_log_into_the_database_and_commits_no_longer_do(
         # 64 MB of 4 kB pages: commits checkpoint only if the thread falls that far behind.
         assert autocheckpoint(sqlite_engine) == 16384
         size_before = database.stat().st_size
-        with sqlite_engine.begin() as connection:
-            for _ in range(20):  # ~400 kB: under SQLite's 1,000 pages either way
-                connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
+        write_rows(sqlite_engine)  # ~400 kB: under SQLite's 1,000 pages either way
         # The commit left the rows in the WAL; only the thread moves them into the file.
-        deadline = time.monotonic() + 10
-        while database.stat().st_size < size_before + 20 * len(ROW):
-            assert time.monotonic() < deadline, "the thread did not checkpoint"
-            time.sleep(0.02)
+        wait_until(
+            lambda: database.stat().st_size >= size_before + 20 * len(ROW),
+            "the thread did not checkpoint",
+        )
     finally:
         checkpointer.stop()
     assert not checkpointer.running
@@ -78,9 +89,7 @@ def test_without_the_thread_the_same_rows_stay_in_the_log(
     database = tmp_path / "wal.db"
     WalCheckpointer(sqlite_engine)  # made, never started: nothing changes
     size_before = database.stat().st_size
-    with sqlite_engine.begin() as connection:
-        for _ in range(20):
-            connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
+    write_rows(sqlite_engine)
     time.sleep(0.5)
     assert database.stat().st_size == size_before
     assert autocheckpoint(sqlite_engine) == 1000
@@ -107,14 +116,10 @@ def test_only_for_an_sqlite_file() -> None:
         WalCheckpointer(postgres)
 
 
-def test_the_app_runs_it_from_start_to_shutdown(tmp_path: Path) -> None:
-    settings = Settings(
-        environment="test",
-        database_url=f"sqlite:///{tmp_path / 'app.db'}",
-        secret_key="test-secret-key-that-is-long-enough-0123456789",
-        questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
+def test_the_app_runs_it_from_start_to_shutdown(settings: Settings, tmp_path: Path) -> None:
+    app = create_app(
+        settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'app.db'}"})
     )
-    app = create_app(settings)
     upgrade(app.state.engine)
     checkpointer = app.state.wal_checkpointer
     assert checkpointer is not None
@@ -130,19 +135,6 @@ def test_the_app_runs_it_from_start_to_shutdown(tmp_path: Path) -> None:
     # Shut down cleanly: every connection closed, so SQLite removed its side files.
     assert not (tmp_path / "app.db-wal").exists()
     assert not (tmp_path / "app.db-shm").exists()
-
-
-def wait_until(condition: Callable[[], bool], what: str, seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
-
-
-def write_rows(engine: Engine, count: int = 20) -> None:
-    with engine.begin() as connection:
-        for _ in range(count):
-            connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
 
 
 def test_it_syncs_the_pages_it_copied(
