@@ -156,6 +156,8 @@ class WalCheckpointer:
         self._thread: threading.Thread | None = None
         self._users = 0  # lifespans that asked for it (tests may open two on one app)
         self._file: tuple[int, int] | None = None  # (device, inode) when it started
+        # Opened once, at start: see start().
+        self._connection: sqlite3.Connection | None = None
         self._pages = SQLITE_AUTOCHECKPOINT_PAGES  # until start() reads the page size
         event.listen(engine, "checkout", self._on_checkout)
 
@@ -185,15 +187,27 @@ class WalCheckpointer:
             self._users += 1
             if self.running:
                 return
+            self._close_connection()  # of a thread that stopped by itself
+            # The thread keeps this one connection, so it stays on the file it started with.
+            # Opening the path again on each pass raced with a file put in its place: SQLite
+            # keys locks and shared memory by inode, so a connection that opened the new file
+            # took the live WAL's shared memory for its own, and the app's next write failed
+            # (in a test, 3 runs in 40).
             try:
-                self._file = self._identity()
-                with closing(sqlite3.connect(self._uri(), uri=True)) as connection:
-                    page_size = connection.execute("PRAGMA page_size").fetchone()[0]
-            except (OSError, sqlite3.Error) as exc:
+                connection = self._connect()
+            except sqlite3.Error as exc:
                 # No file yet, or not readable: SQLite's own checkpoints go on as they were.
                 log.warning("SQLite WAL checkpoints stay with the commits: %s", exc)
+                return
+            try:
+                self._file = self._identity()  # after connecting: the file we have, or newer
+                page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("SQLite WAL checkpoints stay with the commits: %s", exc)
+                connection.close()
                 self._file = None
                 return
+            self._connection = connection
             self._pages = max(SQLITE_AUTOCHECKPOINT_PAGES, self.restart_bytes // page_size)
             self._stop.clear()
             self._thread = threading.Thread(
@@ -212,24 +226,40 @@ class WalCheckpointer:
             return
         self._stop.set()
         thread.join()
-        if self._same_file():
-            self.checkpoint()
+        with self._lock:
+            if self._thread is not None:
+                return  # a start() came in meanwhile: its thread goes on
+            if self._same_file():
+                self.checkpoint()
+            self._close_connection()
 
     def checkpoint(self) -> tuple[int, int, int] | None:
         """One passive checkpoint, now: SQLite's (busy, frames in the WAL, frames copied), or
-        None if it failed (logged)."""
+        None if it failed (logged). On the thread's connection while there is one."""
         try:
-            with closing(sqlite3.connect(self._uri(), uri=True, timeout=1.0)) as connection:
-                row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if self._connection is not None:
+                row = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            else:
+                with closing(self._connect()) as connection:
+                    row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error as exc:
             log.warning("SQLite WAL checkpoint failed: %s", exc)  # names no data
             return None
         busy, frames, copied = row
         return busy, frames, copied
 
-    def _uri(self) -> str:
-        # mode=rw: never create a database file that is not there (any more).
-        return Path(self.path).as_uri() + "?mode=rw"
+    def _connect(self) -> sqlite3.Connection:
+        # mode=rw: never create a database file that is not there (any more). Used by the
+        # thread, made by whoever calls start().
+        uri = Path(self.path).as_uri() + "?mode=rw"
+        return sqlite3.connect(
+            uri, uri=True, timeout=1.0, isolation_level=None, check_same_thread=False
+        )
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def _identity(self) -> tuple[int, int]:
         status = os.stat(self.path)
