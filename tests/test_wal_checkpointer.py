@@ -162,12 +162,24 @@ def test_it_syncs_the_pages_it_copied(
         sqlite_engine.dispose()
 
 
-def test_stop_checkpoints_what_is_left(sqlite_engine: Engine, tmp_path: Path) -> None:
+def test_stop_checkpoints_what_is_left(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = tmp_path / "wal.db"
     # Its first pass runs at once; the next would be a minute later.
     checkpointer = WalCheckpointer(sqlite_engine, busy_interval=60, idle_interval=60)
+    passed = threading.Event()
+    real_checkpoint = checkpointer.checkpoint
+
+    def checkpoint() -> tuple[int, int, int] | None:
+        try:
+            return real_checkpoint()
+        finally:
+            passed.set()
+
+    monkeypatch.setattr(checkpointer, "checkpoint", checkpoint)
     checkpointer.start()
-    time.sleep(0.2)
+    assert passed.wait(10), "the first pass did not run"  # (a fixed sleep was flaky under load)
     size_before = database.stat().st_size
     write_rows(sqlite_engine)
     assert database.stat().st_size == size_before
