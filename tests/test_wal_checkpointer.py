@@ -256,3 +256,34 @@ def test_a_replaced_database_file_gets_nothing_from_this_wal(
     finally:
         checkpointer.stop()
         sqlite_engine.dispose()
+
+
+def test_a_file_replaced_between_its_check_and_a_pass_gets_nothing_either(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race in the test above, made to happen every time: the file is replaced just after
+    the thread checked it. The pass must still work on the file it started with (it keeps its
+    connection); one that opened the path again copied this WAL into the restored file."""
+    backup = tmp_path / "backup.db"
+    with closing(sqlite3.connect(backup)) as connection:
+        connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
+    restored_bytes = backup.read_bytes()
+    write_rows(sqlite_engine)  # in the WAL, not yet in the file
+    checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
+    real_same_file = checkpointer._same_file
+
+    def same_file_then_replaced() -> bool:
+        same = real_same_file()
+        if same and backup.exists():
+            os.replace(backup, tmp_path / "wal.db")
+        return same
+
+    monkeypatch.setattr(checkpointer, "_same_file", same_file_then_replaced)
+    checkpointer.start()
+    try:
+        wait_until(lambda: not checkpointer.running, "the thread did not stop")
+        assert (tmp_path / "wal.db").read_bytes() == restored_bytes
+        write_rows(sqlite_engine)  # the app's connection is unharmed
+    finally:
+        checkpointer.stop()
+        sqlite_engine.dispose()
