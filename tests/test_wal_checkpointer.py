@@ -47,6 +47,14 @@ def write_rows(engine: Engine, count: int = 20) -> None:
             connection.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": ROW})
 
 
+def backup_file(directory: Path) -> tuple[Path, bytes]:
+    """A database file to restore over the live one, and its bytes as restored."""
+    backup = directory / "backup.db"
+    with closing(sqlite3.connect(backup)) as connection:
+        connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
+    return backup, backup.read_bytes()
+
+
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
@@ -238,10 +246,7 @@ def test_a_replaced_database_file_gets_nothing_from_this_wal(
     sqlite_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Someone restores a backup over the live file: its pages must stay as restored."""
-    backup = tmp_path / "backup.db"
-    with closing(sqlite3.connect(backup)) as connection:
-        connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
-    restored_bytes = backup.read_bytes()
+    backup, restored_bytes = backup_file(tmp_path)
     checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
     checkpointer.start()
     try:
@@ -264,10 +269,7 @@ def test_a_file_replaced_between_its_check_and_a_pass_gets_nothing_either(
     """The race in the test above, made to happen every time: the file is replaced just after
     the thread checked it. The pass must still work on the file it started with (it keeps its
     connection); one that opened the path again copied this WAL into the restored file."""
-    backup = tmp_path / "backup.db"
-    with closing(sqlite3.connect(backup)) as connection:
-        connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
-    restored_bytes = backup.read_bytes()
+    backup, restored_bytes = backup_file(tmp_path)
     write_rows(sqlite_engine)  # in the WAL, not yet in the file
     checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
     real_same_file = checkpointer._same_file
