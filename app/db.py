@@ -75,9 +75,9 @@ def make_async_engine(url: str) -> AsyncEngine | None:
     return create_async_engine(
         url,
         # No pre-ping: it is a round trip before every request. The API's first statement in a
-        # request only reads (the key lookup, or /healthz's SELECT 1), and run_first_read in
-        # app/api/deps.py retries it once on a new connection when the server closed the
-        # pooled one (a restart, an idle timeout).
+        # request only reads (the key lookup, or /healthz's SELECT 1), and that read is retried
+        # once on a new connection when the server closed the pooled one (a restart, an idle
+        # timeout): see ApiBatches in app/api/batches.py and run_first_read in app/api/deps.py.
         pool_pre_ping=False,
         # A connection per request in flight, kept: above pool_size each one is opened and
         # closed per request (a new server process each time), which halved throughput at 32

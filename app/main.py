@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from . import __version__
+from .api.batches import ApiBatches
 from .api.deps import SessionDep as ApiSessionDep
 from .api.deps import run_first_read
 from .api.docs import router as api_docs_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.async_engine = make_async_engine(settings.database_url)  # None on SQLite
+    app.state.api_batches = ApiBatches(app.state.engine, app.state.async_engine)
     # SQLite: the WAL is checkpointed in a thread, not in a request (see WalCheckpointer).
     app.state.wal_checkpointer = WalCheckpointer.for_engine(app.state.engine)
     # Loading validates every definition: a broken questionnaire stops the app starting.

@@ -10,6 +10,7 @@ threads cost more than the work (measured with benchmarks/api.py). So the API ro
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Concatenate, ParamSpec, TypeVar, cast
 
 from fastapi import Depends, Request
@@ -21,11 +22,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.config import Settings
 from app.services.questionnaires import Registry
 
+from .batches import ApiBatches
+
 ApiSession = Session | AsyncSession
 """SQLite: a plain session, used inline. PostgreSQL: an asyncio session (see ``run_db``)."""
 
 
-async def get_session(request: Request) -> AsyncIterator[ApiSession]:
+@asynccontextmanager
+async def open_session(request: Request) -> AsyncIterator[ApiSession]:
+    """A session for this request (the ``SessionDep`` dependency, or opened only when needed)."""
     async_engine = request.app.state.async_engine
     if async_engine is not None:
         async with AsyncSession(async_engine, expire_on_commit=False) as async_session:
@@ -35,9 +40,19 @@ async def get_session(request: Request) -> AsyncIterator[ApiSession]:
         yield session
 
 
+async def get_session(request: Request) -> AsyncIterator[ApiSession]:
+    async with open_session(request) as session:
+        yield session
+
+
 async def get_registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
+
+
+async def get_batches(request: Request) -> ApiBatches:
+    batches: ApiBatches = request.app.state.api_batches
+    return batches
 
 
 async def get_settings(request: Request) -> Settings:
@@ -48,6 +63,7 @@ async def get_settings(request: Request) -> Settings:
 SessionDep = Annotated[ApiSession, Depends(get_session)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+BatchesDep = Annotated[ApiBatches, Depends(get_batches)]
 
 
 P = ParamSpec("P")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import insert
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from app.engine import AnswerError, Questionnaire, build_result, evaluate
 from app.models import Assessment, utcnow
@@ -36,8 +36,15 @@ class Recorded:
     this is the one chance to use it."""
 
 
-def record_assessment(
-    session: Session,
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An evaluated assessment, ready to store: its row and what its caller answers with."""
+
+    row: dict[str, Any] = field(repr=False)
+    recorded: Recorded
+
+
+def prepare_assessment(
     questionnaire: Questionnaire,
     answers: Mapping[str, Any],
     *,
@@ -48,11 +55,11 @@ def record_assessment(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     allow_incomplete: bool = False,
-) -> Recorded:
-    """Evaluate and store an assessment (in the session's transaction: the caller commits).
+) -> Prepared:
+    """Evaluate an assessment and build its row, without storing it (see record_assessment).
 
-    Raises AnswerError (nothing is stored) when an answer is invalid, or when answers are missing
-    and ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told to see a
+    Raises AnswerError when an answer is invalid, or when answers are missing and
+    ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told to see a
     doctor and chose not to finish the lifestyle questions: the triage is still final, because
     every safety question has been answered by then; no plan is ever made for such a record.
     """
@@ -63,7 +70,7 @@ def record_assessment(
     level = result["triage"]["level"]
     token = new_token() if channel in ("web", "intake") else None
     now = utcnow()
-    values: dict[str, Any] = {
+    row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "questionnaire_id": questionnaire.id,
         "questionnaire_version": questionnaire.version,
@@ -84,15 +91,54 @@ def record_assessment(
         "reviewed_at": None,
         "reviewed_by_id": None,
     }
-    # One INSERT on the session's connection (its transaction) instead of the ORM's flush, which
-    # cost a fifth of an API request; this runs for every submission.
-    session.connection().execute(_INSERT, values)
-    return Recorded(
-        id=values["id"], channel=channel, created_at=now, result=result, result_token=token
+    recorded = Recorded(
+        id=row["id"], channel=channel, created_at=now, result=result, result_token=token
     )
+    return Prepared(row=row, recorded=recorded)
 
 
-_INSERT = insert(Assessment)
+def record_assessment(
+    session: Session,
+    questionnaire: Questionnaire,
+    answers: Mapping[str, Any],
+    *,
+    channel: Channel,
+    api_client_id: uuid.UUID | None = None,
+    clinic_id: uuid.UUID | None = None,
+    intake_link_id: uuid.UUID | None = None,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    allow_incomplete: bool = False,
+) -> Recorded:
+    """Evaluate and store an assessment (in the session's transaction: the caller commits).
+
+    Raises AnswerError (nothing is stored) as prepare_assessment does."""
+    prepared = prepare_assessment(
+        questionnaire,
+        answers,
+        channel=channel,
+        api_client_id=api_client_id,
+        clinic_id=clinic_id,
+        intake_link_id=intake_link_id,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+        allow_incomplete=allow_incomplete,
+    )
+    insert_assessments(session, [prepared.row])
+    return prepared.recorded
+
+
+def insert_assessments(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert prepared rows on the session's connection, in its transaction (the caller commits).
+
+    One INSERT statement for all the rows: with RETURNING, SQLAlchemy sends many rows as one
+    multi-row INSERT ("insertmanyvalues"; up to 1,000 rows, far more than the API batches), so
+    it is all or nothing even where each statement commits on its own (app/api/batches.py).
+    And no ORM flush, which cost a fifth of an API request: this runs for every submission."""
+    session.connection().execute(_INSERT, list(rows))
+
+
+_INSERT = insert(Assessment).returning(col(Assessment.id))
 
 
 def get_by_result_token(session: Session, token: str) -> Assessment | None:
