@@ -315,16 +315,41 @@ class WalCheckpointer:
         writes never does) leaves the pages it copied unsynced. The commit that restarts the WAL
         would then sync them all: 30-40 ms at 64 MB. Synced here, that commit's checkpoint takes
         a few milliseconds, however big the WAL."""
-        try:
-            descriptor = os.open(self.path, os.O_RDONLY)
-        except OSError:
+        descriptor = self._sync_descriptor()
+        if descriptor is None:
             return
         try:
             os.fsync(descriptor)
         except OSError as exc:
             log.warning("syncing the SQLite database file failed: %s", exc)
-        finally:
-            os.close(descriptor)
+
+    def _sync_descriptor(self) -> int | None:
+        """This file's descriptor for fsync: opened once, and never closed (see
+        ``_SYNC_DESCRIPTORS``)."""
+        if self._file is None:
+            return None
+        with _SYNC_DESCRIPTORS_LOCK:
+            descriptor = _SYNC_DESCRIPTORS.get(self._file)
+            if descriptor is not None:
+                return descriptor
+            try:
+                descriptor = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                return None
+            status = os.fstat(descriptor)
+            opened = (status.st_dev, status.st_ino)
+            _SYNC_DESCRIPTORS[opened] = descriptor  # kept even if another file is there now
+            return descriptor if opened == self._file else None
+
+
+# Database files opened for fsync, by device and inode. Never closed while the process runs:
+# POSIX advisory locks belong to the process, so closing any descriptor of the database file
+# drops every lock this process's SQLite connections hold on it. The next program to close its
+# own connection (a `backaudit` command, a backup) would then think itself the last, checkpoint
+# and delete the WAL, while the app goes on writing into the deleted file: those writes lost,
+# its reads stale. (https://www.sqlite.org/howtocorrupt.html, section 2.2.)
+_SYNC_DESCRIPTORS: dict[tuple[int, int], int] = {}
+_SYNC_DESCRIPTORS_LOCK = threading.Lock()
 
 
 @contextmanager

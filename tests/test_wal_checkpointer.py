@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -286,6 +288,52 @@ def test_a_file_replaced_between_its_check_and_a_pass_gets_nothing_either(
         wait_until(lambda: not checkpointer.running, "the thread did not stop")
         assert (tmp_path / "wal.db").read_bytes() == restored_bytes
         write_rows(sqlite_engine)  # the app's connection is unharmed
+    finally:
+        checkpointer.stop()
+        sqlite_engine.dispose()
+
+
+def count_rows_elsewhere(database: Path) -> int:
+    """Rows in ``note`` as another program sees them: it opens the file, reads and closes it."""
+    script = (
+        "import sqlite3, sys\n"
+        "connection = sqlite3.connect(sys.argv[1])\n"
+        "print(connection.execute('SELECT count(*) FROM note').fetchone()[0])\n"
+        "connection.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(database)], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_another_program_closing_the_database_never_takes_the_app_s_wal_away(
+    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POSIX locks belong to the process: if the thread ever closed a descriptor of the database
+    file (say, after syncing it), every lock the app's connections hold would go with it. The
+    next program to close its own connection would then think itself the last one, checkpoint
+    and delete the WAL, and the app would go on writing into the deleted file: its later
+    writes lost, and new API keys never seen (found by hand with `backaudit api-key create`
+    next to a running server)."""
+    database = tmp_path / "wal.db"
+    synced = threading.Event()
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        real_fsync(descriptor)
+        synced.set()
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    checkpointer = WalCheckpointer(sqlite_engine, busy_interval=0.01, idle_interval=0.05)
+    checkpointer.start()
+    try:
+        write_rows(sqlite_engine)
+        assert synced.wait(10), "the thread did not sync the database file"
+        assert count_rows_elsewhere(database) == 20  # another program came and went
+        assert (tmp_path / "wal.db-wal").exists()
+        write_rows(sqlite_engine, 1)
+        assert count_rows_elsewhere(database) == 21  # the app's new row is in the same file
     finally:
         checkpointer.stop()
         sqlite_engine.dispose()
