@@ -75,13 +75,14 @@ class ApiBatches:
             if len(rows) == 1:
                 raise
         # A row broke a constraint, so the statement stored nothing: store the rows one by one,
-        # so that only that row's request gets the error.
+        # so that only that row's request gets the error. From here on every row has its own
+        # outcome, whatever fails: a row stored must never be answered with an error.
         outcomes: list[BaseException | None] = []
         for row in rows:
             try:
                 await self._run(_insert_and_commit, [row])
                 outcomes.append(None)
-            except IntegrityError as exc:
+            except Exception as exc:
                 outcomes.append(exc)
         return outcomes
 

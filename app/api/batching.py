@@ -39,6 +39,8 @@ class Batcher(Generic[Item, Outcome]):
             # Left from an event loop that has gone (a test client per test): its waiters went
             # with it.
             self._waiting, self._worker = [], None
+        elif self._worker is not None and self._worker.done():
+            self._worker = None  # cancelled before it ever ran: a new one takes its waiters
         future: asyncio.Future[Outcome] = loop.create_future()
         self._waiting.append((item, future))
         if self._worker is None:
@@ -51,9 +53,13 @@ class Batcher(Generic[Item, Outcome]):
         this = asyncio.current_task()
         try:
             while self._waiting:
+                # Callers cancelled while they waited (their request has gone) are dropped:
+                # nobody would be told that their work was done.
+                self._waiting = [waiting for waiting in self._waiting if not waiting[1].done()]
                 batch = self._waiting[: self._max_size]
                 del self._waiting[: self._max_size]
-                await self._run_batch(batch)
+                if batch:
+                    await self._run_batch(batch)
         finally:
             if self._worker is this:  # not a worker left from a loop that has gone
                 self._worker = None
@@ -67,12 +73,12 @@ class Batcher(Generic[Item, Outcome]):
             outcomes = await self._run([item for item, _ in batch])
             if len(outcomes) != len(batch):
                 raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} items")
-        except asyncio.CancelledError:
+        except Exception as exc:  # every item gets the batch's error (a 503 for most)
+            outcomes = [exc] * len(batch)
+        except BaseException:  # cancelled (the loop is closing): nobody may wait for ever
             for _, future in batch:
                 future.cancel()
             raise
-        except Exception as exc:  # every item gets the batch's error (a 503 for most)
-            outcomes = [exc] * len(batch)
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # its request was cancelled meanwhile
                 continue

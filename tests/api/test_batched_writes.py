@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from app.api.batches import ApiBatches
@@ -210,3 +210,44 @@ def test_a_batch_that_fails_stores_nothing(
     outcomes = asyncio.run(store_all())
     assert all(isinstance(outcome, IntegrityError) for outcome in outcomes)
     assert db.exec(select(Assessment.id)).all() == []
+
+
+def test_once_rows_are_stored_one_by_one_each_keeps_its_own_outcome(
+    app: FastAPI,
+    api_key: Key,
+    registry: Registry,
+    complete_answers: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a constraint failure the rows go in one at a time; if one of those then fails for
+    another reason (the database went away, say), the rows already stored keep their 201."""
+    q = registry.default
+    prepared = [
+        prepare_assessment(q, complete_answers, channel="api", api_client_id=api_key.id)
+        for _ in range(3)
+    ]
+    batches: ApiBatches = app.state.api_batches
+    real_run = batches._run
+    gone = OperationalError("INSERT", {}, Exception("the database went away"))
+
+    async def run(work: Any, rows: list[dict[str, Any]]) -> Any:
+        if len(rows) > 1:
+            raise IntegrityError("INSERT", {}, Exception("a row broke a constraint"))
+        if rows[0]["id"] == prepared[1].row["id"]:
+            raise gone
+        return await real_run(work, rows)
+
+    monkeypatch.setattr(batches, "_run", run)
+
+    async def store_all() -> list[Any]:
+        try:
+            return await asyncio.gather(
+                *(batches.store(p) for p in prepared), return_exceptions=True
+            )
+        finally:
+            if app.state.async_engine is not None:
+                await app.state.async_engine.dispose()
+
+    first, failed, third = asyncio.run(store_all())
+    assert failed is gone
+    assert [first, third] == [prepared[0].recorded, prepared[2].recorded]

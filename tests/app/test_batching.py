@@ -183,3 +183,41 @@ def test_every_caller_is_answered_whatever_the_batch_size(max_size: int) -> None
     assert asyncio.run(main()) == [item * 10 for item in range(20)]
     assert sorted(item for batch in run.batches for item in batch) == list(range(20))
     assert max(len(batch) for batch in run.batches) <= max_size
+
+
+def test_a_caller_cancelled_before_its_batch_runs_is_left_out_of_it() -> None:
+    """Its request has gone: nobody would be told that its work was done."""
+
+    async def main() -> list[int | BaseException]:
+        run = Recorder()
+        batcher: Batcher[int, int] = Batcher(run, max_size=64)
+        tasks = [asyncio.create_task(batcher(item)) for item in (1, 2, 3)]
+        await asyncio.sleep(0)  # all three wait; the batch has not run yet
+        tasks[1].cancel()
+        outcomes = list(await asyncio.gather(*tasks, return_exceptions=True))
+        assert run.batches == [[1, 3]]
+        return outcomes
+
+    first, second, third = asyncio.run(main())
+    assert (first, third) == (10, 30)
+    assert isinstance(second, asyncio.CancelledError)
+
+
+def test_a_batch_task_cancelled_before_it_ran_does_not_block_later_callers() -> None:
+    async def main() -> list[int]:
+        run = Recorder()
+        batcher: Batcher[int, int] = Batcher(run, max_size=64)
+        first = asyncio.create_task(batcher(1))
+        await asyncio.sleep(0)  # the caller waits, and the batch's task is made, not yet run
+        worker = next(
+            t
+            for t in asyncio.all_tasks()
+            if t is not first and not t.done() and t is not asyncio.current_task()
+        )
+        worker.cancel()
+        await asyncio.sleep(0)
+        # The next caller starts a new batch, which also serves the first one.
+        second = await asyncio.wait_for(batcher(2), timeout=5)
+        return [await asyncio.wait_for(first, timeout=5), second]
+
+    assert asyncio.run(main()) == [10, 20]
