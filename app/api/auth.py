@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, status
+from fastapi import Depends, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.services import api_keys
 
-from .batches import ApiBatches
+from .batches import BatchesDep
 from .errors import ApiError
 
 # auto_error=False: we answer a missing key ourselves, with our error shape and a 401.
@@ -29,12 +29,11 @@ def unauthorized(detail: str) -> ApiError:
 
 
 async def require_api_client(
-    request: Request,
+    batches: BatchesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> api_keys.Caller:
     if credentials is None:
         raise unauthorized("An API key is needed: send 'Authorization: Bearer <key>'.")
-    batches: ApiBatches = request.app.state.api_batches
     client = await batches.authenticate(credentials.credentials)
     if client is None:
         raise unauthorized("The API key is not valid (unknown, malformed or revoked).")

@@ -9,12 +9,12 @@ transaction, inline like the rest of the API's SQLite work (app/api/deps.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Concatenate, Final, ParamSpec, TypeVar, cast
+from typing import Annotated, Any, Concatenate, Final, ParamSpec, TypeVar
 
+from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Session as SASession
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -23,6 +23,7 @@ from app.services.api_keys import Caller
 from app.services.assessments import Prepared, Recorded, insert_assessments
 
 from .batching import Batcher
+from .deps import run_db
 
 # Enough for every request in flight at once on one worker; a multi-row INSERT of this many rows
 # stays far below both databases' limits on bound parameters.
@@ -91,15 +92,20 @@ class ApiBatches:
     ) -> T:
         """``work`` on a session of its own (not a request's: a batch serves many)."""
         if self._async_engine is not None:
-            async with AsyncSession(self._async_engine) as session:
-                # SQLModel's AsyncSession hands ``work`` a SQLModel Session; its run_sync is
-                # typed with SQLAlchemy's base class.
-                sync_work = cast(Callable[Concatenate[SASession, P], T], work)
-                return await session.run_sync(sync_work, *args, **kwargs)
+            async with AsyncSession(self._async_engine) as async_session:
+                return await run_db(async_session, work, *args, **kwargs)
         with Session(self._engine) as session:
-            return work(session, *args, **kwargs)
+            return await run_db(session, work, *args, **kwargs)
 
 
 def _insert_and_commit(session: Session, rows: list[dict[str, Any]]) -> None:
     insert_assessments(session, rows)
     session.commit()
+
+
+async def get_batches(request: Request) -> ApiBatches:
+    batches: ApiBatches = request.app.state.api_batches
+    return batches
+
+
+BatchesDep = Annotated[ApiBatches, Depends(get_batches)]

@@ -22,8 +22,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.config import Settings
 from app.services.questionnaires import Registry
 
-from .batches import ApiBatches
-
 ApiSession = Session | AsyncSession
 """SQLite: a plain session, used inline. PostgreSQL: an asyncio session (see ``run_db``)."""
 
@@ -50,11 +48,6 @@ async def get_registry(request: Request) -> Registry:
     return registry
 
 
-async def get_batches(request: Request) -> ApiBatches:
-    batches: ApiBatches = request.app.state.api_batches
-    return batches
-
-
 async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -63,7 +56,6 @@ async def get_settings(request: Request) -> Settings:
 SessionDep = Annotated[ApiSession, Depends(get_session)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-BatchesDep = Annotated[ApiBatches, Depends(get_batches)]
 
 
 P = ParamSpec("P")

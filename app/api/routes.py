@@ -33,9 +33,9 @@ from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
 from .auth import ApiClientDep
+from .batches import BatchesDep
 from .deps import (
     ApiSession,
-    BatchesDep,
     RegistryDep,
     SessionDep,
     SettingsDep,

@@ -24,7 +24,7 @@ from app.api.batches import ApiBatches
 from app.engine import build_result, evaluate
 from app.models import Assessment
 from app.services.api_keys import revoke_api_key
-from app.services.assessments import prepare_assessment
+from app.services.assessments import Prepared, prepare_assessment
 from app.services.questionnaires import Registry
 
 from .conftest import Key, make_key
@@ -75,6 +75,23 @@ async def send_all(
     finally:
         if app.state.async_engine is not None:  # its connections belong to this event loop
             await app.state.async_engine.dispose()
+
+
+def store_all(app: FastAPI, prepared: list[Prepared]) -> list[Any]:
+    """Hand every prepared assessment to the app's batches at once; each one's outcome (its
+    record, or the error it got) in order."""
+    batches: ApiBatches = app.state.api_batches
+
+    async def main() -> list[Any]:
+        try:
+            return list(
+                await asyncio.gather(*(batches.store(p) for p in prepared), return_exceptions=True)
+            )
+        finally:
+            if app.state.async_engine is not None:  # its connections belong to this event loop
+                await app.state.async_engine.dispose()
+
+    return asyncio.run(main())
 
 
 def variant(answers: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -160,19 +177,7 @@ def test_a_row_that_breaks_a_constraint_fails_alone_and_the_rest_are_stored(
     ]
     # No such API client: the foreign key refuses this row, so the batch's INSERT fails.
     orphan = prepare_assessment(q, complete_answers, channel="api", api_client_id=uuid.uuid4())
-    batches: ApiBatches = app.state.api_batches
-
-    async def store_all() -> list[Any]:
-        try:
-            return await asyncio.gather(
-                *(batches.store(p) for p in [good[0], orphan, good[1], good[2]]),
-                return_exceptions=True,
-            )
-        finally:
-            if app.state.async_engine is not None:
-                await app.state.async_engine.dispose()
-
-    first, failed, second, third = asyncio.run(store_all())
+    first, failed, second, third = store_all(app, [good[0], orphan, good[1], good[2]])
 
     assert isinstance(failed, IntegrityError)
     assert [first, second, third] == [p.recorded for p in good]
@@ -196,18 +201,7 @@ def test_a_batch_that_fails_stores_nothing(
         prepare_assessment(q, complete_answers, channel="api", api_client_id=uuid.uuid4())
         for _ in range(2)
     ]
-    batches: ApiBatches = app.state.api_batches
-
-    async def store_all() -> list[Any]:
-        try:
-            return await asyncio.gather(
-                *(batches.store(p) for p in orphans), return_exceptions=True
-            )
-        finally:
-            if app.state.async_engine is not None:
-                await app.state.async_engine.dispose()
-
-    outcomes = asyncio.run(store_all())
+    outcomes = store_all(app, orphans)
     assert all(isinstance(outcome, IntegrityError) for outcome in outcomes)
     assert db.exec(select(Assessment.id)).all() == []
 
@@ -239,15 +233,6 @@ def test_once_rows_are_stored_one_by_one_each_keeps_its_own_outcome(
 
     monkeypatch.setattr(batches, "_run", run)
 
-    async def store_all() -> list[Any]:
-        try:
-            return await asyncio.gather(
-                *(batches.store(p) for p in prepared), return_exceptions=True
-            )
-        finally:
-            if app.state.async_engine is not None:
-                await app.state.async_engine.dispose()
-
-    first, failed, third = asyncio.run(store_all())
+    first, failed, third = store_all(app, prepared)
     assert failed is gone
     assert [first, third] == [prepared[0].recorded, prepared[2].recorded]
