@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sqlite3
@@ -12,11 +11,12 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
+
+from .models import json_bytes, json_from_bytes
 
 log = logging.getLogger("backaudit.db")
 
@@ -35,7 +35,7 @@ def _engine_options() -> dict[str, Any]:
     return {
         "hide_parameters": True,
         "json_serializer": _json_dumps,
-        "json_deserializer": orjson.loads,
+        "json_deserializer": json_from_bytes,
     }
 
 
@@ -89,13 +89,7 @@ def make_async_engine(url: str) -> AsyncEngine | None:
 
 
 def _json_dumps(value: Any) -> str:
-    """JSON columns: orjson is several times faster than the standard library on the ~20 kB
-    results. What orjson refuses (a lone surrogate, an integer beyond 64 bits) goes through the
-    standard library as before."""
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(value)
+    return json_bytes(value).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

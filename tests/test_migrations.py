@@ -9,20 +9,25 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, select
 
 from app.cli import main
 from app.config import get_settings
 from app.db import make_engine, normalise_url
 from app.migrate import downgrade, upgrade
-from app.models import metadata
+from app.models import Assessment, metadata
 
 TABLES = {
     "api_client",
@@ -167,7 +172,7 @@ def test_a_plain_postgresql_url_uses_the_psycopg_driver(url: str) -> None:
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
     reason="needs TEST_DATABASE_URL (PostgreSQL)",
 )
-def test_postgresql_compresses_stored_results_with_lz4_and_downgrade_restores_the_default() -> None:
+def test_postgresql_compresses_json_with_lz4_and_stores_zstd_results_as_they_are() -> None:
     for url in _postgres_database():
         engine = make_engine(url)
         try:
@@ -181,7 +186,7 @@ def test_postgresql_compresses_stored_results_with_lz4_and_downgrade_restores_th
             if not has_lz4:
                 pytest.skip("this PostgreSQL server has no lz4")
 
-            upgrade(engine)
+            upgrade(engine, "0002")
             assert _compression(engine) == {"answers": "l", "result": "l"}
             # A value large enough to be compressed really is written with lz4.
             with engine.begin() as connection:
@@ -199,18 +204,121 @@ def test_postgresql_compresses_stored_results_with_lz4_and_downgrade_restores_th
                 ).scalar()
             assert method == "lz4"
 
+            # 0003: results are zstd frames already, stored out of line without compressing
+            # them again; answers stay lz4-compressed jsonb.
+            upgrade(engine)
+            assert _compression(engine)["answers"] == "l"
+            assert _storage(engine)["result"] == "e"
+            with engine.connect() as connection:
+                assert (
+                    connection.execute(
+                        text("SELECT pg_column_compression(result) FROM assessment")
+                    ).scalar()
+                    is None
+                )
+
+            downgrade(engine, "0002")
+            assert _compression(engine) == {"answers": "l", "result": "l"}
+            assert _storage(engine)["result"] == "x"  # jsonb's default again
             downgrade(engine, "0001")
             assert _compression(engine) == {"answers": "", "result": ""}
         finally:
             engine.dispose()
 
 
+def test_0003_converts_every_stored_result_to_zstd_and_back(fresh_database: str) -> None:
+    engine = make_engine(fresh_database)
+    try:
+        upgrade(engine, "0002")
+        # More rows than the migration converts at a time, and texts that JSON escapes.
+        results = {
+            uuid.uuid4(): {
+                "triage": {"level": "self_care", "reasons": []},
+                "plan": {"advice": [f'Walk {n} minutes – été "quoted"\n']},
+                "n": n,
+            }
+            for n in range(_MIGRATION_BATCH + 7)
+        }
+        with engine.begin() as connection:
+            connection.execute(
+                _assessment_table(JSON_TYPE).insert(),
+                [_row(row_id, result) for row_id, result in results.items()],
+            )
+
+        upgrade(engine)
+        with engine.connect() as connection:
+            raw = connection.execute(text("SELECT result FROM assessment")).scalars().all()
+        assert len(raw) == len(results)
+        assert all(bytes(value)[:4] == ZSTD_MAGIC for value in raw)
+        with Session(engine) as session:
+            stored = {row.id: row.result for row in session.exec(select(Assessment))}
+        assert stored == results
+        assert schema_differences(fresh_database) == []
+
+        downgrade(engine, "0002")
+        as_json = _assessment_table(JSON_TYPE)
+        with engine.connect() as connection:
+            back = dict(connection.execute(sa.select(as_json.c.id, as_json.c.result)).all())
+        assert back == results
+    finally:
+        engine.dispose()
+
+
+_MIGRATION_BATCH = 500  # rows that 0003 converts at a time
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def _assessment_table(result_type: Any) -> sa.TableClause:
+    """The assessment table as 0002 left it (only the columns a row needs)."""
+    return sa.table(
+        "assessment",
+        sa.column("id", sa.Uuid()),
+        sa.column("questionnaire_id", sa.String()),
+        sa.column("questionnaire_version", sa.String()),
+        sa.column("answers", JSON_TYPE),
+        sa.column("result", result_type),
+        sa.column("triage_level", sa.String()),
+        sa.column("triage_rank", sa.Integer()),
+        sa.column("complete", sa.Boolean()),
+        sa.column("channel", sa.String()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+        sa.column("updated_at", sa.DateTime(timezone=True)),
+    )
+
+
+def _row(row_id: uuid.UUID, result: dict[str, Any]) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "id": row_id,
+        "questionnaire_id": "low-back-audit",
+        "questionnaire_version": "1.0.0",
+        "answers": {"age": 40},
+        "result": result,
+        "triage_level": "self_care",
+        "triage_rank": 4,
+        "complete": True,
+        "channel": "api",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _storage(engine: Engine) -> dict[str, str]:
+    return _json_columns(engine, "attstorage")
+
+
 def _compression(engine: Engine) -> dict[str, str]:
+    return _json_columns(engine, "attcompression")
+
+
+def _json_columns(engine: Engine, setting: str) -> dict[str, str]:
+    """A pg_attribute setting of the assessment's answers and result columns."""
     with engine.connect() as connection:
         rows = connection.execute(
             text(
-                "SELECT attname, attcompression FROM pg_attribute"
+                f"SELECT attname, {setting} AS value FROM pg_attribute"
                 " WHERE attrelid = 'assessment'::regclass AND attname IN ('answers', 'result')"
             )
         )
-        return {row.attname: row.attcompression for row in rows}
+        return {row.attname: row.value for row in rows}

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+import zstandard
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
@@ -45,6 +46,34 @@ def test_complete_answers_are_assessed_stored_and_located(
     assert row.api_client_id == api_key.id
     assert row.result == response.json()["result"]
     assert row.answers == complete_answers
+
+
+def test_a_stored_result_is_a_zstd_frame_of_its_json_and_reads_back_as_written(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    response = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+    assert response.status_code == 201
+    sent = response.json()["result"]
+
+    stored_bytes = bytes(
+        db.connection().execute(text("SELECT result FROM assessment")).scalar_one()
+    )
+    assert stored_bytes[:4] == b"\x28\xb5\x2f\xfd"  # zstd's magic number: a standard frame
+    assert json.loads(zstandard.ZstdDecompressor().decompress(stored_bytes)) == sent
+    as_json = json.dumps(sent, separators=(",", ":")).encode()
+    assert len(stored_bytes) < len(as_json) / 2
+
+    # The same object, keys in the same order (jsonb used to sort them by length).
+    read = client.get(response.headers["location"], headers=api_key.headers).json()["result"]
+    assert json.dumps(read) == json.dumps(sent)
+    assert list(read) == [
+        "questionnaire",
+        "complete",
+        "triage",
+        "contributors",
+        "plan",
+        "ignored_answers",
+    ]
 
 
 def test_the_questionnaire_may_be_named_explicitly(
