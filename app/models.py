@@ -44,7 +44,8 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 def json_bytes(value: Any) -> bytes:
     """JSON for storage: orjson is several times faster than the standard library on the ~20 kB
     results. What orjson refuses (a lone surrogate, an integer beyond 64 bits) goes through the
-    standard library."""
+    standard library. (Reading turns integers beyond 64 bits into floats: no answer or result
+    holds one, answers being checked against their ranges first.)"""
     try:
         return orjson.dumps(value)
     except TypeError:  # orjson.JSONEncodeError
@@ -54,7 +55,7 @@ def json_bytes(value: Any) -> bytes:
 def json_from_bytes(data: bytes | str) -> Any:
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:  # what json_bytes wrote with the standard library
+    except orjson.JSONDecodeError:  # a lone surrogate, written by the standard library
         return json.loads(data)
 
 
@@ -78,15 +79,20 @@ class CompressedJSON(TypeDecorator[Any]):
             return None
         return _ZSTD.compressor.compress(json_bytes(value))
 
-    def process_result_value(self, value: bytes | None, dialect: Dialect) -> Any:
+    def process_result_value(self, value: bytes | str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        if isinstance(value, str) or value[:4] != ZSTD_MAGIC:
+            # Plain JSON, as a process of an older version still running during an upgrade can
+            # write it on SQLite: read, not refused (one such row would fail a whole page).
+            return json_from_bytes(value)
         return json_from_bytes(_ZSTD.decompressor.decompress(value))
 
 
 # Level 1, not zstd's default 3: under load compressing was ~11% of the API's CPU at level 3,
 # and level 1 needs a quarter less time for rows 5% larger (7.2 instead of 6.8 kB).
 ZSTD_LEVEL = 1
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # how every zstd frame begins
 
 
 class _Zstd(threading.local):

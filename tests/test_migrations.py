@@ -6,6 +6,7 @@ to the one in TEST_DATABASE_URL, never touching it) when TEST_DATABASE_URL is se
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Generator, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
+import zstandard
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -230,38 +232,122 @@ def test_0003_converts_every_stored_result_to_zstd_and_back(fresh_database: str)
     engine = make_engine(fresh_database)
     try:
         upgrade(engine, "0002")
-        # More rows than the migration converts at a time, and texts that JSON escapes.
-        results = {
-            uuid.uuid4(): {
-                "triage": {"level": "self_care", "reasons": []},
-                "plan": {"advice": [f'Walk {n} minutes – été "quoted"\n']},
-                "n": n,
-            }
-            for n in range(_MIGRATION_BATCH + 7)
-        }
-        with engine.begin() as connection:
-            connection.execute(
-                _assessment_table(JSON_TYPE).insert(),
-                [_row(row_id, result) for row_id, result in results.items()],
-            )
+        results = _store_results_at_0002(engine)
 
         upgrade(engine)
-        with engine.connect() as connection:
-            raw = connection.execute(text("SELECT result FROM assessment")).scalars().all()
-        assert len(raw) == len(results)
-        assert all(bytes(value)[:4] == ZSTD_MAGIC for value in raw)
+        assert _stored_results(engine, sa.LargeBinary()) == results
+        # The app reads them all (but the integer beyond 64 bits, as a float: no answer or
+        # result holds one).
         with Session(engine) as session:
-            stored = {row.id: row.result for row in session.exec(select(Assessment))}
-        assert stored == results
+            read = {row.id: row.result for row in session.exec(select(Assessment))}
+        assert read.keys() == results.keys()
+        assert [read[row_id] == result for row_id, result in results.items()].count(False) == 1
         assert schema_differences(fresh_database) == []
 
         downgrade(engine, "0002")
-        as_json = _assessment_table(JSON_TYPE)
-        with engine.connect() as connection:
-            back = dict(connection.execute(sa.select(as_json.c.id, as_json.c.result)).all())
-        assert back == results
+        assert _stored_results(engine, sa.Text()) == results
     finally:
         engine.dispose()
+
+
+def test_a_failed_0003_leaves_nothing_half_done_and_can_be_run_again(
+    fresh_database: str,
+) -> None:
+    engine = make_engine(fresh_database)
+    try:
+        upgrade(engine, "0002")
+        results = _store_results_at_0002(engine)
+        # The conversion fails half-way, in its second batch (a full disk, a kill).
+        last = sorted(results)[_MIGRATION_BATCH + 3]
+        with engine.begin() as connection:
+            for statement in _failing_update_trigger(engine.dialect.name, last):
+                connection.exec_driver_sql(statement)
+        with pytest.raises(sa.exc.DBAPIError, match="stopped for the test"):
+            upgrade(engine)
+
+        with engine.connect() as connection:
+            assert MigrationContext.configure(connection).get_current_revision() == "0002"
+        assert "result_new" not in {c["name"] for c in inspect(engine).get_columns("assessment")}
+        assert _stored_results(engine, sa.Text()) == results
+
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TRIGGER stop_0003" + _ON_TABLE[engine.dialect.name])
+        upgrade(engine)
+        assert _stored_results(engine, sa.LargeBinary()) == results
+    finally:
+        engine.dispose()
+
+
+def test_a_result_stored_as_plain_json_is_still_read(fresh_database: str) -> None:
+    """As a process of the older version, still running during an upgrade, writes it."""
+    engine = make_engine(fresh_database)
+    try:
+        upgrade(engine)
+        row_id = uuid.uuid4()
+        with engine.begin() as connection:
+            connection.execute(
+                _assessment_table(sa.LargeBinary()).insert(),
+                _row(row_id, b'{"triage": {"level": "self_care"}}'),
+            )
+        with Session(engine) as session:
+            assessment = session.get(Assessment, row_id)
+            assert assessment is not None
+            assert assessment.result == {"triage": {"level": "self_care"}}
+    finally:
+        engine.dispose()
+
+
+def _store_results_at_0002(engine: Engine) -> dict[uuid.UUID, dict[str, Any]]:
+    """More rows than 0003 converts at a time, with texts that JSON escapes, and an integer
+    beyond 64 bits; stored as 0002 stores them."""
+    results: dict[uuid.UUID, dict[str, Any]] = {
+        uuid.uuid4(): {
+            "triage": {"level": "self_care", "reasons": []},
+            "plan": {"advice": [f'Walk {n} minutes \u2013 \u00e9t\u00e9 "quoted"\n']},
+            "n": n,
+        }
+        for n in range(_MIGRATION_BATCH + 7)
+    }
+    results[uuid.uuid4()] = {"n": 123456789012345678901234567890}
+    with engine.begin() as connection:
+        connection.execute(
+            _assessment_table(JSON_TYPE).insert(),
+            [_row(row_id, result) for row_id, result in results.items()],
+        )
+    return results
+
+
+def _stored_results(engine: Engine, stored_as: Any) -> dict[uuid.UUID, Any]:
+    """Every row's result as stored: a zstd frame (read as bytes) or JSON (read as text),
+    parsed by the standard library, which keeps integers of any size exact."""
+    table = _assessment_table(stored_as)
+    column: Any = table.c.result
+    if isinstance(stored_as, sa.Text):
+        column = sa.cast(column, sa.Text())
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(table.c.id, column)).all()
+    if isinstance(stored_as, sa.LargeBinary):
+        assert all(value[:4] == ZSTD_MAGIC for _, value in rows)
+        return {row_id: json.loads(zstandard.decompress(value)) for row_id, value in rows}
+    return {row_id: json.loads(value) for row_id, value in rows}
+
+
+_ON_TABLE = {"postgresql": " ON assessment", "sqlite": ""}
+
+
+def _failing_update_trigger(dialect: str, row_id: uuid.UUID) -> list[str]:
+    if dialect == "sqlite":
+        return [
+            "CREATE TRIGGER stop_0003 BEFORE UPDATE ON assessment"
+            f" WHEN OLD.id = '{row_id.hex}' BEGIN SELECT RAISE(ABORT, 'stopped for the test'); END"
+        ]
+    return [
+        "CREATE FUNCTION stop_0003() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF OLD.id = '{row_id}' THEN RAISE EXCEPTION 'stopped for the test'; END IF;"
+        " RETURN NEW; END $$",
+        "CREATE TRIGGER stop_0003 BEFORE UPDATE ON assessment FOR EACH ROW"
+        " EXECUTE FUNCTION stop_0003()",
+    ]
 
 
 _MIGRATION_BATCH = 500  # rows that 0003 converts at a time
@@ -287,7 +373,7 @@ def _assessment_table(result_type: Any) -> sa.TableClause:
     )
 
 
-def _row(row_id: uuid.UUID, result: dict[str, Any]) -> dict[str, Any]:
+def _row(row_id: uuid.UUID, result: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
         "id": row_id,
