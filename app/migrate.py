@@ -37,10 +37,7 @@ def prepare(engine: Engine) -> None:
 
 def require_current_schema(engine: Engine) -> None:
     """SchemaNotCurrentError unless the database is at the newest migration."""
-    url = engine.url.render_as_string(hide_password=False)
-    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
+    current, head = _current_and_head(engine)
     if current == head:
         return
     if current is None:
@@ -54,6 +51,12 @@ def require_current_schema(engine: Engine) -> None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    if revision == "head":
+        current, head = _current_and_head(engine)
+        if current == head:
+            # Nothing to do, so nothing to lock: on SQLite a migration takes the write lock
+            # first (migrations/env.py), and every command runs this while the app may be busy.
+            return
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -65,3 +68,11 @@ def downgrade(engine: Engine, revision: str) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def _current_and_head(engine: Engine) -> tuple[str | None, str | None]:
+    url = engine.url.render_as_string(hide_password=False)
+    head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import uuid
 from collections.abc import Generator, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,7 @@ from sqlmodel import Session, select
 from app.cli import main
 from app.config import get_settings
 from app.db import make_engine, normalise_url
-from app.migrate import downgrade, upgrade
+from app.migrate import downgrade, prepare, upgrade
 from app.models import Assessment, metadata
 
 TABLES = {
@@ -145,6 +147,23 @@ def test_db_upgrade_command_migrates_the_configured_database(
 
     assert "upgraded" in capsys.readouterr().out
     assert tables(url) == TABLES
+
+
+def test_a_command_on_a_current_sqlite_database_does_not_wait_for_the_app_s_writes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "busy.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        prepare(engine)  # migrates the new file
+        with closing(sqlite3.connect(path)) as app:
+            app.execute("BEGIN IMMEDIATE")  # the running app, in the middle of a write
+            # What every command does first: with nothing to migrate it takes no write lock,
+            # so it neither waits for the app (up to the 30 s busy timeout) nor fails.
+            prepare(engine)
+            app.rollback()
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
