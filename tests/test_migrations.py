@@ -23,7 +23,6 @@ import zstandard
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
@@ -31,7 +30,7 @@ from app.cli import main
 from app.config import get_settings
 from app.db import make_engine, normalise_url
 from app.migrate import downgrade, prepare, upgrade
-from app.models import Assessment, metadata
+from app.models import Assessment, JSONType, metadata
 
 TABLES = {
     "api_client",
@@ -330,7 +329,7 @@ def _store_results_at_0002(engine: Engine) -> dict[uuid.UUID, dict[str, Any]]:
     results[uuid.uuid4()] = {"n": 123456789012345678901234567890}
     with engine.begin() as connection:
         connection.execute(
-            _assessment_table(JSON_TYPE).insert(),
+            _assessment_table(JSONType).insert(),
             [_row(row_id, result) for row_id, result in results.items()],
         )
     return results
@@ -371,7 +370,6 @@ def _failing_update_trigger(dialect: str, row_id: uuid.UUID) -> list[str]:
 
 _MIGRATION_BATCH = 500  # rows that 0003 converts at a time
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def _assessment_table(result_type: Any) -> sa.TableClause:
@@ -381,7 +379,7 @@ def _assessment_table(result_type: Any) -> sa.TableClause:
         sa.column("id", sa.Uuid()),
         sa.column("questionnaire_id", sa.String()),
         sa.column("questionnaire_version", sa.String()),
-        sa.column("answers", JSON_TYPE),
+        sa.column("answers", JSONType),
         sa.column("result", result_type),
         sa.column("triage_level", sa.String()),
         sa.column("triage_rank", sa.Integer()),
