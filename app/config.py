@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +33,22 @@ class Settings(BaseSettings):
     # The address people use to reach the site; used for links and QR codes in clinic pages.
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    # Connections each worker keeps to the database, and how many more it may open in a burst.
+    # The pages and the API share one pool; FastAPI serves them from a pool of 40 threads.
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=200)
+    db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
-        if self.environment == "production" and (
+        # Only a development machine may run with the published development secret: a
+        # deployment tagged "test" or "staging" is still reachable by someone.
+        if self.environment != "development" and (
             self.secret_key == _DEV_SECRET or len(self.secret_key) < 32
         ):
             raise ValueError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+                f"SECRET_KEY must be set to a random value of at least 32 characters when"
+                f" ENVIRONMENT is {self.environment!r} (only 'development' may use the default)"
                 " (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self

@@ -12,17 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlmodel import Session
 
 from . import __version__
-from .api.batches import ApiBatches
-from .api.deps import SessionDep as ApiSessionDep
-from .api.deps import run_first_read
 from .api.docs import router as api_docs_router
 from .api.errors import ApiError, handle_api_error, handle_validation_error
 from .api.routes import router as api_router
 from .config import Settings, get_settings
-from .db import WalCheckpointer, make_async_engine, make_engine
+from .db import make_engine
+from .deps import SessionDep
 from .middleware import RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -46,26 +43,14 @@ def create_served_app() -> FastAPI:
     return app
 
 
-def _select_one(session: Session) -> None:
-    session.connection().execute(text("SELECT 1"))
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    checkpointer: WalCheckpointer | None = app.state.wal_checkpointer
-    if checkpointer is not None:
-        checkpointer.start()
     try:
         yield
     finally:
-        if checkpointer is not None:
-            checkpointer.stop()
         # Closed connections: PostgreSQL sees a clean goodbye, and SQLite's last close
         # checkpoints and removes the -wal and -shm files.
         app.state.engine.dispose()
-        # Close the asyncio engine's connections on the event loop that opened them.
-        if app.state.async_engine is not None:
-            await app.state.async_engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,11 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
-    app.state.async_engine = make_async_engine(settings.database_url)  # None on SQLite
-    app.state.api_batches = ApiBatches(app.state.engine, app.state.async_engine)
-    # SQLite: the WAL is checkpointed in a thread, not in a request (see WalCheckpointer).
-    app.state.wal_checkpointer = WalCheckpointer.for_engine(app.state.engine)
+    app.state.engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
 
@@ -125,11 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         },
     )
-    async def healthz(session: ApiSessionDep) -> JSONResponse:
-        # Through the API's session, so on PostgreSQL it waits on the event loop, not in a pool
-        # thread (it was the slowest request under load: p99 ~150 ms).
+    def healthz(session: SessionDep) -> JSONResponse:
         try:
-            await run_first_read(session, _select_one)
+            session.connection().execute(text("SELECT 1"))
         except Exception:
             logging.getLogger("backaudit").exception("health check: database unreachable")
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

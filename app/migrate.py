@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from .config import project_dir
-from .db import normalise_url
+from .db import make_engine, normalise_url
 
 
 def alembic_config(url: str) -> Config:
@@ -76,3 +80,19 @@ def _current_and_head(engine: Engine) -> tuple[str | None, str | None]:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current, head
+
+
+@contextmanager
+def command_session(url: str) -> Iterator[Session]:
+    """A session for one command-line command, on an engine that is closed afterwards (a
+    PostgreSQL connection left open would outlive the command).
+
+    The schema is made ready first, as `backaudit serve` does: on SQLite the migrations are
+    applied; on PostgreSQL, SchemaNotCurrentError if they have not been."""
+    engine = make_engine(url)
+    try:
+        prepare(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()

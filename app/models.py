@@ -7,13 +7,11 @@ enough, and a leaked database does not leak access.
 
 from __future__ import annotations
 
-import json
 import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 import zstandard
 from sqlalchemy import (
     JSON,
@@ -28,6 +26,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlmodel import Column, Field, SQLModel
 
+from . import codec
+
 # Explicit constraint names, so migrations are the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -39,24 +39,6 @@ SQLModel.metadata.naming_convention = {
 metadata: MetaData = SQLModel.metadata
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
-
-
-def json_bytes(value: Any) -> bytes:
-    """JSON for storage: orjson is several times faster than the standard library on the ~20 kB
-    results. What orjson refuses (a lone surrogate, an integer beyond 64 bits) goes through the
-    standard library. (Reading turns integers beyond 64 bits into floats: no answer or result
-    holds one, answers being checked against their ranges first.)"""
-    try:
-        return orjson.dumps(value)
-    except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(value).encode()
-
-
-def json_from_bytes(data: bytes | str) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:  # a lone surrogate, written by the standard library
-        return json.loads(data)
 
 
 # Level 1, not zstd's default 3: under load compressing was ~11% of the API's CPU at level 3,
@@ -94,7 +76,7 @@ class CompressedJSON(TypeDecorator[Any]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
         if value is None:
             return None
-        return _ZSTD.compressor.compress(json_bytes(value))
+        return _ZSTD.compressor.compress(codec.dumps(value))
 
     def process_result_value(self, value: bytes | str | None, dialect: Dialect) -> Any:
         if value is None:
@@ -102,8 +84,8 @@ class CompressedJSON(TypeDecorator[Any]):
         if isinstance(value, str) or value[:4] != ZSTD_MAGIC:
             # Plain JSON, as a process of an older version still running during an upgrade can
             # write it on SQLite: read, not refused (one such row would fail a whole page).
-            return json_from_bytes(value)
-        return json_from_bytes(_ZSTD.decompressor.decompress(value))
+            return codec.loads(value)
+        return codec.loads(_ZSTD.decompressor.decompress(value))
 
 
 def utcnow() -> datetime:

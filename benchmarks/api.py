@@ -48,7 +48,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from app.api.schemas import EXAMPLE_ANSWERS  # noqa: E402
+from app.api.examples import EXAMPLE_ANSWERS  # noqa: E402
 from app.db import make_engine, normalise_url  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.services.api_keys import create_api_key  # noqa: E402

@@ -28,7 +28,7 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.api.schemas import EXAMPLE_ANSWERS, SAFETY_ALL_NO  # noqa: E402
+from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402

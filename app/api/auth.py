@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.deps import SessionDep
 from app.services import api_keys
 
-from .batches import BatchesDep
 from .errors import ApiError
 
 # auto_error=False: we answer a missing key ourselves, with our error shape and a 401.
@@ -28,13 +28,13 @@ def unauthorized(detail: str) -> ApiError:
     )
 
 
-async def require_api_client(
-    batches: BatchesDep,
+def require_api_client(
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> api_keys.Caller:
     if credentials is None:
         raise unauthorized("An API key is needed: send 'Authorization: Bearer <key>'.")
-    client = await batches.authenticate(credentials.credentials)
+    client = api_keys.authenticate(session, key=credentials.credentials)
     if client is None:
         raise unauthorized("The API key is not valid (unknown, malformed or revoked).")
     return client

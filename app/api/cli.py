@@ -11,7 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.db import command_session
+from app.migrate import command_session
 from app.services import api_keys, clinics
 
 EXIT_OK, EXIT_PROBLEM = 0, 2

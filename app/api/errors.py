@@ -23,7 +23,7 @@ from starlette.status import (
 
 from app.engine import AnswerProblem
 
-from .encoding import dumps
+from app.codec import dumps
 
 API_PREFIX: Final = "/api/"
 # pydantic's error types, in the words our problems use.

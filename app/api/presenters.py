@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from app.engine import Evaluation, Page, Question, Questionnaire, build_result, evaluate
+from app.engine import Evaluation, Page, Question, Questionnaire, build_result
 from app.models import Assessment
 from app.services.assessments import Recorded
+from app.services.interview import Standing
 
 from .errors import problem_dicts
 
@@ -83,33 +83,20 @@ def _page(q: Questionnaire, evaluation: Evaluation, page: Page) -> dict[str, Any
     }
 
 
-def next_step(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Where the interview stands for ``answers`` (see the ``next`` route's description)."""
-    evaluation = evaluate(q, answers)
-    result = None
-    page = None
-    if evaluation.stopped:
-        finished = evaluation
-        if evaluation.problems:
-            # The emergency advice never waits for a typo elsewhere to be fixed: an answer with
-            # a problem never counts, so leaving it out gives the same triage.
-            wrong = {p.question for p in evaluation.problems}
-            finished = evaluate(q, {k: v for k, v in answers.items() if k not in wrong})
-        result = build_result(finished)
-    elif evaluation.complete:
-        result = build_result(evaluation)
-    else:
-        next_page = evaluation.next_page
-        page = None if next_page is None else _page(q, evaluation, next_page)
+def next_step(standing: Standing) -> dict[str, Any]:
+    """Where the interview stands (see the ``next`` route's description)."""
+    evaluation = standing.evaluation
+    q = evaluation.questionnaire
+    next_page = standing.next_page
     return {
         "questionnaire": {"id": q.id, "version": q.version},
-        "complete": result is not None,
+        "complete": standing.finished is not None,
         "stopped": evaluation.stopped,
-        "page": page,
+        "page": None if next_page is None else _page(q, evaluation, next_page),
         "progress": evaluation.progress(),
         "problems": problem_dicts(evaluation.problems),
         "ignored_answers": list(evaluation.ignored),
-        "result": result,
+        "result": None if standing.finished is None else build_result(standing.finished),
     }
 
 

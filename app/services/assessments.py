@@ -1,22 +1,26 @@
-"""Recording and reading assessments. Every channel (web, intake, api) comes through here."""
+"""Recording and reading assessments. Every channel (web, intake, api) stores through
+``record``, with the Evaluation its request already made."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import insert
-from sqlmodel import Session, col, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, or_, select
 
-from app.engine import AnswerError, Questionnaire, build_result, evaluate
+from app.engine import AnswerError, Evaluation, build_result
 from app.models import Assessment, utcnow
 from app.security import hash_token, new_token
-from app.services import audit
+from app import codec
+from app.services import audit, fhir
+from app.services.questionnaires import Registry
 
 Channel = Literal["web", "intake", "api"]
 
@@ -34,36 +38,50 @@ class Recorded:
     result_token: str | None = field(repr=False)
     """web and intake: the secret of the person's result link. Only its hash is stored, so
     this is the one chance to use it."""
+    replayed: bool = False
+    """A retry with an Idempotency-Key already used for this request: the record stored then."""
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """An evaluated assessment, ready to store: its row and what its caller answers with."""
-
-    row: dict[str, Any] = field(repr=False)
-    recorded: Recorded
+class IdempotencyConflictError(Exception):
+    """The Idempotency-Key was already used by this client for a different request."""
 
 
-def prepare_assessment(
-    questionnaire: Questionnaire,
-    answers: Mapping[str, Any],
+def record(
+    session: Session,
+    evaluation: Evaluation,
     *,
     channel: Channel,
     api_client_id: uuid.UUID | None = None,
     clinic_id: uuid.UUID | None = None,
     intake_link_id: uuid.UUID | None = None,
     idempotency_key: str | None = None,
-    request_hash: str | None = None,
+    given: Mapping[str, Any] | None = None,
     allow_incomplete: bool = False,
-) -> Prepared:
-    """Evaluate an assessment and build its row, without storing it (see record_assessment).
+) -> Recorded:
+    """Store an evaluated assessment, in the session's transaction (the request commits). The
+    one way an assessment is written, for every channel.
 
-    Raises AnswerError when an answer is invalid, or when answers are missing and
-    ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told to see a
-    doctor and chose not to finish the lifestyle questions: the triage is still final, because
-    every safety question has been answered by then; no plan is ever made for such a record.
+    Raises AnswerError (nothing is stored) when an answer is invalid, or when answers are
+    missing and ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told
+    to see a doctor and chose not to finish the lifestyle questions: the triage is still final,
+    because every safety question has been answered by then; no plan is ever made for it.
+
+    With an ``idempotency_key`` (API clients), ``given`` is the request's answers as sent: a
+    retry of the same request returns the first record (``replayed``), and a different request
+    with the same key raises IdempotencyConflictError. Race-safe: two requests with the same
+    key can both find no earlier record; the unique constraint on (api_client_id,
+    idempotency_key) lets one insert, and the other answers with the winner's record.
     """
-    evaluation = evaluate(questionnaire, answers)
+    q = evaluation.questionnaire
+    fingerprint = None
+    if idempotency_key is not None:
+        assert api_client_id is not None, "idempotency keys belong to an API client"
+        fingerprint = request_hash(q.id, given if given is not None else evaluation.answers)
+        earlier = find_by_idempotency_key(
+            session, api_client_id=api_client_id, idempotency_key=idempotency_key
+        )
+        if earlier is not None:
+            return _replay(earlier, fingerprint)
     if evaluation.problems or (not evaluation.complete and not allow_incomplete):
         raise AnswerError(evaluation.required_problems())
     result = build_result(evaluation)
@@ -72,12 +90,12 @@ def prepare_assessment(
     now = utcnow()
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
-        "questionnaire_id": questionnaire.id,
-        "questionnaire_version": questionnaire.version,
+        "questionnaire_id": q.id,
+        "questionnaire_version": q.version,
         "answers": evaluation.answers,
         "result": result,
         "triage_level": level,
-        "triage_rank": questionnaire.level_by_code[level].rank,
+        "triage_rank": q.level_by_code[level].rank,
         "complete": evaluation.complete,
         "channel": channel,
         "api_client_id": api_client_id,
@@ -85,60 +103,53 @@ def prepare_assessment(
         "intake_link_id": intake_link_id,
         "result_token_hash": hash_token(token) if token else None,
         "idempotency_key": idempotency_key,
-        "request_hash": request_hash,
+        "request_hash": fingerprint,
         "created_at": now,
         "updated_at": now,
         "reviewed_at": None,
         "reviewed_by_id": None,
     }
-    recorded = Recorded(
+    try:
+        # Core INSERT, no ORM flush: that cost a fifth of an API request, and this runs for
+        # every submission.
+        session.connection().execute(_INSERT, row)
+    except IntegrityError:
+        if idempotency_key is None or api_client_id is None or fingerprint is None:
+            raise
+        # Nothing else was written in this request: the loser's transaction only read.
+        session.rollback()
+        winner = find_by_idempotency_key(
+            session, api_client_id=api_client_id, idempotency_key=idempotency_key
+        )
+        if winner is None:
+            raise
+        return _replay(winner, fingerprint)
+    return Recorded(
         id=row["id"], channel=channel, created_at=now, result=result, result_token=token
     )
-    return Prepared(row=row, recorded=recorded)
 
 
-def record_assessment(
-    session: Session,
-    questionnaire: Questionnaire,
-    answers: Mapping[str, Any],
-    *,
-    channel: Channel,
-    api_client_id: uuid.UUID | None = None,
-    clinic_id: uuid.UUID | None = None,
-    intake_link_id: uuid.UUID | None = None,
-    idempotency_key: str | None = None,
-    request_hash: str | None = None,
-    allow_incomplete: bool = False,
-) -> Recorded:
-    """Evaluate and store an assessment (in the session's transaction: the caller commits).
-
-    Raises AnswerError (nothing is stored) as prepare_assessment does."""
-    prepared = prepare_assessment(
-        questionnaire,
-        answers,
-        channel=channel,
-        api_client_id=api_client_id,
-        clinic_id=clinic_id,
-        intake_link_id=intake_link_id,
-        idempotency_key=idempotency_key,
-        request_hash=request_hash,
-        allow_incomplete=allow_incomplete,
+def _replay(earlier: Assessment, fingerprint: str) -> Recorded:
+    if earlier.request_hash != fingerprint:
+        raise IdempotencyConflictError
+    return Recorded(
+        id=earlier.id,
+        channel=earlier.channel,  # type: ignore[arg-type]
+        created_at=earlier.created_at,
+        result=earlier.result,
+        result_token=None,
+        replayed=True,
     )
-    insert_assessments(session, [prepared.row])
-    return prepared.recorded
 
 
-def insert_assessments(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert prepared rows on the session's connection, in its transaction (the caller commits).
-
-    One INSERT statement for all the rows: with RETURNING, SQLAlchemy sends many rows as one
-    multi-row INSERT ("insertmanyvalues"; up to 1,000 rows, far more than the API batches), so
-    it is all or nothing even where each statement commits on its own (app/api/batches.py).
-    And no ORM flush, which cost a fifth of an API request: this runs for every submission."""
-    session.connection().execute(_INSERT, list(rows))
+_INSERT = insert(Assessment)
 
 
-_INSERT = insert(Assessment).returning(col(Assessment.id))
+def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: str) -> bytes:
+    """A stored assessment as a FHIR R4 Bundle, in JSON: for the API and the staff pages alike.
+    UnknownQuestionnaireError if its definition is no longer loaded."""
+    q = registry.get(assessment.questionnaire_id)
+    return codec.dumps(fhir.assessment_bundle(assessment, q, base_url=base_url))
 
 
 def get_by_result_token(session: Session, token: str) -> Assessment | None:

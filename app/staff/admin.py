@@ -62,7 +62,6 @@ def invite(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.invited",
         target_type="staff_user", target_id=user.id, detail={"role": user.role},
     )  # fmt: skip
-    session.commit()
     link = f"{settings.public_url.rstrip('/')}/staff/set-password/{token}"
     return render(request, "staff/member_created.html", staff, member=user, link=link)
 
@@ -90,7 +89,6 @@ def change_role(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.role_changed",
         target_type="staff_user", target_id=member.id, detail={"role": role},
     )  # fmt: skip
-    session.commit()
     return _back("/staff/members")
 
 
@@ -104,7 +102,6 @@ def disable_member(user_id: str, staff: AdminStaff, session: SessionDep) -> Resp
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.disabled",
         target_type="staff_user", target_id=member.id,
     )  # fmt: skip
-    session.commit()
     return _back("/staff/members")
 
 
@@ -134,7 +131,6 @@ def create_key(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="api_key.created",
         target_type="api_client", target_id=client.id, detail={"prefix": client.key_prefix},
     )  # fmt: skip
-    session.commit()
     return render(request, "staff/api_key_created.html", staff, client=client, key=key)
 
 
@@ -148,7 +144,6 @@ def revoke_key(key_id: str, staff: AdminStaff, session: SessionDep) -> Response:
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="api_key.revoked",
         target_type="api_client", target_id=client.id, detail={"prefix": client.key_prefix},
     )  # fmt: skip
-    session.commit()
     return _back("/staff/api-keys")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import settings_of, SessionDep, SettingsDep
 from app.security import new_token, sign, verify
 from app.services import audit
 from app.services import auth as auth_service
@@ -54,7 +54,7 @@ def _login_page(
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, nonce, httponly=True, samesite="lax", path="/staff",
-        secure=not request.app.state.settings.is_development,
+        secure=not settings_of(request).is_development,
     )  # fmt: skip
     return response
 
@@ -92,7 +92,6 @@ def login(
         )  # fmt: skip
     user = auth_service.authenticate(session, email=email, password=password, client_ip=ip)
     if user is None:
-        session.commit()  # keep the failed attempt for throttling
         return _login_page(
             request, settings.secret_key, next_url=_safe_next(next), email=email,
             error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
@@ -101,7 +100,6 @@ def login(
     auth_service.end_session(session, request.cookies.get(SESSION_COOKIE))
     token = auth_service.start_session(session, user)
     audit.record(session, clinic_id=user.clinic_id, actor_id=user.id, action="staff.login")
-    session.commit()
     response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", path="/staff",
@@ -125,7 +123,6 @@ def logout(
             session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.logout"
         )
         auth_service.end_session(session, token)
-        session.commit()
     response = RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response
@@ -143,7 +140,7 @@ def _set_password_page(
     )  # fmt: skip
     response.set_cookie(
         SETUP_CSRF_COOKIE, nonce, httponly=True, samesite="lax", path=SETUP_PATH,
-        secure=not request.app.state.settings.is_development,
+        secure=not settings_of(request).is_development,
     )  # fmt: skip
     return response
 
@@ -189,7 +186,6 @@ def set_password(
         )  # fmt: skip
     auth_service.set_password(session, user, password)
     audit.record(session, clinic_id=user.clinic_id, actor_id=user.id, action="staff.password_set")
-    session.commit()
     # Post/redirect/get: the sign-in page says the password is set.
     response = RedirectResponse("/staff/login?password_set=1", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SETUP_CSRF_COOKIE, path=SETUP_PATH)

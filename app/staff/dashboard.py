@@ -15,15 +15,13 @@ import segno
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from app.api.encoding import dumps  # one JSON encoder for FHIR everywhere
 from app.deps import RegistryDep, SessionDep, SettingsDep
-from app.engine import evaluate
+from app.display import answer_text, level_style, plan_blocks
 from app.models import utcnow
-from app.services import audit, fhir, intake
+from app.services import assessments, audit, intake
 from app.services import dashboard as queue
+from app.services.interview import answer_rows
 from app.services.questionnaires import UnknownQuestionnaireError
-from app.web.flow import answer_rows
-from app.web.present import answer_text, level_style, plan_blocks
 
 from .deps import CsrfProtected, CurrentStaff, render
 
@@ -89,9 +87,12 @@ def export_csv(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.csv",
         target_type="assessment", detail={"filters": given.filters.describe()},
     )  # fmt: skip
-    session.commit()
-    lines = queue.csv_rows(
-        queue.iter_submissions(session, clinic_id=staff.clinic.id, filters=given.filters)
+    # Made here, while the request's session is open; only the lines are kept (~200 bytes a
+    # submission, at most queue.EXPORT_LIMIT of them).
+    lines = list(
+        queue.csv_rows(
+            queue.iter_submissions(session, clinic_id=staff.clinic.id, filters=given.filters)
+        )
     )
     name = f"backaudit-submissions-{utcnow():%Y-%m-%d}.csv"
     return StreamingResponse(
@@ -128,7 +129,6 @@ def submission(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="assessment.viewed",
         target_type="assessment", target_id=a.id,
     )  # fmt: skip
-    session.commit()
     focus, optional = plan_blocks(a.result.get("plan"))
     return render(
         request, "staff/submission.html", staff,
@@ -153,7 +153,8 @@ class AnswerLine:
 def _answers_in_order(
     registry: RegistryDep, questionnaire_id: str, answers: dict[str, Any], reasons: list[str]
 ) -> list[tuple[str, list[AnswerLine]]]:
-    """Every answer in question order, by section, marking those behind a triage reason."""
+    """Every stored answer in question order, by section, marking those behind a triage reason.
+    The answers as recorded: never evaluated again against today's definition."""
     try:
         q = registry.get(questionnaire_id)
     except UnknownQuestionnaireError:
@@ -172,9 +173,9 @@ def _answers_in_order(
                 for r in rows
             ],
         )
-        for title, rows in answer_rows(evaluate(q, answers))
+        for title, rows in answer_rows(q, answers)
     ]
-    # Answers the current definition no longer shows are still listed, never silently hidden.
+    # Answers the definition no longer has are still listed, never silently hidden.
     shown = {line.question_id for _, rows in grouped for line in rows}
     rest = [AnswerLine(k, k, [str(v)], False) for k, v in answers.items() if k not in shown]
     return grouped + ([("Other answers", rest)] if rest else [])
@@ -198,7 +199,6 @@ def review(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action=action,
         target_type="assessment", target_id=a.id,
     )  # fmt: skip
-    session.commit()
     return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)
 
 
@@ -212,17 +212,15 @@ def export_fhir(
 ) -> Response:
     a = _submission(staff, session, assessment_id).assessment
     try:
-        q = registry.get(a.questionnaire_id)
+        bundle = assessments.fhir_bundle_json(registry, a, base_url=settings.public_url)
     except UnknownQuestionnaireError:
         raise HTTPException(status.HTTP_404_NOT_FOUND) from None
-    bundle = fhir.assessment_bundle(a, q, base_url=settings.public_url)
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.fhir",
         target_type="assessment", target_id=a.id,
     )  # fmt: skip
-    session.commit()
     return Response(
-        dumps(bundle),
+        bundle,
         media_type="application/fhir+json",
         headers={
             "Content-Disposition": f'attachment; filename="assessment-{a.id}.fhir.json"',
@@ -279,7 +277,6 @@ def create_link(
         target_type="intake_link", target_id=link.id,
         detail={"single_use": link.single_use, "days": days},
     )  # fmt: skip
-    session.commit()
     url = f"{settings.public_url.rstrip('/')}/intake/{token}"
     qr = segno.make(url, error="m").svg_inline(
         scale=4, border=2, omitsize=True, title=None, svgclass="qr__svg", lineclass=None
@@ -300,5 +297,4 @@ def revoke_link(link_id: str, staff: CurrentStaff, session: SessionDep) -> Respo
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="link.revoked",
         target_type="intake_link", target_id=link.id,
     )  # fmt: skip
-    session.commit()
     return RedirectResponse("/staff/links", status.HTTP_303_SEE_OTHER)

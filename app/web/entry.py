@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from app.models import Clinic, Draft, IntakeLink
 from app.services import drafts, intake
+from app.services.interview import Origin
 
 WEB_DRAFT_COOKIE = "ba_draft"
 
@@ -42,6 +43,10 @@ class Entry:
 
     def url(self, *parts: str) -> str:
         return "/".join((self.prefix, *parts))
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(self.channel, self.link)
 
     @property
     def clinic_name(self) -> str | None:

@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData as StarletteForm
 from starlette.responses import RedirectResponse, Response
 
-from app.config import Settings
+from app.deps import settings_of
 from app.security import new_token, sign, verify
 from app.templating import templates
 
@@ -27,11 +27,6 @@ DRAFT_COOKIE_AGE: Final = 7 * 24 * 3600  # as long as a draft is kept (app/servi
 
 class CsrfError(Exception):
     """A form post without a valid CSRF field; answered with a friendly 403 page."""
-
-
-def settings_of(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def set_cookie(

@@ -2,8 +2,9 @@
 
 The form's routes are written once and mounted twice: at / for anyone, and under
 /intake/{token} for a clinic's link. The Entry (app/web/entry.py) carries the differences.
-Routes are thin: flow.py walks the engine's pages, forms.py reads the fields, and each route
-commits once, so nothing is half-stored.
+Routes are thin: the interview service (app/services/interview.py) walks the engine's pages and
+stores, forms.py reads the fields, and the request's session commits once (app/deps.py), so
+nothing is half-stored.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from app import display
 from app.deps import RegistryDep, SessionDep
+from app.engine import Page
 from app.models import Assessment, Clinic
 from app.services import assessments
+from app.services import interview as flow
 
-from . import flow, present
+from . import present
 from .entry import Entry, entry_for
 from .forms import PageInput, read_page, units_for
 from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
@@ -37,7 +41,7 @@ EntryDep = Annotated[Entry, Depends(get_entry)]
 def get_interview(
     request: Request, session: SessionDep, registry: RegistryDep, entry: EntryDep
 ) -> flow.Interview:
-    return flow.load_interview(session, entry, request, registry)
+    return flow.resume(registry, entry.find_draft(session, request))
 
 
 InterviewDep = Annotated[flow.Interview, Depends(get_interview)]
@@ -80,7 +84,7 @@ def start(request: Request, entry: EntryDep, interview: InterviewDep) -> Respons
         base_context(
             entry,
             questionnaire=interview.questionnaire,
-            start_url=flow.question_url(entry, first),
+            start_url=question_url(entry, first),
             resume_url=resume_url,
         ),
     )
@@ -115,17 +119,32 @@ def answer_question_page(
         return redirect(_resume_url(entry, interview))
     page_input = read_page(interview.evaluation.visible_on(page), form)
     changing = _changing(form.get("change"))
-    if page_input.errors and not flow.stops_for_emergency(interview, page_input):
+    after = flow.with_page(interview, page_input.answers, page_input.cleared)
+    if page_input.errors and after.emergency is None:
         # Nothing is stored; the page comes back with the messages.
         return _render_page(
             request, entry, interview, page, page_input, page_input.units, changing=changing
         )
-    step = flow.answer_page(session, entry, interview, page, page_input, changing=changing)
-    session.commit()
-    response = redirect(step.location)
-    if step.draft_token:
-        set_cookie(response, request, entry.cookie_name, step.draft_token, max_age=DRAFT_COOKIE_AGE)
+    answered = flow.answer_page(session, entry.origin, interview, page, after, changing=changing)
+    if answered.recorded is not None:
+        return _finished(request, entry, answered.recorded)
+    response = redirect(_after_page(entry, answered, changing=changing))
+    if answered.new_draft_token:
+        set_cookie(
+            response, request, entry.cookie_name, answered.new_draft_token,
+            max_age=DRAFT_COOKIE_AGE,
+        )  # fmt: skip
     return response
+
+
+def _after_page(entry: Entry, answered: flow.Answered, *, changing: bool) -> str:
+    target = answered.next_page
+    if target is None:
+        return entry.url("check")
+    if answered.tell_doctor is not None:
+        # Tell them now, and let them choose to stop or go on.
+        return f"{entry.url('advice')}?next={target.id}" + ("&change=1" if changing else "")
+    return question_url(entry, target, changing=changing)
 
 
 @form_route("/advice", "GET")
@@ -136,16 +155,15 @@ def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Respon
     if level is None or next_page is None:
         return redirect(_resume_url(entry, interview))
     changing = _changing([request.query_params.get("change", "")])
-    result_reasons = _reasons_so_far(interview)
     return render(
         request,
         "web/advice.html",
         base_context(
             entry,
             level=level,
-            style=present.level_style(level.code),
-            reasons=result_reasons,
-            continue_url=flow.question_url(entry, next_page, changing=changing),
+            style=display.level_style(level.code),
+            reasons=flow.reasons_so_far(interview.evaluation),
+            continue_url=question_url(entry, next_page, changing=changing),
             title=level.title,
         ),
     )
@@ -173,25 +191,24 @@ def check_answers(request: Request, entry: EntryDep, interview: InterviewDep) ->
             [
                 {
                     "question": row.question,
-                    "lines": present.answer_text(row.question, row.value),
-                    "change_url": flow.question_url(entry, row.page, changing=True),
+                    "lines": display.answer_text(row.question, row.value),
+                    "change_url": question_url(entry, row.page, changing=True),
                 }
                 for row in section_rows
             ],
         )
-        for title, section_rows in flow.answer_rows(evaluation)
+        for title, section_rows in flow.answer_rows(
+            interview.questionnaire, evaluation.answers, list(evaluation.visible)
+        )
     ]
-    last = interview.questionnaire.pages[-1]
-    back = next(
-        (p for p in reversed(interview.questionnaire.pages) if evaluation.page_is_visible(p)), last
-    )
+    back = flow.last_visible_page(evaluation)
     return render(
         request,
         "web/check.html",
         base_context(
             entry,
             sections=rows,
-            back_url=flow.question_url(entry, back),
+            back_url=question_url(entry, back),
             title="Check your answers",
         ),
     )
@@ -211,11 +228,10 @@ def submit_answers(
 def _finish(
     request: Request, session: SessionDep, entry: Entry, interview: flow.Interview, *, early: bool
 ) -> Response:
-    token = flow.finish(session, entry, interview, early=early)
-    if token is None:
+    recorded = flow.finish(session, entry.origin, interview, early=early)
+    if recorded is None:
         return redirect(_resume_url(entry, interview))
-    session.commit()
-    return _finished(request, entry, token)
+    return _finished(request, entry, recorded)
 
 
 # -- The result -------------------------------------------------------------------------------------
@@ -237,7 +253,7 @@ def result_page(
 ) -> Response:
     result = assessment.result
     level = result["triage"]["level"]
-    focus, optional = present.plan_blocks(result.get("plan"))
+    focus, optional = display.plan_blocks(result.get("plan"))
     clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
     contributors = result["contributors"] if level != "emergency" else []
     return render(
@@ -246,10 +262,10 @@ def result_page(
         {
             "result": result,
             "level": level,
-            "style": present.level_style(level),
+            "style": display.level_style(level),
             "contributors": contributors,
-            "chart": present.contributor_chart(contributors),
-            "score_words": present.SCORE_WORDS,
+            "chart": display.contributor_chart(contributors),
+            "score_words": display.SCORE_WORDS,
             "focus_blocks": focus,
             "optional_blocks": optional,
             "plan": result.get("plan"),
@@ -283,10 +299,8 @@ def delete_result(form: CheckedForm, assessment: AssessmentDep, session: Session
         # A clinic's submission is part of the patient's care record there (it may be an
         # emergency nobody has read yet): the person's own page goes, the clinic's copy stays.
         assessments.remove_result_link(session, assessment)
-        session.commit()
         return redirect("/deleted?kept=clinic")
     assessments.delete_assessment(session, assessment)
-    session.commit()
     return redirect("/deleted")
 
 
@@ -300,7 +314,12 @@ def deleted(request: Request) -> Response:
 # -- Helpers ----------------------------------------------------------------------------------------
 
 
-def _page_or_404(interview: flow.Interview, page_id: str) -> Any:
+def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
+    url = entry.url("questions", page.id)
+    return f"{url}?change=1" if changing else url
+
+
+def _page_or_404(interview: flow.Interview, page_id: str) -> Page:
     page = flow.find_page(interview.questionnaire, page_id)
     if page is None:
         raise HTTPException(status_code=404)
@@ -315,34 +334,24 @@ def _resume_url(entry: Entry, interview: flow.Interview) -> str:
     """Where someone who asked for a page they cannot have yet should go instead."""
     page = interview.evaluation.next_page
     if page is not None:
-        return flow.question_url(entry, page)
+        return question_url(entry, page)
     if interview.draft is not None and interview.evaluation.complete:
         return entry.url("check")
     return entry.start_url
 
 
-def _finished(request: Request, entry: Entry, token: str) -> Response:
-    response = redirect(f"/result/{token}")
+def _finished(request: Request, entry: Entry, recorded: assessments.Recorded) -> Response:
+    response = redirect(f"/result/{recorded.result_token}")
     if not entry.draft_follows_link:
         response.delete_cookie(entry.cookie_name, path="/")
     return response
-
-
-def _reasons_so_far(interview: flow.Interview) -> list[str]:
-    q = interview.questionnaire
-    context = interview.evaluation.context
-    return [
-        rule.message
-        for rule in q.rules_by_urgency
-        if rule.level != q.self_care_level and rule.when.holds(context)
-    ]
 
 
 def _render_page(
     request: Request,
     entry: Entry,
     interview: flow.Interview,
-    page: Any,
+    page: Page,
     page_input: PageInput | None,
     units: dict[str, Any],
     *,
@@ -363,7 +372,7 @@ def _render_page(
     if changing:
         back_url = entry.url("check")
     elif previous is not None:
-        back_url = flow.question_url(entry, previous)
+        back_url = question_url(entry, previous)
     else:
         back_url = entry.start_url
     single = len(questions) == 1

@@ -15,12 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import main
-from app.api.schemas import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 from app.config import Settings
 from app.models import Clinic
 from app.services.api_keys import create_api_key
 from app.services.questionnaires import Registry
-from tests.conftest import empty_tables
+from tests.conftest import TEST_SECRET, empty_tables
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 
@@ -68,7 +68,7 @@ def emergency_answers() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def loaded_registry() -> Registry:
-    settings = Settings(environment="test")
+    settings = Settings(environment="test", secret_key=TEST_SECRET)
     return Registry.load(QUESTIONNAIRES, settings.default_questionnaire)
 
 

@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 from app.api.schemas import AssessmentRecord
 from app.models import Assessment
 from app.security import hash_token
-from app.services.assessments import record_assessment
 from app.services.questionnaires import Registry
+from tests.fixtures import record_assessment
 
 from .conftest import Key, make_clinic, make_key
 
@@ -402,8 +402,8 @@ def test_a_question_id_that_is_not_valid_unicode_is_a_422_not_a_crash(
 def test_what_record_assessment_returns_is_what_it_stored(
     db: Session, registry: Registry, complete_answers: dict[str, Any]
 ) -> None:
-    """record_assessment inserts directly (no ORM object, no flush); what it returns, and the
-    API answers with, must be the stored row."""
+    """The write path inserts directly (no ORM object, no flush); what it returns, and the API
+    answers with, must be the stored row."""
     recorded = record_assessment(db, registry.default, complete_answers, channel="web")
     db.commit()
 
@@ -417,30 +417,12 @@ def test_what_record_assessment_returns_is_what_it_stored(
     assert "triage" not in repr(recorded)
 
 
-def test_on_postgresql_the_api_uses_the_asyncio_engine(
-    app: FastAPI, client: TestClient, api_key: Key, complete_answers: dict[str, Any]
-) -> None:
-    """PostgreSQL work runs on the event loop through the asyncio engine (app/api/deps.py);
-    SQLite, which has no network wait, has none."""
-    created = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
-    assert created.status_code == 201
-
-    async_engine = app.state.async_engine
-    if app.state.engine.dialect.name == "sqlite":
-        assert async_engine is None
-        return
-    assert async_engine.pool.checkedin() >= 1  # the connection that served the request
-    assert client.get(created.headers["location"], headers=api_key.headers).json() == (
-        created.json()
-    )
-
-
 def test_connections_the_server_closed_while_pooled_are_replaced_without_an_error(
     app: FastAPI, client: TestClient, db: Session, api_key: Key, complete_answers: dict[str, Any]
 ) -> None:
     """A restart, a failover or an idle timeout closes the pooled connections on the server's
     side. The next requests get new ones and succeed, instead of a 503 per stale connection."""
-    if app.state.async_engine is None:
+    if app.state.engine.dialect.name == "sqlite":
         pytest.skip("PostgreSQL only: a SQLite file has no server to close connections")
     # The server processes behind this app's API connections (and no one else's).
     backends: set[int] = set()
@@ -448,7 +430,7 @@ def test_connections_the_server_closed_while_pooled_are_replaced_without_an_erro
     def remember(_dbapi_connection: Any, record: Any) -> None:
         backends.add(record.driver_connection.info.backend_pid)
 
-    event.listen(app.state.async_engine.sync_engine, "connect", remember)
+    event.listen(app.state.engine, "connect", remember)
     body = {"answers": complete_answers}
     assert client.post(ASSESSMENTS, json=body, headers=api_key.headers).status_code == 201
     assert client.get("/healthz").status_code == 200

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api import schemas
+from app.api import examples, schemas
 
 from .conftest import Key
 
@@ -98,9 +98,9 @@ def test_every_operation_with_a_body_documents_the_415(openapi: dict[str, Any]) 
 @pytest.mark.parametrize(
     ("model", "example"),
     [
-        (schemas.Result, schemas.EXAMPLE_SELF_CARE_RESULT),
-        (schemas.Result, schemas.EXAMPLE_EMERGENCY_RESULT),
-        (schemas.AssessmentRecord, schemas.EXAMPLE_RECORD),
+        (schemas.Result, examples.EXAMPLE_SELF_CARE_RESULT),
+        (schemas.Result, examples.EXAMPLE_EMERGENCY_RESULT),
+        (schemas.AssessmentRecord, examples.EXAMPLE_RECORD),
         *(
             (model, example)
             for model in (

@@ -15,8 +15,8 @@ from fhir.resources.R4B.riskassessment import RiskAssessment
 from sqlmodel import Session
 
 from app.services import fhir
-from app.services.assessments import record_assessment
 from app.services.questionnaires import Registry
+from tests.fixtures import record_assessment
 
 from .conftest import Key, make_clinic, make_key
 

@@ -8,8 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.api.schemas import SAFETY_ALL_NO, NextStep
+from app.api.schemas import NextStep
 from app.models import Assessment
+from tests.fixtures import SAFETY_ALL_NO
 
 NEXT = "/api/v1/questionnaires/low-back-audit/next"
 

@@ -18,12 +18,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from app.api.schemas import EXAMPLE_ANSWERS, SAFETY_ALL_NO
-from app.services.assessments import record_assessment
 from app.services.auth import create_user
 from app.services.clinics import create_clinic
 from app.services.intake import create_link
 from tests.browser.conftest import LiveServer, PatientForm
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment
 
 pytestmark = pytest.mark.browser
 

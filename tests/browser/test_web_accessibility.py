@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from app.api.schemas import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 from app.models import Clinic, utcnow
 from app.services import drafts
-from app.services.assessments import record_assessment
 from app.services.intake import create_link
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment
 
 pytestmark = pytest.mark.browser
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from app.api.schemas import EXAMPLE_ANSWERS
 from app.models import Assessment
 from app.security import hash_token
 from tests.browser.conftest import LiveServer, PatientForm
+from tests.fixtures import EXAMPLE_ANSWERS
 
 pytestmark = pytest.mark.browser
 

@@ -14,10 +14,10 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import Session, select
 
 from app.models import Assessment, AuditEvent, Clinic, utcnow
-from app.services import assessments
 from app.services.intake import create_link
 from tests.engine.support import answers as complete_answers
 from tests.engine.support import questionnaire
+from tests.fixtures import record_assessment
 from tests.staff.conftest import SignedInClient, csrf
 
 ROW = re.compile(r'href="/staff/assessments/([0-9a-f-]{36})"')
@@ -39,7 +39,7 @@ def submit(
             valid_for=timedelta(days=7), created_by_id=None,
         )  # fmt: skip
         link_id = link.id
-    recorded = assessments.record_assessment(
+    recorded = record_assessment(
         db, questionnaire(), complete_answers(**changes), channel="intake",
         clinic_id=clinic.id if clinic else None, intake_link_id=link_id,
     )  # fmt: skip

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from app.api.schemas import EXAMPLE_ANSWERS, SAFETY_ALL_NO
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 
 FIRST_PAGE = "emergency_nerves"
 

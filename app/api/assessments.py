@@ -1,0 +1,238 @@
+"""Storing and reading assessments: needs an API key (app/api/auth.py)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Body, Header, Response, status
+from sqlmodel import Session
+
+from app.deps import RegistryDep, SessionDep, SettingsDep
+from app.engine import AnswerError, Questionnaire, evaluate
+from app.models import Assessment
+from app.services import assessments as assessment_service
+from app.services.api_keys import Caller
+from app.services.assessments import IdempotencyConflictError
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
+
+from . import presenters
+from .auth import ApiClientDep
+from .errors import ApiError, field_problem, problem_dicts
+from .examples import EXAMPLE_ANSWERS, EXAMPLE_RECORD, SAFETY_ALL_NO
+from .responses import ERRORS, FHIR_JSON, NOT_JSON, FhirResponse, fhir_schema, json_response
+from .schemas import AssessmentCreate, AssessmentRecord, ErrorResponse
+
+router = APIRouter()
+
+# Printable ASCII without spaces, like the keys clients generate (UUIDs, ULIDs, random tokens).
+IDEMPOTENCY_KEY: Final = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+@router.post(
+    "/assessments",
+    response_model=AssessmentRecord,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {
+            "model": AssessmentRecord,
+            "description": "A retry with the same Idempotency-Key and the same body: the record"
+            " stored the first time (header `Idempotency-Replayed: true`).",
+        },
+        201: {"description": "Stored. `Location` is the record's address."},
+        400: {"model": ErrorResponse, "description": "The body is not valid JSON."},
+        **ERRORS,
+        409: {
+            "model": ErrorResponse,
+            "description": "The Idempotency-Key was already used with a different body.",
+        },
+        **NOT_JSON,
+        422: {
+            "model": ErrorResponse,
+            "description": "Answers missing, unknown, out of range or of the wrong type (every"
+            " problem is listed, by question id), or a body of the wrong shape. Nothing is"
+            " stored.",
+        },
+    },
+    tags=["assessments"],
+    summary="Assess a complete set of answers and store it",
+    description="Send every answer (an early stop needs only the safety answers that gave the"
+    " emergency sign). Answers to questions that branching hides are ignored and listed in"
+    " `result.ignored_answers`. With an `Idempotency-Key` header, a retry of the same request"
+    " returns the first record (200, same id) instead of storing a second one.",
+)
+def create_assessment(
+    client: ApiClientDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    body: Annotated[
+        AssessmentCreate,
+        Body(
+            openapi_examples={
+                "self_care": {
+                    "summary": "A complete set of answers",
+                    "value": {"answers": EXAMPLE_ANSWERS},
+                },
+                "emergency": {
+                    "summary": "An early stop: an emergency sign",
+                    "value": {
+                        "questionnaire": "low-back-audit",
+                        "answers": {**SAFETY_ALL_NO, "saddle_numbness": True},
+                    },
+                },
+            }
+        ),
+    ],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description="Any unique string up to 200 printable characters (a UUID is good)."
+            " Retrying with the same key and body never stores twice.",
+            examples=["5f2b6c1e-8d4a-4e8e-9a51-0c7f3e6d2b90"],
+        ),
+    ] = None,
+) -> Response:
+    q = (
+        registry.default
+        if body.questionnaire is None
+        else _questionnaire_for_body(registry, body.questionnaire)
+    )
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise ApiError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "The Idempotency-Key header is not valid.",
+            [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
+        )
+    try:
+        recorded = assessment_service.record(
+            session,
+            evaluate(q, body.answers),
+            channel="api",
+            api_client_id=client.id,
+            clinic_id=client.clinic_id,
+            idempotency_key=idempotency_key,
+            given=body.answers,
+        )
+    except AnswerError as exc:
+        raise ApiError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "The answers cannot produce a result; nothing was stored.",
+            problem_dicts(exc.problems),
+        ) from None
+    except IdempotencyConflictError:
+        raise ApiError(
+            status.HTTP_409_CONFLICT,
+            "This Idempotency-Key was already used for a different request. Use a new key for"
+            " new answers.",
+            [field_problem("Idempotency-Key", "reused", "was used with a different body")],
+        ) from None
+    headers = {"Location": f"/api/v1/assessments/{recorded.id}"}
+    if recorded.replayed:
+        headers["Idempotency-Replayed"] = "true"
+    return json_response(
+        presenters.record(recorded),
+        status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
+        headers=headers,
+    )
+
+
+def _questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questionnaire:
+    try:
+        return registry.get(questionnaire_id)
+    except UnknownQuestionnaireError:
+        raise ApiError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"There is no questionnaire {questionnaire_id!r}; nothing was stored.",
+            [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],
+        ) from None
+
+
+_ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {
+        "model": ErrorResponse,
+        "description": "No assessment with this id that this key may read.",
+    },
+}
+
+
+def _readable(assessment_id: str, client: Caller, session: Session) -> Assessment:
+    assessment = assessment_service.get_for_api_client(
+        session,
+        assessment_id=assessment_id,
+        api_client_id=client.id,
+        clinic_id=client.clinic_id,
+    )
+    if assessment is None:
+        raise ApiError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
+    return assessment
+
+
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentRecord,
+    responses={
+        200: {"content": {"application/json": {"example": EXAMPLE_RECORD}}},
+        **_ASSESSMENT_ERRORS,
+    },
+    tags=["assessments"],
+    summary="A stored assessment",
+    description="Readable by the API client that stored it, and by any API client of the same"
+    " clinic (which also reads the clinic's intake submissions). Any other id answers 404.",
+)
+def get_assessment(assessment_id: str, client: ApiClientDep, session: SessionDep) -> Response:
+    return json_response(presenters.record(_readable(assessment_id, client, session)))
+
+
+@router.get(
+    "/assessments/{assessment_id}/fhir",
+    responses={
+        200: {
+            "description": "A FHIR R4 Bundle (type collection): the QuestionnaireResponse, a"
+            " RiskAssessment for the triage and its reasons, and one Observation per likely"
+            " contributor.",
+            "content": {
+                FHIR_JSON: {
+                    "schema": fhir_schema("Bundle"),
+                    "example": {
+                        "resourceType": "Bundle",
+                        "type": "collection",
+                        "entry": [
+                            {
+                                "fullUrl": "urn:uuid:…",
+                                "resource": {"resourceType": "QuestionnaireResponse"},
+                            },
+                            {
+                                "fullUrl": "urn:uuid:…",
+                                "resource": {"resourceType": "RiskAssessment"},
+                            },
+                            {"fullUrl": "urn:uuid:…", "resource": {"resourceType": "Observation"}},
+                        ],
+                    },
+                }
+            },
+        },
+        **_ASSESSMENT_ERRORS,
+    },
+    response_class=FhirResponse,
+    tags=["assessments", "fhir"],
+    summary="A stored assessment as FHIR R4",
+)
+def get_assessment_fhir(
+    assessment_id: str,
+    client: ApiClientDep,
+    session: SessionDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+) -> Response:
+    assessment = _readable(assessment_id, client, session)
+    try:
+        bundle = assessment_service.fhir_bundle_json(
+            registry, assessment, base_url=settings.public_url
+        )
+    except UnknownQuestionnaireError:
+        raise ApiError(
+            status.HTTP_404_NOT_FOUND,
+            "This assessment's questionnaire is no longer available, so it cannot be exported.",
+        ) from None
+    return FhirResponse(bundle)

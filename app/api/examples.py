@@ -1,0 +1,128 @@
+"""The example answers and records shown in the OpenAPI document (kept small; the tests check
+that they fit the models). Tests and benchmarks use the same answer sets (tests/fixtures.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SAFETY_ALL_NO: dict[str, Any] = {
+    "saddle_numbness": False,
+    "bladder_change": False,
+    "bowel_change": False,
+    "both_legs": False,
+    "chest_pain": False,
+    "major_trauma": False,
+    "age": 42,
+    "pregnant": False,
+    "leg_weakness_worsening": False,
+    "fever": False,
+    "weight_loss": False,
+    "night_pain": False,
+    "back_shape_change": False,
+    "cancer_history": False,
+    "osteoporosis_or_steroids": False,
+    "infection_risk": False,
+}
+EXAMPLE_ANSWERS: dict[str, Any] = {
+    **SAFETY_ALL_NO,
+    "pain_duration": "6_to_12_weeks",
+    "onset": "gradual",
+    "pain_trend": "same",
+    "pain_intensity": 4,
+    "leg_pain": "none",
+    "leg_numbness": False,
+    "spine_diagnosis": ["none"],
+    "knows_height_weight": True,
+    "height_cm": 175,
+    "weight_kg": 82,
+    "activity_minutes_week": 60,
+    "strength_days_week": 0,
+    "stretching_frequency": "rarely",
+    "plays_sports": False,
+    "lifts_weights": False,
+    "sleep_hours": 6.5,
+    "sleep_quality": "fair",
+    "wakes_stiff": True,
+    "sitting_hours": 9,
+    "sitting_breaks": "rarely",
+    "hunched_posture": True,
+    "smoker": False,
+    "squat_check": "with_support",
+    "bridge_check": "two_leg_easy",
+    "hang_check": "under_20_s",
+    "sides_differ": False,
+}
+EXAMPLE_EMERGENCY_RESULT: dict[str, Any] = {
+    "questionnaire": {"id": "low-back-audit", "version": "1.0.0"},
+    "complete": True,
+    "triage": {
+        "level": "emergency",
+        "title": "Get medical help now",
+        "advice": "Go to an emergency department now, or call 999 (or your local emergency"
+        " number). …",
+        "reasons": [
+            {
+                "code": "cauda_equina_saddle",
+                "level": "emergency",
+                "message": "Numbness or a changed feeling between your legs or around your"
+                " bottom can be a sign of cauda equina syndrome, …",
+            }
+        ],
+    },
+    "contributors": [],
+    "plan": None,
+    "ignored_answers": [],
+}
+EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
+    "questionnaire": {"id": "low-back-audit", "version": "1.0.0"},
+    "complete": True,
+    "triage": {
+        "level": "self_care",
+        "title": "You can start the programme",
+        "advice": "Nothing in your answers suggests that you need to see a doctor first. …",
+        "reasons": [],
+    },
+    "contributors": [
+        {
+            "code": "sitting",
+            "score": 3,
+            "label": "Sitting",
+            "why": "You sit for about 9 hours on a usual day. …",
+            "advice": "Stand up and move for a minute or two every 30 minutes. …",
+        }
+    ],
+    "plan": {
+        "blocks": [
+            {
+                "code": "pelvic_tilts",
+                "title": "Pelvic tilts",
+                "summary": "Gently rock your hips forward and back. …",
+                "focus": True,
+                "relevance": 9,
+                "start_step": "lying",
+                "steps": [
+                    {
+                        "code": "lying",
+                        "title": "Lying pelvic tilt",
+                        "how": "Lie on your back with your knees bent and your feet flat. …",
+                        "cues": ["Move slowly, both ways."],
+                        "mistakes": ["Lifting your bottom off the floor."],
+                        "progress_when": "When all your sets feel easy, move on to the"
+                        " kneeling tilt.",
+                        "image": "pelvic_tilts-lying.svg",
+                        "image_alt": "A person lying on their back with knees bent. …",
+                    }
+                ],
+                "dose": "1–3 sets of 8–12 slow tilts, every day",
+            }
+        ],
+        "advice": ["Do a little every day: 1 to 3 sets of 8 to 12 slow repetitions. …"],
+    },
+    "ignored_answers": [],
+}
+EXAMPLE_RECORD: dict[str, Any] = {
+    "id": "0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11",
+    "created_at": "2026-11-24T09:30:00Z",
+    "channel": "api",
+    "result": EXAMPLE_SELF_CARE_RESULT,
+}

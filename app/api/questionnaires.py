@@ -1,0 +1,158 @@
+"""The questionnaires and the page-by-page interview (``next``): open to anyone, no key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response
+
+from app import codec
+from app.deps import RegistryDep, SettingsDep
+from app.services import fhir, interview
+
+from . import presenters
+from .examples import SAFETY_ALL_NO
+from .responses import (
+    FHIR_JSON,
+    NOT_FOUND,
+    NOT_JSON,
+    FhirResponse,
+    fhir_schema,
+    json_response,
+    questionnaire_or_404,
+)
+from .schemas import (
+    ErrorResponse,
+    NextRequest,
+    NextStep,
+    QuestionnaireDefinition,
+    QuestionnaireList,
+)
+
+router = APIRouter()
+
+
+@router.get(
+    "/questionnaires",
+    response_model=QuestionnaireList,
+    tags=["questionnaires"],
+    summary="List the questionnaires",
+)
+async def list_questionnaires(registry: RegistryDep) -> Response:
+    return json_response(
+        {
+            "default": registry.default_id,
+            "questionnaires": [presenters.summary(q) for q in registry.all()],
+        }
+    )
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}",
+    response_model=QuestionnaireDefinition,
+    responses=NOT_FOUND,
+    tags=["questionnaires"],
+    summary="A questionnaire's whole definition",
+    description="Sections, pages and questions (type, options, range, unit, and the conditions"
+    " that show them, as written), derived values, triage levels and rules, and the version."
+    " Question ids and codes are a public contract: they are added to, never renamed.",
+)
+async def get_questionnaire(questionnaire_id: str, registry: RegistryDep) -> Response:
+    return json_response(presenters.definition(questionnaire_or_404(registry, questionnaire_id)))
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/fhir",
+    responses={
+        200: {
+            "description": "A FHIR R4 Questionnaire resource.",
+            "content": {
+                FHIR_JSON: {
+                    "schema": fhir_schema("Questionnaire"),
+                    "example": {
+                        "resourceType": "Questionnaire",
+                        "id": "low-back-audit",
+                        "url": "http://127.0.0.1:8000/api/v1/questionnaires/low-back-audit",
+                        "version": "1.0.0",
+                        "status": "active",
+                        "item": [
+                            {
+                                "linkId": "section-safety",
+                                "type": "group",
+                                "text": "Safety check",
+                                "item": ["…"],
+                            }
+                        ],
+                    },
+                }
+            },
+        },
+        **NOT_FOUND,
+    },
+    response_class=FhirResponse,
+    tags=["questionnaires", "fhir"],
+    summary="A questionnaire as a FHIR R4 Questionnaire",
+    description="Sections and pages are groups. Branching that FHIR can express is given as"
+    " enableWhen; conditions it cannot express (the triage so far, derived values) are given"
+    " as written in the extension `urn:backaudit:fhir:extension:enable-condition`.",
+)
+async def get_questionnaire_fhir(
+    questionnaire_id: str, registry: RegistryDep, settings: SettingsDep
+) -> Response:
+    q = questionnaire_or_404(registry, questionnaire_id)
+    resource = fhir.questionnaire_resource(q, base_url=settings.public_url)
+    return FhirResponse(codec.dumps(resource))
+
+
+@router.post(
+    "/questionnaires/{questionnaire_id}/next",
+    response_model=NextStep,
+    responses={
+        400: {"model": ErrorResponse, "description": "The body is not valid JSON."},
+        **NOT_FOUND,
+        **NOT_JSON,
+        422: {"model": ErrorResponse, "description": "The body is not an object of answers."},
+    },
+    tags=["interview"],
+    summary="The next page of questions, for the answers so far",
+    description="Stateless: send every answer given so far, get the next page to show."
+    " Partial answers are normal here, so the answer is 200 even when an answer has a problem:"
+    " problems (unknown question ids, values of the wrong type or out of range) are listed in"
+    " `problems`, and the page that holds the first one is the next page, so the person can"
+    " correct it. When an emergency sign is given, the interview stops at once: `complete` is"
+    " true, there is no next page, and `result` holds the emergency advice (even if another"
+    " answer has a problem: the emergency advice never waits). Nothing is stored. No key"
+    " needed.",
+)
+async def next_page(
+    questionnaire_id: str,
+    registry: RegistryDep,
+    body: Annotated[
+        NextRequest,
+        Body(
+            openapi_examples={
+                "start": {"summary": "Starting: no answers yet", "value": {"answers": {}}},
+                "partway": {
+                    "summary": "Part way through the safety check",
+                    "value": {
+                        "answers": {
+                            "saddle_numbness": False,
+                            "bladder_change": False,
+                            "bowel_change": False,
+                        }
+                    },
+                },
+                "emergency": {
+                    "summary": "An emergency sign: the interview stops",
+                    "value": {"answers": {"saddle_numbness": True}},
+                },
+                "problem": {
+                    "summary": "An answer with a problem",
+                    "value": {"answers": {**SAFETY_ALL_NO, "age": 300}},
+                },
+            }
+        ),
+    ],
+) -> Response:
+    q = questionnaire_or_404(registry, questionnaire_id)
+    return json_response(presenters.next_step(interview.standing(q, body.answers)))

@@ -1,0 +1,73 @@
+"""What the API's routes share: JSON and FHIR responses, and the error responses that the
+OpenAPI document lists for them."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import Response, status
+
+from app import codec
+from app.engine import Questionnaire
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
+
+from .errors import ApiError, field_problem
+from .schemas import ErrorResponse
+
+FHIR_JSON: Final = "application/fhir+json"
+
+
+class FhirResponse(Response):
+    media_type = FHIR_JSON
+
+
+def fhir_schema(resource_type: str) -> dict[str, Any]:
+    """FHIR resources are described by FHIR's own schema; here only the resource type."""
+    return {
+        "type": "object",
+        "required": ["resourceType"],
+        "properties": {"resourceType": {"type": "string", "const": resource_type}},
+        "externalDocs": {"url": f"https://hl7.org/fhir/R4/{resource_type.lower()}.html"},
+    }
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "No API key, or a key that is not valid."},
+    # Every endpoint that needs a key uses the database (app/web/errors.py answers this).
+    503: {
+        "model": ErrorResponse,
+        "description": "The database cannot be reached just now. Try again after `Retry-After`"
+        " seconds; with the same Idempotency-Key a retry never stores twice.",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+        },
+    },
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No such questionnaire."}
+}
+NOT_JSON: dict[int | str, dict[str, Any]] = {
+    415: {
+        "model": ErrorResponse,
+        "description": "The body was not sent as JSON (`Content-Type: application/json`).",
+    }
+}
+
+
+def json_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        codec.dumps(content), status_code, headers=headers, media_type="application/json"
+    )
+
+
+def questionnaire_or_404(registry: Registry, questionnaire_id: str) -> Questionnaire:
+    try:
+        return registry.get(questionnaire_id)
+    except UnknownQuestionnaireError:
+        raise ApiError(
+            status.HTTP_404_NOT_FOUND,
+            f"There is no questionnaire {questionnaire_id!r}.",
+            [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],
+        ) from None

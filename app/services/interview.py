@@ -1,0 +1,331 @@
+"""The interview: one person's way through a questionnaire's pages, for every door.
+
+Which page comes next, when to tell someone to see a doctor, when an emergency sign stops the
+interview, saving the answers as a draft, and finishing it into a stored assessment. The web
+form and clinic intake links use all of it; the API's ``next`` uses the same rules on answers
+it is sent whole. All branching comes from the engine's Evaluation; this module only reads it.
+
+Nothing here commits: the request's session does, once (app/deps.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from app.engine import AnswerError, Evaluation, Level, Page, Question, Questionnaire, evaluate
+from app.engine import triage_level as engine_triage_level
+from app.models import Draft, IntakeLink
+from app.services import assessments, drafts, intake
+from app.services.assessments import Channel, Recorded
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
+
+
+@dataclass(frozen=True, slots=True)
+class Interview:
+    """Someone's interview as it stands: their draft (if any) and the engine's view of it."""
+
+    questionnaire: Questionnaire
+    draft: Draft | None
+    evaluation: Evaluation
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        return self.evaluation.answers
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """How the person came: the open form (web) or a clinic's intake link."""
+
+    channel: Channel
+    link: IntakeLink | None = None
+
+    @property
+    def clinic_id(self) -> uuid.UUID | None:
+        return self.link.clinic_id if self.link else None
+
+    @property
+    def intake_link_id(self) -> uuid.UUID | None:
+        return self.link.id if self.link else None
+
+
+def resume(registry: Registry, draft: Draft | None) -> Interview:
+    """The interview of a draft (or a new one), on the definition the draft was started with."""
+    q = registry.default
+    if draft is not None:
+        try:
+            q = registry.get(draft.questionnaire_id)
+        except UnknownQuestionnaireError:
+            draft = None  # a definition that was removed: start again
+    stored = draft.answers if draft is not None else {}
+    return Interview(q, draft, evaluate(q, usable_answers(q, stored)))
+
+
+def usable_answers(q: Questionnaire, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored answers the current definition still accepts (a file may change under a draft)."""
+    usable: dict[str, Any] = {}
+    for key, value in stored.items():
+        question = q.question_by_id.get(key)
+        if question is not None and question.check(value)[1] is None:
+            usable[key] = value
+    return usable
+
+
+# -- Navigation -----------------------------------------------------------------------------------
+
+
+def find_page(q: Questionnaire, page_id: str) -> Page | None:
+    return next((p for p in q.pages if p.id == page_id), None)
+
+
+def _index(q: Questionnaire, page: Page) -> int:
+    return q.pages.index(page)
+
+
+def may_show(evaluation: Evaluation, page: Page) -> bool:
+    """A page can be shown when branching shows it and no earlier page is still unanswered
+    (people move forward through the pages, or back; they cannot skip ahead)."""
+    if not evaluation.page_is_visible(page):
+        return False
+    required = evaluation.next_page
+    q = evaluation.questionnaire
+    return required is None or _index(q, page) <= _index(q, required)
+
+
+def previous_page(evaluation: Evaluation, page: Page) -> Page | None:
+    q = evaluation.questionnaire
+    earlier = q.pages[: _index(q, page)]
+    return next((p for p in reversed(earlier) if evaluation.page_is_visible(p)), None)
+
+
+def following_page(evaluation: Evaluation, page: Page) -> Page | None:
+    """The page after ``page`` in order, or an earlier one that still needs an answer."""
+    q = evaluation.questionnaire
+    later = q.pages[_index(q, page) + 1 :]
+    following = next((p for p in later if evaluation.page_is_visible(p)), None)
+    required = evaluation.next_page
+    if required is not None and (following is None or _index(q, required) < _index(q, following)):
+        return required
+    return following
+
+
+def last_visible_page(evaluation: Evaluation) -> Page:
+    pages = evaluation.questionnaire.pages
+    return next((p for p in reversed(pages) if evaluation.page_is_visible(p)), pages[-1])
+
+
+def section_title(q: Questionnaire, page: Page) -> str:
+    return next(s.title for s in q.sections if s.id == page.section_id)
+
+
+# -- Triage so far --------------------------------------------------------------------------------
+
+
+def triage_so_far(evaluation: Evaluation) -> Level:
+    q = evaluation.questionnaire
+    return q.level_by_code[engine_triage_level(q, evaluation.context)]
+
+
+def reasons_so_far(evaluation: Evaluation) -> list[str]:
+    """The messages of the rules that point to a doctor, on the answers so far."""
+    q = evaluation.questionnaire
+    return [
+        rule.message
+        for rule in q.rules_by_urgency
+        if rule.level != q.self_care_level and rule.when.holds(evaluation.context)
+    ]
+
+
+def safety_done(evaluation: Evaluation) -> bool:
+    """Every question of the safety screen (the first section) has an answer."""
+    safety = evaluation.questionnaire.sections[0].id
+    return not any(q.section_id == safety for q in evaluation.missing) and not any(
+        q.section_id == safety and q.id not in evaluation.answers for q in evaluation.visible
+    )
+
+
+def doctor_level(evaluation: Evaluation) -> Level | None:
+    """The level to tell someone about before they go on: the safety screen is done, it was not
+    an emergency (that stops the interview), and the triage so far is not self-care."""
+    if evaluation.stopped or evaluation.problems or not safety_done(evaluation):
+        return None
+    level = triage_so_far(evaluation)
+    return None if level.code == evaluation.questionnaire.self_care_level else level
+
+
+def emergency_stop(evaluation: Evaluation, given: Mapping[str, Any]) -> Evaluation | None:
+    """The evaluation to finish with when the answers ``given`` (which ``evaluation`` is of)
+    give an emergency sign, else None.
+
+    The emergency advice never waits: not for other questions on the page, not for a typo in
+    another answer. An answer with a problem never counts, so leaving it out gives the same
+    triage; the evaluation returned has no problems."""
+    if not evaluation.stopped:
+        return None
+    if not evaluation.problems:
+        return evaluation
+    wrong = {p.question for p in evaluation.problems}
+    answers = {k: v for k, v in given.items() if k not in wrong}
+    finished = evaluate(evaluation.questionnaire, answers)
+    return finished if finished.stopped and not finished.problems else None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where an interview sent whole (the API's ``next``) stands."""
+
+    evaluation: Evaluation
+    finished: Evaluation | None  # what the result is made of: an emergency stop, or complete
+
+    @property
+    def next_page(self) -> Page | None:
+        return None if self.finished is not None else self.evaluation.next_page
+
+
+def standing(q: Questionnaire, answers: Mapping[str, Any]) -> Standing:
+    evaluation = evaluate(q, answers)
+    if evaluation.stopped:
+        return Standing(evaluation, emergency_stop(evaluation, answers) or evaluation)
+    return Standing(evaluation, evaluation if evaluation.complete else None)
+
+
+# -- Writing --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    """What answering a page led to."""
+
+    evaluation: Evaluation
+    recorded: Recorded | None = None  # an emergency sign ended the interview: stored
+    new_draft_token: str | None = None  # a new draft's token, for the cookie
+    next_page: Page | None = None  # None: every page is answered (check the answers)
+    tell_doctor: Level | None = None  # newly pointed to a doctor: say so before going on
+
+
+@dataclass(frozen=True, slots=True)
+class PageAnswers:
+    """The interview with one page's answers put in: what they were, and the one evaluation of
+    them that a page's post needs."""
+
+    given: dict[str, Any]
+    evaluation: Evaluation
+
+    @property
+    def emergency(self) -> Evaluation | None:
+        return emergency_stop(self.evaluation, self.given)
+
+
+def with_page(
+    interview: Interview, answers: Mapping[str, Any], cleared: frozenset[str] | set[str]
+) -> PageAnswers:
+    """The interview's answers with a page's answers put in and its cleared ones taken out."""
+    merged = dict(interview.answers)
+    for question_id in cleared:
+        merged.pop(question_id, None)
+    merged.update(answers)
+    return PageAnswers(merged, evaluate(interview.questionnaire, merged))
+
+
+def answer_page(
+    session: Session,
+    origin: Origin,
+    interview: Interview,
+    page: Page,
+    page_answers: PageAnswers,
+    *,
+    changing: bool,
+) -> Answered:
+    """Keep a page's answers (branching drops answers to questions that are now hidden) and
+    decide where to go next. An emergency sign ends the interview: it is recorded at once."""
+    after = page_answers.evaluation
+    stop = page_answers.emergency
+    if stop is not None:
+        return Answered(stop, recorded=finish_with(session, origin, interview.draft, stop))
+    if after.problems:  # the form checked every field: this would be a bug, so store nothing
+        raise AnswerError(list(after.problems))
+
+    draft, new_token = interview.draft, None
+    if draft is None:
+        draft, new_token = drafts.start_draft(
+            session,
+            questionnaire_id=interview.questionnaire.id,
+            channel=origin.channel,
+            intake_link_id=origin.intake_link_id,
+        )
+    drafts.save_answers(session, draft, after.answers)
+
+    target = after.next_page if changing else following_page(after, page)
+    tell = None
+    if target is not None:
+        newly = doctor_level(after)
+        before = doctor_level(interview.evaluation)
+        if newly is not None and (before is None or newly.rank < before.rank):
+            tell = newly
+    return Answered(after, new_draft_token=new_token, next_page=target, tell_doctor=tell)
+
+
+def finish(
+    session: Session, origin: Origin, interview: Interview, *, early: bool
+) -> Recorded | None:
+    """Record the interview; None when it cannot finish yet (not complete, or stopping early
+    without a reason to see a doctor)."""
+    evaluation = interview.evaluation
+    if interview.draft is None:
+        return None
+    if not evaluation.complete and not (early and doctor_level(evaluation) is not None):
+        return None
+    return finish_with(session, origin, interview.draft, evaluation)
+
+
+def finish_with(
+    session: Session, origin: Origin, draft: Draft | None, evaluation: Evaluation
+) -> Recorded:
+    recorded = assessments.record(
+        session,
+        evaluation,
+        channel=origin.channel,
+        clinic_id=origin.clinic_id,
+        intake_link_id=origin.intake_link_id,
+        allow_incomplete=True,  # callers only get here complete, stopped, or told to see a doctor
+    )
+    if draft is not None:
+        drafts.delete_draft(session, draft)
+    if origin.link is not None:
+        intake.mark_used(session, origin.link)
+    return recorded
+
+
+# -- Answers in question order --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    question: Question
+    page: Page
+    value: Any
+
+
+def answer_rows(
+    q: Questionnaire, answers: Mapping[str, Any], shown: list[Question] | None = None
+) -> list[tuple[str, list[AnswerRow]]]:
+    """The answers by section, in question order: the interview's visible questions when
+    ``shown`` is given, else every question of the definition that has an answer (a stored
+    record is shown as it was stored, never evaluated again)."""
+    page_of = {question.id: page for page in q.pages for question in page.questions}
+    questions = shown if shown is not None else [qq for p in q.pages for qq in p.questions]
+    grouped: list[tuple[str, list[AnswerRow]]] = []
+    for section in q.sections:
+        rows = [
+            AnswerRow(question, page_of[question.id], answers[question.id])
+            for question in questions
+            if question.section_id == section.id and question.id in answers
+        ]
+        if rows:
+            grouped.append((section.title, rows))
+    return grouped
