@@ -31,10 +31,10 @@ sys.path.insert(0, str(ROOT))
 from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import make_engine  # noqa: E402
+from app.engine import evaluate  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
-from app.services import drafts  # noqa: E402
-from app.services.assessments import record_assessment  # noqa: E402
+from app.services import assessments, drafts  # noqa: E402
 
 BUDGET = 60 * 1024
 ORIGIN = "http://testserver"
@@ -94,7 +94,9 @@ def with_draft(client: TestClient, app: Any, answers: dict[str, Any]) -> None:
 def result_path(app: Any, answers: dict[str, Any]) -> str:
     q = app.state.registry.default
     with Session(app.state.engine) as session:
-        recorded = record_assessment(session, q, answers, channel="web", allow_incomplete=True)
+        recorded = assessments.record(
+            session, evaluate(q, answers), channel="web", allow_incomplete=True
+        )
         session.commit()
     return f"/result/{recorded.result_token}"
 

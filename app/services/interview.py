@@ -11,9 +11,9 @@ Nothing here commits: the request's session does, once (app/deps.py).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session
 
@@ -21,7 +21,7 @@ from app.engine import AnswerError, Evaluation, Level, Page, Question, Questionn
 from app.engine import triage_level as engine_triage_level
 from app.models import Draft, IntakeLink
 from app.services import assessments, drafts, intake
-from app.services.assessments import Channel, Recorded
+from app.services.assessments import Recorded
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 
@@ -42,7 +42,7 @@ class Interview:
 class Origin:
     """How the person came: the open form (web) or a clinic's intake link."""
 
-    channel: Channel
+    channel: Literal["web", "intake"]
     link: IntakeLink | None = None
 
     @property
@@ -222,7 +222,7 @@ class PageAnswers:
 
 
 def with_page(
-    interview: Interview, answers: Mapping[str, Any], cleared: frozenset[str] | set[str]
+    interview: Interview, answers: Mapping[str, Any], cleared: Iterable[str]
 ) -> PageAnswers:
     """The interview's answers with a page's answers put in and its cleared ones taken out."""
     merged = dict(interview.answers)
