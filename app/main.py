@@ -7,15 +7,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .api.docs import router as api_docs_router
-from .api.errors import ApiError, handle_api_error, handle_validation_error
+from .api.errors import error_response
+from .api.openapi import API_PATH
 from .api.routes import router as api_router
 from .config import Settings, get_settings
 from .db import make_engine
@@ -53,6 +54,15 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine.dispose()
 
 
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """No route for the path (or not for the method): only here is the door told by the path,
+    since no door's route was found."""
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith(f"{API_PATH}/"):
+        return error_response(exc.status_code, str(exc.detail), (), exc.headers)
+    return await web_errors.http_error(request, exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(
@@ -82,13 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(api_router, prefix=API_PATH)
     app.include_router(api_docs_router, prefix="/api")
-    app.add_exception_handler(ApiError, handle_api_error)
-    app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.include_router(staff_router, prefix="/staff")
     app.include_router(web_router)
-    web_errors.install(app)  # HTML error pages for people; /api paths keep JSON
+    # Each door renders the application's errors its own way: the API's routes as JSON
+    # (app/api/errors.py ApiRoute), everything else as HTML pages.
+    web_errors.install(app)
+    app.add_exception_handler(StarletteHTTPException, _no_route)
 
     @app.get(
         "/healthz",

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.deps import RegistryDep, SessionDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
+from app.errors import AppError
 from app.models import Assessment
 from app.services import assessments as assessment_service
 from app.services.api_keys import Caller
@@ -18,12 +19,12 @@ from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
 from .auth import ApiClientDep
-from .errors import ApiError, field_problem, problem_dicts
+from .errors import ApiRoute, field_problem, problem_dicts
 from .examples import EXAMPLE_ANSWERS, EXAMPLE_RECORD, SAFETY_ALL_NO
 from .responses import ERRORS, FHIR_JSON, NOT_JSON, FhirResponse, fhir_schema, json_response
 from .schemas import AssessmentCreate, AssessmentRecord, ErrorResponse
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 # Printable ASCII without spaces, like the keys clients generate (UUIDs, ULIDs, random tokens).
 IDEMPOTENCY_KEY: Final = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -98,7 +99,7 @@ def create_assessment(
         else _questionnaire_for_body(registry, body.questionnaire)
     )
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ApiError(
+        raise AppError(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "The Idempotency-Key header is not valid.",
             [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
@@ -114,13 +115,13 @@ def create_assessment(
             given=body.answers,
         )
     except AnswerError as exc:
-        raise ApiError(
+        raise AppError(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "The answers cannot produce a result; nothing was stored.",
             problem_dicts(exc.problems),
         ) from None
     except IdempotencyConflictError:
-        raise ApiError(
+        raise AppError(
             status.HTTP_409_CONFLICT,
             "This Idempotency-Key was already used for a different request. Use a new key for"
             " new answers.",
@@ -140,7 +141,7 @@ def _questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questi
     try:
         return registry.get(questionnaire_id)
     except UnknownQuestionnaireError:
-        raise ApiError(
+        raise AppError(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"There is no questionnaire {questionnaire_id!r}; nothing was stored.",
             [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],
@@ -164,7 +165,7 @@ def _readable(assessment_id: str, client: Caller, session: Session) -> Assessmen
         clinic_id=client.clinic_id,
     )
     if assessment is None:
-        raise ApiError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
+        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
     return assessment
 
 
@@ -231,7 +232,7 @@ def get_assessment_fhir(
             registry, assessment, base_url=settings.public_url
         )
     except UnknownQuestionnaireError:
-        raise ApiError(
+        raise AppError(
             status.HTTP_404_NOT_FOUND,
             "This assessment's questionnaire is no longer available, so it cannot be exported.",
         ) from None

@@ -8,9 +8,8 @@ from fastapi import Depends, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.deps import SessionDep
+from app.errors import AppError
 from app.services import api_keys
-
-from .errors import ApiError
 
 # auto_error=False: we answer a missing key ourselves, with our error shape and a 401.
 bearer = HTTPBearer(
@@ -20,8 +19,8 @@ bearer = HTTPBearer(
 )
 
 
-def unauthorized(detail: str) -> ApiError:
-    return ApiError(
+def unauthorized(detail: str) -> AppError:
+    return AppError(
         status.HTTP_401_UNAUTHORIZED,
         detail,
         headers={"WWW-Authenticate": 'Bearer realm="backaudit"'},

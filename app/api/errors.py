@@ -8,24 +8,24 @@ part of the request: a body field, a header, or ``body`` itself), with a machine
 from __future__ import annotations
 
 import email.message
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any, Final
 
 from fastapi import Request
-from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.status import (
     HTTP_400_BAD_REQUEST,
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_CONTENT,
 )
 
-from app.engine import AnswerProblem
-
 from app.codec import dumps
+from app.engine import AnswerProblem
+from app.errors import DATABASE_UNAVAILABLE, AppError, DatabaseUnavailableError, log_unavailable
 
-API_PREFIX: Final = "/api/"
 # pydantic's error types, in the words our problems use.
 _CODES: Final = {
     "missing": "required",
@@ -46,23 +46,6 @@ def field_problem(field: str, code: str, message: str) -> dict[str, str]:
     return {"field": field, "code": code, "message": message}
 
 
-class ApiError(Exception):
-    """Raised by API routes; answered as JSON in the API's error shape."""
-
-    def __init__(
-        self,
-        status_code: int,
-        detail: str,
-        problems: Sequence[dict[str, str]] = (),
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
-        self.problems = list(problems)
-        self.headers = headers
-
-
 def error_response(
     status_code: int,
     detail: str,
@@ -73,17 +56,37 @@ def error_response(
     return Response(body, status_code, headers=headers, media_type="application/json")
 
 
-async def handle_api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.detail, exc.problems, exc.headers)
+def problem_response(error: AppError) -> Response:
+    return error_response(error.status_code, error.message, error.problems, error.headers)
 
 
-async def handle_validation_error(request: Request, exc: Exception) -> Response:
-    """FastAPI's own 422s (a body that is not the right shape), in the API's error shape.
-    Other parts of the site keep FastAPI's default."""
-    assert isinstance(exc, RequestValidationError)
-    if not request.url.path.startswith(API_PREFIX):
-        return await request_validation_exception_handler(request, exc)
+class ApiRoute(APIRoute):
+    """The API's routes render the application's errors in the API's shape: the pages' HTML
+    handlers never see them."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_with_problems(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except AppError as error:
+                return problem_response(error)
+            except StarletteHTTPException as error:
+                return error_response(error.status_code, str(error.detail), (), error.headers)
+            except RequestValidationError as error:
+                return validation_problem(request, error)
+            except DATABASE_UNAVAILABLE as error:
+                log_unavailable(error)
+                unavailable = DatabaseUnavailableError()
+                unavailable.message += " With the same Idempotency-Key a retry never stores twice."
+                return problem_response(unavailable)
+
+        return handle_with_problems
+
+
+def validation_problem(request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's own 422s (a body that is not the right shape), in the API's error shape."""
     errors: list[dict[str, Any]] = list(exc.errors())
     if _sent_a_body_that_is_not_json(request, errors):
         return error_response(

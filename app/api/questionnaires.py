@@ -11,6 +11,7 @@ from app.deps import RegistryDep, SettingsDep
 from app.services import fhir, interview
 
 from . import presenters
+from .errors import ApiRoute
 from .examples import SAFETY_ALL_NO
 from .responses import (
     FHIR_JSON,
@@ -29,7 +30,7 @@ from .schemas import (
     QuestionnaireList,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 
 
 @router.get(

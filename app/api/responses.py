@@ -9,9 +9,10 @@ from fastapi import Response, status
 
 from app import codec
 from app.engine import Questionnaire
+from app.errors import AppError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
-from .errors import ApiError, field_problem
+from .errors import field_problem
 from .schemas import ErrorResponse
 
 FHIR_JSON: Final = "application/fhir+json"
@@ -66,7 +67,7 @@ def questionnaire_or_404(registry: Registry, questionnaire_id: str) -> Questionn
     try:
         return registry.get(questionnaire_id)
     except UnknownQuestionnaireError:
-        raise ApiError(
+        raise AppError(
             status.HTTP_404_NOT_FOUND,
             f"There is no questionnaire {questionnaire_id!r}.",
             [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],

@@ -14,10 +14,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from . import assessments, questionnaires
+from .errors import ApiRoute
 from .openapi import api_openapi
 from .responses import json_response
 
-router = APIRouter()
+router = APIRouter(route_class=ApiRoute)
 router.include_router(questionnaires.router)
 router.include_router(assessments.router)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.deps import SessionDep, SettingsDep
+from app.errors import AppError
 from app.models import StaffUser
 from app.services import api_keys, audit
 from app.services import auth as auth_service
@@ -69,7 +70,7 @@ def invite(
 def _member(staff: AdminStaff, session: SessionDep, user_id: str) -> StaffUser:
     member = auth_service.get_clinic_staff(session, clinic_id=staff.clinic.id, user_id=user_id)
     if member is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND)
+        raise AppError(status.HTTP_404_NOT_FOUND)
     return member
 
 
@@ -80,11 +81,11 @@ def change_role(
 ) -> Response:  # fmt: skip
     member = _member(staff, session, user_id)
     if member.id == staff.user.id:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "You cannot change your own role")
+        raise AppError(status.HTTP_400_BAD_REQUEST, "You cannot change your own role")
     try:
         auth_service.change_role(session, member, role)
     except AccountError as error:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+        raise AppError(status.HTTP_400_BAD_REQUEST, str(error)) from None
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.role_changed",
         target_type="staff_user", target_id=member.id, detail={"role": role},
@@ -96,7 +97,7 @@ def change_role(
 def disable_member(user_id: str, staff: AdminStaff, session: SessionDep) -> Response:
     member = _member(staff, session, user_id)
     if member.id == staff.user.id:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "You cannot disable your own account")
+        raise AppError(status.HTTP_400_BAD_REQUEST, "You cannot disable your own account")
     auth_service.disable(session, member)
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.disabled",
@@ -138,7 +139,7 @@ def create_key(
 def revoke_key(key_id: str, staff: AdminStaff, session: SessionDep) -> Response:
     client = api_keys.get_clinic_api_key(session=session, clinic_id=staff.clinic.id, key_id=key_id)
     if client is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND)
+        raise AppError(status.HTTP_404_NOT_FOUND)
     api_keys.revoke_api_key(session=session, prefix_or_id=str(client.id))
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="api_key.revoked",

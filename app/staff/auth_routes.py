@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import settings_of, SessionDep, SettingsDep
+from app.deps import SessionDep, SettingsDep, settings_of
+from app.errors import AppError
 from app.security import new_token, sign, verify
 from app.services import audit
 from app.services import auth as auth_service
@@ -82,7 +83,7 @@ def login(
 ) -> Response:
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-login", nonce, login_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, EXPIRED)
+        raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
     ip = _client_ip(request)
     if auth_service.is_throttled(session, email=email, client_ip=ip):
         return _login_page(
@@ -118,7 +119,7 @@ def logout(
     if staff is not None:
         # Logout is CSRF-protected too, so another site cannot sign staff out.
         if csrf_token != staff.session.csrf_token:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, EXPIRED)
+            raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
         audit.record(
             session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.logout"
         )
@@ -169,7 +170,7 @@ def set_password(
     # single-use. The form token (as on the login form) proves the form was this site's.
     nonce = request.cookies.get(SETUP_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-set-password", nonce, form_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, EXPIRED)
+        raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
     user = auth_service.user_for_set_password_token(session, token)
     if user is None:
         return render(request, "staff/link_invalid.html", None, status_code=status.HTTP_410_GONE)

@@ -12,11 +12,12 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import segno
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from app.deps import RegistryDep, SessionDep, SettingsDep
 from app.display import answer_text, level_style, plan_blocks
+from app.errors import AppError
 from app.models import utcnow
 from app.services import assessments, audit, intake
 from app.services import dashboard as queue
@@ -82,7 +83,7 @@ def export_csv(
     given: FiltersDep,
 ) -> Response:
     if given.errors:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
+        raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.csv",
         target_type="assessment", detail={"filters": given.filters.describe()},
@@ -111,7 +112,7 @@ def export_csv(
 def _submission(staff: CurrentStaff, session: SessionDep, assessment_id: str) -> queue.Submission:
     found = queue.get_submission(session, clinic_id=staff.clinic.id, assessment_id=assessment_id)
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND)
+        raise AppError(status.HTTP_404_NOT_FOUND)
     return found
 
 
@@ -214,7 +215,7 @@ def export_fhir(
     try:
         bundle = assessments.fhir_bundle_json(registry, a, base_url=settings.public_url)
     except UnknownQuestionnaireError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND) from None
+        raise AppError(status.HTTP_404_NOT_FOUND) from None
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.fhir",
         target_type="assessment", target_id=a.id,
@@ -291,7 +292,7 @@ def create_link(
 def revoke_link(link_id: str, staff: CurrentStaff, session: SessionDep) -> Response:
     link = intake.get_clinic_link(session, clinic_id=staff.clinic.id, link_id=link_id)
     if link is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND)
+        raise AppError(status.HTTP_404_NOT_FOUND)
     intake.revoke_link(session, link)
     audit.record(
         session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="link.revoked",

@@ -10,10 +10,11 @@ import hmac
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, status
 from fastapi.responses import HTMLResponse
 
 from app.deps import SessionDep
+from app.errors import AppError
 from app.services.auth import SignedIn, signed_in
 from app.templating import templates
 
@@ -26,7 +27,7 @@ def require_staff(request: Request, session: SessionDep) -> StaffContext:
     staff = signed_in(session, request.cookies.get(SESSION_COOKIE))
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise HTTPException(
+        raise AppError(
             status.HTTP_303_SEE_OTHER,
             "Please sign in",
             headers={"Location": f"/staff/login?next={quote(target, safe='')}"},
@@ -40,7 +41,7 @@ CurrentStaff = Annotated[StaffContext, Depends(require_staff)]
 
 def require_admin(staff: CurrentStaff) -> StaffContext:
     if staff.user.role != "admin":
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Only clinic admins can do this")
+        raise AppError(status.HTTP_403_FORBIDDEN, "Only clinic admins can do this")
     return staff
 
 
@@ -51,7 +52,7 @@ async def check_csrf(request: Request, staff: CurrentStaff) -> None:
     form = await request.form()  # Starlette caches it: the route can read it again
     given = form.get("csrf_token")
     if not isinstance(given, str) or not hmac.compare_digest(given, staff.session.csrf_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "The form had expired. Please try again.")
+        raise AppError(status.HTTP_403_FORBIDDEN, "The form had expired. Please try again.")
 
 
 CsrfProtected = Depends(check_csrf)

@@ -11,9 +11,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from sqlmodel import Session
 
+from app.errors import AppError
 from app.models import Clinic, Draft, IntakeLink
 from app.services import drafts, intake
 from app.services.interview import Origin
@@ -21,11 +22,11 @@ from app.services.interview import Origin
 WEB_DRAFT_COOKIE = "ba_draft"
 
 
-class LinkGonePageError(Exception):
+class LinkGonePageError(AppError):
     """An intake link that exists but can no longer be used; shown as a 410 page."""
 
     def __init__(self, reason: str, clinic_name: str | None) -> None:
-        super().__init__(reason)
+        super().__init__(410, f"This link has {reason}")
         self.reason = reason
         self.clinic_name = clinic_name
 
@@ -88,7 +89,7 @@ def entry_for(request: Request, session: Session) -> Entry:
     try:
         link, clinic = intake.resolve_link(session, token)
     except intake.LinkNotFoundError:
-        raise HTTPException(status_code=404) from None
+        raise AppError(404) from None
     except intake.LinkGoneError as gone:
         # A revoked link may have gone to the wrong person: do not say whose it was.
         shown = None if gone.reason == "revoked" else intake.clinic_of_token(session, token)

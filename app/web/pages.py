@@ -14,6 +14,7 @@ from starlette.datastructures import FormData as StarletteForm
 from starlette.responses import RedirectResponse, Response
 
 from app.deps import settings_of
+from app.errors import AppError
 from app.security import new_token, sign, verify
 from app.templating import templates
 
@@ -25,8 +26,11 @@ CSRF_PURPOSE: Final = "patient-form"
 DRAFT_COOKIE_AGE: Final = 7 * 24 * 3600  # as long as a draft is kept (app/services/drafts.py)
 
 
-class CsrfError(Exception):
+class CsrfError(AppError):
     """A form post without a valid CSRF field; answered with a friendly 403 page."""
+
+    def __init__(self) -> None:
+        super().__init__(403, "The form had expired")
 
 
 def set_cookie(

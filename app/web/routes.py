@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from app import display
 from app.deps import RegistryDep, SessionDep
 from app.engine import Page
+from app.errors import AppError
 from app.models import Assessment, Clinic
 from app.services import assessments
 from app.services import interview as flow
@@ -240,7 +241,7 @@ def _finish(
 def get_assessment(token: str, session: SessionDep) -> Assessment:
     assessment = assessments.get_by_result_token(session, token)
     if assessment is None:
-        raise HTTPException(status_code=404)
+        raise AppError(404)
     return assessment
 
 
@@ -322,7 +323,7 @@ def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
 def _page_or_404(interview: flow.Interview, page_id: str) -> Page:
     page = flow.find_page(interview.questionnaire, page_id)
     if page is None:
-        raise HTTPException(status_code=404)
+        raise AppError(404)
     return page
 
 
