@@ -7,6 +7,9 @@ Load a questionnaire once (it is validated completely), then evaluate answers ag
     q = load_questionnaire("questionnaires/low-back-audit.yaml")
     result = assess(q, {"age": 40, ...})        # the result contract, or AnswerError
     state = evaluate(q, partial_answers)         # visibility, next page, problems
+
+Conditions come compiled (``Expr``); ``Expr.tree`` is their parsed form (``Compare``, ``And``,
+``Name``, ...), for code that needs a condition's shape rather than its value.
 """
 
 from ._errors import (
@@ -17,7 +20,8 @@ from ._errors import (
     EngineError,
 )
 from ._evaluate import Evaluation, evaluate, triage_level
-from ._load import load_directory, load_exercise_blocks, load_questionnaire, validate_path
+from ._expr import Expr
+from ._load import load_directory, load_questionnaire, validate_path
 from ._model import (
     TRIAGE_LEVEL,
     Contributor,
@@ -31,25 +35,52 @@ from ._model import (
     Section,
     Step,
 )
+from ._nodes import (
+    And,
+    Arithmetic,
+    Call,
+    Codes,
+    Compare,
+    Constant,
+    Name,
+    Node,
+    Not,
+    Or,
+    Sign,
+    walk,
+)
+from ._plan import load_exercise_blocks
 from ._result import assess, build_result
 
 __all__ = [
     "TRIAGE_LEVEL",
+    "And",
     "AnswerError",
     "AnswerProblem",
+    "Arithmetic",
+    "Call",
+    "Codes",
+    "Compare",
+    "Constant",
     "Contributor",
     "DefinitionError",
     "DefinitionProblem",
     "EngineError",
     "Evaluation",
     "ExerciseBlock",
+    "Expr",
     "Level",
+    "Name",
+    "Node",
+    "Not",
     "Option",
+    "Or",
     "Page",
     "Question",
     "Questionnaire",
     "Rule",
     "Section",
+    "Sign",
     "Step",
     "assess",
     "build_result",
@@ -59,4 +90,5 @@ __all__ = [
     "load_questionnaire",
     "triage_level",
     "validate_path",
+    "walk",
 ]

@@ -16,7 +16,8 @@ column numbers. Nothing is ever evaluated by Python: the tree is walked once at 
 every node must be on a short whitelist, every name must be a question or derived value, types
 are checked (a yes/no question cannot be compared with a number, a choice only with its own
 codes), and the result is a tree of small closures. Evaluating a condition is then fast and
-cannot fail on syntax.
+cannot fail on syntax. The checked tree is kept as well, in the engine's own node types
+(``Expr.tree``), for modules that need a condition's shape: nothing else parses conditions.
 
 A question that has not been answered (or is hidden) has no value. Every comparison with no
 value is false, ``not`` of no value is false too, and arithmetic with no value has no value.
@@ -31,7 +32,23 @@ import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
+
+from ._nodes import (
+    And,
+    Arithmetic,
+    ArithmeticOperator,
+    Call,
+    Codes,
+    Compare,
+    ComparisonOperator,
+    Constant,
+    Name,
+    Node,
+    Not,
+    Or,
+    Sign,
+)
 
 BOOL: Final = "yes/no"
 NUMBER: Final = "number"
@@ -78,6 +95,7 @@ class Expr:
     source: str
     type: str
     names: frozenset[str]
+    tree: Node
     evaluate: Evaluator
     # Evaluate as a condition: true only on a definite yes (never MISSING).
     holds: Callable[[Mapping[str, Any]], bool]
@@ -102,14 +120,14 @@ _COMPARE: Final[dict[type[ast.cmpop], Callable[[Any, Any], bool]]] = {
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }
-_ARITH: Final[dict[type[ast.operator], Callable[[Any, Any], Any]]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.Pow: operator.pow,
+_ARITH: Final[dict[type[ast.operator], tuple[ArithmeticOperator, Callable[[Any, Any], Any]]]] = {
+    ast.Add: ("+", operator.add),
+    ast.Sub: ("-", operator.sub),
+    ast.Mult: ("*", operator.mul),
+    ast.Div: ("/", operator.truediv),
+    ast.Pow: ("**", operator.pow),
 }
-_SYMBOL: Final[dict[type[ast.AST], str]] = {
+_SYMBOL: Final[dict[type[ast.cmpop], ComparisonOperator]] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
     ast.Lt: "<",
@@ -133,7 +151,7 @@ def compile_expr(source: str, scope: Mapping[str, VarInfo], *, want: str | None 
     except SyntaxError as exc:
         raise ExprError(f"cannot read this: {exc.msg}", exc.offset or 1) from None
     checker = _Compiler(scope)
-    typ, fn = checker.visit(tree.body)
+    typ, fn, node = checker.visit(tree.body)
     if want is not None and typ != want:
         raise ExprError(f"this gives a {typ} value where a {want} value is needed")
     holds: Callable[[Mapping[str, Any]], bool] = fn
@@ -142,31 +160,47 @@ def compile_expr(source: str, scope: Mapping[str, VarInfo], *, want: str | None 
         def holds(ctx: Mapping[str, Any]) -> bool:
             return fn(ctx) is True
 
-    return Expr(text, typ, frozenset(checker.names), fn, holds)
+    return Expr(text, typ, frozenset(checker.names), node, fn, holds)
+
+
+def names_in(source: Any) -> set[str]:
+    """Names an expression mentions, read without type checking (to order derived values before
+    compiling them); empty if it cannot be read."""
+    if not isinstance(source, str):
+        return set()
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+class _Compiled(NamedTuple):
+    type: str
+    evaluate: Evaluator
+    node: Node
 
 
 class _Compiler:
     def __init__(self, scope: Mapping[str, VarInfo]) -> None:
         self.scope = scope
         self.names: set[str] = set()
-        # Literal codes that a comparison must accept, checked against a choice's options.
-        self._literal: dict[int, str] = {}
 
     def fail(self, node: ast.AST, message: str) -> ExprError:
         return ExprError(message, getattr(node, "col_offset", 0) + 1)
 
-    def visit(self, node: ast.expr) -> tuple[str, Evaluator]:
+    def visit(self, node: ast.expr) -> _Compiled:
         method = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:
             raise self.fail(node, f"{_describe(node)} is not allowed in a condition")
-        result: tuple[str, Evaluator] = method(node)
+        result: _Compiled = method(node)
         return result
 
     # -- leaves ---------------------------------------------------------------------------
-    def visit_Name(self, node: ast.Name) -> tuple[str, Evaluator]:
+    def visit_Name(self, node: ast.Name) -> _Compiled:
         if node.id in _CONSTANT_NAMES:
             value = _CONSTANT_NAMES[node.id]
-            return BOOL, lambda ctx: value
+            return _Compiled(BOOL, lambda ctx: value, Constant(value))
         info = self.scope.get(node.id)
         if info is None:
             close = difflib.get_close_matches(node.id, list(self.scope), n=1)
@@ -174,69 +208,87 @@ class _Compiler:
             raise self.fail(node, f"unknown question or value {node.id!r}{hint}")
         self.names.add(node.id)
         name = node.id
-        return info.type, lambda ctx: ctx[name]
+        return _Compiled(info.type, lambda ctx: ctx[name], Name(name))
 
-    def visit_Constant(self, node: ast.Constant) -> tuple[str, Evaluator]:
+    def visit_Constant(self, node: ast.Constant) -> _Compiled:
         value = node.value
         if isinstance(value, bool):
-            return BOOL, lambda ctx: value
+            return _Compiled(BOOL, lambda ctx: value, Constant(value))
         if isinstance(value, int | float):
-            return NUMBER, lambda ctx: value
+            return _Compiled(NUMBER, lambda ctx: value, Constant(value))
         if isinstance(value, str):
-            self._literal[id(node)] = value
-            return TEXT, lambda ctx: value
+            return _Compiled(TEXT, lambda ctx: value, Constant(value))
         raise self.fail(node, f"the value {value!r} is not allowed in a condition")
 
-    def visit_List(self, node: ast.List | ast.Tuple) -> tuple[str, Evaluator]:
+    def visit_List(self, node: ast.List | ast.Tuple) -> _Compiled:
         codes: list[str] = []
         for element in node.elts:
             if not (isinstance(element, ast.Constant) and isinstance(element.value, str)):
                 raise self.fail(element, "a list may only hold quoted codes")
             codes.append(element.value)
         frozen = frozenset(codes)
-        return LIST, lambda ctx: frozen
+        return _Compiled(LIST, lambda ctx: frozen, Codes(tuple(codes)))
 
     visit_Tuple = visit_List
 
     # -- logic ----------------------------------------------------------------------------
-    def visit_BoolOp(self, node: ast.BoolOp) -> tuple[str, Evaluator]:
-        parts = [self._boolean(value) for value in node.values]
+    def visit_BoolOp(self, node: ast.BoolOp) -> _Compiled:
+        compiled = [self._boolean(value) for value in node.values]
+        parts = [part.evaluate for part in compiled]
+        operands = tuple(part.node for part in compiled)
         if isinstance(node.op, ast.And):
-            return BOOL, lambda ctx: all(part(ctx) is True for part in parts)
-        return BOOL, lambda ctx: any(part(ctx) is True for part in parts)
+            return _Compiled(
+                BOOL, lambda ctx: all(part(ctx) is True for part in parts), And(operands)
+            )
+        return _Compiled(BOOL, lambda ctx: any(part(ctx) is True for part in parts), Or(operands))
 
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> tuple[str, Evaluator]:
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> _Compiled:
         if isinstance(node.op, ast.Not):
-            inner = self._boolean(node.operand)
+            _, inner, operand = self._boolean(node.operand)
             # "not" of no value is false as well: only a definite "no" makes it true.
-            return BOOL, lambda ctx: inner(ctx) is False
+            return _Compiled(BOOL, lambda ctx: inner(ctx) is False, Not(operand))
         if isinstance(node.op, ast.USub | ast.UAdd):
-            typ, inner = self.visit(node.operand)
+            typ, value, operand = self.visit(node.operand)
             if typ != NUMBER:
                 raise self.fail(node, f"a sign needs a number, not a {typ} value")
             sign = -1 if isinstance(node.op, ast.USub) else 1
-            return NUMBER, lambda ctx: _arith(operator.mul, sign, inner(ctx))
+            return _Compiled(
+                NUMBER,
+                lambda ctx: _arith(operator.mul, sign, value(ctx)),
+                Sign("-" if sign < 0 else "+", operand),
+            )
         raise self.fail(node, f"{_describe(node)} is not allowed in a condition")
 
-    def _boolean(self, node: ast.expr) -> Evaluator:
-        typ, fn = self.visit(node)
-        if typ != BOOL:
-            raise self.fail(node, f"'and', 'or' and 'not' need yes/no parts, not a {typ} value")
-        return fn
+    def _boolean(self, node: ast.expr) -> _Compiled:
+        compiled = self.visit(node)
+        if compiled.type != BOOL:
+            raise self.fail(
+                node, f"'and', 'or' and 'not' need yes/no parts, not a {compiled.type} value"
+            )
+        return compiled
 
     # -- comparisons --------------------------------------------------------------------------
-    def visit_Compare(self, node: ast.Compare) -> tuple[str, Evaluator]:
+    def visit_Compare(self, node: ast.Compare) -> _Compiled:
         operands = [node.left, *node.comparators]
         typed = [self.visit(operand) for operand in operands]
         checks: list[tuple[Callable[[Any, Any], bool], int, int]] = []
         for index, op in enumerate(node.ops):
+            if type(op) not in _COMPARE:
+                raise self.fail(node, "'is' is not allowed in a condition; write == or !=")
             left, right = operands[index], operands[index + 1]
-            (ltype, _), (rtype, _) = typed[index], typed[index + 1]
+            ltype, rtype = typed[index].type, typed[index + 1].type
             self._check_comparison(op, left, ltype, right, rtype)
             checks.append((_COMPARE[type(op)], index, index + 1))
-        fns = [fn for _, fn in typed]
+        fns = [part.evaluate for part in typed]
+        tree = Compare(
+            tuple(part.node for part in typed), tuple(_SYMBOL[type(op)] for op in node.ops)
+        )
         if len(checks) == 1:
-            return BOOL, _single_comparison(checks[0][0], operands[0], operands[1], fns[0], fns[1])
+            return _Compiled(
+                BOOL,
+                _single_comparison(checks[0][0], operands[0], operands[1], fns[0], fns[1]),
+                tree,
+            )
 
         def compare(ctx: Mapping[str, Any]) -> bool:
             values = [fn(ctx) for fn in fns]
@@ -245,7 +297,7 @@ class _Compiler:
                     return False
             return all(op(values[a], values[b]) for op, a, b in checks)
 
-        return BOOL, compare
+        return _Compiled(BOOL, compare, tree)
 
     def _check_comparison(
         self, op: ast.cmpop, left: ast.expr, ltype: str, right: ast.expr, rtype: str
@@ -293,12 +345,12 @@ class _Compiler:
                 )
 
     # -- arithmetic and functions -------------------------------------------------------------
-    def visit_BinOp(self, node: ast.BinOp) -> tuple[str, Evaluator]:
-        op = _ARITH.get(type(node.op))
-        if op is None:
+    def visit_BinOp(self, node: ast.BinOp) -> _Compiled:
+        if type(node.op) not in _ARITH:
             raise self.fail(node, f"{_describe(node)} is not allowed in a condition")
-        ltype, left = self.visit(node.left)
-        rtype, right = self.visit(node.right)
+        symbol, op = _ARITH[type(node.op)]
+        ltype, left, left_node = self.visit(node.left)
+        rtype, right, right_node = self.visit(node.right)
         if ltype != NUMBER or rtype != NUMBER:
             raise self.fail(node, f"arithmetic needs numbers; got {ltype} and {rtype}")
         if isinstance(node.op, ast.Pow) and not (
@@ -307,9 +359,13 @@ class _Compiler:
             and abs(node.right.value) <= 10
         ):
             raise self.fail(node.right, "a power must be a small written number (at most 10)")
-        return NUMBER, lambda ctx: _arith(op, left(ctx), right(ctx))
+        return _Compiled(
+            NUMBER,
+            lambda ctx: _arith(op, left(ctx), right(ctx)),
+            Arithmetic(symbol, left_node, right_node),
+        )
 
-    def visit_Call(self, node: ast.Call) -> tuple[str, Evaluator]:
+    def visit_Call(self, node: ast.Call) -> _Compiled:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             raise self.fail(node, f"unknown function; available: {', '.join(FUNCTIONS)}")
         if node.keywords:
@@ -317,13 +373,18 @@ class _Compiler:
         if node.func.id == "count_true":
             if not node.args:
                 raise self.fail(node, "count_true needs at least one yes/no question")
-            parts = [self._boolean(arg) for arg in node.args]
-            return NUMBER, lambda ctx: sum(1 for part in parts if part(ctx) is True)
+            compiled = [self._boolean(arg) for arg in node.args]
+            parts = [part.evaluate for part in compiled]
+            return _Compiled(
+                NUMBER,
+                lambda ctx: sum(1 for part in parts if part(ctx) is True),
+                Call("count_true", tuple(part.node for part in compiled)),
+            )
         # answered(x): whether x has a value at all.
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
             raise self.fail(node, "answered takes exactly one question id")
-        _, inner = self.visit(node.args[0])
-        return BOOL, lambda ctx: inner(ctx) is not MISSING
+        _, inner, argument = self.visit(node.args[0])
+        return _Compiled(BOOL, lambda ctx: inner(ctx) is not MISSING, Call("answered", (argument,)))
 
 
 def _literal(node: ast.expr) -> tuple[bool, Any]:

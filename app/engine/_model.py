@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from ._errors import AnswerProblem
-from ._expr import Expr
+from ._expr import Expr, ExprError, VarInfo, compile_expr
 
 TRIAGE_LEVEL: Final = "triage_level"  # the built-in value: the triage level so far
 QUESTION_TYPES: Final = ("boolean", "integer", "number", "choice", "multi_choice")
@@ -148,9 +148,15 @@ class Derived:
 @dataclass(frozen=True, slots=True)
 class Level:
     code: str
-    title: str
+    title: str  # what the person is told to do
     advice: str
     rank: int  # 0 is the most urgent
+    label: str  # a short clinical name, for staff
+    badge: str  # a short label beside the icon on patient pages
+    icon: str  # alert, clock, doctor or tick
+    style: str  # the CSS modifier for this level
+    risk: str  # FHIR risk-probability code: high, moderate or low
+    urgent: bool = False  # raises the staff queue's banner and sorts first
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +273,7 @@ class Questionnaire:
     derived_by_id: dict[str, Derived] = field(default_factory=dict)
     level_by_code: dict[str, Level] = field(default_factory=dict)
     rules_by_urgency: tuple[Rule, ...] = ()
+    scope: dict[str, VarInfo] = field(default_factory=dict)  # the names conditions may use
 
     def questions_behind(self, rule_codes: Iterable[str]) -> frozenset[str]:
         """The questions whose answers the given rules read, through derived values too: what
@@ -287,3 +294,20 @@ class Questionnaire:
     def self_care_level(self) -> str:
         """The least urgent level: the only one that gets an exercise plan."""
         return self.levels[-1].code
+
+    @property
+    def urgent_levels(self) -> tuple[Level, ...]:
+        """The levels that raise the staff queue's banner and sort first (the most urgent)."""
+        return tuple(level for level in self.levels if level.urgent)
+
+    def compile_condition(self, source: str) -> Expr:
+        """A condition over this questionnaire's names, checked as if it were in the file.
+
+        Raises ValueError saying what is wrong with it.
+        """
+        try:
+            return compile_expr(source, self.scope)
+        except ExprError as exc:
+            raise ValueError(
+                f"{exc.message} (at column {exc.column} of {source.strip()!r})"
+            ) from None

@@ -1,0 +1,192 @@
+"""The exercise-blocks file, and the questionnaire's plan section that weighs those blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from ._errors import DefinitionError
+from ._expr import VarInfo
+from ._fields import FieldReader
+from ._model import Advice, BlockRelevance, Contributor, ExerciseBlock, PlanSpec, StartRule, Step
+from ._yaml import LDict, load_yaml
+
+_STEP_KEYS: Final = ("code", "title", "how", "cues", "mistakes", "progress_when")
+
+
+def load_exercise_blocks(path: str | Path) -> dict[str, ExerciseBlock]:
+    """Load an exercise-blocks file; raises DefinitionError listing every problem."""
+    path = Path(path)
+    r = FieldReader(str(path))
+    blocks = read_blocks(r, path)
+    if r.problems:
+        raise DefinitionError(r.problems)
+    return blocks
+
+
+def read_blocks(r: FieldReader, path: Path) -> dict[str, ExerciseBlock]:
+    """The blocks of an exercise-blocks file, by code; problems go to ``r`` (the questionnaire's
+    reader when the questionnaire names the file, so both files are reported together)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        r.problem(1, f"cannot read the file: {exc.strerror}")
+        return {}
+    raw, problems = load_yaml(text, str(path))
+    r.problems.extend(problems)
+    top = r.mapping(raw, 1, "exercise blocks file", ("version", "blocks"), ())
+    if top is None:
+        return {}
+    blocks: dict[str, ExerciseBlock] = {}
+    for item, line in r.items(top, "blocks", "exercise blocks file"):
+        data = r.mapping(
+            item, line, "block", ("code", "title", "summary", "dose", "steps"), ("companion",)
+        )
+        if data is None:
+            continue
+        code = r.identifier(data, "code", "block")
+        where = f"block {code!r}"
+        if code in blocks:
+            r.problem(data.line_of("code"), f"duplicate block code {code!r}")
+        steps: list[Step] = []
+        for step_raw, step_line in r.items(data, "steps", where):
+            step = _read_step(r, step_raw, step_line, f"{where} step")
+            if step is None:
+                continue
+            if any(s.code == step.code for s in steps):
+                r.problem(step_line, f"{where}: duplicate step code {step.code!r}")
+            steps.append(step)
+        if "steps" in data and not steps:
+            r.problem(data.line_of("steps"), f"{where}: needs at least one step")
+        companion = None
+        if "companion" in data:
+            companion = _read_step(
+                r, data["companion"], data.line_of("companion"), f"{where} companion"
+            )
+        blocks[code] = ExerciseBlock(
+            code=code,
+            title=r.text(data, "title", where) or "",
+            summary=r.text(data, "summary", where) or "",
+            dose=r.text(data, "dose", where) or "",
+            steps=tuple(steps),
+            companion=companion,
+        )
+    return blocks
+
+
+def _read_step(r: FieldReader, raw: Any, line: int, what: str) -> Step | None:
+    data = r.mapping(raw, line, what, _STEP_KEYS, ("image", "image_alt"))
+    if data is None:
+        return None
+    code = r.identifier(data, "code", what)
+    where = f"{what} {code!r}"
+    image = r.text(data, "image", where, required=False)
+    image_alt = r.text(data, "image_alt", where, required=False)
+    if bool(image) != bool(image_alt):
+        r.problem(data.line, f"{where}: 'image' and 'image_alt' go together (alt text is required)")
+    return Step(
+        code=code,
+        title=r.text(data, "title", where) or "",
+        how=r.text(data, "how", where) or "",
+        cues=r.texts(data, "cues", where, 2, 4),
+        mistakes=r.texts(data, "mistakes", where, 1, 4),
+        progress_when=r.text(data, "progress_when", where) or "",
+        image=image or None,
+        image_alt=image_alt or None,
+    )
+
+
+def read_plan(
+    r: FieldReader,
+    top: LDict,
+    scope: Mapping[str, VarInfo],
+    contributors: tuple[Contributor, ...],
+    blocks: dict[str, ExerciseBlock],
+) -> PlanSpec:
+    """The questionnaire's ``plan``: how relevant each block is, where it starts, and advice.
+
+    Every block of the blocks file must be weighed here, and only those blocks and their steps.
+    """
+    data = r.mapping(top.get("plan"), top.line_of("plan"), "plan", ("focus", "blocks"), ("advice",))
+    if data is None:
+        return PlanSpec(3, (), ())
+    focus = r.integer(data, "focus", "plan", low=1, high=10) or 3
+    codes = {c.code for c in contributors}
+    relevances: list[BlockRelevance] = []
+    for raw, line in r.items(data, "blocks", "plan"):
+        item = r.mapping(raw, line, "plan block", ("code", "weights"), ("add", "start"))
+        if item is None:
+            continue
+        code = r.identifier(item, "code", "plan block")
+        where = f"plan block {code!r}"
+        block = blocks.get(code)
+        if block is None and blocks:
+            r.problem(
+                item.line_of("code"),
+                f"{where}: no such block in the exercise blocks file (blocks: {', '.join(blocks)})",
+            )
+        if any(b.code == code for b in relevances):
+            r.problem(item.line_of("code"), f"duplicate plan block {code!r}")
+        start: list[StartRule] = []
+        for start_raw, start_line in r.items(item, "start", where, required=False):
+            rule = r.mapping(start_raw, start_line, f"{where} start", ("step",), ("when",))
+            if rule is None:
+                continue
+            step = rule.get("step")
+            if block is not None and not any(s.code == step for s in block.steps):
+                r.problem(
+                    rule.line_of("step"),
+                    f"{where}: no step {step!r} (steps: {', '.join(s.code for s in block.steps)})",
+                )
+            start.append(StartRule(r.expr(rule, "when", f"{where} start", scope), str(step)))
+        relevances.append(
+            BlockRelevance(
+                code,
+                _weights(r, item, where, codes),
+                r.scored_list(item, "add", where, scope, high=10),
+                tuple(start),
+                item.line,
+            )
+        )
+    for code in blocks:
+        if not any(b.code == code for b in relevances):
+            r.problem(
+                data.line_of("blocks"),
+                f"plan: exercise block {code!r} has no relevance weights here",
+            )
+    advice: list[Advice] = []
+    for raw, line in r.items(data, "advice", "plan", required=False):
+        item = r.mapping(raw, line, "plan advice", ("text",), ("when",))
+        if item is not None:
+            advice.append(
+                Advice(
+                    r.expr(item, "when", "plan advice", scope),
+                    r.template(item, "text", "plan advice", scope),
+                )
+            )
+    return PlanSpec(focus, tuple(relevances), tuple(advice))
+
+
+def _weights(
+    r: FieldReader, item: LDict, where: str, contributors: set[str]
+) -> tuple[tuple[str, int], ...]:
+    """A block's multiplier for each contributor's score."""
+    raw = item.get("weights")
+    if not isinstance(raw, LDict):
+        r.problem(
+            item.line_of("weights"), f"{where}: 'weights' must map contributor codes to numbers"
+        )
+        return ()
+    weights: list[tuple[str, int]] = []
+    for contributor, weight in raw.items():
+        if contributor not in contributors:
+            r.problem(raw.line_of(contributor), f"{where}: unknown contributor {contributor!r}")
+        elif isinstance(weight, bool) or not isinstance(weight, int) or not 0 <= weight <= 10:
+            r.problem(
+                raw.line_of(contributor),
+                f"{where}: weight of {contributor!r} must be a whole number from 0 to 10",
+            )
+        else:
+            weights.append((contributor, weight))
+    return tuple(weights)

@@ -1,0 +1,432 @@
+"""Reading a questionnaire's own parts into the model: levels, sections, pages and questions,
+derived values, branching conditions, triage rules and contributors.
+
+Each part is checked as it is read (keys, ids, types, references to levels and names). Checks
+that need every part at once are in ``_checks``; the plan and its exercise blocks in ``_plan``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Any, Final
+
+from ._expr import BOOL, CHOICE, MULTI, NUMBER, VarInfo, names_in
+from ._fields import CODE, ID, FieldReader
+from ._model import (
+    QUESTION_TYPES,
+    TRIAGE_LEVEL,
+    Contributor,
+    Derived,
+    Level,
+    Option,
+    Page,
+    Question,
+    Rule,
+    Section,
+)
+from ._yaml import LDict
+
+_RESERVED: Final = frozenset({TRIAGE_LEVEL, "true", "false", "count_true", "answered", "not"})
+ICONS: Final = ("alert", "clock", "doctor", "tick")  # the icons patient pages have
+RISKS: Final = ("high", "moderate", "low")  # FHIR's risk-probability codes
+_STYLE: Final = re.compile(r"^[a-z][a-z0-9-]*$")  # a CSS class modifier
+
+
+class QuestionnaireReader:
+    """Reads the parts of one questionnaire file, in order: each needs the names read before it."""
+
+    def __init__(self, r: FieldReader, top: LDict) -> None:
+        self.r = r
+        self.top = top
+        # Every name a condition may use, with its type; grows as parts are read.
+        self.scope: dict[str, VarInfo] = {}
+        self.questions: dict[str, Question] = {}
+        self.derived_needs: dict[str, set[str]] = {}  # derived id -> question ids it needs
+        # The YAML of each section, page and question, kept to compile conditions once all
+        # question types are known, and to point errors at the right line.
+        self._raw_conditions: dict[tuple[str, str], LDict] = {}
+
+    def when_line(self, kind: str, element_id: str) -> int:
+        """The line of a section's, page's or question's ``when`` (or of the element)."""
+        return self._raw_conditions[(kind, element_id)].line_of("when")
+
+    def identifier(self) -> str:
+        """The questionnaire's id: like other ids, but '-' is allowed too (it is in URLs)."""
+        if ID.match(str(self.top.get("id", ""))):
+            return self.r.identifier(self.top, "id", "questionnaire")
+        value = self.top.get("id")
+        if not isinstance(value, str) or not re.match(r"^[a-z][a-z0-9_-]*$", value):
+            self.r.problem(
+                self.top.line_of("id"),
+                f"questionnaire: 'id' must be lower-case, digits, '-' or '_' (got {value!r})",
+            )
+        return str(value)
+
+    # -- levels -------------------------------------------------------------------------------
+    def levels(self) -> tuple[Level, ...]:
+        """The triage levels, most urgent first; ``triage_level`` takes their codes."""
+        r = self.r
+        read: list[tuple[Level, LDict]] = []
+        for raw, line in r.items(self.top, "levels", "questionnaire"):
+            data = r.mapping(
+                raw,
+                line,
+                "level",
+                ("code", "title", "advice", "label", "badge", "icon", "risk"),
+                ("style", "urgent"),
+            )
+            if data is None:
+                continue
+            code = r.identifier(data, "code", "level")
+            where = f"level {code!r}"
+            if any(level.code == code for level, _ in read):
+                r.problem(data.line_of("code"), f"duplicate level {code!r}")
+            style = code.replace("_", "-")
+            if "style" in data:
+                style = str(data["style"])
+                if not _STYLE.match(style):
+                    r.problem(
+                        data.line_of("style"),
+                        f"{where}: 'style' must be lower-case letters, digits and '-' (got {data['style']!r})",
+                    )
+            level = Level(
+                code=code,
+                title=r.text(data, "title", where) or "",
+                advice=r.text(data, "advice", where) or "",
+                rank=len(read),
+                label=r.text(data, "label", where) or "",
+                badge=r.text(data, "badge", where) or "",
+                icon=r.one_of(data, "icon", where, ICONS),
+                style=style,
+                risk=r.one_of(data, "risk", where, RISKS),
+                urgent=r.flag(data, "urgent", where, False),
+            )
+            read.append((level, data))
+        if "levels" in self.top and len(read) < 2:
+            r.problem(
+                self.top.line_of("levels"),
+                "questionnaire: needs at least two triage levels, most urgent first",
+            )
+        self._check_urgent_first(read)
+        levels = tuple(level for level, _ in read)
+        self.scope[TRIAGE_LEVEL] = VarInfo(CHOICE, frozenset(level.code for level in levels))
+        return levels
+
+    def _check_urgent_first(self, read: list[tuple[Level, LDict]]) -> None:
+        """Urgent levels are the most urgent ones, so they come first, and never the last one
+        (self care): the staff queue shows them first, under a banner."""
+        if any(not isinstance(data.get("urgent", False), bool) for _, data in read):
+            return  # reported already; which levels are urgent is not known
+        for (before, _), (level, data) in itertools.pairwise(read):
+            if level.urgent and not before.urgent:
+                self.r.problem(
+                    data.line_of("urgent"),
+                    f"level {level.code!r}: an urgent level cannot follow {before.code!r}, which is not; levels go most urgent first",
+                )
+        if read and read[-1][0].urgent:
+            last, data = read[-1]
+            self.r.problem(
+                data.line_of("urgent"),
+                f"level {last.code!r}: the least urgent level (the one with an exercise plan) cannot be urgent",
+            )
+
+    # -- sections, pages, questions -----------------------------------------------------------
+    def sections(self) -> tuple[Section, ...]:
+        r = self.r
+        sections: list[Section] = []
+        page_ids: set[str] = set()
+        for raw, line in r.items(self.top, "sections", "questionnaire"):
+            data = r.mapping(raw, line, "section", ("id", "title", "pages"), ("when",))
+            if data is None:
+                continue
+            sid = r.identifier(data, "id", "section")
+            if any(s.id == sid for s in sections):
+                r.problem(data.line_of("id"), f"duplicate section id {sid!r}")
+            pages: list[Page] = []
+            for page_raw, page_line in r.items(data, "pages", f"section {sid!r}"):
+                page = self._page(page_raw, page_line, sid)
+                if page is None:
+                    continue
+                if page.id in page_ids:
+                    r.problem(page.line, f"duplicate page id {page.id!r}")
+                page_ids.add(page.id)
+                pages.append(page)
+            # Conditions are compiled later, once every question's type is known.
+            sections.append(
+                Section(
+                    sid, r.text(data, "title", f"section {sid!r}") or "", tuple(pages), data.line
+                )
+            )
+            self._raw_conditions[("section", sid)] = data
+        for position, question in enumerate(self.questions.values()):
+            question.position = position
+        return tuple(sections)
+
+    def _page(self, raw: Any, line: int, section_id: str) -> Page | None:
+        r = self.r
+        data = r.mapping(raw, line, "page", ("id", "title", "questions"), ("intro", "when"))
+        if data is None:
+            return None
+        pid = r.identifier(data, "id", "page")
+        questions = []
+        for q_raw, q_line in r.items(data, "questions", f"page {pid!r}"):
+            question = self._question(q_raw, q_line, pid, section_id)
+            if question is not None:
+                questions.append(question)
+        if "questions" in data and not questions:
+            r.problem(data.line_of("questions"), f"page {pid!r}: needs at least one question")
+        self._raw_conditions[("page", pid)] = data
+        return Page(
+            id=pid,
+            title=r.text(data, "title", f"page {pid!r}") or "",
+            intro=r.text(data, "intro", f"page {pid!r}", required=False),
+            questions=tuple(questions),
+            line=data.line,
+            section_id=section_id,
+        )
+
+    def _question(self, raw: Any, line: int, page_id: str, section_id: str) -> Question | None:
+        r = self.r
+        data = r.mapping(
+            raw,
+            line,
+            "question",
+            ("id", "type", "text"),
+            ("hint", "options", "min", "max", "unit", "widget", "required", "when"),
+        )
+        if data is None:
+            return None
+        qid = r.identifier(data, "id", "question")
+        where = f"question {qid!r}"
+        if qid in self.questions:
+            r.problem(data.line_of("id"), f"duplicate question id {qid!r}")
+        if qid in _RESERVED:
+            r.problem(data.line_of("id"), f"{where}: {qid!r} is a reserved word")
+        qtype = data.get("type")
+        if qtype not in QUESTION_TYPES:
+            r.problem(
+                data.line_of("type"),
+                f"{where}: type must be one of {', '.join(QUESTION_TYPES)} (got {qtype!r})",
+            )
+            qtype = "boolean"
+        options: list[Option] = []
+        if qtype in ("choice", "multi_choice"):
+            if "options" not in data:
+                r.problem(data.line, f"{where}: a {qtype} question needs 'options'")
+            for opt_raw, opt_line in r.items(data, "options", where):
+                opt = r.mapping(
+                    opt_raw, opt_line, f"{where} option", ("code", "label"), ("hint", "exclusive")
+                )
+                if opt is None:
+                    continue
+                code = r.identifier(opt, "code", f"{where} option", CODE)
+                if any(o.code == code for o in options):
+                    r.problem(opt.line_of("code"), f"{where}: duplicate option {code!r}")
+                exclusive = r.flag(opt, "exclusive", f"{where} option {code!r}", False)
+                if exclusive and qtype != "multi_choice":
+                    r.problem(
+                        opt.line_of("exclusive"),
+                        f"{where}: only multiple-choice options can be exclusive",
+                    )
+                options.append(
+                    Option(
+                        code,
+                        r.text(opt, "label", f"{where} option {code!r}") or "",
+                        r.text(opt, "hint", where, required=False),
+                        exclusive,
+                    )
+                )
+        elif "options" in data:
+            r.problem(data.line_of("options"), f"{where}: only choice questions have options")
+        minimum = maximum = None
+        if qtype in ("integer", "number"):
+            minimum, maximum = r.number(data, "min", where), r.number(data, "max", where)
+            if minimum is not None and maximum is not None and minimum > maximum:
+                r.problem(data.line_of("min"), f"{where}: 'min' is greater than 'max'")
+        else:
+            for key in ("min", "max", "unit"):
+                if key in data:
+                    r.problem(data.line_of(key), f"{where}: only number questions have {key!r}")
+        question = Question(
+            id=qid,
+            type=qtype,
+            text=r.text(data, "text", where) or "",
+            line=data.line,
+            hint=r.text(data, "hint", where, required=False),
+            options=tuple(options),
+            minimum=minimum,
+            maximum=maximum,
+            unit=r.text(data, "unit", where, required=False),
+            widget=r.text(data, "widget", where, required=False),
+            required=r.flag(data, "required", where, True),
+            page_id=page_id,
+            section_id=section_id,
+            option_codes=frozenset(o.code for o in options),
+        )
+        self.questions.setdefault(qid, question)
+        self.scope[qid] = VarInfo(
+            {
+                "boolean": BOOL,
+                "integer": NUMBER,
+                "number": NUMBER,
+                "choice": CHOICE,
+                "multi_choice": MULTI,
+            }[qtype],
+            question.option_codes,
+        )
+        self._raw_conditions[("question", qid)] = data
+        return question
+
+    # -- derived values -----------------------------------------------------------------------
+    def derived(self) -> tuple[Derived, ...]:
+        r = self.r
+        raws: dict[str, tuple[LDict, int]] = {}
+        for raw, line in r.items(self.top, "derived", "questionnaire", required=False):
+            data = r.mapping(raw, line, "derived value", ("id", "value"), ("label",))
+            if data is None:
+                continue
+            did = r.identifier(data, "id", "derived value")
+            if did in self.questions or did in raws:
+                r.problem(
+                    data.line_of("id"),
+                    f"duplicate id {did!r}: derived values and questions share one set of ids",
+                )
+                continue
+            if did in _RESERVED:
+                r.problem(data.line_of("id"), f"derived value {did!r} is a reserved word")
+            raws[did] = (data, line)
+        # Order derived values so that each is compiled after those it uses; report cycles.
+        graph = {did: names_in(data.get("value")) & set(raws) for did, (data, _) in raws.items()}
+        ordered: list[str] = []
+        state: dict[str, int] = {}  # 1 visiting, 2 done
+
+        def visit(did: str, trail: list[str]) -> None:
+            if state.get(did) == 2:
+                return
+            if state.get(did) == 1:
+                cycle = [*trail[trail.index(did) :], did]
+                r.problem(
+                    raws[did][0].line_of("value"),
+                    f"derived values refer to each other in a cycle: {' -> '.join(cycle)}",
+                )
+                return
+            state[did] = 1
+            for dep in sorted(graph[did]):
+                visit(dep, [*trail, did])
+            state[did] = 2
+            ordered.append(did)
+
+        for did in raws:
+            visit(did, [])
+        derived: list[Derived] = []
+        for did in ordered:
+            data = raws[did][0]
+            if any(state.get(dep) != 2 for dep in graph[did]):
+                continue
+            expr = r.expr(data, "value", f"derived value {did!r}", self.scope, want=None)
+            if expr is None:
+                continue
+            if TRIAGE_LEVEL in expr.names:
+                r.problem(data.line_of("value"), f"derived value {did!r} cannot use {TRIAGE_LEVEL}")
+            self.scope[did] = VarInfo(expr.type)
+            needs: set[str] = set()
+            for name in expr.names:
+                needs |= self.derived_needs.get(name, {name})
+            self.derived_needs[did] = needs
+            derived.append(
+                Derived(did, expr, data.line, r.text(data, "label", did, required=False))
+            )
+        # Keep the author's order for display.
+        position = {did: i for i, did in enumerate(raws)}
+        return tuple(sorted(derived, key=lambda d: position[d.id]))
+
+    # -- branching conditions -----------------------------------------------------------------
+    def conditions(self, sections: tuple[Section, ...]) -> None:
+        r = self.r
+        for section in sections:
+            section_data = self._raw_conditions[("section", section.id)]
+            section.when = r.expr(section_data, "when", f"section {section.id!r}", self.scope)
+            for page in section.pages:
+                page_data = self._raw_conditions[("page", page.id)]
+                page.when = r.expr(page_data, "when", f"page {page.id!r}", self.scope)
+                page.conditions = tuple(e for e in (section.when, page.when) if e is not None)
+                for question in page.questions:
+                    data = self._raw_conditions[("question", question.id)]
+                    question.when = r.expr(data, "when", f"question {question.id!r}", self.scope)
+                    own = (question.when,) if question.when is not None else ()
+                    question.conditions = page.conditions + own
+
+    # -- triage rules ---------------------------------------------------------------------------
+    def rules(self, levels: tuple[Level, ...]) -> tuple[Rule, ...]:
+        r = self.r
+        ranks = {level.code: level.rank for level in levels}
+        rules: list[Rule] = []
+        for raw, line in r.items(self.top, "triage", "questionnaire"):
+            data = r.mapping(raw, line, "triage rule", ("code", "level", "when", "message"), ())
+            if data is None:
+                continue
+            code = r.identifier(data, "code", "triage rule")
+            where = f"triage rule {code!r}"
+            if any(rule.code == code for rule in rules):
+                r.problem(data.line_of("code"), f"duplicate triage rule {code!r}")
+            level = data.get("level")
+            if level not in ranks:
+                r.problem(
+                    data.line_of("level"),
+                    f"{where}: unknown level {level!r} (levels: {', '.join(ranks)})",
+                )
+                continue
+            when = r.expr(data, "when", where, self.scope)
+            if when is None:
+                continue
+            if TRIAGE_LEVEL in when.names:
+                r.problem(
+                    data.line_of("when"),
+                    f"{where}: a rule cannot depend on {TRIAGE_LEVEL} (it is what rules decide)",
+                )
+                continue
+            rules.append(
+                Rule(
+                    code,
+                    str(level),
+                    ranks[str(level)],
+                    when,
+                    r.text(data, "message", where) or "",
+                    data.line,
+                )
+            )
+        return tuple(rules)
+
+    # -- contributors ---------------------------------------------------------------------------
+    def contributors(self) -> tuple[Contributor, ...]:
+        r = self.r
+        out: list[Contributor] = []
+        for raw, line in r.items(self.top, "contributors", "questionnaire"):
+            data = r.mapping(
+                raw,
+                line,
+                "contributor",
+                ("code", "label", "why", "advice", "bands"),
+                ("add", "max"),
+            )
+            if data is None:
+                continue
+            code = r.identifier(data, "code", "contributor")
+            where = f"contributor {code!r}"
+            if any(c.code == code for c in out):
+                r.problem(data.line_of("code"), f"duplicate contributor {code!r}")
+            maximum = r.integer(data, "max", where, low=1, high=10) if "max" in data else 3
+            out.append(
+                Contributor(
+                    code=code,
+                    label=r.text(data, "label", where) or "",
+                    why=r.template(data, "why", where, self.scope),
+                    advice=r.template(data, "advice", where, self.scope),
+                    bands=r.scored_list(data, "bands", where, self.scope, high=10),
+                    bonuses=r.scored_list(data, "add", where, self.scope, high=10),
+                    maximum=maximum or 3,
+                    line=data.line,
+                )
+            )
+        return tuple(out)
