@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-from app.engine import Question
+from app.engine import Level, Question
 
 CM_PER_INCH: Final = 2.54
 KG_PER_POUND: Final = 0.45359237
@@ -163,14 +163,19 @@ def plan_blocks(plan: dict[str, Any] | None) -> tuple[list[PlanBlock], list[Plan
     return focus, optional
 
 
-LEVEL_STYLE: Final = {
-    # css modifier, short label (never colour alone: the label and icon differ too), icon
-    "emergency": ("emergency", "Emergency", "alert"),
-    "urgent": ("urgent", "Urgent: today", "clock"),
-    "see_doctor": ("see-doctor", "See a doctor first", "doctor"),
-    "self_care": ("self-care", "Safe to start", "tick"),
-}
+@dataclass(frozen=True, slots=True)
+class LevelLook:
+    """How a triage level shows: its CSS modifier, badge, icon and staff name (never colour
+    alone: the words and the icon differ too). From the questionnaire's ``levels``."""
+
+    style: str
+    badge: str
+    icon: str
+    label: str
 
 
-def level_style(code: str) -> tuple[str, str, str]:
-    return LEVEL_STYLE.get(code, ("see-doctor", "Advice", "doctor"))
+def level_look(level: Level | None, code: str = "") -> LevelLook:
+    """A level's look; a code no loaded definition has (a removed level) shows as advice."""
+    if level is None:
+        return LevelLook("see-doctor", "Advice", "doctor", code)
+    return LevelLook(level.style, level.badge, level.icon, level.label)

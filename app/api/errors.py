@@ -8,7 +8,7 @@ part of the request: a body field, a header, or ``body`` itself), with a machine
 from __future__ import annotations
 
 import email.message
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from fastapi import Request
@@ -50,7 +50,7 @@ def error_response(
     status_code: int,
     detail: str,
     problems: Sequence[dict[str, str]] = (),
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     body = dumps({"detail": detail, "problems": list(problems)})
     return Response(body, status_code, headers=headers, media_type="application/json")

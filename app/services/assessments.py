@@ -15,10 +15,10 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, or_, select
 
+from app import codec
 from app.engine import AnswerError, Evaluation, build_result
 from app.models import Assessment, utcnow
 from app.security import hash_token, new_token
-from app import codec
 from app.services import audit, fhir
 from app.services.questionnaires import Registry
 

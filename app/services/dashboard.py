@@ -9,18 +9,17 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import case
+from sqlalchemy import case, literal
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
 from app.models import Assessment, IntakeLink, StaffUser, utcnow
 
-LEVELS: Final = ("emergency", "urgent", "see_doctor", "self_care")
 REVIEWED_CHOICES: Final = ("all", "no", "yes")
 PER_PAGE: Final = 25
 EXPORT_LIMIT: Final = 50_000  # one export; beyond this, narrow the dates
@@ -78,11 +77,17 @@ class FilterInput:
 
 
 def read_filters(
-    levels: Sequence[str], date_from: str | None, date_to: str | None, reviewed: str | None
+    known_levels: Sequence[str],
+    levels: Sequence[str],
+    date_from: str | None,
+    date_to: str | None,
+    reviewed: str | None,
 ) -> FilterInput:
+    """``known_levels``: the level codes there are, most urgent first (app.services.questionnaires
+    Registry.levels)."""
     errors: dict[str, str] = {}
-    chosen = tuple(level for level in LEVELS if level in set(levels))
-    if any(level not in LEVELS for level in levels):
+    chosen = tuple(level for level in known_levels if level in set(levels))
+    if any(level not in known_levels for level in levels):
         errors["level"] = "Choose levels from the list"
     start = _read_date(date_from, "from", errors)
     end = _read_date(date_to, "to", errors)
@@ -116,8 +121,13 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-# Emergency and urgent first (a person may need help today), then everything else by date.
-_QUEUE_GROUP = case((col(Assessment.triage_rank) <= 1, col(Assessment.triage_rank)), else_=2)
+def _queue_order(urgent: Collection[str]) -> Any:
+    """The urgent levels first, most urgent first (a person may need help today), then
+    everything else together. ``urgent``: the level codes the definitions mark urgent."""
+    if not urgent:
+        return literal(0)
+    # Past every level's rank: the rest sort as one group.
+    return case((col(Assessment.triage_level).in_(urgent), col(Assessment.triage_rank)), else_=1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,32 +138,37 @@ class Submission:
 
 
 def list_submissions(
-    session: Session, *, clinic_id: uuid.UUID, filters: Filters, page: int = 1
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    filters: Filters,
+    urgent: Collection[str],
+    page: int = 1,
 ) -> tuple[list[Submission], int]:
     """One page of the clinic's queue and the number of matching submissions."""
     conditions = filters.conditions(clinic_id)
     total = session.exec(select(func.count()).select_from(Assessment).where(*conditions)).one()
     rows = session.exec(
-        _submission_query(conditions).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        _submission_query(conditions, urgent).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
     return [Submission(a, label, email) for a, label, email in rows], int(total)
 
 
 def iter_submissions(
-    session: Session, *, clinic_id: uuid.UUID, filters: Filters
+    session: Session, *, clinic_id: uuid.UUID, filters: Filters, urgent: Collection[str]
 ) -> Iterator[Submission]:
-    query = _submission_query(filters.conditions(clinic_id)).limit(EXPORT_LIMIT)
+    query = _submission_query(filters.conditions(clinic_id), urgent).limit(EXPORT_LIMIT)
     for a, label, email in session.exec(query.execution_options(yield_per=500)):
         yield Submission(a, label, email)
 
 
-def _submission_query(conditions: list[ColumnElement[bool]]) -> Any:
+def _submission_query(conditions: list[ColumnElement[bool]], urgent: Collection[str] = ()) -> Any:
     return (
         select(Assessment, IntakeLink.label, StaffUser.email)
         .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(Assessment.reviewed_by_id))
         .where(*conditions)
-        .order_by(_QUEUE_GROUP, col(Assessment.created_at).desc(), col(Assessment.id))
+        .order_by(_queue_order(urgent), col(Assessment.created_at).desc(), col(Assessment.id))
     )
 
 
@@ -171,14 +186,18 @@ def get_submission(
     return None if row is None else Submission(*row)
 
 
-def count_unreviewed_urgent(session: Session, *, clinic_id: uuid.UUID) -> int:
+def count_unreviewed_urgent(
+    session: Session, *, clinic_id: uuid.UUID, urgent: Collection[str]
+) -> int:
+    if not urgent:
+        return 0
     return int(
         session.exec(
             select(func.count())
             .select_from(Assessment)
             .where(
                 col(Assessment.clinic_id) == clinic_id,
-                col(Assessment.triage_rank) <= 1,
+                col(Assessment.triage_level).in_(urgent),
                 col(Assessment.reviewed_at).is_(None),
             )
         ).one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.engine import Questionnaire, load_directory
+from app.engine import Level, Questionnaire, load_directory
 
 
 class UnknownQuestionnaireError(LookupError):
@@ -17,6 +17,14 @@ class Registry:
             raise LookupError(f"default questionnaire {default_id!r} is not in the definitions")
         self._by_id = questionnaires
         self.default_id = default_id
+        # Every triage level a stored record can have, the default questionnaire's first: the
+        # staff queue's filters, names and order come from the definitions, not from code.
+        by_code: dict[str, Level] = {}
+        for q in (questionnaires[default_id], *questionnaires.values()):
+            for level in q.levels:
+                by_code.setdefault(level.code, level)
+        self.levels: tuple[Level, ...] = tuple(by_code.values())
+        self.urgent_codes: frozenset[str] = frozenset(lv.code for lv in self.levels if lv.urgent)
 
     @classmethod
     def load(cls, directory: Path, default_id: str) -> Registry:
@@ -34,3 +42,10 @@ class Registry:
 
     def all(self) -> list[Questionnaire]:
         return list(self._by_id.values())
+
+    def level(self, code: str, questionnaire_id: str | None = None) -> Level | None:
+        """The level with this code: of the record's own questionnaire when it is loaded."""
+        q = self._by_id.get(questionnaire_id or "")
+        if q is not None and code in q.level_by_code:
+            return q.level_by_code[code]
+        return next((level for level in self.levels if level.code == code), None)

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import RegistryDep, SessionDep, SettingsDep
+from app.display import level_look
 from app.errors import AppError
 from app.models import StaffUser
 from app.services import api_keys, audit
 from app.services import auth as auth_service
 from app.services.auth import ROLES, AccountError
+from app.services.questionnaires import Registry
 
-from .dashboard import LEVEL_NAMES
 from .deps import AdminStaff, CsrfProtected, render
 
 router = APIRouter()
@@ -153,24 +154,28 @@ def revoke_key(key_id: str, staff: AdminStaff, session: SessionDep) -> Response:
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_log(
-    request: Request, staff: AdminStaff, session: SessionDep,
+    request: Request, staff: AdminStaff, session: SessionDep, registry: RegistryDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:  # fmt: skip
     events, total = audit.list_events(session, clinic_id=staff.clinic.id, page=page)
     people = {u.id: u.email for u in auth_service.list_staff(session, clinic_id=staff.clinic.id)}
     return render(
         request, "staff/audit.html", staff, events=events, people=people, page=page,
-        pages=max(1, -(-total // 50)), total=total, export_filters=export_filters,
+        pages=max(1, -(-total // 50)), total=total,
+        export_filters=lambda filters: export_filters(registry, filters),
     )  # fmt: skip
 
 
-def export_filters(filters: Any) -> str:
+def export_filters(registry: Registry, filters: Any) -> str:
     """A CSV export's filters (as app.services.dashboard.Filters.describe() stored them), in
     words: "Emergency or Urgent; submitted from 01 Mar 2026; not reviewed"."""
     if not isinstance(filters, dict):
         return "Submissions"
     parts = []
-    levels = [LEVEL_NAMES.get(str(level), str(level)) for level in filters.get("levels") or ()]
+    levels = [
+        level_look(registry.level(str(code)), str(code)).label
+        for code in filters.get("levels") or ()
+    ]
     if levels:
         parts.append(" or ".join(levels))
     start, end = _day(filters.get("from")), _day(filters.get("to"))

@@ -16,34 +16,29 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from app.deps import RegistryDep, SessionDep, SettingsDep
-from app.display import answer_text, level_style, plan_blocks
+from app.display import LevelLook, answer_text, level_look, plan_blocks
 from app.errors import AppError
 from app.models import utcnow
 from app.services import assessments, audit, intake
 from app.services import dashboard as queue
 from app.services.interview import answer_rows
-from app.services.questionnaires import UnknownQuestionnaireError
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from .deps import CsrfProtected, CurrentStaff, render
 
 router = APIRouter()
 
-LEVEL_NAMES = {
-    "emergency": "Emergency",
-    "urgent": "Urgent",
-    "see_doctor": "See a doctor",
-    "self_care": "Self-care",
-}
-
 
 def read_filters(
+    registry: RegistryDep,
     level: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies it)
     date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     reviewed: Annotated[str | None, Query(max_length=10)] = None,
 ) -> queue.FilterInput:
     """The queue's filters from the query string: the page and its CSV export read the same."""
-    return queue.read_filters(level, date_from, date_to, reviewed)
+    known = [lv.code for lv in registry.levels]
+    return queue.read_filters(known, level, date_from, date_to, reviewed)
 
 
 FiltersDep = Annotated[queue.FilterInput, Depends(read_filters)]
@@ -57,21 +52,24 @@ def submissions(
     request: Request,
     staff: CurrentStaff,
     session: SessionDep,
+    registry: RegistryDep,
     given: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     rows, total = queue.list_submissions(
-        session, clinic_id=staff.clinic.id, filters=given.filters, page=page
-    )
+        session, clinic_id=staff.clinic.id, filters=given.filters, page=page,
+        urgent=registry.urgent_codes,
+    )  # fmt: skip
     query = urlencode(given.filters.query_string())
     return render(
         request, "staff/dashboard.html", staff,
         title="Submissions", rows=rows, total=total, page=page,
         pages=max(1, -(-total // queue.PER_PAGE)), filters=given.filters, errors=given.errors,
-        values=given.values, levels=queue.LEVELS, level_names=LEVEL_NAMES,
-        level_style=level_style, query=query,
-        export_url="/staff/export.csv" + (f"?{query}" if query else ""),
-        urgent_waiting=queue.count_unreviewed_urgent(session, clinic_id=staff.clinic.id),
+        values=given.values, levels=registry.levels, level_look=_level_look(registry),
+        query=query, export_url="/staff/export.csv" + (f"?{query}" if query else ""),
+        urgent_waiting=queue.count_unreviewed_urgent(
+            session, clinic_id=staff.clinic.id, urgent=registry.urgent_codes
+        ),
         status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
     )  # fmt: skip
 
@@ -80,6 +78,7 @@ def submissions(
 def export_csv(
     staff: CurrentStaff,
     session: SessionDep,
+    registry: RegistryDep,
     given: FiltersDep,
 ) -> Response:
     if given.errors:
@@ -92,7 +91,12 @@ def export_csv(
     # submission, at most queue.EXPORT_LIMIT of them).
     lines = list(
         queue.csv_rows(
-            queue.iter_submissions(session, clinic_id=staff.clinic.id, filters=given.filters)
+            queue.iter_submissions(
+                session,
+                clinic_id=staff.clinic.id,
+                filters=given.filters,
+                urgent=registry.urgent_codes,
+            )
         )
     )
     name = f"backaudit-submissions-{utcnow():%Y-%m-%d}.csv"
@@ -138,9 +142,18 @@ def submission(
             registry, a.questionnaire_id, a.answers,
             [reason["code"] for reason in a.result["triage"]["reasons"]],
         ),
-        focus_blocks=focus, optional_blocks=optional, level_names=LEVEL_NAMES,
-        level_style=level_style,
+        focus_blocks=focus, optional_blocks=optional,
+        level_look=_level_look(registry, a.questionnaire_id),
     )  # fmt: skip
+
+
+def _level_look(registry: Registry, questionnaire_id: str | None = None) -> Any:
+    """For the templates: a level code (as stored) to how it shows."""
+
+    def look(code: str) -> LevelLook:
+        return level_look(registry.level(code, questionnaire_id), code)
+
+    return look
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,8 @@ routes render the same errors as JSON themselves (app/api/errors.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -22,7 +24,7 @@ TITLES = {
 }
 
 
-def error_page(request: Request, status_code: int, headers: dict[str, str] | None) -> Response:
+def error_page(request: Request, status_code: int, headers: Mapping[str, str] | None) -> Response:
     response = render(
         request,
         "error.html",

@@ -162,7 +162,7 @@ def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Respon
         base_context(
             entry,
             level=level,
-            style=display.level_style(level.code),
+            look=display.level_look(level),
             reasons=flow.reasons_so_far(interview.evaluation),
             continue_url=question_url(entry, next_page, changing=changing),
             title=level.title,
@@ -250,7 +250,11 @@ AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
 
 @router.get("/result/{token}", response_class=HTMLResponse, include_in_schema=False)
 def result_page(
-    request: Request, token: str, assessment: AssessmentDep, session: SessionDep
+    request: Request,
+    token: str,
+    assessment: AssessmentDep,
+    session: SessionDep,
+    registry: RegistryDep,
 ) -> Response:
     result = assessment.result
     level = result["triage"]["level"]
@@ -263,7 +267,7 @@ def result_page(
         {
             "result": result,
             "level": level,
-            "style": display.level_style(level),
+            "look": display.level_look(registry.level(level, assessment.questionnaire_id), level),
             "contributors": contributors,
             "chart": display.contributor_chart(contributors),
             "score_words": display.SCORE_WORDS,

@@ -18,7 +18,7 @@ from app.api.schemas import AssessmentRecord
 from app.models import Assessment
 from app.security import hash_token
 from app.services.questionnaires import Registry
-from tests.fixtures import record_assessment
+from tests.fixtures import count_evaluations, record_assessment
 
 from .conftest import Key, make_clinic, make_key
 
@@ -452,3 +452,15 @@ def test_connections_the_server_closed_while_pooled_are_replaced_without_an_erro
         response = client.post(ASSESSMENTS, json=body, headers=api_key.headers)
         assert response.status_code == 201, response.text
     assert len(stored(db)) == 4
+
+
+def test_storing_an_assessment_runs_the_engine_once(
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    evaluations = count_evaluations(monkeypatch)
+    response = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+    assert response.status_code == 201
+    assert evaluations == ["low-back-audit"]

@@ -10,11 +10,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fhir.resources.R4B.bundle import Bundle
 from sqlmodel import Session, select
 
 from app.models import Assessment, AuditEvent, Clinic, utcnow
 from app.services.intake import create_link
+from app.services.questionnaires import Registry
 from tests.engine.support import answers as complete_answers
 from tests.engine.support import questionnaire
 from tests.fixtures import record_assessment
@@ -71,6 +73,39 @@ def test_urgent_cases_come_first_then_newest(
         str(a.id) for a in (old_emergency, new_urgent, new_see_doctor, mid_self_care, old_self_care)
     ]
     assert "2 emergency or urgent submissions not reviewed yet" in page.text
+
+
+def test_which_levels_are_urgent_comes_from_the_definition(
+    app: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    """The queue's order and banner follow the levels marked ``urgent`` in the questionnaire:
+    mark only the emergency level urgent, and an urgent-level case sorts with the rest."""
+    registry: Registry = app.state.registry
+    new_urgent = submit(db, clinic, days_ago=1, fever=True)
+    old_emergency = submit(db, clinic, days_ago=5, saddle_numbness=True)
+    old_self_care = submit(db, clinic, days_ago=3)
+    browser = signed_in(clinic)
+
+    registry.urgent_codes = frozenset({"emergency"})
+    page = browser.get("/staff/")
+    assert queue_ids(page.text) == [str(a.id) for a in (old_emergency, new_urgent, old_self_care)]
+    assert "1 emergency or urgent submission not reviewed yet" in page.text
+
+    registry.urgent_codes = frozenset()
+    page = browser.get("/staff/")
+    assert queue_ids(page.text) == [str(a.id) for a in (new_urgent, old_self_care, old_emergency)]
+    assert "not reviewed yet" not in page.text
+
+
+def test_the_level_names_and_filters_come_from_the_definition(
+    app: FastAPI, signed_in: SignedInClient, clinic: Clinic
+) -> None:
+    registry: Registry = app.state.registry
+    page = signed_in(clinic).get("/staff/").text
+    for level in registry.levels:
+        assert f'value="{level.code}"' in page
+        assert level.label in page
+    assert signed_in(clinic).get("/staff/", params={"level": "nonsense"}).status_code == 400
 
 
 def test_filters_by_level_date_and_review(

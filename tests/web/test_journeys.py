@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Draft
+from tests.fixtures import count_evaluations
 from tests.web.helpers import (
     FIRST_PAGE,
     answer,
@@ -87,6 +88,24 @@ def test_an_emergency_sign_goes_straight_to_the_emergency_result(
     assert record.triage_level == "emergency"
     assert record.complete
     assert drafts(db) == []
+
+
+def test_a_page_post_evaluates_the_answers_before_and_after_it_and_no_more(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once for the interview as it stood (which page may be answered, which questions it
+    shows), once with the page's answers in; recording the emergency evaluates nothing again."""
+    page = client.get(f"/questions/{FIRST_PAGE}")
+    evaluations = count_evaluations(monkeypatch)
+    response = post_page(
+        client,
+        f"/questions/{FIRST_PAGE}",
+        {"saddle_numbness": "yes", "bladder_change": "no", "bowel_change": "no"},
+        csrf=csrf_of(page.text),
+    )
+    assert response.headers["location"].startswith("/result/")
+    assert len(evaluations) == 2
+    assert stored(db)[0].triage_level == "emergency"
 
 
 def test_an_emergency_sign_on_a_later_safety_page_also_stops_the_interview(

@@ -1,0 +1,97 @@
+"""The interview service: the rules every door follows (the web form and intake pages, and
+the API's ``next``)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from app.engine import Questionnaire, evaluate
+from app.models import Assessment, Draft
+from app.services import interview
+from app.services.interview import Origin
+from app.services.questionnaires import Registry
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
+
+WEB = Origin("web")
+
+
+def test_an_emergency_stops_even_with_a_problem_in_another_answer(q: Questionnaire) -> None:
+    given = {**SAFETY_ALL_NO, "saddle_numbness": True, "age": 300}
+    evaluation = evaluate(q, given)
+    assert evaluation.stopped
+    assert evaluation.problems
+
+    finished = interview.emergency_stop(evaluation, given)
+
+    assert finished is not None
+    assert finished.stopped
+    assert not finished.problems
+    assert interview.triage_so_far(finished).code == "emergency"
+
+
+def test_no_emergency_no_stop(q: Questionnaire) -> None:
+    evaluation = evaluate(q, SAFETY_ALL_NO)
+    assert interview.emergency_stop(evaluation, SAFETY_ALL_NO) is None
+
+
+@pytest.mark.parametrize(
+    ("answers", "finished", "next_page"),
+    [
+        ({}, False, "emergency_nerves"),
+        ({"saddle_numbness": True}, True, None),
+        (EXAMPLE_ANSWERS, True, None),
+    ],
+)
+def test_standing_says_what_comes_next(
+    q: Questionnaire, answers: dict[str, object], finished: bool, next_page: str | None
+) -> None:
+    standing = interview.standing(q, answers)
+    assert (standing.finished is not None) == finished
+    assert (standing.next_page.id if standing.next_page else None) == next_page
+
+
+def test_a_doctor_level_is_told_once_the_safety_screen_is_done(q: Questionnaire) -> None:
+    partway = evaluate(q, {k: SAFETY_ALL_NO[k] for k in ("saddle_numbness", "bladder_change")})
+    assert interview.doctor_level(partway) is None  # the safety screen is not done yet
+    fever = evaluate(q, {**SAFETY_ALL_NO, "fever": True})
+    level = interview.doctor_level(fever)
+    assert level is not None
+    assert level.code != q.self_care_level
+    assert interview.reasons_so_far(fever)
+
+
+def test_answering_the_emergency_page_records_at_once_and_drops_the_draft(
+    db: Session, registry: Registry, q: Questionnaire
+) -> None:
+    first = interview.resume(registry, None)
+    page = q.pages[0]
+    answered_first = interview.answer_page(
+        db, WEB, first, page, interview.with_page(first, {"saddle_numbness": False}, ()),
+        changing=False,
+    )  # fmt: skip
+    assert answered_first.recorded is None
+    assert answered_first.new_draft_token
+    draft = db.exec(select(Draft)).one()
+
+    again = interview.resume(registry, draft)
+    answered = interview.answer_page(
+        db, WEB, again, page, interview.with_page(again, {"saddle_numbness": True}, ()),
+        changing=False,
+    )  # fmt: skip
+    db.commit()
+
+    assert answered.recorded is not None
+    assert answered.recorded.result["triage"]["level"] == "emergency"
+    assert db.exec(select(Draft)).all() == []
+    assert db.exec(select(Assessment)).one().id == answered.recorded.id
+
+
+def test_stored_answers_are_listed_in_question_order_as_stored(q: Questionnaire) -> None:
+    """A stored record is shown as it was stored: the definition gives the order and the
+    words, never a new evaluation (which could hide an answer that today's branching hides)."""
+    stored = {"age": 40, "saddle_numbness": False, "fever": True}
+    rows = interview.answer_rows(q, stored)
+    listed = [row.question.id for _, section in rows for row in section]
+    assert listed == ["saddle_numbness", "age", "fever"]
+    assert [row.value for _, section in rows for row in section] == [False, 40, True]
