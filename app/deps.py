@@ -1,20 +1,50 @@
 """The dependencies every door shares, as Annotated aliases so routes read like their intent.
 
-One session world: each request that needs the database gets one plain SQLAlchemy session,
-and FastAPI runs its route in the thread pool. The session commits at one boundary, when the
-route has returned and before the response is sent; a route that raises stores nothing.
+One session world: every request that needs the database gets one plain SQLAlchemy session,
+wrapped in a ``Db`` whose ``run`` calls the services (written once, as plain functions of a
+session) where they cost least. It commits at one boundary, when the route has returned and
+before the response is sent; a route that raises stores nothing.
+
+Where the work runs was measured (benchmarks/api.py, and the numbers in README.md):
+- SQLite: inline, on the event loop. A statement is tens of microseconds of local file work,
+  and SQLite has one writer at a time: writers in threads queue on its lock and sleep in its
+  busy handler (p99 over a second at 32 connections), while inline nothing contends.
+- PostgreSQL: in FastAPI's thread pool, one hop per ``run``, so that the loop never waits on
+  the network. (SQLAlchemy's asyncio layer was ~20% faster at 32 connections, but needs a
+  second engine, a second session type and greenlets; not worth it for tens of submissions a
+  clinic a day: scale out with workers.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from .config import Settings
 from .services.questionnaires import Registry
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Db:
+    """The request's session, and the way to use it: ``await db.run(service, *args)``."""
+
+    def __init__(self, session: Session, *, inline: bool) -> None:
+        self.session = session
+        self._inline = inline
+
+    async def run(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        if self._inline:
+            return work(self.session, *args, **kwargs)
+        return await run_in_threadpool(partial(work, self.session, *args, **kwargs))
 
 
 def settings_of(request: Request) -> Settings:
@@ -23,7 +53,6 @@ def settings_of(request: Request) -> Settings:
 
 
 async def get_settings(request: Request) -> Settings:
-    # async: a plain def would cost a trip through the thread pool to read an attribute.
     return settings_of(request)
 
 
@@ -32,14 +61,18 @@ async def get_registry(request: Request) -> Registry:
     return registry
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        yield session
-        session.commit()
+async def get_db(request: Request) -> AsyncIterator[Db]:
+    engine = request.app.state.engine
+    db = Db(Session(engine, expire_on_commit=False), inline=engine.dialect.name == "sqlite")
+    try:
+        yield db
+        await db.run(Session.commit)
+    finally:
+        await db.run(Session.close)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 # scope="function": the commit runs before the response is sent, so a failed commit is the
 # request's error, and nobody is told "stored" for a row that is not.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+DbDep = Annotated[Db, Depends(get_db, scope="function")]

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
@@ -20,7 +21,7 @@ from .api.openapi import API_PATH
 from .api.routes import router as api_router
 from .config import Settings, get_settings
 from .db import make_engine
-from .deps import SessionDep
+from .deps import DbDep
 from .middleware import RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -42,6 +43,10 @@ def create_served_app() -> FastAPI:
     # reference counting, so collecting every 10,000 loses nothing: cycles go, just later.
     gc.set_threshold(10_000)
     return app
+
+
+def _select_one(session: Session) -> None:
+    session.connection().execute(text("SELECT 1"))
 
 
 @asynccontextmanager
@@ -122,9 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         },
     )
-    def healthz(session: SessionDep) -> JSONResponse:
+    async def healthz(db: DbDep) -> JSONResponse:
         try:
-            session.connection().execute(text("SELECT 1"))
+            await db.run(_select_one)
         except Exception:
             logging.getLogger("backaudit").exception("health check: database unreachable")
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

@@ -6,9 +6,8 @@ import re
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Header, Response, status
-from sqlmodel import Session
 
-from app.deps import RegistryDep, SessionDep, SettingsDep
+from app.deps import Db, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
 from app.models import Assessment
@@ -62,9 +61,9 @@ IDEMPOTENCY_KEY: Final = re.compile(r"^[\x21-\x7e]{1,200}$")
     " `result.ignored_answers`. With an `Idempotency-Key` header, a retry of the same request"
     " returns the first record (200, same id) instead of storing a second one.",
 )
-def create_assessment(
+async def create_assessment(
     client: ApiClientDep,
-    session: SessionDep,
+    db: DbDep,
     registry: RegistryDep,
     body: Annotated[
         AssessmentCreate,
@@ -105,8 +104,8 @@ def create_assessment(
             [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
         )
     try:
-        recorded = assessment_service.record(
-            session,
+        recorded = await db.run(
+            assessment_service.record,
             evaluate(q, body.answers),
             channel="api",
             api_client_id=client.id,
@@ -157,9 +156,9 @@ _ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _readable(assessment_id: str, client: Caller, session: Session) -> Assessment:
-    assessment = assessment_service.get_for_api_client(
-        session,
+async def _readable(assessment_id: str, client: Caller, db: Db) -> Assessment:
+    assessment = await db.run(
+        assessment_service.get_for_api_client,
         assessment_id=assessment_id,
         api_client_id=client.id,
         clinic_id=client.clinic_id,
@@ -181,8 +180,8 @@ def _readable(assessment_id: str, client: Caller, session: Session) -> Assessmen
     description="Readable by the API client that stored it, and by any API client of the same"
     " clinic (which also reads the clinic's intake submissions). Any other id answers 404.",
 )
-def get_assessment(assessment_id: str, client: ApiClientDep, session: SessionDep) -> Response:
-    return json_response(presenters.record(_readable(assessment_id, client, session)))
+async def get_assessment(assessment_id: str, client: ApiClientDep, db: DbDep) -> Response:
+    return json_response(presenters.record(await _readable(assessment_id, client, db)))
 
 
 @router.get(
@@ -219,14 +218,14 @@ def get_assessment(assessment_id: str, client: ApiClientDep, session: SessionDep
     tags=["assessments", "fhir"],
     summary="A stored assessment as FHIR R4",
 )
-def get_assessment_fhir(
+async def get_assessment_fhir(
     assessment_id: str,
     client: ApiClientDep,
-    session: SessionDep,
+    db: DbDep,
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    assessment = _readable(assessment_id, client, session)
+    assessment = await _readable(assessment_id, client, db)
     try:
         bundle = assessment_service.fhir_bundle_json(
             registry, assessment, base_url=settings.public_url

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.deps import SessionDep
+from app.deps import DbDep
 from app.errors import AppError
 from app.services import api_keys
 
@@ -27,13 +27,13 @@ def unauthorized(detail: str) -> AppError:
     )
 
 
-def require_api_client(
-    session: SessionDep,
+async def require_api_client(
+    db: DbDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> api_keys.Caller:
     if credentials is None:
         raise unauthorized("An API key is needed: send 'Authorization: Bearer <key>'.")
-    client = api_keys.authenticate(session, key=credentials.credentials)
+    client = await db.run(api_keys.authenticate, key=credentials.credentials)
     if client is None:
         raise unauthorized("The API key is not valid (unknown, malformed or revoked).")
     return client

@@ -29,7 +29,7 @@ class ApiKeyNotFoundError(LookupError):
 
 
 def create_api_key(
-    *, session: Session, name: str, clinic_id: uuid.UUID | None = None
+    session: Session, *, name: str, clinic_id: uuid.UUID | None = None
 ) -> tuple[ApiClient, str]:
     """A new API client and its key. The key is returned only here: store it safely."""
     name = name.strip()
@@ -47,12 +47,12 @@ def create_api_key(
     return client, key
 
 
-def list_api_keys(*, session: Session) -> list[ApiClient]:
+def list_api_keys(session: Session) -> list[ApiClient]:
     """Every API client, newest first (revoked ones too, so the list tells the whole story)."""
     return list(session.exec(select(ApiClient).order_by(col(ApiClient.created_at).desc())).all())
 
 
-def find_api_key(*, session: Session, prefix_or_id: str) -> ApiClient:
+def find_api_key(session: Session, *, prefix_or_id: str) -> ApiClient:
     """The one client whose id or key prefix is ``prefix_or_id``; ApiKeyNotFoundError if none,
     or if a prefix is shared (then the caller should give the id)."""
     text = prefix_or_id.strip()
@@ -72,7 +72,7 @@ def find_api_key(*, session: Session, prefix_or_id: str) -> ApiClient:
     return matches[0]
 
 
-def revoke_api_key(*, session: Session, prefix_or_id: str) -> ApiClient:
+def revoke_api_key(session: Session, *, prefix_or_id: str) -> ApiClient:
     """Revoke a key now; it is refused from the next request on. Revoking twice is harmless."""
     client = find_api_key(session=session, prefix_or_id=prefix_or_id)
     if client.revoked_at is None:
@@ -115,7 +115,7 @@ _BY_KEY_HASH = select(ApiClient.id, ApiClient.name, ApiClient.clinic_id).where(
 )
 
 
-def list_clinic_api_keys(*, session: Session, clinic_id: uuid.UUID) -> list[ApiClient]:
+def list_clinic_api_keys(session: Session, *, clinic_id: uuid.UUID) -> list[ApiClient]:
     """A clinic's own keys, newest first: what its admins may see."""
     return list(
         session.exec(
@@ -126,7 +126,7 @@ def list_clinic_api_keys(*, session: Session, clinic_id: uuid.UUID) -> list[ApiC
     )
 
 
-def get_clinic_api_key(*, session: Session, clinic_id: uuid.UUID, key_id: str) -> ApiClient | None:
+def get_clinic_api_key(session: Session, *, clinic_id: uuid.UUID, key_id: str) -> ApiClient | None:
     """A key of this clinic, or None: another clinic's keys do not exist here."""
     try:
         client = session.get(ApiClient, uuid.UUID(key_id))

@@ -113,11 +113,15 @@ def user_for_set_password_token(session: Session, token: str) -> StaffUser | Non
     return user
 
 
-def set_password(session: Session, user: StaffUser, password: str) -> None:
+def set_password(
+    session: Session, user: StaffUser, password: str, *, password_hash: str | None = None
+) -> None:
+    """``password_hash``: hash_password(password), when the caller made it already (away from
+    its event loop)."""
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash or hash_password(password)
     user.set_password_token_hash = None
     user.set_password_expires_at = None
     session.add(user)
@@ -149,17 +153,42 @@ def authenticate(
 ) -> StaffUser | None:
     """The user if the e-mail and password match an active account; records failures.
 
-    The caller checks ``is_throttled`` first. Every path verifies one Argon2 hash, so a wrong
-    e-mail and a wrong password take the same time.
-    """
-    email = normalise_email(email)
-    user = session.exec(select(StaffUser).where(StaffUser.email == email)).first()
+    The caller checks ``is_throttled`` first. In three steps, so that a server can check the
+    password away from its event loop (Argon2 takes tens of milliseconds of CPU on purpose):
+    ``find_account``, ``password_matches``, ``record_login``."""
+    user = find_account(session, email)
+    return record_login(
+        session, email=email, user=user, matched=password_matches(user, password),
+        password=password, client_ip=client_ip,
+    )  # fmt: skip
+
+
+def find_account(session: Session, email: str) -> StaffUser | None:
+    return session.exec(select(StaffUser).where(StaffUser.email == normalise_email(email))).first()
+
+
+def password_matches(user: StaffUser | None, password: str) -> bool:
+    """Every path verifies one Argon2 hash, so a wrong e-mail and a wrong password take the
+    same time. No database: safe in any thread."""
     stored = user.password_hash if user is not None and user.password_hash else None
     try:
-        ok = _hasher.verify(stored or _dummy_hash(), password) and stored is not None
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or user is None or user.disabled_at is not None:
+        return False
+
+
+def record_login(
+    session: Session,
+    *,
+    email: str,
+    user: StaffUser | None,
+    matched: bool,
+    password: str,
+    client_ip: str,
+) -> StaffUser | None:
+    """The signed-in user, or None: a failure is recorded for throttling."""
+    email = normalise_email(email)
+    if not matched or user is None or user.disabled_at is not None:
         # Attempts older than the window no longer count: delete them rather than keep
         # e-mail addresses and IPs for ever.
         session.exec(
@@ -168,7 +197,7 @@ def authenticate(
         session.add(LoginAttempt(email=email[:320], client_ip=client_ip[:64]))
         session.flush()
         return None
-    if _hasher.check_needs_rehash(stored or ""):
+    if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
         session.add(user)
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))

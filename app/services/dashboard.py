@@ -236,6 +236,16 @@ CSV_COLUMNS: Final = (
 )
 
 
+def csv_export(
+    session: Session, *, clinic_id: uuid.UUID, filters: Filters, urgent: Collection[str]
+) -> list[str]:
+    """The clinic's filtered queue as CSV lines. Only the lines are held, never the records:
+    ~200 bytes a submission, at most EXPORT_LIMIT of them."""
+    return list(
+        csv_rows(iter_submissions(session, clinic_id=clinic_id, filters=filters, urgent=urgent))
+    )
+
+
 def csv_rows(submissions: Iterator[Submission]) -> Iterator[str]:
     """The export, a line at a time: only the lines are held, never the records."""
     buffer = io.StringIO()

@@ -6,8 +6,9 @@ from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import SessionDep, SettingsDep, settings_of
+from app.deps import DbDep, SettingsDep, settings_of
 from app.errors import AppError
 from app.security import new_token, sign, verify
 from app.services import audit
@@ -72,9 +73,9 @@ def login_form(
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
@@ -85,22 +86,35 @@ def login(
     if not nonce or not verify(settings.secret_key, "staff-login", nonce, login_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
     ip = _client_ip(request)
-    if auth_service.is_throttled(session, email=email, client_ip=ip):
+    if await db.run(auth_service.is_throttled, email=email, client_ip=ip):
         return _login_page(
-            request, settings.secret_key, next_url=_safe_next(next), email=email,
+            request,
+            settings.secret_key,
+            next_url=_safe_next(next),
+            email=email,
             error="Too many failed attempts. Wait 15 minutes, then try again.",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        )  # fmt: skip
-    user = auth_service.authenticate(session, email=email, password=password, client_ip=ip)
+        )
+    account = await db.run(auth_service.find_account, email)
+    # Argon2 in a worker thread: tens of milliseconds that must not hold up the event loop.
+    matched = await run_in_threadpool(auth_service.password_matches, account, password)
+    user = await db.run(
+        auth_service.record_login,
+        email=email,
+        user=account,
+        matched=matched,
+        password=password,
+        client_ip=ip,
+    )
     if user is None:
         return _login_page(
             request, settings.secret_key, next_url=_safe_next(next), email=email,
             error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
         )  # fmt: skip
     # A fresh session on every login (no fixation); the old cookie, if any, is ended.
-    auth_service.end_session(session, request.cookies.get(SESSION_COOKIE))
-    token = auth_service.start_session(session, user)
-    audit.record(session, clinic_id=user.clinic_id, actor_id=user.id, action="staff.login")
+    await db.run(auth_service.end_session, request.cookies.get(SESSION_COOKIE))
+    token = await db.run(auth_service.start_session, user)
+    await db.run(audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.login")
     response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         SESSION_COOKIE, token, httponly=True, samesite="lax", path="/staff",
@@ -111,28 +125,32 @@ def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, session: SessionDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
+async def logout(
+    request: Request, db: DbDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    staff = auth_service.signed_in(session, token)
+    staff = await db.run(auth_service.signed_in, token)
     if staff is not None:
         # Logout is CSRF-protected too, so another site cannot sign staff out.
         if csrf_token != staff.session.csrf_token:
             raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-        audit.record(
-            session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.logout"
+        await db.run(
+            audit.record, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.logout"
         )
-        auth_service.end_session(session, token)
+        await db.run(auth_service.end_session, token)
     response = RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response
 
 
 def _set_password_page(
-    request: Request, settings_secret: str, *, email: str, errors: dict[str, str],
+    request: Request,
+    settings_secret: str,
+    *,
+    email: str,
+    errors: dict[str, str],
     status_code: int = 200,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """The form, with a signed form token tied to a cookie nonce, as on the login form."""
     nonce = new_token(16)
     response = render(
@@ -147,20 +165,20 @@ def _set_password_page(
 
 
 @router.get("/set-password/{token}", response_class=HTMLResponse)
-def set_password_form(
-    request: Request, token: str, session: SessionDep, settings: SettingsDep
+async def set_password_form(
+    request: Request, token: str, db: DbDep, settings: SettingsDep
 ) -> HTMLResponse:
-    user = auth_service.user_for_set_password_token(session, token)
+    user = await db.run(auth_service.user_for_set_password_token, token)
     if user is None:
         return render(request, "staff/link_invalid.html", None, status_code=status.HTTP_410_GONE)
     return _set_password_page(request, settings.secret_key, email=user.email, errors={})
 
 
 @router.post("/set-password/{token}", response_class=HTMLResponse)
-def set_password(
+async def set_password(
     request: Request,
     token: str,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     password: Annotated[str, Form(max_length=1024)] = "",
     confirm: Annotated[str, Form(max_length=1024)] = "",
@@ -171,7 +189,7 @@ def set_password(
     nonce = request.cookies.get(SETUP_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-set-password", nonce, form_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-    user = auth_service.user_for_set_password_token(session, token)
+    user = await db.run(auth_service.user_for_set_password_token, token)
     if user is None:
         return render(request, "staff/link_invalid.html", None, status_code=status.HTTP_410_GONE)
     errors: dict[str, str] = {}
@@ -185,8 +203,11 @@ def set_password(
             request, settings.secret_key, email=user.email, errors=errors,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
-    auth_service.set_password(session, user, password)
-    audit.record(session, clinic_id=user.clinic_id, actor_id=user.id, action="staff.password_set")
+    password_hash = await run_in_threadpool(auth_service.hash_password, password)
+    await db.run(auth_service.set_password, user, password, password_hash=password_hash)
+    await db.run(
+        audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.password_set"
+    )
     # Post/redirect/get: the sign-in page says the password is set.
     response = RedirectResponse("/staff/login?password_set=1", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SETUP_CSRF_COOKIE, path=SETUP_PATH)

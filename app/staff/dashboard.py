@@ -15,7 +15,7 @@ import segno
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from app.deps import RegistryDep, SessionDep, SettingsDep
+from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import LevelLook, answer_text, level_look, plan_blocks
 from app.errors import AppError
 from app.models import utcnow
@@ -48,56 +48,69 @@ FiltersDep = Annotated[queue.FilterInput, Depends(read_filters)]
 
 
 @router.get("/", response_class=HTMLResponse)
-def submissions(
+async def submissions(
     request: Request,
     staff: CurrentStaff,
-    session: SessionDep,
+    db: DbDep,
     registry: RegistryDep,
     given: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    rows, total = queue.list_submissions(
-        session, clinic_id=staff.clinic.id, filters=given.filters, page=page,
+    rows, total = await db.run(
+        queue.list_submissions,
+        clinic_id=staff.clinic.id,
+        filters=given.filters,
+        page=page,
         urgent=registry.urgent_codes,
-    )  # fmt: skip
+    )
     query = urlencode(given.filters.query_string())
     return render(
-        request, "staff/dashboard.html", staff,
-        title="Submissions", rows=rows, total=total, page=page,
-        pages=max(1, -(-total // queue.PER_PAGE)), filters=given.filters, errors=given.errors,
-        values=given.values, levels=registry.levels, level_look=_level_look(registry),
-        query=query, export_url="/staff/export.csv" + (f"?{query}" if query else ""),
-        urgent_waiting=queue.count_unreviewed_urgent(
-            session, clinic_id=staff.clinic.id, urgent=registry.urgent_codes
+        request,
+        "staff/dashboard.html",
+        staff,
+        title="Submissions",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // queue.PER_PAGE)),
+        filters=given.filters,
+        errors=given.errors,
+        values=given.values,
+        levels=registry.levels,
+        level_look=_level_look(registry),
+        query=query,
+        export_url="/staff/export.csv" + (f"?{query}" if query else ""),
+        urgent_waiting=await db.run(
+            queue.count_unreviewed_urgent, clinic_id=staff.clinic.id, urgent=registry.urgent_codes
         ),
         status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
-    )  # fmt: skip
+    )
 
 
 @router.get("/export.csv")
-def export_csv(
+async def export_csv(
     staff: CurrentStaff,
-    session: SessionDep,
+    db: DbDep,
     registry: RegistryDep,
     given: FiltersDep,
 ) -> Response:
     if given.errors:
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
-    audit.record(
-        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.csv",
-        target_type="assessment", detail={"filters": given.filters.describe()},
-    )  # fmt: skip
+    await db.run(
+        audit.record,
+        clinic_id=staff.clinic.id,
+        actor_id=staff.user.id,
+        action="export.csv",
+        target_type="assessment",
+        detail={"filters": given.filters.describe()},
+    )
     # Made here, while the request's session is open; only the lines are kept (~200 bytes a
     # submission, at most queue.EXPORT_LIMIT of them).
-    lines = list(
-        queue.csv_rows(
-            queue.iter_submissions(
-                session,
-                clinic_id=staff.clinic.id,
-                filters=given.filters,
-                urgent=registry.urgent_codes,
-            )
-        )
+    lines = await db.run(
+        queue.csv_export,
+        clinic_id=staff.clinic.id,
+        filters=given.filters,
+        urgent=registry.urgent_codes,
     )
     name = f"backaudit-submissions-{utcnow():%Y-%m-%d}.csv"
     return StreamingResponse(
@@ -113,27 +126,33 @@ def export_csv(
 # -- one submission ---------------------------------------------------------------------------------
 
 
-def _submission(staff: CurrentStaff, session: SessionDep, assessment_id: str) -> queue.Submission:
-    found = queue.get_submission(session, clinic_id=staff.clinic.id, assessment_id=assessment_id)
+async def _submission(staff: CurrentStaff, db: DbDep, assessment_id: str) -> queue.Submission:
+    found = await db.run(
+        queue.get_submission, clinic_id=staff.clinic.id, assessment_id=assessment_id
+    )
     if found is None:
         raise AppError(status.HTTP_404_NOT_FOUND)
     return found
 
 
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
-def submission(
+async def submission(
     assessment_id: str,
     request: Request,
     staff: CurrentStaff,
-    session: SessionDep,
+    db: DbDep,
     registry: RegistryDep,
 ) -> HTMLResponse:
-    found = _submission(staff, session, assessment_id)
+    found = await _submission(staff, db, assessment_id)
     a = found.assessment
-    audit.record(
-        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="assessment.viewed",
-        target_type="assessment", target_id=a.id,
-    )  # fmt: skip
+    await db.run(
+        audit.record,
+        clinic_id=staff.clinic.id,
+        actor_id=staff.user.id,
+        action="assessment.viewed",
+        target_type="assessment",
+        target_id=a.id,
+    )
     focus, optional = plan_blocks(a.result.get("plan"))
     return render(
         request, "staff/submission.html", staff,
@@ -196,43 +215,51 @@ def _answers_in_order(
 
 
 @router.post("/assessments/{assessment_id}/review", dependencies=[CsrfProtected])
-def review(
+async def review(
     assessment_id: str,
     staff: CurrentStaff,
-    session: SessionDep,
+    db: DbDep,
     reviewed: Annotated[str, Form(max_length=5)] = "yes",
 ) -> Response:
-    a = _submission(staff, session, assessment_id).assessment
+    a = (await _submission(staff, db, assessment_id)).assessment
     if reviewed == "no":
-        queue.unmark_reviewed(session, a)
+        await db.run(queue.unmark_reviewed, a)
         action = "assessment.unreviewed"
     else:
-        queue.mark_reviewed(session, a, by=staff.user)
+        await db.run(queue.mark_reviewed, a, by=staff.user)
         action = "assessment.reviewed"
-    audit.record(
-        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action=action,
-        target_type="assessment", target_id=a.id,
-    )  # fmt: skip
+    await db.run(
+        audit.record,
+        clinic_id=staff.clinic.id,
+        actor_id=staff.user.id,
+        action=action,
+        target_type="assessment",
+        target_id=a.id,
+    )
     return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/assessments/{assessment_id}/fhir")
-def export_fhir(
+async def export_fhir(
     assessment_id: str,
     staff: CurrentStaff,
-    session: SessionDep,
+    db: DbDep,
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    a = _submission(staff, session, assessment_id).assessment
+    a = (await _submission(staff, db, assessment_id)).assessment
     try:
         bundle = assessments.fhir_bundle_json(registry, a, base_url=settings.public_url)
     except UnknownQuestionnaireError:
         raise AppError(status.HTTP_404_NOT_FOUND) from None
-    audit.record(
-        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="export.fhir",
-        target_type="assessment", target_id=a.id,
-    )  # fmt: skip
+    await db.run(
+        audit.record,
+        clinic_id=staff.clinic.id,
+        actor_id=staff.user.id,
+        action="export.fhir",
+        target_type="assessment",
+        target_id=a.id,
+    )
     return Response(
         bundle,
         media_type="application/fhir+json",
@@ -247,8 +274,8 @@ def export_fhir(
 
 
 @router.get("/links", response_class=HTMLResponse)
-def links(request: Request, staff: CurrentStaff, session: SessionDep) -> HTMLResponse:
-    rows = intake.list_links(session, clinic_id=staff.clinic.id)
+async def links(request: Request, staff: CurrentStaff, db: DbDep) -> HTMLResponse:
+    rows = await db.run(intake.list_links, clinic_id=staff.clinic.id)
     return render(request, "staff/links.html", staff, title="Intake links", rows=rows)
 
 
@@ -261,10 +288,10 @@ def new_link_form(request: Request, staff: CurrentStaff) -> HTMLResponse:
 
 
 @router.post("/links/new", response_class=HTMLResponse, dependencies=[CsrfProtected])
-def create_link(
+async def create_link(
     request: Request,
     staff: CurrentStaff,
-    session: SessionDep,
+    db: DbDep,
     settings: SettingsDep,
     label: Annotated[str, Form(max_length=200)] = "",
     use: Annotated[str, Form(max_length=10)] = "",
@@ -282,15 +309,23 @@ def create_link(
             values={"label": label, "use": use, "valid_for": valid_for},
             choices=intake.VALID_FOR_DAYS, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
-    link, token = intake.create_link(
-        session, clinic_id=staff.clinic.id, label=label, single_use=use == "single",
-        valid_for=timedelta(days=days), created_by_id=staff.user.id,
-    )  # fmt: skip
-    audit.record(
-        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="link.created",
-        target_type="intake_link", target_id=link.id,
+    link, token = await db.run(
+        intake.create_link,
+        clinic_id=staff.clinic.id,
+        label=label,
+        single_use=use == "single",
+        valid_for=timedelta(days=days),
+        created_by_id=staff.user.id,
+    )
+    await db.run(
+        audit.record,
+        clinic_id=staff.clinic.id,
+        actor_id=staff.user.id,
+        action="link.created",
+        target_type="intake_link",
+        target_id=link.id,
         detail={"single_use": link.single_use, "days": days},
-    )  # fmt: skip
+    )
     url = f"{settings.public_url.rstrip('/')}/intake/{token}"
     qr = segno.make(url, error="m").svg_inline(
         scale=4, border=2, omitsize=True, title=None, svgclass="qr__svg", lineclass=None
@@ -302,13 +337,17 @@ def create_link(
 
 
 @router.post("/links/{link_id}/revoke", dependencies=[CsrfProtected])
-def revoke_link(link_id: str, staff: CurrentStaff, session: SessionDep) -> Response:
-    link = intake.get_clinic_link(session, clinic_id=staff.clinic.id, link_id=link_id)
+async def revoke_link(link_id: str, staff: CurrentStaff, db: DbDep) -> Response:
+    link = await db.run(intake.get_clinic_link, clinic_id=staff.clinic.id, link_id=link_id)
     if link is None:
         raise AppError(status.HTTP_404_NOT_FOUND)
-    intake.revoke_link(session, link)
-    audit.record(
-        session, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="link.revoked",
-        target_type="intake_link", target_id=link.id,
-    )  # fmt: skip
+    await db.run(intake.revoke_link, link)
+    await db.run(
+        audit.record,
+        clinic_id=staff.clinic.id,
+        actor_id=staff.user.id,
+        action="link.revoked",
+        target_type="intake_link",
+        target_id=link.id,
+    )
     return RedirectResponse("/staff/links", status.HTTP_303_SEE_OTHER)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request, status
 from fastapi.responses import HTMLResponse
 
-from app.deps import SessionDep
+from app.deps import DbDep
 from app.errors import AppError
 from app.services.auth import SignedIn, signed_in
 from app.templating import templates
@@ -23,8 +23,8 @@ SESSION_COOKIE: Final = "backaudit_staff"
 StaffContext = SignedIn
 
 
-def require_staff(request: Request, session: SessionDep) -> StaffContext:
-    staff = signed_in(session, request.cookies.get(SESSION_COOKIE))
+async def require_staff(request: Request, db: DbDep) -> StaffContext:
+    staff = await db.run(signed_in, request.cookies.get(SESSION_COOKIE))
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise AppError(

@@ -14,6 +14,7 @@ from typing import Literal
 from fastapi import Request
 from sqlmodel import Session
 
+from app.deps import Db
 from app.errors import AppError
 from app.models import Clinic, Draft, IntakeLink
 from app.services import drafts, intake
@@ -81,17 +82,17 @@ class Entry:
         )
 
 
-def entry_for(request: Request, session: Session) -> Entry:
+async def entry_for(request: Request, db: Db) -> Entry:
     """The entry of this request: an intake link when the path has a token, else the web form."""
     token = request.path_params.get("token")
     if token is None:
         return Entry(channel="web", prefix="")
     try:
-        link, clinic = intake.resolve_link(session, token)
+        link, clinic = await db.run(intake.resolve_link, token)
     except intake.LinkNotFoundError:
         raise AppError(404) from None
     except intake.LinkGoneError as gone:
         # A revoked link may have gone to the wrong person: do not say whose it was.
-        shown = None if gone.reason == "revoked" else intake.clinic_of_token(session, token)
+        shown = None if gone.reason == "revoked" else await db.run(intake.clinic_of_token, token)
         raise LinkGonePageError(gone.reason, shown.name if shown else None) from None
     return Entry(channel="intake", prefix=f"/intake/{token}", link=link, clinic=clinic)

@@ -76,7 +76,7 @@ async def form_data(request: Request) -> FormData:
     return {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
 
 
-def checked_form(request: Request, form: Annotated[FormData, Depends(form_data)]) -> FormData:
+async def checked_form(request: Request, form: Annotated[FormData, Depends(form_data)]) -> FormData:
     """The posted form, once its CSRF field matches the visitor's cookie."""
     visitor = request.cookies.get(CSRF_COOKIE, "")
     sent = (form.get(CSRF_FIELD) or [""])[0]

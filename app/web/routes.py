@@ -14,10 +14,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 from starlette.responses import Response
 
 from app import display
-from app.deps import RegistryDep, SessionDep
+from app.deps import Db, DbDep, RegistryDep
 from app.engine import Page
 from app.errors import AppError
 from app.models import Assessment, Clinic
@@ -32,17 +33,17 @@ from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
 router = APIRouter()
 
 
-def get_entry(request: Request, session: SessionDep) -> Entry:
-    return entry_for(request, session)
+async def get_entry(request: Request, db: DbDep) -> Entry:
+    return await entry_for(request, db)
 
 
 EntryDep = Annotated[Entry, Depends(get_entry)]
 
 
-def get_interview(
-    request: Request, session: SessionDep, registry: RegistryDep, entry: EntryDep
+async def get_interview(
+    request: Request, db: DbDep, registry: RegistryDep, entry: EntryDep
 ) -> flow.Interview:
-    return flow.resume(registry, entry.find_draft(session, request))
+    return flow.resume(registry, await db.run(entry.find_draft, request))
 
 
 InterviewDep = Annotated[flow.Interview, Depends(get_interview)]
@@ -74,7 +75,7 @@ def base_context(entry: Entry, **context: Any) -> dict[str, Any]:
 
 
 @form_route("", "GET")
-def start(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+async def start(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
     resume_url = None
     if interview.draft is not None and interview.evaluation.answers:
         resume_url = _resume_url(entry, interview)
@@ -92,7 +93,7 @@ def start(request: Request, entry: EntryDep, interview: InterviewDep) -> Respons
 
 
 @form_route("/questions/{page_id}", "GET")
-def question_page(
+async def question_page(
     request: Request, page_id: str, entry: EntryDep, interview: InterviewDep
 ) -> Response:
     page = _page_or_404(interview, page_id)
@@ -107,11 +108,11 @@ def question_page(
 
 
 @form_route("/questions/{page_id}", "POST")
-def answer_question_page(
+async def answer_question_page(
     request: Request,
     page_id: str,
     form: CheckedForm,
-    session: SessionDep,
+    db: DbDep,
     entry: EntryDep,
     interview: InterviewDep,
 ) -> Response:
@@ -126,7 +127,9 @@ def answer_question_page(
         return _render_page(
             request, entry, interview, page, page_input, page_input.units, changing=changing
         )
-    answered = flow.answer_page(session, entry.origin, interview, page, after, changing=changing)
+    answered = await db.run(
+        flow.answer_page, entry.origin, interview, page, after, changing=changing
+    )
     if answered.recorded is not None:
         return _finished(request, entry, answered.recorded)
     response = redirect(_after_page(entry, answered, changing=changing))
@@ -149,7 +152,7 @@ def _after_page(entry: Entry, answered: flow.Answered, *, changing: bool) -> str
 
 
 @form_route("/advice", "GET")
-def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
     """Told to see a doctor: they may stop here, or finish the questions for the appointment."""
     level = flow.doctor_level(interview.evaluation)
     next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
@@ -171,18 +174,18 @@ def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Respon
 
 
 @form_route("/stop", "POST")
-def stop_early(
+async def stop_early(
     request: Request,
     form: CheckedForm,
-    session: SessionDep,
+    db: DbDep,
     entry: EntryDep,
     interview: InterviewDep,
 ) -> Response:
-    return _finish(request, session, entry, interview, early=True)
+    return await _finish(request, db, entry, interview, early=True)
 
 
 @form_route("/check", "GET")
-def check_answers(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+async def check_answers(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
     evaluation = interview.evaluation
     if interview.draft is None or not evaluation.complete:
         return redirect(_resume_url(entry, interview))
@@ -216,20 +219,20 @@ def check_answers(request: Request, entry: EntryDep, interview: InterviewDep) ->
 
 
 @form_route("/check", "POST")
-def submit_answers(
+async def submit_answers(
     request: Request,
     form: CheckedForm,
-    session: SessionDep,
+    db: DbDep,
     entry: EntryDep,
     interview: InterviewDep,
 ) -> Response:
-    return _finish(request, session, entry, interview, early=False)
+    return await _finish(request, db, entry, interview, early=False)
 
 
-def _finish(
-    request: Request, session: SessionDep, entry: Entry, interview: flow.Interview, *, early: bool
+async def _finish(
+    request: Request, db: Db, entry: Entry, interview: flow.Interview, *, early: bool
 ) -> Response:
-    recorded = flow.finish(session, entry.origin, interview, early=early)
+    recorded = await db.run(flow.finish, entry.origin, interview, early=early)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
     return _finished(request, entry, recorded)
@@ -238,8 +241,8 @@ def _finish(
 # -- The result -------------------------------------------------------------------------------------
 
 
-def get_assessment(token: str, session: SessionDep) -> Assessment:
-    assessment = assessments.get_by_result_token(session, token)
+async def get_assessment(token: str, db: DbDep) -> Assessment:
+    assessment = await db.run(assessments.get_by_result_token, token)
     if assessment is None:
         raise AppError(404)
     return assessment
@@ -249,17 +252,17 @@ AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
 
 
 @router.get("/result/{token}", response_class=HTMLResponse, include_in_schema=False)
-def result_page(
+async def result_page(
     request: Request,
     token: str,
     assessment: AssessmentDep,
-    session: SessionDep,
+    db: DbDep,
     registry: RegistryDep,
 ) -> Response:
     result = assessment.result
     level = result["triage"]["level"]
     focus, optional = display.plan_blocks(result.get("plan"))
-    clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
+    clinic = await _clinic_of(db, assessment)
     contributors = result["contributors"] if level != "emergency" else []
     return render(
         request,
@@ -283,10 +286,10 @@ def result_page(
 
 
 @router.get("/result/{token}/delete", response_class=HTMLResponse, include_in_schema=False)
-def confirm_delete(
-    request: Request, token: str, assessment: AssessmentDep, session: SessionDep
+async def confirm_delete(
+    request: Request, token: str, assessment: AssessmentDep, db: DbDep
 ) -> Response:
-    clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
+    clinic = await _clinic_of(db, assessment)
     return render(
         request,
         "web/delete.html",
@@ -299,24 +302,30 @@ def confirm_delete(
 
 
 @router.post("/result/{token}/delete", include_in_schema=False)
-def delete_result(form: CheckedForm, assessment: AssessmentDep, session: SessionDep) -> Response:
+async def delete_result(form: CheckedForm, assessment: AssessmentDep, db: DbDep) -> Response:
     if assessment.clinic_id is not None:
         # A clinic's submission is part of the patient's care record there (it may be an
         # emergency nobody has read yet): the person's own page goes, the clinic's copy stays.
-        assessments.remove_result_link(session, assessment)
+        await db.run(assessments.remove_result_link, assessment)
         return redirect("/deleted?kept=clinic")
-    assessments.delete_assessment(session, assessment)
+    await db.run(assessments.delete_assessment, assessment)
     return redirect("/deleted")
 
 
 @router.get("/deleted", response_class=HTMLResponse, include_in_schema=False)
-def deleted(request: Request) -> Response:
+async def deleted(request: Request) -> Response:
     return render(
         request, "web/deleted.html", {"clinic_kept": request.query_params.get("kept") == "clinic"}
     )
 
 
 # -- Helpers ----------------------------------------------------------------------------------------
+
+
+async def _clinic_of(db: Db, assessment: Assessment) -> Clinic | None:
+    if assessment.clinic_id is None:
+        return None
+    return await db.run(Session.get, Clinic, assessment.clinic_id)
 
 
 def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
