@@ -33,10 +33,11 @@ class Settings(BaseSettings):
     # The address people use to reach the site; used for links and QR codes in clinic pages.
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
-    # Connections each worker keeps to the database, and how many more it may open in a burst.
-    # The pages and the API share one pool; FastAPI serves them from a pool of 40 threads.
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=20, ge=0, le=200)
+    # Connections each worker keeps open, and how many more it may open in a burst; unset:
+    # 10 and 20 on PostgreSQL (server connections are costly), 40 and 60 on SQLite (a file
+    # handle each; the work runs on the event loop, which must never wait for a free one).
+    db_pool_size: int | None = Field(default=None, ge=1, le=500)
+    db_max_overflow: int | None = Field(default=None, ge=0, le=500)
     db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
 
     @model_validator(mode="after")

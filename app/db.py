@@ -1,7 +1,7 @@
 """Database engine and sessions. SQLite (embedded default) and PostgreSQL behave the same.
 
 Every door (pages, staff pages, API) and every command uses plain SQLAlchemy sessions on one
-engine per process; FastAPI runs the routes that use them in its thread pool (app/deps.py).
+engine per process; app/deps.py says where a request's work with them runs.
 """
 
 from __future__ import annotations
@@ -24,19 +24,26 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, max_overflow: int = 20, pool_timeout: float = 10.0
+    url: str,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    pool_timeout: float = 10.0,
 ) -> Engine:
+    """One engine per process. Pool sizes left unset get the database's own default (see
+    app.config.Settings.db_pool_size)."""
     url = normalise_url(url)
+    sqlite = url.startswith("sqlite")
     options: dict[str, Any] = {
         # A database error's message must never carry answers into a log.
         "hide_parameters": True,
         "json_serializer": codec.dumps_text,
         "json_deserializer": codec.loads,
-        "pool_size": pool_size,
-        "max_overflow": max_overflow,
+        "pool_size": pool_size or (40 if sqlite else 10),
+        "max_overflow": max_overflow if max_overflow is not None else (60 if sqlite else 20),
         "pool_timeout": pool_timeout,
     }
-    if url.startswith("sqlite"):
+    if sqlite:
         # No pool_pre_ping: a file does not drop connections, and the ping is a query.
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **options

@@ -17,7 +17,7 @@ WELL_FORMED_KEY = KEY_PREFIX + "A" * 32
 UNREACHABLE = {
     # A SQLite file in a folder that does not exist cannot be opened.
     "sqlite": "sqlite:///{tmp}/no/such/folder/db.sqlite",
-    # Nothing listens on port 1: the connection is refused at once (the API's asyncio engine).
+    # Nothing listens on port 1: the connection is refused at once.
     "postgresql": "postgresql://postgres@127.0.0.1:1/backaudit",
 }
 

@@ -20,7 +20,15 @@ from . import presenters
 from .auth import ApiClientDep
 from .errors import ApiRoute, field_problem, problem_dicts
 from .examples import EXAMPLE_ANSWERS, EXAMPLE_RECORD, SAFETY_ALL_NO
-from .responses import ERRORS, FHIR_JSON, NOT_JSON, FhirResponse, fhir_schema, json_response
+from .responses import (
+    ERRORS,
+    FHIR_JSON,
+    NOT_JSON,
+    FhirResponse,
+    fhir_schema,
+    json_response,
+    questionnaire_or_error,
+)
 from .schemas import AssessmentCreate, AssessmentRecord, ErrorResponse
 
 router = APIRouter(route_class=ApiRoute)
@@ -137,14 +145,10 @@ async def create_assessment(
 
 
 def _questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questionnaire:
-    try:
-        return registry.get(questionnaire_id)
-    except UnknownQuestionnaireError:
-        raise AppError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"There is no questionnaire {questionnaire_id!r}; nothing was stored.",
-            [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],
-        ) from None
+    """For a questionnaire named in the body: 422, the request cannot be carried out."""
+    return questionnaire_or_error(
+        registry, questionnaire_id, status.HTTP_422_UNPROCESSABLE_CONTENT, "; nothing was stored."
+    )
 
 
 _ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {

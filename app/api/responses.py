@@ -64,11 +64,18 @@ def json_response(
 
 
 def questionnaire_or_404(registry: Registry, questionnaire_id: str) -> Questionnaire:
+    """For a questionnaire named in the path: 404 when there is none."""
+    return questionnaire_or_error(registry, questionnaire_id, status.HTTP_404_NOT_FOUND, ".")
+
+
+def questionnaire_or_error(
+    registry: Registry, questionnaire_id: str, status_code: int, then: str
+) -> Questionnaire:
     try:
         return registry.get(questionnaire_id)
     except UnknownQuestionnaireError:
         raise AppError(
-            status.HTTP_404_NOT_FOUND,
-            f"There is no questionnaire {questionnaire_id!r}.",
+            status_code,
+            f"There is no questionnaire {questionnaire_id!r}{then}",
             [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],
         ) from None

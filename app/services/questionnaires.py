@@ -36,6 +36,10 @@ class Registry:
         except KeyError:
             raise UnknownQuestionnaireError(questionnaire_id) from None
 
+    def for_record(self, questionnaire_id: str) -> Questionnaire:
+        """A stored record's questionnaire, or the default one if it is no longer loaded."""
+        return self._by_id.get(questionnaire_id) or self.default
+
     @property
     def default(self) -> Questionnaire:
         return self._by_id[self.default_id]

@@ -7,7 +7,6 @@ person's draft is found.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,14 +54,6 @@ class Entry:
         return self.clinic.name if self.clinic else None
 
     @property
-    def intake_link_id(self) -> uuid.UUID | None:
-        return self.link.id if self.link else None
-
-    @property
-    def clinic_id(self) -> uuid.UUID | None:
-        return self.clinic.id if self.clinic else None
-
-    @property
     def cookie_name(self) -> str:
         """The cookie holding the draft token; one per reusable link, so drafts do not mix."""
         if self.link is None:
@@ -78,7 +69,9 @@ class Entry:
         if self.link is not None and self.link.single_use:
             return drafts.find_for_link(session, self.link.id)
         return drafts.find_by_token(
-            session, request.cookies.get(self.cookie_name), intake_link_id=self.intake_link_id
+            session,
+            request.cookies.get(self.cookie_name),
+            intake_link_id=self.origin.intake_link_id,
         )
 
 

@@ -261,16 +261,21 @@ async def result_page(
 ) -> Response:
     result = assessment.result
     level = result["triage"]["level"]
+    found = registry.level(level, assessment.questionnaire_id)
+    # The most urgent level (it ends the interview) leads with what to do now, and nothing else.
+    most_urgent = found is not None and found.rank == 0
     focus, optional = display.plan_blocks(result.get("plan"))
     clinic = await _clinic_of(db, assessment)
-    contributors = result["contributors"] if level != "emergency" else []
+    contributors = [] if most_urgent else result["contributors"]
     return render(
         request,
         "web/result.html",
         {
             "result": result,
             "level": level,
-            "look": display.level_look(registry.level(level, assessment.questionnaire_id), level),
+            "look": display.level_look(found, level),
+            "most_urgent": most_urgent,
+            "self_care": level == registry.for_record(assessment.questionnaire_id).self_care_level,
             "contributors": contributors,
             "chart": display.contributor_chart(contributors),
             "score_words": display.SCORE_WORDS,
