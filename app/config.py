@@ -34,8 +34,10 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     # Connections each worker keeps open, and how many more it may open in a burst; unset:
-    # 10 and 20 on PostgreSQL (server connections are costly), 40 and 60 on SQLite (a file
-    # handle each; the work runs on the event loop, which must never wait for a free one).
+    # 32 and 8 on PostgreSQL (one kept for each request in flight at the benchmark's 32
+    # connections: above the pool size each one is a new server process, opened and closed per
+    # request, which cost a third of the throughput), 40 and 60 on SQLite (a file handle each;
+    # the work runs on the event loop, which must never wait for a free one).
     db_pool_size: int | None = Field(default=None, ge=1, le=500)
     db_max_overflow: int | None = Field(default=None, ge=0, le=500)
     db_pool_timeout: float = Field(default=10.0, gt=0, le=300)

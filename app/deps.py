@@ -66,9 +66,17 @@ async def get_db(request: Request) -> AsyncIterator[Db]:
     db = Db(Session(engine, expire_on_commit=False), inline=engine.dialect.name == "sqlite")
     try:
         yield db
-        await db.run(Session.commit)
+    except BaseException:
+        await db.run(Session.close)  # rolls back: nothing half-stored
+        raise
+    await db.run(_commit_and_close)  # one trip to the thread pool on PostgreSQL, not two
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
     finally:
-        await db.run(Session.close)
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
