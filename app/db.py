@@ -34,13 +34,14 @@ def make_engine(
     app.config.Settings.db_pool_size)."""
     url = normalise_url(url)
     sqlite = url.startswith("sqlite")
+    size, overflow = pool_limits(url, pool_size, max_overflow)
     options: dict[str, Any] = {
         # A database error's message must never carry answers into a log.
         "hide_parameters": True,
         "json_serializer": codec.dumps_text,
         "json_deserializer": codec.loads,
-        "pool_size": pool_size or (40 if sqlite else 32),
-        "max_overflow": max_overflow if max_overflow is not None else (60 if sqlite else 8),
+        "pool_size": size,
+        "max_overflow": overflow,
         "pool_timeout": pool_timeout,
         # The most recently used connection first: on SQLite its page cache is the warmest, and
         # on PostgreSQL the connections a quiet hour does not need can time out.
@@ -56,6 +57,15 @@ def make_engine(
     # A server can close connections (a restart, a failover, an idle timeout): the ping finds
     # out before a request uses one.
     return create_engine(url, pool_pre_ping=True, **options)
+
+
+def pool_limits(url: str, pool_size: int | None, max_overflow: int | None) -> tuple[int, int]:
+    """The pool's size and overflow: as set, or the database's default."""
+    sqlite = normalise_url(url).startswith("sqlite")
+    return (
+        pool_size or (40 if sqlite else 32),
+        max_overflow if max_overflow is not None else (60 if sqlite else 8),
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -17,6 +17,7 @@ Where the work runs was measured (benchmarks/api.py, and the numbers in README.m
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
@@ -46,6 +47,16 @@ class Db:
             return work(self.session, *args, **kwargs)
         return await run_in_threadpool(partial(work, self.session, *args, **kwargs))
 
+    async def run_long_read(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """A read that can take seconds (an export): in the thread pool on every database, so
+        the event loop goes on serving. Call it before the request writes anything: on SQLite
+        a write holds the lock that writers on the loop would wait for meanwhile."""
+        if self.session.new or self.session.dirty:
+            raise RuntimeError("a long read must come before the request's writes")
+        return await run_in_threadpool(partial(work, self.session, *args, **kwargs))
+
 
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
@@ -61,15 +72,34 @@ async def get_registry(request: Request) -> Registry:
     return registry
 
 
+class DbSlots:
+    """As many requests with a session at once as the pool has connections; the others wait
+    here, on the event loop, without holding anything. Without it a request could wait for a
+    connection where nothing else can run: on the event loop (SQLite), or in the last free
+    pool thread while the requests holding the connections wait for a thread (PostgreSQL)."""
+
+    def __init__(self, connections: int) -> None:
+        self.connections = connections
+        self._by_loop: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    def semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._by_loop is None or self._by_loop[0] is not loop:  # a test client's new loop
+            self._by_loop = (loop, asyncio.Semaphore(self.connections))
+        return self._by_loop[1]
+
+
 async def get_db(request: Request) -> AsyncIterator[Db]:
     engine = request.app.state.engine
-    db = Db(Session(engine, expire_on_commit=False), inline=engine.dialect.name == "sqlite")
-    try:
-        yield db
-    except BaseException:
-        await db.run(Session.close)  # rolls back: nothing half-stored
-        raise
-    await db.run(_commit_and_close)  # one trip to the thread pool on PostgreSQL, not two
+    slots: DbSlots = request.app.state.db_slots
+    async with slots.semaphore():
+        db = Db(Session(engine, expire_on_commit=False), inline=engine.dialect.name == "sqlite")
+        try:
+            yield db
+        except BaseException:
+            await db.run(Session.close)  # rolls back: nothing half-stored
+            raise
+        await db.run(_commit_and_close)  # one trip to the thread pool on PostgreSQL, not two
 
 
 def _commit_and_close(session: Session) -> None:

@@ -20,8 +20,8 @@ from .api.errors import error_response
 from .api.openapi import API_PATH
 from .api.routes import router as api_router
 from .config import Settings, get_settings
-from .db import make_engine
-from .deps import DbDep
+from .db import make_engine, pool_limits
+from .deps import DbDep, DbSlots
 from .middleware import RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -63,7 +63,7 @@ async def _no_route(request: Request, exc: Exception) -> Response:
     """No route for the path (or not for the method): only here is the door told by the path,
     since no door's route was found."""
     assert isinstance(exc, StarletteHTTPException)
-    if request.url.path.startswith(f"{API_PATH}/"):
+    if request.url.path.startswith("/api/"):
         return error_response(exc.status_code, str(exc.detail), (), exc.headers)
     return await web_errors.http_error(request, exc)
 
@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
+    )
+    app.state.db_slots = DbSlots(
+        sum(pool_limits(settings.database_url, settings.db_pool_size, settings.db_max_overflow))
     )
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)

@@ -8,7 +8,7 @@ part of the request: a body field, a header, or ``body`` itself), with a machine
 from __future__ import annotations
 
 import email.message
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from fastapi import Request
@@ -21,6 +21,7 @@ from starlette.status import (
     HTTP_415_UNSUPPORTED_MEDIA_TYPE,
     HTTP_422_UNPROCESSABLE_CONTENT,
 )
+from starlette.types import Receive, Scope, Send
 
 from app.codec import dumps
 from app.engine import AnswerProblem
@@ -60,29 +61,46 @@ def problem_response(error: AppError) -> Response:
     return error_response(error.status_code, error.message, error.problems, error.headers)
 
 
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return error_response(exc.status_code, str(exc.detail), (), exc.headers)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem(request, exc)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    log_unavailable(exc)
+    unavailable = DatabaseUnavailableError()
+    unavailable.message += " With the same Idempotency-Key a retry never stores twice."
+    return problem_response(unavailable)
+
+
+API_HANDLERS: Final[dict[Any, Callable[[Request, Exception], Awaitable[Response]]]] = {
+    AppError: _app_error,
+    StarletteHTTPException: _http_error,
+    RequestValidationError: _invalid_request,
+    **dict.fromkeys(DATABASE_UNAVAILABLE, _database_unavailable),
+}
+
+
 class ApiRoute(APIRoute):
     """The API's routes render the application's errors in the API's shape: the pages' HTML
-    handlers never see them."""
+    handlers never see them. The API's handlers replace the app's for these routes only; the
+    error still leaves the route as an exception, so the request's session rolls back
+    (app/deps.py), and an error in the commit itself is answered in the same shape."""
 
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handle = super().get_route_handler()
-
-        async def handle_with_problems(request: Request) -> Response:
-            try:
-                return await handle(request)
-            except AppError as error:
-                return problem_response(error)
-            except StarletteHTTPException as error:
-                return error_response(error.status_code, str(error.detail), (), error.headers)
-            except RequestValidationError as error:
-                return validation_problem(request, error)
-            except DATABASE_UNAVAILABLE as error:
-                log_unavailable(error)
-                unavailable = DatabaseUnavailableError()
-                unavailable.message += " With the same Idempotency-Key a retry never stores twice."
-                return problem_response(unavailable)
-
-        return handle_with_problems
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handlers, status_handlers = scope.get("starlette.exception_handlers", ({}, {}))
+        scope["starlette.exception_handlers"] = ({**handlers, **API_HANDLERS}, status_handlers)
+        await super().handle(scope, receive, send)
 
 
 def validation_problem(request: Request, exc: RequestValidationError) -> Response:

@@ -70,7 +70,9 @@ def record(
     retry of the same request returns the first record (``replayed``), and a different request
     with the same key raises IdempotencyConflictError. Race-safe: two requests with the same
     key can both find no earlier record; the unique constraint on (api_client_id,
-    idempotency_key) lets one insert, and the other answers with the winner's record.
+    idempotency_key) lets one insert, and the other answers with the winner's record; it rolls
+    its transaction back to read it, so a caller with a key must not have written anything else
+    in the session (the API writes nothing else).
     """
     q = evaluation.questionnaire
     fingerprint = None

@@ -263,7 +263,8 @@ async def result_page(
     level = result["triage"]["level"]
     found = registry.level(level, assessment.questionnaire_id)
     # The most urgent level (it ends the interview) leads with what to do now, and nothing else.
-    most_urgent = found is not None and found.rank == 0
+    # Its rank is stored with the record: this never depends on a definition still loaded.
+    most_urgent = assessment.triage_rank == 0
     focus, optional = display.plan_blocks(result.get("plan"))
     clinic = await _clinic_of(db, assessment)
     contributors = [] if most_urgent else result["contributors"]

@@ -1,0 +1,89 @@
+"""The request's database session (app/deps.py): one commit at the end, nothing stored when the
+request fails, and never a wait for a connection where nothing else can run."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import suppress
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
+from starlette.requests import Request
+
+from app import deps
+from app.config import Settings
+from app.main import create_app
+from app.models import Assessment
+from app.services.api_keys import create_api_key
+from tests.fixtures import EXAMPLE_ANSWERS
+
+
+def _select_one(session: Session) -> None:
+    session.connection().execute(text("SELECT 1"))
+
+
+async def _hold_a_connection(app: FastAPI) -> None:
+    """What a request does that waits for something else (the sign-in's password check in a
+    worker thread) while its session has a connection."""
+    request = Request({"type": "http", "app": app, "headers": []})
+    dependency = deps.get_db(request)
+    db = await anext(dependency)
+    await db.run(_select_one)
+    await asyncio.sleep(0.05)
+    with suppress(StopAsyncIteration):
+        await anext(dependency)
+
+
+def test_more_requests_than_connections_wait_their_turn_without_blocking(
+    settings: Settings,
+) -> None:
+    """One connection, five requests at once: each waits for the one before, on the event loop,
+    instead of in the pool, where on SQLite it would stop the loop until the pool timed out."""
+    app = create_app(
+        settings.model_copy(
+            update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 2.0}
+        )
+    )
+
+    async def five_at_once() -> float:
+        started = time.monotonic()
+        await asyncio.gather(*(_hold_a_connection(app) for _ in range(5)))
+        return time.monotonic() - started
+
+    try:
+        assert asyncio.run(five_at_once()) < 1.5  # not one pool timeout
+    finally:
+        app.state.engine.dispose()
+
+
+def test_a_failed_commit_is_the_requests_error_and_stores_nothing(
+    app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, key = create_api_key(db, name="booking app")
+    db.commit()
+    real = deps._commit_and_close
+
+    def disk_full(session: Session) -> None:
+        session.close()  # rolls back, as a failed commit leaves it
+        raise OperationalError("COMMIT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(deps, "_commit_and_close", disk_full)
+    response = client.post(
+        "/api/v1/assessments",
+        json={"answers": EXAMPLE_ANSWERS},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    monkeypatch.setattr(deps, "_commit_and_close", real)
+
+    # Said in the API's own shape, with when to try again: never a 201 for a row not stored.
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    body: dict[str, Any] = response.json()
+    assert "Try again" in body["detail"]
+    assert db.exec(select(Assessment)).all() == []
