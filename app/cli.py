@@ -182,6 +182,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=False,  # our own request log names routes, never paths with tokens
         proxy_headers=True,
+        server_header=False,  # "Server: uvicorn" tells an attacker what to try
     )
     return EXIT_OK
 

@@ -241,6 +241,18 @@ def test_serve_refuses_a_database_that_is_not_migrated_the_same_way(
     assert "run `backaudit db upgrade`" in capsys.readouterr().err
 
 
+def test_serve_does_not_announce_the_server_software(
+    empty_sqlite: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No "Server: uvicorn" header: it tells an attacker which bugs to try."""
+    options: dict[str, object] = {}
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: options.update(kwargs))
+
+    assert main(["serve"]) == 0
+    assert options["server_header"] is False
+    assert options["access_log"] is False  # paths with tokens are never logged
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),

@@ -12,6 +12,7 @@ from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
 from app.models import Assessment
 from app.services import assessments as assessment_service
+from app.services import audit
 from app.services.api_keys import Caller
 from app.services.assessments import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -23,10 +24,11 @@ from .examples import EXAMPLE_ANSWERS, EXAMPLE_RECORD, SAFETY_ALL_NO
 from .responses import (
     ERRORS,
     FHIR_JSON,
+    NO_STORE,
     NOT_JSON,
     FhirResponse,
     fhir_schema,
-    json_response,
+    health_data_response,
     questionnaire_or_error,
 )
 from .schemas import AssessmentCreate, AssessmentRecord, ErrorResponse
@@ -137,7 +139,7 @@ async def create_assessment(
     headers = {"Location": f"/api/v1/assessments/{recorded.id}"}
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
-    return json_response(
+    return health_data_response(
         presenters.record(recorded),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
         headers=headers,
@@ -158,6 +160,19 @@ _ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "No assessment with this id that this key may read.",
     },
 }
+
+
+async def _read(assessment_id: str, client: Caller, db: Db, *, action: str) -> Assessment:
+    """The assessment this client may read, or a 404. A clinic's submission read through the
+    API is in that clinic's audit log, with the key's name, as staff reads are."""
+    assessment = await _readable(assessment_id, client, db)
+    if assessment.clinic_id is not None:
+        await db.run(
+            audit.record, clinic_id=assessment.clinic_id, actor_id=None, action=action,
+            target_type="assessment", target_id=assessment.id,
+            detail={"api_key": client.name, "api_key_id": str(client.id)},
+        )  # fmt: skip
+    return assessment
 
 
 async def _readable(assessment_id: str, client: Caller, db: Db) -> Assessment:
@@ -185,7 +200,8 @@ async def _readable(assessment_id: str, client: Caller, db: Db) -> Assessment:
     " clinic (which also reads the clinic's intake submissions). Any other id answers 404.",
 )
 async def get_assessment(assessment_id: str, client: ApiClientDep, db: DbDep) -> Response:
-    return json_response(presenters.record(await _readable(assessment_id, client, db)))
+    assessment = await _read(assessment_id, client, db, action="assessment.viewed")
+    return health_data_response(presenters.record(assessment))
 
 
 @router.get(
@@ -229,7 +245,7 @@ async def get_assessment_fhir(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    assessment = await _readable(assessment_id, client, db)
+    assessment = await _read(assessment_id, client, db, action="export.fhir")
     try:
         bundle = assessment_service.fhir_bundle_json(
             registry, assessment, base_url=settings.public_url
@@ -239,4 +255,4 @@ async def get_assessment_fhir(
             status.HTTP_404_NOT_FOUND,
             "This assessment's questionnaire is no longer available, so it cannot be exported.",
         ) from None
-    return FhirResponse(bundle)
+    return FhirResponse(bundle, headers=NO_STORE)

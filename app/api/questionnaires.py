@@ -19,6 +19,7 @@ from .responses import (
     NOT_JSON,
     FhirResponse,
     fhir_schema,
+    health_data_response,
     json_response,
     questionnaire_or_404,
 )
@@ -156,4 +157,4 @@ async def next_page(
     ],
 ) -> Response:
     q = questionnaire_or_404(registry, questionnaire_id)
-    return json_response(presenters.next_step(interview.standing(q, body.answers)))
+    return health_data_response(presenters.next_step(interview.standing(q, body.answers)))

@@ -55,12 +55,24 @@ NOT_JSON: dict[int | str, dict[str, Any]] = {
 }
 
 
+# On every response that carries answers or results: no cache (a browser's, a proxy's) keeps
+# health data.
+NO_STORE: Final = {"Cache-Control": "no-store"}
+
+
 def json_response(
     content: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
     return Response(
         codec.dumps(content), status_code, headers=headers, media_type="application/json"
     )
+
+
+def health_data_response(
+    content: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """JSON with answers or results in it: never cached."""
+    return json_response(content, status_code, {**NO_STORE, **(headers or {})})
 
 
 def questionnaire_or_404(registry: Registry, questionnaire_id: str) -> Questionnaire:

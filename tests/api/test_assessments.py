@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from sqlmodel import Session, select
 
 from app.api.schemas import AssessmentRecord
-from app.models import Assessment
+from app.models import Assessment, AuditEvent
 from app.security import hash_token
 from app.services.questionnaires import Registry
 from tests.fixtures import count_evaluations, record_assessment
@@ -464,3 +464,45 @@ def test_storing_an_assessment_runs_the_engine_once(
     response = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
     assert response.status_code == 201
     assert evaluations == ["low-back-audit"]
+
+
+def test_responses_with_answers_or_results_are_never_cached(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    created = client.post(ASSESSMENTS, json={"answers": complete_answers}, headers=api_key.headers)
+    location = created.headers["location"]
+    responses = {
+        "created": created,
+        "read": client.get(location, headers=api_key.headers),
+        "fhir": client.get(f"{location}/fhir", headers=api_key.headers),
+        "next": client.post(
+            "/api/v1/questionnaires/low-back-audit/next", json={"answers": complete_answers}
+        ),
+    }
+    assert {name: r.status_code for name, r in responses.items()} == {
+        "created": 201, "read": 200, "fhir": 200, "next": 200,
+    }  # fmt: skip
+    for name, response in responses.items():
+        assert response.headers.get("cache-control") == "no-store", name
+
+
+def test_a_clinic_submission_read_through_the_api_is_in_the_clinics_audit_log(
+    client: TestClient, db: Session, registry: Registry, complete_answers: dict[str, Any]
+) -> None:
+    clinic = make_clinic(db)
+    reception = make_key(db, "reception desk", clinic)
+    intake = record_assessment(
+        db, registry.default, complete_answers, channel="intake", clinic_id=clinic
+    )
+    db.commit()
+
+    assert client.get(f"{ASSESSMENTS}/{intake.id}", headers=reception.headers).status_code == 200
+    assert client.get(f"{ASSESSMENTS}/{intake.id}/fhir", headers=reception.headers).is_success
+    db.expire_all()
+    events = db.exec(select(AuditEvent).where(AuditEvent.clinic_id == clinic)).all()
+    assert sorted(e.action for e in events) == ["assessment.viewed", "export.fhir"]
+    for audited in events:
+        assert audited.actor_id is None
+        assert audited.target_id == str(intake.id)
+        assert audited.detail["api_key"] == "reception desk"
+        assert audited.detail["api_key_id"] == str(reception.id)

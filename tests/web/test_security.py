@@ -66,6 +66,16 @@ def test_deleting_a_result_needs_the_csrf_field(client: TestClient, db: Session)
     assert client.get(location).status_code == 200
 
 
+def test_a_forged_host_header_never_reaches_a_link(client: TestClient) -> None:
+    """Static files are linked by path: a Host header anyone can send must not point the
+    page's stylesheet or script at another site."""
+    for path in ("/", "/staff/login"):
+        page = client.get(path, headers={"Host": "evil.example"})
+        assert page.status_code == 200
+        assert "evil.example" not in page.text
+        assert 'href="/static/css/site.css"' in page.text
+
+
 def test_cookies_are_http_only_same_site_lax_and_for_the_whole_site(client: TestClient) -> None:
     first = client.get("/")
     response = post_page(client, f"/questions/{FIRST_PAGE}", form_fields(safety_answers()))
