@@ -181,7 +181,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         access_log=False,  # our own request log names routes, never paths with tokens
-        proxy_headers=True,
+        # X-Forwarded-* only from the proxies named in FORWARDED_ALLOW_IPS (none by default).
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
         server_header=False,  # "Server: uvicorn" tells an attacker what to try
     )
     return EXIT_OK

@@ -41,6 +41,13 @@ class Settings(BaseSettings):
     db_pool_size: int | None = Field(default=None, ge=1, le=500)
     db_max_overflow: int | None = Field(default=None, ge=0, le=500)
     db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
+    # Request bodies over these are refused (413) before they are read further.
+    max_api_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_form_body_bytes: int = Field(default=32 * 1024, ge=1024)
+    # The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated
+    # addresses, e.g. "127.0.0.1" for nginx on the same machine); none by default, so a client
+    # cannot pick the address the sign-in throttle counts.
+    forwarded_allow_ips: str = ""
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:

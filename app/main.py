@@ -22,7 +22,7 @@ from .api.routes import router as api_router
 from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
-from .middleware import RequestLog, SecurityHeaders
+from .middleware import BodyLimit, RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR
@@ -97,6 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
 
+    app.add_middleware(
+        BodyLimit,
+        api_bytes=settings.max_api_body_bytes,
+        form_bytes=settings.max_form_body_bytes,
+    )
     app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -6,6 +6,7 @@ anything a person typed never reach a log line.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -105,3 +106,70 @@ def route_template(scope: Scope) -> str:
     by_value = {str(value): name for name, value in params.items()}
     segments = str(scope.get("path", "")).split("/")
     return "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
+
+
+class BodyLimit:
+    """Refuses a request body over its limit with a 413, before anything parses it: the API's
+    and the forms' limits apart (a page's answers are a few hundred bytes, a whole set of API
+    answers a few kilobytes). The body is read here, at most ``limit`` bytes of it, and handed
+    on as it came."""
+
+    def __init__(self, app: ASGIApp, *, api_bytes: int, form_bytes: int) -> None:
+        self.app = app
+        self.api_bytes = api_bytes
+        self.form_bytes = form_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        api = scope["path"].startswith("/api/")
+        limit = self.api_bytes if api else self.form_bytes
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(send, api, limit)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away: the app hears it as it would have
+            size += len(message.get("body", b""))
+            if size > limit:
+                await _too_large(send, api, limit)
+                return
+            if not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Send, api: bool, limit: int) -> None:
+    if api:
+        body = json.dumps(
+            {
+                "detail": f"The request body is larger than {limit} bytes.",
+                "problems": [{"field": "body", "code": "too_large", "message": "is too large"}],
+            }
+        ).encode()
+        kind = b"application/json"
+    else:
+        body = b"The form sent more than this site accepts."
+        kind = b"text/plain; charset=utf-8"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", kind),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -253,6 +253,26 @@ def test_serve_does_not_announce_the_server_software(
     assert options["access_log"] is False  # paths with tokens are never logged
 
 
+def test_forwarded_headers_are_believed_only_from_the_proxies_named(
+    empty_sqlite: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """By default nobody's X-Forwarded-For counts, or a client could give each wrong password
+    another address and slip past the sign-in throttle."""
+    options: dict[str, object] = {}
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: options.update(kwargs))
+    assert main(["serve"]) == 0
+    assert options["proxy_headers"] is False
+
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.5")
+    get_settings.cache_clear()
+    try:
+        assert main(["serve"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert options["proxy_headers"] is True
+    assert options["forwarded_allow_ips"] == "10.0.0.5"
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL", "").startswith("postgres"),
