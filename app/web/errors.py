@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -20,6 +21,8 @@ TITLES = {
     403: "Sorry, you cannot do that",
     404: "Page not found",
     405: "Sorry, you cannot do that",
+    413: "Sorry, that was more than this site accepts",
+    422: "Sorry, there is a problem with that request",
     503: "Sorry, the service is not working just now",
 }
 
@@ -46,6 +49,12 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_page(request, exc.status_code, exc.headers)
 
 
+async def invalid_request(request: Request, exc: Exception) -> Response:
+    """A form or query that is not of the expected shape (a field too long, a wrong type). Not
+    FastAPI's default, which echoes what was sent: a password, or a patient's answer."""
+    return error_page(request, 422, None)
+
+
 async def link_gone(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LinkGonePageError)
     return render(
@@ -69,6 +78,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(LinkGonePageError, link_gone)
     app.add_exception_handler(CsrfError, csrf_failed)
     for kind in DATABASE_UNAVAILABLE:

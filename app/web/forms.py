@@ -210,9 +210,12 @@ def _error(out: PageInput, question: Question, target: str, message: str) -> Non
     )
 
 
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$")
+# ASCII digits only: float() also takes "1e2", "1_0", "٤٢" and "４２", which nobody typing
+# their weight means, and which would be stored as 100, 10 and 42.
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+$", re.ASCII)
 EXAMPLES: Final = {"height": "172", "weight": "68.5"}
-_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$", re.ASCII)
+_PLAIN_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
 
 def _to_number(raw: str, *, whole: bool) -> float | None:
@@ -221,6 +224,8 @@ def _to_number(raw: str, *, whole: bool) -> float | None:
         text = text.replace(",", "")
     elif _DECIMAL_COMMA.match(text):
         text = text.replace(",", ".")  # "72,5": a decimal comma, as many phones' keypads give
+    if not _PLAIN_NUMBER.fullmatch(text):
+        return None
     try:
         number = float(text)
     except ValueError:

@@ -231,3 +231,20 @@ def test_an_imperial_error_on_the_page_links_to_the_field(client: TestClient) ->
     )
     assert 'id="height_cm-inches"' in response.text
     assert 'value="15"' in response.text
+
+
+@pytest.mark.parametrize("typed", ["1e2", "٤٢", "４２", "1_0", "0x2a", "inf", "nan"])
+def test_only_plain_digits_are_read_as_a_number(questionnaire: Questionnaire, typed: str) -> None:
+    """float() reads these, and "1e2" would be stored as an age of 100."""
+    page = read_page(questions(questionnaire, "age"), {"age": [typed]})
+    assert "age" not in page.answers
+    assert [e.question_id for e in page.errors] == ["age"]
+
+
+@pytest.mark.parametrize(("typed", "read"), [("42", 42), (" 42 ", 42), ("72,5", 72.5)])
+def test_plain_numbers_with_a_decimal_point_or_comma_still_read(
+    questionnaire: Questionnaire, typed: str, read: float
+) -> None:
+    question = "age" if float(read).is_integer() else "weight_kg"
+    page = read_page(questions(questionnaire, question), {question: [typed]})
+    assert page.answers == {question: read}

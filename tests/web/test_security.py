@@ -101,3 +101,13 @@ def test_patient_pages_are_not_cached_and_use_no_inline_style_or_script(client: 
         assert " style=" not in response.text
         assert "<style" not in response.text
         assert re.search(r"<script(?![^>]*\bsrc=)", response.text) is None
+
+
+def test_a_malformed_form_is_refused_without_echoing_what_was_sent(client: TestClient) -> None:
+    """FastAPI's default 422 repeats the input: a 1,260-character password came back."""
+    secret = "p" * 1260
+    response = client.post("/staff/login", data={"email": "a@b.example", "password": secret})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert secret not in response.text
+    assert "problem with that request" in response.text
