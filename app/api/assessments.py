@@ -30,6 +30,7 @@ from .responses import (
     fhir_schema,
     health_data_response,
     questionnaire_or_error,
+    refuse_more_answers_than_questions,
 )
 from .schemas import AssessmentCreate, AssessmentRecord, ErrorResponse
 
@@ -113,6 +114,7 @@ async def create_assessment(
             "The Idempotency-Key header is not valid.",
             [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
         )
+    refuse_more_answers_than_questions(q, body.answers)
     try:
         recorded = await db.run(
             assessment_service.record,

@@ -68,7 +68,12 @@ async def _app_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    return error_response(exc.status_code, str(exc.detail), (), exc.headers)
+    problems = []
+    if exc.status_code == HTTP_400_BAD_REQUEST:
+        # FastAPI's own, for a body its JSON reader gave up on (nested too deep, a number too
+        # long): the same problem as any other body that is not JSON.
+        problems = [field_problem("body", "invalid_json", "is not valid JSON")]
+    return error_response(exc.status_code, str(exc.detail), problems, exc.headers)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> Response:

@@ -22,6 +22,7 @@ from .responses import (
     health_data_response,
     json_response,
     questionnaire_or_404,
+    refuse_more_answers_than_questions,
 )
 from .schemas import (
     ErrorResponse,
@@ -157,4 +158,5 @@ async def next_page(
     ],
 ) -> Response:
     q = questionnaire_or_404(registry, questionnaire_id)
+    refuse_more_answers_than_questions(q, body.answers)
     return health_data_response(presenters.next_step(interview.standing(q, body.answers)))

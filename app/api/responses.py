@@ -3,6 +3,7 @@ OpenAPI document lists for them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from fastapi import Response, status
@@ -91,3 +92,14 @@ def questionnaire_or_error(
             f"There is no questionnaire {questionnaire_id!r}{then}",
             [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],
         ) from None
+
+
+def refuse_more_answers_than_questions(q: Questionnaire, answers: Mapping[str, Any]) -> None:
+    """More answers than the questionnaire has questions cannot be a real interview; refused
+    before the engine lists a problem for each one (a list as long as the body)."""
+    if len(answers) > len(q.questions):
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"There are more answers than the questionnaire has questions ({len(q.questions)}).",
+            [field_problem("answers", "too_many", "has more entries than there are questions")],
+        )

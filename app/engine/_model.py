@@ -76,10 +76,10 @@ class Question:
             return None, self._problem(
                 "wrong_type", f"must be a list of codes from: {self._codes()}"
             )
-        unknown = [v for v in value if v not in self.option_codes]
-        if unknown:
+        # What was sent is never repeated back: it may be anything, of any length.
+        if any(v not in self.option_codes for v in value):
             return None, self._problem(
-                "invalid_option", f"has unknown codes {unknown}; allowed: {self._codes()}"
+                "invalid_option", f"has a code that is not an option; allowed: {self._codes()}"
             )
         if not value:
             return None, self._problem("required", "choose at least one option")

@@ -12,6 +12,8 @@ from app.api.schemas import NextStep
 from app.models import Assessment
 from tests.fixtures import SAFETY_ALL_NO
 
+from .conftest import Key
+
 NEXT = "/api/v1/questionnaires/low-back-audit/next"
 
 
@@ -219,3 +221,44 @@ def test_a_question_id_that_is_not_valid_unicode_is_a_problem_not_a_crash(
 
     assert response.status_code == 200
     assert response.json()["problems"][0]["code"] == "unknown_question"
+
+
+def test_a_problem_never_repeats_what_was_sent(client: TestClient) -> None:
+    sent = "<script>" + "x" * 500
+    response = client.post(NEXT, json={"answers": {**SAFETY_ALL_NO, "spine_diagnosis": [sent]}})
+    assert response.status_code == 200
+    [problem] = response.json()["problems"]
+    assert (problem["question"], problem["code"]) == ("spine_diagnosis", "invalid_option")
+    assert "x" * 20 not in response.text
+    assert "<script>" not in response.text
+
+
+def test_more_answers_than_questions_are_refused_before_they_are_checked(
+    client: TestClient, api_key: Key
+) -> None:
+    """One problem per unknown key once gave a 130 MB answer."""
+    too_many = {f"q{i}": 1 for i in range(500)}
+    for url, headers in ((NEXT, {}), ("/api/v1/assessments", api_key.headers)):
+        response = client.post(url, json={"answers": too_many}, headers=headers)
+        assert response.status_code == 422, url
+        assert response.json()["problems"] == [
+            {"field": "answers", "code": "too_many",
+             "message": "has more entries than there are questions"}
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"answers": {"age": ' + "[" * 2000 + "]" * 2000 + "}}",  # nested too deep
+        '{"answers": {"age": ' + "9" * 5000 + "}}",  # more digits than Python reads
+    ],
+)
+def test_a_body_the_json_reader_gives_up_on_is_a_400_with_its_problem(
+    client: TestClient, body: str
+) -> None:
+    response = client.post(NEXT, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        {"field": "body", "code": "invalid_json", "message": "is not valid JSON"}
+    ]
