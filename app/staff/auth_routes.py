@@ -31,6 +31,12 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def mask_email(email: str) -> str:
+    """ "amy@riverside.example" as "a**@riverside.example": enough to tell accounts apart."""
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}{'*' * max(2, len(name) - 1)}@{domain}"
+
+
 def _safe_next(target: str | None) -> str:
     # Only a path inside the staff area: never an open redirect to another site.
     if target and target.startswith("/staff/") and not target.startswith("//"):
@@ -107,6 +113,14 @@ async def login(
         client_ip=ip,
     )
     if user is None:
+        if account is not None:
+            # In the account's clinic's log: someone tried it. The e-mail masked, never the
+            # password; an unknown e-mail belongs to no clinic's log.
+            await db.run(
+                audit.record, clinic_id=account.clinic_id, actor_id=None,
+                action="staff.login_failed", target_type="staff_user", target_id=account.id,
+                detail={"email": mask_email(account.email)},
+            )  # fmt: skip
         return _login_page(
             request, settings.secret_key, next_url=_safe_next(next), email=email,
             error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,

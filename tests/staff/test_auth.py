@@ -123,6 +123,24 @@ def test_every_failed_sign_in_says_the_same_thing(
     assert "backaudit_staff=" not in response.headers.get("set-cookie", "")
 
 
+def test_a_failed_sign_in_to_an_account_is_in_its_clinics_audit_log_masked(
+    client: TestClient, clinic: Clinic, make_staff: MakeStaff, db: Session
+) -> None:
+    user = make_staff(clinic)
+    secret = "not the password at all"
+    assert sign_in(client, user.email, secret).status_code == 401
+    assert sign_in(client, "nobody@example.org", secret).status_code == 401
+
+    [event] = db.exec(select(AuditEvent).where(AuditEvent.action == "staff.login_failed")).all()
+    assert event.clinic_id == clinic.id
+    assert event.actor_id is None
+    assert event.target_id == str(user.id)
+    name, domain = user.email.split("@")
+    assert event.detail == {"email": f"{name[0]}{'*' * max(2, len(name) - 1)}@{domain}"}
+    assert user.email not in str(event.detail)
+    assert secret not in str(event.detail)
+
+
 def test_sign_in_without_the_form_token_is_refused(
     client: TestClient, clinic: Clinic, make_staff: MakeStaff
 ) -> None:
