@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.models import ApiClient, utcnow
 from app.security import hash_token, new_token
+from app.services.text import control_character_problem
 
 KEY_PREFIX: Final = "ba_"
 PREFIX_LENGTH: Final = 10  # "ba_" and 7 random characters: enough to tell keys apart
@@ -32,9 +33,9 @@ def create_api_key(
     session: Session, *, name: str, clinic_id: uuid.UUID | None = None
 ) -> tuple[ApiClient, str]:
     """A new API client and its key. The key is returned only here: store it safely."""
+    if problem := name_problem(name):
+        raise ValueError(problem)
     name = name.strip()
-    if not name:
-        raise ValueError("an API client needs a name")
     key = KEY_PREFIX + new_token(24)
     client = ApiClient(
         name=name,
@@ -45,6 +46,14 @@ def create_api_key(
     session.add(client)
     session.flush()
     return client, key
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a key, for people; None if it can."""
+    name = name.strip()
+    if not name:
+        return "Enter a name for the app that will use the key"
+    return control_character_problem(name)
 
 
 def list_api_keys(session: Session) -> list[ApiClient]:

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, delete, func, select
 
 from app.models import Clinic, LoginAttempt, StaffSession, StaffUser, utcnow
 from app.security import hash_token, new_token
+from app.services.text import control_character_problem
 
 Role = Literal["admin", "clinician"]
 ROLES: Final = ("admin", "clinician")
@@ -40,6 +41,10 @@ def _dummy_hash() -> str:
 
 class AccountError(ValueError):
     """A request about an account that cannot be done; the message is safe to show."""
+
+
+class EmailInUseError(AccountError):
+    """An account, in any clinic, has this e-mail address already (addresses are unique)."""
 
 
 def normalise_email(email: str) -> str:
@@ -73,10 +78,12 @@ def create_user(
     email = normalise_email(email)
     if "@" not in email or len(email) > 320 or email.startswith("@") or email.endswith("@"):
         raise AccountError("Enter an e-mail address, like name@example.org")
+    if problem := control_character_problem(email):
+        raise AccountError(problem)
     if role not in ROLES:
         raise AccountError("Role must be admin or clinician")
     if session.exec(select(StaffUser).where(StaffUser.email == email)).first() is not None:
-        raise AccountError("There is already an account with this e-mail address")
+        raise EmailInUseError("There is already an account with this e-mail address")
     user = StaffUser(clinic_id=clinic_id, email=email, role=role)
     token = None
     if password is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -249,7 +250,7 @@ def csv_export(
 def csv_rows(submissions: Iterator[Submission]) -> Iterator[str]:
     """The export, a line at a time: only the lines are held, never the records."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
 
     def line(values: Sequence[Any]) -> str:
         buffer.seek(0)
@@ -277,10 +278,17 @@ def csv_rows(submissions: Iterator[Submission]) -> Iterator[str]:
         )
 
 
+# A formula's first character, at the start of the text or of any part a spreadsheet may cut
+# it into: it splits on "," or ";" by locale (on some imports even inside quotes), and on tabs
+# and line breaks; spaces before the character may be trimmed.
+_FORMULA_START: Final = re.compile(r"(^|[,;\t\r\n])(\s*)(?=[=+\-@])")
+
+
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
     # A spreadsheet runs a cell that starts like a formula; a patient reference typed by staff
-    # must never do that (CSV injection), so such cells are quoted as text.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    # must never do that (CSV injection), so each such start is marked as text with a "'".
+    text = _FORMULA_START.sub(r"\1\2'", text)
+    if text[:1] in ("\t", "\r"):
         return "'" + text
     return text

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from app.models import Assessment, Clinic, IntakeLink, StaffUser, utcnow
 from app.security import hash_token, new_token
+from app.services.text import control_character_problem
 
 
 class LinkNotFoundError(LookupError):
@@ -35,6 +36,8 @@ def create_link(
     created_by_id: uuid.UUID | None,
 ) -> tuple[IntakeLink, str]:
     """Returns the link and its token (shown once; only the hash is stored)."""
+    if problem := label_problem(label):
+        raise ValueError(problem)
     token = new_token(24)  # 192 bits
     link = IntakeLink(
         clinic_id=clinic_id,
@@ -47,6 +50,11 @@ def create_link(
     session.add(link)
     session.flush()
     return link, token
+
+
+def label_problem(label: str | None) -> str | None:
+    """Why ``label`` cannot be a link's patient reference, for people; None if it can."""
+    return control_character_problem((label or "").strip())
 
 
 def link_state(link: IntakeLink) -> str:

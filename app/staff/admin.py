@@ -14,12 +14,16 @@ from app.errors import AppError
 from app.models import StaffUser
 from app.services import api_keys, audit
 from app.services import auth as auth_service
-from app.services.auth import ROLES, AccountError
+from app.services.auth import ROLES, AccountError, EmailInUseError
 from app.services.questionnaires import Registry
 
 from .deps import AdminStaff, CsrfProtected, render
 
 router = APIRouter()
+
+EMAIL_NOT_USABLE = (
+    "This e-mail address cannot be used. Ask the person for another address, or contact support."
+)
 
 
 def _back(path: str) -> RedirectResponse:
@@ -55,12 +59,15 @@ async def invite(
         )
     except AccountError as error:
         field = "role" if "Role" in str(error) else "email"
+        # Addresses are unique across clinics: one message whichever clinic has the account,
+        # so that an admin cannot learn who works elsewhere.
+        message = EMAIL_NOT_USABLE if isinstance(error, EmailInUseError) else str(error)
         return render(
             request,
             "staff/member_new.html",
             staff,
             roles=ROLES,
-            errors={field: str(error)},
+            errors={field: message},
             values={"email": email, "role": role},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
@@ -139,11 +146,10 @@ async def create_key(
     request: Request, staff: AdminStaff, db: DbDep,
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:  # fmt: skip
-    if not name.strip():
+    if problem := api_keys.name_problem(name):
         clients = await db.run(api_keys.list_clinic_api_keys, clinic_id=staff.clinic.id)
         return render(
-            request, "staff/api_keys.html", staff, clients=clients,
-            errors={"name": "Enter a name for the app that will use the key"},
+            request, "staff/api_keys.html", staff, clients=clients, errors={"name": problem},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
     client, key = await db.run(api_keys.create_api_key, name=name, clinic_id=staff.clinic.id)

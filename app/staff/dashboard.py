@@ -218,9 +218,16 @@ async def review(
     assessment_id: str,
     staff: CurrentStaff,
     db: DbDep,
-    reviewed: Annotated[str, Form(max_length=5)] = "yes",
+    reviewed: Annotated[str, Form()] = "",
 ) -> Response:
     a = (await _submission(staff, db, assessment_id)).assessment
+    # Only the form's two values: a typo or "maybe" must not mark a case as seen. (No
+    # max_length: a long value gets this answer too, not a default 422 that repeats it.)
+    if reviewed not in ("yes", "no"):
+        raise AppError(
+            status.HTTP_400_BAD_REQUEST,
+            "Mark the submission as reviewed (yes) or as not reviewed (no)",
+        )
     if reviewed == "no":
         await db.run(queue.unmark_reviewed, a)
         action = "assessment.unreviewed"
@@ -297,6 +304,8 @@ async def create_link(
     valid_for: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
     errors: dict[str, str] = {}
+    if problem := intake.label_problem(label):
+        errors["label"] = problem
     if use not in ("single", "reusable"):
         errors["use"] = "Choose whether the link can be used once or many times"
     days = int(valid_for) if valid_for.isdigit() else 0

@@ -5,6 +5,7 @@ routes render the same errors as JSON themselves (app/api/errors.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,11 +28,21 @@ TITLES = {
 }
 
 
-def error_page(request: Request, status_code: int, headers: Mapping[str, str] | None) -> Response:
+def error_page(
+    request: Request,
+    status_code: int,
+    headers: Mapping[str, str] | None,
+    message: str | None = None,
+) -> Response:
+    """``message``: what to put right, from an AppError (never from what was sent)."""
     response = render(
         request,
         "error.html",
-        {"status": status_code, "title": TITLES.get(status_code, "Sorry, there is a problem")},
+        {
+            "status": status_code,
+            "title": TITLES.get(status_code, "Sorry, there is a problem"),
+            "message": message.rstrip(".") if message else None,
+        },
         status_code=status_code,
     )
     response.headers.update(headers or {})
@@ -40,7 +51,11 @@ def error_page(request: Request, status_code: int, headers: Mapping[str, str] | 
 
 async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return error_page(request, exc.status_code, exc.headers)
+    # A 4xx says what was wrong; the HTTP phrase alone ("Not Found") adds nothing to the title.
+    said = exc.message if exc.message != HTTPStatus(exc.status_code).phrase else None
+    return error_page(
+        request, exc.status_code, exc.headers, said if exc.status_code < 500 else None
+    )
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

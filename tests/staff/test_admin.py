@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlmodel import Session, select
 
 from app.models import ApiClient, AuditEvent, Clinic, StaffUser
@@ -59,6 +61,46 @@ def test_invite_errors_are_shown_by_field(signed_in: SignedInClient, clinic: Cli
     assert page.status_code == 422
     assert 'href="#email"' in page.text
     assert "Enter an e-mail address" in page.text
+
+
+def test_an_e_mail_in_use_reads_the_same_in_this_clinic_and_in_another(
+    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, make_staff: MakeStaff,
+    db: Session,
+) -> None:  # fmt: skip
+    ours = make_staff(clinic, email="ours@riverside.example")
+    theirs = make_staff(other_clinic, email="theirs@hilltop.example")
+    admin = signed_in(clinic, "admin")
+    csrf_token = token(admin)
+
+    def invite(email: str) -> Response:
+        form = {"csrf_token": csrf_token, "email": email, "role": "clinician"}
+        return admin.post("/staff/members/new", data=form)
+
+    here, there = invite(ours.email.upper()), invite(theirs.email.upper())
+    assert here.status_code == there.status_code == 422
+    # The same page but for the address typed: nothing tells the other clinic's account apart.
+    assert here.content.replace(b"OURS@RIVERSIDE", b"TYPED") == there.content.replace(
+        b"THEIRS@HILLTOP", b"TYPED"
+    )
+    assert (
+        'href="#email">This e-mail address cannot be used. Ask the person for another address, '
+        "or contact support.</a>" in there.text
+    )
+    assert len(db.exec(select(StaffUser)).all()) == 3  # the two and the admin: nothing added
+
+
+@pytest.mark.parametrize("email", ["bo\x00@riverside.example", "bo@river\tside.example"])
+def test_an_e_mail_with_control_characters_is_refused(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, email: str
+) -> None:
+    admin = signed_in(clinic, "admin")
+    page = admin.post(
+        "/staff/members/new", data={"csrf_token": token(admin), "email": email, "role": "clinician"}
+    )
+    assert page.status_code == 422
+    assert 'href="#email">Remove tabs, line breaks and other control characters' in page.text
+    assert 'id="email-error"' in page.text
+    assert len(db.exec(select(StaffUser)).all()) == 1  # only the admin
 
 
 def test_admin_changes_a_role_and_disables_a_member_but_not_themselves(
@@ -142,6 +184,25 @@ def test_admin_makes_and_revokes_an_api_key_that_works_on_the_api(
     assert {"api_key.created", "api_key.revoked"} <= {
         e.action for e in db.exec(select(AuditEvent)).all()
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Booking\x00system", "Remove tabs, line breaks and other control characters"),
+        ("Booking\nsystem", "Remove tabs, line breaks and other control characters"),
+        ("  ", "Enter a name for the app that will use the key"),
+    ],
+)
+def test_an_api_key_name_that_cannot_be_used_is_named_and_nothing_is_stored(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, name: str, message: str
+) -> None:
+    admin = signed_in(clinic, "admin")
+    page = admin.post("/staff/api-keys", data={"csrf_token": token(admin), "name": name})
+    assert page.status_code == 422
+    assert f'href="#name">{message}' in page.text
+    assert 'id="name-error"' in page.text
+    assert db.exec(select(ApiClient)).all() == []
 
 
 def test_clinics_see_and_touch_only_their_own_staff_and_keys(

@@ -239,6 +239,27 @@ def test_marking_reviewed_records_who_and_when_and_can_be_undone(
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("reviewed", ["maybe", "YES", "", None, "yes" * 100])
+def test_a_review_mark_other_than_yes_or_no_is_refused_and_changes_nothing(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, reviewed: str | None
+) -> None:
+    assessment = submit(db, clinic, saddle_numbness=True)
+    browser = signed_in(clinic)
+    form = {"csrf_token": csrf(browser)} | ({} if reviewed is None else {"reviewed": reviewed})
+    response = browser.post(
+        f"/staff/assessments/{assessment.id}/review", data=form, follow_redirects=False
+    )
+    assert response.status_code == 400
+    assert "Mark the submission as reviewed (yes) or as not reviewed (no)." in response.text
+    db.expire_all()
+    stored = db.get(Assessment, assessment.id)
+    assert stored is not None
+    assert stored.reviewed_at is None
+    assert stored.reviewed_by_id is None
+    actions = db.exec(select(AuditEvent.action).where(AuditEvent.target_id == str(assessment.id)))
+    assert not {"assessment.reviewed", "assessment.unreviewed"} & set(actions.all())
+
+
 def test_the_csv_export_has_the_filtered_queue_and_is_safe_to_open(
     signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, db: Session
 ) -> None:
@@ -329,3 +350,18 @@ def test_counts_use_the_singular_for_one(
     assert "2 submissions match these filters" in two
     assert "(2 submissions)" in two
     assert "2 emergency or urgent submissions not reviewed yet" in two
+
+
+def test_the_csv_export_quotes_every_cell_and_starts_no_formula_after_a_separator(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    submit(db, clinic, label="Smith;=cmd|' /C calc'!A0;=2+5")
+    response = signed_in(clinic).get("/staff/export.csv")
+    lines = response.text.splitlines()
+    assert all(re.fullmatch(r'"[^"]*"(,"[^"]*")*', line) for line in lines), lines
+    # Opened where ";" separates cells (much of Europe), no cell may start a formula.
+    for line in lines:
+        for cell in line.split(";"):
+            assert cell.strip(' "')[:1] not in ("=", "+", "-", "@"), cell
+    row = next(csv.DictReader(io.StringIO(response.text)))
+    assert row["patient_reference"] == "Smith;'=cmd|' /C calc'!A0;'=2+5"

@@ -93,6 +93,20 @@ def test_a_link_form_error_is_named_and_nothing_is_stored(
     assert db.exec(select(IntakeLink)).all() == []
 
 
+@pytest.mark.parametrize(
+    "label", ["Appt\x004471", "Appt\t4471", "Appt\n4471", "\x1b[31mAppt", "Appt\x9b1"]
+)
+def test_a_label_with_control_characters_is_refused_and_nothing_is_stored(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, label: str
+) -> None:
+    browser = signed_in(clinic)
+    form = {"label": label, "use": "single", "valid_for": "14", "csrf_token": csrf(browser)}
+    page = browser.post("/staff/links/new", data=form)
+    assert page.status_code == 422
+    assert 'href="#label">Remove tabs, line breaks and other control characters' in page.text
+    assert db.exec(select(IntakeLink)).all() == []
+
+
 def test_a_link_form_without_the_csrf_token_is_refused(
     signed_in: SignedInClient, clinic: Clinic, db: Session
 ) -> None:
