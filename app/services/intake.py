@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from app.models import Assessment, Clinic, IntakeLink, StaffUser, utcnow
@@ -84,11 +86,26 @@ def resolve_link(session: Session, token: str) -> tuple[IntakeLink, Clinic]:
 
 
 def mark_used(session: Session, link: IntakeLink) -> None:
-    """Called when a submission through the link is stored (in the same transaction)."""
-    if link.used_at is None:
-        link.used_at = utcnow()
-        session.add(link)
-        session.flush()
+    """Called when a submission through the link is stored, first, in the same transaction.
+
+    A single-use link is used once, as the database decides: of two submissions racing for it
+    (two tabs, a double tap) one changes the row and the other gets LinkGoneError("used"), and
+    its transaction stores nothing."""
+    now = utcnow()
+    if not link.single_use:
+        if link.used_at is None:  # when it was first used: shown to staff
+            link.used_at = now
+            session.add(link)
+            session.flush()
+        return
+    claimed = session.connection().execute(
+        update(IntakeLink)
+        .where(col(IntakeLink.id) == link.id, col(IntakeLink.used_at).is_(None))
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:
+        raise LinkGoneError("used")
+    set_committed_value(link, "used_at", now)  # the row says so already
 
 
 def clinic_of_token(session: Session, token: str) -> Clinic | None:

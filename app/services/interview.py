@@ -286,6 +286,10 @@ def finish(
 def finish_with(
     session: Session, origin: Origin, draft: Draft | None, evaluation: Evaluation
 ) -> Recorded:
+    if origin.link is not None:
+        # First: a single-use link that another submission used meanwhile stops this one here
+        # (intake.LinkGoneError), before anything is written.
+        intake.mark_used(session, origin.link)
     recorded = assessments.record(
         session,
         evaluation,
@@ -296,8 +300,6 @@ def finish_with(
     )
     if draft is not None:
         drafts.delete_draft(session, draft)
-    if origin.link is not None:
-        intake.mark_used(session, origin.link)
     return recorded
 
 

@@ -9,7 +9,8 @@ nothing is half-stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -22,11 +23,11 @@ from app.deps import Db, DbDep, RegistryDep
 from app.engine import Page
 from app.errors import AppError
 from app.models import Assessment, Clinic
-from app.services import assessments
+from app.services import assessments, intake
 from app.services import interview as flow
 
 from . import present
-from .entry import Entry, entry_for
+from .entry import Entry, LinkGonePageError, entry_for
 from .forms import PageInput, read_page, units_for
 from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
 
@@ -127,9 +128,10 @@ async def answer_question_page(
         return _render_page(
             request, entry, interview, page, page_input, page_input.units, changing=changing
         )
-    answered = await db.run(
-        flow.answer_page, entry.origin, interview, page, after, changing=changing
-    )
+    with _link_used_meanwhile(entry):
+        answered = await db.run(
+            flow.answer_page, entry.origin, interview, page, after, changing=changing
+        )
     if answered.recorded is not None:
         return _finished(request, entry, answered.recorded)
     response = redirect(_after_page(entry, answered, changing=changing))
@@ -232,7 +234,8 @@ async def submit_answers(
 async def _finish(
     request: Request, db: Db, entry: Entry, interview: flow.Interview, *, early: bool
 ) -> Response:
-    recorded = await db.run(flow.finish, entry.origin, interview, early=early)
+    with _link_used_meanwhile(entry):
+        recorded = await db.run(flow.finish, entry.origin, interview, early=early)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
     return _finished(request, entry, recorded)
@@ -332,6 +335,16 @@ async def _clinic_of(db: Db, assessment: Assessment) -> Clinic | None:
     if assessment.clinic_id is None:
         return None
     return await db.run(Session.get, Clinic, assessment.clinic_id)
+
+
+@contextmanager
+def _link_used_meanwhile(entry: Entry) -> Iterator[None]:
+    """A single-use link another submission used while this person answered: the page that
+    says so (with whom to contact, and when to call 999); this submission stores nothing."""
+    try:
+        yield
+    except intake.LinkGoneError as gone:
+        raise LinkGonePageError(gone.reason, entry.clinic_name) from None
 
 
 def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
