@@ -17,7 +17,7 @@ from app.services import auth as auth_service
 from app.services.auth import ROLES, AccountError, EmailInUseError
 from app.services.questionnaires import Registry
 
-from .deps import AdminStaff, CsrfProtected, render
+from .deps import AdminStaff, CsrfProtected, audit_by, render
 
 router = APIRouter()
 
@@ -71,11 +71,10 @@ async def invite(
             values={"email": email, "role": role},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="staff.invited",
+    await audit_by(
+        db,
+        staff,
+        "staff.invited",
         target_type="staff_user",
         target_id=user.id,
         detail={"role": user.role},
@@ -103,11 +102,10 @@ async def change_role(
         await db.run(auth_service.change_role, member, role)
     except AccountError as error:
         raise AppError(status.HTTP_400_BAD_REQUEST, str(error)) from None
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="staff.role_changed",
+    await audit_by(
+        db,
+        staff,
+        "staff.role_changed",
         target_type="staff_user",
         target_id=member.id,
         detail={"role": role},
@@ -121,14 +119,7 @@ async def disable_member(user_id: str, staff: AdminStaff, db: DbDep) -> Response
     if member.id == staff.user.id:
         raise AppError(status.HTTP_400_BAD_REQUEST, "You cannot disable your own account")
     await db.run(auth_service.disable, member)
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="staff.disabled",
-        target_type="staff_user",
-        target_id=member.id,
-    )
+    await audit_by(db, staff, "staff.disabled", target_type="staff_user", target_id=member.id)
     return _back("/staff/members")
 
 
@@ -153,11 +144,10 @@ async def create_key(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
     client, key = await db.run(api_keys.create_api_key, name=name, clinic_id=staff.clinic.id)
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="api_key.created",
+    await audit_by(
+        db,
+        staff,
+        "api_key.created",
         target_type="api_client",
         target_id=client.id,
         detail={"prefix": client.key_prefix},
@@ -171,11 +161,10 @@ async def revoke_key(key_id: str, staff: AdminStaff, db: DbDep) -> Response:
     if client is None:
         raise AppError(status.HTTP_404_NOT_FOUND)
     await db.run(api_keys.revoke_api_key, prefix_or_id=str(client.id))
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="api_key.revoked",
+    await audit_by(
+        db,
+        staff,
+        "api_key.revoked",
         target_type="api_client",
         target_id=client.id,
         detail={"prefix": client.key_prefix},

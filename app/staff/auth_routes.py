@@ -14,7 +14,7 @@ from app.security import new_token, sign, verify
 from app.services import audit
 from app.services import auth as auth_service
 
-from .deps import SESSION_COOKIE, render
+from .deps import SESSION_COOKIE, audit_by, render
 
 router = APIRouter()
 
@@ -148,9 +148,7 @@ async def logout(
         # Logout is CSRF-protected too, so another site cannot sign staff out.
         if csrf_token != staff.session.csrf_token:
             raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-        await db.run(
-            audit.record, clinic_id=staff.clinic.id, actor_id=staff.user.id, action="staff.logout"
-        )
+        await audit_by(db, staff, "staff.logout")
         await db.run(auth_service.end_session, token)
     response = RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE, path="/staff")

@@ -19,12 +19,12 @@ from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import LevelLook, answer_text, level_look, plan_blocks
 from app.errors import AppError
 from app.models import utcnow
-from app.services import assessments, audit, intake
+from app.services import assessments, intake
 from app.services import dashboard as queue
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
-from .deps import CsrfProtected, CurrentStaff, render
+from .deps import CsrfProtected, CurrentStaff, audit_by, render
 
 router = APIRouter()
 
@@ -103,11 +103,10 @@ async def export_csv(
         filters=given.filters,
         urgent=registry.urgent_codes,
     )
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="export.csv",
+    await audit_by(
+        db,
+        staff,
+        "export.csv",
         target_type="assessment",
         detail={"filters": given.filters.describe()},
     )
@@ -144,14 +143,7 @@ async def submission(
 ) -> HTMLResponse:
     found = await _submission(staff, db, assessment_id)
     a = found.assessment
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="assessment.viewed",
-        target_type="assessment",
-        target_id=a.id,
-    )
+    await audit_by(db, staff, "assessment.viewed", target_type="assessment", target_id=a.id)
     focus, optional = plan_blocks(a.result.get("plan"))
     return render(
         request, "staff/submission.html", staff,
@@ -234,14 +226,7 @@ async def review(
     else:
         await db.run(queue.mark_reviewed, a, by=staff.user)
         action = "assessment.reviewed"
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action=action,
-        target_type="assessment",
-        target_id=a.id,
-    )
+    await audit_by(db, staff, action, target_type="assessment", target_id=a.id)
     return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)
 
 
@@ -258,14 +243,7 @@ async def export_fhir(
         bundle = assessments.fhir_bundle_json(registry, a, base_url=settings.public_url)
     except UnknownQuestionnaireError:
         raise AppError(status.HTTP_404_NOT_FOUND) from None
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="export.fhir",
-        target_type="assessment",
-        target_id=a.id,
-    )
+    await audit_by(db, staff, "export.fhir", target_type="assessment", target_id=a.id)
     return Response(
         bundle,
         media_type="application/fhir+json",
@@ -325,11 +303,10 @@ async def create_link(
         valid_for=timedelta(days=days),
         created_by_id=staff.user.id,
     )
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="link.created",
+    await audit_by(
+        db,
+        staff,
+        "link.created",
         target_type="intake_link",
         target_id=link.id,
         detail={"single_use": link.single_use, "days": days},
@@ -350,12 +327,5 @@ async def revoke_link(link_id: str, staff: CurrentStaff, db: DbDep) -> Response:
     if link is None:
         raise AppError(status.HTTP_404_NOT_FOUND)
     await db.run(intake.revoke_link, link)
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action="link.revoked",
-        target_type="intake_link",
-        target_id=link.id,
-    )
+    await audit_by(db, staff, "link.revoked", target_type="intake_link", target_id=link.id)
     return RedirectResponse("/staff/links", status.HTTP_303_SEE_OTHER)

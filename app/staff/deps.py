@@ -7,14 +7,16 @@ forget it; ``AdminStaff`` narrows to admins; ``CsrfProtected`` goes on every POS
 from __future__ import annotations
 
 import hmac
+import uuid
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
 from fastapi import Depends, Request, status
 from fastapi.responses import HTMLResponse
 
-from app.deps import DbDep
+from app.deps import Db, DbDep
 from app.errors import AppError
+from app.services import audit
 from app.services.auth import SignedIn, signed_in
 from app.templating import templates
 
@@ -56,6 +58,22 @@ async def check_csrf(request: Request, staff: CurrentStaff) -> None:
 
 
 CsrfProtected = Depends(check_csrf)
+
+
+async def audit_by(
+    db: Db,
+    staff: StaffContext,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: str | uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record what the signed-in staff member did, in their clinic's audit log."""
+    await db.run(
+        audit.record, clinic_id=staff.clinic.id, actor_id=staff.user.id, action=action,
+        target_type=target_type, target_id=target_id, detail=detail,
+    )  # fmt: skip
 
 
 def render(
