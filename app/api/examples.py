@@ -6,26 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 SAFETY_ALL_NO: dict[str, Any] = {
+    "age": 42,
     "saddle_numbness": False,
     "bladder_change": False,
     "bowel_change": False,
+    "sexual_function_change": False,
     "both_legs": False,
     "chest_pain": False,
-    "major_trauma": False,
-    "age": 42,
-    "pregnant": False,
-    "leg_weakness_worsening": False,
+    "serious_accident": "no",
+    "leg_weakness": False,
+    "walking_difficulty": False,
     "fever": False,
     "weight_loss": False,
     "night_pain": False,
+    "pain_on_straining": False,
+    "thoracic_pain": False,
     "back_shape_change": False,
     "cancer_history": False,
     "osteoporosis_or_steroids": False,
     "infection_risk": False,
+    "pregnant": False,
 }
 EXAMPLE_ANSWERS: dict[str, Any] = {
     **SAFETY_ALL_NO,
     "pain_duration": "6_to_12_weeks",
+    "first_episode": False,
     "onset": "gradual",
     "pain_trend": "same",
     "pain_intensity": 4,
@@ -47,39 +52,54 @@ EXAMPLE_ANSWERS: dict[str, Any] = {
     "sitting_breaks": "rarely",
     "hunched_posture": True,
     "smoker": False,
+    "joint_problems": ["none"],
+    "falls_or_unsteady": False,
     "squat_check": "with_support",
     "bridge_check": "two_leg_easy",
     "hang_check": "under_20_s",
     "sides_differ": False,
 }
 EXAMPLE_EMERGENCY_RESULT: dict[str, Any] = {
-    "questionnaire": {"id": "low-back-audit", "version": "1.0.0"},
+    "questionnaire": {"id": "low-back-audit", "version": "2.0.0"},
     "complete": True,
     "triage": {
         "level": "emergency",
         "title": "Get medical help now",
-        "advice": "Go to an emergency department now, or call 999 (or your local emergency"
-        " number). …",
+        "advice": "Call 999 now, or go to the nearest A&E (emergency department). …",
+        "clinician": "Emergency: possible serious spinal pathology or another emergency",
+        "action": "Contact the patient now. Same-day emergency assessment (999 or A&E); …",
         "reasons": [
             {
                 "code": "cauda_equina_saddle",
                 "level": "emergency",
                 "message": "Numbness or a changed feeling between your legs or around your"
-                " bottom can be a sign of cauda equina syndrome, …",
+                " bottom can mean that the bundle of nerves at the bottom of your spine is"
+                " being squeezed. …",
+                "clinician": "Possible cauda equina syndrome: saddle anaesthesia or paraesthesia",
+                "action": "Contact the patient now; same-day emergency spinal assessment (A&E).",
             }
         ],
     },
     "contributors": [],
     "plan": None,
     "ignored_answers": [],
+    "safety_net": {
+        "title": "Call 999 or go to A&E straight away if you get any of these",
+        "signs": ["Numbness or a strange feeling between your legs, …"],
+        "action": "These can be signs that the nerves at the bottom of your spine are being"
+        " squeezed, …",
+        "see_gp": None,
+    },
 }
 EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
-    "questionnaire": {"id": "low-back-audit", "version": "1.0.0"},
+    "questionnaire": {"id": "low-back-audit", "version": "2.0.0"},
     "complete": True,
     "triage": {
         "level": "self_care",
         "title": "You can start the programme",
-        "advice": "Nothing in your answers suggests that you need to see a doctor first. …",
+        "advice": "Nothing in your answers means you need to see a doctor before you start. …",
+        "clinician": "No red flags reported: supported self-management",
+        "action": "No action needed before the home programme. …",
         "reasons": [],
     },
     "contributors": [
@@ -88,7 +108,8 @@ EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
             "score": 3,
             "label": "Sitting",
             "why": "You sit for about 9 hours on a usual day. …",
-            "advice": "Stand up and move for a minute or two every 30 minutes. …",
+            "advice": "Change position often, and stand up and move for a minute or two every"
+            " 30 minutes. …",
         }
     ],
     "plan": {
@@ -99,7 +120,7 @@ EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
                 "summary": "Gently rock your hips forward and back. …",
                 "focus": True,
                 "relevance": 9,
-                "start_step": "lying",
+                "start_step": 0,
                 "steps": [
                     {
                         "code": "lying",
@@ -111,14 +132,24 @@ EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
                         " kneeling tilt.",
                         "image": "pelvic_tilts-lying.svg",
                         "image_alt": "A person lying on their back with knees bent. …",
+                        "allowed": True,
+                        "cautions": [],
                     }
                 ],
                 "dose": "1–3 sets of 8–12 slow tilts, every day",
             }
         ],
-        "advice": ["Do a little every day: 1 to 3 sets of 8 to 12 slow repetitions. …"],
+        "advice": ["Stay active and keep up your daily activities, and keep working if you can. …"],
+        "dropped": [],
     },
     "ignored_answers": [],
+    "safety_net": {
+        "title": "Call 999 or go to A&E straight away if you get any of these",
+        "signs": ["Numbness or a strange feeling between your legs, …"],
+        "action": "These can be signs that the nerves at the bottom of your spine are being"
+        " squeezed, …",
+        "see_gp": "See a GP if your back pain is not clearly better after about 4 weeks, …",
+    },
 }
 EXAMPLE_RECORD: dict[str, Any] = {
     "id": "0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11",

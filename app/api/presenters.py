@@ -30,6 +30,8 @@ def question(question: Question) -> dict[str, Any]:
         "max": question.maximum,
         "unit": question.unit,
         "widget": question.widget,
+        "image": question.image,
+        "image_alt": question.image_alt,
         "required": question.required,
     }
 
@@ -63,9 +65,25 @@ def definition(q: Questionnaire) -> dict[str, Any]:
             for section in q.sections
         ],
         "derived": [{"id": d.id, "label": d.label, "value": d.expr.source} for d in q.derived],
-        "levels": [{"code": lv.code, "title": lv.title, "advice": lv.advice} for lv in q.levels],
+        "levels": [
+            {
+                "code": lv.code,
+                "title": lv.title,
+                "advice": lv.advice,
+                "clinician": lv.clinician or None,
+                "action": lv.action or None,
+            }
+            for lv in q.levels
+        ],
         "rules": [
-            {"code": r.code, "level": r.level, "when": r.when.source, "message": r.message}
+            {
+                "code": r.code,
+                "level": r.level,
+                "when": r.when.source,
+                "message": r.message,
+                "clinician": r.clinician or None,
+                "action": r.action or None,
+            }
             for r in q.rules
         ],
         "contributors": [{"code": c.code, "label": c.label} for c in q.contributors],

@@ -76,7 +76,7 @@ async def get_questionnaire(questionnaire_id: str, registry: RegistryDep) -> Res
                         "resourceType": "Questionnaire",
                         "id": "low-back-audit",
                         "url": "http://127.0.0.1:8000/api/v1/questionnaires/low-back-audit",
-                        "version": "1.0.0",
+                        "version": "2.0.0",
                         "status": "active",
                         "item": [
                             {

@@ -70,13 +70,19 @@ class QuestionnaireRef(BaseModel):
 class Reason(BaseModel):
     code: str
     level: str
-    message: str
+    message: str = Field(description="For the person, in plain words.")
+    clinician: str | None = Field(
+        None, description="A short clinical label, for staff (from version 2.0.0)."
+    )
+    action: str | None = Field(None, description="What a clinic should do (from version 2.0.0).")
 
 
 class Triage(BaseModel):
     level: Literal["emergency", "urgent", "see_doctor", "self_care"]
     title: str
     advice: str
+    clinician: str | None = Field(None, description="The level's clinical title, for staff.")
+    action: str | None = Field(None, description="What a clinic should do at this level.")
     reasons: list[Reason]
 
 
@@ -97,6 +103,10 @@ class ExerciseStep(BaseModel):
     progress_when: str
     image: str | None = None
     image_alt: str | None = None
+    allowed: bool = Field(
+        True, description="False when the person's answers (joints, falls) rule this step out."
+    )
+    cautions: list[str] = Field([], description="Extra tips for this person, for this step.")
 
 
 class PlanBlock(BaseModel):
@@ -105,7 +115,11 @@ class PlanBlock(BaseModel):
     summary: str
     focus: bool
     relevance: int
-    start_step: str
+    start_step: int | str | None = Field(
+        description="Where to start: an index into `steps`, always an allowed step; null when"
+        " no step is allowed and only the companion stretch remains. (Version 1.0.0 results"
+        " give the step's code.)"
+    )
     steps: list[ExerciseStep]
     dose: str
     companion: ExerciseStep | None = None
@@ -114,6 +128,16 @@ class PlanBlock(BaseModel):
 class Plan(BaseModel):
     blocks: list[PlanBlock]
     advice: list[str]
+    dropped: list[str] = Field(
+        [], description="Blocks left out because none of their steps suits the person."
+    )
+
+
+class SafetyNet(BaseModel):
+    title: str
+    signs: list[str] = Field(description="Every emergency sign, in plain words.")
+    action: str
+    see_gp: str | None = Field(description="For self-care: when to see a GP. Null otherwise.")
 
 
 class Result(BaseModel):
@@ -127,6 +151,9 @@ class Result(BaseModel):
     contributors: list[ContributorScore]
     plan: Plan | None
     ignored_answers: list[str]
+    safety_net: SafetyNet | None = Field(
+        None, description="On every result from version 2.0.0: the warning signs to act on."
+    )
 
 
 # -- assessments -----------------------------------------------------------------------------------
@@ -179,6 +206,8 @@ class QuestionOut(BaseModel):
     max: float | None = None
     unit: str | None = None
     widget: str | None = Field(None, description="A hint for forms, e.g. 'height' or 'scale'.")
+    image: str | None = Field(None, description="A picture's file name, under /static/exercises/.")
+    image_alt: str | None = None
     required: bool = True
 
 
@@ -211,6 +240,8 @@ class LevelDefinition(BaseModel):
     code: str
     title: str
     advice: str
+    clinician: str | None = None
+    action: str | None = None
 
 
 class RuleDefinition(BaseModel):
@@ -218,6 +249,8 @@ class RuleDefinition(BaseModel):
     level: str
     when: str
     message: str
+    clinician: str | None = None
+    action: str | None = None
 
 
 class ContributorDefinition(BaseModel):
@@ -231,7 +264,7 @@ class QuestionnaireSummary(BaseModel):
             "examples": [
                 {
                     "id": "low-back-audit",
-                    "version": "1.0.0",
+                    "version": "2.0.0",
                     "title": "Low back pain check",
                     "description": "A short check for everyday low back pain. …",
                 }
@@ -254,7 +287,7 @@ class QuestionnaireList(BaseModel):
                     "questionnaires": [
                         {
                             "id": "low-back-audit",
-                            "version": "1.0.0",
+                            "version": "2.0.0",
                             "title": "Low back pain check",
                             "description": "A short check for everyday low back pain. …",
                         }
@@ -276,7 +309,7 @@ class QuestionnaireDefinition(QuestionnaireSummary):
             "examples": [
                 {
                     "id": "low-back-audit",
-                    "version": "1.0.0",
+                    "version": "2.0.0",
                     "title": "Low back pain check",
                     "description": "A short check for everyday low back pain. …",
                     "stop_when": 'triage_level == "emergency"',
@@ -377,7 +410,7 @@ class NextStep(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "questionnaire": {"id": "low-back-audit", "version": "1.0.0"},
+                    "questionnaire": {"id": "low-back-audit", "version": "2.0.0"},
                     "complete": False,
                     "stopped": False,
                     "page": {

@@ -21,7 +21,7 @@ from ._errors import (
 )
 from ._evaluate import Evaluation, evaluate, triage_level
 from ._expr import Expr
-from ._load import load_directory, load_questionnaire, validate_path
+from ._load import load_directory, load_questionnaire, load_versions, validate_path, version_key
 from ._model import (
     TRIAGE_LEVEL,
     Contributor,
@@ -88,7 +88,9 @@ __all__ = [
     "load_directory",
     "load_exercise_blocks",
     "load_questionnaire",
+    "load_versions",
     "triage_level",
     "validate_path",
+    "version_key",
     "walk",
 ]

@@ -81,13 +81,24 @@ class StructureChecks:
                     seen.add(question.id)
 
     # -- triage rules -----------------------------------------------------------------------------
-    def rules_not_circular(self, rules: tuple[Rule, ...], levels: tuple[Level, ...]) -> None:
+    def rules_not_circular(
+        self, rules: tuple[Rule, ...], levels: tuple[Level, ...], stop_when: Expr | None = None
+    ) -> None:
         """A rule must not read a question that would not have been asked had the rule fired.
 
         Questions may be gated on the triage level so far (no lifestyle questions after an
         emergency, movement checks only at self care). A rule reading such a question is
-        circular when its own level would close that gate.
+        circular when its own level would close that gate. Except for a level that stops the
+        interview: such a rule ends it on the page that made it fire, so what it read was asked
+        (past cancer plus leg numbness from the pain pages is an emergency).
         """
+        stopping = {
+            level.code
+            for level in levels
+            if stop_when is not None
+            and stop_when.names <= {TRIAGE_LEVEL}
+            and stop_when.holds(_FreeContext({TRIAGE_LEVEL: level.code}))
+        }
         gates: dict[str, list[Expr]] = {}
         for question in self.questions.values():
             for condition in question.conditions:
@@ -95,6 +106,8 @@ class StructureChecks:
                     gates.setdefault(question.id, []).append(condition)
         rank = {level.code: level.rank for level in levels}
         for rule in rules:
+            if rule.level in stopping:
+                continue
             for name in sorted(self._needs(rule.when) & set(gates)):
                 for gate in gates[name]:
                     if not gate.names <= {TRIAGE_LEVEL}:

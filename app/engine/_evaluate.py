@@ -125,11 +125,7 @@ def evaluate(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
     for key, value in answers.items():
         question = q.question_by_id.get(key) if isinstance(key, str) else None
         if question is None:
-            problems.append(
-                AnswerProblem(
-                    str(key), "unknown_question", "is not a question in this questionnaire"
-                )
-            )
+            problems.append(_unknown(q, key))
             continue
         if value is None:
             continue
@@ -154,6 +150,8 @@ def evaluate(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
             _walk_page(page, ctx, valid, visible, kept)
     ignored = tuple(key for key in valid if key not in kept)
 
+    # After an emergency sign nothing more is asked or required. Safety answers already given
+    # (an API sends them all at once) still count: a clinician should see every red flag.
     stopped = q.stop_when is not None and q.stop_when.holds(ctx)
     missing = () if stopped else tuple(v for v in visible if v.required and v.id not in kept)
     order = {qq.id: qq.position for qq in q.questions}
@@ -167,6 +165,20 @@ def evaluate(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
         problems=tuple(problems),
         missing=missing,
         stopped=stopped,
+    )
+
+
+def _unknown(q: Questionnaire, key: object) -> AnswerProblem:
+    removed = q.removed.get(key) if isinstance(key, str) else None
+    if removed is None:
+        return AnswerProblem(
+            str(key), "unknown_question", "is not a question in this questionnaire"
+        )
+    instead = f"; send {removed.use!r} instead" if removed.use else ""
+    return AnswerProblem(
+        removed.id,
+        "removed_question",
+        f"was removed in version {removed.version} of this questionnaire{instead}",
     )
 
 

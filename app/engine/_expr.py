@@ -138,7 +138,7 @@ _SYMBOL: Final[dict[type[ast.cmpop], ComparisonOperator]] = {
     ast.NotIn: "not in",
 }
 _CONSTANT_NAMES: Final = {"true": True, "false": False, "True": True, "False": False}
-FUNCTIONS: Final = ("count_true", "answered")
+FUNCTIONS: Final = ("count_true", "count_chosen", "answered")
 
 
 def compile_expr(source: str, scope: Mapping[str, VarInfo], *, want: str | None = BOOL) -> Expr:
@@ -380,6 +380,19 @@ class _Compiler:
                 lambda ctx: sum(1 for part in parts if part(ctx) is True),
                 Call("count_true", tuple(part.node for part in compiled)),
             )
+        if node.func.id == "count_chosen":
+            # count_chosen(x): how many codes a multiple-choice answer has; no value if unanswered.
+            if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
+                raise self.fail(node, "count_chosen takes exactly one multiple-choice question id")
+            typ, inner, argument = self.visit(node.args[0])
+            if typ != MULTI:
+                raise self.fail(node.args[0], f"count_chosen needs a {MULTI} question; got {typ}")
+
+            def count_chosen(ctx: Mapping[str, Any]) -> Any:
+                value = inner(ctx)
+                return MISSING if value is MISSING else len(value)
+
+            return _Compiled(NUMBER, count_chosen, Call("count_chosen", (argument,)))
         # answered(x): whether x has a value at all.
         if len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
             raise self.fail(node, "answered takes exactly one question id")

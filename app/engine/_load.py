@@ -12,6 +12,7 @@ its exercise-blocks file, and ``_checks`` what needs every part at once.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from ._checks import StructureChecks
@@ -55,7 +56,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             "plan",
             "exercise_blocks",
         ),
-        ("description", "derived", "stop_when"),
+        ("description", "derived", "stop_when", "safety_net", "removed"),
     )
     if top is None:
         raise DefinitionError(r.problems)
@@ -71,6 +72,10 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
     parts = QuestionnaireReader(r, top)
     qid = parts.identifier()
     version = r.text(top, "version", "questionnaire") or ""
+    if version and not version_key(version):
+        r.problem(
+            top.line_of("version"), f"questionnaire: 'version' must be like 2.0.0 (got {version!r})"
+        )
     title = r.text(top, "title", "questionnaire") or ""
     description = r.text(top, "description", "questionnaire", required=False) or ""
     levels = parts.levels()
@@ -83,9 +88,11 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
     blocks = read_blocks(r, blocks_path) if "exercise_blocks" in top else {}
     plan = read_plan(r, top, parts.scope, contributors, blocks)
     stop_when = r.expr(top, "stop_when", "questionnaire", parts.scope)
+    safety_net = parts.safety_net()
+    removed = parts.removed()
     checks = StructureChecks(r, parts.questions, parts.scope, parts.derived_needs, parts.when_line)
     checks.answers_come_first(sections)
-    checks.rules_not_circular(rules, levels)
+    checks.rules_not_circular(rules, levels, stop_when)
     checks.reachable(sections)  # last: it only runs on an otherwise valid file
     if r.problems:
         return None
@@ -103,6 +110,8 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
         plan=plan,
         exercise_blocks=blocks,
         stop_when=stop_when,
+        safety_net=safety_net,
+        removed=removed,
         pages=tuple(page for section in sections for page in section.pages),
         questions=tuple(parts.questions.values()),
         question_by_id=dict(parts.questions),
@@ -114,28 +123,48 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
 
 
 def load_directory(path: str | Path) -> dict[str, Questionnaire]:
-    """Load every questionnaire in a folder (or one file); raises DefinitionError for all."""
-    questionnaires: dict[str, Questionnaire] = {}
-    problems = validate_path(path, loaded=questionnaires)
+    """The newest version of every questionnaire in a folder (or one file); raises
+    DefinitionError listing every problem in every file."""
+    latest: dict[str, Questionnaire] = {}
+    for q in load_versions(path):
+        if q.id not in latest or version_key(q.version) > version_key(latest[q.id].version):
+            latest[q.id] = q
+    return latest
+
+
+def load_versions(path: str | Path) -> list[Questionnaire]:
+    """Every questionnaire in a folder, every version of each (old versions stay, read-only, so
+    that old submissions are shown with their own questions); raises DefinitionError."""
+    loaded: list[Questionnaire] = []
+    problems = validate_path(path, loaded=loaded)
     if problems:
         raise DefinitionError(problems)
-    return questionnaires
+    return loaded
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A semantic version ("2.0.0") as numbers, for ordering; () if it is not one."""
+    parts = version.split(".")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return ()
+    return tuple(int(part) for part in parts)
 
 
 def validate_path(
-    path: str | Path, *, loaded: dict[str, Questionnaire] | None = None
+    path: str | Path, *, loaded: list[Questionnaire] | None = None
 ) -> list[DefinitionProblem]:
     """Check a definition file, or every .yaml file in a folder; returns every problem.
 
     A file with ``sections`` is a questionnaire (its exercise-blocks file is checked with it);
-    a file with ``blocks`` is an exercise-blocks file.
+    a file with ``blocks`` is an exercise-blocks file. Versions of one questionnaire must
+    differ, and every id a version drops must be listed in its ``removed``.
     """
     path = Path(path)
     files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
     if not files:
         return [DefinitionProblem(str(path), 1, "no definition files (*.yaml) here")]
     problems: list[DefinitionProblem] = []
-    seen: set[str] = set()
+    seen: dict[tuple[str, str], Questionnaire] = {}
     for file in files:
         try:
             raw, syntax = load_yaml(file.read_text(encoding="utf-8"), str(file))
@@ -150,17 +179,18 @@ def validate_path(
         try:
             if "sections" in raw:
                 questionnaire = load_questionnaire(file)
-                if questionnaire.id in seen:
+                key = (questionnaire.id, questionnaire.version)
+                if key in seen:
                     problems.append(
                         DefinitionProblem(
                             str(file),
                             1,
-                            f"questionnaire id {questionnaire.id!r} is used by another file",
+                            f"questionnaire {questionnaire.id!r} version {questionnaire.version} is in another file too",
                         )
                     )
-                seen.add(questionnaire.id)
+                seen[key] = questionnaire
                 if loaded is not None:
-                    loaded[questionnaire.id] = questionnaire
+                    loaded.append(questionnaire)
             elif "blocks" in raw:
                 load_exercise_blocks(file)
             else:
@@ -173,4 +203,27 @@ def validate_path(
                 )
         except DefinitionError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
+    problems.extend(_removals_listed(list(seen.values())))
+    return problems
+
+
+def _removals_listed(questionnaires: list[Questionnaire]) -> list[DefinitionProblem]:
+    """Each version must list, under ``removed``, the ids of the version before it that it no
+    longer has: an app still sending one is told what happened to it."""
+    problems: list[DefinitionProblem] = []
+    by_id: dict[str, list[Questionnaire]] = {}
+    for q in questionnaires:
+        by_id.setdefault(q.id, []).append(q)
+    for versions in by_id.values():
+        versions.sort(key=lambda q: version_key(q.version))
+        for older, newer in itertools.pairwise(versions):
+            for qid in older.question_by_id:
+                if qid not in newer.question_by_id and qid not in newer.removed:
+                    problems.append(
+                        DefinitionProblem(
+                            newer.path,
+                            1,
+                            f"question {qid!r} of version {older.version} is gone from version {newer.version}: list it under 'removed'",
+                        )
+                    )
     return problems

@@ -34,6 +34,8 @@ class Question:
     maximum: float | None = None
     unit: str | None = None
     widget: str | None = None  # a hint for forms, e.g. "height" offers feet and inches too
+    image: str | None = None  # a small picture beside the question (a movement check)
+    image_alt: str | None = None
     required: bool = True
     when: Expr | None = None
     # Filled in by the loader: the section, page and own conditions, all of which must hold.
@@ -157,6 +159,8 @@ class Level:
     style: str  # the CSS modifier for this level
     risk: str  # FHIR risk-probability code: high, moderate or low
     urgent: bool = False  # raises the staff queue's banner and sorts first
+    clinician: str = ""  # the clinical title staff see ("" in old versions: use the label)
+    action: str = ""  # what the clinic should do
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,8 +169,10 @@ class Rule:
     level: str
     rank: int
     when: Expr
-    message: str
+    message: str  # for the person
     line: int
+    clinician: str = ""  # a short clinical label for staff ("" in old versions)
+    action: str = ""  # what the clinic should do
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +188,13 @@ class Contributor:
     code: str
     label: str
     why: str
-    advice: str
+    advice: str  # with an exercise plan
     bands: tuple[Scored, ...]  # first match wins; no match scores 0
     bonuses: tuple[Scored, ...]  # added to the band's score
     maximum: int
     line: int
+    # For every other level: something to raise with a doctor or physio, no exercise in it.
+    discuss: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +207,10 @@ class Step:
     progress_when: str
     image: str | None = None
     image_alt: str | None = None
+    # Conditions on the questionnaire's answers, compiled with the questionnaire's plan (the
+    # blocks file alone does not know its names): when to leave the step out, and extra tips.
+    avoid_when: str | None = None
+    cautions: tuple[tuple[str, str], ...] = ()  # (condition, text)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -236,6 +248,8 @@ class BlockRelevance:
     bonuses: tuple[Scored, ...]
     start: tuple[StartRule, ...]  # first match wins; otherwise the first step
     line: int
+    avoid: tuple[Expr | None, ...] = ()  # per step, in order: when the step does not suit
+    cautions: tuple[tuple[tuple[Expr, str], ...], ...] = ()  # per step: (condition, tip)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +263,28 @@ class PlanSpec:
     focus: int
     blocks: tuple[BlockRelevance, ...]
     advice: tuple[Advice, ...]
+    from_first: Expr | None = None  # when every block starts at its first (allowed) step
+    dropped_advice: str | None = None  # added when a block is left out; [blocks] names them
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyNet:
+    """The warning signs every result lists, what to do, and when a self-care person should
+    see a GP."""
+
+    title: str
+    signs: tuple[str, ...]
+    action: str
+    self_care: str
+
+
+@dataclass(frozen=True, slots=True)
+class Removed:
+    """A question id an earlier version had: which version removed it, and what replaced it."""
+
+    id: str
+    version: str
+    use: str | None
 
 
 @dataclass(slots=True, eq=False)
@@ -266,6 +302,8 @@ class Questionnaire:
     plan: PlanSpec
     exercise_blocks: dict[str, ExerciseBlock]
     stop_when: Expr | None = None
+    safety_net: SafetyNet | None = None
+    removed: dict[str, Removed] = field(default_factory=dict)
     # Indexes, filled in by the loader.
     pages: tuple[Page, ...] = ()
     questions: tuple[Question, ...] = ()

@@ -77,7 +77,7 @@ class Sign:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    function: Literal["count_true", "answered"]
+    function: Literal["count_true", "count_chosen", "answered"]
     arguments: tuple[Node, ...]
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ._errors import DefinitionError
-from ._expr import VarInfo
+from ._expr import Expr, ExprError, VarInfo, compile_expr
 from ._fields import FieldReader
 from ._model import Advice, BlockRelevance, Contributor, ExerciseBlock, PlanSpec, StartRule, Step
 from ._yaml import LDict, load_yaml
@@ -76,7 +76,7 @@ def read_blocks(r: FieldReader, path: Path) -> dict[str, ExerciseBlock]:
 
 
 def _read_step(r: FieldReader, raw: Any, line: int, what: str) -> Step | None:
-    data = r.mapping(raw, line, what, _STEP_KEYS, ("image", "image_alt"))
+    data = r.mapping(raw, line, what, _STEP_KEYS, ("image", "image_alt", "avoid_when", "cautions"))
     if data is None:
         return None
     code = r.identifier(data, "code", what)
@@ -85,6 +85,22 @@ def _read_step(r: FieldReader, raw: Any, line: int, what: str) -> Step | None:
     image_alt = r.text(data, "image_alt", where, required=False)
     if bool(image) != bool(image_alt):
         r.problem(data.line, f"{where}: 'image' and 'image_alt' go together (alt text is required)")
+    avoid_when = None
+    if "avoid_when" in data:
+        if isinstance(data["avoid_when"], str) and data["avoid_when"].strip():
+            avoid_when = data["avoid_when"]
+        else:
+            r.problem(data.line_of("avoid_when"), f"{where}: 'avoid_when' must be a condition")
+    cautions: list[tuple[str, str]] = []
+    for caution_raw, caution_line in r.items(data, "cautions", where, required=False):
+        caution = r.mapping(caution_raw, caution_line, f"{where} caution", ("when", "text"), ())
+        if caution is None:
+            continue
+        when = caution.get("when")
+        if not isinstance(when, str) or not when.strip():
+            r.problem(caution.line_of("when"), f"{where} caution: 'when' must be a condition")
+            continue
+        cautions.append((when, r.text(caution, "text", f"{where} caution") or ""))
     return Step(
         code=code,
         title=r.text(data, "title", where) or "",
@@ -94,6 +110,8 @@ def _read_step(r: FieldReader, raw: Any, line: int, what: str) -> Step | None:
         progress_when=r.text(data, "progress_when", where) or "",
         image=image or None,
         image_alt=image_alt or None,
+        avoid_when=avoid_when,
+        cautions=tuple(cautions),
     )
 
 
@@ -108,7 +126,13 @@ def read_plan(
 
     Every block of the blocks file must be weighed here, and only those blocks and their steps.
     """
-    data = r.mapping(top.get("plan"), top.line_of("plan"), "plan", ("focus", "blocks"), ("advice",))
+    data = r.mapping(
+        top.get("plan"),
+        top.line_of("plan"),
+        "plan",
+        ("focus", "blocks"),
+        ("advice", "from_first", "dropped_advice"),
+    )
     if data is None:
         return PlanSpec(3, (), ())
     focus = r.integer(data, "focus", "plan", low=1, high=10) or 3
@@ -140,6 +164,7 @@ def read_plan(
                     f"{where}: no step {step!r} (steps: {', '.join(s.code for s in block.steps)})",
                 )
             start.append(StartRule(r.expr(rule, "when", f"{where} start", scope), str(step)))
+        avoid, cautions = _suitability(r, block, scope, item.line, where)
         relevances.append(
             BlockRelevance(
                 code,
@@ -147,6 +172,8 @@ def read_plan(
                 r.scored_list(item, "add", where, scope, high=10),
                 tuple(start),
                 item.line,
+                avoid,
+                cautions,
             )
         )
     for code in blocks:
@@ -165,7 +192,48 @@ def read_plan(
                     r.template(item, "text", "plan advice", scope),
                 )
             )
-    return PlanSpec(focus, tuple(relevances), tuple(advice))
+    from_first = r.expr(data, "from_first", "plan", scope)
+    dropped_advice = r.text(data, "dropped_advice", "plan", required=False)
+    return PlanSpec(focus, tuple(relevances), tuple(advice), from_first, dropped_advice)
+
+
+def _suitability(
+    r: FieldReader,
+    block: ExerciseBlock | None,
+    scope: Mapping[str, VarInfo],
+    line: int,
+    where: str,
+) -> tuple[tuple[Expr | None, ...], tuple[tuple[tuple[Expr, str], ...], ...]]:
+    """Each step's ``avoid_when`` and ``cautions``, compiled against the questionnaire's names:
+    the blocks file says when a step does not suit, but only the questionnaire knows the
+    answers. Problems are reported at the plan block's line, naming the step."""
+    if block is None:
+        return (), ()  # reported already; no steps to weigh
+    avoid: list[Expr | None] = []
+    cautions: list[tuple[tuple[Expr, str], ...]] = []
+    for step in block.steps:
+        avoid.append(
+            _compile(r, step.avoid_when, scope, line, f"{where} step {step.code!r} avoid_when")
+        )
+        compiled = []
+        for source, text in step.cautions:
+            expr = _compile(r, source, scope, line, f"{where} step {step.code!r} caution")
+            if expr is not None:
+                compiled.append((expr, text))
+        cautions.append(tuple(compiled))
+    return tuple(avoid), tuple(cautions)
+
+
+def _compile(
+    r: FieldReader, source: str | None, scope: Mapping[str, VarInfo], line: int, what: str
+) -> Expr | None:
+    if source is None:
+        return None
+    try:
+        return compile_expr(source, scope)
+    except ExprError as exc:
+        r.problem(line, f"{what}: {exc.message} (at column {exc.column} of {source.strip()!r})")
+        return None
 
 
 def _weights(

@@ -22,12 +22,16 @@ from ._model import (
     Option,
     Page,
     Question,
+    Removed,
     Rule,
+    SafetyNet,
     Section,
 )
 from ._yaml import LDict
 
-_RESERVED: Final = frozenset({TRIAGE_LEVEL, "true", "false", "count_true", "answered", "not"})
+_RESERVED: Final = frozenset(
+    {TRIAGE_LEVEL, "true", "false", "count_true", "count_chosen", "answered", "not"}
+)
 ICONS: Final = ("alert", "clock", "doctor", "tick")  # the icons patient pages have
 RISKS: Final = ("high", "moderate", "low")  # FHIR's risk-probability codes
 _STYLE: Final = re.compile(r"^[a-z][a-z0-9-]*$")  # a CSS class modifier
@@ -74,7 +78,7 @@ class QuestionnaireReader:
                 line,
                 "level",
                 ("code", "title", "advice", "label", "badge", "icon", "risk"),
-                ("style", "urgent"),
+                ("style", "urgent", "clinician", "action"),
             )
             if data is None:
                 continue
@@ -101,6 +105,8 @@ class QuestionnaireReader:
                 style=style,
                 risk=r.one_of(data, "risk", where, RISKS),
                 urgent=r.flag(data, "urgent", where, False),
+                clinician=r.text(data, "clinician", where, required=False) or "",
+                action=r.text(data, "action", where, required=False) or "",
             )
             read.append((level, data))
         if "levels" in self.top and len(read) < 2:
@@ -130,6 +136,48 @@ class QuestionnaireReader:
                 data.line_of("urgent"),
                 f"level {last.code!r}: the least urgent level (the one with an exercise plan) cannot be urgent",
             )
+
+    # -- safety net and removed ids -------------------------------------------------------------
+    def safety_net(self) -> SafetyNet | None:
+        """The warning signs every result lists (optional: version 1.0.0 had none)."""
+        r = self.r
+        if "safety_net" not in self.top:
+            return None
+        data = r.mapping(
+            self.top["safety_net"],
+            self.top.line_of("safety_net"),
+            "safety_net",
+            ("title", "signs", "action", "self_care"),
+            (),
+        )
+        if data is None:
+            return None
+        return SafetyNet(
+            title=r.text(data, "title", "safety_net") or "",
+            signs=r.texts(data, "signs", "safety_net", 1, 12),
+            action=r.text(data, "action", "safety_net") or "",
+            self_care=r.text(data, "self_care", "safety_net") or "",
+        )
+
+    def removed(self) -> dict[str, Removed]:
+        """Ids that earlier versions had: each names the version that removed it and, if there
+        is one, the question to send instead. Call after ``sections``."""
+        r = self.r
+        out: dict[str, Removed] = {}
+        for raw, line in r.items(self.top, "removed", "questionnaire", required=False):
+            data = r.mapping(raw, line, "removed id", ("id", "version"), ("use",))
+            if data is None:
+                continue
+            rid = r.identifier(data, "id", "removed id")
+            if rid in self.questions:
+                r.problem(data.line_of("id"), f"removed id {rid!r} is a question of this version")
+            use = r.text(data, "use", f"removed id {rid!r}", required=False)
+            if use is not None and use not in self.questions:
+                r.problem(
+                    data.line_of("use"), f"removed id {rid!r}: 'use' names no question ({use!r})"
+                )
+            out[rid] = Removed(rid, r.text(data, "version", f"removed id {rid!r}") or "", use)
+        return out
 
     # -- sections, pages, questions -----------------------------------------------------------
     def sections(self) -> tuple[Section, ...]:
@@ -193,7 +241,18 @@ class QuestionnaireReader:
             line,
             "question",
             ("id", "type", "text"),
-            ("hint", "options", "min", "max", "unit", "widget", "required", "when"),
+            (
+                "hint",
+                "options",
+                "min",
+                "max",
+                "unit",
+                "widget",
+                "required",
+                "when",
+                "image",
+                "image_alt",
+            ),
         )
         if data is None:
             return None
@@ -259,11 +318,17 @@ class QuestionnaireReader:
             maximum=maximum,
             unit=r.text(data, "unit", where, required=False),
             widget=r.text(data, "widget", where, required=False),
+            image=r.text(data, "image", where, required=False),
+            image_alt=r.text(data, "image_alt", where, required=False),
             required=r.flag(data, "required", where, True),
             page_id=page_id,
             section_id=section_id,
             option_codes=frozenset(o.code for o in options),
         )
+        if bool(question.image) != bool(question.image_alt):
+            r.problem(
+                data.line, f"{where}: 'image' and 'image_alt' go together (alt text is required)"
+            )
         self.questions.setdefault(qid, question)
         self.scope[qid] = VarInfo(
             {
@@ -363,7 +428,13 @@ class QuestionnaireReader:
         ranks = {level.code: level.rank for level in levels}
         rules: list[Rule] = []
         for raw, line in r.items(self.top, "triage", "questionnaire"):
-            data = r.mapping(raw, line, "triage rule", ("code", "level", "when", "message"), ())
+            data = r.mapping(
+                raw,
+                line,
+                "triage rule",
+                ("code", "level", "when", "message"),
+                ("clinician", "action"),
+            )
             if data is None:
                 continue
             code = r.identifier(data, "code", "triage rule")
@@ -394,6 +465,8 @@ class QuestionnaireReader:
                     when,
                     r.text(data, "message", where) or "",
                     data.line,
+                    r.text(data, "clinician", where, required=False) or "",
+                    r.text(data, "action", where, required=False) or "",
                 )
             )
         return tuple(rules)
@@ -408,7 +481,7 @@ class QuestionnaireReader:
                 line,
                 "contributor",
                 ("code", "label", "why", "advice", "bands"),
-                ("add", "max"),
+                ("add", "max", "discuss"),
             )
             if data is None:
                 continue
@@ -427,6 +500,11 @@ class QuestionnaireReader:
                     bonuses=r.scored_list(data, "add", where, self.scope, high=10),
                     maximum=maximum or 3,
                     line=data.line,
+                    discuss=(
+                        r.template(data, "discuss", where, self.scope)
+                        if "discuss" in data
+                        else None
+                    ),
                 )
             )
         return tuple(out)

@@ -32,18 +32,27 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
         key=lambda c: -scores[c.code],  # sorted() is stable: ties keep the file's order
     )
     # Safety: a plan only for a finished interview at the least urgent level, whatever the data.
+    self_care = level.code == q.self_care_level
     plan = None
-    if evaluation.complete and level.code == q.self_care_level:
+    if evaluation.complete and self_care:
         plan = build_plan(q, ctx, scores)
-    return {
+    result: dict[str, Any] = {
         "questionnaire": {"id": q.id, "version": q.version},
         "complete": evaluation.complete,
         "triage": {
             "level": level.code,
             "title": level.title,
             "advice": level.advice,
+            "clinician": level.clinician or level.label,
+            "action": level.action,
             "reasons": [
-                {"code": rule.code, "level": rule.level, "message": rule.message}
+                {
+                    "code": rule.code,
+                    "level": rule.level,
+                    "message": rule.message,
+                    "clinician": rule.clinician or rule.message,
+                    "action": rule.action,
+                }
                 for rule in reasons
             ],
         },
@@ -53,13 +62,24 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
                 "score": scores[c.code],
                 "label": c.label,
                 "why": fill(c.why, ctx),
-                "advice": fill(c.advice, ctx),
+                # Exercise advice only with an exercise plan; otherwise, what to raise with
+                # the doctor or physio.
+                "advice": fill(c.advice if self_care or c.discuss is None else c.discuss, ctx),
             }
             for c in contributors
         ],
         "plan": plan,
         "ignored_answers": list(evaluation.ignored),
     }
+    if q.safety_net is not None:
+        net = q.safety_net
+        result["safety_net"] = {
+            "title": net.title,
+            "signs": list(net.signs),
+            "action": net.action,
+            "see_gp": net.self_care if self_care else None,
+        }
+    return result
 
 
 def score_contributor(contributor: Contributor, ctx: Mapping[str, Any]) -> int:
@@ -78,23 +98,37 @@ def build_plan(
     q: Questionnaire, ctx: Mapping[str, Any], scores: Mapping[str, int]
 ) -> dict[str, Any]:
     ranked: list[tuple[int, int, dict[str, Any]]] = []
+    dropped: list[str] = []
+    from_first = q.plan.from_first is not None and q.plan.from_first.holds(ctx)
     for index, spec in enumerate(q.plan.blocks):
         block = q.exercise_blocks[spec.code]
+        allowed = [avoid is None or not avoid.holds(ctx) for avoid in spec.avoid]
+        if not any(allowed) and block.companion is None:
+            dropped.append(block.code)  # nothing in it suits: ask a physio instead
+            continue
         relevance = sum(weight * scores.get(code, 0) for code, weight in spec.weights)
         relevance += sum(b.points for b in spec.bonuses if b.when is None or b.when.holds(ctx))
-        start = block.steps[0].code
-        for rule in spec.start:
-            if rule.when is None or rule.when.holds(ctx):
-                start = rule.step
-                break
+        chosen = 0
+        if not from_first:
+            for rule in spec.start:
+                if rule.when is None or rule.when.holds(ctx):
+                    chosen = next(i for i, s in enumerate(block.steps) if s.code == rule.step)
+                    break
+        steps = []
+        for position, step in enumerate(block.steps):
+            data = step.as_dict()
+            data["allowed"] = allowed[position]
+            tips = spec.cautions[position] if position < len(spec.cautions) else ()
+            data["cautions"] = [text for when, text in tips if when.holds(ctx)]
+            steps.append(data)
         entry: dict[str, Any] = {
             "code": block.code,
             "title": block.title,
             "summary": block.summary,
             "focus": False,
             "relevance": relevance,
-            "start_step": start,
-            "steps": [step.as_dict() for step in block.steps],
+            "start_step": start_step(allowed, chosen),
+            "steps": steps,
             "dose": block.dose,
         }
         if block.companion is not None:
@@ -105,7 +139,22 @@ def build_plan(
     for entry in blocks[: q.plan.focus]:
         entry["focus"] = entry["relevance"] > 0
     advice = [fill(a.text, ctx) for a in q.plan.advice if a.when is None or a.when.holds(ctx)]
-    return {"blocks": blocks, "advice": advice}
+    if dropped and q.plan.dropped_advice:
+        titles = ", ".join(q.exercise_blocks[code].title for code in dropped)
+        advice.append(q.plan.dropped_advice.replace("[blocks]", titles))
+    return {"blocks": blocks, "advice": advice, "dropped": dropped}
+
+
+def start_step(allowed: list[bool], chosen: int) -> int | None:
+    """Where a block starts: the chosen step if it suits; else the nearest easier step that
+    suits (never a harder one), else the easiest step that suits; None if no step suits (the
+    block keeps only its companion stretch)."""
+    if not any(allowed):
+        return None
+    for position in range(min(chosen, len(allowed) - 1), -1, -1):
+        if allowed[position]:
+            return position
+    return allowed.index(True)
 
 
 class _Values(dict[str, str]):

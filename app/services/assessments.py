@@ -150,7 +150,7 @@ _INSERT = insert(Assessment)
 def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: str) -> bytes:
     """A stored assessment as a FHIR R4 Bundle, in JSON: for the API and the staff pages alike.
     UnknownQuestionnaireError if its definition is no longer loaded."""
-    q = registry.get(assessment.questionnaire_id)
+    q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
     return codec.dumps(fhir.assessment_bundle(assessment, q, base_url=base_url))
 
 

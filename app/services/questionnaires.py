@@ -1,10 +1,15 @@
-"""The loaded questionnaires, read once at start-up (loading validates them completely)."""
+"""The loaded questionnaires, read once at start-up (loading validates them completely).
+
+Every version of a questionnaire is loaded: new interviews use the newest, and a stored
+submission is shown with the version that produced it, never re-read against today's rules.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from app.engine import Level, Questionnaire, load_directory
+from app.engine import Level, Questionnaire, load_versions, version_key
 
 
 class UnknownQuestionnaireError(LookupError):
@@ -12,15 +17,22 @@ class UnknownQuestionnaireError(LookupError):
 
 
 class Registry:
-    def __init__(self, questionnaires: dict[str, Questionnaire], default_id: str) -> None:
-        if default_id not in questionnaires:
+    def __init__(self, questionnaires: Iterable[Questionnaire], default_id: str) -> None:
+        self._versions: dict[str, dict[str, Questionnaire]] = {}
+        for q in questionnaires:
+            self._versions.setdefault(q.id, {})[q.version] = q
+        # The newest version of each: what new interviews use.
+        self._by_id = {
+            qid: max(versions.values(), key=lambda q: version_key(q.version))
+            for qid, versions in self._versions.items()
+        }
+        if default_id not in self._by_id:
             raise LookupError(f"default questionnaire {default_id!r} is not in the definitions")
-        self._by_id = questionnaires
         self.default_id = default_id
         # Every triage level a stored record can have, the default questionnaire's first: the
         # staff queue's filters, names and order come from the definitions, not from code.
         by_code: dict[str, Level] = {}
-        for q in (questionnaires[default_id], *questionnaires.values()):
+        for q in (self._by_id[default_id], *self._by_id.values()):
             for level in q.levels:
                 by_code.setdefault(level.code, level)
         self.levels: tuple[Level, ...] = tuple(by_code.values())
@@ -28,23 +40,41 @@ class Registry:
 
     @classmethod
     def load(cls, directory: Path, default_id: str) -> Registry:
-        return cls(load_directory(directory), default_id)
+        return cls(load_versions(directory), default_id)
 
     def get(self, questionnaire_id: str) -> Questionnaire:
+        """The newest version: the one new interviews use."""
         try:
             return self._by_id[questionnaire_id]
         except KeyError:
             raise UnknownQuestionnaireError(questionnaire_id) from None
 
-    def for_record(self, questionnaire_id: str) -> Questionnaire:
-        """A stored record's questionnaire, or the default one if it is no longer loaded."""
+    def for_record(self, questionnaire_id: str, version: str | None = None) -> Questionnaire:
+        """The questionnaire a stored record was made with: its own version when it is
+        loaded, else the newest version of that id, else the default one."""
+        versions = self._versions.get(questionnaire_id, {})
+        if version is not None and version in versions:
+            return versions[version]
         return self._by_id.get(questionnaire_id) or self.default
+
+    def exact(self, questionnaire_id: str, version: str) -> Questionnaire:
+        """That version of that questionnaire, or UnknownQuestionnaireError."""
+        try:
+            return self._versions[questionnaire_id][version]
+        except KeyError:
+            raise UnknownQuestionnaireError(f"{questionnaire_id} {version}") from None
+
+    def versions(self, questionnaire_id: str) -> list[Questionnaire]:
+        """Every loaded version, oldest first."""
+        versions = self._versions.get(questionnaire_id, {})
+        return sorted(versions.values(), key=lambda q: version_key(q.version))
 
     @property
     def default(self) -> Questionnaire:
         return self._by_id[self.default_id]
 
     def all(self) -> list[Questionnaire]:
+        """The newest version of each questionnaire."""
         return list(self._by_id.values())
 
     def level(self, code: str, questionnaire_id: str | None = None) -> Level | None:

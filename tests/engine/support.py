@@ -20,45 +20,48 @@ def questionnaire() -> Questionnaire:
     return _loaded
 
 
+# The yes/no emergency signs (serious_accident is a choice: "last_6_weeks" is an emergency).
 EMERGENCY_SIGNS = (
     "saddle_numbness",
     "bladder_change",
     "bowel_change",
+    "sexual_function_change",
     "both_legs",
     "chest_pain",
-    "major_trauma",
 )
 RED_FLAGS = (
     *EMERGENCY_SIGNS,
-    "leg_weakness_worsening",
+    "leg_weakness",
+    "walking_difficulty",
     "fever",
     "weight_loss",
     "cancer_history",
     "night_pain",
+    "pain_on_straining",
+    "thoracic_pain",
     "back_shape_change",
     "osteoporosis_or_steroids",
     "infection_risk",
     "pregnant",
-)
-INFLAMMATORY = (
-    "morning_stiffness_30min",
-    "exercise_helps_rest_does_not",
-    "wakes_second_half_night",
-    "alternating_buttock_pain",
 )
 LEVELS = ("emergency", "urgent", "see_doctor", "self_care")
 
 # A complete answer set with no red flag and no contributor: the plan fits, nothing scores.
 BASELINE: dict[str, Any] = {
     **dict.fromkeys(RED_FLAGS, False),
+    "serious_accident": "no",
     "age": 35,
     "pain_duration": "6_to_12_weeks",
+    "first_episode": False,
     "onset": "gradual",
     "pain_intensity": 4,
     "pain_trend": "same",
     "leg_pain": "none",
     "leg_numbness": False,
     "spine_diagnosis": ["none"],
+    # Asked only for pain over 12 weeks (by the age it began): ignored otherwise.
+    "began_before_45": False,
+    "inflammatory_features": ["none"],
     "knows_height_weight": True,
     "height_cm": 180,
     "weight_kg": 75,
@@ -73,6 +76,8 @@ BASELINE: dict[str, Any] = {
     "sitting_hours": 3,
     "hunched_posture": False,
     "smoker": False,
+    "joint_problems": ["none"],
+    "falls_or_unsteady": False,
     "squat_check": "full_heels_down",
     "bridge_check": "two_leg_easy",
     "hang_check": "over_20_s",
@@ -81,7 +86,8 @@ BASELINE: dict[str, Any] = {
 
 
 def answers(**changes: Any) -> dict[str, Any]:
-    """The baseline with ``changes``; a change to None removes that answer."""
+    """The baseline with ``changes``; a change to None removes that answer. The baseline
+    answers every question that branching may show, so hidden ones are reported as ignored."""
     result = {**BASELINE, **changes}
     return {key: value for key, value in result.items() if value is not None}
 

@@ -35,8 +35,8 @@ from .test_definition_errors import broken, line_of, problems
             And((Name("fever"), Not(Name("chest_pain")))),
         ),
         (
-            "(fever or chest_pain) or major_trauma",
-            Or((Or((Name("fever"), Name("chest_pain"))), Name("major_trauma"))),
+            "(fever or chest_pain) or walking_difficulty",
+            Or((Or((Name("fever"), Name("chest_pain"))), Name("walking_difficulty"))),
         ),
         (
             'leg_pain not in ["none", "below_knee"]',

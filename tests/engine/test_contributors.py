@@ -104,7 +104,17 @@ def test_sport_asymmetry_score(one_sided: bool, sides_differ: bool, expected: in
 @pytest.mark.parametrize(
     ("changes", "code", "expected"),
     [
-        ({"lifts_weights": True, "loaded_squats": True}, "loaded_lifting", 2),
+        (
+            {"lifts_weights": True, "loaded_squats": True, "squat_check": "with_support"},
+            "loaded_lifting",
+            2,
+        ),
+        # A sound bodyweight squat halves it.
+        (
+            {"lifts_weights": True, "loaded_squats": True, "squat_check": "full_heels_down"},
+            "loaded_lifting",
+            1,
+        ),
         ({"lifts_weights": True, "loaded_squats": False}, "loaded_lifting", 0),
         ({"hunched_posture": True}, "posture", 2),
         ({"smoker": True}, "smoking", 1),

@@ -9,7 +9,7 @@ import pytest
 
 from app.engine import AnswerError, assess, build_result, evaluate
 
-from .support import BASELINE, EMERGENCY_SIGNS, INFLAMMATORY, RED_FLAGS, answers, questionnaire
+from .support import BASELINE, EMERGENCY_SIGNS, RED_FLAGS, answers, questionnaire
 
 
 def visible_ids(given: dict[str, Any]) -> set[str]:
@@ -20,14 +20,10 @@ def visible_ids(given: dict[str, Any]) -> set[str]:
 CONDITIONAL: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("leg_pain_worse_than_back", {"leg_pain": "above_knee"}, {"leg_pain": "none"}),
     ("leg_pain_worse_than_back", {"leg_pain": "below_knee"}, {"leg_pain": "none"}),
-    *[
-        (q, {"pain_duration": "over_12_weeks", "age": 44}, {"pain_duration": "over_12_weeks", "age": 45})
-        for q in INFLAMMATORY
-    ],
-    *[
-        (q, {"pain_duration": "over_12_weeks", "age": 30}, {"pain_duration": "6_to_12_weeks", "age": 30})
-        for q in INFLAMMATORY
-    ],
+    ("inflammatory_features", {"pain_duration": "over_12_weeks", "age": 44}, {"pain_duration": "over_12_weeks", "age": 45}),
+    ("inflammatory_features", {"pain_duration": "over_12_weeks", "age": 30}, {"pain_duration": "6_to_12_weeks", "age": 30}),
+    ("inflammatory_features", {"pain_duration": "over_12_weeks", "age": 50, "began_before_45": True}, {"pain_duration": "over_12_weeks", "age": 50, "began_before_45": False}),
+    ("began_before_45", {"pain_duration": "over_12_weeks", "age": 45}, {"pain_duration": "over_12_weeks", "age": 44}),
     ("height_cm", {"knows_height_weight": True}, {"knows_height_weight": False}),
     ("weight_kg", {"knows_height_weight": True}, {"knows_height_weight": False}),
     ("weight_self_rating", {"knows_height_weight": False}, {"knows_height_weight": True}),
@@ -37,6 +33,10 @@ CONDITIONAL: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("squat_check", {}, {"pain_intensity": 8}),
     ("bridge_check", {}, {"fever": True}),
     ("hang_check", {}, {"spine_diagnosis": ["disc_bulge"]}),
+    ("hang_check", {"joint_problems": ["hip", "knee"]}, {"joint_problems": ["shoulder"]}),
+    ("hang_check", {"falls_or_unsteady": False}, {"falls_or_unsteady": True}),
+    ("joint_problems", {}, {"pain_trend": "worse"}),
+    ("falls_or_unsteady", {}, {"walking_difficulty": True}),
     ("sides_differ", {}, {"pregnant": True}),
 ]  # fmt: skip
 
@@ -57,7 +57,10 @@ def test_unconditional_questions_are_always_visible_before_any_answer() -> None:
 
 def test_movement_checks_are_neither_shown_nor_required_when_a_doctor_is_needed() -> None:
     given = answers(pain_trend="worse")
-    for check in ("squat_check", "bridge_check", "hang_check", "sides_differ"):
+    for check in (
+        "joint_problems", "falls_or_unsteady", "squat_check", "bridge_check", "hang_check",
+        "sides_differ",
+    ):  # fmt: skip
         given.pop(check)
     evaluation = evaluate(questionnaire(), given)
     assert evaluation.complete
@@ -90,8 +93,14 @@ def test_after_an_emergency_later_answers_are_ignored_but_safety_answers_still_c
 
 
 def test_an_emergency_stop_does_not_require_the_rest_of_the_safety_screen() -> None:
-    evaluation = evaluate(questionnaire(), {"age": 40, "major_trauma": True})
+    evaluation = evaluate(questionnaire(), {"age": 40, "serious_accident": "last_6_weeks"})
+    assert evaluation.stopped
     assert evaluation.complete
+
+
+def test_an_accident_long_ago_does_not_stop_the_interview() -> None:
+    evaluation = evaluate(questionnaire(), {"age": 40, "serious_accident": "longer_ago"})
+    assert not evaluation.stopped
 
 
 def test_pages_come_in_order_and_progress_grows() -> None:
@@ -108,14 +117,15 @@ def test_pages_come_in_order_and_progress_grows() -> None:
         percents.append(evaluation.progress()["percent"])
         for question in evaluation.visible_on(page):
             given[question.id] = BASELINE[question.id]
-    assert seen[:5] == [
+    assert seen[:6] == [
+        "about_you",
         "emergency_nerves",
         "emergency_other",
-        "about_you",
+        "legs_and_walking",
         "warning_signs",
         "health_history",
     ]
-    assert seen[-4:] == ["squat", "bridge", "hang", "sides"]
+    assert seen[-5:] == ["joints_and_balance", "squat", "bridge", "hang", "sides"]
     assert "pain_pattern" not in seen
     assert "leg_compared" not in seen
     assert percents == sorted(percents)
@@ -137,7 +147,12 @@ def test_hidden_answers_are_ignored_and_reported() -> None:
         weight_self_rating="healthy",
     )
     result = assess(questionnaire(), given)
-    assert result["ignored_answers"] == ["one_sided_sport", "weight_self_rating"]
+    assert result["ignored_answers"] == [
+        "began_before_45",
+        "inflammatory_features",
+        "one_sided_sport",
+        "weight_self_rating",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ def test_the_real_levels_carry_their_presentation_and_risk() -> None:
         ("emergency", "Emergency", "Emergency", "alert", "emergency", True, "high"),
         ("urgent", "Urgent", "Urgent: today", "clock", "urgent", True, "high"),
         ("see_doctor", "See a doctor", "See a doctor first", "doctor", "see-doctor", False, "moderate"),
-        ("self_care", "Self-care", "Safe to start", "tick", "self-care", False, "low"),
+        ("self_care", "Self-care", "The programme fits", "tick", "self-care", False, "low"),
     ]  # fmt: skip
     assert tuple(lv.code for lv in q.levels) == LEVELS
 

@@ -48,10 +48,17 @@ junk = st.recursive(
 )
 
 
+EMERGENCY_ANSWERS = [{sign: True} for sign in EMERGENCY_SIGNS] + [
+    {"serious_accident": "last_6_weeks"}
+]
+
+
 @SETTINGS
-@given(answer_sets, st.sampled_from(EMERGENCY_SIGNS))
-def test_any_emergency_answer_makes_the_level_emergency(answers: dict[str, Any], sign: str) -> None:
-    result = build_result(evaluate(Q, {**answers, sign: True}))
+@given(answer_sets, st.sampled_from(EMERGENCY_ANSWERS))
+def test_any_emergency_answer_makes_the_level_emergency(
+    answers: dict[str, Any], sign: dict[str, Any]
+) -> None:
+    result = build_result(evaluate(Q, {**answers, **sign}))
     assert result["triage"]["level"] == "emergency"
     assert result["plan"] is None
 
@@ -108,3 +115,66 @@ def test_anything_that_is_not_an_object_of_answers_is_an_answer_error(value: Any
         evaluate(Q, value)
     assert caught.value.problems[0].question == "answers"
     assert isinstance(caught.value, EngineError)
+
+
+# Words that instruct an exercise: every block's and step's title, and the words of a dose.
+EXERCISE_WORDS = sorted(
+    {block.title.lower() for block in Q.exercise_blocks.values()}
+    | {step.title.lower() for block in Q.exercise_blocks.values() for step in block.steps}
+    | {"sets of", "repetitions", "hang from", "squat down", "lift your hips", "stretches"}
+)
+
+
+def texts_in(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in texts_in(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in texts_in(item)]
+    return []
+
+
+@SETTINGS
+@given(full_answer_sets)
+def test_no_text_of_a_result_without_a_plan_tells_the_person_to_exercise(
+    answers: dict[str, Any],
+) -> None:
+    result = build_result(evaluate(Q, answers))
+    if result["triage"]["level"] == "self_care":
+        return
+    for text in texts_in(result):
+        assert not [word for word in EXERCISE_WORDS if word in text.lower()], text
+
+
+# What each answer rules out, in the spec's words (PRODUCT.md, "Exercise plan").
+RULED_OUT = {
+    "hip": {"frog", "knee_drops", "squat_hold", "weight_shifts"},
+    "knee": {"squat_hold", "weight_shifts", "knee_drops"},
+    "shoulder": {"supported_hang", "full_hang", "contract_relax_hang", "hang_shoulder_rotations"},
+    "falls": {
+        "supported_hang", "full_hang", "contract_relax_hang", "hang_shoulder_rotations",
+        "foot_on_step", "squat_hold", "weight_shifts", "knee_drops",
+    },
+}  # fmt: skip
+
+
+@SETTINGS
+@given(full_answer_sets)
+def test_no_plan_offers_a_step_that_the_persons_answers_rule_out(answers: dict[str, Any]) -> None:
+    result = build_result(evaluate(Q, answers))
+    if result["plan"] is None:
+        return
+    ruled_out: set[str] = set()
+    for joint in answers["joint_problems"]:
+        ruled_out |= RULED_OUT.get(joint, set())
+    if answers["falls_or_unsteady"]:
+        ruled_out |= RULED_OUT["falls"]
+    for block in result["plan"]["blocks"]:
+        offered = {step["code"] for step in block["steps"] if step["allowed"]}
+        assert not offered & ruled_out, block["code"]
+        if block["start_step"] is not None:
+            assert block["steps"][block["start_step"]]["allowed"]
+        else:
+            assert not offered
+            assert block.get("companion")
