@@ -163,6 +163,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .db import make_engine
     from .migrate import prepare
+    from .serving import HeadersTimeoutProtocol, raise_open_files_limit
 
     settings = get_settings()
     engine = make_engine(settings.database_url)
@@ -170,6 +171,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         prepare(engine)  # SQLite, the embedded default: migrated here, zero set-up
     finally:
         engine.dispose()
+    # Each connection is an open file: with the usual soft limit of 1,024, slow clients could
+    # take them all (app/serving.py).
+    raise_open_files_limit()
     print(f"backaudit: serving on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(
         "app.main:create_served_app",
@@ -185,6 +189,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         server_header=False,  # "Server: uvicorn" tells an attacker what to try
+        # Headers must arrive within HEADERS_TIMEOUT seconds (uvicorn has no such timeout);
+        # an idle keep-alive connection is closed after 5 s (uvicorn's default, said here).
+        http=HeadersTimeoutProtocol,
+        timeout_keep_alive=5,
     )
     return EXIT_OK
 

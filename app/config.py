@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     db_pool_size: int | None = Field(default=None, ge=1, le=500)
     db_max_overflow: int | None = Field(default=None, ge=0, le=500)
     db_pool_timeout: float = Field(default=10.0, gt=0, le=300)
+    # A request's headers must arrive within this many seconds of its first byte, or the
+    # connection is closed (app/serving.py): a slow client cannot hold a connection for ever.
+    headers_timeout: float = Field(default=10.0, gt=0, le=300)
     # Request bodies over these are refused (413) before they are read further.
     max_api_body_bytes: int = Field(default=64 * 1024, ge=1024)
     max_form_body_bytes: int = Field(default=32 * 1024, ge=1024)
