@@ -254,3 +254,23 @@ def test_a_removed_id_names_the_version_that_removed_it_and_what_to_send() -> No
     assert "serious_accident" in problem.message
     unknown = evaluate(questionnaire(), {**BASELINE, "no_such_id": 1}).problems[0]
     assert unknown.code == "unknown_question"
+
+
+@pytest.mark.parametrize(
+    ("changes", "level"),
+    [({}, "self_care"), ({"pregnant": True}, "see_doctor"), ({"fever": True}, "urgent"),
+     ({"saddle_numbness": True}, "emergency")],
+)  # fmt: skip
+def test_every_result_carries_the_safety_net_and_only_self_care_the_gp_advice(
+    changes: dict[str, Any], level: str
+) -> None:
+    result = assess(questionnaire(), answers(**changes))
+    assert result["triage"]["level"] == level
+    net = result["safety_net"]
+    signs = " ".join(net["signs"]).lower()
+    for sign in ("between your legs", "peeing", "pooing", "sex", "both legs", "walking"):
+        assert sign in signs
+    assert "999" in net["title"]
+    assert (net["see_gp"] is not None) is (level == "self_care")
+    if net["see_gp"]:
+        assert "4 weeks" in net["see_gp"]
