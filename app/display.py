@@ -3,6 +3,7 @@ pages (each door has its own templates; the words and numbers come from here).""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -128,39 +129,74 @@ class PlanBlock:
     summary: str
     dose: str
     focus: bool
-    step: dict[str, Any]  # the step to start with
-    step_number: int  # 1-based
-    step_count: int
-    later: list[dict[str, Any]]  # the steps after it, listed briefly
+    # The step to start with; None when no step suits the person (e.g. no hangs with a
+    # shoulder problem): the block then keeps only its companion stretch.
+    step: dict[str, Any] | None
+    step_number: int  # 1-based, counting only the steps that suit the person
+    step_count: int  # the steps that suit the person
+    later: list[dict[str, Any]]  # the steps after it that suit the person, listed briefly
     companion: dict[str, Any] | None
+    left_out: int  # how many of the block's steps were left out because they may not suit
+
+    @property
+    def cautions(self) -> list[str]:
+        """Extra tips for this person at the starting step (from version 2.0.0)."""
+        return list(self.step.get("cautions") or []) if self.step else []
 
 
 def plan_blocks(plan: dict[str, Any] | None) -> tuple[list[PlanBlock], list[PlanBlock]]:
-    """The plan's blocks as (focus, optional), each at its starting step."""
+    """The plan's blocks as (focus, optional), each at its starting step.
+
+    ``start_step`` is an index into ``steps`` (version 2.0.0 on; null when no step suits), or a
+    step's code in results stored by version 1.0.0. Steps marked ``allowed: false`` are left
+    out of the numbering and of the steps listed after the start; 1.0.0 steps have no mark and
+    all count."""
     if not plan:
         return [], []
     focus: list[PlanBlock] = []
     optional: list[PlanBlock] = []
     for block in plan["blocks"]:
         steps = block["steps"]
-        index = next(
-            (i for i, s in enumerate(steps) if s["code"] == block["start_step"]),
-            0,
-        )
+        start = _start_index(block.get("start_step"), steps)
+        suitable = [i for i, s in enumerate(steps) if s.get("allowed", True)]
+        if start is not None and start not in suitable:
+            suitable = sorted({*suitable, start})  # never hide the step the plan starts at
+        position = suitable.index(start) if start is not None else 0
         entry = PlanBlock(
             code=block["code"],
             title=block["title"],
             summary=block.get("summary", ""),
             dose=block["dose"],
             focus=bool(block["focus"]),
-            step=steps[index],
-            step_number=index + 1,
-            step_count=len(steps),
-            later=steps[index + 1 :],
+            step=steps[start] if start is not None else None,
+            step_number=position + 1,
+            step_count=len(suitable),
+            later=[steps[i] for i in suitable[position + 1 :]] if start is not None else [],
             companion=block.get("companion"),
+            left_out=len(steps) - len(suitable),
         )
         (focus if entry.focus else optional).append(entry)
     return focus, optional
+
+
+def _start_index(start: Any, steps: list[dict[str, Any]]) -> int | None:
+    """The index of the starting step: an int as it is (2.0.0), a code looked up (1.0.0)."""
+    if start is None:
+        return None
+    if isinstance(start, int) and not isinstance(start, bool):
+        return start if 0 <= start < len(steps) else None
+    return next((i for i, s in enumerate(steps) if s["code"] == start), 0)
+
+
+def dropped_titles(plan: dict[str, Any] | None, blocks: Mapping[str, Any]) -> list[str]:
+    """The titles of the blocks left out of a plan because none of their steps suits the
+    person (``plan.dropped``, from version 2.0.0), from the record's own exercise blocks; a
+    code they no longer have is shown as it is."""
+    if not plan:
+        return []
+    return [
+        getattr(blocks.get(code), "title", None) or str(code) for code in plan.get("dropped", [])
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,8 @@
 """Answer sets the tests share: the OpenAPI document's examples (app/api/examples.py), which the
 tests check against the real API, so both stay true."""
 
+import copy
+import dataclasses
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -11,10 +13,48 @@ from sqlmodel import Session
 from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 from app.engine import Evaluation, Questionnaire, evaluate
 from app.engine import evaluate as engine_evaluate
+from app.models import Assessment
 from app.services import assessments
 from app.services.assessments import Recorded
+from app.services.questionnaires import Registry
 
-__all__ = ["EXAMPLE_ANSWERS", "SAFETY_ALL_NO", "count_evaluations", "record_assessment"]
+__all__ = [
+    "EXAMPLE_ANSWERS",
+    "SAFETY_ALL_NO",
+    "V1_ANSWERS",
+    "as_release_1",
+    "count_evaluations",
+    "record_assessment",
+    "record_v1_assessment",
+]
+
+# Version 1.0.0's answers for the same person as EXAMPLE_ANSWERS (release 1's example): a
+# self-care result with a plan. Its ids (major_trauma, leg_weakness_worsening) are gone from
+# 2.0.0, and its plan names each block's start step by code rather than by index.
+V1_ANSWERS: dict[str, Any] = {
+    "saddle_numbness": False,
+    "bladder_change": False,
+    "bowel_change": False,
+    "both_legs": False,
+    "chest_pain": False,
+    "major_trauma": False,
+    "age": 42,
+    "pregnant": False,
+    "leg_weakness_worsening": False,
+    "fever": False,
+    "weight_loss": False,
+    "night_pain": False,
+    "back_shape_change": False,
+    "cancer_history": False,
+    "osteoporosis_or_steroids": False,
+    "infection_risk": False,
+    **{
+        k: v
+        for k, v in EXAMPLE_ANSWERS.items()
+        if k not in SAFETY_ALL_NO
+        and k not in ("first_episode", "joint_problems", "falls_or_unsteady")
+    },
+}
 
 
 def record_assessment(
@@ -39,3 +79,37 @@ def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         if name.startswith("app.") and getattr(module, "evaluate", None) is real:
             monkeypatch.setattr(module, "evaluate", counted)
     return calls
+
+
+def record_v1_assessment(
+    session: Session, registry: Registry, changes: Mapping[str, Any] | None = None, **options: Any
+) -> Recorded:
+    """A submission as release 1 stored it: V1_ANSWERS (with ``changes``) evaluated by
+    questionnaire 1.0.0 through the one write path (so the row says version 1.0.0), then its
+    result put back in release 1's shape: start steps by code, no clinical texts, no step
+    marks, no safety net (today's engine adds those even to a 1.0.0 result)."""
+    q = registry.exact("low-back-audit", "1.0.0")
+    recorded = record_assessment(session, q, {**V1_ANSWERS, **(changes or {})}, **options)
+    row = session.get_one(Assessment, recorded.id)
+    row.result = as_release_1(row.result)
+    session.add(row)
+    session.flush()
+    return dataclasses.replace(recorded, result=row.result)
+
+
+def as_release_1(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A result in the shape release 1 (questionnaire 1.0.0) stored it."""
+    old = copy.deepcopy(dict(result))
+    old.pop("safety_net", None)
+    triage = old["triage"]
+    for item in (triage, *triage["reasons"]):
+        item.pop("clinician", None)
+        item.pop("action", None)
+    if old.get("plan"):
+        old["plan"].pop("dropped", None)
+        for block in old["plan"]["blocks"]:
+            block["start_step"] = block["steps"][block["start_step"]]["code"]
+            for step in [*block["steps"], *([block["companion"]] if "companion" in block else [])]:
+                step.pop("allowed", None)
+                step.pop("cautions", None)
+    return old

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRES = ROOT / "questionnaires"
 CONSOLE_SCRIPT = "import sys; from app.cli import main; sys.exit(main())"  # as pip writes it
 
-SAFETY_NO = dict.fromkeys(["saddle_numbness", "bladder_change", "bowel_change", "both_legs", "chest_pain", "major_trauma", "leg_weakness_worsening", "fever", "weight_loss", "cancer_history", "night_pain", "back_shape_change", "osteoporosis_or_steroids", "infection_risk", "pregnant"], False)  # fmt: skip
+SAFETY_NO = {**dict.fromkeys(["saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change", "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss", "cancer_history", "night_pain", "pain_on_straining", "thoracic_pain", "back_shape_change", "osteoporosis_or_steroids", "infection_risk", "pregnant"], False), "serious_accident": "no"}  # fmt: skip
 
 
 def test_validate_accepts_the_shipped_questionnaires(capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,6 +98,21 @@ def test_assess_lists_every_problem_by_question_and_exits_2(
     assert "pregnant: must be true or false" in captured.err
     assert "colour: is not a question in this questionnaire [unknown_question]" in captured.err
     assert "pain_duration: is required [required]" in captured.err
+    assert "[removed_question]" not in captured.err  # every id sent is one 2.0.0 has
+
+
+def test_assess_names_the_version_that_removed_an_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({**SAFETY_NO, "age": 40, "major_trauma": False}))
+
+    assert main(["assess", str(answers)]) == 2
+
+    err = capsys.readouterr().err
+    assert "major_trauma: was removed in version 2.0.0" in err
+    assert "'serious_accident'" in err
+    assert "[removed_question]" in err
 
 
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '"text"'])

@@ -70,7 +70,9 @@ def test_the_api_gives_a_release_1_record_as_it_was_stored(client: TestClient) -
 def test_fhir_of_a_release_1_record_names_version_1(client: TestClient) -> None:
     bundle = api(client, f"/api/v1/assessments/{EMERGENCY}/fhir")
     response = next(
-        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse"
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
     )
     assert response["questionnaire"].endswith("|1.0.0")
     answered = {item["linkId"] for item in _items(response["item"])}

@@ -228,6 +228,10 @@ CSV_COLUMNS: Final = (
     "submitted_at",
     "triage_level",
     "triage_reasons",
+    "triage_clinician",
+    "triage_action",
+    "reasons_clinician",
+    "reasons_action",
     "contributors",
     "complete",
     "channel",
@@ -235,6 +239,9 @@ CSV_COLUMNS: Final = (
     "reviewed_at",
     "reviewed_by",
 )
+
+
+REASON_SEPARATOR: Final = " | "
 
 
 def csv_export(
@@ -262,12 +269,21 @@ def csv_rows(submissions: Iterator[Submission]) -> Iterator[str]:
     for s in submissions:
         a = s.assessment
         result = a.result
+        triage = result["triage"]
+        reasons = triage["reasons"]
         yield line(
             (
                 a.id,
                 a.created_at.isoformat(timespec="seconds"),
                 a.triage_level,
-                "; ".join(r["code"] for r in result["triage"]["reasons"]),
+                "; ".join(r["code"] for r in reasons),
+                # The clinical texts (version 2.0.0 on). A 1.0.0 record has only the words the
+                # patient was told: those, rather than nothing. The reasons' texts are in the
+                # order of their codes, one for each, split by " | " (the texts use ";").
+                triage.get("clinician") or triage.get("title", ""),
+                triage.get("action") or "",
+                REASON_SEPARATOR.join(r.get("clinician") or r.get("message", "") for r in reasons),
+                REASON_SEPARATOR.join(r.get("action") or "" for r in reasons),
                 "; ".join(f"{c['code']}={c['score']}" for c in result.get("contributors", [])),
                 "yes" if a.complete else "no",
                 a.channel,

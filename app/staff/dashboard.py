@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.deps import DbDep, RegistryDep, SettingsDep
-from app.display import LevelLook, answer_text, level_look, plan_blocks
+from app.display import LevelLook, answer_text, dropped_titles, level_look, plan_blocks
 from app.errors import AppError
 from app.models import utcnow
 from app.services import assessments, intake
@@ -145,14 +145,16 @@ async def submission(
     a = found.assessment
     await audit_by(db, staff, "assessment.viewed", target_type="assessment", target_id=a.id)
     focus, optional = plan_blocks(a.result.get("plan"))
+    q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
     return render(
         request, "staff/submission.html", staff,
         title="Submission", s=found, a=a, result=a.result,
         answers=_answers_in_order(
-            registry, a.questionnaire_id, a.answers,
+            registry, a.questionnaire_id, a.questionnaire_version, a.answers,
             [reason["code"] for reason in a.result["triage"]["reasons"]],
         ),
         focus_blocks=focus, optional_blocks=optional,
+        dropped=dropped_titles(a.result.get("plan"), q.exercise_blocks),
         level_look=_level_look(registry, a.questionnaire_id),
     )  # fmt: skip
 
@@ -175,12 +177,17 @@ class AnswerLine:
 
 
 def _answers_in_order(
-    registry: RegistryDep, questionnaire_id: str, answers: dict[str, Any], reasons: list[str]
+    registry: RegistryDep,
+    questionnaire_id: str,
+    version: str,
+    answers: dict[str, Any],
+    reasons: list[str],
 ) -> list[tuple[str, list[AnswerLine]]]:
     """Every stored answer in question order, by section, marking those behind a triage reason.
-    The answers as recorded: never evaluated again against today's definition."""
+    The answers as recorded, with the questions of the version that asked them: never
+    evaluated again against today's definition."""
     try:
-        q = registry.get(questionnaire_id)
+        q = registry.exact(questionnaire_id, version)
     except UnknownQuestionnaireError:
         return [("Answers", [AnswerLine(k, k, [str(v)], False) for k, v in answers.items()])]
     behind = q.questions_behind(reasons)

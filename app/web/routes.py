@@ -269,6 +269,8 @@ async def result_page(
     # Its rank is stored with the record: this never depends on a definition still loaded.
     most_urgent = assessment.triage_rank == 0
     focus, optional = display.plan_blocks(result.get("plan"))
+    # The definition the record was made with (its own version), for its words.
+    q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
     clinic = await _clinic_of(db, assessment)
     contributors = [] if most_urgent else result["contributors"]
     return render(
@@ -279,7 +281,7 @@ async def result_page(
             "level": level,
             "look": display.level_look(found, level),
             "most_urgent": most_urgent,
-            "self_care": level == registry.for_record(assessment.questionnaire_id).self_care_level,
+            "self_care": level == q.self_care_level,
             "contributors": contributors,
             "chart": display.contributor_chart(contributors),
             "score_words": display.SCORE_WORDS,

@@ -18,7 +18,7 @@ from app.api.schemas import AssessmentRecord
 from app.models import Assessment, AuditEvent
 from app.security import hash_token
 from app.services.questionnaires import Registry
-from tests.fixtures import count_evaluations, record_assessment
+from tests.fixtures import count_evaluations, record_assessment, record_v1_assessment
 
 from .conftest import Key, make_clinic, make_key
 
@@ -73,7 +73,27 @@ def test_a_stored_result_is_a_zstd_frame_of_its_json_and_reads_back_as_written(
         "contributors",
         "plan",
         "ignored_answers",
+        "safety_net",
     ]
+
+
+def test_a_version_1_record_reads_back_as_it_was_stored(
+    client: TestClient, api_key: Key, db: Session, registry: Registry
+) -> None:
+    recorded = record_v1_assessment(db, registry, channel="api", api_client_id=api_key.id)
+    db.commit()
+
+    response = client.get(f"{ASSESSMENTS}/{recorded.id}", headers=api_key.headers)
+
+    assert response.status_code == 200
+    record = AssessmentRecord.model_validate(response.json())
+    result = response.json()["result"]
+    assert result == recorded.result  # never evaluated again against 2.0.0
+    assert result["questionnaire"] == {"id": "low-back-audit", "version": "1.0.0"}
+    assert record.result.plan is not None
+    assert record.result.plan.blocks[0].start_step == "lying"  # 1.0.0 named the step
+    assert "safety_net" not in result
+    assert "clinician" not in result["triage"]
 
 
 def test_the_questionnaire_may_be_named_explicitly(
@@ -87,7 +107,7 @@ def test_the_questionnaire_may_be_named_explicitly(
     assert response.status_code == 201
     assert response.json()["result"]["questionnaire"] == {
         "id": "low-back-audit",
-        "version": "1.0.0",
+        "version": "2.0.0",
     }
 
 
@@ -145,6 +165,25 @@ def test_invalid_answers_are_a_422_listing_every_problem_and_nothing_is_stored(
     body = response.json()
     assert body["detail"] == "The answers cannot produce a result; nothing was stored."
     assert [(p["question"], p["code"]) for p in body["problems"]] == expected
+    assert stored(db) == []
+
+
+def test_an_id_that_version_2_removed_is_a_422_naming_the_version_and_its_replacement(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    # An app written for 1.0.0 still sends major_trauma.
+    answers = {k: v for k, v in complete_answers.items() if k != "serious_accident"}
+    response = client.post(
+        ASSESSMENTS, json={"answers": answers | {"major_trauma": False}}, headers=api_key.headers
+    )
+
+    assert response.status_code == 422
+    problems = {p["question"]: p for p in response.json()["problems"]}
+    removed = problems["major_trauma"]
+    assert removed["code"] == "removed_question"
+    assert "2.0.0" in removed["message"]
+    assert "serious_accident" in removed["message"]
+    assert problems["serious_accident"]["code"] == "required"
     assert stored(db) == []
 
 

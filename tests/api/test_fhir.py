@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlmodel import Session
 
 from app.services import fhir
 from app.services.questionnaires import Registry
-from tests.fixtures import record_assessment
+from tests.fixtures import record_assessment, record_v1_assessment
 
 from .conftest import Key, make_clinic, make_key
 
@@ -55,7 +56,7 @@ def test_the_questionnaire_is_a_valid_r4_questionnaire(questionnaire: dict[str, 
     parsed = FhirQuestionnaire.model_validate(questionnaire)
 
     assert parsed.status == "active"
-    assert parsed.version == "1.0.0"
+    assert parsed.version == "2.0.0"
     assert parsed.url == "http://127.0.0.1:8000/api/v1/questionnaires/low-back-audit"
     assert [item.linkId for item in parsed.item or []] == [
         "section-safety",
@@ -121,14 +122,14 @@ def test_choices_become_answer_options_and_ranges_become_min_and_max(
             "all",
         ),
         (
-            "page-pain_pattern",
+            "page-pain_began",
             [
                 {
                     "question": "pain_duration",
                     "operator": "=",
                     "answerCoding": {"code": "over_12_weeks"},
                 },
-                {"question": "age", "operator": "<", "answerInteger": 45},
+                {"question": "age", "operator": ">=", "answerInteger": 45},
             ],
             "all",
         ),
@@ -167,6 +168,24 @@ def test_simple_branching_becomes_enable_when(
     ],
 )
 def test_triage_conditions_are_kept_as_written_in_an_extension(
+    questionnaire: dict[str, Any], link_id: str, source: str
+) -> None:
+    item = items_by_link_id(questionnaire)[link_id]
+
+    assert "enableWhen" not in item
+    assert {"url": fhir.ENABLE_CONDITION_URL, "valueString": source} in item["extension"]
+
+
+@pytest.mark.parametrize(
+    ("link_id", "source"),
+    [
+        # "and" over an "or": enableWhen has one behaviour per item, so it cannot say this.
+        ("page-pain_pattern", 'pain_duration == "over_12_weeks" and (age < 45 or began_before_45)'),
+        # A multiple choice's "not in": FHIR cannot say this either.
+        ("page-hang", '"shoulder" not in joint_problems and not falls_or_unsteady'),
+    ],
+)
+def test_conditions_fhir_cannot_say_are_kept_as_written_in_an_extension(
     questionnaire: dict[str, Any], link_id: str, source: str
 ) -> None:
     item = items_by_link_id(questionnaire)[link_id]
@@ -221,7 +240,7 @@ def test_enable_when_only_refers_to_earlier_questions(questionnaire: dict[str, A
         ("bmi >= 30", None),  # a derived value
         ('triage_level == "self_care"', None),
         ("age < 44.5", None),  # an integer question compared with a fraction
-        ("inflammatory_signs >= 3", None),
+        ("inflammatory_count >= 4", None),  # a derived value too
         ("fever or age != 40", None),  # "!=" needs "exists" too: not possible inside "any"
         ("18 < age", None),  # constant first: left as written rather than risk a mistake
         ("age + 1 > 40", None),
@@ -334,7 +353,40 @@ def test_the_risk_assessment_gives_the_level_and_every_reason(
     assert (outcomes[0]["system"], outcomes[0]["code"]) == (fhir.TRIAGE_LEVEL_SYSTEM, "urgent")
     assert [o["code"] for o in outcomes[1:]] == ["fever", "severe_pain"]
     assert risk["prediction"][0]["qualitativeRisk"]["coding"][0]["code"] == "high"
-    assert risk["mitigation"].startswith("Please speak to a doctor today")
+    # The receiving clinic gets the clinical words (2.0.0), never only the person's.
+    assert risk["mitigation"].startswith("Contact the patient today.")
+
+
+def test_the_risk_assessment_carries_the_clinical_labels_and_actions(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    created = client.post(
+        "/api/v1/assessments",
+        json={"answers": complete_answers | {"fever": True, "pain_intensity": 9}},
+        headers=api_key.headers,
+    ).json()
+    triage = created["result"]["triage"]
+    bundle = client.get(f"/api/v1/assessments/{created['id']}/fhir", headers=api_key.headers)
+    [risk] = resources(bundle.json(), "RiskAssessment")
+    RiskAssessment.model_validate(risk)
+
+    level, *rules = risk["prediction"]
+    assert level["outcome"]["coding"][0]["display"] == triage["clinician"]
+    assert level["outcome"]["text"] == "Urgent: red flag for a serious cause"
+    fever = next(r for r in triage["reasons"] if r["code"] == "fever")
+    assert fever["clinician"] != fever["message"]
+    assert [p["outcome"]["text"] for p in rules] == [r["clinician"] for r in triage["reasons"]]
+    assert [p["outcome"]["coding"][0]["display"] for p in rules] == [
+        r["clinician"] for r in triage["reasons"]
+    ]
+    assert risk["mitigation"] == triage["action"]
+    assert [n["text"] for n in risk["note"]] == [
+        f"{item['clinician']}: {item['action']}" for item in (triage, *triage["reasons"])
+    ]
+    # Nothing the person was told stands in for a clinical text.
+    text = json.dumps(risk)
+    assert fever["message"] not in text
+    assert triage["advice"] not in text
 
 
 def test_each_contributor_is_an_observation_with_its_score(
@@ -382,3 +434,32 @@ def test_an_unfinished_intake_exports_as_a_stopped_response(
     [risk] = resources(bundle, "RiskAssessment")
     assert risk["status"] == "final"
     assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == "urgent"
+
+
+def test_a_version_1_record_exports_with_its_own_questions_and_words(
+    client: TestClient, db: Session, registry: Registry
+) -> None:
+    clinic = make_clinic(db)
+    key = make_key(db, "reception", clinic)
+    assessment = record_v1_assessment(
+        db, registry, {"major_trauma": True}, channel="intake", clinic_id=clinic
+    )
+    db.commit()
+
+    bundle = client.get(f"/api/v1/assessments/{assessment.id}/fhir", headers=key.headers).json()
+
+    Bundle.model_validate(bundle)
+    [response] = resources(bundle, "QuestionnaireResponse")
+    assert response["questionnaire"].endswith("/low-back-audit|1.0.0")
+    answered = {item["linkId"] for item in walk(response["item"])}
+    assert "major_trauma" in answered  # a 1.0.0 question, which 2.0.0 does not have
+    assert "serious_accident" not in answered
+    [risk] = resources(bundle, "RiskAssessment")
+    level, rule = risk["prediction"]
+    assert level["outcome"]["coding"][0]["code"] == "emergency"
+    assert rule["outcome"]["coding"][0]["code"] == "major_trauma"
+    # No clinical texts in a 1.0.0 record: its own words, as it was exported then.
+    [reason] = assessment.result["triage"]["reasons"]
+    assert rule["rationale"] == reason["message"]
+    assert risk["mitigation"] == assessment.result["triage"]["advice"]
+    assert "note" not in risk

@@ -16,7 +16,8 @@ def test_the_list_names_the_default_questionnaire_and_needs_no_key(client: TestC
     body = QuestionnaireList.model_validate(response.json())
     assert body.default == "low-back-audit"
     assert [q.id for q in body.questionnaires] == ["low-back-audit"]
-    assert body.questionnaires[0].version == "1.0.0"
+    # Only the newest version is offered: older ones are kept to show old submissions.
+    assert body.questionnaires[0].version == "2.0.0"
 
 
 def test_the_definition_lists_sections_pages_and_questions_in_order(client: TestClient) -> None:
@@ -26,12 +27,16 @@ def test_the_definition_lists_sections_pages_and_questions_in_order(client: Test
     definition = QuestionnaireDefinition.model_validate(response.json())
     assert [s.id for s in definition.sections] == ["safety", "pain", "lifestyle", "movement"]
     first_page = definition.sections[0].pages[0]
-    assert [q.id for q in first_page.questions] == [
+    assert first_page.id == "about_you"
+    assert [q.id for q in first_page.questions] == ["age"]
+    second_page = definition.sections[0].pages[1]
+    assert [q.id for q in second_page.questions] == [
         "saddle_numbness",
         "bladder_change",
         "bowel_change",
+        "sexual_function_change",
     ]
-    assert definition.version == "1.0.0"
+    assert definition.version == "2.0.0"
 
 
 def test_the_definition_gives_types_ranges_units_and_options(client: TestClient) -> None:
@@ -77,12 +82,27 @@ def test_the_definition_lists_derived_values_levels_and_rules(client: TestClient
         "see_doctor",
         "self_care",
     ]
+    assert all(lv["clinician"] and lv["action"] for lv in body["levels"])
     rules = {r["code"]: r for r in body["rules"]}
     assert rules["cauda_equina_saddle"]["level"] == "emergency"
+    assert rules["cauda_equina_saddle"]["clinician"].startswith("Possible cauda equina syndrome")
+    assert all(r["message"] and r["clinician"] and r["action"] for r in body["rules"])
     assert rules["fragility_fracture"]["when"] == (
-        'osteoporosis_or_steroids and onset == "after_minor_injury"'
+        'recent_pain and ((osteoporosis_or_steroids and onset in ["fall_or_blow",'
+        ' "lifting_or_twisting", "sudden_no_cause"]) or (age >= 70 and onset == "fall_or_blow"))'
     )
-    assert len(rules) == 27
+    assert "acute_pain" not in rules
+    assert "injury_onset" not in rules
+    assert len(rules) == 33
+
+
+def test_a_question_with_a_picture_gives_its_file_and_alt_text(client: TestClient) -> None:
+    body = client.get(f"{BASE}/low-back-audit").json()
+    questions = {q["id"]: q for s in body["sections"] for p in s["pages"] for q in p["questions"]}
+
+    assert questions["squat_check"]["image"] == "check-squat.svg"
+    assert questions["squat_check"]["image_alt"]
+    assert (questions["age"]["image"], questions["age"]["image_alt"]) == (None, None)
 
 
 def test_an_unknown_questionnaire_is_a_404_naming_it(client: TestClient) -> None:

@@ -30,8 +30,11 @@ PASSWORD = "correct horse battery staple"
 SELF_CARE = dict(EXAMPLE_ANSWERS)
 SEE_DOCTOR = {**SAFETY_ALL_NO, "pregnant": True}
 URGENT = {**SAFETY_ALL_NO, "fever": True}
-EMERGENCY = {"saddle_numbness": True, "bladder_change": False, "bowel_change": False}
+EMERGENCY = {**SAFETY_ALL_NO, "saddle_numbness": True}
 FEVER_REASON = "A high temperature with back pain can be a sign of an infection."
+# What staff read: the rule's clinical label and action, not the patient's words.
+FEVER_LABEL = "Fever with back pain: possible spinal infection"
+FEVER_ACTION = "Same-day assessment; consider spinal infection (discitis, epidural abscess)."
 FEVER_QUESTION = "Do you have a high temperature, chills, or feel hot and shivery?"
 
 
@@ -177,9 +180,10 @@ def test_an_intake_link_comes_back_to_the_top_of_the_queue_and_is_reviewed(
     with patient.expect_navigation():
         patient.get_by_role("button", name="Start now").click()
     form = PatientForm(patient)
-    form.answer_page(URGENT)
-    form.answer_page(URGENT)
-    assert patient.url.endswith(f"{path}/questions/about_you")
+    form.answer_page(URGENT)  # about_you
+    form.answer_page(URGENT)  # emergency_nerves
+    form.answer_page(URGENT)  # emergency_other
+    assert patient.url.endswith(f"{path}/questions/legs_and_walking")
     patient.context.close()
 
     # Later, in a new browser with no cookies, the same link carries on where they left off.
@@ -190,12 +194,13 @@ def test_an_intake_link_comes_back_to_the_top_of_the_queue_and_is_reviewed(
     assert patient.get_by_role("button", name="Start now").count() == 0
     with patient.expect_navigation():
         patient.get_by_role("button", name="Carry on where you left off").click()
-    assert patient.url.endswith(f"{path}/questions/about_you")
+    assert patient.url.endswith(f"{path}/questions/legs_and_walking")
     with patient.expect_navigation():
         patient.get_by_role("link", name="Back", exact=True).click()
     assert patient.url.endswith(f"{path}/questions/emergency_other")
-    for question in ("both_legs", "chest_pain", "major_trauma"):
+    for question in ("both_legs", "chest_pain"):
         assert patient.is_checked(f"#{question}-no"), question
+    assert patient.is_checked("#serious_accident")  # its first option: "No"
     visited = PatientForm(patient).run(URGENT, on_advice="stop")
     assert any(p.endswith("/advice") for p in visited)
     assert patient.get_by_role("heading", level=1).inner_text() == "Speak to a doctor today"
@@ -226,10 +231,14 @@ def test_an_intake_link_comes_back_to_the_top_of_the_queue_and_is_reviewed(
     assert fact(clinician, "Came from") == "Intake link"
     assert fact(clinician, "Answers") == "Stopped after the safety questions"
     assert fact(clinician, "Reviewed") == "Not yet"
-    assert clinician.get_by_role("heading", name="Triage: Speak to a doctor today").is_visible()
+    assert clinician.get_by_role(
+        "heading", name="Triage: Urgent: red flag for a serious cause"
+    ).is_visible()
     reasons = clinician.locator("h3:has-text('Reasons') + ul li")
     assert reasons.count() == 1
-    assert FEVER_REASON in reasons.inner_text()
+    assert FEVER_LABEL in reasons.inner_text()
+    assert f"Action: {FEVER_ACTION}" in reasons.inner_text()
+    assert FEVER_REASON not in reasons.inner_text()
     assert "(fever)" in reasons.inner_text()
     assert answer(clinician, FEVER_QUESTION) == "Yes Triage reason"  # marked as behind the reason
     assert answer(clinician, "Do you have chest pain as well as your back pain?") == "No"

@@ -50,6 +50,7 @@ def test_a_self_care_journey_ends_with_an_exercise_plan(
         images.nth(i).evaluate("i => i.complete && i.naturalWidth > 0")
         for i in range(images.count())
     )
+    assert page.get_by_text("See a GP if your back pain is not clearly better").is_visible()
     # The print button is an enhancement: script shows it.
     assert page.get_by_role("button", name="Print this page").is_visible()
     record = stored(live_server, page)
@@ -60,13 +61,38 @@ def test_a_self_care_journey_ends_with_an_exercise_plan(
 def test_an_emergency_sign_stops_the_questions_at_once(page: Any, live_server: LiveServer) -> None:
     start(page)
     form = PatientForm(page)
-    form.answer_page({"saddle_numbness": False, "bladder_change": True, "bowel_change": False})
+    form.answer_page({"age": 42})
+    form.answer_page(
+        {
+            "saddle_numbness": False,
+            "bladder_change": True,
+            "bowel_change": False,
+            "sexual_function_change": False,
+        }
+    )
 
     assert "/result/" in page.url
     assert page.get_by_role("heading", level=1).inner_text() == "Get medical help now"
     assert page.get_by_text("Emergency", exact=True).is_visible()
     assert page.get_by_role("heading", name="What to do now").is_visible()
+    # The warning signs to act on are on every result, this one too.
+    assert page.get_by_role("heading", name="When to get help").is_visible()
+    assert page.get_by_text(
+        "New difficulty walking, or legs that feel heavy or clumsy."
+    ).is_visible()
     assert stored(live_server, page).triage_level == "emergency"
+
+
+def test_the_movement_checks_show_their_pictures(page: Any) -> None:
+    start(page)
+    form = PatientForm(page)
+    for check, image in (("squat", "check-squat.svg"), ("bridge", "check-bridge.svg")):
+        form.run(SELF_CARE, until=f"/questions/{check}")
+        picture = page.locator("img.question-image")
+        assert picture.get_attribute("src") == f"/static/exercises/{image}"
+        assert picture.get_attribute("alt")
+        assert picture.evaluate("i => i.complete && i.naturalWidth > 0")
+        assert picture.is_visible()
 
 
 def test_see_a_doctor_and_stop_early(page: Any, live_server: LiveServer) -> None:
@@ -99,19 +125,20 @@ def test_see_a_doctor_and_finish_the_questions(page: Any, live_server: LiveServe
 def test_back_links_keep_the_answers(page: Any) -> None:
     start(page)
     form = PatientForm(page)
-    form.run(SELF_CARE, until="/questions/about_you")
+    assert page.url.endswith("/questions/about_you")
     page.fill("input[name=age]", "37")
-    form.answer_page({"pregnant": False})
-    assert page.url.endswith("/questions/warning_signs")
+    form.submit()
+    form.answer_page(SELF_CARE)
+    assert page.url.endswith("/questions/emergency_other")
 
+    with page.expect_navigation():
+        page.get_by_role("link", name="Back", exact=True).click()
+    assert page.url.endswith("/questions/emergency_nerves")
+    assert page.is_checked("#sexual_function_change-no")
     with page.expect_navigation():
         page.get_by_role("link", name="Back", exact=True).click()
     assert page.url.endswith("/questions/about_you")
     assert page.input_value("input[name=age]") == "37"
-    with page.expect_navigation():
-        page.get_by_role("link", name="Back", exact=True).click()
-    assert page.url.endswith("/questions/emergency_other")
-    assert page.is_checked("#both_legs-no")
 
 
 def test_changing_an_answer_from_check_answers(page: Any) -> None:
@@ -137,6 +164,7 @@ def test_changing_an_answer_from_check_answers(page: Any) -> None:
 def test_validation_errors_link_to_their_fields(page: Any) -> None:
     start(page)
     form = PatientForm(page)
+    form.answer_page({"age": 42})
     form.submit()
 
     assert page.title().startswith("Error: ")
@@ -185,8 +213,15 @@ def test_the_whole_form_works_without_javascript(
 
 def test_delete_a_result(page: Any, live_server: LiveServer) -> None:
     start(page)
-    PatientForm(page).answer_page(
-        {"saddle_numbness": True, "bladder_change": False, "bowel_change": False}
+    form = PatientForm(page)
+    form.answer_page({"age": 42})
+    form.answer_page(
+        {
+            "saddle_numbness": True,
+            "bladder_change": False,
+            "bowel_change": False,
+            "sexual_function_change": False,
+        }
     )
     result_url = page.url
     with page.expect_navigation():

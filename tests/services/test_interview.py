@@ -38,7 +38,8 @@ def test_no_emergency_no_stop(q: Questionnaire) -> None:
 @pytest.mark.parametrize(
     ("answers", "finished", "next_page"),
     [
-        ({}, False, "emergency_nerves"),
+        ({}, False, "about_you"),
+        ({"age": 42}, False, "emergency_nerves"),
         ({"saddle_numbness": True}, True, None),
         (EXAMPLE_ANSWERS, True, None),
     ],
@@ -65,13 +66,15 @@ def test_answering_the_emergency_page_records_at_once_and_drops_the_draft(
     db: Session, registry: Registry, q: Questionnaire
 ) -> None:
     first = interview.resume(registry, None)
-    page = q.pages[0]
+    about_you, page = q.pages[0], q.pages[1]
+    assert page.id == "emergency_nerves"
     answered_first = interview.answer_page(
-        db, WEB, first, page, interview.with_page(first, {"saddle_numbness": False}, ()),
+        db, WEB, first, about_you, interview.with_page(first, {"age": 42}, ()),
         changing=False,
     )  # fmt: skip
     assert answered_first.recorded is None
     assert answered_first.new_draft_token
+    assert answered_first.next_page == page
     draft = db.exec(select(Draft)).one()
 
     again = interview.resume(registry, draft)
@@ -90,8 +93,8 @@ def test_answering_the_emergency_page_records_at_once_and_drops_the_draft(
 def test_stored_answers_are_listed_in_question_order_as_stored(q: Questionnaire) -> None:
     """A stored record is shown as it was stored: the definition gives the order and the
     words, never a new evaluation (which could hide an answer that today's branching hides)."""
-    stored = {"age": 40, "saddle_numbness": False, "fever": True}
+    stored = {"fever": True, "saddle_numbness": False, "age": 40}
     rows = interview.answer_rows(q, stored)
     listed = [row.question.id for _, section in rows for row in section]
-    assert listed == ["saddle_numbness", "age", "fever"]
-    assert [row.value for _, section in rows for row in section] == [False, 40, True]
+    assert listed == ["age", "saddle_numbness", "fever"]
+    assert [row.value for _, section in rows for row in section] == [40, False, True]

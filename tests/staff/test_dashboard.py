@@ -19,7 +19,7 @@ from app.services.intake import create_link
 from app.services.questionnaires import Registry
 from tests.engine.support import answers as complete_answers
 from tests.engine.support import questionnaire
-from tests.fixtures import record_assessment
+from tests.fixtures import record_assessment, record_v1_assessment
 from tests.staff.conftest import SignedInClient, csrf
 
 ROW = re.compile(r'href="/staff/assessments/([0-9a-f-]{36})"')
@@ -178,7 +178,10 @@ def test_the_detail_page_shows_reasons_contributors_plan_and_every_answer_in_ord
     assert page.status_code == 200
     assert "Appt 4471" in page.text
     for reason in urgent.result["triage"]["reasons"]:
-        assert reason["message"] in page.text
+        # The clinical label and the action, not the words the patient read.
+        assert reason["clinician"] in page.text
+        assert reason["action"] in page.text
+        assert reason["message"] not in page.text
         assert f"({reason['code']})" in page.text
     assert "Sitting" in page.text or "sitting" in page.text
     assert "No plan: a plan is only made when it is safe" in page.text
@@ -203,6 +206,74 @@ def test_the_detail_page_shows_reasons_contributors_plan_and_every_answer_in_ord
     assert 'class="reason-tag"' not in plan_page.text
     for block in self_care.result["plan"]["blocks"]:
         assert block["title"] in plan_page.text
+
+
+def test_the_detail_page_leads_with_the_clinical_title_and_action(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    emergency = submit(db, clinic, saddle_numbness=True, sexual_function_change=True)
+    page = signed_in(clinic).get(f"/staff/assessments/{emergency.id}").text
+    triage = emergency.result["triage"]
+
+    heading = "Triage: Emergency: possible serious spinal pathology or another emergency"
+    assert f'<h2 class="heading-m">{heading}</h2>' in page
+    assert triage["action"].replace("&", "&amp;") in page
+    # What the patient was told comes after, for reference.
+    assert page.index(heading) < page.index("Told to the patient: Get medical help now.")
+    labels = [
+        "Possible cauda equina syndrome: saddle anaesthesia or paraesthesia",
+        triage["reasons"][1]["clinician"],
+    ]
+    assert [r["code"] for r in triage["reasons"]] == ["cauda_equina_saddle", "cauda_equina_sexual"]
+    for reason, label in zip(triage["reasons"], labels, strict=True):
+        assert reason["clinician"] == label
+        assert f"<strong>{label}</strong>" in page
+        assert f"Action: {reason['action']}".replace("&", "&amp;") in page
+        assert reason["message"] not in page
+
+
+def test_the_detail_page_shows_a_plan_that_leaves_steps_out(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    shoulder_and_hip = submit(db, clinic, joint_problems=["shoulder", "hip"])
+    page = signed_in(clinic).get(f"/staff/assessments/{shoulder_and_hip.id}").text
+    assert "No step suits (hangs left out); Side stretch at a door frame only" in page
+    assert "Caution: Because of your hip, only go down as far as feels comfortable." in page
+    assert "3 unsuitable steps left out" in page  # squats: only the assisted squat is left
+
+
+def test_staff_see_a_version_1_submission_with_its_own_questions_and_words(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, app: FastAPI
+) -> None:
+    registry: Registry = app.state.registry
+    old = record_v1_assessment(
+        db, registry, {"major_trauma": True}, channel="intake", clinic_id=clinic.id
+    )
+    plan = record_v1_assessment(db, registry, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    browser = signed_in(clinic)
+
+    page = browser.get(f"/staff/assessments/{old.id}").text
+    assert "low-back-audit, version 1.0.0" in page
+    v1 = registry.exact("low-back-audit", "1.0.0")
+    assert v1.question_by_id["major_trauma"].text in page  # a question 2.0.0 does not have
+    assert v1.question_by_id["leg_weakness_worsening"].text in page
+    assert "How old are you?" in page
+    # No clinical texts were stored in 1.0.0: the rule's message stands in, with its code.
+    [reason] = old.result["triage"]["reasons"]
+    assert f'<strong>{reason["message"]}</strong> <span class="code">(major_trauma)</span>' in page
+    assert "Triage: Get medical help now" in page
+    assert "Action:" not in page
+
+    plan_page = browser.get(f"/staff/assessments/{plan.id}").text
+    assert "Step 1 of 3: Lying pelvic tilt" in plan_page  # start steps stored as codes
+    assert "Step 2 of 3: Single-leg bridge" in plan_page
+
+    rows = list(csv.DictReader(io.StringIO(browser.get("/staff/export.csv").text)))
+    by_id = {r["id"]: r for r in rows}
+    assert by_id[str(old.id)]["triage_clinician"] == "Get medical help now"
+    assert by_id[str(old.id)]["reasons_clinician"] == reason["message"]
+    assert by_id[str(old.id)]["reasons_action"] == ""
 
 
 def test_marking_reviewed_records_who_and_when_and_can_be_undone(
@@ -281,6 +352,19 @@ def test_the_csv_export_has_the_filtered_queue_and_is_safe_to_open(
         r["code"] for r in emergency.result["triage"]["reasons"]
     )
     assert "cauda_equina" in rows[0]["triage_reasons"]
+    # The clinical texts, for the clinic: the level's title and action, and each reason's
+    # label and action in the order of the codes.
+    reasons = emergency.result["triage"]["reasons"]
+    assert rows[0]["triage_clinician"] == (
+        "Emergency: possible serious spinal pathology or another emergency"
+    )
+    assert rows[0]["triage_action"] == emergency.result["triage"]["action"]
+    assert rows[0]["reasons_clinician"] == " | ".join(r["clinician"] for r in reasons)
+    assert rows[0]["reasons_clinician"].startswith("Possible cauda equina syndrome")
+    assert rows[0]["reasons_action"] == " | ".join(r["action"] for r in reasons)
+    assert "Contact the patient now" in rows[0]["reasons_action"]
+    assert rows[1]["triage_clinician"] == "No red flags reported: supported self-management"
+    assert (rows[1]["reasons_clinician"], rows[1]["reasons_action"]) == ("", "")
     assert "sitting=" in rows[1]["contributors"]
     assert "Hilltop" not in response.text
 

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 
-FIRST_PAGE = "emergency_nerves"
+FIRST_PAGE = "about_you"  # the age: the rules read it, so it comes first
+EMERGENCY_PAGE = "emergency_nerves"  # the first page of emergency signs
 
 
 def self_care_answers() -> dict[str, Any]:

@@ -10,6 +10,8 @@ from sqlmodel import Session, select
 
 from app.models import Assessment, Draft, utcnow
 from app.services.drafts import DRAFT_LIFETIME
+from app.services.questionnaires import Registry
+from tests.fixtures import record_v1_assessment
 from tests.web.helpers import (
     FIRST_PAGE,
     csrf_of,
@@ -41,7 +43,7 @@ def test_without_the_cookie_nothing_is_shown(app: FastAPI, client: TestClient) -
     with TestClient(app) as stranger:
         assert "Carry on where you left off" not in stranger.get("/").text
         assert 'value="42"' not in stranger.get(f"/questions/{FIRST_PAGE}").text
-        response = stranger.get("/questions/about_you", follow_redirects=False)
+        response = stranger.get("/questions/emergency_other", follow_redirects=False)
         assert response.headers["location"] == f"/questions/{FIRST_PAGE}"
 
 
@@ -95,11 +97,13 @@ def test_the_result_page_shows_the_triage_first_then_contributors_then_the_plan(
     assert "Score: 3 out of 3, a strong factor" in html
     assert html.count('class="exercise exercise--focus"') == 3
     assert "Extra exercises, if you have time" in html
-    # Each block at its starting step, with its picture and description.
+    # Each block at its starting step (an index into its steps), with its picture.
     assert (
         'alt="A person in a bridge with shoulders and one foot on the floor' in html
     )  # bridge: single leg
     assert "Start with step 2 of 3" in html
+    assert "Start with step 2 of 4" in html  # the hangs: the full hang
+    assert "left out" not in html  # every step suits: no joint problems, no falls
     assert 'name="robots" content="noindex, nofollow"' in html
 
 
@@ -130,8 +134,112 @@ def test_someone_who_must_see_a_doctor_is_not_told_to_wait_or_to_exercise(
 def test_a_self_care_result_keeps_the_wait_and_see_safety_net(client: TestClient) -> None:
     location, _ = run_interview(client, self_care_answers())
     html = client.get(location).text
-    assert "See a GP if your pain has not got better after a few weeks" in html
+    assert "See a GP if your back pain is not clearly better after about 4 weeks" in html
     assert "Talk about these with your doctor." not in html
+
+
+SIGNS = (
+    "Numbness or a strange feeling between your legs, or around your genitals, bottom or back"
+    " passage.",
+    "New problems with sex, such as loss of feeling in your genitals, or trouble getting an"
+    " erection or ejaculating.",
+    "New difficulty walking, or legs that feel heavy or clumsy.",
+)
+SEE_GP = "See a GP if your back pain is not clearly better after about 4 weeks"
+
+
+def safety_net_of(html: str) -> str:
+    start = html.index('<div class="safety-net">')
+    return html[start : html.index("</div>", start)]
+
+
+def test_a_self_care_result_has_the_safety_net_with_when_to_see_a_gp(client: TestClient) -> None:
+    location, _ = run_interview(client, self_care_answers())
+    net = safety_net_of(client.get(location).text)
+
+    assert "Call 999 or go to A&amp;E straight away if you get any of these" in net
+    for sign in SIGNS:
+        assert f"<li>{sign}</li>" in net
+    assert "Do not wait to see if they get better." in net
+    assert SEE_GP in net
+
+
+def test_a_see_a_doctor_result_has_the_safety_net_without_the_gp_line(client: TestClient) -> None:
+    answers = {**self_care_answers(), "pregnant": True}
+    location, _ = run_interview(client, answers, on_advice="stop")
+    html = client.get(location).text
+    assert "Book an appointment before you start" in html
+    net = safety_net_of(html)
+
+    assert "Call 999 or go to A&amp;E straight away if you get any of these" in net
+    for sign in SIGNS:
+        assert f"<li>{sign}</li>" in net
+    assert SEE_GP not in html  # waiting 4 weeks is advice for self-care only
+    assert "Do not wait for your appointment" in net
+
+
+def test_an_emergency_result_has_the_safety_net_too(client: TestClient) -> None:
+    location, _ = run_interview(client, safety_answers(bowel_change=True))
+    html = client.get(location).text
+    assert "What to do now" in html
+    net = safety_net_of(html)
+    for sign in SIGNS:
+        assert f"<li>{sign}</li>" in net
+    assert SEE_GP not in html
+    assert "Do not wait for your appointment" not in html
+
+
+def test_a_plan_leaves_out_the_steps_that_may_not_suit(client: TestClient) -> None:
+    # A shoulder problem and a hip problem: no hangs, no deep squats, no frog.
+    answers = {**self_care_answers(), "joint_problems": ["shoulder", "hip"]}
+    location, visited = run_interview(client, answers)
+    assert not any(v.endswith("/questions/hang") for v in visited)  # the hang check is not asked
+    html = client.get(location).text
+
+    hangs = html[html.index('id="exercise-thoracic_lats"') :]
+    hangs = hangs[: hangs.index("</section>")]
+    assert "We left out the hangs, because they may not suit you." in hangs
+    assert "Start with step" not in hangs
+    assert "Do this stretch</p>" in hangs
+    assert "Side stretch at a door frame" in hangs
+    for step in ("Supported hang", "Full hang"):  # neither shown nor listed as a next step
+        assert step not in hangs
+
+    squats = html[html.index('id="exercise-squat_mobility"') :]
+    squats = squats[: squats.index("</section>")]
+    assert "Start with step 1 of 1" in squats
+    assert "Because of your hip, only go down as far as feels comfortable." in squats
+    assert "We left out 3 steps of this exercise, because they may not suit you." in squats
+    assert "Next steps" not in squats
+
+    hips = html[html.index('id="exercise-hip_rotation"') :]
+    hips = hips[: hips.index("</section>")]
+    assert "Start with step 1 of 3" in hips
+    assert "Frog" not in hips
+    assert "We left out 1 step of this exercise, because it may not suit you." in hips
+
+
+def test_a_result_stored_by_version_1_still_shows(
+    db: Session, client: TestClient, app: FastAPI
+) -> None:
+    registry: Registry = app.state.registry
+    recorded = record_v1_assessment(db, registry, channel="web")
+    db.commit()
+    assert recorded.result_token is not None
+
+    page = client.get(f"/result/{recorded.result_token}")
+
+    assert page.status_code == 200
+    html = page.text
+    assert "You can start the programme" in html
+    # Start steps stored as codes: each block still starts where 1.0.0 said.
+    assert "Start with step 2 of 3" in html  # the single-leg bridge
+    assert "Single-leg bridge" in html
+    assert "Start with step 2 of 4" in html  # the full hang
+    assert "left out" not in html
+    # No safety net was stored in 1.0.0: the page's own wording stands in.
+    assert "See a GP if your pain has not got better after a few weeks" in html
+    assert "Call 999 or go to A&amp;E</strong> if you get numbness" in html
 
 
 def test_an_unknown_result_link_is_not_found(client: TestClient) -> None:

@@ -13,7 +13,14 @@ from app.engine import Questionnaire
 from app.models import Draft
 from app.services.questionnaires import Registry
 from app.web.forms import read_page
-from tests.web.helpers import FIRST_PAGE, post_page, run_interview, self_care_answers
+from tests.web.helpers import (
+    EMERGENCY_PAGE,
+    FIRST_PAGE,
+    answer,
+    post_page,
+    run_interview,
+    self_care_answers,
+)
 
 
 @pytest.fixture
@@ -28,20 +35,23 @@ def questions(q: Questionnaire, *ids: str) -> list:  # type: ignore[type-arg]
 def test_a_page_with_missing_answers_comes_back_with_an_error_summary(
     client: TestClient, db: Session
 ) -> None:
-    response = post_page(client, f"/questions/{FIRST_PAGE}", {"saddle_numbness": "no"})
+    answer(client, "", FIRST_PAGE, {"age": 42})
+    [draft] = db.exec(select(Draft)).all()
+    response = post_page(client, f"/questions/{EMERGENCY_PAGE}", {"saddle_numbness": "no"})
 
     assert response.status_code == 400
-    assert "<title>Error: Numbness, bladder and bowel" in response.text
+    assert "<title>Error: Numbness, peeing, pooing and sex" in response.text
     assert "There is a problem" in response.text
     links = re.findall(r'<li><a href="#([^"]+)">', response.text)
-    assert links == ["bladder_change", "bowel_change"]
+    assert links == ["bladder_change", "bowel_change", "sexual_function_change"]
     # Each link target exists, and the message is next to the field too.
     assert 'id="bladder_change" name="bladder_change"' in response.text
     assert 'id="bladder_change-error"' in response.text
     assert 'aria-describedby="bladder_change-hint bladder_change-error"' in response.text
     # The answer that was given is kept on the page, and nothing is stored.
     assert 'value="no" checked' in response.text
-    assert db.exec(select(Draft)).all() == []
+    db.refresh(draft)
+    assert draft.answers == {"age": 42}
 
 
 def test_a_number_out_of_range_names_the_range(client: TestClient) -> None:

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from app.models import Assessment, Draft
 from tests.fixtures import count_evaluations
 from tests.web.helpers import (
+    EMERGENCY_PAGE,
     FIRST_PAGE,
     answer,
     csrf_of,
@@ -56,7 +57,14 @@ def test_every_visible_page_of_a_self_care_interview_is_asked_once_in_order(
 ) -> None:
     _, visited = run_interview(client, self_care_answers())
     pages = [v.rsplit("/", 1)[-1] for v in visited if "/questions/" in v]
-    assert pages[0] == FIRST_PAGE
+    assert pages[:6] == [
+        FIRST_PAGE,
+        EMERGENCY_PAGE,
+        "emergency_other",
+        "legs_and_walking",
+        "warning_signs",
+        "health_history",
+    ]
     assert len(pages) == len(set(pages))
     # Branching from the engine: height and weight known, so no self-rating; sitting 9 hours,
     # so the question on breaks; no sport or weights, so no follow-up page.
@@ -64,17 +72,23 @@ def test_every_visible_page_of_a_self_care_interview_is_asked_once_in_order(
     assert "weight_rating" not in pages
     assert "sitting_breaks" in pages
     assert "sport_detail" not in pages
-    assert pages[-4:] == ["squat", "bridge", "hang", "sides"]
+    assert pages[-5:] == ["joints_and_balance", "squat", "bridge", "hang", "sides"]
 
 
 def test_an_emergency_sign_goes_straight_to_the_emergency_result(
     client: TestClient, db: Session
 ) -> None:
+    answer(client, "", FIRST_PAGE, {"age": 42})
     response = answer(
         client,
         "",
-        FIRST_PAGE,
-        {"saddle_numbness": True, "bladder_change": False, "bowel_change": False},
+        EMERGENCY_PAGE,
+        {
+            "saddle_numbness": True,
+            "bladder_change": False,
+            "bowel_change": False,
+            "sexual_function_change": False,
+        },
     )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/result/")
@@ -84,6 +98,7 @@ def test_an_emergency_sign_goes_straight_to_the_emergency_result(
     assert "call 999" in page.text.lower()
     assert "cauda equina" in page.text
     assert "Your exercise plan" not in page.text
+    assert "Possible cauda equina syndrome" not in page.text  # staff wording, never shown here
     [record] = stored(db)
     assert record.triage_level == "emergency"
     assert record.complete
@@ -95,12 +110,18 @@ def test_a_page_post_evaluates_the_answers_before_and_after_it_and_no_more(
 ) -> None:
     """Once for the interview as it stood (which page may be answered, which questions it
     shows), once with the page's answers in; recording the emergency evaluates nothing again."""
-    page = client.get(f"/questions/{FIRST_PAGE}")
+    answer(client, "", FIRST_PAGE, {"age": 42})
+    page = client.get(f"/questions/{EMERGENCY_PAGE}")
     evaluations = count_evaluations(monkeypatch)
     response = post_page(
         client,
-        f"/questions/{FIRST_PAGE}",
-        {"saddle_numbness": "yes", "bladder_change": "no", "bowel_change": "no"},
+        f"/questions/{EMERGENCY_PAGE}",
+        {
+            "saddle_numbness": "yes",
+            "bladder_change": "no",
+            "bowel_change": "no",
+            "sexual_function_change": "no",
+        },
         csrf=csrf_of(page.text),
     )
     assert response.headers["location"].startswith("/result/")
@@ -114,22 +135,41 @@ def test_an_emergency_sign_on_a_later_safety_page_also_stops_the_interview(
     answers = safety_answers(chest_pain=True)
     location, visited = run_interview(client, answers)
     assert location.startswith("/result/")
-    assert [v.rsplit("/", 1)[-1] for v in visited[:-1]] == [FIRST_PAGE, "emergency_other"]
+    assert [v.rsplit("/", 1)[-1] for v in visited[:-1]] == [
+        FIRST_PAGE,
+        EMERGENCY_PAGE,
+        "emergency_other",
+    ]
+
+
+def test_later_pages_are_not_asked_after_an_emergency_sign(client: TestClient, db: Session) -> None:
+    # An accident in the last 6 weeks is an emergency: the pages on walking, other warning
+    # signs and health are never shown, and the interview cannot go on to them.
+    answers = safety_answers(serious_accident="last_6_weeks")
+    location, visited = run_interview(client, answers)
+    assert location.startswith("/result/")
+    assert not any("legs_and_walking" in v or "health_history" in v for v in visited)
+    [record] = stored(db)
+    assert record.triage_level == "emergency"
+    assert [r["code"] for r in record.result["triage"]["reasons"]] == ["major_trauma"]
 
 
 @pytest.mark.parametrize(
     ("page_id", "fields"),
     [
-        (FIRST_PAGE, {"saddle_numbness": "yes"}),  # the other two left unanswered
-        (FIRST_PAGE, {"bowel_change": "yes", "saddle_numbness": "maybe"}),
-        ("emergency_other", {"chest_pain": "yes", "major_trauma": ""}),
+        (EMERGENCY_PAGE, {"saddle_numbness": "yes"}),  # the other three left unanswered
+        (EMERGENCY_PAGE, {"bowel_change": "yes", "saddle_numbness": "maybe"}),
+        (EMERGENCY_PAGE, {"sexual_function_change": "yes"}),
+        ("emergency_other", {"chest_pain": "yes", "serious_accident": ""}),
+        ("emergency_other", {"serious_accident": "last_6_weeks"}),
     ],
 )
 def test_an_emergency_sign_is_not_held_up_by_other_unanswered_questions(
     client: TestClient, db: Session, page_id: str, fields: dict[str, str]
 ) -> None:
-    if page_id != FIRST_PAGE:
-        answer(client, "", FIRST_PAGE, safety_answers())
+    answer(client, "", FIRST_PAGE, safety_answers())
+    if page_id != EMERGENCY_PAGE:
+        answer(client, "", EMERGENCY_PAGE, safety_answers())
     response = post_page(client, f"/questions/{page_id}", fields)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/result/")
@@ -141,7 +181,8 @@ def test_an_emergency_sign_is_not_held_up_by_other_unanswered_questions(
 def test_unanswered_questions_without_an_emergency_sign_are_still_errors(
     client: TestClient, db: Session
 ) -> None:
-    response = post_page(client, f"/questions/{FIRST_PAGE}", {"saddle_numbness": "no"})
+    answer(client, "", FIRST_PAGE, safety_answers())
+    response = post_page(client, f"/questions/{EMERGENCY_PAGE}", {"saddle_numbness": "no"})
     assert response.status_code == 400
     assert 'href="#bladder_change' in response.text
     assert stored(db) == []
@@ -150,12 +191,18 @@ def test_unanswered_questions_without_an_emergency_sign_are_still_errors(
 def test_an_answer_sent_twice_with_different_values_is_asked_again(
     client: TestClient, db: Session
 ) -> None:
-    fields = {**form_fields(safety_answers()), "bladder_change": ["no", "yes"]}
+    fields = {**form_fields(safety_answers()), "age": ["42", "24"]}
     response = post_page(client, f"/questions/{FIRST_PAGE}", fields)
     assert response.status_code == 400
     assert "Give one answer only" in response.text
-    assert stored(db) == []
     assert drafts(db) == []
+
+    answer(client, "", FIRST_PAGE, safety_answers())
+    fields = {**form_fields(safety_answers()), "bladder_change": ["no", "yes"]}
+    response = post_page(client, f"/questions/{EMERGENCY_PAGE}", fields)
+    assert response.status_code == 400
+    assert "Give one answer only" in response.text
+    assert stored(db) == []
 
 
 def test_someone_told_to_see_a_doctor_can_stop_early_and_get_their_result(
@@ -195,15 +242,29 @@ def test_someone_told_to_see_a_doctor_can_finish_the_questions_for_their_appoint
 def test_the_advice_page_comes_when_a_reason_appears_after_the_safety_check(
     client: TestClient,
 ) -> None:
-    answers = {**self_care_answers(), "pain_duration": "under_6_weeks"}
+    answers = {**self_care_answers(), "pain_trend": "worse"}
     _, visited = run_interview(client, answers, until="/advice")
     assert visited[-1].endswith("/advice?next=pain_level")
+
+
+def test_recent_ordinary_back_pain_gets_the_programme(client: TestClient, db: Session) -> None:
+    # 2.0.0: pain for less than 6 weeks that came on when lifting is no reason to see a doctor.
+    answers = {
+        **self_care_answers(),
+        "pain_duration": "under_6_weeks",
+        "onset": "lifting_or_twisting",
+    }
+    location, visited = run_interview(client, answers)
+    assert not any("/advice" in v for v in visited)
+    assert "Your exercise plan" in client.get(location).text
+    [record] = stored(db)
+    assert record.triage_level == "self_care"
 
 
 def test_the_advice_page_is_not_repeated_for_a_reason_of_the_same_level(
     client: TestClient,
 ) -> None:
-    answers = {**self_care_answers(), "pregnant": True, "pain_duration": "under_6_weeks"}
+    answers = {**self_care_answers(), "pregnant": True, "pain_trend": "worse"}
     _, visited = run_interview(client, answers, on_advice="continue")
     assert len([v for v in visited if "/advice" in v]) == 1
 
@@ -218,8 +279,8 @@ def test_question_pages_offer_to_stop_once_a_doctor_is_advised(client: TestClien
 def test_the_back_link_goes_to_the_previous_page_and_keeps_its_answers(
     client: TestClient,
 ) -> None:
-    run_interview(client, self_care_answers(), until="about_you")
-    page = client.get("/questions/about_you")
+    run_interview(client, self_care_answers(), until="legs_and_walking")
+    page = client.get("/questions/legs_and_walking")
     assert 'class="back-link" href="/questions/emergency_other"' in page.text
 
     previous = client.get("/questions/emergency_other")
@@ -229,7 +290,7 @@ def test_the_back_link_goes_to_the_previous_page_and_keeps_its_answers(
 
 def test_answering_an_earlier_page_again_goes_on_to_the_next_page(client: TestClient) -> None:
     run_interview(client, self_care_answers(), until="warning_signs")
-    response = answer(client, "", FIRST_PAGE, self_care_answers())
+    response = answer(client, "", EMERGENCY_PAGE, self_care_answers())
     assert response.headers["location"] == "/questions/emergency_other"
 
 
@@ -314,7 +375,14 @@ def test_a_change_to_a_safety_answer_reapplies_the_branching(
         "/questions/warning_signs?change=1",
         {
             **dict.fromkeys(
-                ("leg_weakness_worsening", "weight_loss", "night_pain", "back_shape_change"), "no"
+                (
+                    "weight_loss",
+                    "night_pain",
+                    "pain_on_straining",
+                    "thoracic_pain",
+                    "back_shape_change",
+                ),
+                "no",
             ),
             "fever": "yes",
             "change": "1",

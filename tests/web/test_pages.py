@@ -21,7 +21,7 @@ def test_the_start_page_says_what_this_is_who_it_is_not_for_and_how_long_it_take
     assert "disc problem" in page.text
     assert "unwell" in page.text
     assert "about 10 minutes" in page.text
-    assert 'href="/questions/emergency_nerves"' in page.text
+    assert 'href="/questions/about_you"' in page.text
     assert "Start now" in page.text
 
 
@@ -32,6 +32,31 @@ def test_every_page_of_an_interview_renders(client: TestClient) -> None:
         assert page.status_code == 200, location
         assert page.text.count("<h1") == 1, location
         assert 'lang="en-GB"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("page_id", "image", "alt"),
+    [
+        ("squat", "check-squat.svg", "A person in a deep squat with heels flat on the floor"),
+        ("bridge", "check-bridge.svg", "A person lying on their back with knees bent"),
+        ("hang", "check-hang.svg", "A person holding an overhead bar with straight arms"),
+    ],
+)
+def test_a_movement_check_shows_its_picture_with_alt_text(
+    client: TestClient, page_id: str, image: str, alt: str
+) -> None:
+    run_interview(client, self_care_answers(), until=f"/questions/{page_id}")
+    page = client.get(f"/questions/{page_id}")
+    assert page.status_code == 200
+    assert f'<img class="question-image" src="/static/exercises/{image}" alt="{alt}' in page.text
+    assert client.get(f"/static/exercises/{image}").status_code == 200
+
+
+def test_a_question_without_a_picture_has_none(client: TestClient) -> None:
+    run_interview(client, self_care_answers(), until="/questions/joints_and_balance")
+    page = client.get("/questions/joints_and_balance")
+    assert page.status_code == 200
+    assert "question-image" not in page.text
 
 
 @pytest.mark.parametrize(

@@ -36,8 +36,13 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
       answers", which is what the triage is. The first prediction is the overall triage level
       (our ``triage-level`` codes, with the level's ``risk``: FHIR's qualitative
       risk-probability code for how likely a serious cause is); each fired rule follows as a
-      prediction of its own (``triage-rule`` code, its level's risk, the message as rationale).
-      ``mitigation`` holds the advice; ``basis`` points at the response. A
+      prediction of its own (``triage-rule`` code, its level's risk). The words are the
+      clinical ones, for the receiving clinic, never the person's: each outcome's display and
+      text is the level's clinical title or the rule's clinical label, ``mitigation`` is the
+      level's action, and a ``note`` gives each label with its action. A record made by
+      version 1.0.0 has no clinical texts: its outcomes show the level's title and the rule's
+      code, with the message the person read as the rationale, and ``mitigation`` the advice,
+      as they were exported then. ``basis`` points at the response. A
       ``ClinicalImpression`` was the other candidate, but it models a clinician's assessment,
       and this is a rule-based screen.
     - ``Observation`` (category ``survey``), one per likely contributor: a scored finding
@@ -122,22 +127,32 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
             _prediction(
                 TRIAGE_LEVEL_SYSTEM,
                 triage["level"],
-                triage["title"],
+                triage.get("clinician") or triage["title"],
                 q.level_by_code.get(triage["level"]),
+                clinical=bool(triage.get("clinician")),
             ),
             *(
                 _prediction(
                     TRIAGE_RULE_SYSTEM,
                     reason["code"],
-                    reason["code"],
+                    reason.get("clinician") or reason["code"],
                     q.level_by_code.get(reason["level"]),
-                    rationale=reason["message"],
+                    clinical=bool(reason.get("clinician")),
+                    # 1.0.0: no clinical label; the message is all the record has.
+                    rationale=None if reason.get("clinician") else reason["message"],
                 )
                 for reason in triage["reasons"]
             ),
         ],
-        "mitigation": triage["advice"],
+        "mitigation": triage.get("action") or triage["advice"],
     }
+    notes = [
+        {"text": f"{item['clinician']}: {item['action']}"}
+        for item in (triage, *triage["reasons"])
+        if item.get("clinician") and item.get("action")
+    ]
+    if notes:
+        risk["note"] = notes
 
     resources = [response, risk, *observations]
     return {
@@ -154,8 +169,16 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
 
 
 def _prediction(
-    system: str, code: str, display: str, level: Level | None, *, rationale: str | None = None
+    system: str,
+    code: str,
+    display: str,
+    level: Level | None,
+    *,
+    clinical: bool,
+    rationale: str | None = None,
 ) -> dict[str, Any]:
+    """``clinical``: ``display`` is a clinical title or label (version 2.0.0 on), which is then
+    the outcome's text too."""
     # No level: the result names one this questionnaire no longer has (an older version's).
     risk_code = level.risk if level is not None else "moderate"
     prediction: dict[str, Any] = {
@@ -170,6 +193,8 @@ def _prediction(
             ]
         },
     }
+    if clinical:
+        prediction["outcome"]["text"] = display
     if rationale:
         prediction["rationale"] = rationale
     return prediction
