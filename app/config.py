@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     # addresses, e.g. "127.0.0.1" for nginx on the same machine); none by default, so a client
     # cannot pick the address the sign-in throttle counts.
     forwarded_allow_ips: str = ""
+    # The sign-in throttle (app/services/auth.py): after the free attempts, the first wait, and
+    # the longest wait per e-mail address (short: a stranger can make any account wait) and per
+    # client address (the stranger's own). At most an hour: counters are kept that long.
+    login_first_delay_seconds: float = Field(default=15.0, gt=0, le=3600)
+    login_max_delay_email_seconds: float = Field(default=60.0, gt=0, le=3600)
+    login_max_delay_address_seconds: float = Field(default=900.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
