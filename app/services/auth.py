@@ -28,6 +28,8 @@ from app.services.text import control_character_problem
 Role = Literal["admin", "clinician"]
 ROLES: Final = ("admin", "clinician")
 MIN_PASSWORD_LENGTH: Final = 12
+MAX_PASSWORD_LENGTH: Final = 1024
+MAX_EMAIL_LENGTH: Final = 320  # what StaffUser.email holds
 SESSION_LIFETIME: Final = timedelta(hours=12)
 SET_PASSWORD_LIFETIME: Final = timedelta(hours=72)
 
@@ -54,8 +56,8 @@ def normalise_email(email: str) -> str:
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > 1024:
-        return "Use at most 1024 characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters"
     return None
 
 
@@ -76,7 +78,7 @@ def create_user(
 ) -> tuple[StaffUser, str | None]:
     """Create a staff account. Without a password, returns a one-time set-password token."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 320 or email.startswith("@") or email.endswith("@"):
+    if "@" not in email or len(email) > MAX_EMAIL_LENGTH or email.startswith("@") or email.endswith("@"):
         raise AccountError("Enter an e-mail address, like name@example.org")
     if problem := control_character_problem(email):
         raise AccountError(problem)
@@ -138,6 +140,16 @@ def set_password(
 
 
 # -- logging in ----------------------------------------------------------------------------------
+
+
+def could_sign_in_with(email: str, password: str) -> bool:
+    """False for what no account can have: an over-long e-mail or password, or an e-mail with
+    control or hidden characters (which would also reach the database and the audit log)."""
+    return (
+        len(email) <= MAX_EMAIL_LENGTH
+        and len(password) <= MAX_PASSWORD_LENGTH
+        and control_character_problem(email) is None
+    )
 
 
 def find_account(session: Session, email: str) -> StaffUser | None:

@@ -90,14 +90,21 @@ async def login(
     request: Request,
     db: DbDep,
     settings: SettingsDep,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    # No length limits here: a value no account can have fails like any other (below).
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     login_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/staff/",
 ) -> Response:
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-login", nonce, login_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
+    if not auth_service.could_sign_in_with(email, password):
+        # The same answer as a wrong password: the form tells nothing about accounts.
+        return _login_page(
+            request, settings.secret_key, next_url=_safe_next(next), email="",
+            error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
+        )  # fmt: skip
     ip = _client_ip(request)
     policy = auth_service.ThrottlePolicy.of(
         first_delay=settings.login_first_delay_seconds,

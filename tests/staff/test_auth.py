@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -121,6 +122,42 @@ def test_every_failed_sign_in_says_the_same_thing(
     assert response.status_code == 401
     assert "The e-mail address or password is not right" in response.text
     assert "backaudit_staff=" not in response.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(
+    ("email_of", "password"),
+    [
+        (lambda email: email + "\x00", PASSWORD),
+        (lambda email: email + "\u202e", PASSWORD),
+        (lambda email: "\n" + email, PASSWORD),
+        (lambda email: "a" * 321 + email, PASSWORD),
+        (lambda email: email, "p" * 1025),
+    ],
+    ids=["NUL", "bidi override", "line break", "over-long e-mail", "over-long password"],
+)
+def test_what_no_account_can_have_fails_like_a_wrong_password_without_a_check(
+    email_of: Callable[[str], str],
+    password: str,
+    client: TestClient,
+    clinic: Clinic,
+    make_staff: MakeStaff,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    user = make_staff(clinic)
+    checked: list[str] = []
+    real = auth_service.password_matches
+
+    def counting(account: StaffUser | None, password: str) -> bool:
+        checked.append(password)
+        return real(account, password)
+
+    monkeypatch.setattr(auth_service, "password_matches", counting)
+    response = sign_in(client, email_of(user.email), password)
+    assert response.status_code == 401
+    assert "The e-mail address or password is not right" in response.text
+    assert checked == []
+    assert db.exec(select(LoginThrottle)).all() == []
 
 
 def test_a_failed_sign_in_to_an_account_is_in_its_clinics_audit_log_masked(
