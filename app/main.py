@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__
 from .api.docs import router as api_docs_router
@@ -101,6 +102,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimit,
         api_bytes=settings.max_api_body_bytes,
         form_bytes=settings.max_form_body_bytes,
+    )
+    # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
     )
     app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)

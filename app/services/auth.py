@@ -78,7 +78,12 @@ def create_user(
 ) -> tuple[StaffUser, str | None]:
     """Create a staff account. Without a password, returns a one-time set-password token."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > MAX_EMAIL_LENGTH or email.startswith("@") or email.endswith("@"):
+    if (
+        "@" not in email
+        or len(email) > MAX_EMAIL_LENGTH
+        or email.startswith("@")
+        or email.endswith("@")
+    ):
         raise AccountError("Enter an e-mail address, like name@example.org")
     if problem := control_character_problem(email):
         raise AccountError(problem)
