@@ -33,7 +33,9 @@ from .web.routes import router as web_router
 
 def create_served_app() -> FastAPI:
     """The app as `backaudit serve` runs it: uvicorn calls this once in each worker process."""
-    app = create_app()
+    # `serve` has uvicorn send the security headers (app/cli.py), so that its own answers (a 400
+    # for a request it cannot parse) carry them too; added here as well, they would come twice.
+    app = create_app(server_sends_security_headers=True)
     # What exists now (modules, routes, the loaded questionnaires) lives as long as the process.
     # Frozen, the collector stops walking it on every full collection: those took ~80 ms, a
     # pause for every request in flight.
@@ -69,7 +71,9 @@ async def _no_route(request: Request, exc: Exception) -> Response:
     return await web_errors.http_error(request, exc)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, server_sends_security_headers: bool = False
+) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -107,7 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
     )
-    app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
+    if not server_sends_security_headers:
+        app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router, prefix=API_PATH)
