@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
@@ -123,6 +123,11 @@ def create_app(
     # (app/api/errors.py ApiRoute), everything else as HTML pages.
     web_errors.install(app)
     app.add_exception_handler(StarletteHTTPException, _no_route)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document() -> RedirectResponse:
+        # Where tools look first. The document is the API's, versioned with it: sent there.
+        return RedirectResponse(f"{API_PATH}/openapi.json", status_code=308)
 
     @app.get(
         "/healthz",
