@@ -346,6 +346,8 @@ def _locked_counters(session: Session, keys: list[str], now: datetime) -> dict[s
             .where(col(LoginThrottle.key).in_(keys))
             .order_by(col(LoginThrottle.key))
             .with_for_update()
+            # As stored now, not as this session saw them at its claim: others count meanwhile.
+            .execution_options(populate_existing=True)
         ).all()
         if len(found) == len(keys):
             return {counter.key: counter for counter in found}

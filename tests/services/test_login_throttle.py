@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.models import LoginThrottle, utcnow
@@ -124,3 +125,24 @@ def test_ipv6_clients_are_counted_by_their_64_bit_network(claim: Claim) -> None:
         assert claim(f"guess{n}@example.org", f"2001:db8:1:2::{n + 1:x}", START) is None
     assert claim("amy@example.org", "2001:db8:1:2:ffff::1", START) is not None
     assert claim("amy@example.org", "2001:db8:1:3::1", START) is None
+
+
+def test_a_success_takes_back_only_its_own_count_when_others_counted_meanwhile(
+    db: Session, engine: Engine
+) -> None:
+    """As a request does: claim, check the password (others claim meanwhile), then forgive, on
+    the one session, which may still hold the counters as it read them at its claim."""
+    auth.claim_login_attempt(db, email="amy@example.org", client_ip="10.0.0.1", policy=POLICY)
+    db.commit()
+    held = db.exec(select(LoginThrottle)).all()  # noqa: F841 - the session keeps these
+    with Session(engine) as other:
+        for n in range(3):
+            auth.claim_login_attempt(
+                other, email=f"guess{n}@example.org", client_ip="10.0.0.1", policy=POLICY
+            )
+            other.commit()
+    auth.forgive_login_attempt(db, email="amy@example.org", client_ip="10.0.0.1", policy=POLICY)
+    db.commit()
+    with Session(engine) as check:
+        address = max(c.failures for c in check.exec(select(LoginThrottle)).all())
+    assert address == 3
