@@ -162,6 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .db import make_engine
+    from .middleware import security_headers
     from .migrate import prepare
     from .serving import HeadersTimeoutProtocol, raise_open_files_limit
 
@@ -189,8 +190,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
         server_header=False,  # "Server: uvicorn" tells an attacker what to try
-        # Headers must arrive within HEADERS_TIMEOUT seconds (uvicorn has no such timeout);
-        # an idle keep-alive connection is closed after 5 s (uvicorn's default, said here).
+        # uvicorn sends these on every response, its own 400 for a request it cannot parse
+        # included; the served app does not add them again (create_served_app). httptools, not
+        # h11: h11's 400 sends no configured header.
+        headers=[
+            (name.decode(), value.decode())
+            for name, value in security_headers(hsts=not settings.is_development)
+        ],
+        # httptools, with one addition: headers must arrive within HEADERS_TIMEOUT seconds
+        # (uvicorn has no such timeout); an idle keep-alive connection is closed after 5 s
+        # (uvicorn's default, said here).
         http=HeadersTimeoutProtocol,
         timeout_keep_alive=5,
     )

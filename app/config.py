@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +52,15 @@ class Settings(BaseSettings):
     # addresses, e.g. "127.0.0.1" for nginx on the same machine); none by default, so a client
     # cannot pick the address the sign-in throttle counts.
     forwarded_allow_ips: str = ""
+    # The host names the app answers to (comma-separated; "*.example.org" for subdomains);
+    # unset: PUBLIC_URL's host, localhost and 127.0.0.1. Any other Host header gets a 400.
+    allowed_hosts: str = ""
+    # The sign-in throttle (app/services/auth.py): after the free attempts, the first wait, and
+    # the longest wait per e-mail address (short: a stranger can make any account wait) and per
+    # client address (the stranger's own). At most an hour: counters are kept that long.
+    login_first_delay_seconds: float = Field(default=15.0, gt=0, le=3600)
+    login_max_delay_email_seconds: float = Field(default=60.0, gt=0, le=3600)
+    login_max_delay_address_seconds: float = Field(default=900.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -65,6 +75,22 @@ class Settings(BaseSettings):
                 " (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
+
+    @model_validator(mode="after")
+    def _check_allowed_hosts(self) -> Settings:
+        for host in self.trusted_hosts:
+            if "*" in host[1:] or (host.startswith("*") and host != "*" and host[:2] != "*."):
+                raise ValueError(f"ALLOWED_HOSTS: {host!r} is not a host name or '*.domain'")
+        return self
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """The host names requests may be addressed to."""
+        named = [host.strip().lower() for host in self.allowed_hosts.split(",") if host.strip()]
+        if named:
+            return named
+        public = urlsplit(self.public_url).hostname
+        return list(dict.fromkeys([*([public] if public else []), "localhost", "127.0.0.1"]))
 
     @property
     def is_development(self) -> bool:

@@ -57,6 +57,44 @@ class Db:
             raise RuntimeError("a long read must come before the request's writes")
         return await run_in_threadpool(partial(work, self.session, *args, **kwargs))
 
+    async def run_committed(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``work`` in a transaction of its own, committed before this returns; the request's
+        later work goes on in the next one, committed as usual. For what concurrent requests
+        must see before this one ends (the sign-in throttle counts an attempt before checking
+        its password). The request's own session and connection: a second connection could
+        wait for a free one with every connection held by requests doing the same. Only before
+        the request writes anything else, which would be committed early with it."""
+        if self._has_written():
+            raise RuntimeError("a committed step must come before the request's writes")
+        return await self.run(_committed, work, *args, **kwargs)
+
+    def _has_written(self) -> bool:
+        if self.session.new or self.session.dirty or self.session.deleted:
+            return True
+        if not self.session.in_transaction():
+            return False
+        # Flushed writes: SQLite's driver begins a transaction only for a write.
+        driver = self.session.connection().connection.dbapi_connection
+        return bool(getattr(driver, "in_transaction", False))
+
+
+def _committed(
+    session: Session,
+    work: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    try:
+        result = work(session, *args, **kwargs)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
 
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__
 from .api.docs import router as api_docs_router
@@ -32,7 +33,9 @@ from .web.routes import router as web_router
 
 def create_served_app() -> FastAPI:
     """The app as `backaudit serve` runs it: uvicorn calls this once in each worker process."""
-    app = create_app()
+    # `serve` has uvicorn send the security headers (app/cli.py), so that its own answers (a 400
+    # for a request it cannot parse) carry them too; added here as well, they would come twice.
+    app = create_app(server_sends_security_headers=True)
     # What exists now (modules, routes, the loaded questionnaires) lives as long as the process.
     # Frozen, the collector stops walking it on every full collection: those took ~80 ms, a
     # pause for every request in flight.
@@ -68,7 +71,9 @@ async def _no_route(request: Request, exc: Exception) -> Response:
     return await web_errors.http_error(request, exc)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, server_sends_security_headers: bool = False
+) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -102,7 +107,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_bytes=settings.max_api_body_bytes,
         form_bytes=settings.max_form_body_bytes,
     )
-    app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
+    # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.
+    app.add_middleware(
+        TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
+    )
+    if not server_sends_security_headers:
+        app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api_router, prefix=API_PATH)
@@ -113,6 +123,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (app/api/errors.py ApiRoute), everything else as HTML pages.
     web_errors.install(app)
     app.add_exception_handler(StarletteHTTPException, _no_route)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi_document() -> RedirectResponse:
+        # Where tools look first. The document is the API's, versioned with it: sent there.
+        return RedirectResponse(f"{API_PATH}/openapi.json", status_code=308)
 
     @app.get(
         "/healthz",

@@ -168,15 +168,17 @@ class StaffSession(SQLModel, table=True):
     expires_at: datetime = _time()
 
 
-class LoginAttempt(SQLModel, table=True):
-    """Failed logins, for throttling (by e-mail and by address)."""
+class LoginThrottle(SQLModel, table=True):
+    """Sign-in attempts counted for one e-mail address, or for one client address, and when the
+    next may be checked (app/services/auth.py). The key is a hash: neither e-mail addresses nor
+    client addresses are kept here."""
 
-    __tablename__ = "login_attempt"
+    __tablename__ = "login_throttle"
 
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=320, index=True)
-    client_ip: str = Field(max_length=64, index=True)
-    attempted_at: datetime = _time(index=True)
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    blocked_until: datetime | None = _optional_time()
+    updated_at: datetime = _time(index=True)
 
 
 class IntakeLink(SQLModel, table=True):
@@ -264,7 +266,7 @@ __all__ = [
     "Clinic",
     "Draft",
     "IntakeLink",
-    "LoginAttempt",
+    "LoginThrottle",
     "StaffSession",
     "StaffUser",
     "metadata",

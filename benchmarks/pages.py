@@ -126,6 +126,7 @@ def main() -> int:
             database_url=url,
             secret_key="benchmark-secret-key-that-is-long-enough",
             log_level="WARNING",
+            allowed_hosts="testserver",  # the TestClient's
         )
         app = create_app(settings)
         app.add_api_route("/_benchmark/trivial", lambda: PlainTextResponse("ok"))

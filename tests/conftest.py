@@ -71,6 +71,8 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         secret_key=TEST_SECRET,
         questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
+        # The test clients' host names (Starlette's TestClient, schemathesis).
+        allowed_hosts="testserver,localhost",
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 from starlette.requests import Request
@@ -20,8 +21,9 @@ from starlette.requests import Request
 from app import deps
 from app.config import Settings
 from app.main import create_app
-from app.models import Assessment
+from app.models import Assessment, Clinic
 from app.services.api_keys import create_api_key
+from tests.conftest import empty_tables
 from tests.fixtures import EXAMPLE_ANSWERS
 
 
@@ -94,3 +96,36 @@ def test_a_failed_commit_is_the_requests_error_and_stores_nothing(
     body: dict[str, Any] = response.json()
     assert "Try again" in body["detail"]
     assert db.exec(select(Assessment)).all() == []
+
+
+def test_a_committed_step_is_seen_at_once_and_refused_after_the_request_s_writes(
+    engine: Engine,
+) -> None:
+    """Db.run_committed commits what it did before the request goes on (the sign-in throttle
+    counts an attempt so), and only when the request has written nothing that would go too."""
+    outcome: list[object] = []
+
+    async def request() -> None:
+        db = deps.Db(Session(engine, expire_on_commit=False), inline=True)
+        try:
+            await db.run_committed(lambda s: s.add(Clinic(name="Counted")))
+            with Session(engine) as other:  # another request
+                outcome.append(other.exec(select(Clinic.name)).all())
+            db.session.add(Clinic(name="Not yet"))
+            try:
+                await db.run_committed(lambda s: None)
+            except RuntimeError as exc:
+                outcome.append(exc)
+        finally:
+            db.session.close()
+
+    runner = threading.Thread(target=lambda: asyncio.run(request()))
+    runner.start()
+    runner.join()
+    try:
+        assert outcome[0] == ["Counted"]
+        assert isinstance(outcome[1], RuntimeError)
+        with Session(engine) as check:
+            assert check.exec(select(Clinic.name)).all() == ["Counted"]
+    finally:
+        empty_tables(engine)

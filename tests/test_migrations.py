@@ -39,7 +39,7 @@ TABLES = {
     "clinic",
     "draft",
     "intake_link",
-    "login_attempt",
+    "login_throttle",
     "staff_session",
     "staff_user",
 }

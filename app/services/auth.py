@@ -1,35 +1,37 @@
 """Staff accounts, passwords, sessions and login throttling.
 
 Passwords are hashed with Argon2id (argon2-cffi). Login takes the same time whether or not the
-e-mail exists (a dummy hash is verified), and says the same thing for every failure. Failed
-attempts are throttled per e-mail and per address. Session, set-password and CSRF tokens are
+e-mail exists (a dummy hash is verified), and says the same thing for every failure. Attempts
+are throttled per e-mail and per address, with growing delays (see "the sign-in throttle"). Session, set-password and CSRF tokens are
 long random values stored only as SHA-256 hashes (the CSRF token is per session).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Final, Literal, TypeGuard
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, delete, select
 
-from app.models import Clinic, LoginAttempt, StaffSession, StaffUser, utcnow
+from app.models import Clinic, LoginThrottle, StaffSession, StaffUser, utcnow
 from app.security import hash_token, new_token
 from app.services.text import control_character_problem
 
 Role = Literal["admin", "clinician"]
 ROLES: Final = ("admin", "clinician")
 MIN_PASSWORD_LENGTH: Final = 12
+MAX_PASSWORD_LENGTH: Final = 1024
+MAX_EMAIL_LENGTH: Final = 320  # what StaffUser.email holds
 SESSION_LIFETIME: Final = timedelta(hours=12)
 SET_PASSWORD_LIFETIME: Final = timedelta(hours=72)
-THROTTLE_WINDOW: Final = timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL: Final = 5
-MAX_FAILURES_PER_ADDRESS: Final = 20
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 
@@ -54,8 +56,8 @@ def normalise_email(email: str) -> str:
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > 1024:
-        return "Use at most 1024 characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters"
     return None
 
 
@@ -76,7 +78,12 @@ def create_user(
 ) -> tuple[StaffUser, str | None]:
     """Create a staff account. Without a password, returns a one-time set-password token."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 320 or email.startswith("@") or email.endswith("@"):
+    if (
+        "@" not in email
+        or len(email) > MAX_EMAIL_LENGTH
+        or email.startswith("@")
+        or email.endswith("@")
+    ):
         raise AccountError("Enter an e-mail address, like name@example.org")
     if problem := control_character_problem(email):
         raise AccountError(problem)
@@ -140,34 +147,14 @@ def set_password(
 # -- logging in ----------------------------------------------------------------------------------
 
 
-def is_throttled(session: Session, *, email: str, client_ip: str) -> bool:
-    since = utcnow() - THROTTLE_WINDOW
-    by_email = session.exec(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == normalise_email(email), LoginAttempt.attempted_at >= since)
-    ).one()
-    by_address = session.exec(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.client_ip == client_ip, LoginAttempt.attempted_at >= since)
-    ).one()
-    return by_email >= MAX_FAILURES_PER_EMAIL or by_address >= MAX_FAILURES_PER_ADDRESS
-
-
-def authenticate(
-    session: Session, *, email: str, password: str, client_ip: str
-) -> StaffUser | None:
-    """The user if the e-mail and password match an active account; records failures.
-
-    The caller checks ``is_throttled`` first. In three steps, so that a server can check the
-    password away from its event loop (Argon2 takes tens of milliseconds of CPU on purpose):
-    ``find_account``, ``password_matches``, ``record_login``."""
-    user = find_account(session, email)
-    return record_login(
-        session, email=email, user=user, matched=password_matches(user, password),
-        password=password, client_ip=client_ip,
-    )  # fmt: skip
+def could_sign_in_with(email: str, password: str) -> bool:
+    """False for what no account can have: an over-long e-mail or password, or an e-mail with
+    control or hidden characters (which would also reach the database and the audit log)."""
+    return (
+        len(email) <= MAX_EMAIL_LENGTH
+        and len(password) <= MAX_PASSWORD_LENGTH
+        and control_character_problem(email) is None
+    )
 
 
 def find_account(session: Session, email: str) -> StaffUser | None:
@@ -184,32 +171,187 @@ def password_matches(user: StaffUser | None, password: str) -> bool:
         return False
 
 
-def record_login(
-    session: Session,
-    *,
-    email: str,
-    user: StaffUser | None,
-    matched: bool,
-    password: str,
-    client_ip: str,
-) -> StaffUser | None:
-    """The signed-in user, or None: a failure is recorded for throttling."""
-    email = normalise_email(email)
-    if not matched or user is None or user.disabled_at is not None:
-        # Attempts older than the window no longer count: delete them rather than keep
-        # e-mail addresses and IPs for ever.
-        session.exec(
-            delete(LoginAttempt).where(col(LoginAttempt.attempted_at) < utcnow() - THROTTLE_WINDOW)
-        )
-        session.add(LoginAttempt(email=email[:320], client_ip=client_ip[:64]))
-        session.flush()
-        return None
+def may_sign_in(user: StaffUser | None, matched: bool) -> TypeGuard[StaffUser]:
+    """The password matched an account that is active. (The attempt was counted before.)"""
+    return matched and user is not None and user.disabled_at is None
+
+
+def rehash_if_needed(session: Session, user: StaffUser, password: str) -> None:
+    """A hash made with older Argon2 parameters is replaced, now that the password is known."""
     if _hasher.check_needs_rehash(user.password_hash or ""):
         user.password_hash = hash_password(password)
         session.add(user)
-    session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == email))
+        session.flush()
+
+
+# -- the sign-in throttle ------------------------------------------------------------------------
+#
+# Every attempt is counted, and committed, before its password is checked (in a transaction of
+# its own: Db.run_committed), so concurrent attempts see each other; a right password then takes
+# its count back. Two counters, each with a few free attempts and then a wait that doubles with
+# every further attempt, up to a cap; never a lock-out:
+# - per e-mail address, from any client: bounds the guesses at one account even from many
+#   addresses. A stranger can trip it for any staff member, so it is the gentle one: its cap is
+#   short (a minute), and tripping it again costs the stranger another attempt, which counts
+#   against their own address too.
+# - per client address, for any e-mail: the stranger's own counter, so it may be harsh (a
+#   quarter of an hour). It allows more free attempts, as a clinic's staff may share one
+#   address; a right password does not count.
+# With one address a stranger can so keep a clinician waiting for a few minutes, and then for
+# at most a minute in every quarter of an hour; holding the door shut takes some fifteen
+# addresses, and gets them one guess a minute at that account.
+
+THROTTLE_MEMORY: Final = timedelta(hours=1)  # a counter without attempts this long starts again
+FREE_ATTEMPTS_PER_EMAIL: Final = 5
+FREE_ATTEMPTS_PER_ADDRESS: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleRule:
+    free_attempts: int
+    first_delay: timedelta
+    max_delay: timedelta
+
+    def delay_after(self, attempts: int) -> timedelta:
+        """How long the next attempt waits once ``attempts`` are counted."""
+        if attempts < self.free_attempts:
+            return timedelta(0)
+        doublings = min(attempts - self.free_attempts, 32)  # no overflow on a long attack
+        return min(self.max_delay, self.first_delay * (1 << doublings))
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottlePolicy:
+    per_email: ThrottleRule
+    per_address: ThrottleRule
+
+    @classmethod
+    def of(
+        cls, *, first_delay: float, max_email_delay: float, max_address_delay: float
+    ) -> ThrottlePolicy:
+        """From the settings' seconds."""
+        first = timedelta(seconds=first_delay)
+        return cls(
+            ThrottleRule(FREE_ATTEMPTS_PER_EMAIL, first, timedelta(seconds=max_email_delay)),
+            ThrottleRule(FREE_ATTEMPTS_PER_ADDRESS, first, timedelta(seconds=max_address_delay)),
+        )
+
+
+def claim_login_attempt(
+    session: Session,
+    *,
+    email: str,
+    client_ip: str,
+    policy: ThrottlePolicy,
+    now: datetime | None = None,
+) -> timedelta | None:
+    """None: this attempt is counted against the e-mail and the address, and its password may
+    be checked. Otherwise how long to wait, and nothing is counted (a refused attempt costs
+    the server nothing, so it does not make anyone wait longer)."""
+    email_key, address_key = _throttle_keys(email, client_ip)
+    rules = {email_key: policy.per_email, address_key: policy.per_address}
+    counters = _locked_counters(session, list(rules), now or utcnow())
+    now = now or utcnow()  # once the counters are ours: a wait is counted from the last claim
+    waits: list[timedelta] = [
+        until - now for c in counters.values() if (until := c.blocked_until) and until > now
+    ]
+    if waits:
+        return max(waits)
+    for key, rule in rules.items():
+        counter = counters[key]
+        counter.failures = (0 if _forgotten(counter, now) else counter.failures) + 1
+        delay = rule.delay_after(counter.failures)
+        counter.blocked_until = now + delay if delay else None
+        counter.updated_at = now
+        session.add(counter)
     session.flush()
-    return user
+    return None
+
+
+def forgive_login_attempt(
+    session: Session,
+    *,
+    email: str,
+    client_ip: str,
+    policy: ThrottlePolicy,
+    now: datetime | None = None,
+) -> None:
+    """After a right password: the e-mail's count starts again, and the attempt no longer
+    counts against the address (only failures should). Committed at once, like the claim."""
+    now = now or utcnow()
+    email_key, address_key = _throttle_keys(email, client_ip)
+    counters = _locked_counters(session, [email_key, address_key], now)
+    counters[email_key].failures = 0
+    counters[email_key].blocked_until = None
+    address = counters[address_key]
+    address.failures = max(address.failures - 1, 0)
+    if not policy.per_address.delay_after(address.failures):
+        address.blocked_until = None
+    session.add_all(counters.values())
+    session.flush()
+
+
+def forget_old_login_attempts(session: Session, *, now: datetime | None = None) -> None:
+    """Counters without an attempt for THROTTLE_MEMORY go: neither e-mail addresses nor client
+    addresses are kept longer than needed, even hashed. Alone in its transaction: on PostgreSQL
+    it skips rows another sign-in holds, so it never waits for one (nor they for it)."""
+    cutoff = (now or utcnow()) - THROTTLE_MEMORY
+    old = (
+        select(LoginThrottle.key)
+        .where(col(LoginThrottle.updated_at) < cutoff)
+        .with_for_update(skip_locked=True)
+    )
+    session.exec(delete(LoginThrottle).where(col(LoginThrottle.key).in_(old)))
+
+
+def _throttle_keys(email: str, client_ip: str) -> tuple[str, str]:
+    # Case and spacing variants of an e-mail are one account, so they are one counter.
+    email_key = hash_token(f"email:{normalise_email(email)}")
+    return email_key, hash_token(f"address:{_client_network(client_ip)}")
+
+
+def _client_network(client_ip: str) -> str:
+    """An IPv6 client is counted by its /64, the least a household or server is given: one
+    address each would be billions of counters for one attacker."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _forgotten(counter: LoginThrottle, now: datetime) -> bool:
+    return counter.updated_at <= now - THROTTLE_MEMORY
+
+
+def _locked_counters(session: Session, keys: list[str], now: datetime) -> dict[str, LoginThrottle]:
+    """The counters for ``keys``, made if missing, and held until the transaction ends: on
+    PostgreSQL by row locks, taken in key order so that two sign-ins never wait for each other
+    in a circle; on SQLite by the database's write lock, which the insert takes."""
+    keys = sorted(keys)
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    for _ in range(3):  # again only if forget_old_login_attempts took a row meanwhile
+        session.execute(
+            make(LoginThrottle)
+            .values([{"key": key, "failures": 0, "updated_at": now} for key in keys])
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        found = session.exec(
+            select(LoginThrottle)
+            .where(col(LoginThrottle.key).in_(keys))
+            .order_by(col(LoginThrottle.key))
+            .with_for_update()
+            # As stored now, not as this session saw them at its claim: others count meanwhile.
+            .execution_options(populate_existing=True)
+        ).all()
+        if len(found) == len(keys):
+            return {counter.key: counter for counter in found}
+    raise RuntimeError("sign-in counters kept disappearing")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Form, Query, Request, status
@@ -35,6 +36,12 @@ def mask_email(email: str) -> str:
     """ "amy@riverside.example" as "a**@riverside.example": enough to tell accounts apart."""
     name, _, domain = email.partition("@")
     return f"{name[:1]}{'*' * max(2, len(name) - 1)}@{domain}"
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 def _safe_next(target: str | None) -> str:
@@ -83,36 +90,45 @@ async def login(
     request: Request,
     db: DbDep,
     settings: SettingsDep,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    # No length limits here: a value no account can have fails like any other (below).
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
     login_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/staff/",
 ) -> Response:
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-login", nonce, login_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-    ip = _client_ip(request)
-    if await db.run(auth_service.is_throttled, email=email, client_ip=ip):
+    if not auth_service.could_sign_in_with(email, password):
+        # The same answer as a wrong password: the form tells nothing about accounts.
         return _login_page(
-            request,
-            settings.secret_key,
-            next_url=_safe_next(next),
-            email=email,
-            error="Too many failed attempts. Wait 15 minutes, then try again.",
+            request, settings.secret_key, next_url=_safe_next(next), email="",
+            error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
+        )  # fmt: skip
+    ip = _client_ip(request)
+    policy = auth_service.ThrottlePolicy.of(
+        first_delay=settings.login_first_delay_seconds,
+        max_email_delay=settings.login_max_delay_email_seconds,
+        max_address_delay=settings.login_max_delay_address_seconds,
+    )
+    # Counted, and committed, before the password is checked: concurrent attempts see it.
+    wait = await db.run_committed(
+        auth_service.claim_login_attempt, email=email, client_ip=ip, policy=policy
+    )
+    if wait is not None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        refused = _login_page(
+            request, settings.secret_key, next_url=_safe_next(next), email=email,
+            error=f"Too many failed attempts. Try again in {_duration(seconds)}.",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        )
+        )  # fmt: skip
+        refused.headers["Retry-After"] = str(seconds)
+        return refused
     account = await db.run(auth_service.find_account, email)
     # Argon2 in a worker thread: tens of milliseconds that must not hold up the event loop.
     matched = await run_in_threadpool(auth_service.password_matches, account, password)
-    user = await db.run(
-        auth_service.record_login,
-        email=email,
-        user=account,
-        matched=matched,
-        password=password,
-        client_ip=ip,
-    )
-    if user is None:
+    if not auth_service.may_sign_in(account, matched):
+        await db.run_committed(auth_service.forget_old_login_attempts)
         if account is not None:
             # In the account's clinic's log: someone tried it. The e-mail masked, never the
             # password; an unknown e-mail belongs to no clinic's log.
@@ -125,6 +141,11 @@ async def login(
             request, settings.secret_key, next_url=_safe_next(next), email=email,
             error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
         )  # fmt: skip
+    user = account
+    await db.run_committed(
+        auth_service.forgive_login_attempt, email=email, client_ip=ip, policy=policy
+    )
+    await db.run(auth_service.rehash_if_needed, user, password)
     # A fresh session on every login (no fixation); the old cookie, if any, is ended.
     await db.run(auth_service.end_session, request.cookies.get(SESSION_COOKIE))
     token = await db.run(auth_service.start_session, user)

@@ -159,8 +159,12 @@ def test_the_docs_page_lists_every_operation_without_scripts_or_other_sites(
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
-def test_the_default_fastapi_document_and_swagger_page_are_not_served(
-    client: TestClient,
-) -> None:
-    assert client.get("/openapi.json").status_code == 404
+def test_the_usual_address_of_the_openapi_document_leads_to_the_api_s(client: TestClient) -> None:
+    moved = client.get("/openapi.json", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "/api/v1/openapi.json"
+    assert client.get("/openapi.json").json() == client.get("/api/v1/openapi.json").json()
+    # The API's document, not FastAPI's default of the whole app; and no Swagger UI or ReDoc,
+    # which would load scripts from a CDN.
     assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404

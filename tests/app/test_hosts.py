@@ -1,0 +1,50 @@
+"""Requests addressed to a host the site is not (a forged Host header) are refused: nothing the
+app builds can then carry another site's name."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from app.config import Settings
+from app.main import create_app
+
+
+def test_a_request_for_another_host_is_a_400_with_the_security_headers(
+    client: TestClient,
+) -> None:
+    for path in ("/", "/staff/login", "/healthz", "/api/v1/questionnaires"):
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 400, path
+        assert "evil.example" not in response.text
+        assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_by_default_the_public_url_s_host_and_the_local_names_are_allowed(
+    settings: Settings,
+) -> None:
+    public = settings.model_copy(
+        update={"public_url": "https://backaudit.example.org", "allowed_hosts": ""}
+    )
+    assert public.trusted_hosts == ["backaudit.example.org", "localhost", "127.0.0.1"]
+    with TestClient(create_app(public), base_url="https://backaudit.example.org") as browser:
+        assert browser.get("/healthz").status_code == 200
+        assert browser.get("/healthz", headers={"Host": "127.0.0.1:8000"}).status_code == 200
+        assert browser.get("/healthz", headers={"Host": "testserver"}).status_code == 400
+
+
+def test_allowed_hosts_replaces_the_default_and_takes_subdomain_patterns(
+    settings: Settings,
+) -> None:
+    named = settings.model_copy(update={"allowed_hosts": "Clinic.example, *.backaudit.example"})
+    assert named.trusted_hosts == ["clinic.example", "*.backaudit.example"]
+    with TestClient(create_app(named), base_url="http://eu.backaudit.example") as browser:
+        assert browser.get("/healthz").status_code == 200
+        assert browser.get("/healthz", headers={"Host": "localhost"}).status_code == 400
+
+
+@pytest.mark.parametrize("pattern", ["back*.example", "*backaudit.example", "a.*.example"])
+def test_a_malformed_host_pattern_stops_the_app_starting(pattern: str) -> None:
+    with pytest.raises(ValidationError, match="ALLOWED_HOSTS"):
+        Settings(allowed_hosts=pattern)
