@@ -127,6 +127,20 @@ class Clinic(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     name: str = Field(max_length=200)
     created_at: datetime = _time()
+    # How patients reach the clinic: shown on intake pages and when a link no longer works.
+    phone: str | None = Field(default=None, max_length=40)
+    contact_email: str | None = Field(default=None, max_length=320)
+    address: str | None = Field(default=None, max_length=500)
+    # Staff pages show times in this zone (an IANA name).
+    time_zone: str = Field(
+        default="Europe/London", max_length=64, sa_column_kwargs={"server_default": "Europe/London"}
+    )
+    # Where an emergency or urgent submission is announced at once (no health details).
+    alert_email: str | None = Field(default=None, max_length=320)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    # Signs each webhook body (HMAC-SHA256); the receiver holds the same secret, so it is
+    # kept as it is, unlike the hashed secrets that only need to be recognised.
+    webhook_secret: str | None = Field(default=None, max_length=100)
 
 
 class ApiClient(SQLModel, table=True):
@@ -220,6 +234,7 @@ class Assessment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("api_client_id", "idempotency_key", name="uq_assessment_idempotency"),
         Index("ix_assessment_clinic_queue", "clinic_id", "triage_rank", "created_at"),
+        UniqueConstraint("clinic_id", "reference", name="uq_assessment_clinic_reference"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -242,6 +257,44 @@ class Assessment(SQLModel, table=True):
     updated_at: datetime = _time()
     reviewed_at: datetime | None = _optional_time()
     reviewed_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+    # A short code the person can quote to their clinic (intake), unique within the clinic.
+    reference: str | None = Field(default=None, max_length=20)
+    # Given on a reusable ("poster") intake link, so the clinic can reach the person: a name,
+    # and a phone number or booking reference. Never logged.
+    patient_name: str | None = Field(default=None, max_length=200)
+    patient_contact: str | None = Field(default=None, max_length=200)
+    # A mis-tapped answer corrected after the result was stored: the new record replaces
+    # this one in the queue; both are kept for the audit trail.
+    replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="assessment.id")
+
+
+class Alert(SQLModel, table=True):
+    """A message to a clinic that an emergency or urgent submission arrived: written in the
+    submission's own transaction (so it cannot be lost) and sent afterwards, with retries."""
+
+    __tablename__ = "alert"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
+    kind: str = Field(max_length=10)  # email | webhook
+    status: str = Field(default="pending", max_length=10, index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime = _time(index=True)
+    created_at: datetime = _time()
+    sent_at: datetime | None = _optional_time()
+
+
+class AlertAttempt(SQLModel, table=True):
+    """Every try at sending an alert, kept: what happened, never what the submission said."""
+
+    __tablename__ = "alert_attempt"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    alert_id: uuid.UUID = Field(foreign_key="alert.id", index=True)
+    attempted_at: datetime = _time()
+    ok: bool = False
+    detail: str = Field(default="", max_length=500)  # e.g. "HTTP 502" or the SMTP error
 
 
 class AuditEvent(SQLModel, table=True):
@@ -260,6 +313,8 @@ class AuditEvent(SQLModel, table=True):
 
 
 __all__ = [
+    "Alert",
+    "AlertAttempt",
     "ApiClient",
     "Assessment",
     "AuditEvent",

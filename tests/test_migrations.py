@@ -33,6 +33,8 @@ from app.migrate import downgrade, prepare, upgrade
 from app.models import Assessment, JSONType, metadata
 
 TABLES = {
+    "alert",
+    "alert_attempt",
     "api_client",
     "assessment",
     "audit_event",
