@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0004
-Create Date: 2026-12-02 10:00:00
+Create Date: 2026-11-29 07:00:00
 
 For "what to do first" (issue 16): a clinic's phone, e-mail and address for its patients, the
 time zone its staff read times in, and where emergency and urgent submissions are announced

@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-12-01 10:00:00
+Create Date: 2026-11-29 06:00:00
 
 One row per e-mail address and per client address (keyed by a hash of it) counts the sign-in
 attempts and says when the next may be checked; an attempt is counted, and committed, before
