@@ -150,9 +150,18 @@ async def create_assessment(
 
 def _questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questionnaire:
     """For a questionnaire named in the body: 422, the request cannot be carried out."""
-    return questionnaire_or_error(
+    q = questionnaire_or_error(
         registry, questionnaire_id, status.HTTP_422_UNPROCESSABLE_CONTENT, "; nothing was stored."
     )
+    if q.follows is not None:
+        # A check-in is about an assessment: its answers alone cannot be a result.
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{q.id!r} follows up an assessment: send it to /assessments/{{id}}/checkins;"
+            " nothing was stored.",
+            [field_problem("questionnaire", "follow_up", "send to /assessments/{id}/checkins")],
+        )
+    return q
 
 
 _ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {

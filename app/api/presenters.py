@@ -13,7 +13,13 @@ from .errors import problem_dicts
 
 
 def summary(q: Questionnaire) -> dict[str, Any]:
-    return {"id": q.id, "version": q.version, "title": q.title, "description": q.description}
+    return {
+        "id": q.id,
+        "version": q.version,
+        "title": q.title,
+        "description": q.description,
+        "follows": q.follows,
+    }
 
 
 def question(question: Question) -> dict[str, Any]:

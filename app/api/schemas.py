@@ -276,6 +276,11 @@ class QuestionnaireSummary(BaseModel):
     version: str
     title: str
     description: str
+    follows: str | None = Field(
+        None,
+        description="A follow-up (check-in) questionnaire: the questionnaire whose assessments"
+        " it follows up, at POST /assessments/{id}/checkins. Null for a questionnaire of its own.",
+    )
 
 
 class QuestionnaireList(BaseModel):

@@ -50,6 +50,7 @@ from ._nodes import (
     walk,
 )
 from ._plan import load_exercise_blocks
+from ._progress import progress_plan, step_index
 from ._result import assess, build_result
 
 __all__ = [
@@ -89,6 +90,8 @@ __all__ = [
     "load_exercise_blocks",
     "load_questionnaire",
     "load_versions",
+    "progress_plan",
+    "step_index",
     "triage_level",
     "validate_path",
     "version_key",

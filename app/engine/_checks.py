@@ -44,9 +44,10 @@ class StructureChecks:
         return needs
 
     # -- order ------------------------------------------------------------------------------------
-    def answers_come_first(self, sections: tuple[Section, ...]) -> None:
-        """A question may only depend on answers that come before it."""
-        seen: set[str] = {TRIAGE_LEVEL}
+    def answers_come_first(self, sections: tuple[Section, ...], given: Iterable[str] = ()) -> None:
+        """A question may only depend on answers that come before it (or on context values,
+        which are given before the interview starts)."""
+        seen: set[str] = {TRIAGE_LEVEL, *given}
         for section in sections:
             for page in section.pages:
                 first = True

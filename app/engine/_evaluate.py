@@ -112,11 +112,15 @@ class Evaluation:
         }
 
 
-def evaluate(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
+def evaluate(
+    q: Questionnaire, answers: Mapping[str, Any], context: Mapping[str, Any] | None = None
+) -> Evaluation:
     """Apply branching and validation to ``answers`` (complete or partial).
 
     Unknown ids and invalid values become problems. ``None`` counts as not answered. Answers to
-    questions that branching hides are dropped and listed in ``ignored``.
+    questions that branching hides are dropped and listed in ``ignored``. ``context`` gives the
+    values the questionnaire declares under ``context`` (the caller's, not the person's: a
+    wrong one raises AnswerError naming it).
     """
     if not isinstance(answers, Mapping):
         raise AnswerError([AnswerProblem("answers", "wrong_type", "must be an object of answers")])
@@ -138,6 +142,8 @@ def evaluate(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
     # Walk the questions in order: a condition sees only earlier answers (and the triage "so
     # far"), which is what the person had answered when the question came up.
     ctx = Context(q)
+    for key, value in _checked_context(q, context or {}).items():
+        ctx[key] = value
     visible: list[Question] = []
     kept: dict[str, Any] = {}
     for section in q.sections:
@@ -166,6 +172,29 @@ def evaluate(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
         missing=missing,
         stopped=stopped,
     )
+
+
+def _checked_context(q: Questionnaire, given: Mapping[str, Any]) -> dict[str, Any]:
+    problems: list[AnswerProblem] = []
+    for key, value in given.items():
+        declared = q.context.get(key)
+        if declared is None:
+            problems.append(AnswerProblem(key, "unknown_context", "is not a context value"))
+        elif value is not None and not _fits(declared.type, declared.options, value):
+            problems.append(AnswerProblem(key, "wrong_type", f"must be a {declared.type} value"))
+    if problems:
+        raise AnswerError(problems)
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def _fits(kind: str, options: frozenset[str], value: Any) -> bool:
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind in ("integer", "number"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == "choice":
+        return value in options
+    return isinstance(value, list | tuple) and all(v in options for v in value)
 
 
 def _unknown(q: Questionnaire, key: object) -> AnswerProblem:

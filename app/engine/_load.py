@@ -18,7 +18,7 @@ from pathlib import Path
 from ._checks import StructureChecks
 from ._errors import DefinitionError, DefinitionProblem
 from ._fields import FieldReader
-from ._model import Questionnaire
+from ._model import PlanSpec, Questionnaire
 from ._plan import load_exercise_blocks, read_blocks, read_plan
 from ._read import QuestionnaireReader
 from ._yaml import LDict, load_yaml
@@ -52,11 +52,20 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             "levels",
             "sections",
             "triage",
+        ),
+        (
+            "description",
+            "derived",
+            "stop_when",
+            "safety_net",
+            "removed",
+            "context",
+            "progression",
+            "follows",
             "contributors",
             "plan",
             "exercise_blocks",
         ),
-        ("description", "derived", "stop_when", "safety_net", "removed"),
     )
     if top is None:
         raise DefinitionError(r.problems)
@@ -79,19 +88,27 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
     title = r.text(top, "title", "questionnaire") or ""
     description = r.text(top, "description", "questionnaire", required=False) or ""
     levels = parts.levels()
+    context = parts.context()
     sections = parts.sections()
+    parts.check_context(context)
+    progression = parts.progression()
     derived = parts.derived()
     parts.conditions(sections)
     rules = parts.rules(levels)
     contributors = parts.contributors()
     blocks_path = path.parent / str(top.get("exercise_blocks", ""))
     blocks = read_blocks(r, blocks_path) if "exercise_blocks" in top else {}
-    plan = read_plan(r, top, parts.scope, contributors, blocks)
+    # A follow-up questionnaire has no plan of its own: it moves the plan it follows.
+    plan = (
+        read_plan(r, top, parts.scope, contributors, blocks)
+        if "plan" in top
+        else PlanSpec(0, (), ())
+    )
     stop_when = r.expr(top, "stop_when", "questionnaire", parts.scope)
     safety_net = parts.safety_net()
     removed = parts.removed()
     checks = StructureChecks(r, parts.questions, parts.scope, parts.derived_needs, parts.when_line)
-    checks.answers_come_first(sections)
+    checks.answers_come_first(sections, context)
     checks.rules_not_circular(rules, levels, stop_when)
     checks.reachable(sections)  # last: it only runs on an otherwise valid file
     if r.problems:
@@ -112,6 +129,9 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
         stop_when=stop_when,
         safety_net=safety_net,
         removed=removed,
+        context=context,
+        progression=progression,
+        follows=r.text(top, "follows", "questionnaire", required=False),
         pages=tuple(page for section in sections for page in section.pages),
         questions=tuple(parts.questions.values()),
         question_by_id=dict(parts.questions),
@@ -204,6 +224,12 @@ def validate_path(
         except DefinitionError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
     problems.extend(_removals_listed(list(seen.values())))
+    ids = {qid for qid, _ in seen}
+    for q in seen.values():
+        if q.follows is not None and q.follows not in ids:
+            problems.append(
+                DefinitionProblem(q.path, 1, f"'follows' names no questionnaire here: {q.follows!r}")
+            )
     return problems
 
 

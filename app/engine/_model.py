@@ -279,6 +279,39 @@ class SafetyNet:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextValue:
+    """A value the caller gives with the answers, not a question: what is known from outside
+    the interview (e.g. a follow-up's plan and baseline). Conditions may use it like an answer."""
+
+    id: str
+    type: str  # a question type: boolean, integer, number, choice or multi_choice
+    line: int
+    label: str | None = None
+    options: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """How one answer to a block's "how did it feel" question moves the block."""
+
+    feel: str  # an option code of the feel question
+    move: str  # up, down, stay or pause
+    why: str  # for the person; {block}, {step}, {days} are filled in
+    min_days: int = 0  # up only: fewer days than this keeps the step
+    why_too_few_days: str | None = None
+    why_at_end: str | None = None  # up from the last step, or down from the first
+
+
+@dataclass(frozen=True, slots=True)
+class Progression:
+    """How a follow-up moves each block of the plan it follows."""
+
+    days_question: str  # "{block}_days": the question id per block
+    feel_question: str  # "{block}_feel"
+    moves: tuple[Move, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Removed:
     """A question id an earlier version had: which version removed it, and what replaced it."""
 
@@ -304,6 +337,9 @@ class Questionnaire:
     stop_when: Expr | None = None
     safety_net: SafetyNet | None = None
     removed: dict[str, Removed] = field(default_factory=dict)
+    context: dict[str, ContextValue] = field(default_factory=dict)
+    progression: Progression | None = None
+    follows: str | None = None  # a follow-up's: the id of the questionnaire it follows up
     # Indexes, filled in by the loader.
     pages: tuple[Page, ...] = ()
     questions: tuple[Question, ...] = ()

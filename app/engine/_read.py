@@ -16,11 +16,14 @@ from ._fields import CODE, ID, FieldReader
 from ._model import (
     QUESTION_TYPES,
     TRIAGE_LEVEL,
+    ContextValue,
     Contributor,
     Derived,
     Level,
+    Move,
     Option,
     Page,
+    Progression,
     Question,
     Removed,
     Rule,
@@ -136,6 +139,90 @@ class QuestionnaireReader:
                 data.line_of("urgent"),
                 f"level {last.code!r}: the least urgent level (the one with an exercise plan) cannot be urgent",
             )
+
+    # -- context and progression ------------------------------------------------------------------
+    def context(self) -> dict[str, ContextValue]:
+        """Values the caller gives with the answers (optional). Read before the sections, so
+        that conditions can use them; a question may not have the same id (checked after)."""
+        r = self.r
+        out: dict[str, ContextValue] = {}
+        types = {"boolean": BOOL, "integer": NUMBER, "number": NUMBER, "choice": CHOICE,
+                 "multi_choice": MULTI}  # fmt: skip
+        for raw, line in r.items(self.top, "context", "questionnaire", required=False):
+            data = r.mapping(raw, line, "context value", ("id", "type"), ("label", "options"))
+            if data is None:
+                continue
+            cid = r.identifier(data, "id", "context value")
+            where = f"context value {cid!r}"
+            if cid in out or cid in _RESERVED:
+                r.problem(data.line_of("id"), f"{where}: duplicate or reserved id")
+                continue
+            ctype = data.get("type")
+            if ctype not in types:
+                r.problem(data.line_of("type"), f"{where}: type must be one of {', '.join(types)}")
+                continue
+            options = frozenset(str(o) for o, _ in r.items(data, "options", where, required=False))
+            if ctype in ("choice", "multi_choice") and not options:
+                r.problem(data.line, f"{where}: a {ctype} value needs 'options'")
+            out[cid] = ContextValue(
+                cid, str(ctype), data.line, r.text(data, "label", where, required=False), options
+            )
+            self.scope[cid] = VarInfo(types[str(ctype)], options)
+        return out
+
+    def check_context(self, context: dict[str, ContextValue]) -> None:
+        for cid, value in context.items():
+            if cid in self.questions:
+                self.r.problem(value.line, f"context value {cid!r}: a question has the same id")
+
+    def progression(self) -> Progression | None:
+        """How a follow-up moves each plan block (optional): per block, a days question and a
+        feel question (ids from patterns with {block}), and what each feel answer does."""
+        r = self.r
+        if "progression" not in self.top:
+            return None
+        data = r.mapping(
+            self.top["progression"], self.top.line_of("progression"), "progression",
+            ("days_question", "feel_question", "moves"), (),
+        )  # fmt: skip
+        if data is None:
+            return None
+        days = r.text(data, "days_question", "progression") or ""
+        feel = r.text(data, "feel_question", "progression") or ""
+        for key, pattern in (("days_question", days), ("feel_question", feel)):
+            if "{block}" not in pattern:
+                r.problem(data.line_of(key), f"progression: {key!r} must contain {{block}}")
+        feel_questions = [q for qid, q in self.questions.items() if _matches(feel, qid)]
+        if not feel_questions:
+            r.problem(data.line_of("feel_question"), "progression: no question matches it")
+        moves: list[Move] = []
+        for raw, line in r.items(data, "moves", "progression"):
+            item = r.mapping(
+                raw, line, "progression move", ("feel", "move", "why"),
+                ("min_days", "why_too_few_days", "why_at_end"),
+            )  # fmt: skip
+            if item is None:
+                continue
+            code = str(item.get("feel"))
+            where = f"progression move {code!r}"
+            for question in feel_questions:
+                if code not in question.option_codes:
+                    r.problem(item.line_of("feel"), f"{where}: not an option of {question.id!r}")
+            move = r.one_of(item, "move", where, ("up", "down", "stay", "pause"))
+            min_days = (
+                r.integer(item, "min_days", where, low=0, high=7) if "min_days" in item else 0
+            )
+            moves.append(
+                Move(
+                    code,
+                    move,
+                    r.text(item, "why", where) or "",
+                    min_days or 0,
+                    r.text(item, "why_too_few_days", where, required=False),
+                    r.text(item, "why_at_end", where, required=False),
+                )
+            )
+        return Progression(days, feel, tuple(moves))
 
     # -- safety net and removed ids -------------------------------------------------------------
     def safety_net(self) -> SafetyNet | None:
@@ -508,3 +595,9 @@ class QuestionnaireReader:
                 )
             )
         return tuple(out)
+
+
+def _matches(pattern: str, qid: str) -> bool:
+    """Whether a question id fits a pattern such as "{block}_feel"."""
+    head, _, tail = pattern.partition("{block}")
+    return len(qid) > len(head) + len(tail) and qid.startswith(head) and qid.endswith(tail)

@@ -12,9 +12,11 @@ from ._expr import MISSING
 from ._model import Contributor, Questionnaire
 
 
-def assess(q: Questionnaire, answers: Mapping[str, Any]) -> dict[str, Any]:
+def assess(
+    q: Questionnaire, answers: Mapping[str, Any], context: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The result for a complete set of answers; raises AnswerError listing every problem."""
-    evaluation = evaluate(q, answers)
+    evaluation = evaluate(q, answers, context)
     if not evaluation.complete:
         raise AnswerError(evaluation.required_problems())
     return build_result(evaluation)
@@ -34,7 +36,7 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
     # Safety: a plan only for a finished interview at the least urgent level, whatever the data.
     self_care = level.code == q.self_care_level
     plan = None
-    if evaluation.complete and self_care:
+    if evaluation.complete and self_care and q.plan.blocks:
         plan = build_plan(q, ctx, scores)
     result: dict[str, Any] = {
         "questionnaire": {"id": q.id, "version": q.version},

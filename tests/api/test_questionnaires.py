@@ -15,7 +15,10 @@ def test_the_list_names_the_default_questionnaire_and_needs_no_key(client: TestC
     assert response.status_code == 200
     body = QuestionnaireList.model_validate(response.json())
     assert body.default == "low-back-audit"
-    assert [q.id for q in body.questionnaires] == ["low-back-audit"]
+    assert [(q.id, q.follows) for q in body.questionnaires] == [
+        ("low-back-audit", None),
+        ("low-back-checkin", "low-back-audit"),
+    ]
     # Only the newest version is offered: older ones are kept to show old submissions.
     assert body.questionnaires[0].version == "2.0.0"
 
