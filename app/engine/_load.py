@@ -228,7 +228,9 @@ def validate_path(
     for q in seen.values():
         if q.follows is not None and q.follows not in ids:
             problems.append(
-                DefinitionProblem(q.path, 1, f"'follows' names no questionnaire here: {q.follows!r}")
+                DefinitionProblem(
+                    q.path, 1, f"'follows' names no questionnaire here: {q.follows!r}"
+                )
             )
     return problems
 

@@ -67,7 +67,8 @@ def test_an_emergency_sign_stops_the_check_in(sign: str) -> None:
 
 @pytest.mark.parametrize("sign", ["leg_weakness", "walking_difficulty", "fever", "night_pain"])
 def test_an_urgent_sign_is_urgent(sign: str) -> None:
-    assert result(**{sign: True})["triage"]["level"] == "urgent"
+    changes: dict[str, Any] = {sign: True}
+    assert result(None, **changes)["triage"]["level"] == "urgent"
 
 
 def test_past_cancer_with_new_weakness_is_an_emergency_and_without_it_nothing() -> None:
@@ -124,7 +125,7 @@ def test_the_block_questions_are_not_asked_once_a_doctor_is_needed() -> None:
 
 
 def plan_of(**changes: Any) -> dict[str, Any]:
-    made = assess(questionnaire(), answers(**changes))["plan"]
+    made: dict[str, Any] | None = assess(questionnaire(), answers(**changes))["plan"]
     assert made is not None
     return made
 
