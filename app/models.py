@@ -268,6 +268,30 @@ class Assessment(SQLModel, table=True):
     replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="assessment.id")
 
 
+class Checkin(SQLModel, table=True):
+    """A follow-up of a self-care assessment: the warning signs again, pain and function (PEG),
+    and how each exercise block went. Its result holds the plan from then on."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (
+        UniqueConstraint("assessment_id", "idempotency_key", name="uq_checkin_idempotency"),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
+    questionnaire_id: str = Field(max_length=100)
+    questionnaire_version: str = Field(max_length=40)
+    answers: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
+    result: dict[str, Any] = Field(sa_column=Column(CompressedJSON(), nullable=False))
+    triage_level: str = Field(max_length=20, index=True)
+    triage_rank: int = 0
+    channel: str = Field(max_length=10)  # web | intake | api
+    api_client_id: uuid.UUID | None = Field(default=None, foreign_key="api_client.id")
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _time(index=True)
+
+
 class Alert(SQLModel, table=True):
     """A message to a clinic that an emergency or urgent submission arrived: written in the
     submission's own transaction (so it cannot be lost) and sent afterwards, with retries."""
@@ -318,6 +342,7 @@ __all__ = [
     "ApiClient",
     "Assessment",
     "AuditEvent",
+    "Checkin",
     "Clinic",
     "Draft",
     "IntakeLink",

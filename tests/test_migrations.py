@@ -38,6 +38,7 @@ TABLES = {
     "api_client",
     "assessment",
     "audit_event",
+    "checkin",
     "clinic",
     "draft",
     "intake_link",

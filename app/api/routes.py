@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from . import assessments, questionnaires
+from . import assessments, checkins, questionnaires
 from .errors import ApiRoute
 from .openapi import api_openapi
 from .responses import json_response
@@ -21,6 +21,7 @@ from .responses import json_response
 router = APIRouter(route_class=ApiRoute)
 router.include_router(questionnaires.router)
 router.include_router(assessments.router)
+router.include_router(checkins.router)
 
 
 @router.get("/openapi.json", include_in_schema=False)

@@ -173,6 +173,46 @@ class AssessmentCreate(BaseModel):
     )
 
 
+class CheckinCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, Any] = Field(
+        description="The check-in's answers (questionnaire `low-back-checkin`), keyed by"
+        " question id: the warning signs, pain_now, the PEG items, global_change, and for each"
+        " block of the current plan `<block>_days` and `<block>_feel`."
+    )
+
+
+class PlanChange(BaseModel):
+    block: str
+    from_step: str
+    to_step: str | None = Field(description="Null when the block is paused.")
+    paused: bool
+    why: str
+
+
+class TrendPoint(BaseModel):
+    at: str
+    pain: int | None
+    peg: float | None
+
+
+class CheckinRecord(BaseModel):
+    id: str
+    assessment_id: str
+    created_at: str
+    result: dict[str, Any] = Field(
+        description="The result contract (triage, reasons with their three texts, safety net),"
+        " plus `plan` (the plan from now on; null unless the programme still fits),"
+        " `changes` (what moved in each block, and why) and `trend` (pain and PEG over time)."
+    )
+
+
+class CheckinList(BaseModel):
+    checkins: list[CheckinRecord]
+    next_due: str | None = Field(description="When the next check-in is due (2, 4, 8 weeks).")
+
+
 class AssessmentRecord(BaseModel):
     """A stored assessment."""
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, col, or_, select
 
 from app import codec
 from app.engine import AnswerError, Evaluation, build_result
-from app.models import Assessment, utcnow
+from app.models import Assessment, Checkin, utcnow
 from app.security import hash_token, new_token
 from app.services import audit, fhir
 from app.services.questionnaires import Registry
@@ -176,7 +176,9 @@ def remove_result_link(session: Session, assessment: Assessment) -> None:
 
 
 def delete_assessment(session: Session, assessment: Assessment) -> None:
-    """Really remove it (not a soft delete): a person asked for their data to go."""
+    """Really remove it (not a soft delete): a person asked for their data to go. Its
+    check-ins go with it."""
+    session.exec(delete(Checkin).where(col(Checkin.assessment_id) == assessment.id))
     session.delete(assessment)
     session.flush()
 

@@ -1,0 +1,140 @@
+"""Follow-up check-ins of a stored assessment: same keys and rules as reading it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Response, status
+
+from app.deps import DbDep, RegistryDep
+from app.engine import AnswerError
+from app.errors import AppError
+from app.models import Checkin
+from app.services import audit
+from app.services import checkins as checkin_service
+from app.services.assessments import IdempotencyConflictError
+from app.services.checkins import CheckinNotPossibleError, RecordedCheckin
+
+from .assessments import IDEMPOTENCY_KEY, _readable
+from .auth import ApiClientDep
+from .errors import ApiRoute, field_problem, problem_dicts
+from .responses import ERRORS, health_data_response
+from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse
+
+router = APIRouter(route_class=ApiRoute)
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {
+        "model": ErrorResponse,
+        "description": "No assessment with this id that this key may read.",
+    },
+}
+
+
+def _record(checkin: Checkin | RecordedCheckin) -> dict[str, Any]:
+    return {
+        "id": str(checkin.id),
+        "assessment_id": str(checkin.assessment_id),
+        "created_at": checkin.created_at.isoformat().replace("+00:00", "Z"),
+        "result": checkin.result,
+    }
+
+
+@router.post(
+    "/assessments/{assessment_id}/checkins",
+    response_model=CheckinRecord,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": CheckinRecord, "description": "A retry with the same Idempotency-Key."},
+        201: {"description": "Stored."},
+        **_ERRORS,
+        409: {
+            "model": ErrorResponse,
+            "description": "The assessment has no exercise plan to follow up, or the"
+            " Idempotency-Key was used with a different body.",
+        },
+        422: {"model": ErrorResponse, "description": "Every problem with the answers, by id."},
+    },
+    tags=["checkins"],
+    summary="Store a follow-up check-in of an assessment",
+    description="For an assessment with an exercise plan (self-care). Re-screens the warning"
+    " signs (any red flag gives its level, as in the assessment), then moves each block of the"
+    " plan up, down, the same or paused. The result's `plan` is the plan from then on.",
+)
+async def create_checkin(
+    assessment_id: str,
+    client: ApiClientDep,
+    db: DbDep,
+    registry: RegistryDep,
+    body: Annotated[CheckinCreate, Body()],
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> Response:
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "The Idempotency-Key header is not valid.",
+            [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
+        )
+    assessment = await _readable(assessment_id, client, db)
+    try:
+        recorded = await db.run(
+            checkin_service.record_checkin,
+            registry,
+            assessment,
+            body.answers,
+            channel="api",
+            api_client_id=client.id,
+            idempotency_key=idempotency_key,
+        )
+    except CheckinNotPossibleError as exc:
+        raise AppError(
+            status.HTTP_409_CONFLICT,
+            f"This assessment cannot have check-ins: {exc}.",
+            [field_problem("assessment_id", "no_plan", str(exc))],
+        ) from None
+    except AnswerError as exc:
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "The answers cannot produce a result; nothing was stored.",
+            problem_dicts(exc.problems),
+        ) from None
+    except IdempotencyConflictError:
+        raise AppError(
+            status.HTTP_409_CONFLICT,
+            "This Idempotency-Key was already used for a different request.",
+            [field_problem("Idempotency-Key", "reused", "was used with a different body")],
+        ) from None
+    if assessment.clinic_id is not None and not recorded.replayed:
+        await db.run(
+            audit.record, clinic_id=assessment.clinic_id, actor_id=None,
+            action="checkin.created", target_type="assessment", target_id=assessment.id,
+            detail={"api_key": client.name, "checkin_id": str(recorded.id)},
+        )  # fmt: skip
+    headers = {"Location": f"/api/v1/assessments/{assessment.id}/checkins"}
+    if recorded.replayed:
+        headers["Idempotency-Replayed"] = "true"
+    return health_data_response(
+        _record(recorded),
+        status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
+        headers=headers,
+    )
+
+
+@router.get(
+    "/assessments/{assessment_id}/checkins",
+    response_model=CheckinList,
+    responses=_ERRORS,
+    tags=["checkins"],
+    summary="An assessment's check-ins, oldest first, and when the next is due",
+)
+async def list_checkins(assessment_id: str, client: ApiClientDep, db: DbDep) -> Response:
+    assessment = await _readable(assessment_id, client, db)
+    found = await db.run(checkin_service.list_checkins, assessment.id)
+    due = checkin_service.next_due(assessment, found)
+    return health_data_response(
+        {
+            "checkins": [_record(c) for c in found],
+            "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),
+        }
+    )

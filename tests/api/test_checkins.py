@@ -1,0 +1,171 @@
+"""POST and GET /api/v1/assessments/{id}/checkins: follow-ups of a self-care assessment."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Assessment, Checkin
+
+from .conftest import Key, make_clinic, make_key
+
+BLOCKS = ["pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats"]
+SIGNS = [
+    "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change", "both_legs",
+    "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss", "night_pain",
+    "pain_on_straining", "thoracic_pain", "back_shape_change",
+]  # fmt: skip
+
+
+def checkin(**changes: Any) -> dict[str, Any]:
+    given: dict[str, Any] = {
+        **dict.fromkeys(SIGNS, False),
+        "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
+        "global_change": "a_little_better",
+        **{f"{b}_days": 5 for b in BLOCKS},
+        **{f"{b}_feel": "about_right" for b in BLOCKS},
+    }  # fmt: skip
+    given.update(changes)
+    return given
+
+
+def stored(client: TestClient, key: Key, answers: dict[str, Any]) -> str:
+    response = client.post("/api/v1/assessments", json={"answers": answers}, headers=key.headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_a_check_in_moves_the_plan_and_is_listed_with_the_next_due_date(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    assessment_id = stored(client, api_key, complete_answers)
+    url = f"/api/v1/assessments/{assessment_id}/checkins"
+    posted = client.post(
+        url,
+        json={"answers": checkin(hip_bridge_feel="too_easy", hip_bridge_days=6)},
+        headers=api_key.headers,
+    )
+    assert posted.status_code == 201, posted.text
+    assert posted.headers["Cache-Control"] == "no-store"
+    result = posted.json()["result"]
+    assert result["triage"]["level"] == "self_care"
+    bridge = next(c for c in result["changes"] if c["block"] == "hip_bridge")
+    assert (bridge["from_step"], bridge["to_step"]) == ("single_leg", "figure_4")
+    assert "too easy on 6 days" in bridge["why"]
+    assert [p["pain"] for p in result["trend"]] == [4, 3]
+    listed = client.get(url, headers=api_key.headers).json()
+    assert [c["id"] for c in listed["checkins"]] == [posted.json()["id"]]
+    created = db.exec(select(Assessment)).one().created_at
+    # One check-in done: the next is due 4 weeks after the result (then 8).
+    due = (created + timedelta(weeks=4)).isoformat().replace("+00:00", "Z")
+    assert listed["next_due"] == due
+    # The next check-in starts from the moved plan.
+    again = client.post(url, json={"answers": checkin()}, headers=api_key.headers).json()
+    bridge_plan = next(b for b in again["result"]["plan"]["blocks"] if b["code"] == "hip_bridge")
+    assert bridge_plan["steps"][bridge_plan["start_step"]]["code"] == "figure_4"
+
+
+def test_a_red_flag_in_a_check_in_gives_its_level_and_no_plan(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    assessment_id = stored(client, api_key, complete_answers)
+    response = client.post(
+        f"/api/v1/assessments/{assessment_id}/checkins",
+        json={"answers": {**dict.fromkeys(SIGNS, False), "bladder_change": True}},
+        headers=api_key.headers,
+    )
+    assert response.status_code == 201, response.text
+    result = response.json()["result"]
+    assert result["triage"]["level"] == "emergency"
+    assert result["plan"] is None
+
+
+def test_worse_since_the_start_is_see_a_doctor(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    assessment_id = stored(client, api_key, complete_answers)
+    answers = checkin(global_change="worse")
+    for block in BLOCKS:  # not asked once a doctor is needed
+        answers.pop(f"{block}_days")
+        answers.pop(f"{block}_feel")
+    result = client.post(
+        f"/api/v1/assessments/{assessment_id}/checkins",
+        json={"answers": answers},
+        headers=api_key.headers,
+    ).json()["result"]
+    assert result["triage"]["level"] == "see_doctor"
+    assert [r["code"] for r in result["triage"]["reasons"]] == ["pain_worse_since_start"]
+
+
+def test_a_retry_with_the_same_key_stores_once_and_other_answers_conflict(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    assessment_id = stored(client, api_key, complete_answers)
+    url = f"/api/v1/assessments/{assessment_id}/checkins"
+    headers = {**api_key.headers, "Idempotency-Key": "checkin-1"}
+    first = client.post(url, json={"answers": checkin()}, headers=headers)
+    second = client.post(url, json={"answers": checkin()}, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert second.headers["Idempotency-Replayed"] == "true"
+    other = client.post(url, json={"answers": checkin(pain_now=9)}, headers=headers)
+    assert other.status_code == 409
+    assert len(db.exec(select(Checkin)).all()) == 1
+
+
+def test_bad_answers_are_a_422_by_id_and_nothing_is_stored(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    assessment_id = stored(client, api_key, complete_answers)
+    response = client.post(
+        f"/api/v1/assessments/{assessment_id}/checkins",
+        json={"answers": checkin(pain_now=11, hip_bridge_feel="meh")},
+        headers=api_key.headers,
+    )
+    assert response.status_code == 422
+    assert {p["question"] for p in response.json()["problems"]} == {"pain_now", "hip_bridge_feel"}
+    assert db.exec(select(Checkin)).all() == []
+
+
+def test_an_assessment_without_a_plan_cannot_have_check_ins(
+    client: TestClient, api_key: Key, emergency_answers: dict[str, Any]
+) -> None:
+    assessment_id = stored(client, api_key, emergency_answers)
+    response = client.post(
+        f"/api/v1/assessments/{assessment_id}/checkins",
+        json={"answers": checkin()},
+        headers=api_key.headers,
+    )
+    assert response.status_code == 409
+    assert response.json()["problems"][0]["field"] == "assessment_id"
+
+
+def test_another_clinics_key_gets_404(
+    client: TestClient, db: Session, complete_answers: dict[str, Any]
+) -> None:
+    ours = make_key(db, "ours", make_clinic(db, "Riverside Physio"))
+    theirs = make_key(db, "theirs", make_clinic(db, "Hilltop GP"))
+    assessment_id = stored(client, ours, complete_answers)
+    url = f"/api/v1/assessments/{assessment_id}/checkins"
+    assert client.post(url, json={"answers": checkin()}, headers=theirs.headers).status_code == 404
+    assert client.get(url, headers=theirs.headers).status_code == 404
+    assert client.get(url, headers=ours.headers).status_code == 200
+
+
+def test_a_check_in_cannot_be_stored_as_an_assessment(client: TestClient, api_key: Key) -> None:
+    response = client.post(
+        "/api/v1/assessments",
+        json={"questionnaire": "low-back-checkin", "answers": checkin()},
+        headers=api_key.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["code"] == "follow_up"
+
+
+def test_the_check_in_questionnaire_is_published(client: TestClient) -> None:
+    response = client.get("/api/v1/questionnaires/low-back-checkin")
+    assert response.status_code == 200
+    assert response.json()["follows"] == "low-back-audit"
