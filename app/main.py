@@ -28,6 +28,7 @@ from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
 from .templating import STATIC_DIR
 from .web import errors as web_errors
+from .web.checkins import router as checkin_router
 from .web.routes import router as web_router
 
 
@@ -118,6 +119,7 @@ def create_app(
     app.include_router(api_router, prefix=API_PATH)
     app.include_router(api_docs_router, prefix="/api")
     app.include_router(staff_router, prefix="/staff")
+    app.include_router(checkin_router)  # before the form's catch-all routes
     app.include_router(web_router)
     # Each door renders the application's errors its own way: the API's routes as JSON
     # (app/api/errors.py ApiRoute), everything else as HTML pages.

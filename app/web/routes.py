@@ -23,7 +23,7 @@ from app.deps import Db, DbDep, RegistryDep
 from app.engine import Page
 from app.errors import AppError
 from app.models import Assessment, Clinic
-from app.services import assessments, intake
+from app.services import assessments, checkins, intake
 from app.services import interview as flow
 
 from . import present
@@ -273,10 +273,12 @@ async def result_page(
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
     clinic = await _clinic_of(db, assessment)
     contributors = [] if most_urgent else result["contributors"]
+    follow_up = await _follow_up(db, token, assessment, result, level == q.self_care_level)
     return render(
         request,
         "web/result.html",
         {
+            **follow_up,
             "result": result,
             "level": level,
             "look": display.level_look(found, level),
@@ -294,6 +296,23 @@ async def result_page(
             "delete_url": f"/result/{token}/delete",
         },
     )
+
+
+async def _follow_up(
+    db: Db, token: str, assessment: Assessment, result: dict[str, Any], self_care: bool
+) -> dict[str, Any]:
+    """For a result with a plan: where to check in, when the next is due, earlier check-ins."""
+    if not self_care or not result.get("plan"):
+        return {}
+    found = await db.run(checkins.list_checkins, assessment.id)
+    return {
+        "checkins_url": f"/result/{token}/checkin",
+        "checkins_ics": f"/result/{token}/checkins.ics",
+        "next_checkin": checkins.next_due(assessment, found),
+        "past_checkins": [
+            {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}"} for c in found
+        ],
+    }
 
 
 @router.get("/result/{token}/delete", response_class=HTMLResponse, include_in_schema=False)

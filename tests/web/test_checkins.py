@@ -1,0 +1,123 @@
+"""A person checks in at their result's private link: the plan moves on and says why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Assessment, Checkin
+
+from .helpers import form_fields, post_page, run_interview, self_care_answers
+
+BLOCKS = ["pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats"]
+SIGNS = [
+    "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change", "both_legs",
+    "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss", "night_pain",
+    "pain_on_straining", "thoracic_pain", "back_shape_change",
+]  # fmt: skip
+
+
+def checkin(**changes: Any) -> dict[str, Any]:
+    given: dict[str, Any] = {
+        **dict.fromkeys(SIGNS, False),
+        "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 4, "peg_activity": 3,
+        "global_change": "a_little_better",
+        **{f"{b}_days": 5 for b in BLOCKS},
+        **{f"{b}_feel": "about_right" for b in BLOCKS},
+    }  # fmt: skip
+    given.update(changes)
+    return given
+
+
+def result_url(client: TestClient) -> str:
+    location, _ = run_interview(client, self_care_answers())
+    assert location.startswith("/result/")
+    return location
+
+
+def test_the_result_offers_a_check_in_with_its_due_date_and_a_calendar_file(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    page = client.get(url)
+    assert f'href="{url}/checkin"' in page.text
+    created = db.exec(select(Assessment)).one().created_at
+    assert f"{(created + timedelta(weeks=2)):%-d %B %Y}" in page.text
+    ics = client.get(f"{url}/checkins.ics")
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert ics.text.count("BEGIN:VEVENT") == 3
+    assert f"DTSTART;VALUE=DATE:{(created + timedelta(weeks=4)):%Y%m%d}" in ics.text
+
+
+def test_a_check_in_moves_a_block_up_and_says_why(client: TestClient, db: Session) -> None:
+    url = result_url(client)
+    form = client.get(f"{url}/checkin")
+    assert form.status_code == 200
+    assert 'name="hip_bridge_feel"' in form.text
+    sent = post_page(
+        client,
+        f"{url}/checkin",
+        form_fields(checkin(hip_bridge_feel="too_easy", hip_bridge_days=5)),
+    )
+    assert sent.status_code == 303, sent.text
+    shown = client.get(sent.headers["location"])
+    assert "Keep going with your plan" in shown.text
+    assert (
+        "Hip bridge: moving on to Figure-4 bridge: you found Single-leg bridge too easy on 5 days."
+        in shown.text
+    )
+    assert "Your pain over time" in shown.text
+    [stored] = db.exec(select(Checkin)).all()
+    assert stored.channel == "web"
+    # The result page lists it.
+    assert sent.headers["location"] in client.get(url).text
+
+
+def test_a_warning_sign_in_a_check_in_leads_with_its_advice(client: TestClient) -> None:
+    url = result_url(client)
+    sent = post_page(
+        client,
+        f"{url}/checkin",
+        form_fields({**dict.fromkeys(SIGNS, False), "bladder_change": True}),
+    )
+    assert sent.status_code == 303, sent.text
+    shown = client.get(sent.headers["location"])
+    assert "Get medical help now" in shown.text
+    assert "Your plan from now on" not in shown.text
+
+
+def test_missing_answers_are_named_and_nothing_is_stored(client: TestClient, db: Session) -> None:
+    url = result_url(client)
+    answers = checkin()
+    answers.pop("pain_now")
+    sent = post_page(client, f"{url}/checkin", form_fields(answers))
+    assert sent.status_code == 422
+    assert "There is a problem" in sent.text
+    assert db.exec(select(Checkin)).all() == []
+
+
+def test_four_weeks_on_and_not_better_is_see_a_doctor(client: TestClient, db: Session) -> None:
+    url = result_url(client)
+    record = db.exec(select(Assessment)).one()
+    record.created_at = record.created_at - timedelta(weeks=5)  # time moved on
+    db.add(record)
+    db.commit()
+    answers = checkin(global_change="same", pain_now=4, peg_pain=4, peg_enjoyment=4, peg_activity=4)
+    sent = post_page(client, f"{url}/checkin", form_fields(answers))
+    shown = client.get(sent.headers["location"])
+    assert "Book an appointment" in shown.text
+    assert db.exec(select(Checkin)).one().result["triage"]["reasons"][0]["code"] == "not_improving"
+
+
+def test_deleting_the_result_deletes_its_check_ins(client: TestClient, db: Session) -> None:
+    url = result_url(client)
+    post_page(client, f"{url}/checkin", form_fields(checkin()))
+    assert len(db.exec(select(Checkin)).all()) == 1
+    deleted = post_page(client, f"{url}/delete", {})
+    assert deleted.status_code == 303
+    db.expire_all()
+    assert db.exec(select(Checkin)).all() == []
+    assert client.get(f"{url}/checkin").status_code == 404
