@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Response, status
 
-from app.deps import DbDep, RegistryDep
+from app import codec
+from app.deps import DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
 from app.models import Checkin
@@ -14,11 +15,13 @@ from app.services import audit
 from app.services import checkins as checkin_service
 from app.services.assessments import IdempotencyConflictError
 from app.services.checkins import CheckinNotPossibleError, RecordedCheckin
+from app.services.fhir.checkin import checkin_bundle
+from app.services.questionnaires import UnknownQuestionnaireError
 
-from .assessments import IDEMPOTENCY_KEY, _readable
+from .assessments import IDEMPOTENCY_KEY, _read, _readable
 from .auth import ApiClientDep
 from .errors import ApiRoute, field_problem, problem_dicts
-from .responses import ERRORS, health_data_response
+from .responses import ERRORS, FHIR_JSON, NO_STORE, FhirResponse, health_data_response
 from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse
 
 router = APIRouter(route_class=ApiRoute)
@@ -138,3 +141,41 @@ async def list_checkins(assessment_id: str, client: ApiClientDep, db: DbDep) -> 
             "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),
         }
     )
+
+
+@router.get(
+    "/assessments/{assessment_id}/checkins/{checkin_id}/fhir",
+    responses={
+        200: {
+            "description": "A FHIR R4 Bundle: the check-in's QuestionnaireResponse, a"
+            " RiskAssessment for its triage, and Observations for pain (LOINC 72514-3) and the"
+            " PEG items and score.",
+            "content": {FHIR_JSON: {}},
+        },
+        **_ERRORS,
+    },
+    response_class=FhirResponse,
+    tags=["checkins", "fhir"],
+    summary="A check-in as FHIR R4",
+)
+async def get_checkin_fhir(
+    assessment_id: str,
+    checkin_id: str,
+    client: ApiClientDep,
+    db: DbDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+) -> Response:
+    assessment = await _read(assessment_id, client, db, action="export.fhir")
+    found = await db.run(checkin_service.list_checkins, assessment.id)
+    checkin = next((c for c in found if str(c.id) == checkin_id), None)
+    if checkin is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such check-in.")
+    try:
+        q = registry.exact(checkin.questionnaire_id, checkin.questionnaire_version)
+    except UnknownQuestionnaireError:
+        raise AppError(
+            status.HTTP_404_NOT_FOUND, "This check-in's questionnaire is not loaded."
+        ) from None
+    bundle = checkin_bundle(checkin, assessment, q, base_url=settings.public_url)
+    return FhirResponse(codec.dumps(bundle), headers=NO_STORE)

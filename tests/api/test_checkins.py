@@ -169,3 +169,38 @@ def test_the_check_in_questionnaire_is_published(client: TestClient) -> None:
     response = client.get("/api/v1/questionnaires/low-back-checkin")
     assert response.status_code == 200
     assert response.json()["follows"] == "low-back-audit"
+
+
+def test_a_check_in_exports_as_a_valid_fhir_bundle_with_pain_and_peg_observations(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.observation import Observation
+
+    assessment_id = stored(client, api_key, complete_answers)
+    posted = client.post(
+        f"/api/v1/assessments/{assessment_id}/checkins",
+        json={"answers": checkin(pain_now=2, peg_pain=3, peg_enjoyment=4, peg_activity=5)},
+        headers=api_key.headers,
+    ).json()
+    response = client.get(
+        f"/api/v1/assessments/{assessment_id}/checkins/{posted['id']}/fhir",
+        headers=api_key.headers,
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate(response.json())
+    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    assert kinds[:2] == ["QuestionnaireResponse", "RiskAssessment"]
+    observations = {
+        o.code.coding[-1].code: o
+        for o in (Observation.model_validate(e.resource.model_dump()) for e in bundle.entry[2:])
+    }
+    assert observations["pain_now"].code.coding[0].code == "72514-3"
+    assert observations["pain_now"].valueInteger == 2
+    assert observations["peg_score"].valueQuantity.value == 4
+    missing = client.get(
+        f"/api/v1/assessments/{assessment_id}/checkins/{assessment_id}/fhir",
+        headers=api_key.headers,
+    )
+    assert missing.status_code == 404

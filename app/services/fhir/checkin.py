@@ -1,0 +1,139 @@
+"""A check-in as a FHIR R4 ``Bundle``: its QuestionnaireResponse, a RiskAssessment for its
+triage, and Observations for the pain and PEG scores.
+
+Codes: ``pain_now`` is LOINC 72514-3 "Pain severity - 0-10 verbal numeric rating [Score] -
+Reported", which is exactly that question. For the three PEG items and their mean we found no
+LOINC code we could confirm, so they carry our own code system (``urn:backaudit:checkin-score``)
+with the item's words; a receiving system can map them. The subject is the same logical
+respondent as the assessment's export, so both land on one person.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Final
+
+from app.engine import Questionnaire
+from app.models import Assessment, Checkin
+
+from .bundle import ASSESSMENT_SYSTEM, RESPONDENT_SYSTEM, TRIAGE_LEVEL_SYSTEM, TRIAGE_RULE_SYSTEM
+from .bundle import _prediction as prediction
+from .bundle import _response_items as response_items
+from .coding import questionnaire_url
+
+CHECKIN_SYSTEM: Final = "urn:backaudit:checkin"
+SCORE_SYSTEM: Final = "urn:backaudit:checkin-score"
+LOINC: Final = "http://loinc.org"
+_SURVEY: Final = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+            "display": "Survey",
+        }
+    ]
+}
+# question id (or "peg_score"): codings, text
+SCORES: Final = {
+    "pain_now": (
+        [
+            {"system": LOINC, "code": "72514-3",
+             "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported"},
+            {"system": SCORE_SYSTEM, "code": "pain_now", "display": "Pain right now (0-10)"},
+        ],
+        "Pain right now (0-10)",
+    ),
+    "peg_pain": ([{"system": SCORE_SYSTEM, "code": "peg_pain"}], "PEG: average pain, last week (0-10)"),
+    "peg_enjoyment": (
+        [{"system": SCORE_SYSTEM, "code": "peg_enjoyment"}],
+        "PEG: interference with enjoyment of life, last week (0-10)",
+    ),
+    "peg_activity": (
+        [{"system": SCORE_SYSTEM, "code": "peg_activity"}],
+        "PEG: interference with general activity, last week (0-10)",
+    ),
+    "peg_score": ([{"system": SCORE_SYSTEM, "code": "peg_score"}], "PEG score: mean of the 3 items (0-10)"),
+}  # fmt: skip
+
+
+def checkin_bundle(
+    checkin: Checkin, assessment: Assessment, q: Questionnaire, *, base_url: str
+) -> dict[str, Any]:
+    authored = checkin.created_at.isoformat()
+    subject = {
+        "type": "Patient",
+        "identifier": {"system": RESPONDENT_SYSTEM, "value": str(assessment.id)},
+        "display": "The person who answered (not identified by backaudit)",
+    }
+    qr_id = str(checkin.id)
+    qr_ref = {"reference": f"urn:uuid:{qr_id}"}
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "id": qr_id,
+        "identifier": {"system": CHECKIN_SYSTEM, "value": str(checkin.id)},
+        "questionnaire": (
+            f"{questionnaire_url(base_url, checkin.questionnaire_id)}|{checkin.questionnaire_version}"
+        ),
+        "status": "completed",
+        "subject": subject,
+        "authored": authored,
+        "item": response_items(q, checkin.answers),
+    }
+    values = dict(checkin.answers)
+    items = [values.get(k) for k in ("peg_pain", "peg_enjoyment", "peg_activity")]
+    if all(isinstance(v, int) for v in items):
+        values["peg_score"] = round(sum(items) / 3, 2)  # type: ignore[arg-type]
+    observations = []
+    for key, (codings, text) in SCORES.items():
+        if key not in values:
+            continue
+        value = values[key]
+        observation: dict[str, Any] = {
+            "resourceType": "Observation",
+            "id": str(uuid.uuid5(checkin.id, f"score/{key}")),
+            "status": "final",
+            "category": [_SURVEY],
+            "code": {"coding": codings, "text": text},
+            "subject": subject,
+            "effectiveDateTime": authored,
+            "derivedFrom": [qr_ref],
+        }
+        if isinstance(value, int):
+            observation["valueInteger"] = value
+        else:
+            observation["valueQuantity"] = {"value": value, "unit": "score"}
+        observations.append(observation)
+    triage = checkin.result["triage"]
+    risk = {
+        "resourceType": "RiskAssessment",
+        "id": str(uuid.uuid5(checkin.id, "risk-assessment")),
+        "identifier": [{"system": ASSESSMENT_SYSTEM, "value": str(assessment.id)}],
+        "status": "final",
+        "code": {"text": f"{q.title}: red-flag triage and progress"},
+        "subject": subject,
+        "occurrenceDateTime": authored,
+        "basis": [qr_ref, *({"reference": f"urn:uuid:{o['id']}"} for o in observations)],
+        "prediction": [
+            prediction(
+                TRIAGE_LEVEL_SYSTEM, triage["level"], triage.get("clinician") or triage["title"],
+                q.level_by_code.get(triage["level"]), clinical=True,
+            ),
+            *(
+                prediction(
+                    TRIAGE_RULE_SYSTEM, r["code"], r.get("clinician") or r["code"],
+                    q.level_by_code.get(r["level"]), clinical=True,
+                )
+                for r in triage["reasons"]
+            ),
+        ],
+        "mitigation": triage.get("action") or triage["advice"],
+    }  # fmt: skip
+    resources = [response, risk, *observations]
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid5(checkin.id, "bundle")),
+        "identifier": {"system": CHECKIN_SYSTEM, "value": str(checkin.id)},
+        "type": "collection",
+        "timestamp": authored,
+        "entry": [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in resources],
+    }
