@@ -7,8 +7,10 @@ Starts `backaudit serve` (one worker) on a free loopback port with a fresh datab
 PostgreSQL: a new temporary database on that server, dropped afterwards), makes an API key, and
 runs wrk for a bounded time at 32 connections against
 
-- POST /api/v1/assessments with a complete set of answers (every request stores a record), and
-- GET /healthz (answers after a `SELECT 1`: the app's cheapest request that touches the DB).
+- POST /api/v1/assessments with a complete set of answers (every request stores a record),
+- GET /healthz (answers after a `SELECT 1`: the app's cheapest request that touches the DB), and
+- once, after the rounds: POST /api/v1/assessments/{id}/checkins, spread over 2,000 stored
+  self-care assessments (a person has a few check-ins, not thousands), with the same targets.
 
 It prints requests/s, p50 and p99 latency, the server's CPU time per request (on Linux: it
 tells a slower machine from a slower build), the ratio, and checks the targets: assessment
@@ -50,8 +52,36 @@ from sqlmodel import Session  # noqa: E402
 
 from app.api.examples import EXAMPLE_ANSWERS  # noqa: E402
 from app.db import make_engine, normalise_url  # noqa: E402
+from app.engine import evaluate, load_questionnaire  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.services.api_keys import create_api_key  # noqa: E402
+from app.services.assessments import record  # noqa: E402
+
+CHECKIN_ASSESSMENTS = 2000
+CHECKIN_ANSWERS = {
+    **dict.fromkeys(
+        [
+            "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change",
+            "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever",
+            "weight_loss", "night_pain", "pain_on_straining", "thoracic_pain", "back_shape_change",
+        ],
+        False,
+    ),
+    "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
+    "global_change": "a_little_better",
+    **{f"{b}_days": 5 for b in ("pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility",
+                               "thoracic_lats")},
+    **{f"{b}_feel": "too_easy" for b in ("pelvic_tilts", "hip_rotation", "hip_bridge",
+                                         "squat_mobility", "thoracic_lats")},
+}  # fmt: skip
+CHECKIN_REQUEST = """
+ids = {%(ids)s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, "/api/v1/assessments/" .. ids[(counter %% #ids) + 1] .. "/checkins")
+end
+"""
 
 THROUGHPUT_RATIO_TARGET = 0.30
 P99_TARGET_MS = 50.0
@@ -142,13 +172,19 @@ def main() -> int:
         engine = make_engine(url)
         upgrade(engine)
         with Session(engine) as session:
-            _, key = create_api_key(session=session, name="benchmark")
+            client, key = create_api_key(session=session, name="benchmark")
+            audit = load_questionnaire(ROOT / "questionnaires" / "low-back-audit.yaml")
+            followed = [
+                str(record(session, evaluate(audit, EXAMPLE_ANSWERS), channel="api",
+                           api_client_id=client.id).id)
+                for _ in range(CHECKIN_ASSESSMENTS)
+            ]  # fmt: skip
             session.commit()
         port = free_port()
         log = Path(tmp) / "server.log"
         with serve(url, port, log, args.workers) as server_pid:
             base = f"http://127.0.0.1:{port}"
-            scripts = write_scripts(Path(tmp), key)
+            scripts = write_scripts(Path(tmp), key, followed)
             common = [wrk, f"-t{args.threads}", f"-c{args.connections}", "--latency"]
             # Warm up (connection pools, caches), then measure.
             wrk_run(
@@ -175,6 +211,14 @@ def main() -> int:
                     server_pid,
                 )
                 rounds.append(Round(post, trivial, stored))
+            checkins = wrk_run(
+                common,
+                f"-d{args.duration}s",
+                scripts["checkin"],
+                f"{base}/api/v1/assessments",
+                "POST .../checkins",
+                server_pid,
+            )
         engine.dispose()
 
     dialect = make_url(url).get_backend_name()
@@ -193,6 +237,10 @@ def main() -> int:
     median = rounds[median_index]
     if len(rounds) > 1:
         print(f"median round (by assessment p99): round {median_index + 1}")
+    checkin_ratio = checkins.rps / median.trivial.rps if median.trivial.rps else 0.0
+    print(
+        f"check-ins, once:\n  {checkins.line()}   ratio {checkin_ratio:.2f} (to the median round)"
+    )
     stored_ok = all(
         r.stored >= r.post.ok and r.stored - r.post.ok <= args.connections for r in rounds
     )
@@ -215,13 +263,21 @@ def main() -> int:
             stored_ok,
         ),
         (
+            f"check-in throughput / trivial = {checkin_ratio:.2f}"
+            f" (target >= {THROUGHPUT_RATIO_TARGET}); p99 {checkins.p99_ms:.1f} ms"
+            f" (target < {P99_TARGET_MS:.0f} ms)",
+            checkin_ratio >= THROUGHPUT_RATIO_TARGET and checkins.p99_ms < P99_TARGET_MS,
+        ),
+        (
             "no unexpected statuses or socket errors",
             all(
                 r.post.other == 0
                 and r.trivial.other == 0
                 and r.post.socket_errors + r.trivial.socket_errors == 0
                 for r in rounds
-            ),
+            )
+            and checkins.other == 0
+            and checkins.socket_errors == 0,
         ),
     ]
     for description, ok in checks:
@@ -240,11 +296,19 @@ class Round:
         return self.post.rps / self.trivial.rps if self.trivial.rps else 0.0
 
 
-def write_scripts(directory: Path, key: str) -> dict[str, Path]:
+def write_scripts(directory: Path, key: str, followed: list[str]) -> dict[str, Path]:
     body = json.dumps({"answers": EXAMPLE_ANSWERS}, separators=(",", ":"))
+    checkin = json.dumps({"answers": CHECKIN_ANSWERS}, separators=(",", ":"))
+    ids = ",".join(f'"{i}"' for i in followed)
     scripts = {
         "post": LUA % {"request": POST_REQUEST % {"key": key, "body": body}, "expect": 201},
         "get": LUA % {"request": "", "expect": 200},
+        "checkin": LUA
+        % {
+            "request": POST_REQUEST % {"key": key, "body": checkin}
+            + CHECKIN_REQUEST % {"ids": ids},
+            "expect": 201,
+        },
     }
     paths = {}
     for name, source in scripts.items():

@@ -7,7 +7,6 @@ first answers ruled out (``allowed`` false) are never moved to.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ._evaluate import Evaluation
@@ -24,7 +23,8 @@ def progress_plan(
     stays as it was; a paused block stays paused.
     """
     spec = evaluation.questionnaire.progression
-    moved = copy.deepcopy(plan)
+    # Only a block's start step and pause change: the steps themselves are shared, not copied.
+    moved = {**plan, "blocks": [dict(block) for block in plan["blocks"]]}
     changes: list[dict[str, Any]] = []
     if spec is None:
         return moved, changes
