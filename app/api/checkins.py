@@ -10,19 +10,20 @@ from app import codec
 from app.deps import DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
-from app.models import Checkin
-from app.services import audit
+from app.models import Checkin, utcnow
+from app.services import audit, interview
 from app.services import checkins as checkin_service
 from app.services.assessments import IdempotencyConflictError
 from app.services.checkins import CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
 from app.services.questionnaires import UnknownQuestionnaireError
 
+from . import presenters
 from .assessments import IDEMPOTENCY_KEY, _read, _readable
 from .auth import ApiClientDep
 from .errors import ApiRoute, field_problem, problem_dicts
 from .responses import ERRORS, FHIR_JSON, NO_STORE, FhirResponse, health_data_response
-from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse
+from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse, NextStep
 
 router = APIRouter(route_class=ApiRoute)
 
@@ -179,3 +180,40 @@ async def get_checkin_fhir(
         ) from None
     bundle = checkin_bundle(checkin, assessment, q, base_url=settings.public_url)
     return FhirResponse(codec.dumps(bundle), headers=NO_STORE)
+
+
+@router.post(
+    "/assessments/{assessment_id}/checkins/next",
+    response_model=NextStep,
+    responses={**_ERRORS, 409: {"model": ErrorResponse, "description": "No plan to follow."}},
+    tags=["checkins"],
+    summary="Drive a check-in one page at a time (stores nothing)",
+    description="As `POST /questionnaires/{id}/next`, for a check-in of this assessment: the"
+    " pages shown depend on its current plan. Once complete, `result` is what storing it"
+    " would give (plan, changes and trend included).",
+)
+async def next_checkin_page(
+    assessment_id: str,
+    client: ApiClientDep,
+    db: DbDep,
+    registry: RegistryDep,
+    body: Annotated[CheckinCreate, Body()],
+) -> Response:
+    assessment = await _readable(assessment_id, client, db)
+    found = await db.run(checkin_service.list_checkins, assessment.id)
+    now = utcnow()
+    try:
+        evaluation = checkin_service.evaluate_checkin(
+            registry, assessment, found, body.answers, now
+        )
+    except CheckinNotPossibleError as exc:
+        raise AppError(
+            status.HTTP_409_CONFLICT,
+            f"This assessment cannot have check-ins: {exc}.",
+            [field_problem("assessment_id", "no_plan", str(exc))],
+        ) from None
+    finished = evaluation if evaluation.stopped or evaluation.complete else None
+    step = presenters.next_step(interview.Standing(evaluation, finished))
+    if finished is not None and not finished.problems:
+        step["result"] = checkin_service.checkin_result(finished, assessment, found, now)
+    return health_data_response(step)

@@ -207,3 +207,18 @@ def test_a_check_in_exports_as_a_valid_fhir_bundle_with_pain_and_peg_observation
         headers=api_key.headers,
     )
     assert missing.status_code == 404
+
+
+def test_a_check_in_can_be_driven_page_by_page_and_shows_only_the_plans_blocks(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+) -> None:
+    assessment_id = stored(client, api_key, complete_answers)
+    url = f"/api/v1/assessments/{assessment_id}/checkins/next"
+    first = client.post(url, json={"answers": {}}, headers=api_key.headers).json()
+    assert first["page"]["id"] == "checkin_safety"
+    answers = checkin()
+    done = client.post(url, json={"answers": answers}, headers=api_key.headers).json()
+    assert done["complete"] is True
+    assert done["result"]["triage"]["level"] == "self_care"
+    assert done["result"]["plan"] is not None
+    assert db.exec(select(Checkin)).all() == []  # nothing stored
