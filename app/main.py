@@ -9,13 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from . import __version__
+from . import __version__, assets
 from .api.docs import router as api_docs_router
 from .api.errors import error_response
 from .api.openapi import API_PATH
@@ -26,7 +25,6 @@ from .deps import DbDep, DbSlots
 from .middleware import BodyLimit, RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
-from .templating import STATIC_DIR
 from .web import errors as web_errors
 from .web.routes import router as web_router
 
@@ -114,7 +112,8 @@ def create_app(
     if not server_sends_security_headers:
         app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", assets.StaticAssets(directory=assets.STATIC_DIR), name="static")
+    app.add_api_route("/favicon.ico", assets.favicon, methods=["GET"], include_in_schema=False)
     app.include_router(api_router, prefix=API_PATH)
     app.include_router(api_docs_router, prefix="/api")
     app.include_router(staff_router, prefix="/staff")
