@@ -22,7 +22,7 @@ from .api.routes import router as api_router
 from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
-from .middleware import BodyLimit, RequestLog, SecurityHeaders
+from .middleware import BodyLimit, Compress, RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
 from .web import errors as web_errors
@@ -100,6 +100,7 @@ def create_app(
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
 
+    app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
     app.add_middleware(
         BodyLimit,
         api_bytes=settings.max_api_body_bytes,
