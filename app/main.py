@@ -27,6 +27,7 @@ from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
 from .web import errors as web_errors
 from .web.routes import router as web_router
+from .web.trust import router as trust_router
 
 
 def create_served_app() -> FastAPI:
@@ -119,6 +120,7 @@ def create_app(
     app.include_router(api_docs_router, prefix="/api")
     app.include_router(staff_router, prefix="/staff")
     app.include_router(web_router)
+    app.include_router(trust_router)
     # Each door renders the application's errors its own way: the API's routes as JSON
     # (app/api/errors.py ApiRoute), everything else as HTML pages.
     web_errors.install(app)
