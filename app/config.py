@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     # The address people use to reach the site; used for links and QR codes in clinic pages.
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    # Who runs this copy of backaudit, and how people reach them: named on the trust pages
+    # (about, privacy, accessibility, contact). Unset, those pages say no one has been named.
+    operator_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=320)
     # Connections each worker keeps open, and how many more it may open in a burst; unset:
     # 32 and 8 on PostgreSQL (one kept for each request in flight at the benchmark's 32
     # connections: above the pool size each one is a new server process, opened and closed per
@@ -81,6 +85,18 @@ class Settings(BaseSettings):
         for host in self.trusted_hosts:
             if "*" in host[1:] or (host.startswith("*") and host != "*" and host[:2] != "*."):
                 raise ValueError(f"ALLOWED_HOSTS: {host!r} is not a host name or '*.domain'")
+        return self
+
+    @model_validator(mode="after")
+    def _check_contact_email(self) -> Settings:
+        email = self.contact_email
+        if email and (
+            email.count("@") != 1
+            or email.startswith("@")
+            or email.endswith("@")
+            or any(c.isspace() or not c.isprintable() or c in '<>"' for c in email)
+        ):
+            raise ValueError(f"CONTACT_EMAIL: {email!r} is not an e-mail address")
         return self
 
     @property

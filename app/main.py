@@ -9,13 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from . import __version__
+from . import __version__, assets
 from .api.docs import router as api_docs_router
 from .api.errors import error_response
 from .api.openapi import API_PATH
@@ -23,13 +22,13 @@ from .api.routes import router as api_router
 from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
-from .middleware import BodyLimit, RequestLog, SecurityHeaders
+from .middleware import BodyLimit, Compress, RequestLog, SecurityHeaders
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
-from .templating import STATIC_DIR
 from .web import errors as web_errors
 from .web.checkins import router as checkin_router
 from .web.routes import router as web_router
+from .web.trust import router as trust_router
 
 
 def create_served_app() -> FastAPI:
@@ -103,6 +102,7 @@ def create_app(
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
 
+    app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
     app.add_middleware(
         BodyLimit,
         api_bytes=settings.max_api_body_bytes,
@@ -115,12 +115,14 @@ def create_app(
     if not server_sends_security_headers:
         app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", assets.StaticAssets(directory=assets.STATIC_DIR), name="static")
+    app.add_api_route("/favicon.ico", assets.favicon, methods=["GET"], include_in_schema=False)
     app.include_router(api_router, prefix=API_PATH)
     app.include_router(api_docs_router, prefix="/api")
     app.include_router(staff_router, prefix="/staff")
     app.include_router(checkin_router)  # before the form's catch-all routes
     app.include_router(web_router)
+    app.include_router(trust_router)
     # Each door renders the application's errors its own way: the API's routes as JSON
     # (app/api/errors.py ApiRoute), everything else as HTML pages.
     web_errors.install(app)

@@ -1,4 +1,5 @@
-"""ASGI middleware: security headers on every response, and request logs without secrets.
+"""ASGI middleware: security headers on every response, request logs without secrets, body
+limits, and gzip for the site's text.
 
 Logs name the route template (``/r/{token}``), never the concrete path, so tokens in URLs and
 anything a person typed never reach a log line.
@@ -9,8 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
+import zlib
+from typing import Any, Final
 
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("backaudit.request")
@@ -174,3 +177,103 @@ async def _too_large(send: Send, api: bool, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# What is worth compressing: text. Images other than SVG, PDFs and zstd frames already are.
+COMPRESSIBLE: Final = (
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "image/svg+xml",
+)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    for offer in accept_encoding.split(","):
+        coding, _, params = offer.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            quality = params.strip().lower().removeprefix("q=").strip() or "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
+class Compress:
+    """gzip for pages, stylesheets, scripts and SVG pictures, when the browser accepts it.
+
+    Not for a page another site made the browser ask for (``Sec-Fetch-Site: cross-site``): a
+    compressed page holding a secret (a form's CSRF token) next to something the asker chose
+    can give the secret away through its size (the BREACH attack). People arriving from
+    another site get that one page uncompressed; every page after it is same-origin.
+    Small responses (under ``minimum_size`` bytes) are sent as they are.
+    """
+
+    def __init__(self, app: ASGIApp, *, minimum_size: int = 500, level: int = 6) -> None:
+        self.app = app
+        self.minimum_size = minimum_size
+        self.level = level
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "HEAD":
+            await self.app(scope, receive, send)
+            return
+        request = Headers(scope=scope)
+        gzip_ok = accepts_gzip(request.get("accept-encoding", ""))
+        cross_site = request.get("sec-fetch-site") == "cross-site"
+        await self.app(scope, receive, _Gzipping(send, self, gzip_ok, cross_site))
+
+
+class _Gzipping:
+    """One response: the start message is held until the first body part says how big it is."""
+
+    def __init__(self, send: Send, owner: Compress, gzip_ok: bool, cross_site: bool) -> None:
+        self.send = send
+        self.owner = owner
+        self.gzip_ok = gzip_ok
+        self.cross_site = cross_site
+        self.start: Message | None = None
+        self.compressor: Any = None
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+            return
+        body_part = message["type"] == "http.response.body"
+        if body_part and self.start is not None:
+            self._decide(self.start, message)
+        if body_part and self.compressor is not None:
+            more = message.get("more_body", False)
+            body = self.compressor.compress(message.get("body", b""))
+            if not more:
+                body += self.compressor.flush()
+                if self.start is not None:  # the whole body at once: its length is known
+                    MutableHeaders(scope=self.start)["Content-Length"] = str(len(body))
+            message = {**message, "body": body}
+        if self.start is not None:
+            start, self.start = self.start, None
+            await self.send(start)
+        await self.send(message)
+
+    def _decide(self, start: Message, first: Message) -> None:
+        headers = MutableHeaders(scope=start)
+        kind = headers.get("content-type", "")
+        if not kind.startswith(COMPRESSIBLE) or "content-encoding" in headers:
+            return
+        more = first.get("more_body", False)
+        if not more and len(first.get("body", b"")) < self.owner.minimum_size:
+            return
+        # The same address can come back compressed or not: caches must keep them apart.
+        headers.add_vary_header("Accept-Encoding")
+        if not self.gzip_ok or (self.cross_site and kind.startswith("text/html")):
+            return
+        self.compressor = zlib.compressobj(self.owner.level, zlib.DEFLATED, 31)  # 31: gzip
+        headers["Content-Encoding"] = "gzip"
+        del headers["Content-Length"]
+        # Another body, another tag (a strong ETag names exact bytes); a weak one still matches
+        # If-None-Match, so revalidation keeps working.
+        etag = headers.get("etag")
+        if etag and not etag.startswith("W/"):
+            headers["ETag"] = f"W/{etag}"

@@ -3,8 +3,9 @@
 For each page people see (start, a question page, check answers, and the result at every
 triage level, self-care with its exercise plan), prints the total bytes a first visit loads:
 the HTML plus every stylesheet, script and image it references (the exercise illustrations
-included), uncompressed. Fails if any reference leaves the site (no third-party requests) or a
-page is over the budget. Then compares how many question pages the app renders per second
+included; favicons are not counted, a browser fetches one once per site), uncompressed and as
+transferred (gzip where the site compresses, headers included). Fails if any reference leaves
+the site (no third-party requests) or a page is over either budget. Then compares how many question pages the app renders per second
 with a trivial endpoint in the same process.
 
     .venv/bin/python benchmarks/pages.py [--seconds 2]
@@ -37,6 +38,7 @@ from app.migrate import upgrade  # noqa: E402
 from app.services import assessments, drafts  # noqa: E402
 
 BUDGET = 60 * 1024
+TRANSFER_BUDGET = 30 * 1024
 ORIGIN = "http://testserver"
 
 
@@ -49,7 +51,7 @@ class References(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        if tag == "link" and found.get("href"):
+        if tag == "link" and found.get("href") and "icon" not in (found.get("rel") or ""):
             self.urls.append(found["href"] or "")
         elif tag in ("script", "img", "source", "iframe", "embed") and found.get("src"):
             self.urls.append(found["src"] or "")
@@ -64,22 +66,31 @@ def same_origin(url: str) -> bool:
     return url.startswith("/") and not url.startswith("//")
 
 
-def page_weight(client: TestClient, path: str) -> tuple[int, int, list[str]]:
-    """(total bytes, number of files, references to other sites)."""
-    response = client.get(path)
+def transferred(response: Any) -> int:
+    """Bytes on the wire: the status line, the headers and the (compressed) body."""
+    head = len(f"HTTP/1.1 {response.status_code} {response.reason_phrase}\r\n\r\n")
+    head += sum(len(name) + len(value) + 4 for name, value in response.headers.raw)
+    return head + int(response.num_bytes_downloaded)
+
+
+def page_weight(client: TestClient, path: str) -> tuple[int, int, int, list[str]]:
+    """(total bytes, bytes transferred, number of files, references to other sites)."""
+    gzip = {"Accept-Encoding": "gzip"}
+    response = client.get(path, headers=gzip)
     assert response.status_code == 200, (path, response.status_code)
     parser = References()
     parser.feed(response.text)
-    total, files, foreign = len(response.content), 1, []
+    total, wire, files, foreign = len(response.content), transferred(response), 1, []
     for url in dict.fromkeys(parser.urls):
         if not same_origin(url):
             foreign.append(url)
             continue
-        asset = client.get(url)
+        asset = client.get(url, headers=gzip)
         assert asset.status_code == 200, (url, asset.status_code)
         total += len(asset.content)
+        wire += transferred(asset)
         files += 1
-    return total, files, foreign
+    return total, wire, files, foreign
 
 
 def with_draft(client: TestClient, app: Any, answers: dict[str, Any]) -> None:
@@ -144,15 +155,18 @@ def main() -> int:
                 "result: self-care with plan": result_path(app, dict(EXAMPLE_ANSWERS)),
             }
             failed = False
-            print(f"{'page':<36} {'files':>5} {'bytes':>8}  (budget {BUDGET // 1024} KB)")
+            print(
+                f"{'page':<36} {'files':>5} {'bytes':>8} {'gzipped':>8}"
+                f"  (budgets {BUDGET // 1024} KB and {TRANSFER_BUDGET // 1024} KB transferred)"
+            )
             for name, path in pages.items():
-                total, files, foreign = page_weight(client, path)
+                total, wire, files, foreign = page_weight(client, path)
                 flag = ""
-                if total > BUDGET:
+                if total > BUDGET or wire > TRANSFER_BUDGET:
                     flag, failed = "  OVER BUDGET", True
                 if foreign:
                     flag, failed = f"  THIRD-PARTY: {foreign}", True
-                print(f"{name:<36} {files:>5} {total:>8}{flag}")
+                print(f"{name:<36} {files:>5} {total:>8} {wire:>8}{flag}")
             print("every referenced URL is same-origin" if not failed else "FAILED")
 
             question = rate(client, "/questions/height_weight", args.seconds)

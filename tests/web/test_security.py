@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.assets import static_url
 from app.config import Settings
 from app.main import create_app
 from app.models import Assessment, Draft
@@ -78,7 +79,7 @@ def test_a_forged_host_header_never_reaches_a_link(settings: Settings, engine) -
     for page in pages:
         assert page.status_code == 200
         assert "evil.example" not in page.text
-        assert 'href="/static/css/site.css"' in page.text
+        assert f'href="{static_url("css/site.css")}"' in page.text
 
 
 def test_cookies_are_http_only_same_site_lax_and_for_the_whole_site(client: TestClient) -> None:
