@@ -161,6 +161,8 @@ async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> 
     if level is None or next_page is None:
         return redirect(_resume_url(entry, interview))
     changing = _changing([request.query_params.get("change", "")])
+    # Back: the page just answered, the last one before the page that comes next.
+    answered = flow.previous_page(interview.evaluation, next_page)
     return render(
         request,
         "web/advice.html",
@@ -170,6 +172,7 @@ async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> 
             look=display.level_look(level),
             reasons=flow.reasons_so_far(interview.evaluation),
             continue_url=question_url(entry, next_page, changing=changing),
+            back_url=question_url(entry, answered, changing=changing) if answered else None,
             title=level.title,
         ),
     )

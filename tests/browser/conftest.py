@@ -265,7 +265,9 @@ class PatientForm:
                 return visited
             if path.endswith("/advice"):
                 if on_advice == "stop":
-                    self.submit("Stop now and see my result")
+                    # The page's first button: its words depend on the level.
+                    with self.page.expect_navigation():
+                        self.page.locator('main form[action$="/stop"] button').click()
                 else:
                     with self.page.expect_navigation():
                         self.page.get_by_role(

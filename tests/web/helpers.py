@@ -83,7 +83,9 @@ def run_interview(
             if on_advice == "stop":
                 response = post_page(client, f"{prefix}/stop", {}, csrf=csrf_of(page.text))
             else:
-                continue_url = re.search(r'class="button" href="([^"]+)"', page.text)
+                continue_url = re.search(
+                    r'href="([^"]+)"[^>]*>Answer the rest of the questions<', page.text
+                )
                 assert continue_url
                 location = continue_url.group(1).replace("&amp;", "&")
                 continue
