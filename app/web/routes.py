@@ -1,7 +1,8 @@
 """The patient pages: the self-assessment form, clinic intake links, and the result page.
 
-The form's routes are written once and mounted twice: at / for anyone, and under
-/intake/{token} for a clinic's link. The Entry (app/web/entry.py) carries the differences.
+The form's routes are written once and mounted three times: at / for anyone, under
+/intake/{token} for a clinic's link, and under /result/{result_token}/change for correcting a
+stored emergency result. The Entry (app/web/entry.py) carries the differences.
 Routes are thin: the interview service (app/services/interview.py) walks the engine's pages and
 stores, forms.py reads the fields, and the request's session commits once (app/deps.py), so
 nothing is half-stored.
@@ -27,7 +28,13 @@ from app.services import assessments, intake
 from app.services import interview as flow
 
 from . import present
-from .entry import Entry, LinkGonePageError, entry_for
+from .entry import (
+    CorrectionClosedPageError,
+    Entry,
+    LinkGonePageError,
+    correction_cookie,
+    entry_for,
+)
 from .forms import PageInput, read_page, units_for
 from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
 
@@ -49,8 +56,8 @@ async def get_interview(
 
 InterviewDep = Annotated[flow.Interview, Depends(get_interview)]
 
-# The form lives at both prefixes; entry_for tells them apart by the {token} in the path.
-FORM_PREFIXES = ("", "/intake/{token}")
+# The form lives at each prefix; entry_for tells them apart by the path's parameters.
+FORM_PREFIXES = ("", "/intake/{token}", "/result/{result_token}/change")
 
 
 def form_route(path: str, method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -77,6 +84,8 @@ def base_context(entry: Entry, **context: Any) -> dict[str, Any]:
 
 @form_route("", "GET")
 async def start(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+    if entry.corrects is not None:
+        return redirect(_resume_url(entry, interview))
     resume_url = None
     if interview.draft is not None and interview.evaluation.answers:
         resume_url = _resume_url(entry, interview)
@@ -128,7 +137,7 @@ async def answer_question_page(
         return _render_page(
             request, entry, interview, page, page_input, page_input.units, changing=changing
         )
-    with _link_used_meanwhile(entry):
+    with _cannot_store(entry):
         answered = await db.run(
             flow.answer_page, entry.origin, interview, page, after, changing=changing
         )
@@ -192,7 +201,8 @@ async def stop_early(
 @form_route("/check", "GET")
 async def check_answers(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
     evaluation = interview.evaluation
-    if interview.draft is None or not evaluation.complete:
+    if interview.draft is None or not evaluation.complete or evaluation.stopped:
+        # (Stopped: a correction still has its emergency answer; that page comes first.)
         return redirect(_resume_url(entry, interview))
     rows = [
         (
@@ -237,11 +247,32 @@ async def submit_answers(
 async def _finish(
     request: Request, db: Db, entry: Entry, interview: flow.Interview, *, early: bool
 ) -> Response:
-    with _link_used_meanwhile(entry):
+    with _cannot_store(entry):
         recorded = await db.run(flow.finish, entry.origin, interview, early=early)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
     return _finished(request, entry, recorded)
+
+
+@router.post("/result/{result_token}/change", include_in_schema=False)
+async def begin_correction(
+    request: Request, result_token: str, form: CheckedForm, db: DbDep, registry: RegistryDep
+) -> Response:
+    """ "I answered by mistake": the stored answers in a new draft, from the page with the
+    emergency answer. The stored result stays until a new one replaces it."""
+    result_url = f"/result/{result_token}"
+    try:
+        begun = await db.run(flow.start_correction, registry, result_token)
+    except flow.CorrectionClosedError:
+        return redirect(result_url)
+    if begun is None:
+        raise AppError(404)
+    response = redirect(f"{result_url}/change/questions/{begun.page.id}")
+    set_cookie(
+        response, request, correction_cookie(begun.assessment_id), begun.draft_token,
+        max_age=DRAFT_COOKIE_AGE,
+    )  # fmt: skip
+    return response
 
 
 # -- The result -------------------------------------------------------------------------------------
@@ -295,6 +326,7 @@ async def result_page(
             "sent_to": clinic.name if clinic else None,
             "created_at": assessment.created_at,
             "delete_url": f"/result/{token}/delete",
+            "change_url": f"/result/{token}/change" if flow.may_correct(assessment) else None,
         },
     )
 
@@ -343,13 +375,17 @@ async def _clinic_of(db: Db, assessment: Assessment) -> Clinic | None:
 
 
 @contextmanager
-def _link_used_meanwhile(entry: Entry) -> Iterator[None]:
+def _cannot_store(entry: Entry) -> Iterator[None]:
     """A single-use link another submission used while this person answered: the page that
-    says so (with whom to contact, and when to call 999); this submission stores nothing."""
+    says so (with whom to contact, and when to call 999). A correction of a result that was
+    corrected meanwhile (another tab): its result page, which shows the newest. Either way
+    this submission stores nothing."""
     try:
         yield
     except intake.LinkGoneError as gone:
         raise LinkGonePageError(gone.reason, entry.clinic_name) from None
+    except flow.CorrectionClosedError:
+        raise CorrectionClosedPageError(entry.start_url) from None
 
 
 def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
@@ -370,7 +406,10 @@ def _changing(values: Sequence[str] | None) -> bool:
 
 def _resume_url(entry: Entry, interview: flow.Interview) -> str:
     """Where someone who asked for a page they cannot have yet should go instead."""
-    page = interview.evaluation.next_page
+    evaluation = interview.evaluation
+    page = evaluation.next_page
+    if interview.draft is not None and evaluation.stopped:
+        page = flow.stop_page(evaluation)  # a correction: the page with the emergency answer
     if page is not None:
         return question_url(entry, page)
     if interview.draft is not None and interview.evaluation.complete:
@@ -430,6 +469,7 @@ def _render_page(
             progress=evaluation.progress(),
             action=base_url,
             changing=changing,
+            correcting=entry.corrects is not None,
             back_url=back_url,
             doctor_level=flow.doctor_level(evaluation),
         ),

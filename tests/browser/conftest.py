@@ -261,7 +261,8 @@ class PatientForm:
         for _ in range(60):
             path = urlsplit(self.page.url).path
             visited.append(path)
-            if path.startswith("/result/") or (until and until in self.page.url):
+            result = path.startswith("/result/") and "/change" not in path
+            if result or (until and until in self.page.url):
                 return visited
             if path.endswith("/advice"):
                 if on_advice == "stop":

@@ -75,7 +75,7 @@ def run_interview(
     visited: list[str] = []
     for _ in range(60):
         visited.append(location)
-        if location.startswith("/result/") or (until and until in location):
+        if is_result(location) or (until and until in location):
             return location, visited
         if "/advice" in location:
             page = client.get(location)
@@ -98,6 +98,11 @@ def run_interview(
     raise AssertionError(f"the interview did not end: {visited}")
 
 
+def is_result(location: str) -> bool:
+    """A result page (not the pages that correct one, under /result/<token>/change)."""
+    return re.fullmatch(r"/result/[^/?#]+", location) is not None
+
+
 def result_token(location: str) -> str:
-    assert location.startswith("/result/")
+    assert is_result(location), location
     return location.removeprefix("/result/")
