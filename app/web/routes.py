@@ -10,9 +10,11 @@ nothing is half-stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -21,7 +23,7 @@ from starlette.responses import Response
 
 from app import display
 from app.deps import Db, DbDep, RegistryDep
-from app.engine import Page
+from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Clinic
 from app.services import assessments, intake
@@ -113,7 +115,7 @@ async def question_page(
     units = {
         q.id: units_for(q, request.query_params) for q in evaluation.visible_on(page) if q.widget
     }
-    changing = request.query_params.get("change") == "1"
+    changing = _change_of(interview.questionnaire, request.query_params)
     return _render_page(request, entry, interview, page, None, units, changing=changing)
 
 
@@ -130,7 +132,7 @@ async def answer_question_page(
     if not flow.may_show(interview.evaluation, page):
         return redirect(_resume_url(entry, interview))
     page_input = read_page(interview.evaluation.visible_on(page), form)
-    changing = _changing(form.get("change"))
+    changing = _change_of(interview.questionnaire, {k: v[0] for k, v in form.items() if v})
     after = flow.with_page(interview, page_input.answers, page_input.cleared)
     if page_input.errors and after.emergency is None:
         # Nothing is stored; the page comes back with the messages.
@@ -139,7 +141,7 @@ async def answer_question_page(
         )
     with _cannot_store(entry):
         answered = await db.run(
-            flow.answer_page, entry.origin, interview, page, after, changing=changing
+            flow.answer_page, entry.origin, interview, page, after, changing=changing is not None
         )
     if answered.recorded is not None:
         return _finished(request, entry, answered.recorded)
@@ -152,13 +154,15 @@ async def answer_question_page(
     return response
 
 
-def _after_page(entry: Entry, answered: flow.Answered, *, changing: bool) -> str:
+def _after_page(entry: Entry, answered: flow.Answered, *, changing: Change | None) -> str:
     target = answered.next_page
     if target is None:
-        return entry.url("check")
+        return changing.check_url(entry) if changing else entry.url("check")
     if answered.tell_doctor is not None:
         # Tell them now, and let them choose to stop or go on.
-        return f"{entry.url('advice')}?next={target.id}" + ("&change=1" if changing else "")
+        return f"{entry.url('advice')}?next={target.id}" + (
+            f"&{changing.query()}" if changing else ""
+        )
     return question_url(entry, target, changing=changing)
 
 
@@ -169,7 +173,7 @@ async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> 
     next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
     if level is None or next_page is None:
         return redirect(_resume_url(entry, interview))
-    changing = _changing([request.query_params.get("change", "")])
+    changing = _change_of(interview.questionnaire, request.query_params)
     # Back: the page just answered, the last one before the page that comes next.
     answered = flow.previous_page(interview.evaluation, next_page)
     return render(
@@ -204,6 +208,14 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
     if interview.draft is None or not evaluation.complete or evaluation.stopped:
         # (Stopped: a correction still has its emergency answer; that page comes first.)
         return redirect(_resume_url(entry, interview))
+    q = interview.questionnaire
+    level = flow.triage_so_far(evaluation)
+    # Back from changing an answer: its row has the focus, and says if the change altered
+    # what we advise (the level the answers had when "Change" was chosen came with it).
+    returned = _change_of(q, {**request.query_params, "change": "1"})
+    changed_level = (
+        level if returned and returned.was is not None and returned.was != level.code else None
+    )
     rows = [
         (
             title,
@@ -211,14 +223,15 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
                 {
                     "question": row.question,
                     "lines": display.answer_text(row.question, row.value),
-                    "change_url": question_url(entry, row.page, changing=True),
+                    "change_url": question_url(
+                        entry, row.page, changing=Change(row.question.id, level.code)
+                    ),
+                    "focus": returned is not None and returned.row == row.question.id,
                 }
                 for row in section_rows
             ],
         )
-        for title, section_rows in flow.answer_rows(
-            interview.questionnaire, evaluation.answers, list(evaluation.visible)
-        )
+        for title, section_rows in flow.answer_rows(q, evaluation.answers, list(evaluation.visible))
     ]
     back = flow.last_visible_page(evaluation)
     return render(
@@ -227,6 +240,7 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
         base_context(
             entry,
             sections=rows,
+            changed_level=changed_level,
             back_url=question_url(entry, back),
             title="Check your answers",
         ),
@@ -388,9 +402,38 @@ def _cannot_store(entry: Entry) -> Iterator[None]:
         raise CorrectionClosedPageError(entry.start_url) from None
 
 
-def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Changing an answer from "check your answers": the row to return to, and the triage
+    level the answers had then (so that the page can say when a change altered it)."""
+
+    row: str | None = None  # a question id
+    was: str | None = None  # a level code
+
+    def query(self) -> str:
+        params = {"change": "1", "row": self.row, "was": self.was}
+        return urlencode({k: v for k, v in params.items() if v is not None})
+
+    def check_url(self, entry: Entry) -> str:
+        url = entry.url("check")
+        if self.row is None:
+            return url
+        back = urlencode({k: v for k, v in (("row", self.row), ("was", self.was)) if v})
+        return f"{url}?{back}#row-{self.row}"
+
+
+def _change_of(q: Questionnaire, values: Mapping[str, str]) -> Change | None:
+    """Change mode, from a query or a form: None when not changing. A row or level this
+    questionnaire does not have is left out (a link from an older page: nothing to return to)."""
+    if values.get("change") != "1":
+        return None
+    row, was = values.get("row"), values.get("was")
+    return Change(row if row in q.question_by_id else None, was if was in q.level_by_code else None)
+
+
+def question_url(entry: Entry, page: Page, *, changing: Change | None = None) -> str:
     url = entry.url("questions", page.id)
-    return f"{url}?change=1" if changing else url
+    return f"{url}?{changing.query()}" if changing else url
 
 
 def _page_or_404(interview: flow.Interview, page_id: str) -> Page:
@@ -398,10 +441,6 @@ def _page_or_404(interview: flow.Interview, page_id: str) -> Page:
     if page is None:
         raise AppError(404)
     return page
-
-
-def _changing(values: Sequence[str] | None) -> bool:
-    return values is not None and list(values[:1]) == ["1"]
 
 
 def _resume_url(entry: Entry, interview: flow.Interview) -> str:
@@ -432,7 +471,7 @@ def _render_page(
     page_input: PageInput | None,
     units: dict[str, Any],
     *,
-    changing: bool,
+    changing: Change | None,
 ) -> Response:
     evaluation = interview.evaluation
     questions = evaluation.visible_on(page)
@@ -447,7 +486,7 @@ def _render_page(
     )
     previous = flow.previous_page(evaluation, page)
     if changing:
-        back_url = entry.url("check")
+        back_url = changing.check_url(entry)
     elif previous is not None:
         back_url = question_url(entry, previous)
     else:
