@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, or_, select
 
 from app import codec
@@ -46,6 +47,10 @@ class IdempotencyConflictError(Exception):
     """The Idempotency-Key was already used by this client for a different request."""
 
 
+class AlreadyReplacedError(Exception):
+    """The record a correction would replace was replaced already (or is gone)."""
+
+
 def record(
     session: Session,
     evaluation: Evaluation,
@@ -57,6 +62,7 @@ def record(
     idempotency_key: str | None = None,
     given: Mapping[str, Any] | None = None,
     allow_incomplete: bool = False,
+    replaces: uuid.UUID | None = None,
 ) -> Recorded:
     """Store an evaluated assessment, in the session's transaction (the request commits). The
     one way an assessment is written, for every channel.
@@ -73,6 +79,12 @@ def record(
     idempotency_key) lets one insert, and the other answers with the winner's record; it rolls
     its transaction back to read it, so a caller with a key must not have written anything else
     in the session (the API writes nothing else).
+
+    ``replaces``: the record this one corrects (a person who mis-tapped an emergency answer).
+    It is kept, for the audit trail, with ``replaced_by_id`` pointing here; its result link
+    leads here; a clinic's audit log says so. AlreadyReplacedError when another correction
+    replaced it first (the database decides, as for a single-use link): the caller's
+    transaction must then store nothing.
     """
     q = evaluation.questionnaire
     fingerprint = None
@@ -126,9 +138,31 @@ def record(
         if winner is None:
             raise
         return _replay(winner, fingerprint)
+    if replaces is not None:
+        _replace(session, replaces, row["id"], now)
     return Recorded(
         id=row["id"], channel=channel, created_at=now, result=result, result_token=token
     )
+
+
+def _replace(session: Session, old_id: uuid.UUID, new_id: uuid.UUID, now: datetime) -> None:
+    replaced = session.connection().execute(
+        update(Assessment)
+        .where(col(Assessment.id) == old_id, col(Assessment.replaced_by_id).is_(None))
+        .values(replaced_by_id=new_id, updated_at=now)
+    )
+    if replaced.rowcount != 1:
+        raise AlreadyReplacedError
+    old = session.get(Assessment, old_id)
+    assert old is not None  # just updated
+    # The row says so already; a copy this session loaded before must too.
+    set_committed_value(old, "replaced_by_id", new_id)
+    set_committed_value(old, "updated_at", now)
+    if old.clinic_id is not None:
+        audit.record(
+            session, clinic_id=old.clinic_id, actor_id=None, action="assessment.replaced",
+            target_type="assessment", target_id=old_id, detail={"replaced_by": str(new_id)},
+        )  # fmt: skip
 
 
 def _replay(earlier: Assessment, fingerprint: str) -> Recorded:
@@ -155,32 +189,71 @@ def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: st
 
 
 def get_by_result_token(session: Session, token: str) -> Assessment | None:
-    return session.exec(
+    """The record a result link shows: its own, or the newest one that corrected it."""
+    found = session.exec(
         select(Assessment).where(Assessment.result_token_hash == hash_token(token))
     ).first()
+    return None if found is None else newest(session, found)
+
+
+# Far more corrections than anyone makes of one result; a bound, in case of a loop.
+_MAX_CORRECTIONS = 100
+
+
+def newest(session: Session, assessment: Assessment) -> Assessment:
+    """The record that replaced ``assessment`` (and so on), or itself when never replaced."""
+    for _ in range(_MAX_CORRECTIONS):
+        if assessment.replaced_by_id is None:
+            break
+        newer = session.get(Assessment, assessment.replaced_by_id)
+        if newer is None:
+            break
+        assessment = newer
+    return assessment
+
+
+def replaced_by(session: Session, assessment: Assessment) -> list[Assessment]:
+    """Every record ``assessment`` replaced, directly or through others; newest first."""
+    found: list[Assessment] = []
+    wanted = [assessment.id]
+    for _ in range(_MAX_CORRECTIONS):
+        older = list(
+            session.exec(select(Assessment).where(col(Assessment.replaced_by_id).in_(wanted)))
+        )
+        if not older:
+            break
+        found += older
+        wanted = [a.id for a in older]
+    return found
 
 
 def remove_result_link(session: Session, assessment: Assessment) -> None:
-    """The person's private result page stops working; the record stays with its clinic, and
-    the clinic's audit log says so."""
-    assessment.result_token_hash = None
-    assessment.updated_at = utcnow()
-    session.add(assessment)
-    if assessment.clinic_id is not None:
-        audit.record(
-            session, clinic_id=assessment.clinic_id, actor_id=None,
-            action="assessment.patient_link_removed", target_type="assessment",
-            target_id=assessment.id,
-        )  # fmt: skip
+    """The person's private result page stops working (the links of the records it replaced
+    too, which lead to it); the records stay with their clinic, and its audit log says so."""
+    now = utcnow()
+    for each in [assessment, *replaced_by(session, assessment)]:
+        if each.result_token_hash is None:
+            continue
+        each.result_token_hash = None
+        each.updated_at = now
+        session.add(each)
+        if each.clinic_id is not None:
+            audit.record(
+                session, clinic_id=each.clinic_id, actor_id=None,
+                action="assessment.patient_link_removed", target_type="assessment",
+                target_id=each.id,
+            )  # fmt: skip
     session.flush()
 
 
 def delete_assessment(session: Session, assessment: Assessment) -> None:
-    """Really remove it (not a soft delete): a person asked for their data to go. Its
-    check-ins go with it."""
-    session.exec(delete(Checkin).where(col(Checkin.assessment_id) == assessment.id))
-    session.delete(assessment)
-    session.flush()
+    """Really remove it (not a soft delete): a person asked for their data to go. The records
+    it replaced (a corrected emergency answer) are theirs too, and go with it: oldest first,
+    as each points to the one that replaced it. Check-ins go with their assessment."""
+    for each in [*reversed(replaced_by(session, assessment)), assessment]:
+        session.exec(delete(Checkin).where(col(Checkin.assessment_id) == each.id))
+        session.delete(each)
+        session.flush()
 
 
 # -- API channel: idempotent creation and per-client reading -------------------------------------

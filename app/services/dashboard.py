@@ -34,7 +34,12 @@ class Filters:
     reviewed: str = "all"  # all | no | yes
 
     def conditions(self, clinic_id: uuid.UUID) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [col(Assessment.clinic_id) == clinic_id]
+        conditions: list[ColumnElement[bool]] = [
+            col(Assessment.clinic_id) == clinic_id,
+            # A submission the patient corrected (a mis-tapped emergency answer) is replaced by
+            # the newer one, which is in the queue; the old one is kept, and its page says so.
+            col(Assessment.replaced_by_id).is_(None),
+        ]
         if self.levels:
             conditions.append(col(Assessment.triage_level).in_(self.levels))
         if self.date_from is not None:
@@ -200,6 +205,7 @@ def count_unreviewed_urgent(
                 col(Assessment.clinic_id) == clinic_id,
                 col(Assessment.triage_level).in_(urgent),
                 col(Assessment.reviewed_at).is_(None),
+                col(Assessment.replaced_by_id).is_(None),
             )
         ).one()
     )

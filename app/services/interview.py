@@ -19,9 +19,9 @@ from sqlmodel import Session
 
 from app.engine import AnswerError, Evaluation, Level, Page, Question, Questionnaire, evaluate
 from app.engine import triage_level as engine_triage_level
-from app.models import Draft, IntakeLink
+from app.models import Assessment, Clinic, Draft, IntakeLink
 from app.services import assessments, drafts, intake
-from app.services.assessments import Recorded
+from app.services.assessments import AlreadyReplacedError, Recorded
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 
@@ -40,10 +40,12 @@ class Interview:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """How the person came: the open form (web) or a clinic's intake link."""
+    """How the person came: the open form (web) or a clinic's intake link; and, when they are
+    correcting a stored result (a mis-tapped emergency answer), which record it replaces."""
 
     channel: Literal["web", "intake"]
     link: IntakeLink | None = None
+    corrects: uuid.UUID | None = None
 
     @property
     def clinic_id(self) -> uuid.UUID | None:
@@ -92,7 +94,8 @@ def may_show(evaluation: Evaluation, page: Page) -> bool:
     (people move forward through the pages, or back; they cannot skip ahead)."""
     if not evaluation.page_is_visible(page):
         return False
-    required = evaluation.next_page
+    # A stopped interview (being corrected) goes no further than the page that stopped it.
+    required = stop_page(evaluation) if evaluation.stopped else evaluation.next_page
     q = evaluation.questionnaire
     return required is None or _index(q, page) <= _index(q, required)
 
@@ -112,6 +115,27 @@ def following_page(evaluation: Evaluation, page: Page) -> Page | None:
     if required is not None and (following is None or _index(q, required) < _index(q, following)):
         return required
     return following
+
+
+def stop_page(evaluation: Evaluation) -> Page | None:
+    """The page whose answers stopped the interview (the one with the emergency answer), or
+    None when it has not stopped: the answers of each page in turn, until they stop it."""
+    if not evaluation.stopped:
+        return None
+    q = evaluation.questionnaire
+    so_far: dict[str, Any] = {}
+    for page in q.pages:
+        if not evaluation.page_is_visible(page):
+            continue
+        given = {
+            x.id: evaluation.answers[x.id] for x in page.questions if x.id in evaluation.answers
+        }
+        if not given:
+            continue
+        so_far.update(given)
+        if evaluate(q, so_far).stopped:
+            return page
+    return None
 
 
 def last_visible_page(evaluation: Evaluation) -> Page:
@@ -245,6 +269,14 @@ def answer_page(
     decide where to go next. An emergency sign ends the interview: it is recorded at once."""
     after = page_answers.evaluation
     stop = page_answers.emergency
+    if stop is not None and interview.evaluation.stopped:
+        # Correcting a stored emergency result: a page before the one with the emergency
+        # answer is not that answer confirmed. On to it, to change it or to confirm it.
+        first = stop_page(stop)
+        if first is not None and _index(after.questionnaire, page) < _index(
+            after.questionnaire, first
+        ):
+            stop = None
     if stop is not None:
         return Answered(stop, recorded=finish_with(session, origin, interview.draft, stop))
     if after.problems:  # the form checked every field: this would be a bug, so store nothing
@@ -286,21 +318,106 @@ def finish(
 def finish_with(
     session: Session, origin: Origin, draft: Draft | None, evaluation: Evaluation
 ) -> Recorded:
-    if origin.link is not None:
+    if origin.link is not None and origin.corrects is None:
         # First: a single-use link that another submission used meanwhile stops this one here
-        # (intake.LinkGoneError), before anything is written.
+        # (intake.LinkGoneError), before anything is written. (A correction's link was used
+        # by the record it replaces.)
         intake.mark_used(session, origin.link)
-    recorded = assessments.record(
-        session,
-        evaluation,
-        channel=origin.channel,
-        clinic_id=origin.clinic_id,
-        intake_link_id=origin.intake_link_id,
-        allow_incomplete=True,  # callers only get here complete, stopped, or told to see a doctor
-    )
+    try:
+        recorded = assessments.record(
+            session,
+            evaluation,
+            channel=origin.channel,
+            clinic_id=origin.clinic_id,
+            intake_link_id=origin.intake_link_id,
+            allow_incomplete=True,  # only complete, stopped, or told to see a doctor get here
+            replaces=origin.corrects,
+        )
+    except AlreadyReplacedError:
+        raise CorrectionClosedError from None
     if draft is not None:
         drafts.delete_draft(session, draft)
     return recorded
+
+
+# -- Correcting a stored result ------------------------------------------------------------------
+
+
+class CorrectionClosedError(Exception):
+    """The result may not be corrected (any more): not an emergency, already replaced by a
+    correction (two tabs, a double tap), or its page was removed. Nothing is stored."""
+
+
+def may_correct(assessment: Assessment) -> bool:
+    """An emergency result the person can still correct: a mis-tapped "yes" ended their
+    interview at once, with no "check your answers" page. Only from the person's own result
+    page (web and intake), and only the newest record of its line."""
+    return (
+        assessment.channel in ("web", "intake")
+        and assessment.triage_rank == 0
+        and assessment.replaced_by_id is None
+        and assessment.result_token_hash is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """A stored result being corrected, and how it came (its intake link and clinic)."""
+
+    assessment: Assessment
+    link: IntakeLink | None
+    clinic: Clinic | None
+
+    @property
+    def channel(self) -> Literal["web", "intake"]:
+        return "intake" if self.assessment.channel == "intake" else "web"
+
+
+def find_correction(session: Session, result_token: str) -> Correction | None:
+    """The result behind ``result_token`` (the newest, if it was corrected before) to correct,
+    None for no such result; CorrectionClosedError when it may not be corrected."""
+    assessment = assessments.get_by_result_token(session, result_token)
+    if assessment is None:
+        return None
+    if not may_correct(assessment):
+        raise CorrectionClosedError
+    link = session.get(IntakeLink, assessment.intake_link_id) if assessment.intake_link_id else None
+    clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
+    return Correction(assessment, link, clinic)
+
+
+@dataclass(frozen=True, slots=True)
+class Begun:
+    """A correction started: its draft's token (for the cookie) and the page to open."""
+
+    assessment_id: uuid.UUID
+    draft_token: str
+    page: Page
+
+
+def start_correction(session: Session, registry: Registry, result_token: str) -> Begun | None:
+    """A new draft with the stored answers, to change and finish again; the page with the
+    answer that stopped the interview comes first. None for no such result;
+    CorrectionClosedError when it may not be corrected."""
+    found = find_correction(session, result_token)
+    if found is None:
+        return None
+    stored = found.assessment
+    try:
+        q = registry.get(stored.questionnaire_id)
+    except UnknownQuestionnaireError:
+        raise CorrectionClosedError from None
+    answers = usable_answers(q, stored.answers)
+    draft, token = drafts.start_draft(
+        session,
+        questionnaire_id=q.id,
+        channel=found.channel,
+        intake_link_id=stored.intake_link_id,
+    )
+    drafts.save_answers(session, draft, answers)
+    evaluation = evaluate(q, answers)
+    page = stop_page(evaluation) or evaluation.next_page or q.pages[0]
+    return Begun(stored.id, token, page)
 
 
 # -- Answers in question order --------------------------------------------------------------------

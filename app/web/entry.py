@@ -1,12 +1,14 @@
-"""How someone came to the form: the open self-assessment (web), or a clinic's intake link.
+"""How someone came to the form: the open self-assessment (web), a clinic's intake link, or
+the correction of a stored emergency result (a mis-tapped answer, from its result page).
 
-The form's pages and routes are the same for both; an Entry carries the differences: the URL
-prefix, the channel a submission is recorded with, the clinic's name to show, and how the
-person's draft is found.
+The form's pages and routes are the same for all; an Entry carries the differences: the URL
+prefix, the channel a submission is recorded with, the clinic's name to show, how the
+person's draft is found, and which record a correction replaces.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +19,7 @@ from app.deps import Db
 from app.errors import AppError
 from app.models import Clinic, Draft, IntakeLink
 from app.services import drafts, intake
+from app.services import interview as flow
 from app.services.interview import Origin
 
 WEB_DRAFT_COOKIE = "ba_draft"
@@ -31,15 +34,32 @@ class LinkGonePageError(AppError):
         self.clinic_name = clinic_name
 
 
+class CorrectionClosedPageError(AppError):
+    """A result that may not be corrected (any more): back to the result page it came from."""
+
+    def __init__(self, result_url: str) -> None:
+        super().__init__(303, "This result cannot be changed")
+        self.result_url = result_url
+
+
+def correction_cookie(assessment_id: uuid.UUID) -> str:
+    """The cookie holding a correction's draft token: one per corrected record."""
+    return f"ba_fix_{assessment_id.hex[:16]}"
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     channel: Literal["web", "intake"]
-    prefix: str  # "" for the web form, "/intake/<token>" for a link
+    prefix: str  # "" for the web form, "/intake/<token>" for a link, "/result/<t>/change"
     link: IntakeLink | None = None
     clinic: Clinic | None = None
+    corrects: uuid.UUID | None = None  # the stored record a correction replaces
+    result_url: str | None = None  # a correction: the result page it started from
 
     @property
     def start_url(self) -> str:
+        if self.result_url is not None:
+            return self.result_url
         return self.prefix or "/"
 
     def url(self, *parts: str) -> str:
@@ -47,7 +67,7 @@ class Entry:
 
     @property
     def origin(self) -> Origin:
-        return Origin(self.channel, self.link)
+        return Origin(self.channel, self.link, corrects=self.corrects)
 
     @property
     def clinic_name(self) -> str | None:
@@ -56,17 +76,20 @@ class Entry:
     @property
     def cookie_name(self) -> str:
         """The cookie holding the draft token; one per reusable link, so drafts do not mix."""
+        if self.corrects is not None:
+            return correction_cookie(self.corrects)
         if self.link is None:
             return WEB_DRAFT_COOKIE
         return f"ba_intake_{self.link.id.hex[:16]}"
 
     @property
     def draft_follows_link(self) -> bool:
-        """A single-use link is one patient's: the link itself finds the draft, on any device."""
-        return self.link is not None and self.link.single_use
+        """A single-use link is one patient's: the link itself finds the draft, on any device.
+        (A correction's draft is found by its own cookie.)"""
+        return self.corrects is None and self.link is not None and self.link.single_use
 
     def find_draft(self, session: Session, request: Request) -> Draft | None:
-        if self.link is not None and self.link.single_use:
+        if self.draft_follows_link and self.link is not None:
             return drafts.find_for_link(session, self.link.id)
         return drafts.find_by_token(
             session,
@@ -76,7 +99,11 @@ class Entry:
 
 
 async def entry_for(request: Request, db: Db) -> Entry:
-    """The entry of this request: an intake link when the path has a token, else the web form."""
+    """The entry of this request: an intake link when the path has a token, a correction when
+    it has a result's token, else the web form."""
+    result_token = request.path_params.get("result_token")
+    if result_token is not None:
+        return await correction_entry(db, result_token)
     token = request.path_params.get("token")
     if token is None:
         return Entry(channel="web", prefix="")
@@ -89,3 +116,23 @@ async def entry_for(request: Request, db: Db) -> Entry:
         shown = None if gone.reason == "revoked" else await db.run(intake.clinic_of_token, token)
         raise LinkGonePageError(gone.reason, shown.name if shown else None) from None
     return Entry(channel="intake", prefix=f"/intake/{token}", link=link, clinic=clinic)
+
+
+async def correction_entry(db: Db, result_token: str) -> Entry:
+    """Correcting the result behind ``result_token``: its channel, link and clinic, whatever
+    state the link is in now (the submission went through it)."""
+    result_url = f"/result/{result_token}"
+    try:
+        found = await db.run(flow.find_correction, result_token)
+    except flow.CorrectionClosedError:
+        raise CorrectionClosedPageError(result_url) from None
+    if found is None:
+        raise AppError(404)
+    return Entry(
+        channel=found.channel,
+        prefix=f"{result_url}/change",
+        link=found.link,
+        clinic=found.clinic,
+        corrects=found.assessment.id,
+        result_url=result_url,
+    )

@@ -14,8 +14,8 @@ from starlette.responses import Response
 
 from app.errors import DATABASE_UNAVAILABLE, AppError, DatabaseUnavailableError, log_unavailable
 
-from .entry import LinkGonePageError
-from .pages import CsrfError, render
+from .entry import CorrectionClosedPageError, LinkGonePageError
+from .pages import CsrfError, redirect, render
 
 TITLES = {
     400: "Sorry, there is a problem with that request",
@@ -80,6 +80,13 @@ async def link_gone(request: Request, exc: Exception) -> Response:
     )
 
 
+async def correction_closed(request: Request, exc: Exception) -> Response:
+    """Changing answers of a result that cannot be changed (any more: it was, in another tab):
+    the result page, which shows the newest result."""
+    assert isinstance(exc, CorrectionClosedPageError)
+    return redirect(exc.result_url)
+
+
 async def csrf_failed(request: Request, exc: Exception) -> Response:
     return render(request, "web/form_expired.html", {}, status_code=403)
 
@@ -95,6 +102,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(LinkGonePageError, link_gone)
+    app.add_exception_handler(CorrectionClosedPageError, correction_closed)
     app.add_exception_handler(CsrfError, csrf_failed)
     for kind in DATABASE_UNAVAILABLE:
         app.add_exception_handler(kind, database_unavailable)

@@ -127,8 +127,12 @@ def _as_form_value(question: Question, value: Any) -> Any:
     return value
 
 
+# Changing an answer from "check your answers" (app/web/routes.py Change): kept on the page.
+CHANGE_PARAMS = ("change", "row", "was")
+
+
 def _switch_url(base_url: str, query: Mapping[str, str], question: Question, units: Units) -> str:
-    params = {k: v for k, v in query.items() if k == "change" or k.endswith("-units")}
+    params = {k: v for k, v in query.items() if k in CHANGE_PARAMS or k.endswith("-units")}
     key = f"{question.id}-units"
     if units == "metric":
         params[key] = "imperial"

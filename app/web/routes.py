@@ -1,7 +1,8 @@
 """The patient pages: the self-assessment form, clinic intake links, and the result page.
 
-The form's routes are written once and mounted twice: at / for anyone, and under
-/intake/{token} for a clinic's link. The Entry (app/web/entry.py) carries the differences.
+The form's routes are written once and mounted three times: at / for anyone, under
+/intake/{token} for a clinic's link, and under /result/{result_token}/change for correcting a
+stored emergency result. The Entry (app/web/entry.py) carries the differences.
 Routes are thin: the interview service (app/services/interview.py) walks the engine's pages and
 stores, forms.py reads the fields, and the request's session commits once (app/deps.py), so
 nothing is half-stored.
@@ -9,9 +10,11 @@ nothing is half-stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -20,14 +23,20 @@ from starlette.responses import Response
 
 from app import display
 from app.deps import Db, DbDep, RegistryDep
-from app.engine import Page
+from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Clinic
 from app.services import assessments, checkins, intake
 from app.services import interview as flow
 
 from . import present
-from .entry import Entry, LinkGonePageError, entry_for
+from .entry import (
+    CorrectionClosedPageError,
+    Entry,
+    LinkGonePageError,
+    correction_cookie,
+    entry_for,
+)
 from .forms import PageInput, read_page, units_for
 from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
 
@@ -49,8 +58,8 @@ async def get_interview(
 
 InterviewDep = Annotated[flow.Interview, Depends(get_interview)]
 
-# The form lives at both prefixes; entry_for tells them apart by the {token} in the path.
-FORM_PREFIXES = ("", "/intake/{token}")
+# The form lives at each prefix; entry_for tells them apart by the path's parameters.
+FORM_PREFIXES = ("", "/intake/{token}", "/result/{result_token}/change")
 
 
 def form_route(path: str, method: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -77,6 +86,8 @@ def base_context(entry: Entry, **context: Any) -> dict[str, Any]:
 
 @form_route("", "GET")
 async def start(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
+    if entry.corrects is not None:
+        return redirect(_resume_url(entry, interview))
     resume_url = None
     if interview.draft is not None and interview.evaluation.answers:
         resume_url = _resume_url(entry, interview)
@@ -104,7 +115,7 @@ async def question_page(
     units = {
         q.id: units_for(q, request.query_params) for q in evaluation.visible_on(page) if q.widget
     }
-    changing = request.query_params.get("change") == "1"
+    changing = _change_of(interview.questionnaire, request.query_params)
     return _render_page(request, entry, interview, page, None, units, changing=changing)
 
 
@@ -121,16 +132,16 @@ async def answer_question_page(
     if not flow.may_show(interview.evaluation, page):
         return redirect(_resume_url(entry, interview))
     page_input = read_page(interview.evaluation.visible_on(page), form)
-    changing = _changing(form.get("change"))
+    changing = _change_of(interview.questionnaire, {k: v[0] for k, v in form.items() if v})
     after = flow.with_page(interview, page_input.answers, page_input.cleared)
     if page_input.errors and after.emergency is None:
         # Nothing is stored; the page comes back with the messages.
         return _render_page(
             request, entry, interview, page, page_input, page_input.units, changing=changing
         )
-    with _link_used_meanwhile(entry):
+    with _cannot_store(entry):
         answered = await db.run(
-            flow.answer_page, entry.origin, interview, page, after, changing=changing
+            flow.answer_page, entry.origin, interview, page, after, changing=changing is not None
         )
     if answered.recorded is not None:
         return _finished(request, entry, answered.recorded)
@@ -143,13 +154,15 @@ async def answer_question_page(
     return response
 
 
-def _after_page(entry: Entry, answered: flow.Answered, *, changing: bool) -> str:
+def _after_page(entry: Entry, answered: flow.Answered, *, changing: Change | None) -> str:
     target = answered.next_page
     if target is None:
-        return entry.url("check")
+        return changing.check_url(entry) if changing else entry.url("check")
     if answered.tell_doctor is not None:
         # Tell them now, and let them choose to stop or go on.
-        return f"{entry.url('advice')}?next={target.id}" + ("&change=1" if changing else "")
+        return f"{entry.url('advice')}?next={target.id}" + (
+            f"&{changing.query()}" if changing else ""
+        )
     return question_url(entry, target, changing=changing)
 
 
@@ -160,7 +173,9 @@ async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> 
     next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
     if level is None or next_page is None:
         return redirect(_resume_url(entry, interview))
-    changing = _changing([request.query_params.get("change", "")])
+    changing = _change_of(interview.questionnaire, request.query_params)
+    # Back: the page just answered, the last one before the page that comes next.
+    answered = flow.previous_page(interview.evaluation, next_page)
     return render(
         request,
         "web/advice.html",
@@ -170,6 +185,7 @@ async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> 
             look=display.level_look(level),
             reasons=flow.reasons_so_far(interview.evaluation),
             continue_url=question_url(entry, next_page, changing=changing),
+            back_url=question_url(entry, answered, changing=changing) if answered else None,
             title=level.title,
         ),
     )
@@ -189,8 +205,17 @@ async def stop_early(
 @form_route("/check", "GET")
 async def check_answers(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
     evaluation = interview.evaluation
-    if interview.draft is None or not evaluation.complete:
+    if interview.draft is None or not evaluation.complete or evaluation.stopped:
+        # (Stopped: a correction still has its emergency answer; that page comes first.)
         return redirect(_resume_url(entry, interview))
+    q = interview.questionnaire
+    level = flow.triage_so_far(evaluation)
+    # Back from changing an answer: its row has the focus, and says if the change altered
+    # what we advise (the level the answers had when "Change" was chosen came with it).
+    returned = _change_of(q, {**request.query_params, "change": "1"})
+    changed_level = (
+        level if returned and returned.was is not None and returned.was != level.code else None
+    )
     rows = [
         (
             title,
@@ -198,14 +223,15 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
                 {
                     "question": row.question,
                     "lines": display.answer_text(row.question, row.value),
-                    "change_url": question_url(entry, row.page, changing=True),
+                    "change_url": question_url(
+                        entry, row.page, changing=Change(row.question.id, level.code)
+                    ),
+                    "focus": returned is not None and returned.row == row.question.id,
                 }
                 for row in section_rows
             ],
         )
-        for title, section_rows in flow.answer_rows(
-            interview.questionnaire, evaluation.answers, list(evaluation.visible)
-        )
+        for title, section_rows in flow.answer_rows(q, evaluation.answers, list(evaluation.visible))
     ]
     back = flow.last_visible_page(evaluation)
     return render(
@@ -214,6 +240,7 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
         base_context(
             entry,
             sections=rows,
+            changed_level=changed_level,
             back_url=question_url(entry, back),
             title="Check your answers",
         ),
@@ -234,11 +261,32 @@ async def submit_answers(
 async def _finish(
     request: Request, db: Db, entry: Entry, interview: flow.Interview, *, early: bool
 ) -> Response:
-    with _link_used_meanwhile(entry):
+    with _cannot_store(entry):
         recorded = await db.run(flow.finish, entry.origin, interview, early=early)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
     return _finished(request, entry, recorded)
+
+
+@router.post("/result/{result_token}/change", include_in_schema=False)
+async def begin_correction(
+    request: Request, result_token: str, form: CheckedForm, db: DbDep, registry: RegistryDep
+) -> Response:
+    """ "I answered by mistake": the stored answers in a new draft, from the page with the
+    emergency answer. The stored result stays until a new one replaces it."""
+    result_url = f"/result/{result_token}"
+    try:
+        begun = await db.run(flow.start_correction, registry, result_token)
+    except flow.CorrectionClosedError:
+        return redirect(result_url)
+    if begun is None:
+        raise AppError(404)
+    response = redirect(f"{result_url}/change/questions/{begun.page.id}")
+    set_cookie(
+        response, request, correction_cookie(begun.assessment_id), begun.draft_token,
+        max_age=DRAFT_COOKIE_AGE,
+    )  # fmt: skip
+    return response
 
 
 # -- The result -------------------------------------------------------------------------------------
@@ -294,6 +342,7 @@ async def result_page(
             "sent_to": clinic.name if clinic else None,
             "created_at": assessment.created_at,
             "delete_url": f"/result/{token}/delete",
+            "change_url": f"/result/{token}/change" if flow.may_correct(assessment) else None,
         },
     )
 
@@ -359,18 +408,51 @@ async def _clinic_of(db: Db, assessment: Assessment) -> Clinic | None:
 
 
 @contextmanager
-def _link_used_meanwhile(entry: Entry) -> Iterator[None]:
+def _cannot_store(entry: Entry) -> Iterator[None]:
     """A single-use link another submission used while this person answered: the page that
-    says so (with whom to contact, and when to call 999); this submission stores nothing."""
+    says so (with whom to contact, and when to call 999). A correction of a result that was
+    corrected meanwhile (another tab): its result page, which shows the newest. Either way
+    this submission stores nothing."""
     try:
         yield
     except intake.LinkGoneError as gone:
         raise LinkGonePageError(gone.reason, entry.clinic_name) from None
+    except flow.CorrectionClosedError:
+        raise CorrectionClosedPageError(entry.start_url) from None
 
 
-def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Changing an answer from "check your answers": the row to return to, and the triage
+    level the answers had then (so that the page can say when a change altered it)."""
+
+    row: str | None = None  # a question id
+    was: str | None = None  # a level code
+
+    def query(self) -> str:
+        params = {"change": "1", "row": self.row, "was": self.was}
+        return urlencode({k: v for k, v in params.items() if v is not None})
+
+    def check_url(self, entry: Entry) -> str:
+        url = entry.url("check")
+        if self.row is None:
+            return url
+        back = urlencode({k: v for k, v in (("row", self.row), ("was", self.was)) if v})
+        return f"{url}?{back}#row-{self.row}"
+
+
+def _change_of(q: Questionnaire, values: Mapping[str, str]) -> Change | None:
+    """Change mode, from a query or a form: None when not changing. A row or level this
+    questionnaire does not have is left out (a link from an older page: nothing to return to)."""
+    if values.get("change") != "1":
+        return None
+    row, was = values.get("row"), values.get("was")
+    return Change(row if row in q.question_by_id else None, was if was in q.level_by_code else None)
+
+
+def question_url(entry: Entry, page: Page, *, changing: Change | None = None) -> str:
     url = entry.url("questions", page.id)
-    return f"{url}?change=1" if changing else url
+    return f"{url}?{changing.query()}" if changing else url
 
 
 def _page_or_404(interview: flow.Interview, page_id: str) -> Page:
@@ -380,13 +462,12 @@ def _page_or_404(interview: flow.Interview, page_id: str) -> Page:
     return page
 
 
-def _changing(values: Sequence[str] | None) -> bool:
-    return values is not None and list(values[:1]) == ["1"]
-
-
 def _resume_url(entry: Entry, interview: flow.Interview) -> str:
     """Where someone who asked for a page they cannot have yet should go instead."""
-    page = interview.evaluation.next_page
+    evaluation = interview.evaluation
+    page = evaluation.next_page
+    if interview.draft is not None and evaluation.stopped:
+        page = flow.stop_page(evaluation)  # a correction: the page with the emergency answer
     if page is not None:
         return question_url(entry, page)
     if interview.draft is not None and interview.evaluation.complete:
@@ -409,7 +490,7 @@ def _render_page(
     page_input: PageInput | None,
     units: dict[str, Any],
     *,
-    changing: bool,
+    changing: Change | None,
 ) -> Response:
     evaluation = interview.evaluation
     questions = evaluation.visible_on(page)
@@ -424,7 +505,7 @@ def _render_page(
     )
     previous = flow.previous_page(evaluation, page)
     if changing:
-        back_url = entry.url("check")
+        back_url = changing.check_url(entry)
     elif previous is not None:
         back_url = question_url(entry, previous)
     else:
@@ -446,6 +527,7 @@ def _render_page(
             progress=evaluation.progress(),
             action=base_url,
             changing=changing,
+            correcting=entry.corrects is not None,
             back_url=back_url,
             doctor_level=flow.doctor_level(evaluation),
         ),

@@ -261,11 +261,14 @@ class PatientForm:
         for _ in range(60):
             path = urlsplit(self.page.url).path
             visited.append(path)
-            if path.startswith("/result/") or (until and until in self.page.url):
+            result = path.startswith("/result/") and "/change" not in path
+            if result or (until and until in self.page.url):
                 return visited
             if path.endswith("/advice"):
                 if on_advice == "stop":
-                    self.submit("Stop now and see my result")
+                    # The page's first button: its words depend on the level.
+                    with self.page.expect_navigation():
+                        self.page.locator('main form[action$="/stop"] button').click()
                 else:
                     with self.page.expect_navigation():
                         self.page.get_by_role(

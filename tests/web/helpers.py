@@ -75,7 +75,7 @@ def run_interview(
     visited: list[str] = []
     for _ in range(60):
         visited.append(location)
-        if location.startswith("/result/") or (until and until in location):
+        if is_result(location) or (until and until in location):
             return location, visited
         if "/advice" in location:
             page = client.get(location)
@@ -83,7 +83,9 @@ def run_interview(
             if on_advice == "stop":
                 response = post_page(client, f"{prefix}/stop", {}, csrf=csrf_of(page.text))
             else:
-                continue_url = re.search(r'class="button" href="([^"]+)"', page.text)
+                continue_url = re.search(
+                    r'href="([^"]+)"[^>]*>Answer the rest of the questions<', page.text
+                )
                 assert continue_url
                 location = continue_url.group(1).replace("&amp;", "&")
                 continue
@@ -96,6 +98,11 @@ def run_interview(
     raise AssertionError(f"the interview did not end: {visited}")
 
 
+def is_result(location: str) -> bool:
+    """A result page (not the pages that correct one, under /result/<token>/change)."""
+    return re.fullmatch(r"/result/[^/?#]+", location) is not None
+
+
 def result_token(location: str) -> str:
-    assert location.startswith("/result/")
+    assert is_result(location), location
     return location.removeprefix("/result/")

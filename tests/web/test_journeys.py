@@ -319,7 +319,11 @@ def test_check_answers_lists_every_answer_with_a_change_link(client: TestClient)
     assert "Check your answers" in page.text
     assert "175 cm (5 ft 9 in)" in page.text
     assert "None of these" in page.text
-    assert 'href="/questions/height_weight?change=1"' in page.text
+    # Each change link carries its row, to come back to, and the level the answers have now.
+    assert 'href="/questions/height_weight?change=1&amp;row=height_cm&amp;was=self_care"' in (
+        page.text
+    )
+    assert '<div class="summary-list__row" id="row-height_cm" tabindex="-1">' in page.text
     assert 'Change<span class="visually-hidden"> your answer to: How old are you?' in page.text
 
 
@@ -342,6 +346,85 @@ def test_changing_an_answer_returns_to_check_answers(client: TestClient, db: Ses
     assert response.headers["location"] == "/check"
     [draft] = drafts(db)
     assert draft.answers["sleep_hours"] == 8
+
+
+def test_a_change_returns_to_its_row_with_the_focus_on_it(client: TestClient) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    url = "/questions/sleep?change=1&row=sleep_hours&was=self_care"
+    page = client.get(url)
+    assert 'class="back-link" href="/check?row=sleep_hours&amp;was=self_care#row-sleep_hours"' in (
+        page.text
+    )
+    assert '<input type="hidden" name="row" value="sleep_hours">' in page.text
+    assert '<input type="hidden" name="was" value="self_care">' in page.text
+    response = post_page(
+        client,
+        url,
+        {
+            "sleep_hours": "6",
+            "sleep_quality": "good",
+            "wakes_stiff": "no",
+            "change": "1",
+            "row": "sleep_hours",
+            "was": "self_care",
+        },
+    )
+    location = response.headers["location"]
+    assert location == "/check?row=sleep_hours&was=self_care#row-sleep_hours"
+    check = client.get(location.split("#")[0]).text
+    assert (
+        '<div class="summary-list__row summary-list__row--changed" id="row-sleep_hours"'
+        ' tabindex="-1" autofocus>'
+    ) in check
+    assert check.count("autofocus") == 1
+    assert "Your answer changed what we advise" not in check  # still self-care
+
+
+def test_a_change_that_alters_the_outcome_says_so_at_its_row_and_before_the_result(
+    client: TestClient,
+) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    fields = {
+        **dict.fromkeys(
+            (
+                "weight_loss",
+                "night_pain",
+                "pain_on_straining",
+                "thoracic_pain",
+                "back_shape_change",
+            ),
+            "no",
+        ),
+        "fever": "yes",
+        "change": "1",
+        "row": "fever",
+        "was": "self_care",
+    }
+    response = post_page(
+        client, "/questions/warning_signs?change=1&row=fever&was=self_care", fields
+    )
+    location = response.headers["location"]
+    assert location == "/check?row=fever&was=self_care#row-fever"
+    check = client.get(location.split("#")[0]).text
+    row = check[
+        check.index('id="row-fever"') : check.index("</div>", check.index('id="row-fever"'))
+    ]
+    assert "autofocus" in row
+    assert "Your answer changed what we advise: <strong>Speak to a doctor today</strong>." in row
+    before_button = check[check.index("Now see your result") : check.index('type="submit"')]
+    assert "Your answer changed what we advise: <strong>Speak to a doctor today</strong>" in (
+        before_button
+    )
+
+
+def test_a_change_link_with_an_unknown_row_or_level_returns_to_the_top(
+    client: TestClient,
+) -> None:
+    run_interview(client, self_care_answers(), until="/check")
+    page = client.get("/questions/sleep?change=1&row=nope&was=%3Cb%3E")
+    assert 'class="back-link" href="/check"' in page.text
+    assert 'name="row"' not in page.text
+    assert "autofocus" not in client.get("/check?row=nope&was=worse").text
 
 
 def test_a_change_that_reveals_a_new_page_asks_it_then_returns_to_check_answers(

@@ -88,8 +88,38 @@ def test_the_advice_page_renders(client: TestClient) -> None:
     page = client.get(visited[-1])
     assert page.status_code == 200
     assert "Speak to a doctor today" in page.text
-    assert "Stop now and see my result" in page.text
     assert "Answer the rest of the questions" in page.text
+
+
+def test_the_urgent_advice_page_leads_with_speaking_to_a_doctor_today(client: TestClient) -> None:
+    _, visited = run_interview(client, {**self_care_answers(), "fever": True}, until="/advice")
+    html = client.get(visited[-1]).text
+    stop = html.index('<button type="submit" class="button">Speak to a doctor today: see what')
+    going_on = html.index(
+        'class="button button--secondary" href="/questions/pain_story" role="button"'
+    )
+    # The way to get help comes first and is the primary button; going on is secondary.
+    assert stop < html.index("Why we say this") < going_on
+    assert 'action="/stop"' in html[html.rindex("<form", 0, stop) : stop]
+    assert 'class="button" href=' not in html  # no other primary button
+    # A back link to the page just answered.
+    assert '<a class="back-link" href="/questions/health_history">Back</a>' in html
+
+
+def test_the_see_a_doctor_advice_page_leads_with_see_my_result(client: TestClient) -> None:
+    _, visited = run_interview(client, {**self_care_answers(), "pregnant": True}, until="/advice")
+    html = client.get(visited[-1]).text
+    assert '<button type="submit" class="button">See my result</button>' in html
+    assert "button button--secondary" in html
+    assert '<a class="back-link" href="/questions/health_history">Back</a>' in html
+
+
+def test_the_advice_page_while_changing_an_answer_goes_back_to_that_page(
+    client: TestClient,
+) -> None:
+    run_interview(client, {**self_care_answers(), "fever": True}, until="/check")
+    html = client.get("/advice?next=pain_story&change=1").text
+    assert 'class="back-link" href="/questions/health_history?change=1"' in html
 
 
 def test_the_advice_page_without_a_reason_goes_back_to_the_questions(client: TestClient) -> None:
