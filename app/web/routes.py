@@ -69,7 +69,7 @@ def form_route(path: str, method: str) -> Callable[[Callable[..., Any]], Callabl
 
 
 def base_context(entry: Entry, **context: Any) -> dict[str, Any]:
-    return {"entry": entry, "clinic_name": entry.clinic_name, **context}
+    return {"entry": entry, "clinic_name": entry.clinic_name, "clinic": entry.clinic, **context}
 
 
 # -- The form ---------------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def _link_used_meanwhile(entry: Entry) -> Iterator[None]:
     try:
         yield
     except intake.LinkGoneError as gone:
-        raise LinkGonePageError(gone.reason, entry.clinic_name) from None
+        raise LinkGonePageError(gone.reason, entry.clinic) from None
 
 
 def question_url(entry: Entry, page: Page, *, changing: bool = False) -> str:
