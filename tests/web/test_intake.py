@@ -245,3 +245,32 @@ def test_a_gone_link_says_how_to_reach_the_clinic_unless_it_was_revoked(
     page = client.get(f"/intake/{revoked}").text
     assert "01632" not in page
     assert "reception@" not in page
+
+
+def test_the_last_page_gives_a_reference_and_says_what_happens_next(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    _with_contact(db, clinic)
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(client, self_care_answers(), prefix=f"/intake/{token}")
+    db.expire_all()
+    [record] = db.exec(select(Assessment)).all()
+    assert record.reference
+    page = client.get(location).text
+    assert f'Your reference is <strong class="reference">{record.reference}</strong>' in page
+    assert "What happens next" in page
+    assert "Riverside Physio will look at your answers before your appointment" in page
+    assert '<a href="tel:01632960001">01632 960 001</a>' in page
+
+
+def test_an_emergency_confirmation_comes_after_what_to_do_now(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(
+        client, {**self_care_answers(), "both_legs": True}, prefix=f"/intake/{token}"
+    )
+    page = client.get(location).text
+    assert page.index("Call 999") < page.index("Your reference is")
+    assert page.index("Call 999") < page.index("Your answers have been sent to")
+    assert "Do not wait to hear from Riverside Physio" in page
