@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy import case, literal
+from sqlalchemy import case, false, literal, not_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, select
 
@@ -136,6 +136,12 @@ class Submission:
     assessment: Assessment
     patient_reference: str | None
     reviewed_by: str | None  # e-mail of the staff member
+    reusable_link: bool = False  # came through a reusable ("poster") link: who is it?
+
+    @property
+    def contact_missing(self) -> bool:
+        """A reusable link's submission whose sender gave no name and contact (yet)."""
+        return self.reusable_link and self.assessment.patient_name is None
 
 
 def list_submissions(
@@ -152,20 +158,25 @@ def list_submissions(
     rows = session.exec(
         _submission_query(conditions, urgent).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
-    return [Submission(a, label, email) for a, label, email in rows], int(total)
+    return [Submission(*row) for row in rows], int(total)
 
 
 def iter_submissions(
     session: Session, *, clinic_id: uuid.UUID, filters: Filters, urgent: Collection[str]
 ) -> Iterator[Submission]:
     query = _submission_query(filters.conditions(clinic_id), urgent).limit(EXPORT_LIMIT)
-    for a, label, email in session.exec(query.execution_options(yield_per=500)):
-        yield Submission(a, label, email)
+    for row in session.exec(query.execution_options(yield_per=500)):
+        yield Submission(*row)
 
 
 def _submission_query(conditions: list[ColumnElement[bool]], urgent: Collection[str] = ()) -> Any:
     return (
-        select(Assessment, IntakeLink.label, StaffUser.email)
+        select(
+            Assessment,
+            IntakeLink.label,
+            StaffUser.email,
+            func.coalesce(not_(col(IntakeLink.single_use)), false()),
+        )
         .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(Assessment.reviewed_by_id))
         .where(*conditions)

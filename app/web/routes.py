@@ -26,12 +26,13 @@ from app.models import Assessment, Clinic
 from app.services import assessments, intake
 from app.services import interview as flow
 
-from . import present
+from . import contact, present
 from .entry import Entry, LinkGonePageError, entry_for
 from .forms import PageInput, read_page, units_for
 from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
 
 router = APIRouter()
+router.include_router(contact.router)
 
 
 async def get_entry(request: Request, db: DbDep) -> Entry:
@@ -273,6 +274,9 @@ async def result_page(
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
     clinic = await _clinic_of(db, assessment)
     contributors = [] if most_urgent else result["contributors"]
+    asked = await contact.contact_context(
+        db, registry, assessment, token, given=request.query_params.get("contact") == "given"
+    )
     return render(
         request,
         "web/result.html",
@@ -295,6 +299,7 @@ async def result_page(
             "urgent": found is not None and found.urgent,
             "created_at": assessment.created_at,
             "delete_url": f"/result/{token}/delete",
+            **asked,
         },
     )
 
