@@ -260,6 +260,8 @@ def export_filters(registry: Registry, filters: Any) -> str:
     reviewed = {"no": "not reviewed", "yes": "reviewed"}.get(filters.get("reviewed") or "all")
     if reviewed:
         parts.append(reviewed)
+    if filters.get("search"):
+        parts.append("matching a search")  # what was searched for is not kept
     return "Submissions: " + "; ".join(parts) if parts else "All submissions"
 
 
