@@ -42,3 +42,18 @@ def test_staff_see_the_name_and_contact_a_poster_links_patient_gave(
     after = browser.get(f"/staff/assessments/{a.id}").text
     assert "<dd>Sam Patel</dd>" in after
     assert "<dd>07700 900123</dd>" in after
+
+
+def test_the_queue_says_when_a_poster_links_patient_gave_no_contact(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    a = poster_submission(db, clinic, both_legs=True)
+    browser = signed_in(clinic)
+    queue = browser.get("/staff/").text
+    assert "<strong>No name or contact given</strong>" in queue
+    assert f'<span class="reference">{a.reference}</span>' in queue
+    give_contact(db, a, name="Sam Patel", contact="07700 900123")
+    db.commit()
+    queue = browser.get("/staff/").text
+    assert "No name or contact given" not in queue
+    assert "Sam Patel, 07700 900123" in queue
