@@ -45,8 +45,8 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         environment="test",
         database_url=url,
         secret_key=TEST_SECRET,
-        allowed_hosts="testserver",
         questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
+        allowed_hosts="testserver",  # the TestClient's host name
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
@@ -124,9 +125,12 @@ def record(
         "reviewed_by_id": None,
     }
     try:
-        # Core INSERT, no ORM flush: that cost a fifth of an API request, and this runs for
-        # every submission.
-        session.connection().execute(_INSERT, row)
+        if channel == "intake" and clinic_id is not None:
+            _insert_with_reference(session, row)
+        else:
+            # Core INSERT, no ORM flush: that cost a fifth of an API request, and this runs
+            # for every submission.
+            session.connection().execute(_INSERT, row)
     except IntegrityError:
         if idempotency_key is None or api_client_id is None or fingerprint is None:
             raise
@@ -179,6 +183,37 @@ def _replay(earlier: Assessment, fingerprint: str) -> Recorded:
 
 
 _INSERT = insert(Assessment)
+
+# A clinic intake submission's reference, for the person to quote: no vowels (no words), and
+# none of 0/O, 1/I/L, 2/Z, 5/S, 8/B, which are misread when spoken or handwritten.
+REFERENCE_ALPHABET: Final = "CDFGHJKMNPQRTVWXY34679"
+REFERENCE_LENGTH: Final = 6  # 22**6: 113 million per clinic
+REFERENCE_ATTEMPTS: Final = 5
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def normalise_reference(text: str) -> str:
+    """A reference as someone may type or read it out ("k7m 4qx", "K7M-4QX"): upper case, with
+    spaces and dashes dropped."""
+    return "".join(c for c in text.upper() if c not in " -")
+
+
+def _insert_with_reference(session: Session, row: dict[str, Any]) -> None:
+    """Insert an intake submission with a reference unique within its clinic. Two submissions
+    can draw the same one; the unique constraint decides, and the loser draws again inside a
+    savepoint (on PostgreSQL a failed statement would otherwise end the transaction)."""
+    for attempt in range(REFERENCE_ATTEMPTS):
+        row["reference"] = new_reference()
+        try:
+            with session.begin_nested():
+                session.connection().execute(_INSERT, row)
+            return
+        except IntegrityError:
+            if attempt == REFERENCE_ATTEMPTS - 1:
+                raise
 
 
 def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: str) -> bytes:

@@ -10,16 +10,20 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
-from sqlalchemy import case, literal
+from sqlalchemy import case, false, literal, not_
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
+from app.display import answer_text
+from app.engine import Question
 from app.models import Assessment, IntakeLink, StaffUser, utcnow
+from app.services.assessments import normalise_reference
+from app.services.text import control_character_problem
 
 REVIEWED_CHOICES: Final = ("all", "no", "yes")
 PER_PAGE: Final = 25
@@ -32,8 +36,10 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     reviewed: str = "all"  # all | no | yes
+    search: str = ""  # a submission's reference or a link's patient reference, as typed
 
-    def conditions(self, clinic_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    def conditions(self, clinic_id: uuid.UUID, zone: tzinfo = UTC) -> list[ColumnElement[bool]]:
+        """``zone``: the clinic's, in which a day starts and ends."""
         conditions: list[ColumnElement[bool]] = [
             col(Assessment.clinic_id) == clinic_id,
             # A submission the patient corrected (a mis-tapped emergency answer) is replaced by
@@ -43,9 +49,13 @@ class Filters:
         if self.levels:
             conditions.append(col(Assessment.triage_level).in_(self.levels))
         if self.date_from is not None:
-            conditions.append(col(Assessment.created_at) >= _start_of(self.date_from))
+            conditions.append(col(Assessment.created_at) >= _start_of(self.date_from, zone))
         if self.date_to is not None:
-            conditions.append(col(Assessment.created_at) < _start_of(self.date_to + timedelta(1)))
+            conditions.append(
+                col(Assessment.created_at) < _start_of(self.date_to + timedelta(1), zone)
+            )
+        if self.search:
+            conditions.append(_matches(self.search))
         if self.reviewed == "no":
             conditions.append(col(Assessment.reviewed_at).is_(None))
         elif self.reviewed == "yes":
@@ -56,11 +66,13 @@ class Filters:
         """The filters as query parameters, for links that keep them (pages, export)."""
         params = [("level", level) for level in self.levels]
         if self.date_from:
-            params.append(("from", self.date_from.isoformat()))
+            params.append(("from", show_date(self.date_from)))
         if self.date_to:
-            params.append(("to", self.date_to.isoformat()))
+            params.append(("to", show_date(self.date_to)))
         if self.reviewed != "all":
             params.append(("reviewed", self.reviewed))
+        if self.search:
+            params.append(("q", self.search))
         return params
 
     def describe(self) -> dict[str, Any]:
@@ -70,6 +82,9 @@ class Filters:
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
             "reviewed": self.reviewed,
+            # Whether a search narrowed it, not what was searched: a patient reference typed
+            # by staff is never logged.
+            "search": bool(self.search),
         }
 
 
@@ -88,6 +103,7 @@ def read_filters(
     date_from: str | None,
     date_to: str | None,
     reviewed: str | None,
+    search: str | None = None,
 ) -> FilterInput:
     """``known_levels``: the level codes there are, most urgent first (app.services.questionnaires
     Registry.levels)."""
@@ -104,27 +120,64 @@ def read_filters(
     if reviewed not in REVIEWED_CHOICES:
         errors["reviewed"] = "Choose all, not reviewed or reviewed"
         reviewed = "all"
+    search = " ".join((search or "").split())
+    if control_character_problem(search):
+        errors["q"] = "Remove tabs, line breaks and other control characters from the search"
+        search = ""
     return FilterInput(
-        Filters(levels=chosen, date_from=start, date_to=end, reviewed=reviewed),
+        Filters(levels=chosen, date_from=start, date_to=end, reviewed=reviewed, search=search),
         errors,
-        {"from": (date_from or "").strip(), "to": (date_to or "").strip()},
+        {
+            # A date that was read is shown as the hint says; one that was not, as typed.
+            "from": show_date(start) if start else (date_from or "").strip(),
+            "to": show_date(end) if end else (date_to or "").strip(),
+            "q": search,
+        },
     )
 
 
+DATE_HINT: Final = "For example, 31/03/2026"
+_DAY_MONTH_YEAR: Final = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
+
+
+def show_date(day: date) -> str:
+    """A date as the filter's hint shows it: day/month/year."""
+    return f"{day.day:02}/{day.month:02}/{day.year}"
+
+
 def _read_date(text: str | None, name: str, errors: dict[str, str]) -> date | None:
+    """day/month/year, as the hint says (31/03/2026, 31/3/2026, 31-03-2026); or year-month-day,
+    as older bookmarks and the audit log have it."""
     text = (text or "").strip()
     if not text:
         return None
     try:
+        found = _DAY_MONTH_YEAR.fullmatch(text)
+        if found:
+            day, month, year = (int(part) for part in found.groups())
+            return date(year, month, day)
         return date.fromisoformat(text)
     except ValueError:
         label = "start" if name == "from" else "end"
-        errors[name] = f"Enter the {label} date as year-month-day, for example 2026-03-31"
+        errors[name] = f"Enter the {label} date as day/month/year, for example 31/03/2026"
         return None
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _start_of(day: date, zone: tzinfo) -> datetime:
+    """When ``day`` starts in ``zone`` (the clinic's), in UTC as stored."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def _matches(search: str) -> ColumnElement[bool]:
+    """A submission's own reference (as typed or read out: case, spaces and dashes ignored), or
+    its link's patient reference (any part of it, any case)."""
+    pattern = (
+        "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    )
+    return or_(
+        col(Assessment.reference) == normalise_reference(search),
+        func.lower(col(IntakeLink.label)).like(pattern, escape="\\"),
+    )
 
 
 def _queue_order(urgent: Collection[str]) -> Any:
@@ -141,6 +194,12 @@ class Submission:
     assessment: Assessment
     patient_reference: str | None
     reviewed_by: str | None  # e-mail of the staff member
+    reusable_link: bool = False  # came through a reusable ("poster") link: who is it?
+
+    @property
+    def contact_missing(self) -> bool:
+        """A reusable link's submission whose sender gave no name and contact (yet)."""
+        return self.reusable_link and self.assessment.patient_name is None
 
 
 def list_submissions(
@@ -150,27 +209,43 @@ def list_submissions(
     filters: Filters,
     urgent: Collection[str],
     page: int = 1,
+    zone: tzinfo = UTC,
 ) -> tuple[list[Submission], int]:
     """One page of the clinic's queue and the number of matching submissions."""
-    conditions = filters.conditions(clinic_id)
-    total = session.exec(select(func.count()).select_from(Assessment).where(*conditions)).one()
+    conditions = filters.conditions(clinic_id, zone)
+    total = session.exec(
+        select(func.count())
+        .select_from(Assessment)
+        .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
+        .where(*conditions)
+    ).one()
     rows = session.exec(
         _submission_query(conditions, urgent).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
-    return [Submission(a, label, email) for a, label, email in rows], int(total)
+    return [Submission(*row) for row in rows], int(total)
 
 
 def iter_submissions(
-    session: Session, *, clinic_id: uuid.UUID, filters: Filters, urgent: Collection[str]
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    filters: Filters,
+    urgent: Collection[str],
+    zone: tzinfo = UTC,
 ) -> Iterator[Submission]:
-    query = _submission_query(filters.conditions(clinic_id), urgent).limit(EXPORT_LIMIT)
-    for a, label, email in session.exec(query.execution_options(yield_per=500)):
-        yield Submission(a, label, email)
+    query = _submission_query(filters.conditions(clinic_id, zone), urgent).limit(EXPORT_LIMIT)
+    for row in session.exec(query.execution_options(yield_per=500)):
+        yield Submission(*row)
 
 
 def _submission_query(conditions: list[ColumnElement[bool]], urgent: Collection[str] = ()) -> Any:
     return (
-        select(Assessment, IntakeLink.label, StaffUser.email)
+        select(
+            Assessment,
+            IntakeLink.label,
+            StaffUser.email,
+            func.coalesce(not_(col(IntakeLink.single_use)), false()),
+        )
         .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(Assessment.reviewed_by_id))
         .where(*conditions)
@@ -231,36 +306,62 @@ def unmark_reviewed(session: Session, assessment: Assessment) -> None:
 
 CSV_COLUMNS: Final = (
     "id",
+    "reference",
     "submitted_at",
     "triage_level",
+    "triage_label",
     "triage_reasons",
     "triage_clinician",
     "triage_action",
     "reasons_clinician",
     "reasons_action",
     "contributors",
+    "contributor_labels",
     "complete",
     "channel",
     "patient_reference",
+    "patient_name",
+    "patient_contact",
     "reviewed_at",
     "reviewed_by",
 )
-
+"""The columns every export starts with; then one per question of the current questionnaire,
+in question order (headed with its text and id), and "other_answers" for answers to questions
+it no longer has."""
 
 REASON_SEPARATOR: Final = " | "
+LINE_SEPARATOR: Final = "; "  # between the lines of one answer (a multiple choice's options)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportShape:
+    """What the export needs besides the records: the current questionnaire's questions (its
+    answer columns), the levels' readable labels, and the clinic's time zone."""
+
+    questions: Sequence[Question] = ()
+    level_label: Callable[[str], str] = str
+    zone: tzinfo = UTC
 
 
 def csv_export(
-    session: Session, *, clinic_id: uuid.UUID, filters: Filters, urgent: Collection[str]
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    filters: Filters,
+    urgent: Collection[str],
+    shape: ExportShape = ExportShape(),
 ) -> list[str]:
     """The clinic's filtered queue as CSV lines. Only the lines are held, never the records:
-    ~200 bytes a submission, at most EXPORT_LIMIT of them."""
-    return list(
-        csv_rows(iter_submissions(session, clinic_id=clinic_id, filters=filters, urgent=urgent))
+    ~1 kB a submission, at most EXPORT_LIMIT of them."""
+    submissions = iter_submissions(
+        session, clinic_id=clinic_id, filters=filters, urgent=urgent, zone=shape.zone
     )
+    return list(csv_rows(submissions, shape))
 
 
-def csv_rows(submissions: Iterator[Submission]) -> Iterator[str]:
+def csv_rows(
+    submissions: Iterator[Submission], shape: ExportShape = ExportShape()
+) -> Iterator[str]:
     """The export, a line at a time: only the lines are held, never the records."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
@@ -271,17 +372,21 @@ def csv_rows(submissions: Iterator[Submission]) -> Iterator[str]:
         writer.writerow([_cell(v) for v in values])
         return buffer.getvalue()
 
-    yield line(CSV_COLUMNS)
+    asked = {q.id for q in shape.questions}
+    yield line((*CSV_COLUMNS, *(f"{q.text} ({q.id})" for q in shape.questions), "other_answers"))
     for s in submissions:
         a = s.assessment
         result = a.result
         triage = result["triage"]
         reasons = triage["reasons"]
+        contributors = result.get("contributors", [])
         yield line(
             (
                 a.id,
-                a.created_at.isoformat(timespec="seconds"),
+                a.reference or "",
+                _when(a.created_at, shape.zone),
                 a.triage_level,
+                shape.level_label(a.triage_level),
                 "; ".join(r["code"] for r in reasons),
                 # The clinical texts (version 2.0.0 on). A 1.0.0 record has only the words the
                 # patient was told: those, rather than nothing. The reasons' texts are in the
@@ -290,14 +395,38 @@ def csv_rows(submissions: Iterator[Submission]) -> Iterator[str]:
                 triage.get("action") or "",
                 REASON_SEPARATOR.join(r.get("clinician") or r.get("message", "") for r in reasons),
                 REASON_SEPARATOR.join(r.get("action") or "" for r in reasons),
-                "; ".join(f"{c['code']}={c['score']}" for c in result.get("contributors", [])),
+                "; ".join(f"{c['code']}={c['score']}" for c in contributors),
+                "; ".join(
+                    f"{c.get('label') or c['code']}: {c['score']} of 3" for c in contributors
+                ),
                 "yes" if a.complete else "no",
                 a.channel,
                 s.patient_reference or "",
-                a.reviewed_at.isoformat(timespec="seconds") if a.reviewed_at else "",
+                a.patient_name or "",
+                a.patient_contact or "",
+                _when(a.reviewed_at, shape.zone) if a.reviewed_at else "",
                 s.reviewed_by or "",
+                # The answers as stored, in words, under today's questions: never evaluated
+                # again. An answer the question cannot read shows as stored.
+                *(
+                    _answer(q, a.answers[q.id]) if q.id in a.answers else ""
+                    for q in shape.questions
+                ),
+                "; ".join(f"{k}={v}" for k, v in a.answers.items() if k not in asked),
             )
         )
+
+
+def _when(moment: datetime, zone: tzinfo) -> str:
+    """In the clinic's time zone, with its offset from UTC (so a spreadsheet can still sort)."""
+    return moment.astimezone(zone).isoformat(timespec="seconds")
+
+
+def _answer(question: Question, value: Any) -> str:
+    try:
+        return LINE_SEPARATOR.join(answer_text(question, value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 # A formula's first character, at the start of the text or of any part a spreadsheet may cut

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from app.models import Assessment, Clinic, IntakeLink, StaffUser, utcnow
 from app.security import hash_token, new_token
+from app.services import audit
 from app.services.text import control_character_problem
 
 
@@ -115,6 +116,57 @@ def clinic_of_token(session: Session, token: str) -> Clinic | None:
         select(IntakeLink).where(IntakeLink.token_hash == hash_token(token))
     ).first()
     return None if link is None else session.get(Clinic, link.clinic_id)
+
+
+# -- who sent it: a reusable link's patient ---------------------------------------------------------
+
+CONTACT_MAX: Final = 200
+
+
+def asks_for_contact(session: Session, assessment: Assessment) -> bool:
+    """Whether the person's result page asks for their name and contact: their submission came
+    through a reusable ("poster") link, which says nothing about who they are, and they have
+    not given them yet. (A single-use link is one patient's: the clinic knows whom it sent.)"""
+    if assessment.channel != "intake" or assessment.intake_link_id is None:
+        return False
+    if assessment.patient_name is not None:
+        return False
+    link = session.get(IntakeLink, assessment.intake_link_id)
+    return link is not None and not link.single_use
+
+
+def contact_problems(name: str, contact: str) -> dict[str, str]:
+    """A message per field that cannot be stored, for the person; empty when both can."""
+    problems: dict[str, str] = {}
+    for field, text, missing in (
+        ("patient_name", name, "Enter your name"),
+        ("patient_contact", contact, "Enter a phone number or your booking reference"),
+    ):
+        text = text.strip()
+        if not text:
+            problems[field] = missing
+        elif len(text) > CONTACT_MAX:
+            problems[field] = f"This must be {CONTACT_MAX} characters or fewer"
+        elif control_character_problem(text):
+            problems[field] = "Remove tabs, line breaks and other special characters"
+    return problems
+
+
+def give_contact(session: Session, assessment: Assessment, *, name: str, contact: str) -> None:
+    """Keep the name and contact a reusable link's patient gave with their submission (shown to
+    the clinic's staff only; never logged, and not in the audit entry)."""
+    if problems := contact_problems(name, contact):
+        raise ValueError("; ".join(problems.values()))
+    assessment.patient_name = name.strip()
+    assessment.patient_contact = contact.strip()
+    assessment.updated_at = utcnow()
+    session.add(assessment)
+    if assessment.clinic_id is not None:
+        audit.record(
+            session, clinic_id=assessment.clinic_id, actor_id=None,
+            action="assessment.contact_given", target_type="assessment", target_id=assessment.id,
+        )  # fmt: skip
+    session.flush()
 
 
 # -- for staff ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import level_look
 from app.errors import AppError
 from app.models import StaffUser
-from app.services import api_keys, audit
+from app.services import api_keys, audit, clinics
 from app.services import auth as auth_service
 from app.services.auth import ROLES, AccountError, EmailInUseError
 from app.services.questionnaires import Registry
@@ -123,6 +123,53 @@ async def disable_member(user_id: str, staff: AdminStaff, db: DbDep) -> Response
     return _back("/staff/members")
 
 
+# -- clinic details -------------------------------------------------------------------------------
+
+
+@router.get("/clinic", response_class=HTMLResponse)
+def clinic_details_form(
+    request: Request, staff: AdminStaff, saved: Annotated[str, Query(max_length=5)] = ""
+) -> HTMLResponse:
+    return _details_page(
+        request, staff, clinics.ClinicDetails.of(staff.clinic), {}, saved=saved == "1"
+    )
+
+
+def _details_page(
+    request: Request,
+    staff: AdminStaff,
+    values: clinics.ClinicDetails,
+    errors: dict[str, str],
+    *,
+    saved: bool = False,
+) -> HTMLResponse:
+    return render(
+        request, "staff/clinic.html", staff, title="Clinic details", values=values,
+        errors=errors, saved=saved,
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if errors else 200,
+    )  # fmt: skip
+
+
+@router.post("/clinic", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def save_clinic_details(
+    request: Request, staff: AdminStaff, db: DbDep,
+    phone: Annotated[str, Form(max_length=100)] = "",
+    contact_email: Annotated[str, Form(max_length=400)] = "",
+    address: Annotated[str, Form(max_length=1000)] = "",
+    time_zone: Annotated[str, Form(max_length=100)] = "",
+) -> Response:  # fmt: skip
+    details = clinics.ClinicDetails(phone, contact_email, address, time_zone)
+    if errors := clinics.details_problems(details):
+        return _details_page(request, staff, details, errors)
+    changed = await db.run(clinics.update_details, staff.clinic, details)
+    if changed:
+        await audit_by(
+            db, staff, "clinic.updated", target_type="clinic", target_id=staff.clinic.id,
+            detail={"fields": changed},
+        )  # fmt: skip
+    return _back("/staff/clinic?saved=1")
+
+
 # -- API keys -------------------------------------------------------------------------------------
 
 
@@ -213,6 +260,8 @@ def export_filters(registry: Registry, filters: Any) -> str:
     reviewed = {"no": "not reviewed", "yes": "reviewed"}.get(filters.get("reviewed") or "all")
     if reviewed:
         parts.append(reviewed)
+    if filters.get("search"):
+        parts.append("matching a search")  # what was searched for is not kept
     return "Submissions: " + "; ".join(parts) if parts else "All submissions"
 
 

@@ -6,14 +6,16 @@ import argparse
 import getpass
 import sys
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session
 
 from app.config import get_settings
 from app.migrate import command_session
+from app.models import Clinic
+from app.services import audit, clinics
 from app.services import auth as auth_service
-from app.services import clinics
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
 
@@ -24,7 +26,14 @@ def register(sub: Any) -> None:
     )
     p = clinic.add_parser("create", help="create a clinic; prints its id")
     p.add_argument("name")
+    _detail_options(p)
     p.set_defaults(handler=cmd_clinic_create)
+    p = clinic.add_parser(
+        "update", help="change a clinic's contact details or time zone (the options given)"
+    )
+    p.add_argument("clinic", help="clinic id, or its exact name")
+    _detail_options(p)
+    p.set_defaults(handler=cmd_clinic_update)
     p = clinic.add_parser("list", help="list clinics")
     p.set_defaults(handler=cmd_clinic_list)
 
@@ -43,6 +52,43 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_user_create)
 
 
+def _detail_options(p: Any) -> None:
+    p.add_argument("--phone", help="phone number patients can call")
+    p.add_argument("--email", dest="contact_email", help="e-mail address for patients")
+    p.add_argument("--address", help="postal address (use \\n for a new line)")
+    p.add_argument(
+        "--time-zone",
+        help=f"IANA time zone for staff pages and the CSV (default {clinics.DEFAULT_TIME_ZONE})",
+    )
+
+
+def _details(args: argparse.Namespace, clinic: Clinic) -> clinics.ClinicDetails:
+    """The clinic's details with the options given put in."""
+    now = clinics.ClinicDetails.of(clinic)
+    given = {
+        name: getattr(args, name).replace("\\n", "\n")
+        for name in ("phone", "contact_email", "address", "time_zone")
+        if getattr(args, name) is not None
+    }
+    return replace(now, **given)
+
+
+def _detail_problems(details: clinics.ClinicDetails) -> bool:
+    """Print each problem with its option's name; True if there were any."""
+    problems = clinics.details_problems(details)
+    for name, message in problems.items():
+        print(f"{_OPTION[name]}: {message}", file=sys.stderr)
+    return bool(problems)
+
+
+_OPTION = {
+    "phone": "--phone",
+    "contact_email": "--email",
+    "address": "--address",
+    "time_zone": "--time-zone",
+}
+
+
 def _session() -> AbstractContextManager[Session]:
     return command_session(get_settings().database_url)
 
@@ -54,9 +100,37 @@ def cmd_clinic_create(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(error, file=sys.stderr)
             return EXIT_PROBLEM
+        details = _details(args, clinic)
+        if _detail_problems(details):
+            print("nothing was created", file=sys.stderr)
+            return EXIT_PROBLEM
+        clinics.update_details(session, clinic, details)
         session.commit()
         print(f"clinic created: {clinic.name}")
         print(f"id: {clinic.id}")
+    return EXIT_OK
+
+
+def cmd_clinic_update(args: argparse.Namespace) -> int:
+    with _session() as session:
+        try:
+            clinic = clinics.find_clinic(session, id_or_name=args.clinic)
+        except clinics.ClinicNotFoundError as error:
+            print(f"{error}; nothing was changed", file=sys.stderr)
+            return EXIT_PROBLEM
+        details = _details(args, clinic)
+        if _detail_problems(details):
+            print("nothing was changed", file=sys.stderr)
+            return EXIT_PROBLEM
+        changed = clinics.update_details(session, clinic, details)
+        if changed:
+            audit.record(
+                session, clinic_id=clinic.id, actor_id=None, action="clinic.updated",
+                target_type="clinic", target_id=clinic.id,
+                detail={"fields": changed, "by": "command line"},
+            )  # fmt: skip
+        session.commit()
+        print(f"{clinic.name}: " + (", ".join(changed) + " changed" if changed else "no change"))
     return EXIT_OK
 
 

@@ -19,7 +19,7 @@ from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import LevelLook, answer_text, dropped_titles, level_look, plan_blocks
 from app.errors import AppError
 from app.models import utcnow
-from app.services import assessments, intake
+from app.services import assessments, clinics, intake
 from app.services import dashboard as queue
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -35,10 +35,11 @@ def read_filters(
     date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     reviewed: Annotated[str | None, Query(max_length=10)] = None,
+    search: Annotated[str | None, Query(alias="q", max_length=200)] = None,
 ) -> queue.FilterInput:
     """The queue's filters from the query string: the page and its CSV export read the same."""
     known = [lv.code for lv in registry.levels]
-    return queue.read_filters(known, level, date_from, date_to, reviewed)
+    return queue.read_filters(known, level, date_from, date_to, reviewed, search)
 
 
 FiltersDep = Annotated[queue.FilterInput, Depends(read_filters)]
@@ -62,6 +63,7 @@ async def submissions(
         filters=given.filters,
         page=page,
         urgent=registry.urgent_codes,
+        zone=clinics.zone_of(staff.clinic),
     )
     query = urlencode(given.filters.query_string())
     return render(
@@ -76,6 +78,7 @@ async def submissions(
         filters=given.filters,
         errors=given.errors,
         values=given.values,
+        date_hint=queue.DATE_HINT,
         levels=registry.levels,
         level_look=_level_look(registry),
         query=query,
@@ -102,6 +105,7 @@ async def export_csv(
         clinic_id=staff.clinic.id,
         filters=given.filters,
         urgent=registry.urgent_codes,
+        shape=_export_shape(registry, staff),
     )
     await audit_by(
         db,
@@ -110,7 +114,9 @@ async def export_csv(
         target_type="assessment",
         detail={"filters": given.filters.describe()},
     )
-    name = f"backaudit-submissions-{utcnow():%Y-%m-%d}.csv"
+    name = (
+        f"backaudit-submissions-{utcnow().astimezone(clinics.zone_of(staff.clinic)):%Y-%m-%d}.csv"
+    )
     return Response(
         "".join(lines),
         media_type="text/csv; charset=utf-8",
@@ -118,6 +124,17 @@ async def export_csv(
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+def _export_shape(registry: Registry, staff: CurrentStaff) -> queue.ExportShape:
+    """The CSV's answer columns are the current questionnaire's questions, in order."""
+    current = registry.default
+    look = _level_look(registry)
+    return queue.ExportShape(
+        questions=[question for page in current.pages for question in page.questions],
+        level_label=lambda code: look(code).label,
+        zone=clinics.zone_of(staff.clinic),
     )
 
 
@@ -265,9 +282,16 @@ async def export_fhir(
 
 
 @router.get("/links", response_class=HTMLResponse)
-async def links(request: Request, staff: CurrentStaff, db: DbDep) -> HTMLResponse:
+async def links(
+    request: Request,
+    staff: CurrentStaff,
+    db: DbDep,
+    revoked: Annotated[str, Query(max_length=40)] = "",
+) -> HTMLResponse:
     rows = await db.run(intake.list_links, clinic_id=staff.clinic.id)
-    return render(request, "staff/links.html", staff, title="Intake links", rows=rows)
+    # After a revoke: say it is done, naming the link (only one of this clinic's).
+    done = next((row.link for row in rows if str(row.link.id) == revoked), None)
+    return render(request, "staff/links.html", staff, title="Intake links", rows=rows, revoked=done)
 
 
 @router.get("/links/new", response_class=HTMLResponse)
@@ -328,6 +352,19 @@ async def create_link(
     )  # fmt: skip
 
 
+@router.get("/links/{link_id}/revoke", response_class=HTMLResponse)
+async def confirm_revoke(
+    link_id: str, request: Request, staff: CurrentStaff, db: DbDep
+) -> Response:
+    """Revoking cannot be undone: the button asks first, on a page of its own (no script)."""
+    link = await db.run(intake.get_clinic_link, clinic_id=staff.clinic.id, link_id=link_id)
+    if link is None:
+        raise AppError(status.HTTP_404_NOT_FOUND)
+    if intake.link_state(link) != "active":
+        return RedirectResponse("/staff/links", status.HTTP_303_SEE_OTHER)
+    return render(request, "staff/link_revoke.html", staff, title="Revoke this link?", link=link)
+
+
 @router.post("/links/{link_id}/revoke", dependencies=[CsrfProtected])
 async def revoke_link(link_id: str, staff: CurrentStaff, db: DbDep) -> Response:
     link = await db.run(intake.get_clinic_link, clinic_id=staff.clinic.id, link_id=link_id)
@@ -335,4 +372,4 @@ async def revoke_link(link_id: str, staff: CurrentStaff, db: DbDep) -> Response:
         raise AppError(status.HTTP_404_NOT_FOUND)
     await db.run(intake.revoke_link, link)
     await audit_by(db, staff, "link.revoked", target_type="intake_link", target_id=link.id)
-    return RedirectResponse("/staff/links", status.HTTP_303_SEE_OTHER)
+    return RedirectResponse(f"/staff/links?revoked={link.id}", status.HTTP_303_SEE_OTHER)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hmac
 import uuid
+from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
@@ -16,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from app.deps import Db, DbDep
 from app.errors import AppError
-from app.services import audit
+from app.services import audit, clinics
 from app.services.auth import SignedIn, signed_in
 from app.templating import templates
 
@@ -76,6 +78,20 @@ async def audit_by(
     )  # fmt: skip
 
 
+def local_time(moment: datetime, style: str = "minute", *, zone: tzinfo) -> str:
+    """A time as staff read it, in their clinic's time zone, with the zone's abbreviation:
+    "31 Mar 2026 14:05 BST". ``style``: minute, second, day, or long ("31 March 2026, 14:05
+    BST")."""
+    local = moment.astimezone(zone)
+    formats = {
+        "minute": "%d %b %Y %H:%M %Z",
+        "second": "%d %b %Y %H:%M:%S %Z",
+        "day": "%d %b %Y",
+        "long": "%-d %B %Y, %H:%M %Z",
+    }
+    return local.strftime(formats[style])
+
+
 def render(
     request: Request,
     template: str,
@@ -85,10 +101,16 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """A staff page: never cached (health data), with the signed-in context."""
+    zone = clinics.zone_of(staff.clinic) if staff else UTC
     response = templates.TemplateResponse(
         request,
         template,
-        {"staff": staff, "csrf_token": staff.session.csrf_token if staff else "", **context},
+        {
+            "staff": staff,
+            "csrf_token": staff.session.csrf_token if staff else "",
+            "local_time": partial(local_time, zone=zone),
+            **context,
+        },
         status_code=status_code,
     )
     response.headers["Cache-Control"] = "no-store"

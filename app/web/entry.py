@@ -28,10 +28,10 @@ WEB_DRAFT_COOKIE = "ba_draft"
 class LinkGonePageError(AppError):
     """An intake link that exists but can no longer be used; shown as a 410 page."""
 
-    def __init__(self, reason: str, clinic_name: str | None) -> None:
+    def __init__(self, reason: str, clinic: Clinic | None) -> None:
         super().__init__(410, f"This link has {reason}")
         self.reason = reason
-        self.clinic_name = clinic_name
+        self.clinic = clinic  # whom to contact instead, with their details
 
 
 class CorrectionClosedPageError(AppError):
@@ -114,7 +114,7 @@ async def entry_for(request: Request, db: Db) -> Entry:
     except intake.LinkGoneError as gone:
         # A revoked link may have gone to the wrong person: do not say whose it was.
         shown = None if gone.reason == "revoked" else await db.run(intake.clinic_of_token, token)
-        raise LinkGonePageError(gone.reason, shown.name if shown else None) from None
+        raise LinkGonePageError(gone.reason, shown) from None
     return Entry(channel="intake", prefix=f"/intake/{token}", link=link, clinic=clinic)
 
 

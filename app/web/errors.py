@@ -75,7 +75,11 @@ async def link_gone(request: Request, exc: Exception) -> Response:
     return render(
         request,
         "web/link_gone.html",
-        {"reason": exc.reason, "clinic_name": exc.clinic_name},
+        {
+            "reason": exc.reason,
+            "clinic_name": exc.clinic.name if exc.clinic else None,
+            "clinic": exc.clinic,
+        },
         status_code=410,
     )
 

@@ -29,7 +29,7 @@ from app.models import Assessment, Clinic
 from app.services import assessments, checkins, intake
 from app.services import interview as flow
 
-from . import present
+from . import contact, present
 from .entry import (
     CorrectionClosedPageError,
     Entry,
@@ -41,6 +41,7 @@ from .forms import PageInput, read_page, units_for
 from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
 
 router = APIRouter()
+router.include_router(contact.router)
 
 
 async def get_entry(request: Request, db: DbDep) -> Entry:
@@ -78,7 +79,7 @@ def form_route(path: str, method: str) -> Callable[[Callable[..., Any]], Callabl
 
 
 def base_context(entry: Entry, **context: Any) -> dict[str, Any]:
-    return {"entry": entry, "clinic_name": entry.clinic_name, **context}
+    return {"entry": entry, "clinic_name": entry.clinic_name, "clinic": entry.clinic, **context}
 
 
 # -- The form ---------------------------------------------------------------------------------------
@@ -322,6 +323,9 @@ async def result_page(
     clinic = await _clinic_of(db, assessment)
     contributors = [] if most_urgent else result["contributors"]
     follow_up = await _follow_up(db, token, assessment, result, level == q.self_care_level)
+    asked = await contact.contact_context(
+        db, registry, assessment, token, given=request.query_params.get("contact") == "given"
+    )
     return render(
         request,
         "web/result.html",
@@ -340,9 +344,13 @@ async def result_page(
             "plan": result.get("plan"),
             "complete": assessment.complete,
             "sent_to": clinic.name if clinic else None,
+            "clinic": clinic,
+            "reference": assessment.reference,
+            "urgent": found is not None and found.urgent,
             "created_at": assessment.created_at,
             "delete_url": f"/result/{token}/delete",
             "change_url": f"/result/{token}/change" if flow.may_correct(assessment) else None,
+            **asked,
         },
     )
 
@@ -416,7 +424,7 @@ def _cannot_store(entry: Entry) -> Iterator[None]:
     try:
         yield
     except intake.LinkGoneError as gone:
-        raise LinkGonePageError(gone.reason, entry.clinic_name) from None
+        raise LinkGonePageError(gone.reason, entry.clinic) from None
     except flow.CorrectionClosedError:
         raise CorrectionClosedPageError(entry.start_url) from None
 

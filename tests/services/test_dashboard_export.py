@@ -49,5 +49,5 @@ def test_no_part_of_a_cell_starts_a_formula(typed: str, exported: str) -> None:
 
 def test_every_cell_is_quoted() -> None:
     lines = export("Appt 4471").splitlines()
-    assert lines[0] == ",".join(f'"{name}"' for name in CSV_COLUMNS)
+    assert lines[0] == ",".join(f'"{name}"' for name in (*CSV_COLUMNS, "other_answers"))
     assert re.fullmatch(r'"[^"]*"(,"[^"]*")*', lines[1]), lines[1]

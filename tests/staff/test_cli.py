@@ -118,3 +118,40 @@ def test_user_create_refuses_an_unknown_clinic_and_a_duplicate_e_mail(
     )
     assert "already an account" in capsys.readouterr().err
     assert len(db.exec(select(StaffUser)).all()) == 1
+
+
+def test_clinic_create_takes_contact_details_and_a_time_zone(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    assert main([
+        "clinic", "create", "Riverside Physio", "--phone", "01632 960 001",
+        "--email", "reception@riverside.example", "--address", "1 River St\\nTown",
+        "--time-zone", "Europe/Dublin",
+    ]) == 0  # fmt: skip
+    clinic = db.exec(select(Clinic)).one()
+    assert (clinic.phone, clinic.contact_email, clinic.address, clinic.time_zone) == (
+        "01632 960 001", "reception@riverside.example", "1 River St\nTown", "Europe/Dublin",
+    )  # fmt: skip
+
+
+def test_clinic_create_names_the_option_with_a_problem_and_creates_nothing(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    assert main(["clinic", "create", "Riverside Physio", "--time-zone", "London"]) == 2
+    err = capsys.readouterr().err
+    assert "--time-zone: The time zone must be a name" in err
+    assert "nothing was created" in err
+    assert db.exec(select(Clinic)).all() == []
+
+
+def test_clinic_update_changes_only_the_options_given(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio", "--phone", "01632 960 001"])
+    assert main(["clinic", "update", "Riverside Physio", "--time-zone", "Asia/Tokyo"]) == 0
+    assert "time_zone changed" in capsys.readouterr().out
+    db.expire_all()
+    clinic = db.exec(select(Clinic)).one()
+    assert (clinic.phone, clinic.time_zone) == ("01632 960 001", "Asia/Tokyo")
+    assert main(["clinic", "update", "Riverside Physio", "--email", "nope"]) == 2
+    assert "--email: Enter the e-mail address" in capsys.readouterr().err

@@ -138,8 +138,8 @@ def test_filters_by_level_date_and_review(
 @pytest.mark.parametrize(
     ("params", "field", "message"),
     [
-        ({"from": "31/03/2026"}, "from", "Enter the start date as year-month-day"),
-        ({"to": "yesterday"}, "to", "Enter the end date as year-month-day"),
+        ({"from": "31/13/2026"}, "from", "Enter the start date as day/month/year"),
+        ({"to": "yesterday"}, "to", "Enter the end date as day/month/year"),
         ({"from": "2026-05-02", "to": "2026-05-01"}, "to", "The end date must be the same as"),
         ({"level": "critical"}, "level", "Choose levels from the list"),
         ({"reviewed": "maybe"}, "reviewed", "Choose all, not reviewed or reviewed"),

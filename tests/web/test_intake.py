@@ -195,3 +195,84 @@ def test_the_clinic_audit_log_says_the_patient_removed_their_page(
         log = staff.get("/staff/audit").text
     assert "<td>The patient</td>" in log
     assert "assessment.patient_link_removed" in log
+
+
+def _with_contact(db: Session, clinic: Clinic) -> None:
+    clinic.phone = "01632 960 001"
+    clinic.contact_email = "reception@riverside.example"
+    clinic.address = "1 River Street\nTownsville"
+    db.add(clinic)
+    db.commit()
+
+
+def test_intake_pages_show_how_to_reach_the_clinic(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    _with_contact(db, clinic)
+    token = make_link(db, clinic.id)
+    start = client.get(f"/intake/{token}").text
+    assert "Contact Riverside Physio" in start
+    assert '<a href="tel:01632960001">01632 960 001</a>' in start
+    assert '<a href="mailto:reception@riverside.example">' in start
+    assert "1 River Street<br>Townsville" in start
+    question = client.get(f"/intake/{token}/questions/{FIRST_PAGE}").text
+    assert '<a href="tel:01632960001">01632 960 001</a>' in question  # under the clinic's name
+
+
+def test_a_clinic_without_contact_details_shows_none(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    start = client.get(f"/intake/{token}").text
+    assert "Riverside Physio" in start
+    assert "Contact Riverside Physio" not in start
+    assert "tel:" not in start
+
+
+def test_a_gone_link_says_how_to_reach_the_clinic_unless_it_was_revoked(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    _with_contact(db, clinic)
+    expired = make_link(db, clinic.id, valid_for=timedelta(seconds=-1))
+    gone = client.get(f"/intake/{expired}")
+    assert gone.status_code == 410
+    assert '<a href="tel:01632960001">01632 960 001</a>' in gone.text
+    assert "reception@riverside.example" in gone.text
+
+    revoked = make_link(db, clinic.id)
+    link = link_of(db, revoked)
+    link.revoked_at = utcnow()
+    db.add(link)
+    db.commit()
+    page = client.get(f"/intake/{revoked}").text
+    assert "01632" not in page
+    assert "reception@" not in page
+
+
+def test_the_last_page_gives_a_reference_and_says_what_happens_next(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    _with_contact(db, clinic)
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(client, self_care_answers(), prefix=f"/intake/{token}")
+    db.expire_all()
+    [record] = db.exec(select(Assessment)).all()
+    assert record.reference
+    page = client.get(location).text
+    assert f'Your reference is <strong class="reference">{record.reference}</strong>' in page
+    assert "What happens next" in page
+    assert "Riverside Physio will look at your answers before your appointment" in page
+    assert '<a href="tel:01632960001">01632 960 001</a>' in page
+
+
+def test_an_emergency_confirmation_comes_after_what_to_do_now(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    token = make_link(db, clinic.id)
+    location, _ = run_interview(
+        client, {**self_care_answers(), "both_legs": True}, prefix=f"/intake/{token}"
+    )
+    page = client.get(location).text
+    assert page.index("Call 999") < page.index("Your reference is")
+    assert page.index("Call 999") < page.index("Your answers have been sent to")
+    assert "Do not wait to hear from Riverside Physio" in page
