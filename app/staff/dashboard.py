@@ -20,6 +20,7 @@ from app.display import LevelLook, answer_text, dropped_titles, level_look, plan
 from app.errors import AppError
 from app.models import utcnow
 from app.services import assessments, clinics, intake
+from app.services import checkins as checkin_service
 from app.services import dashboard as queue
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -163,8 +164,11 @@ async def submission(
     await audit_by(db, staff, "assessment.viewed", target_type="assessment", target_id=a.id)
     focus, optional = plan_blocks(a.result.get("plan"))
     q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
+    followed = await db.run(checkin_service.list_checkins, a.id)
     return render(
         request, "staff/submission.html", staff,
+        checkins=followed,
+        trend=checkin_service.trend(a, followed),
         title="Submission", s=found, a=a, result=a.result,
         answers=_answers_in_order(
             registry, a.questionnaire_id, a.questionnaire_version, a.answers,
