@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -484,3 +487,28 @@ def test_senders_running_at_once_send_each_alert_once(
     assert len(sent_for) == len(set(sent_for)) == 24
     assert {(a.status, a.attempts) for a in stored_alerts(db)} == {("sent", 1)}
     assert len(db.exec(select(AlertAttempt)).all()) == 24
+
+
+def test_the_readme_s_receiver_check_accepts_a_real_alert_and_nothing_else(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [snippet] = [
+        block for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        if "def is_from_backaudit" in block
+    ]  # fmt: skip
+    namespace: dict[str, Any] = {}
+    exec(textwrap.dedent(snippet), namespace)
+    is_from_backaudit = namespace["is_from_backaudit"]
+    secret = with_alerts(db, clinic, email=None, webhook=receiver.url)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    send_due(engine, settings, registry, utcnow())
+
+    [hook] = receiver.deliveries
+    assert is_from_backaudit(secret, hook.headers, hook.body)
+    assert not is_from_backaudit(secret, hook.headers, hook.body.replace(b"urgent", b"self_care"))
+    assert not is_from_backaudit(alerts.new_webhook_secret(), hook.headers, hook.body)
+    old = {**hook.headers, "X-Backaudit-Timestamp": str(int(time.time()) - 3600)}
+    assert not is_from_backaudit(secret, old, hook.body)
