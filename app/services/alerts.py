@@ -352,14 +352,23 @@ class AlertLine:
     last_detail: str | None
 
 
-def recent_alerts(session: Session, *, clinic_id: uuid.UUID, limit: int = 50) -> list[AlertLine]:
-    """The clinic's newest alerts, with what the last attempt said."""
-    rows = session.exec(
+def recent_alerts(
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    assessment_id: uuid.UUID | None = None,
+    limit: int = 50,
+) -> list[AlertLine]:
+    """The clinic's newest alerts (or one submission's), with what the last attempt said."""
+    query = (
         select(Alert, Assessment.triage_level)
         .join(Assessment, col(Assessment.id) == col(Alert.assessment_id))
         .where(Alert.clinic_id == clinic_id)
-        .order_by(col(Alert.created_at).desc(), col(Alert.kind))
-        .limit(limit)
+    )
+    if assessment_id is not None:
+        query = query.where(Alert.assessment_id == assessment_id)
+    rows = session.exec(
+        query.order_by(col(Alert.created_at).desc(), col(Alert.kind)).limit(limit)
     ).all()
     last: dict[uuid.UUID, str] = {}
     if rows:

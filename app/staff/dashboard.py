@@ -19,7 +19,7 @@ from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import LevelLook, answer_text, level_look, plan_blocks
 from app.errors import AppError
 from app.models import utcnow
-from app.services import assessments, intake
+from app.services import alerts, assessments, intake
 from app.services import dashboard as queue
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -145,9 +145,10 @@ async def submission(
     a = found.assessment
     await audit_by(db, staff, "assessment.viewed", target_type="assessment", target_id=a.id)
     focus, optional = plan_blocks(a.result.get("plan"))
+    alerted = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id)
     return render(
         request, "staff/submission.html", staff,
-        title="Submission", s=found, a=a, result=a.result,
+        title="Submission", s=found, a=a, result=a.result, alerted=alerted,
         answers=_answers_in_order(
             registry, a.questionnaire_id, a.answers,
             [reason["code"] for reason in a.result["triage"]["reasons"]],

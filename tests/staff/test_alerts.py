@@ -216,3 +216,37 @@ def test_the_page_shows_each_alerts_status_tries_and_last_attempt_for_this_clini
         "1",
         "ConnectionRefusedError: [Errno 111] Connection refused",
     ]
+
+
+def test_a_submission_s_page_says_how_the_clinic_was_alerted(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, engine: Engine, app: FastAPI
+) -> None:
+    registry = app.state.registry
+    alerts.set_alert_email(db, clinic, "desk@riverside.example")
+    alerts.set_webhook(db, clinic, HOOK, allow_http=True)
+    urgent = record_assessment(
+        db, registry.default, {**SAFETY_ALL_NO, "saddle_numbness": True},
+        channel="intake", clinic_id=clinic.id,
+    )  # fmt: skip
+    calm = record_assessment(
+        db,
+        registry.default,
+        SAFETY_ALL_NO,
+        channel="intake",
+        clinic_id=clinic.id,
+        allow_incomplete=True,
+    )
+    db.commit()
+    now = utcnow()
+    # No mail server set up in the tests' settings: the e-mail waits too, and says why.
+    deliver_due(engine, app.state.settings, registry, clock=lambda: now)
+
+    clinician = signed_in(clinic, "clinician")
+    page = clinician.get(f"/staff/assessments/{urgent.id}").text
+    fact = re.search(r"<dt>Clinic alerted</dt><dd>(.*?)</dd>", page, re.S)
+    assert fact is not None
+    assert fact.group(1).split("<br>") == [
+        "E-mail: waiting, 1 try so far (e-mail is not set up on this server (SMTP_HOST))",
+        "Webhook: waiting, 1 try so far (ConnectionRefusedError: [Errno 111] Connection refused)",
+    ]
+    assert "Clinic alerted" not in clinician.get(f"/staff/assessments/{calm.id}").text
