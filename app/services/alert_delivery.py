@@ -182,12 +182,19 @@ class AlertSender:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def stop(self) -> None:
-        """Stop after the alert being sent, if any (an alert cut short is tried again later)."""
+        """Stop once the alert being sent, if any, is done: the lifespan disposes of the
+        engine next, and a pass still running in its thread would leave a connection behind.
+        One that takes too long is left (the alert is tried again after its claim runs out)."""
         self._stop.set()
-        if self._task is not None:
-            self._task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is None:
+            return
+        assert self._wake is not None
+        self._wake.set()
+        settings = self._work[1]
+        await asyncio.wait({self._task}, timeout=settings.alert_timeout_seconds + 5)
+        self._task.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._task
 
     async def _run(self) -> None:
         assert self._wake is not None

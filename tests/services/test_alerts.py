@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -512,3 +513,19 @@ def test_the_readme_s_receiver_check_accepts_a_real_alert_and_nothing_else(
     assert not is_from_backaudit(alerts.new_webhook_secret(), hook.headers, hook.body)
     old = {**hook.headers, "X-Backaudit-Timestamp": str(int(time.time()) - 3600)}
     assert not is_from_backaudit(secret, old, hook.body)
+
+
+def test_shutting_down_waits_for_the_alert_being_sent_before_closing_the_database(
+    app_with_silent_mail: FastAPI, db: Session, clinic: Clinic, silent_server: SilentServer
+) -> None:
+    with_alerts(db, clinic)
+    engine = app_with_silent_mail.state.engine
+    seen: list[str] = []
+    event.listen(engine, "checkin", lambda *_: seen.append("connection returned"))
+    event.listen(engine, "engine_disposed", lambda *_: seen.append("engine disposed"))
+    with TestClient(app_with_silent_mail) as patient:
+        answer(patient, f"/intake/{make_link(db, clinic.id)}", FIRST_PAGE, {**EMERGENCY})
+        assert silent_server.connected.wait(5)  # the sender is in the middle of sending
+        threading.Timer(0.3, silent_server.release).start()  # ...until after the app stops
+    assert seen[-1] == "engine disposed"
+    assert len(db.exec(select(AlertAttempt)).all()) == 1  # recorded before
