@@ -58,8 +58,8 @@ class Settings(BaseSettings):
     login_first_delay_seconds: float = Field(default=15.0, gt=0, le=3600)
     login_max_delay_email_seconds: float = Field(default=60.0, gt=0, le=3600)
     login_max_delay_address_seconds: float = Field(default=900.0, gt=0, le=3600)
-    # Clinic alerts (app/services/alerts.py) go out by e-mail through this server; unset, an
-    # e-mail alert fails its attempts (and says why on the clinic's Alerts page).
+    # Clinic alerts (app/services/alerts.py) go out by e-mail through this server; unset,
+    # each try of an e-mail alert fails, saying why on the clinic's Alerts page.
     smtp_host: str = ""
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_username: str = ""
