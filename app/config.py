@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     login_first_delay_seconds: float = Field(default=15.0, gt=0, le=3600)
     login_max_delay_email_seconds: float = Field(default=60.0, gt=0, le=3600)
     login_max_delay_address_seconds: float = Field(default=900.0, gt=0, le=3600)
+    # Clinic alerts (app/services/alerts.py) go out by e-mail through this server; unset,
+    # each try of an e-mail alert fails, saying why on the clinic's Alerts page.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = True
+    # The From: of alert e-mails; unset, noreply@ PUBLIC_URL's host.
+    alert_from: str = ""
+    # How long one SMTP conversation or webhook call may take before it counts as failed.
+    alert_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -107,6 +118,10 @@ class Settings(BaseSettings):
             return named
         public = urlsplit(self.public_url).hostname
         return list(dict.fromkeys([*([public] if public else []), "localhost", "127.0.0.1"]))
+
+    @property
+    def alert_sender(self) -> str:
+        return self.alert_from or f"noreply@{urlsplit(self.public_url).hostname or 'localhost'}"
 
     @property
     def is_development(self) -> bool:

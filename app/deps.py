@@ -27,6 +27,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from .config import Settings
+from .services import alerts
 from .services.questionnaires import Registry
 
 P = ParamSpec("P")
@@ -138,6 +139,9 @@ async def get_db(request: Request) -> AsyncIterator[Db]:
             await db.run(Session.close)  # rolls back: nothing half-stored
             raise
         await db.run(_commit_and_close)  # one trip to the thread pool on PostgreSQL, not two
+    if db.session.info.pop(alerts.QUEUED, False) and request.app.state.alert_sender:
+        # Committed: the clinic's alert can go now, and this response does not wait for it.
+        request.app.state.alert_sender.nudge()
 
 
 def _commit_and_close(session: Session) -> None:

@@ -23,6 +23,7 @@ from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
 from .middleware import BodyLimit, Compress, RequestLog, SecurityHeaders
+from .services.alert_delivery import AlertSender
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
 from .web import errors as web_errors
@@ -54,9 +55,14 @@ def _select_one(session: Session) -> None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Clinic alerts are sent from here, after the commits that queued them (app/deps.py).
+    sender = AlertSender(app.state.engine, app.state.settings, app.state.registry)
+    sender.start()
+    app.state.alert_sender = sender
     try:
         yield
     finally:
+        await sender.stop()
         # Closed connections: PostgreSQL sees a clean goodbye, and SQLite's last close
         # checkpoints and removes the -wal and -shm files.
         app.state.engine.dispose()
@@ -101,6 +107,7 @@ def create_app(
     )
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+    app.state.alert_sender = None  # the lifespan starts one
 
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
     app.add_middleware(

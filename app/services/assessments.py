@@ -21,7 +21,7 @@ from app import codec
 from app.engine import AnswerError, Evaluation, build_result
 from app.models import Assessment, Checkin, utcnow
 from app.security import hash_token, new_token
-from app.services import audit, fhir
+from app.services import alerts, audit, fhir
 from app.services.questionnaires import Registry
 
 Channel = Literal["web", "intake", "api"]
@@ -67,6 +67,9 @@ def record(
 ) -> Recorded:
     """Store an evaluated assessment, in the session's transaction (the request commits). The
     one way an assessment is written, for every channel.
+
+    An emergency or urgent submission for a clinic queues the clinic's alerts too
+    (app/services/alerts.py), so every channel alerts alike.
 
     Raises AnswerError (nothing is stored) when an answer is invalid, or when answers are
     missing and ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told
@@ -144,6 +147,9 @@ def record(
         return _replay(winner, fingerprint)
     if replaces is not None:
         _replace(session, replaces, row["id"], now)
+    if clinic_id is not None and q.level_by_code[level].urgent:
+        # In this transaction: stored together with the submission, or not at all.
+        alerts.queue(session, clinic_id=clinic_id, assessment_id=row["id"], now=now)
     return Recorded(
         id=row["id"], channel=channel, created_at=now, result=result, result_token=token
     )

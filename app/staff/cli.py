@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.migrate import command_session
 from app.models import Clinic
-from app.services import audit, clinics
+from app.services import alerts, audit, clinics
 from app.services import auth as auth_service
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
@@ -36,6 +36,19 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=cmd_clinic_update)
     p = clinic.add_parser("list", help="list clinics")
     p.set_defaults(handler=cmd_clinic_list)
+    p = clinic.add_parser(
+        "alerts",
+        help="where emergency and urgent submissions are announced; prints the settings",
+    )
+    p.add_argument("clinic", help="clinic id, or its exact name")
+    p.add_argument("--email", help="the alert e-mail address ('' for none)")
+    p.add_argument("--webhook-url", help="the webhook address ('' for none)")
+    p.add_argument(
+        "--new-webhook-secret",
+        action="store_true",
+        help="make a new signing secret for the webhook (printed once)",
+    )
+    p.set_defaults(handler=cmd_clinic_alerts)
 
     user = sub.add_parser("user", help="staff accounts").add_subparsers(
         title="user commands", metavar="ACTION"
@@ -138,6 +151,42 @@ def cmd_clinic_list(args: argparse.Namespace) -> int:
     with _session() as session:
         for clinic in clinics.list_clinics(session):
             print(f"{clinic.id}  {clinic.name}")
+    return EXIT_OK
+
+
+def cmd_clinic_alerts(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    with _session() as session:
+        try:
+            clinic = clinics.find_clinic(session, id_or_name=args.clinic)
+            secret = None
+            changes = []
+            if args.email is not None:
+                alerts.set_alert_email(session, clinic, args.email)
+                changes.append("alerts.email_set" if args.email.strip() else "alerts.email_removed")
+            if args.webhook_url is not None:
+                secret = alerts.set_webhook(
+                    session, clinic, args.webhook_url, allow_http=settings.is_development
+                )
+                url_set = bool(args.webhook_url.strip())
+                changes.append("alerts.webhook_set" if url_set else "alerts.webhook_removed")
+            if args.new_webhook_secret:
+                secret = alerts.rotate_webhook_secret(session, clinic)
+                changes.append("alerts.webhook_secret_rotated")
+        except (clinics.ClinicNotFoundError, ValueError) as error:
+            print(f"{error}; nothing was changed", file=sys.stderr)
+            return EXIT_PROBLEM
+        for action in changes:
+            audit.record(
+                session, clinic_id=clinic.id, actor_id=None, action=action,
+                detail={"by": "command line"},
+            )  # fmt: skip
+        session.commit()
+        print(f"alerts for {clinic.name}")
+        print(f"e-mail:  {clinic.alert_email or '(none)'}")
+        print(f"webhook: {clinic.webhook_url or '(none)'}")
+        if secret is not None:
+            print(f"webhook signing secret (shown once):\n{secret}")
     return EXIT_OK
 
 

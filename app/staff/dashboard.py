@@ -19,7 +19,7 @@ from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import LevelLook, answer_text, dropped_titles, level_look, plan_blocks
 from app.errors import AppError
 from app.models import utcnow
-from app.services import assessments, clinics, intake
+from app.services import alerts, assessments, clinics, intake
 from app.services import checkins as checkin_service
 from app.services import dashboard as queue
 from app.services.interview import answer_rows
@@ -165,11 +165,12 @@ async def submission(
     focus, optional = plan_blocks(a.result.get("plan"))
     q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
     followed = await db.run(checkin_service.list_checkins, a.id)
+    alerted = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id)
     return render(
         request, "staff/submission.html", staff,
         checkins=followed,
         trend=checkin_service.trend(a, followed),
-        title="Submission", s=found, a=a, result=a.result,
+        title="Submission", s=found, a=a, result=a.result, alerted=alerted,
         answers=_answers_in_order(
             registry, a.questionnaire_id, a.questionnaire_version, a.answers,
             [reason["code"] for reason in a.result["triage"]["reasons"]],

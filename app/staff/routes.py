@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import admin, auth_routes, dashboard
+from . import admin, alerts, auth_routes, dashboard
 from .deps import require_staff
 
 router = APIRouter(include_in_schema=False)
@@ -17,4 +17,5 @@ router.include_router(auth_routes.router)
 protected = APIRouter(dependencies=[Depends(require_staff)])
 protected.include_router(dashboard.router)
 protected.include_router(admin.router)
+protected.include_router(alerts.router)
 router.include_router(protected)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.cli import main
 from app.config import Settings, get_settings
-from app.models import Clinic, StaffUser
+from app.models import AuditEvent, Clinic, StaffUser
 
 
 @pytest.fixture(autouse=True)
@@ -155,3 +155,57 @@ def test_clinic_update_changes_only_the_options_given(
     assert (clinic.phone, clinic.time_zone) == ("01632 960 001", "Asia/Tokyo")
     assert main(["clinic", "update", "Riverside Physio", "--email", "nope"]) == 2
     assert "--email: Enter the e-mail address" in capsys.readouterr().err
+
+
+def test_clinic_alerts_sets_the_email_and_webhook_and_prints_the_secret_once(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "clinic",
+                "alerts",
+                "Riverside Physio",
+                "--email",
+                "desk@riverside.example",
+                "--webhook-url",
+                "https://hooks.riverside.example/ba",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    clinic = db.exec(select(Clinic)).one()
+    assert clinic.alert_email == "desk@riverside.example"
+    assert clinic.webhook_url == "https://hooks.riverside.example/ba"
+    assert clinic.webhook_secret is not None
+    assert f"webhook signing secret (shown once):\n{clinic.webhook_secret}" in out
+
+    assert main(["clinic", "alerts", "Riverside Physio"]) == 0  # just shows them
+    out = capsys.readouterr().out
+    assert "e-mail:  desk@riverside.example" in out
+    assert clinic.webhook_secret not in out
+
+    first = clinic.webhook_secret
+    assert main(["clinic", "alerts", "Riverside Physio", "--new-webhook-secret"]) == 0
+    db.expire_all()
+    rotated = db.exec(select(Clinic)).one().webhook_secret
+    assert rotated not in (None, first)
+    assert f"\n{rotated}" in capsys.readouterr().out
+    actions = [e.action for e in db.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()]
+    assert actions == [
+        "alerts.email_set", "alerts.webhook_set", "alerts.webhook_secret_rotated",
+    ]  # fmt: skip
+
+
+def test_clinic_alerts_refuses_a_bad_address_and_changes_nothing(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    assert (
+        main(["clinic", "alerts", "Riverside Physio", "--email", "two@a.example, b@c.example"]) == 2
+    )
+    assert "Enter one e-mail address" in capsys.readouterr().err
+    assert db.exec(select(Clinic)).one().alert_email is None

@@ -1,0 +1,216 @@
+"""Sending clinic alerts (app/services/alerts.py), after the submission's commit.
+
+One sender per process: an asyncio task that the app's lifespan starts. It wakes every few
+seconds, and at once when a request's commit queued an alert (app/deps.py), and sends what is
+due in a worker thread, one alert at a time: claim it (committed), send it by SMTP or HTTP,
+record the attempt (committed). No database connection is held while a mail server or a
+webhook is being waited for. Several workers or processes each run one; the claim makes sure
+only one of them sends a given alert.
+
+Deliberately small: tens of alerts a clinic a day need no queue server, no pool of senders and
+no async SMTP or HTTP client; the standard library's smtplib and urllib, in a thread, do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import smtplib
+import ssl
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from app import __version__
+from app.config import Settings
+from app.models import utcnow
+from app.services import alerts
+from app.services.alerts import Claim, Outcome
+from app.services.questionnaires import Registry
+
+logger = logging.getLogger("backaudit.alerts")
+
+POLL_SECONDS: Final = 5.0
+# At most this many alerts in one pass; the next pass follows at once when it was a full one.
+PASS_LIMIT: Final = 50
+
+Clock = Callable[[], datetime]
+
+
+def deliver_due(
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    *,
+    clock: Clock = utcnow,
+    stop: threading.Event | None = None,
+) -> int:
+    """Send the alerts that are due, one by one; returns how many were tried. Blocking: the
+    sender runs it in a thread (tests call it directly, with a clock of their own)."""
+    tried = 0
+    while tried < PASS_LIMIT and not (stop and stop.is_set()):
+        with Session(engine, expire_on_commit=False) as session:
+            claim = alerts.claim_next(session, now=clock())
+            session.commit()
+        if claim is None:
+            break
+        outcome = send(claim, settings, registry, clock=clock)
+        with Session(engine, expire_on_commit=False) as session:
+            status = alerts.record_attempt(session, claim, outcome, now=clock())
+            session.commit()
+        # Which alert and how it went; never what it said or who it was for.
+        log = logger.info if outcome.ok else logger.warning
+        log("alert %s (%s) attempt %d: %s", claim.id, claim.kind, claim.attempts, status)
+        tried += 1
+    return tried
+
+
+def send(claim: Claim, settings: Settings, registry: Registry, *, clock: Clock = utcnow) -> Outcome:
+    """One attempt: never raises; what went wrong is the outcome's detail."""
+    try:
+        if claim.kind == "email":
+            return _send_email(claim, settings, registry)
+        if claim.kind == "webhook":
+            return _post_webhook(claim, settings, clock())
+        return Outcome(False, f"unknown kind of alert: {claim.kind}", retry=False)
+    except Exception as error:  # an unexpected one too: recorded, retried, never lost
+        return Outcome(False, _describe(error))
+
+
+def _send_email(claim: Claim, settings: Settings, registry: Registry) -> Outcome:
+    if not claim.email:
+        return Outcome(False, "the clinic has no alert e-mail address now", retry=False)
+    if not settings.smtp_host:
+        return Outcome(False, "e-mail is not set up on this server (SMTP_HOST)")
+    level = registry.level(claim.level, claim.questionnaire_id)
+    message = alerts.email_message(
+        claim,
+        level_label=level.label if level else claim.level,
+        sender=settings.alert_sender,
+        public_url=settings.public_url,
+    )
+    with smtplib.SMTP(
+        settings.smtp_host, settings.smtp_port, timeout=settings.alert_timeout_seconds
+    ) as smtp:
+        if settings.smtp_starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        refused = smtp.send_message(message)
+    if refused:
+        return Outcome(False, f"refused by the mail server: {sorted(refused)}")
+    return Outcome(True, f"accepted by {settings.smtp_host}")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect is an answer other than 2xx: a failed attempt, not a second POST elsewhere.
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _post_webhook(claim: Claim, settings: Settings, now: datetime) -> Outcome:
+    if not claim.webhook_url or not claim.webhook_secret:
+        return Outcome(False, "the clinic has no webhook now", retry=False)
+    body = alerts.webhook_body(claim, public_url=settings.public_url)
+    # Signed afresh for each attempt: a receiver may refuse old timestamps (replays).
+    timestamp = str(int(now.timestamp()))
+    request = urllib.request.Request(  # noqa: S310 - the address is checked to be http(s)
+        claim.webhook_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": f"backaudit/{__version__}",
+            "X-Backaudit-Timestamp": timestamp,
+            "X-Backaudit-Signature": alerts.signature(claim.webhook_secret, timestamp, body),
+        },
+    )
+    try:
+        with _OPENER.open(request, timeout=settings.alert_timeout_seconds) as response:
+            code = response.status
+    except urllib.error.HTTPError as error:
+        code = error.code
+        error.close()
+    return Outcome(200 <= code < 300, f"HTTP {code}")
+
+
+def _describe(error: Exception) -> str:
+    """An error in a line: its kind and message (a mail server's or a network's words)."""
+    if isinstance(error, urllib.error.URLError) and isinstance(error.reason, Exception):
+        error = error.reason
+    text = str(error).strip() or "no message"
+    return f"{type(error).__name__}: {text}"[:500]
+
+
+class AlertSender:
+    """The process's sender: ``start`` in the lifespan, ``nudge`` after a commit that queued
+    alerts, ``stop`` on the way out."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        registry: Registry,
+        *,
+        poll_seconds: float | None = None,
+    ) -> None:
+        self._work = (engine, settings, registry)
+        self._poll_seconds = POLL_SECONDS if poll_seconds is None else poll_seconds
+        self._stop = threading.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._task = asyncio.create_task(self._run(), name="alert sender")
+
+    def nudge(self) -> None:
+        """Send what is due now, not at the next tick. Safe from any thread."""
+        if self._loop is not None and self._wake is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def stop(self) -> None:
+        """Stop once the alert being sent, if any, is done: the lifespan disposes of the
+        engine next, and a pass still running in its thread would leave a connection behind.
+        One that takes too long is left (the alert is tried again after its claim runs out)."""
+        self._stop.set()
+        if self._task is None:
+            return
+        assert self._wake is not None
+        self._wake.set()
+        settings = self._work[1]
+        await asyncio.wait({self._task}, timeout=settings.alert_timeout_seconds + 5)
+        self._task.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        engine, settings, registry = self._work
+        while not self._stop.is_set():
+            self._wake.clear()  # a nudge during the pass makes another pass at once
+            full = False
+            try:
+                tried = await asyncio.to_thread(
+                    deliver_due, engine, settings, registry, stop=self._stop
+                )
+                full = tried >= PASS_LIMIT
+            except Exception as error:
+                # The database is away, say: try again at the next tick. The kind of error
+                # only: a database error's message can quote SQL.
+                logger.warning("alert sender: pass failed (%s)", type(error).__name__)
+            if not full:
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_seconds)

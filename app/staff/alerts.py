@@ -1,0 +1,88 @@
+"""Clinic admins: where emergency and urgent submissions are announced, and how that went."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app.deps import DbDep, RegistryDep, SettingsDep
+from app.display import level_look
+from app.errors import AppError
+from app.services import alerts
+
+from .deps import AdminStaff, CsrfProtected, audit_by, render
+
+router = APIRouter()
+
+
+async def _page(
+    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
+    *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+) -> HTMLResponse:  # fmt: skip
+    lines = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id)
+    return render(
+        request, "staff/alerts.html", staff, lines=lines,
+        look=lambda code: level_look(registry.level(code), code),
+        errors=errors or {}, values=values or {},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if errors else status.HTTP_200_OK,
+    )  # fmt: skip
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+async def alerts_page(
+    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep
+) -> HTMLResponse:
+    return await _page(request, staff, db, registry)
+
+
+@router.post("/alerts/email", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def set_email(
+    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
+    alert_email: Annotated[str, Form(max_length=400)] = "",
+) -> Response:  # fmt: skip
+    if problem := alerts.email_problem(alert_email):
+        return await _page(
+            request, staff, db, registry,
+            errors={"alert_email": problem}, values={"alert_email": alert_email},
+        )  # fmt: skip
+    await db.run(alerts.set_alert_email, staff.clinic, alert_email)
+    # Whether alerts go by e-mail, not the address: the page shows who set what, and when.
+    await audit_by(db, staff, "alerts.email_set" if alert_email.strip() else "alerts.email_removed")
+    return RedirectResponse("/staff/alerts", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/alerts/webhook", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def set_webhook(
+    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
+    settings: SettingsDep,
+    webhook_url: Annotated[str, Form(max_length=2100)] = "",
+) -> Response:  # fmt: skip
+    allow_http = settings.is_development
+    if problem := alerts.webhook_url_problem(webhook_url, allow_http=allow_http):
+        return await _page(
+            request, staff, db, registry,
+            errors={"webhook_url": problem}, values={"webhook_url": webhook_url},
+        )  # fmt: skip
+    secret = await db.run(alerts.set_webhook, staff.clinic, webhook_url, allow_http=allow_http)
+    await audit_by(
+        db, staff, "alerts.webhook_set" if webhook_url.strip() else "alerts.webhook_removed"
+    )
+    if secret is None:
+        return RedirectResponse("/staff/alerts", status.HTTP_303_SEE_OTHER)
+    return _secret_page(request, staff, secret)
+
+
+@router.post("/alerts/webhook/secret", response_class=HTMLResponse, dependencies=[CsrfProtected])
+async def new_secret(request: Request, staff: AdminStaff, db: DbDep) -> Response:
+    if staff.clinic.webhook_url is None:
+        raise AppError(status.HTTP_400_BAD_REQUEST, "Set the webhook address first")
+    secret = await db.run(alerts.rotate_webhook_secret, staff.clinic)
+    await audit_by(db, staff, "alerts.webhook_secret_rotated")
+    return _secret_page(request, staff, secret)
+
+
+def _secret_page(request: Request, staff: AdminStaff, secret: str) -> HTMLResponse:
+    context: dict[str, Any] = {"secret": secret, "url": staff.clinic.webhook_url}
+    return render(request, "staff/webhook_secret.html", staff, **context)

@@ -1,0 +1,533 @@
+"""Clinic alerts, end to end with real receivers on loopback: an SMTP server (aiosmtpd) and an
+HTTP server. The sender's clock is the test's, so retries and backoff need no sleeping."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.main import create_app
+from app.models import Alert, AlertAttempt, Assessment, Clinic, utcnow
+from app.services import alert_delivery, alerts, api_keys
+from app.services.alert_delivery import deliver_due
+from app.services.questionnaires import Registry
+from tests.alert_receivers import (
+    Mailbox,
+    Receiver,
+    SilentServer,
+    free_port,
+    mailbox,
+    receiver,
+    silent_server,
+    wait_until,
+)
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment
+from tests.web.conftest import make_link
+from tests.web.helpers import FIRST_PAGE, answer, run_interview
+
+__all__ = ["mailbox", "receiver", "silent_server"]  # fixtures, used by name
+
+ALERT_ADDRESS = "alerts@riverside.example"
+URGENT = {**EXAMPLE_ANSWERS, "fever": True, "night_pain": True}
+EMERGENCY = {**SAFETY_ALL_NO, "saddle_numbness": True}
+SEE_DOCTOR = {**EXAMPLE_ANSWERS, "infection_risk": True}
+T0 = datetime(2026, 12, 2, 9, 30, tzinfo=utcnow().tzinfo)
+
+
+@pytest.fixture
+def settings(settings: Settings, mailbox: Mailbox) -> Settings:
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": mailbox.port,
+            "smtp_starttls": False,
+            "alert_from": "backaudit@riverside.example",
+            "public_url": "https://backaudit.example.org",
+        }
+    )
+
+
+def with_alerts(
+    db: Session, clinic: Clinic, *, email: str | None = ALERT_ADDRESS, webhook: str | None = None
+) -> str | None:
+    """The clinic's alert settings; returns the webhook's secret."""
+    alerts.set_alert_email(db, clinic, email or "")
+    secret = alerts.set_webhook(db, clinic, webhook or "", allow_http=True)
+    db.commit()
+    return secret
+
+
+def stored_alerts(db: Session) -> list[Alert]:
+    db.expire_all()
+    return list(db.exec(select(Alert).order_by(col(Alert.kind))).all())
+
+
+def attempts_of(db: Session, alert: Alert) -> list[tuple[bool, str]]:
+    rows = db.exec(
+        select(AlertAttempt)
+        .where(AlertAttempt.alert_id == alert.id)
+        .order_by(col(AlertAttempt.attempted_at))
+    ).all()
+    return [(row.ok, row.detail) for row in rows]
+
+
+def send_due(engine: Engine, settings: Settings, registry: Registry, at: datetime) -> int:
+    return deliver_due(engine, settings, registry, clock=lambda: at)
+
+
+def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """The receiver's check, as README shows it."""
+    timestamp = headers["X-Backaudit-Timestamp"]
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return hmac.compare_digest(headers["X-Backaudit-Signature"], "sha256=" + expected.hexdigest())
+
+
+# -- what is sent --------------------------------------------------------------------------------
+
+
+def test_an_urgent_intake_submission_sends_one_email_without_health_details_and_a_signed_webhook(
+    app: FastAPI,
+    db: Session,
+    clinic: Clinic,
+    mailbox: Mailbox,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    secret = with_alerts(db, clinic, webhook=receiver.url)
+    assert secret is not None
+    token = make_link(db, clinic.id)
+
+    # The app's own sender, woken by the submission's commit (its next look would be in an
+    # hour): nobody calls it here.
+    monkeypatch.setattr(alert_delivery, "POLL_SECONDS", 3600)
+    with TestClient(app) as client:
+        run_interview(client, URGENT, prefix=f"/intake/{token}", on_advice="stop")
+        wait_until(lambda: mailbox.messages and receiver.deliveries)
+    assert send_due(engine, settings, registry, utcnow() + timedelta(days=1)) == 0
+
+    db.expire_all()
+    [submission] = db.exec(select(Assessment)).all()
+    [mail] = mailbox.messages
+    assert mailbox.recipients == [[ALERT_ADDRESS]]
+    assert mail["Subject"] == "Urgent submission for Riverside Physio"
+    assert mail["From"] == "backaudit@riverside.example"
+    text = mail.get_content()
+    link = f"https://backaudit.example.org/staff/assessments/{submission.id}"
+    assert link in text
+    assert "Riverside Physio" in text
+    assert "(Europe/London)" in text
+    # Nothing of what the person said or was told: not the reasons, not the advice, not the
+    # answers, not the link's patient reference.
+    everything = mail.as_string()
+    told = submission.result["triage"]
+    for secret_text in (
+        *(reason["message"] for reason in told["reasons"]),
+        *(reason["code"] for reason in told["reasons"]),
+        told["title"],
+        told["advice"],
+        "temperature",
+        "patient 12",
+    ):
+        assert secret_text.lower() not in everything.lower(), secret_text
+
+    [hook] = receiver.deliveries
+    assert hook.path == "/hooks/backaudit"
+    assert hook.headers["Content-Type"] == "application/json"
+    assert verify(secret, hook.headers, hook.body)
+    assert abs(int(hook.headers["X-Backaudit-Timestamp"]) - time.time()) < 60
+    assert json.loads(hook.body) == {
+        "event": "submission.urgent",
+        "assessment_id": str(submission.id),
+        "level": "urgent",
+        "created_at": submission.created_at.isoformat(timespec="seconds"),
+        "url": link,
+    }
+    assert not verify("whsec_another", hook.headers, hook.body)
+
+    sent = stored_alerts(db)
+    assert [(a.kind, a.status, a.attempts) for a in sent] == [
+        ("email", "sent", 1),
+        ("webhook", "sent", 1),
+    ]
+    assert attempts_of(db, sent[0]) == [(True, "accepted by 127.0.0.1")]
+    assert attempts_of(db, sent[1]) == [(True, "HTTP 200")]
+
+
+def test_an_emergency_mail_names_the_level_and_the_time_in_the_clinics_zone(
+    db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic)
+    clinic.time_zone = "America/New_York"
+    db.add(clinic)
+    db.commit()
+    record_assessment(db, registry.default, EMERGENCY, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    [submission] = db.exec(select(Assessment)).all()
+
+    assert send_due(engine, settings, registry, utcnow()) == 1
+
+    [mail] = mailbox.messages
+    assert mail["Subject"] == "Emergency submission for Riverside Physio"
+    local = submission.created_at.astimezone(ZoneInfo("America/New_York"))
+    assert f"{local:%H:%M on %d %b %Y} (America/New_York)" in mail.get_content()
+
+
+@pytest.mark.parametrize("answers", [EXAMPLE_ANSWERS, SEE_DOCTOR], ids=["self_care", "see_doctor"])
+def test_a_self_care_or_see_a_doctor_submission_alerts_nobody(
+    client: TestClient,
+    db: Session,
+    clinic: Clinic,
+    mailbox: Mailbox,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    answers: dict[str, Any],
+) -> None:
+    with_alerts(db, clinic, webhook=receiver.url)
+    token = make_link(db, clinic.id)
+    run_interview(client, dict(answers), prefix=f"/intake/{token}", on_advice="continue")
+
+    db.expire_all()
+    [submission] = db.exec(select(Assessment)).all()
+    assert submission.triage_level == ("self_care" if answers is EXAMPLE_ANSWERS else "see_doctor")
+    assert stored_alerts(db) == []
+    assert send_due(engine, settings, registry, utcnow() + timedelta(days=1)) == 0
+    assert mailbox.messages == []
+    assert receiver.deliveries == []
+
+
+def test_every_channel_for_a_clinic_alerts_and_a_submission_for_no_clinic_does_not(
+    app: FastAPI, db: Session, clinic: Clinic, registry: Registry
+) -> None:
+    # Without its lifespan: no sender sends (and writes attempts) while the tables are emptied.
+    client = TestClient(app)
+    with_alerts(db, clinic, webhook="http://127.0.0.1:9/hook")
+    _, key = api_keys.create_api_key(db, name="booking", clinic_id=clinic.id)
+    db.commit()
+
+    stored = client.post(
+        "/api/v1/assessments",
+        json={"answers": EMERGENCY},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert stored.status_code == 201
+    assert {(a.kind, str(a.assessment_id)) for a in stored_alerts(db)} == {
+        ("email", stored.json()["id"]),
+        ("webhook", stored.json()["id"]),
+    }
+    # A retry with the same Idempotency-Key stores nothing new, and alerts nobody again.
+    for _ in range(2):
+        client.post(
+            "/api/v1/assessments",
+            json={"answers": URGENT},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "k-1"},
+        )
+    assert len(stored_alerts(db)) == 4
+
+    # The public form: nobody's clinic, nobody to tell.
+    response = answer(
+        client, "", FIRST_PAGE, {"saddle_numbness": True, "bladder_change": False,
+                                 "bowel_change": False},
+    )  # fmt: skip
+    assert response.headers["location"].startswith("/result/")
+    assert len(stored_alerts(db)) == 4
+
+
+def test_a_clinic_without_alert_settings_gets_no_alert_rows(
+    db: Session, clinic: Clinic, registry: Registry
+) -> None:
+    record_assessment(db, registry.default, EMERGENCY, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    assert stored_alerts(db) == []
+
+
+def test_an_alert_is_stored_with_its_submission_or_not_at_all(
+    db: Session, clinic: Clinic, registry: Registry
+) -> None:
+    with_alerts(db, clinic)
+    record_assessment(db, registry.default, EMERGENCY, channel="intake", clinic_id=clinic.id)
+    assert db.info.get(alerts.QUEUED) is True
+    db.rollback()  # the request failed after recording: nothing was acknowledged
+    assert stored_alerts(db) == []
+    assert db.exec(select(Assessment)).all() == []
+
+
+# -- retries --------------------------------------------------------------------------------------
+
+
+def test_a_failing_webhook_is_retried_with_backoff_every_attempt_kept_until_it_is_sent(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic, email=None, webhook=receiver.url)
+    receiver.statuses = [500, 502, 200]
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+
+    assert send_due(engine, settings, registry, T0) == 1
+    [alert] = stored_alerts(db)
+    assert (alert.status, alert.attempts) == ("pending", 1)
+    assert alert.next_attempt_at == T0 + timedelta(seconds=15)
+    assert send_due(engine, settings, registry, T0 + timedelta(seconds=14)) == 0  # not yet
+
+    at = T0 + timedelta(seconds=15)
+    assert send_due(engine, settings, registry, at) == 1
+    [alert] = stored_alerts(db)
+    assert (alert.status, alert.attempts) == ("pending", 2)
+    assert alert.next_attempt_at == at + timedelta(seconds=30)  # twice as long
+
+    at += timedelta(seconds=30)
+    assert send_due(engine, settings, registry, at) == 1
+    [alert] = stored_alerts(db)
+    assert (alert.status, alert.attempts, alert.sent_at) == ("sent", 3, at)
+    assert attempts_of(db, alert) == [(False, "HTTP 500"), (False, "HTTP 502"), (True, "HTTP 200")]
+    assert len(receiver.deliveries) == 3
+    # Each attempt signed afresh, with its own time.
+    secret = clinic.webhook_secret
+    assert secret is not None
+    assert all(verify(secret, d.headers, d.body) for d in receiver.deliveries)
+    assert [d.headers["X-Backaudit-Timestamp"] for d in receiver.deliveries] == [
+        str(int(t.timestamp())) for t in (T0, T0 + timedelta(seconds=15), at)
+    ]
+    assert send_due(engine, settings, registry, at + timedelta(days=1)) == 0
+
+
+def test_after_the_last_attempt_an_alert_is_failed_and_left_alone(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic, email=None, webhook=receiver.url)
+    receiver.statuses = [503]
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+
+    at, waits = T0, []
+    for _ in range(alerts.MAX_ATTEMPTS):
+        assert send_due(engine, settings, registry, at) == 1
+        [alert] = stored_alerts(db)
+        waits.append(alert.next_attempt_at - at)
+        at = alert.next_attempt_at
+    [alert] = stored_alerts(db)
+    assert (alert.status, alert.attempts, alert.sent_at) == ("failed", 10, None)
+    assert attempts_of(db, alert) == [(False, "HTTP 503")] * 10
+    minutes = [w.total_seconds() / 60 for w in waits[:-1]]
+    assert minutes == [0.25, 0.5, 1, 2, 4, 8, 15, 15, 15]  # doubling, up to a quarter hour
+    assert send_due(engine, settings, registry, at + timedelta(days=7)) == 0
+    assert len(receiver.deliveries) == 10
+
+
+def test_a_redirect_is_a_failed_attempt_not_followed(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic, email=None, webhook=receiver.url)
+    receiver.statuses = [307]
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    send_due(engine, settings, registry, T0)
+    [alert] = stored_alerts(db)
+    assert attempts_of(db, alert) == [(False, "HTTP 307")]
+    assert len(receiver.deliveries) == 1
+
+
+def test_a_webhook_nobody_answers_is_a_failed_attempt_that_says_why(
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry
+) -> None:
+    with_alerts(db, clinic, email=None, webhook=f"http://127.0.0.1:{free_port()}/hook")
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    send_due(engine, settings, registry, T0)
+    [alert] = stored_alerts(db)
+    [(ok, detail)] = attempts_of(db, alert)
+    assert not ok
+    assert detail.startswith("ConnectionRefusedError")
+    assert (alert.status, alert.next_attempt_at) == ("pending", T0 + timedelta(seconds=15))
+
+
+def test_an_address_removed_before_sending_fails_the_alert_without_retries(
+    db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    with_alerts(db, clinic, email=None)
+    send_due(engine, settings, registry, T0)
+    [alert] = stored_alerts(db)
+    assert alert.status == "failed"
+    assert attempts_of(db, alert) == [(False, "the clinic has no alert e-mail address now")]
+    assert mailbox.messages == []
+
+
+# -- the submission never waits for the mail server ----------------------------------------------
+
+
+@pytest.fixture
+def app_with_silent_mail(settings: Settings, silent_server: SilentServer) -> Iterator[FastAPI]:
+    app = create_app(settings.model_copy(update={"smtp_port": silent_server.port}))
+    yield app
+    app.state.engine.dispose()
+
+
+def test_a_mail_server_that_hangs_neither_slows_nor_fails_submissions(
+    app_with_silent_mail: FastAPI, db: Session, clinic: Clinic, silent_server: SilentServer
+) -> None:
+    with_alerts(db, clinic)
+    first, second = make_link(db, clinic.id), make_link(db, clinic.id)
+    with TestClient(app_with_silent_mail) as patient:
+        answered = answer(patient, f"/intake/{first}", FIRST_PAGE, {**EMERGENCY})
+        assert answered.status_code == 303
+        assert "/result/" in answered.headers["location"]
+        # The app's sender is now stuck talking to the silent server...
+        assert silent_server.connected.wait(5)
+        # ...and another emergency is stored and answered meanwhile, without waiting for it.
+        started = time.monotonic()
+        answered = answer(patient, f"/intake/{second}", FIRST_PAGE, {**EMERGENCY})
+        assert answered.status_code == 303
+        assert time.monotonic() - started < 2
+        assert patient.get(answered.headers["location"]).status_code == 200
+        assert sorted(a.attempts for a in stored_alerts(db)) == [0, 1]
+
+        # The connection drops, and the server is gone: failed attempts, tried again later.
+        silent_server.release()
+        wait_until(lambda: len(db.exec(select(AlertAttempt)).all()) == 2)
+    db.expire_all()
+    attempts = db.exec(select(AlertAttempt).order_by(col(AlertAttempt.attempted_at))).all()
+    assert [attempt.ok for attempt in attempts] == [False, False]
+    assert attempts[0].detail.startswith("SMTPServerDisconnected")
+    assert attempts[1].detail.startswith("ConnectionRefusedError")
+    assert {(a.status, a.attempts) for a in stored_alerts(db)} == {("pending", 1)}
+    assert len(db.exec(select(Assessment)).all()) == 2
+
+
+def test_with_no_mail_server_set_up_an_email_alert_waits_and_says_why(
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry
+) -> None:
+    with_alerts(db, clinic)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    send_due(engine, settings.model_copy(update={"smtp_host": ""}), registry, T0)
+    [alert] = stored_alerts(db)
+    assert alert.status == "pending"
+    assert attempts_of(db, alert) == [(False, "e-mail is not set up on this server (SMTP_HOST)")]
+
+
+# -- two senders, one alert -----------------------------------------------------------------------
+
+
+def test_of_two_senders_claiming_one_alert_only_one_gets_it(
+    db: Session, clinic: Clinic, engine: Engine, registry: Registry
+) -> None:
+    """The race, step by step: both read the alert as due; one claims it; the other's claim
+    waits for that commit (PostgreSQL's row lock, SQLite's database lock), then gets nothing."""
+    with_alerts(db, clinic)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    with Session(engine) as first, Session(engine) as second:
+        [seen_first] = alerts.due(first, now=T0)
+        [seen_second] = alerts.due(second, now=T0)
+        assert alerts.claim_one(first, seen_first, now=T0) is not None  # not committed yet
+        outcome: list[object] = []
+        racing = threading.Thread(
+            target=lambda: outcome.append(alerts.claim_one(second, seen_second, now=T0))
+        )
+        racing.start()
+        racing.join(timeout=0.3)
+        assert racing.is_alive()  # waiting for the first sender's transaction
+        first.commit()
+        racing.join(timeout=10)
+        second.commit()
+    assert outcome == [None]
+    [alert] = stored_alerts(db)
+    assert alert.attempts == 1
+
+
+def test_senders_running_at_once_send_each_alert_once(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic, email=None, webhook=receiver.url)
+    for _ in range(24):
+        record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    start = threading.Barrier(4)
+    tried: list[int] = []
+
+    def sender() -> None:
+        start.wait()
+        tried.append(send_due(engine, settings, registry, T0))
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sum(tried) == 24
+    sent_for = [json.loads(d.body)["assessment_id"] for d in receiver.deliveries]
+    assert len(sent_for) == len(set(sent_for)) == 24
+    assert {(a.status, a.attempts) for a in stored_alerts(db)} == {("sent", 1)}
+    assert len(db.exec(select(AlertAttempt)).all()) == 24
+
+
+def test_the_readme_s_receiver_check_accepts_a_real_alert_and_nothing_else(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry,
+) -> None:  # fmt: skip
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    [snippet] = [
+        block for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        if "def is_from_backaudit" in block
+    ]  # fmt: skip
+    namespace: dict[str, Any] = {}
+    exec(textwrap.dedent(snippet), namespace)
+    is_from_backaudit = namespace["is_from_backaudit"]
+    secret = with_alerts(db, clinic, email=None, webhook=receiver.url)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    db.commit()
+    send_due(engine, settings, registry, utcnow())
+
+    [hook] = receiver.deliveries
+    assert is_from_backaudit(secret, hook.headers, hook.body)
+    assert not is_from_backaudit(secret, hook.headers, hook.body.replace(b"urgent", b"self_care"))
+    assert not is_from_backaudit(alerts.new_webhook_secret(), hook.headers, hook.body)
+    old = {**hook.headers, "X-Backaudit-Timestamp": str(int(time.time()) - 3600)}
+    assert not is_from_backaudit(secret, old, hook.body)
+
+
+def test_shutting_down_waits_for_the_alert_being_sent_before_closing_the_database(
+    app_with_silent_mail: FastAPI, db: Session, clinic: Clinic, silent_server: SilentServer
+) -> None:
+    with_alerts(db, clinic)
+    engine = app_with_silent_mail.state.engine
+    seen: list[str] = []
+    event.listen(engine, "checkin", lambda *_: seen.append("connection returned"))
+    event.listen(engine, "engine_disposed", lambda *_: seen.append("engine disposed"))
+    with TestClient(app_with_silent_mail) as patient:
+        answer(patient, f"/intake/{make_link(db, clinic.id)}", FIRST_PAGE, {**EMERGENCY})
+        assert silent_server.connected.wait(5)  # the sender is in the middle of sending
+        threading.Timer(0.3, silent_server.release).start()  # ...until after the app stops
+    assert seen[-1] == "engine disposed"
+    assert len(db.exec(select(AlertAttempt)).all()) == 1  # recorded before
