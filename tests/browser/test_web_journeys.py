@@ -150,13 +150,18 @@ def test_changing_an_answer_from_check_answers(page: Any) -> None:
         page.get_by_role(
             "link", name="Change your answer to: Do you know your height and weight?"
         ).click()
-    assert page.get_by_role("link", name="Back", exact=True).get_attribute("href") == "/check"
+    back = "/check?row=knows_height_weight&was=self_care#row-knows_height_weight"
+    assert page.get_by_role("link", name="Back", exact=True).get_attribute("href") == back
     page.check("#knows_height_weight-no")
     form.submit("Save and go back")
-    assert page.url.endswith("/questions/weight_rating?change=1")  # the newly needed question
+    # The newly needed question, on the way back to the changed row.
+    assert page.url.endswith(
+        "/questions/weight_rating?change=1&row=knows_height_weight&was=self_care"
+    )
     form.fill({"weight_self_rating": "a_bit_over"})
     form.submit("Save and go back")
-    assert page.url.endswith("/check")
+    assert page.url.endswith("/check?row=knows_height_weight&was=self_care#row-knows_height_weight")
+    assert page.evaluate("() => document.activeElement.id") == "row-knows_height_weight"
     assert page.get_by_text("A bit overweight").is_visible()
     assert page.get_by_text("175 cm").count() == 0  # the hidden answers are gone
 
