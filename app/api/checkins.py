@@ -22,10 +22,55 @@ from . import presenters
 from .assessments import IDEMPOTENCY_KEY, _read, _readable
 from .auth import ApiClientDep
 from .errors import ApiRoute, field_problem, problem_dicts
-from .responses import ERRORS, FHIR_JSON, NO_STORE, FhirResponse, health_data_response
+from .responses import (
+    ERRORS,
+    FHIR_JSON,
+    NO_STORE,
+    NOT_JSON,
+    FhirResponse,
+    fhir_schema,
+    health_data_response,
+)
 from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse, NextStep
 
 router = APIRouter(route_class=ApiRoute)
+
+CHECKIN_ANSWERS: dict[str, Any] = {
+    **dict.fromkeys(
+        ["saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change",
+         "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss",
+         "night_pain", "pain_on_straining", "thoracic_pain", "back_shape_change"],
+        False,
+    ),
+    "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 2, "peg_activity": 3,
+    "global_change": "a_little_better", "hip_bridge_days": 5, "hip_bridge_feel": "too_easy",
+}  # fmt: skip
+EXAMPLE_CHECKIN: dict[str, Any] = {
+    "id": "6a0e2c1f-7d4b-4b8a-9c1e-3f5d2a9b7c10",
+    "assessment_id": "0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11",
+    "created_at": "2026-12-08T09:30:00Z",
+    "result": {
+        "questionnaire": {"id": "low-back-checkin", "version": "1.0.0"},
+        "complete": True,
+        "triage": {"level": "self_care", "title": "Keep going with your plan", "reasons": []},
+        "plan": {"blocks": ["…"], "advice": ["…"], "dropped": []},
+        "changes": [
+            {
+                "block": "hip_bridge",
+                "from_step": "two_leg",
+                "to_step": "single_leg",
+                "paused": False,
+                "why": "Hip bridge: moving on to Single-leg bridge: you found Two-leg bridge too"
+                " easy on 5 days.",
+            }
+        ],
+        "trend": [
+            {"at": "2026-11-24T09:30:00+00:00", "pain": 4, "peg": None},
+            {"at": "2026-12-08T09:30:00+00:00", "pain": 3, "peg": 2.7},
+        ],
+    },
+}
+_BODY_EXAMPLES = {"checkin": {"summary": "A check-in", "value": {"answers": CHECKIN_ANSWERS}}}
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -50,9 +95,17 @@ def _record(checkin: Checkin | RecordedCheckin) -> dict[str, Any]:
     response_model=CheckinRecord,
     status_code=status.HTTP_201_CREATED,
     responses={
-        200: {"model": CheckinRecord, "description": "A retry with the same Idempotency-Key."},
-        201: {"description": "Stored."},
+        200: {
+            "model": CheckinRecord,
+            "description": "A retry with the same Idempotency-Key.",
+            "content": {"application/json": {"example": EXAMPLE_CHECKIN}},
+        },
+        201: {
+            "description": "Stored.",
+            "content": {"application/json": {"example": EXAMPLE_CHECKIN}},
+        },
         **_ERRORS,
+        **NOT_JSON,
         409: {
             "model": ErrorResponse,
             "description": "The assessment has no exercise plan to follow up, or the"
@@ -71,7 +124,7 @@ async def create_checkin(
     client: ApiClientDep,
     db: DbDep,
     registry: RegistryDep,
-    body: Annotated[CheckinCreate, Body()],
+    body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
@@ -128,7 +181,16 @@ async def create_checkin(
 @router.get(
     "/assessments/{assessment_id}/checkins",
     response_model=CheckinList,
-    responses=_ERRORS,
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"checkins": [EXAMPLE_CHECKIN], "next_due": "2026-12-22T09:30:00Z"}
+                }
+            }
+        },
+        **_ERRORS,
+    },
     tags=["checkins"],
     summary="An assessment's check-ins, oldest first, and when the next is due",
 )
@@ -151,7 +213,20 @@ async def list_checkins(assessment_id: str, client: ApiClientDep, db: DbDep) -> 
             "description": "A FHIR R4 Bundle: the check-in's QuestionnaireResponse, a"
             " RiskAssessment for its triage, and Observations for pain (LOINC 72514-3) and the"
             " PEG items and score.",
-            "content": {FHIR_JSON: {}},
+            "content": {
+                FHIR_JSON: {
+                    "schema": fhir_schema("Bundle"),
+                    "example": {
+                        "resourceType": "Bundle",
+                        "type": "collection",
+                        "entry": [
+                            {"resource": {"resourceType": "QuestionnaireResponse"}},
+                            {"resource": {"resourceType": "RiskAssessment"}},
+                            {"resource": {"resourceType": "Observation"}},
+                        ],
+                    },
+                }
+            },
         },
         **_ERRORS,
     },
@@ -185,7 +260,12 @@ async def get_checkin_fhir(
 @router.post(
     "/assessments/{assessment_id}/checkins/next",
     response_model=NextStep,
-    responses={**_ERRORS, 409: {"model": ErrorResponse, "description": "No plan to follow."}},
+    responses={
+        200: {"content": {"application/json": {"example": {"complete": False, "page": "…"}}}},
+        **_ERRORS,
+        **NOT_JSON,
+        409: {"model": ErrorResponse, "description": "No plan to follow."},
+    },
     tags=["checkins"],
     summary="Drive a check-in one page at a time (stores nothing)",
     description="As `POST /questionnaires/{id}/next`, for a check-in of this assessment: the"
@@ -197,7 +277,7 @@ async def next_checkin_page(
     client: ApiClientDep,
     db: DbDep,
     registry: RegistryDep,
-    body: Annotated[CheckinCreate, Body()],
+    body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
 ) -> Response:
     assessment = await _readable(assessment_id, client, db)
     found = await db.run(checkin_service.list_checkins, assessment.id)

@@ -20,6 +20,10 @@ OPERATIONS = {
     ("post", "/api/v1/assessments"),
     ("get", "/api/v1/assessments/{assessment_id}"),
     ("get", "/api/v1/assessments/{assessment_id}/fhir"),
+    ("post", "/api/v1/assessments/{assessment_id}/checkins"),
+    ("get", "/api/v1/assessments/{assessment_id}/checkins"),
+    ("post", "/api/v1/assessments/{assessment_id}/checkins/next"),
+    ("get", "/api/v1/assessments/{assessment_id}/checkins/{checkin_id}/fhir"),
     ("get", "/healthz"),
 }
 
