@@ -211,6 +211,7 @@ def _insert_with_reference(session: Session, row: dict[str, Any]) -> None:
     """Insert an intake submission with a reference unique within its clinic. Two submissions
     can draw the same one; the unique constraint decides, and the loser draws again inside a
     savepoint (on PostgreSQL a failed statement would otherwise end the transaction)."""
+    _begin_on_sqlite(session)
     for attempt in range(REFERENCE_ATTEMPTS):
         row["reference"] = new_reference()
         try:
@@ -220,6 +221,17 @@ def _insert_with_reference(session: Session, row: dict[str, Any]) -> None:
         except IntegrityError:
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
+
+
+def _begin_on_sqlite(session: Session) -> None:
+    """Python's sqlite3 opens a transaction before an INSERT, but not before a SAVEPOINT: a
+    savepoint outside one starts its own, and its RELEASE commits it, so a request that failed
+    later would still have stored the submission. Open the transaction first."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.dbapi_connection
+        if raw is not None and not raw.in_transaction:
+            connection.exec_driver_sql("BEGIN")
 
 
 def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: str) -> bytes:

@@ -41,13 +41,25 @@ from tests.alert_receivers import (
 )
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment
 from tests.web.conftest import make_link
-from tests.web.helpers import FIRST_PAGE, answer, run_interview
+from tests.web.helpers import EMERGENCY_PAGE, FIRST_PAGE, answer, run_interview
 
 __all__ = ["mailbox", "receiver", "silent_server"]  # fixtures, used by name
 
 ALERT_ADDRESS = "alerts@riverside.example"
 URGENT = {**EXAMPLE_ANSWERS, "fever": True, "night_pain": True}
 EMERGENCY = {**SAFETY_ALL_NO, "saddle_numbness": True}
+
+
+def emergency(client: TestClient, prefix: str) -> Any:
+    """The form's first pages with an emergency sign: the age, then numbness."""
+    answer(client, prefix, FIRST_PAGE, {"age": 42})
+    return answer(
+        client, prefix, EMERGENCY_PAGE,
+        {"saddle_numbness": True, "bladder_change": False, "bowel_change": False,
+         "sexual_function_change": False},
+    )  # fmt: skip
+
+
 SEE_DOCTOR = {**EXAMPLE_ANSWERS, "infection_risk": True}
 T0 = datetime(2026, 12, 2, 9, 30, tzinfo=utcnow().tzinfo)
 
@@ -248,10 +260,7 @@ def test_every_channel_for_a_clinic_alerts_and_a_submission_for_no_clinic_does_n
     assert len(stored_alerts(db)) == 4
 
     # The public form: nobody's clinic, nobody to tell.
-    response = answer(
-        client, "", FIRST_PAGE, {"saddle_numbness": True, "bladder_change": False,
-                                 "bowel_change": False},
-    )  # fmt: skip
+    response = emergency(client, "")
     assert response.headers["location"].startswith("/result/")
     assert len(stored_alerts(db)) == 4
 
@@ -397,14 +406,14 @@ def test_a_mail_server_that_hangs_neither_slows_nor_fails_submissions(
     with_alerts(db, clinic)
     first, second = make_link(db, clinic.id), make_link(db, clinic.id)
     with TestClient(app_with_silent_mail) as patient:
-        answered = answer(patient, f"/intake/{first}", FIRST_PAGE, {**EMERGENCY})
+        answered = emergency(patient, f"/intake/{first}")
         assert answered.status_code == 303
         assert "/result/" in answered.headers["location"]
         # The app's sender is now stuck talking to the silent server...
         assert silent_server.connected.wait(5)
         # ...and another emergency is stored and answered meanwhile, without waiting for it.
         started = time.monotonic()
-        answered = answer(patient, f"/intake/{second}", FIRST_PAGE, {**EMERGENCY})
+        answered = emergency(patient, f"/intake/{second}")
         assert answered.status_code == 303
         assert time.monotonic() - started < 2
         assert patient.get(answered.headers["location"]).status_code == 200
@@ -526,7 +535,7 @@ def test_shutting_down_waits_for_the_alert_being_sent_before_closing_the_databas
     event.listen(engine, "checkin", lambda *_: seen.append("connection returned"))
     event.listen(engine, "engine_disposed", lambda *_: seen.append("engine disposed"))
     with TestClient(app_with_silent_mail) as patient:
-        answer(patient, f"/intake/{make_link(db, clinic.id)}", FIRST_PAGE, {**EMERGENCY})
+        emergency(patient, f"/intake/{make_link(db, clinic.id)}")
         assert silent_server.connected.wait(5)  # the sender is in the middle of sending
         threading.Timer(0.3, silent_server.release).start()  # ...until after the app stops
     assert seen[-1] == "engine disposed"
