@@ -186,7 +186,9 @@ def result_view(
         "help_now": display.help_now(
             settings, most_urgent=most_urgent, urgent=bool(found and found.urgent)
         ),
-        "help": settings,
+        # What the page's own sentences call the numbers ("call NHS 111 or your GP surgery").
+        "emergency_name": settings.emergency_name,
+        "urgent_name": settings.urgent_name,
         "self_care": level == q.self_care_level,
         "contributors": contributors,
         "chart": display.contributor_chart(contributors),
