@@ -92,7 +92,12 @@ def test_the_self_care_result_leads_with_the_week_and_folds_the_rest(
     viewport: dict[str, int],
 ) -> None:
     page = new_page(**viewport)
+    pictures: list[str] = []
+    page.on("request", lambda r: pictures.append(r.url) if "/exercises/" in r.url else None)
     page.goto(result_url(live_server, SELF_CARE))
+    page.mouse.wheel(0, 20_000)  # to the end of the page, past every folded picture
+    page.wait_for_load_state("networkidle")
+    assert pictures == [], "folded pictures are loaded only when opened"
 
     week = page.get_by_role("heading", name="Your plan this week")
     assert week.is_visible()
@@ -108,8 +113,11 @@ def test_the_self_care_result_leads_with_the_week_and_folds_the_rest(
     assert zero["x"] >= svg["x"]
     page.locator(".exercise__more summary").first.click()
     assert page.locator(".exercise__how").first.is_visible()
-    image = page.locator("img.exercise__image").first
-    assert image.evaluate("i => i.complete && i.naturalWidth > 0")
+    page.wait_for_function(
+        "() => { const i = document.querySelector('img.exercise__image');"
+        " return i.complete && i.naturalWidth > 0; }"
+    )
+    assert len(pictures) == 1
     axe_check(page, name="result-self-care-open")
     kind = "phone" if viewport is PHONE_390 else "desktop"
     screenshot(page, f"result-self-care-opened-{kind}")

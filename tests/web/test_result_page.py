@@ -359,7 +359,7 @@ def print_rules() -> str:
         (".exercise", "break-inside: avoid"),
         (".safety-net", "break-inside: avoid"),
         (".outcome", "break-inside: avoid"),
-        (".answers__row", "break-inside: avoid"),
+        (".answers__list > div", "break-inside: avoid"),
         (".answers", "break-before: page"),
         ("details::details-content", "content-visibility: visible"),
     ],
