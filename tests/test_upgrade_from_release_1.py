@@ -46,6 +46,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         database_url=url,
         secret_key=TEST_SECRET,
         questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
+        allowed_hosts="testserver",  # the TestClient's
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client
