@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+# What a tel: link may hold: digits, with a leading + for an international number.
+_PHONE_NUMBER = re.compile(r"\+?[0-9]{2,15}")
 
 
 def project_dir(name: str) -> Path:
@@ -76,6 +79,15 @@ class Settings(BaseSettings):
     alert_from: str = ""
     # How long one SMTP conversation or webhook call may take before it counts as failed.
     alert_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Who to call, on the emergency and urgent results (tap-to-call buttons) and in their texts:
+    # another country's deployment changes these. Each name shows its number, so the words and
+    # the number a phone dials can never disagree. An empty URGENT_ONLINE_URL leaves it out.
+    emergency_number: str = "999"
+    emergency_name: str = "999"
+    urgent_number: str = "111"
+    urgent_name: str = "NHS 111"
+    urgent_online_url: str = "https://111.nhs.uk"
+    urgent_online_name: str = "NHS 111 online"
 
     @model_validator(mode="after")
     def _refuse_weak_secret(self) -> Settings:
@@ -108,6 +120,20 @@ class Settings(BaseSettings):
             or any(c.isspace() or not c.isprintable() or c in '<>"' for c in email)
         ):
             raise ValueError(f"CONTACT_EMAIL: {email!r} is not an e-mail address")
+        return self
+
+    @model_validator(mode="after")
+    def _check_help_contacts(self) -> Settings:
+        for name, number, words in (
+            ("EMERGENCY", self.emergency_number, self.emergency_name),
+            ("URGENT", self.urgent_number, self.urgent_name),
+        ):
+            if not _PHONE_NUMBER.fullmatch(number):
+                raise ValueError(f"{name}_NUMBER: {number!r} is not a phone number (digits)")
+            if number.lstrip("+") not in words.replace(" ", ""):
+                raise ValueError(f"{name}_NAME must show the number it calls ({number})")
+        if self.urgent_online_url and not self.urgent_online_url.startswith("https://"):
+            raise ValueError("URGENT_ONLINE_URL must start with https:// (or be empty)")
         return self
 
     @property

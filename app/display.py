@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from app.config import Settings
 from app.engine import Level, Question
 
 CM_PER_INCH: Final = 2.54
@@ -86,13 +87,15 @@ class Chart:
     bars: list[ChartBar]
     width: int
     height: int
+    left: int  # where the bars start: the scale's 0
     bar_max: int
     ticks: list[tuple[int, int]]  # (score, x)
     summary: str
 
 
 CHART_WIDTH: Final = 300
-CHART_LEFT: Final = 0
+# Room left of the 0 line for half of its centred label, so the "0" is not cut off.
+CHART_LEFT: Final = 8
 CHART_BAR_MAX: Final = 240
 CHART_ROW: Final = 46
 
@@ -116,8 +119,9 @@ def contributor_chart(contributors: list[dict[str, Any]]) -> Chart | None:
         bars=bars,
         width=CHART_WIDTH,
         height=len(bars) * CHART_ROW + 18,
+        left=CHART_LEFT,
         bar_max=CHART_BAR_MAX,
-        ticks=[(score, round(CHART_BAR_MAX * score / 3)) for score in range(4)],
+        ticks=[(score, CHART_LEFT + round(CHART_BAR_MAX * score / 3)) for score in range(4)],
         summary=summary,
     )
 
@@ -137,6 +141,12 @@ class PlanBlock:
     later: list[dict[str, Any]]  # the steps after it that suit the person, listed briefly
     companion: dict[str, Any] | None
     left_out: int  # how many of the block's steps were left out because they may not suit
+
+    @property
+    def start_title(self) -> str:
+        """What to start with: the step, or the block's stretch when no step suits."""
+        first = self.step or self.companion or {}
+        return str(first.get("title", ""))
 
     @property
     def cautions(self) -> list[str]:
@@ -215,3 +225,40 @@ def level_look(level: Level | None, code: str = "") -> LevelLook:
     if level is None:
         return LevelLook("see-doctor", "Advice", "doctor", code)
     return LevelLook(level.style, level.badge, level.icon, level.label)
+
+
+# -- Who to call ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCall:
+    number: str
+    name: str  # what people call it ("NHS 111"); it shows the number (app/config.py checks)
+
+    @property
+    def href(self) -> str:
+        return f"tel:{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class HelpNow:
+    """What an emergency or urgent result leads with: the number to call now, and for urgent
+    advice, where to get it online. The numbers are settings: they differ by country."""
+
+    call: PhoneCall
+    online_url: str | None = None
+    online_name: str | None = None
+
+
+def help_now(settings: Settings, *, most_urgent: bool, urgent: bool) -> HelpNow | None:
+    """The most urgent level (rank 0) calls the emergency number; other urgent levels the
+    urgent-advice line and its website; the rest have no call to make now."""
+    if most_urgent:
+        return HelpNow(PhoneCall(settings.emergency_number, settings.emergency_name))
+    if urgent:
+        return HelpNow(
+            PhoneCall(settings.urgent_number, settings.urgent_name),
+            online_url=settings.urgent_online_url or None,
+            online_name=settings.urgent_online_name if settings.urgent_online_url else None,
+        )
+    return None

@@ -53,6 +53,10 @@ class References(HTMLParser):
         found = dict(attrs)
         if tag == "link" and found.get("href") and "icon" not in (found.get("rel") or ""):
             self.urls.append(found["href"] or "")
+        elif tag == "img" and found.get("loading") == "lazy":
+            # Not loaded on a first visit: the result's exercise pictures wait, folded away,
+            # until "How to do it" is opened (tests/browser/test_result_page.py checks).
+            return
         elif tag in ("script", "img", "source", "iframe", "embed") and found.get("src"):
             self.urls.append(found["src"] or "")
         elif tag == "object" and found.get("data"):

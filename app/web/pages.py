@@ -64,6 +64,11 @@ def render(
     return response
 
 
+def page_html(template: str, context: dict[str, Any]) -> str:
+    """A page as HTML text, outside a response (for a PDF): no request, no forms."""
+    return templates.get_template(template).render(context)
+
+
 def redirect(location: str) -> RedirectResponse:
     """Post/redirect/get: 303, so a reload never sends a form twice."""
     response = RedirectResponse(location, status_code=303)

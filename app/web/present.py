@@ -9,8 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from app import display
+from app.config import Settings
 from app.display import IMPERIAL, show_number, to_imperial
 from app.engine import Question
+from app.models import Assessment
+from app.services.interview import answer_rows
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from .forms import FieldError, PageInput, Units
 
@@ -144,3 +149,89 @@ def _switch_url(base_url: str, query: Mapping[str, str], question: Question, uni
         if encoded
         else f"{base_url}#{question.id}-fieldset"
     )
+
+
+# -- The result page -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerLine:
+    question: str
+    answer: str
+
+
+def result_view(
+    assessment: Assessment,
+    registry: Registry,
+    settings: Settings,
+    *,
+    token: str,
+    sent_to: str | None,
+) -> dict[str, Any]:
+    """What the result page (and its PDF) shows, from the record as stored: never evaluated
+    again. Results stored by version 1.0.0 have no safety net and no clinician texts, and
+    name each block's start step by its code; the template and display.plan_blocks allow it."""
+    result = assessment.result
+    level = result["triage"]["level"]
+    found = registry.level(level, assessment.questionnaire_id)
+    # The most urgent level (it ends the interview) leads with what to do now, and nothing else.
+    # Its rank is stored with the record: this never depends on a definition still loaded.
+    most_urgent = assessment.triage_rank == 0
+    focus, optional = display.plan_blocks(result.get("plan"))
+    # The definition the record was made with (its own version), for its words.
+    q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
+    contributors = [] if most_urgent else result["contributors"]
+    path = f"/result/{token}"
+    return {
+        "result": result,
+        "level": level,
+        "look": display.level_look(found, level),
+        "most_urgent": most_urgent,
+        "help_now": display.help_now(
+            settings, most_urgent=most_urgent, urgent=bool(found and found.urgent)
+        ),
+        # What the page's own sentences call the numbers ("call NHS 111 or your GP surgery").
+        "emergency_name": settings.emergency_name,
+        "urgent_name": settings.urgent_name,
+        "self_care": level == q.self_care_level,
+        "contributors": contributors,
+        "chart": display.contributor_chart(contributors),
+        "score_words": display.SCORE_WORDS,
+        "focus_blocks": focus,
+        "optional_blocks": optional,
+        "plan": result.get("plan"),
+        "complete": assessment.complete,
+        "sent_to": sent_to,
+        "created_on": assessment.created_at.strftime("%-d %B %Y"),
+        "answer_groups": answers_for_doctor(registry, assessment),
+        "result_link": settings.public_url.rstrip("/") + path,
+        "pdf_url": f"{path}/pdf",
+        "delete_url": f"{path}/delete",
+    }
+
+
+def answers_for_doctor(
+    registry: Registry, assessment: Assessment
+) -> list[tuple[str, list[AnswerLine]]]:
+    """Every stored answer as question and answer in words, by section, in question order,
+    with the questions of the version that asked them. An answer that version does not have
+    is still listed, as stored."""
+    answers = assessment.answers
+    try:
+        q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
+        sections = answer_rows(q, answers)
+    except UnknownQuestionnaireError:
+        sections = []
+    groups = [
+        (
+            title,
+            [
+                AnswerLine(r.question.text, ", ".join(display.answer_text(r.question, r.value)))
+                for r in rows
+            ],
+        )
+        for title, rows in sections
+    ]
+    shown = {r.question.id for _, rows in sections for r in rows}
+    rest = [AnswerLine(k, str(v)) for k, v in answers.items() if k not in shown]
+    return groups + ([("Other answers", rest)] if rest else [])

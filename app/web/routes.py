@@ -17,16 +17,17 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
 from app import display
-from app.deps import Db, DbDep, RegistryDep
+from app.deps import Db, DbDep, RegistryDep, SettingsDep
 from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Clinic
-from app.services import assessments, checkins, intake
+from app.services import assessments, checkins, intake, pdf
 from app.services import interview as flow
 
 from . import contact, present
@@ -38,7 +39,7 @@ from .entry import (
     entry_for,
 )
 from .forms import PageInput, read_page, units_for
-from .pages import DRAFT_COOKIE_AGE, CheckedForm, redirect, render, set_cookie
+from .pages import DRAFT_COOKIE_AGE, CheckedForm, page_html, redirect, render, set_cookie
 
 router = APIRouter()
 router.include_router(contact.router)
@@ -310,19 +311,15 @@ async def result_page(
     assessment: AssessmentDep,
     db: DbDep,
     registry: RegistryDep,
+    settings: SettingsDep,
 ) -> Response:
-    result = assessment.result
-    level = result["triage"]["level"]
-    found = registry.level(level, assessment.questionnaire_id)
-    # The most urgent level (it ends the interview) leads with what to do now, and nothing else.
-    # Its rank is stored with the record: this never depends on a definition still loaded.
-    most_urgent = assessment.triage_rank == 0
-    focus, optional = display.plan_blocks(result.get("plan"))
-    # The definition the record was made with (its own version), for its words.
-    q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
     clinic = await _clinic_of(db, assessment)
-    contributors = [] if most_urgent else result["contributors"]
-    follow_up = await _follow_up(db, token, assessment, result, level == q.self_care_level)
+    view = present.result_view(
+        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None
+    )
+    result = assessment.result
+    found = registry.level(result["triage"]["level"], assessment.questionnaire_id)
+    follow_up = await _follow_up(db, token, assessment, result, view["self_care"])
     asked = await contact.contact_context(
         db, registry, assessment, token, given=request.query_params.get("contact") == "given"
     )
@@ -330,27 +327,49 @@ async def result_page(
         request,
         "web/result.html",
         {
+            **view,
             **follow_up,
-            "result": result,
-            "level": level,
-            "look": display.level_look(found, level),
-            "most_urgent": most_urgent,
-            "self_care": level == q.self_care_level,
-            "contributors": contributors,
-            "chart": display.contributor_chart(contributors),
-            "score_words": display.SCORE_WORDS,
-            "focus_blocks": focus,
-            "optional_blocks": optional,
-            "plan": result.get("plan"),
-            "complete": assessment.complete,
-            "sent_to": clinic.name if clinic else None,
+            **asked,
             "clinic": clinic,
             "reference": assessment.reference,
             "urgent": found is not None and found.urgent,
             "created_at": assessment.created_at,
-            "delete_url": f"/result/{token}/delete",
             "change_url": f"/result/{token}/change" if flow.may_correct(assessment) else None,
-            **asked,
+        },
+    )
+
+
+@router.get("/result/{token}/pdf", include_in_schema=False)
+async def result_pdf(
+    request: Request,
+    token: str,
+    assessment: AssessmentDep,
+    db: DbDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+) -> Response:
+    """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet."""
+    clinic = await _clinic_of(db, assessment)
+    view = present.result_view(
+        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None
+    )
+    html = page_html("web/result.html", {**view, "pdf": True, "static_url": pdf.static_file_url})
+    try:
+        document = await run_in_threadpool(pdf.make_pdf, html)
+    except pdf.PdfUnavailableError:
+        return render(
+            request,
+            "web/pdf_unavailable.html",
+            {"result_url": f"/result/{token}"},
+            status_code=503,
+        )
+    made_on = assessment.created_at.strftime("%Y-%m-%d")
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="back-pain-result-{made_on}.pdf"',
         },
     )
 

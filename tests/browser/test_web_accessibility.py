@@ -198,19 +198,6 @@ def test_the_smallest_phone_has_no_sideways_scrolling(
     screenshot(page, "result-self-care-320")
 
 
-def test_the_result_prints_as_a_short_handout(
-    new_page: Callable[..., Any], live_server: LiveServer
-) -> None:
-    page = new_page()
-    page.goto(result_url(live_server, SELF_CARE))
-    page.emulate_media(media="print")
-    assert not page.locator(".result-actions").is_visible()
-    assert not page.locator(".site-footer").is_visible()
-    pdf = page.pdf(format="A4")
-    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
-    assert pages <= 2, f"the printed result takes {pages} pages"
-
-
 def test_keyboard_focus_is_visible(new_page: Callable[..., Any], live_server: LiveServer) -> None:
     page = new_page()
     page.goto("/")

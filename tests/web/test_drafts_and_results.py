@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -78,7 +79,7 @@ def test_only_a_hash_of_the_draft_token_is_stored(client: TestClient, db: Sessio
     assert draft.intake_link_id is None
 
 
-def test_the_result_page_shows_the_triage_first_then_contributors_then_the_plan(
+def test_the_self_care_result_leads_with_the_triage_then_the_week_then_the_plan(
     client: TestClient,
 ) -> None:
     location, _ = run_interview(client, self_care_answers())
@@ -86,17 +87,23 @@ def test_the_result_page_shows_the_triage_first_then_contributors_then_the_plan(
 
     order = [
         html.index("outcome outcome--self-care"),
-        html.index('id="contributors"'),
+        html.index('id="this-week"'),
         html.index('id="plan"'),
         html.index("How to use your plan"),
+        html.index('id="contributors"'),
         html.index('id="help"'),
+        html.index('id="answers"'),
     ]
     assert order == sorted(order)
+    # The contributors' scores and chart are folded away, after a one-line list.
+    contributors = html[html.index('id="contributors"') :]
+    assert re.search(r'<details class="more contributors-more">\s*<summary', contributors)
+    assert contributors.index("<details") < contributors.index('class="chart"')
     assert 'role="img" aria-labelledby="chart-title chart-desc"' in html
     assert "Sitting: 3 out of 3" in html  # the chart's text equivalent
     assert "Score: 3 out of 3, a strong factor" in html
     assert html.count('class="exercise exercise--focus"') == 3
-    assert "Extra exercises, if you have time" in html
+    assert "2 extra exercises, if you have time" in html
     # Each block at its starting step (an index into its steps), with its picture.
     assert (
         'alt="A person in a bridge with shoulders and one foot on the floor' in html
@@ -200,7 +207,7 @@ def test_a_plan_leaves_out_the_steps_that_may_not_suit(client: TestClient) -> No
     hangs = hangs[: hangs.index("</section>")]
     assert "We left out the hangs, because they may not suit you." in hangs
     assert "Start with step" not in hangs
-    assert "Do this stretch</p>" in hangs
+    assert "<strong>Do this stretch</strong>" in hangs
     assert "Side stretch at a door frame" in hangs
     for step in ("Supported hang", "Full hang"):  # neither shown nor listed as a next step
         assert step not in hangs

@@ -10,6 +10,62 @@
     });
   });
 
+  // Printing shows what is folded away (the scores, the answers for a doctor, the tips);
+  // browsers that print closed <details> empty get them opened for the printout only.
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details:not([open])").forEach(function (details) {
+      details.open = true;
+      opened.push(details);
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (details) {
+      details.open = false;
+    });
+    opened = [];
+  });
+
+  // A copy button for a link shown in a box (without script the box's text can be selected).
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var box = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.querySelector("[data-copy-status]");
+    if (!box) {
+      return;
+    }
+    button.hidden = false;
+    box.addEventListener("focus", function () {
+      box.select();
+    });
+    button.addEventListener("click", function () {
+      var done = function () {
+        if (status) {
+          status.textContent = "Link copied. You can paste it into a message or a note.";
+        }
+      };
+      var fallback = function () {
+        box.focus();
+        box.select();
+        var copied = false;
+        try {
+          copied = document.execCommand("copy");
+        } catch (error) {
+          copied = false;
+        }
+        if (copied) {
+          done();
+        } else if (status) {
+          status.textContent = "Your phone did not let us copy it. The link is selected: copy it from the box.";
+        }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(box.value).then(done, fallback);
+      } else {
+        fallback();
+      }
+    });
+  });
+
   // "None of these" cannot be combined with other options: ticking one unticks the other kind.
   // The server checks this too and explains it when script is off.
   document.querySelectorAll("[data-exclusive-group]").forEach(function (group) {
