@@ -16,11 +16,11 @@ from pypdf import PdfReader
 from sqlmodel import Session
 
 from app import display
+from app.assets import STATIC_DIR
 from app.config import Settings
 from app.main import create_app
 from app.services import pdf
 from app.services.questionnaires import Registry
-from app.assets import STATIC_DIR
 from tests.conftest import TEST_SECRET
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment, record_v1_assessment
 
