@@ -113,3 +113,26 @@ def as_release_1(result: Mapping[str, Any]) -> dict[str, Any]:
                 step.pop("allowed", None)
                 step.pop("cautions", None)
     return old
+
+
+# A check-in's warning signs (the same ids as the audit's safety screen) and plan blocks.
+CHECKIN_SIGNS = [
+    "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change", "both_legs",
+    "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss", "night_pain",
+    "pain_on_straining", "thoracic_pain", "back_shape_change",
+]  # fmt: skip
+CHECKIN_BLOCKS = ["pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats"]
+
+
+def checkin_answers(**changes: Any) -> dict[str, Any]:
+    """A complete check-in: no warning sign, a little better, every block done on 5 days and
+    about right; ``changes`` on top."""
+    given: dict[str, Any] = {
+        **dict.fromkeys(CHECKIN_SIGNS, False),
+        "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
+        "global_change": "a_little_better",
+        **{f"{b}_days": 5 for b in CHECKIN_BLOCKS},
+        **{f"{b}_feel": "about_right" for b in CHECKIN_BLOCKS},
+    }  # fmt: skip
+    given.update(changes)
+    return given

@@ -9,27 +9,32 @@ from sqlmodel import Session
 
 from app.models import Clinic
 from app.services import checkins
+from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, checkin_answers
 from tests.staff.conftest import SignedInClient
 from tests.staff.test_dashboard import submit
 
-BLOCKS = ["pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats"]
-SIGNS = [
-    "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change", "both_legs",
-    "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss", "night_pain",
-    "pain_on_straining", "thoracic_pain", "back_shape_change",
-]  # fmt: skip
+BLOCKS = CHECKIN_BLOCKS
+SIGNS = CHECKIN_SIGNS
 
 
 def checkin(**changes: Any) -> dict[str, Any]:
-    given: dict[str, Any] = {
-        **dict.fromkeys(SIGNS, False),
-        "pain_now": 2, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
-        "global_change": "better",
-        **{f"{b}_days": 6 for b in BLOCKS},
-        **{f"{b}_feel": "too_easy" for b in BLOCKS},
-    }  # fmt: skip
-    given.update(changes)
-    return given
+    return checkin_answers(
+        **{
+            "pain_now": 2,
+            "global_change": "better",
+            "pelvic_tilts_days": 6,
+            "pelvic_tilts_feel": "too_easy",
+            "hip_rotation_days": 6,
+            "hip_rotation_feel": "too_easy",
+            "hip_bridge_days": 6,
+            "hip_bridge_feel": "too_easy",
+            "squat_mobility_days": 6,
+            "squat_mobility_feel": "too_easy",
+            "thoracic_lats_days": 6,
+            "thoracic_lats_feel": "too_easy",
+            **changes,
+        }
+    )
 
 
 def test_the_submission_page_shows_each_check_in_and_the_trend(

@@ -9,27 +9,16 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
+from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, checkin_answers
 
 from .helpers import form_fields, post_page, run_interview, self_care_answers
 
-BLOCKS = ["pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats"]
-SIGNS = [
-    "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change", "both_legs",
-    "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss", "night_pain",
-    "pain_on_straining", "thoracic_pain", "back_shape_change",
-]  # fmt: skip
+BLOCKS = CHECKIN_BLOCKS
+SIGNS = CHECKIN_SIGNS
 
 
 def checkin(**changes: Any) -> dict[str, Any]:
-    given: dict[str, Any] = {
-        **dict.fromkeys(SIGNS, False),
-        "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 4, "peg_activity": 3,
-        "global_change": "a_little_better",
-        **{f"{b}_days": 5 for b in BLOCKS},
-        **{f"{b}_feel": "about_right" for b in BLOCKS},
-    }  # fmt: skip
-    given.update(changes)
-    return given
+    return checkin_answers(**{"peg_enjoyment": 4, **changes})
 
 
 def result_url(client: TestClient) -> str:
