@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Final
 
 from app.config import Settings
@@ -124,6 +125,61 @@ def contributor_chart(contributors: list[dict[str, Any]]) -> Chart | None:
         ticks=[(score, CHART_LEFT + round(CHART_BAR_MAX * score / 3)) for score in range(4)],
         summary=summary,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRow:
+    label: str  # "Start", "Check-in 1", ...
+    at: date
+    pain: float | None
+    peg: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrendChart:
+    """Pain and PEG (both 0 to 10) over time: two lines, and a table that says the same."""
+
+    rows: list[TrendRow]
+    pain: list[tuple[int, int]]  # the pain line's points, in the drawing's units
+    peg: list[tuple[int, int]]
+    width: int = 300
+    height: int = 120
+    left: int = 30  # the 0-10 axis
+    top: int = 10
+    bottom: int = 100
+
+    @staticmethod
+    def points(line: list[tuple[int, int]]) -> str:
+        return " ".join(f"{x},{y}" for x, y in line)
+
+
+def trend_chart(points: list[dict[str, Any]]) -> TrendChart:
+    """``points``: a check-in's ``trend`` (services.checkins.trend), oldest first."""
+    chart = TrendChart(rows=[], pain=[], peg=[])
+    inner_w = chart.width - chart.left - 10
+    inner_h = chart.bottom - chart.top
+    count = max(len(points) - 1, 1)
+
+    def line(key: str) -> list[tuple[int, int]]:
+        return [
+            (
+                round(chart.left + inner_w * i / count),
+                round(chart.top + inner_h * (1 - float(p[key]) / 10)),
+            )
+            for i, p in enumerate(points)
+            if isinstance(p.get(key), int | float)
+        ]
+
+    rows = [
+        TrendRow(
+            "Start" if i == 0 else f"Check-in {i}",
+            datetime.fromisoformat(p["at"]).date(),
+            p.get("pain"),
+            p.get("peg"),
+        )
+        for i, p in enumerate(points)
+    ]
+    return TrendChart(rows=rows, pain=line("pain"), peg=line("peg"))
 
 
 @dataclass(frozen=True, slots=True)

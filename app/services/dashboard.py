@@ -2,6 +2,11 @@
 
 Every query here takes the clinic's id and filters by it, so no page or export can reach
 another clinic's rows; an id from another clinic reads as "not found".
+
+A patient's follow-up check-ins come back to the same submission. One that did not end in
+self-care (a red flag, "worse", "not improving") flags its submission like a level until staff
+review the submission again: a check-in counts as reviewed when the submission's review is
+newer than it. Nothing is written when a check-in arrives; the flags are read from the rows.
 """
 
 from __future__ import annotations
@@ -10,24 +15,60 @@ import csv
 import io
 import re
 import uuid
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
-from sqlalchemy import case, false, literal, not_
+from sqlalchemy import Subquery, and_, case, exists, false, literal, not_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
 from app.display import answer_text
 from app.engine import Question
-from app.models import Assessment, IntakeLink, StaffUser, utcnow
+from app.models import Assessment, Checkin, IntakeLink, StaffUser, utcnow
 from app.services.assessments import normalise_reference
 from app.services.text import control_character_problem
 
 REVIEWED_CHOICES: Final = ("all", "no", "yes")
 PER_PAGE: Final = 25
 EXPORT_LIMIT: Final = 50_000  # one export; beyond this, narrow the dates
+NOT_URGENT: Final = 1000  # past every level's rank: the rest of the queue sorts as one group
+
+
+def _unreviewed_checkin() -> ColumnElement[bool]:
+    """A check-in its submission's last review has not seen (for a query joining both)."""
+    return or_(
+        col(Assessment.reviewed_at).is_(None),
+        col(Checkin.created_at) > col(Assessment.reviewed_at),
+    )
+
+
+def _flags(clinic_id: uuid.UUID, urgent: Collection[str], flagging: Collection[str]) -> Subquery:
+    """Per submission with flagged check-ins not reviewed yet: the most urgent one's rank, the
+    most urgent urgent one's rank (NOT_URGENT if none) and when the latest came. A few rows: a
+    clinic's flagged check-ins, found by the triage level index."""
+    return (
+        select(
+            col(Checkin.assessment_id).label("assessment_id"),
+            func.min(Checkin.triage_rank).label("rank"),
+            func.min(
+                case(
+                    (col(Checkin.triage_level).in_(urgent), col(Checkin.triage_rank)),
+                    else_=NOT_URGENT,
+                )
+            ).label("urgent_rank"),
+            func.max(Checkin.created_at).label("at"),
+        )
+        .join(Assessment, col(Assessment.id) == col(Checkin.assessment_id))
+        .where(
+            col(Assessment.clinic_id) == clinic_id,
+            col(Checkin.triage_level).in_(flagging),
+            _unreviewed_checkin(),
+        )
+        .group_by(col(Checkin.assessment_id))
+        .subquery("flags")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +79,11 @@ class Filters:
     reviewed: str = "all"  # all | no | yes
     search: str = ""  # a submission's reference or a link's patient reference, as typed
 
-    def conditions(self, clinic_id: uuid.UUID, zone: tzinfo = UTC) -> list[ColumnElement[bool]]:
-        """``zone``: the clinic's, in which a day starts and ends."""
+    def conditions(
+        self, clinic_id: uuid.UUID, flags: Subquery, flagging: Collection[str], zone: tzinfo = UTC
+    ) -> list[ColumnElement[bool]]:
+        """For a query outer-joining ``flags`` (_flags) to the submissions. ``zone``: the
+        clinic's, in which a day starts and ends."""
         conditions: list[ColumnElement[bool]] = [
             col(Assessment.clinic_id) == clinic_id,
             # A submission the patient corrected (a mis-tapped emergency answer) is replaced by
@@ -47,7 +91,13 @@ class Filters:
             col(Assessment.replaced_by_id).is_(None),
         ]
         if self.levels:
-            conditions.append(col(Assessment.triage_level).in_(self.levels))
+            # Its own level, or that of a check-in not reviewed yet that flags it.
+            flagged_at_level = exists().where(
+                col(Checkin.assessment_id) == col(Assessment.id),
+                col(Checkin.triage_level).in_([lv for lv in self.levels if lv in flagging]),
+                _unreviewed_checkin(),
+            )
+            conditions.append(or_(col(Assessment.triage_level).in_(self.levels), flagged_at_level))
         if self.date_from is not None:
             conditions.append(col(Assessment.created_at) >= _start_of(self.date_from, zone))
         if self.date_to is not None:
@@ -57,9 +107,11 @@ class Filters:
         if self.search:
             conditions.append(_matches(self.search))
         if self.reviewed == "no":
-            conditions.append(col(Assessment.reviewed_at).is_(None))
+            conditions.append(or_(col(Assessment.reviewed_at).is_(None), flags.c.rank.is_not(None)))
         elif self.reviewed == "yes":
-            conditions.append(col(Assessment.reviewed_at).is_not(None))
+            conditions.append(
+                and_(col(Assessment.reviewed_at).is_not(None), flags.c.rank.is_(None))
+            )
         return conditions
 
     def query_string(self) -> list[tuple[str, str]]:
@@ -180,13 +232,24 @@ def _matches(search: str) -> ColumnElement[bool]:
     )
 
 
-def _queue_order(urgent: Collection[str]) -> Any:
+def _queue_order(urgent: Collection[str], flags: Subquery) -> list[Any]:
     """The urgent levels first, most urgent first (a person may need help today), then
-    everything else together. ``urgent``: the level codes the definitions mark urgent."""
-    if not urgent:
-        return literal(0)
-    # Past every level's rank: the rest sort as one group.
-    return case((col(Assessment.triage_level).in_(urgent), col(Assessment.triage_rank)), else_=1000)
+    everything else together, newest first. ``urgent``: the level codes the definitions mark
+    urgent. A check-in not reviewed yet counts as its submission's level and time."""
+    own = (
+        case(
+            (col(Assessment.triage_level).in_(urgent), col(Assessment.triage_rank)),
+            else_=NOT_URGENT,
+        )
+        if urgent
+        else literal(NOT_URGENT)
+    )
+    flagged = func.coalesce(flags.c.urgent_rank, NOT_URGENT)
+    return [
+        case((flagged < own, flagged), else_=own),
+        func.coalesce(flags.c.at, col(Assessment.created_at)).desc(),
+        col(Assessment.id),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +258,18 @@ class Submission:
     patient_reference: str | None
     reviewed_by: str | None  # e-mail of the staff member
     reusable_link: bool = False  # came through a reusable ("poster") link: who is it?
+    # A check-in not reviewed yet that needs the clinic: when the latest such came.
+    flagged_at: datetime | None = None
 
     @property
     def contact_missing(self) -> bool:
         """A reusable link's submission whose sender gave no name and contact (yet)."""
         return self.reusable_link and self.assessment.patient_name is None
+
+    @property
+    def needs_review(self) -> bool:
+        """Never reviewed, or a flagged check-in came after the review."""
+        return self.assessment.reviewed_at is None or self.flagged_at is not None
 
 
 def list_submissions(
@@ -208,19 +278,23 @@ def list_submissions(
     clinic_id: uuid.UUID,
     filters: Filters,
     urgent: Collection[str],
+    flagging: Collection[str] = (),
     page: int = 1,
     zone: tzinfo = UTC,
 ) -> tuple[list[Submission], int]:
-    """One page of the clinic's queue and the number of matching submissions."""
-    conditions = filters.conditions(clinic_id, zone)
+    """One page of the clinic's queue and the number of matching submissions. ``flagging``:
+    the levels at which a check-in flags its submission (Registry.flag_codes)."""
+    flags = _flags(clinic_id, urgent, flagging)
+    conditions = filters.conditions(clinic_id, flags, flagging, zone)
     total = session.exec(
         select(func.count())
         .select_from(Assessment)
         .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
+        .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
         .where(*conditions)
     ).one()
     rows = session.exec(
-        _submission_query(conditions, urgent).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
+        _submission_query(conditions, flags, urgent).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
     return [Submission(*row) for row in rows], int(total)
 
@@ -231,59 +305,109 @@ def iter_submissions(
     clinic_id: uuid.UUID,
     filters: Filters,
     urgent: Collection[str],
+    flagging: Collection[str] = (),
     zone: tzinfo = UTC,
 ) -> Iterator[Submission]:
-    query = _submission_query(filters.conditions(clinic_id, zone), urgent).limit(EXPORT_LIMIT)
+    flags = _flags(clinic_id, urgent, flagging)
+    conditions = filters.conditions(clinic_id, flags, flagging, zone)
+    query = _submission_query(conditions, flags, urgent).limit(EXPORT_LIMIT)
     for row in session.exec(query.execution_options(yield_per=500)):
         yield Submission(*row)
 
 
-def _submission_query(conditions: list[ColumnElement[bool]], urgent: Collection[str] = ()) -> Any:
+def _submission_query(
+    conditions: list[ColumnElement[bool]], flags: Subquery, urgent: Collection[str] = ()
+) -> Any:
+    # A Submission's fields, in order.
+    columns: tuple[Any, ...] = (
+        Assessment,
+        IntakeLink.label,
+        StaffUser.email,
+        func.coalesce(not_(col(IntakeLink.single_use)), false()),
+        flags.c.at,
+    )
     return (
-        select(
-            Assessment,
-            IntakeLink.label,
-            StaffUser.email,
-            func.coalesce(not_(col(IntakeLink.single_use)), false()),
-        )
+        select(*columns)
         .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(Assessment.reviewed_by_id))
+        .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
         .where(*conditions)
-        .order_by(_queue_order(urgent), col(Assessment.created_at).desc(), col(Assessment.id))
+        .order_by(*_queue_order(urgent, flags))
     )
 
 
 def get_submission(
-    session: Session, *, clinic_id: uuid.UUID, assessment_id: str
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    assessment_id: str,
+    flagging: Collection[str] = (),
 ) -> Submission | None:
     """The clinic's submission with this id, or None (also for another clinic's id)."""
     try:
         key = uuid.UUID(assessment_id)
     except ValueError:
         return None
-    row = session.exec(
-        _submission_query([col(Assessment.clinic_id) == clinic_id, col(Assessment.id) == key])
-    ).first()
+    flags = _flags(clinic_id, (), flagging)
+    conditions = [col(Assessment.clinic_id) == clinic_id, col(Assessment.id) == key]
+    row = session.exec(_submission_query(conditions, flags)).first()
     return None if row is None else Submission(*row)
 
 
 def count_unreviewed_urgent(
-    session: Session, *, clinic_id: uuid.UUID, urgent: Collection[str]
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    urgent: Collection[str],
+    flagging: Collection[str] = (),
 ) -> int:
+    """Submissions at an urgent level not reviewed yet, and those an urgent check-in not
+    reviewed yet flags (a red flag at a follow-up)."""
     if not urgent:
         return 0
+    flags = _flags(clinic_id, urgent, flagging)
     return int(
         session.exec(
             select(func.count())
             .select_from(Assessment)
+            .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
             .where(
                 col(Assessment.clinic_id) == clinic_id,
-                col(Assessment.triage_level).in_(urgent),
-                col(Assessment.reviewed_at).is_(None),
                 col(Assessment.replaced_by_id).is_(None),
+                or_(
+                    and_(
+                        col(Assessment.triage_level).in_(urgent),
+                        col(Assessment.reviewed_at).is_(None),
+                    ),
+                    flags.c.urgent_rank < NOT_URGENT,
+                ),
             )
         ).one()
     )
+
+
+def flagged_checkins(
+    session: Session, assessments: Collection[Assessment], flagging: Collection[str]
+) -> dict[uuid.UUID, Checkin]:
+    """For each of these submissions, the check-in not reviewed yet that flags it (the most
+    urgent; of those, the latest), if any: what the queue and the submission page show."""
+    reviewed = {a.id: a.reviewed_at for a in assessments}
+    if not reviewed or not flagging:
+        return {}
+    found: dict[uuid.UUID, Checkin] = {}
+    rows = session.exec(
+        select(Checkin)
+        .where(
+            col(Checkin.assessment_id).in_(reviewed),
+            col(Checkin.triage_level).in_(flagging),
+        )
+        .order_by(col(Checkin.triage_rank), col(Checkin.created_at).desc())
+    )
+    for checkin in rows:
+        seen = reviewed[checkin.assessment_id]
+        if (seen is None or checkin.created_at > seen) and checkin.assessment_id not in found:
+            found[checkin.assessment_id] = checkin
+    return found
 
 
 def mark_reviewed(session: Session, assessment: Assessment, *, by: StaffUser) -> None:
@@ -349,12 +473,18 @@ def csv_export(
     clinic_id: uuid.UUID,
     filters: Filters,
     urgent: Collection[str],
+    flagging: Collection[str] = (),
     shape: ExportShape = ExportShape(),
 ) -> list[str]:
     """The clinic's filtered queue as CSV lines. Only the lines are held, never the records:
     ~1 kB a submission, at most EXPORT_LIMIT of them."""
     submissions = iter_submissions(
-        session, clinic_id=clinic_id, filters=filters, urgent=urgent, zone=shape.zone
+        session,
+        clinic_id=clinic_id,
+        filters=filters,
+        urgent=urgent,
+        flagging=flagging,
+        zone=shape.zone,
     )
     return list(csv_rows(submissions, shape))
 
@@ -363,15 +493,7 @@ def csv_rows(
     submissions: Iterator[Submission], shape: ExportShape = ExportShape()
 ) -> Iterator[str]:
     """The export, a line at a time: only the lines are held, never the records."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
-
-    def line(values: Sequence[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(v) for v in values])
-        return buffer.getvalue()
-
+    line = _line_writer()
     asked = {q.id for q in shape.questions}
     yield line((*CSV_COLUMNS, *(f"{q.text} ({q.id})" for q in shape.questions), "other_answers"))
     for s in submissions:
@@ -415,6 +537,120 @@ def csv_rows(
                 "; ".join(f"{k}={v}" for k, v in a.answers.items() if k not in asked),
             )
         )
+
+
+CHECKIN_CSV_COLUMNS: Final = (
+    "submission_id",
+    "reference",
+    "patient_reference",
+    "checkin_id",
+    "number",
+    "submitted_at",
+    "channel",
+    "triage_level",
+    "triage_label",
+    "triage_reasons",
+    "triage_clinician",
+    "triage_action",
+    "reasons_clinician",
+    "reasons_action",
+    "peg_score",
+    "plan_changes",
+)
+"""The check-ins export: one row per check-in of the filtered submissions, numbered in each
+submission's order; then one column per question of the check-in questionnaire."""
+
+
+def checkin_csv_export(
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    filters: Filters,
+    flagging: Collection[str] = (),
+    shape: ExportShape = ExportShape(),
+) -> list[str]:
+    """The check-ins of the clinic's filtered submissions as CSV lines (the filters choose the
+    submissions; each comes with all its check-ins), oldest submission first."""
+    flags = _flags(clinic_id, (), flagging)
+    query = (
+        select(Checkin, Assessment.reference, IntakeLink.label)
+        .join(Assessment, col(Assessment.id) == col(Checkin.assessment_id))
+        .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
+        .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
+        .where(*filters.conditions(clinic_id, flags, flagging, shape.zone))
+        .order_by(col(Assessment.created_at), col(Assessment.id), col(Checkin.created_at))
+        .limit(EXPORT_LIMIT)
+    )
+    rows = session.exec(query.execution_options(yield_per=500))
+    return list(checkin_csv_rows(rows, shape))
+
+
+def checkin_csv_rows(
+    rows: Iterable[tuple[Checkin, str | None, str | None]], shape: ExportShape = ExportShape()
+) -> Iterator[str]:
+    """``rows``: (check-in, submission reference, patient reference), each submission's
+    together and in order."""
+    line = _line_writer()
+    asked = {q.id for q in shape.questions}
+    yield line(
+        (*CHECKIN_CSV_COLUMNS, *(f"{q.text} ({q.id})" for q in shape.questions), "other_answers")
+    )
+    previous, number = None, 0
+    for c, reference, patient_reference in rows:
+        number = number + 1 if c.assessment_id == previous else 1
+        previous = c.assessment_id
+        result = c.result
+        triage = result["triage"]
+        reasons = triage["reasons"]
+        peg = next(
+            (
+                point["peg"]
+                for point in reversed(result.get("trend", []))
+                if point["peg"] is not None
+            ),
+            None,
+        )
+        yield line(
+            (
+                c.assessment_id,
+                reference or "",
+                patient_reference or "",
+                c.id,
+                number,
+                _when(c.created_at, shape.zone),
+                c.channel,
+                c.triage_level,
+                shape.level_label(c.triage_level),
+                "; ".join(r["code"] for r in reasons),
+                triage.get("clinician") or triage.get("title", ""),
+                triage.get("action") or "",
+                REASON_SEPARATOR.join(r.get("clinician") or r.get("message", "") for r in reasons),
+                REASON_SEPARATOR.join(r.get("action") or "" for r in reasons),
+                "" if peg is None else peg,
+                REASON_SEPARATOR.join(
+                    f"{change['block']}: {change['why']}" for change in result.get("changes", [])
+                ),
+                *(
+                    _answer(q, c.answers[q.id]) if q.id in c.answers else ""
+                    for q in shape.questions
+                ),
+                "; ".join(f"{k}={v}" for k, v in c.answers.items() if k not in asked),
+            )
+        )
+
+
+def _line_writer() -> Callable[[Sequence[Any]], str]:
+    """One CSV line at a time, every cell quoted and made safe for spreadsheets."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+
+    def line(values: Sequence[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_cell(v) for v in values])
+        return buffer.getvalue()
+
+    return line
 
 
 def _when(moment: datetime, zone: tzinfo) -> str:

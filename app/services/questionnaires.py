@@ -37,6 +37,12 @@ class Registry:
                 by_code.setdefault(level.code, level)
         self.levels: tuple[Level, ...] = tuple(by_code.values())
         self.urgent_codes: frozenset[str] = frozenset(lv.code for lv in self.levels if lv.urgent)
+        # A follow-up check-in ending at one of these needs the clinic (every level but a
+        # self-care one): the queue flags it like a submission's level until it is reviewed.
+        self_care = {q.self_care_level for q in self._by_id.values()}
+        self.flag_codes: frozenset[str] = frozenset(
+            lv.code for lv in self.levels if lv.code not in self_care
+        )
 
     @classmethod
     def load(cls, directory: Path, default_id: str) -> Registry:

@@ -6,6 +6,7 @@ Every read and change of a submission is written to the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -16,7 +17,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.deps import DbDep, RegistryDep, SettingsDep
-from app.display import LevelLook, answer_text, dropped_titles, level_look, plan_blocks
+from app.display import (
+    LevelLook,
+    answer_text,
+    dropped_titles,
+    level_look,
+    plan_blocks,
+    trend_chart,
+)
 from app.errors import AppError
 from app.models import utcnow
 from app.services import alerts, assessments, clinics, intake
@@ -64,7 +72,13 @@ async def submissions(
         filters=given.filters,
         page=page,
         urgent=registry.urgent_codes,
+        flagging=registry.flag_codes,
         zone=clinics.zone_of(staff.clinic),
+    )
+    flagged = await db.run(
+        queue.flagged_checkins,
+        [row.assessment for row in rows if row.flagged_at is not None],
+        registry.flag_codes,
     )
     query = urlencode(given.filters.query_string())
     return render(
@@ -73,6 +87,7 @@ async def submissions(
         staff,
         title="Submissions",
         rows=rows,
+        flagged=flagged,
         total=total,
         page=page,
         pages=max(1, -(-total // queue.PER_PAGE)),
@@ -84,8 +99,12 @@ async def submissions(
         level_look=_level_look(registry),
         query=query,
         export_url="/staff/export.csv" + (f"?{query}" if query else ""),
+        checkins_export_url="/staff/export-checkins.csv" + (f"?{query}" if query else ""),
         urgent_waiting=await db.run(
-            queue.count_unreviewed_urgent, clinic_id=staff.clinic.id, urgent=registry.urgent_codes
+            queue.count_unreviewed_urgent,
+            clinic_id=staff.clinic.id,
+            urgent=registry.urgent_codes,
+            flagging=registry.flag_codes,
         ),
         status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
     )
@@ -106,6 +125,7 @@ async def export_csv(
         clinic_id=staff.clinic.id,
         filters=given.filters,
         urgent=registry.urgent_codes,
+        flagging=registry.flag_codes,
         shape=_export_shape(registry, staff),
     )
     await audit_by(
@@ -128,9 +148,47 @@ async def export_csv(
     )
 
 
-def _export_shape(registry: Registry, staff: CurrentStaff) -> queue.ExportShape:
+@router.get("/export-checkins.csv")
+async def export_checkins_csv(
+    staff: CurrentStaff,
+    db: DbDep,
+    registry: RegistryDep,
+    given: FiltersDep,
+) -> Response:
+    """One row per check-in of the submissions the filters choose."""
+    if given.errors:
+        raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
+    follow_up = next((q for q in registry.all() if q.follows == registry.default_id), None)
+    lines = await db.run_long_read(
+        queue.checkin_csv_export,
+        clinic_id=staff.clinic.id,
+        filters=given.filters,
+        flagging=registry.flag_codes,
+        shape=_export_shape(registry, staff, follow_up.id if follow_up else None),
+    )
+    await audit_by(
+        db,
+        staff,
+        "export.checkins_csv",
+        target_type="checkin",
+        detail={"filters": given.filters.describe()},
+    )
+    day = utcnow().astimezone(clinics.zone_of(staff.clinic))
+    return Response(
+        "".join(lines),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="backaudit-check-ins-{day:%Y-%m-%d}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _export_shape(
+    registry: Registry, staff: CurrentStaff, questionnaire_id: str | None = None
+) -> queue.ExportShape:
     """The CSV's answer columns are the current questionnaire's questions, in order."""
-    current = registry.default
+    current = registry.get(questionnaire_id) if questionnaire_id else registry.default
     look = _level_look(registry)
     return queue.ExportShape(
         questions=[question for page in current.pages for question in page.questions],
@@ -142,9 +200,14 @@ def _export_shape(registry: Registry, staff: CurrentStaff) -> queue.ExportShape:
 # -- one submission ---------------------------------------------------------------------------------
 
 
-async def _submission(staff: CurrentStaff, db: DbDep, assessment_id: str) -> queue.Submission:
+async def _submission(
+    staff: CurrentStaff, db: DbDep, assessment_id: str, flagging: Collection[str] = ()
+) -> queue.Submission:
     found = await db.run(
-        queue.get_submission, clinic_id=staff.clinic.id, assessment_id=assessment_id
+        queue.get_submission,
+        clinic_id=staff.clinic.id,
+        assessment_id=assessment_id,
+        flagging=flagging,
     )
     if found is None:
         raise AppError(status.HTTP_404_NOT_FOUND)
@@ -159,7 +222,7 @@ async def submission(
     db: DbDep,
     registry: RegistryDep,
 ) -> HTMLResponse:
-    found = await _submission(staff, db, assessment_id)
+    found = await _submission(staff, db, assessment_id, registry.flag_codes)
     a = found.assessment
     await audit_by(db, staff, "assessment.viewed", target_type="assessment", target_id=a.id)
     focus, optional = plan_blocks(a.result.get("plan"))
@@ -169,7 +232,9 @@ async def submission(
     return render(
         request, "staff/submission.html", staff,
         checkins=followed,
-        trend=checkin_service.trend(a, followed),
+        chart=trend_chart(checkin_service.trend(a, followed)),
+        flag=(await db.run(queue.flagged_checkins, [a], registry.flag_codes)).get(a.id),
+        flag_levels=registry.flag_codes, urgent_levels=registry.urgent_codes,
         title="Submission", s=found, a=a, result=a.result, alerted=alerted,
         answers=_answers_in_order(
             registry, a.questionnaire_id, a.questionnaire_version, a.answers,
@@ -240,6 +305,7 @@ async def review(
     staff: CurrentStaff,
     db: DbDep,
     reviewed: Annotated[str, Form()] = "",
+    checkins_seen: Annotated[str, Form(max_length=10)] = "0",
 ) -> Response:
     a = (await _submission(staff, db, assessment_id)).assessment
     # Only the form's two values: a typo or "maybe" must not mark a case as seen. (No
@@ -248,6 +314,15 @@ async def review(
         raise AppError(
             status.HTTP_400_BAD_REQUEST,
             "Mark the submission as reviewed (yes) or as not reviewed (no)",
+        )
+    # A review covers the check-ins before it: one that came while the page was open has not
+    # been read, and must not be marked as seen with the rest.
+    shown = int(checkins_seen) if checkins_seen.isdigit() else 0
+    if reviewed == "yes" and len(await db.run(checkin_service.list_checkins, a.id)) > shown:
+        raise AppError(
+            status.HTTP_409_CONFLICT,
+            "A check-in came after you opened this submission. Open it again, read the new "
+            "check-in, then mark the submission as reviewed.",
         )
     if reviewed == "no":
         await db.run(queue.unmark_reviewed, a)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from app.deps import DbDep, RegistryDep, settings_of
+from app.display import trend_chart
 from app.engine import AnswerError, Question
 from app.errors import AppError
 from app.models import Assessment
@@ -187,24 +188,3 @@ async def reminders(request: Request, token: str, assessment: AssessmentDep) -> 
     response.headers["Content-Disposition"] = 'attachment; filename="back-check-ins.ics"'
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def trend_chart(points: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pain and PEG over time as two lines on a 0-10 scale (inline SVG; a table says the same)."""
-    width, height, left, top = 300, 120, 30, 10
-    inner_w, inner_h = width - left - 10, height - top - 20
-    count = max(len(points) - 1, 1)
-
-    def line(key: str) -> str:
-        return " ".join(
-            f"{left + inner_w * i / count:.0f},{top + inner_h * (1 - p[key] / 10):.0f}"
-            for i, p in enumerate(points)
-            if isinstance(p.get(key), int | float)
-        )
-
-    rows = [
-        {"label": "Start" if i == 0 else f"Check-in {i}", "at": p["at"][:10], **p}
-        for i, p in enumerate(points)
-    ]
-    return {"width": width, "height": height, "pain": line("pain"), "peg": line("peg"), "rows": rows,
-            "left": left, "top": top, "bottom": top + inner_h}  # fmt: skip

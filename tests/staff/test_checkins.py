@@ -1,20 +1,21 @@
-"""A patient's check-ins on the clinic's submission page, in clinical words."""
+"""A patient's check-ins for the clinic: on the submission page in clinical words with the trend,
+and in the queue, where one that needs the clinic flags its submission like a level until staff
+review it again."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from app.models import Clinic
-from app.services import checkins
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, checkin_answers
-from tests.staff.conftest import SignedInClient
-from tests.staff.test_dashboard import submit
-
-BLOCKS = CHECKIN_BLOCKS
-SIGNS = CHECKIN_SIGNS
+from app.models import Assessment, Clinic
+from app.services import checkins, dashboard
+from tests.fixtures import checkin_answers
+from tests.staff.conftest import SignedInClient, csrf
+from tests.staff.test_dashboard import queue_ids, submit
 
 
 def checkin(**changes: Any) -> dict[str, Any]:
@@ -37,18 +38,206 @@ def checkin(**changes: Any) -> dict[str, Any]:
     )
 
 
+def check_in(app: FastAPI, db: Session, assessment: Assessment, **changes: Any) -> None:
+    checkins.record_checkin(
+        db, app.state.registry, assessment, checkin(**changes), channel="intake"
+    )
+    db.commit()
+
+
+def review(browser: Any, assessment: Assessment, **form: str) -> Any:
+    data = {"reviewed": "yes", "csrf_token": csrf(browser)} | form
+    return browser.post(
+        f"/staff/assessments/{assessment.id}/review", data=data, follow_redirects=False
+    )
+
+
 def test_the_submission_page_shows_each_check_in_and_the_trend(
     app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
 ) -> None:
     assessment = submit(db, clinic)
-    checkins.record_checkin(db, app.state.registry, assessment, checkin(), channel="intake")
-    checkins.record_checkin(
-        db, app.state.registry, assessment, checkin(fever=True), channel="intake"
-    )
-    db.commit()
+    check_in(app, db, assessment, pain_now=2, peg_pain=4, peg_enjoyment=3, peg_activity=2)
+    check_in(app, db, assessment, fever=True)
     page = signed_in(clinic).get(f"/staff/assessments/{assessment.id}")
     assert page.status_code == 200
     assert "Check-ins" in page.text
     assert "Fever with back pain: possible spinal infection" in page.text  # clinical words
     assert "Hip bridge: moving on to" in page.text
-    assert "Pain and PEG over time" in page.text
+    # Newest first.
+    assert page.text.index("Check-in 2,") < page.text.index("Check-in 1,")
+    # The chart, and a table with the same numbers: pain 2, PEG (4+3+2)/3 = 3.0.
+    assert '<svg class="trend__svg"' in page.text
+    assert "<polyline" in page.text
+    assert "Check-in 1 (" in page.text
+    assert "<td>2</td><td>3.0</td>" in page.text
+
+
+def test_a_check_in_that_is_worse_flags_a_reviewed_submission_until_it_is_reviewed_again(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    assessment = submit(db, clinic, days_ago=20)
+    newer = submit(db, clinic, days_ago=1)  # newer than the patient's first submission
+    browser = signed_in(clinic)
+    assert review(browser, assessment).status_code == 303
+    assert review(browser, newer).status_code == 303
+    assert "New check-in" not in browser.get("/staff/").text
+
+    check_in(app, db, assessment, global_change="worse")
+
+    queue = browser.get("/staff/")
+    assert "New check-in not reviewed" in queue.text
+    assert "Worse since starting self-management" in queue.text
+    # A new check-in counts as new: the patient comes first among the non-urgent ones.
+    assert queue_ids(queue.text)[:2] == [str(assessment.id), str(newer.id)]
+    assert queue_ids(browser.get("/staff/?reviewed=no").text) == [str(assessment.id)]
+    assert queue_ids(browser.get("/staff/?reviewed=yes").text) == [str(newer.id)]
+    assert queue_ids(browser.get("/staff/?level=see_doctor").text) == [str(assessment.id)]
+    # A check-in at see-a-doctor is not urgent: no banner for it.
+    assert "emergency or urgent submission" not in queue.text
+
+    page = browser.get(f"/staff/assessments/{assessment.id}")
+    assert "A check-in since then is not reviewed yet" in page.text
+    assert "(not reviewed yet)" in page.text
+    assert "Mark as reviewed" in page.text
+    assert review(browser, assessment, checkins_seen="1").status_code == 303
+
+    queue = browser.get("/staff/")
+    assert "New check-in" not in queue.text
+    assert queue_ids(browser.get("/staff/?reviewed=no").text) == []
+    assert queue_ids(browser.get("/staff/?level=see_doctor").text) == []
+    assert "A check-in since then" not in browser.get(f"/staff/assessments/{assessment.id}").text
+
+
+def test_a_check_in_that_fits_the_programme_flags_nothing(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    assessment = submit(db, clinic)
+    browser = signed_in(clinic)
+    review(browser, assessment)
+    check_in(app, db, assessment)
+    queue = browser.get("/staff/")
+    assert "New check-in" not in queue.text
+    assert queue_ids(browser.get("/staff/?reviewed=yes").text) == [str(assessment.id)]
+    assert queue_ids(browser.get("/staff/?level=see_doctor").text) == []
+
+
+def test_a_red_flag_at_a_check_in_raises_the_banner_and_sorts_first_for_its_clinic_only(
+    app: FastAPI, db: Session, clinic: Clinic, other_clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    emergency = submit(db, clinic, saddle_numbness=True, days_ago=3)
+    followed = submit(db, clinic, days_ago=30)
+    submit(db, other_clinic)
+    browser = signed_in(clinic)
+    review(browser, emergency)
+    review(browser, followed)
+    assert "emergency or urgent submission" not in browser.get("/staff/").text
+
+    check_in(app, db, followed, fever=True)  # urgent
+
+    queue = browser.get("/staff/")
+    assert "1 emergency or urgent submission not reviewed yet" in queue.text
+    # Most urgent first: the emergency submission, then the urgent check-in.
+    assert queue_ids(queue.text)[:2] == [str(emergency.id), str(followed.id)]
+    assert queue_ids(browser.get("/staff/?level=urgent").text) == [str(followed.id)]
+    registry = app.state.registry
+    count = dashboard.count_unreviewed_urgent
+    assert (
+        count(db, clinic_id=clinic.id, urgent=registry.urgent_codes, flagging=registry.flag_codes)
+        == 1
+    )
+    assert (
+        count(
+            db,
+            clinic_id=other_clinic.id,
+            urgent=registry.urgent_codes,
+            flagging=registry.flag_codes,
+        )
+        == 0
+    )
+    other = signed_in(other_clinic).get("/staff/")
+    assert "emergency or urgent submission" not in other.text
+    assert "New check-in" not in other.text
+
+    review(browser, followed, checkins_seen="1")
+    assert "emergency or urgent submission" not in browser.get("/staff/").text
+
+
+def test_a_review_does_not_cover_a_check_in_that_came_after_the_page_was_opened(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    assessment = submit(db, clinic)
+    browser = signed_in(clinic)
+    page = browser.get(f"/staff/assessments/{assessment.id}")
+    assert 'name="checkins_seen" value="0"' in page.text
+    check_in(app, db, assessment, global_change="much_worse")  # while the page is open
+
+    refused = review(browser, assessment, checkins_seen="0")
+    assert refused.status_code == 409
+    assert "A check-in came after you opened this submission" in refused.text
+    db.expire_all()
+    stored = db.get_one(Assessment, assessment.id)
+    assert stored.reviewed_at is None
+    assert review(browser, assessment, checkins_seen="1").status_code == 303
+
+
+def test_a_not_reviewed_submission_with_a_flagged_check_in_is_listed_once(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    assessment = submit(db, clinic)
+    check_in(app, db, assessment, global_change="worse")
+    check_in(app, db, assessment, fever=True)
+    queue = signed_in(clinic).get("/staff/?reviewed=no")
+    assert queue_ids(queue.text) == [str(assessment.id)]
+    assert "1 submission" in queue.text
+    # The most urgent check-in is the one the row shows.
+    assert "Fever with back pain" in queue.text
+
+
+def test_the_check_ins_export_has_one_row_per_check_in_for_the_clinic_only(
+    app: FastAPI, db: Session, clinic: Clinic, other_clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    first = submit(db, clinic, label="NHS 943 476 5919")
+    second = submit(db, clinic)
+    theirs = submit(db, other_clinic)
+    check_in(app, db, first, pain_now=4)
+    check_in(app, db, first, global_change="worse", pain_now=6)
+    check_in(app, db, second)
+    check_in(app, db, theirs)
+
+    response = signed_in(clinic).get("/staff/export-checkins.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == 3
+    assert {row["submission_id"] for row in rows} == {str(first.id), str(second.id)}
+    mine = [row for row in rows if row["submission_id"] == str(first.id)]
+    assert [row["number"] for row in mine] == ["1", "2"]
+    assert mine[0]["patient_reference"] == "NHS 943 476 5919"
+    assert mine[1]["triage_level"] == "see_doctor"
+    assert mine[1]["triage_reasons"] == "pain_worse_since_start"
+    assert mine[1]["How bad is your back pain right now? (pain_now)"] == "6"
+    assert mine[0]["peg_score"] == "3.0"
+    assert "hip_bridge" in mine[0]["plan_changes"]
+    # Filters apply to the submissions: one that does not match takes its check-ins along.
+    narrowed = signed_in(clinic).get("/staff/export-checkins.csv?q=943")
+    assert {row["submission_id"] for row in csv.DictReader(io.StringIO(narrowed.text))} == {
+        str(first.id)
+    }
+
+
+def test_the_submission_page_offers_both_exports(
+    db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    submit(db, clinic)
+    page = signed_in(clinic).get("/staff/")
+    assert 'href="/staff/export.csv"' in page.text
+    assert 'href="/staff/export-checkins.csv"' in page.text
+
+
+def test_a_check_in_at_four_weeks_that_is_not_better_flags_not_improving(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    assessment = submit(db, clinic, days_ago=35, pain_intensity=5)
+    check_in(app, db, assessment, global_change="same", peg_pain=5, peg_enjoyment=5, peg_activity=5)
+    queue = signed_in(clinic).get("/staff/")
+    assert "Not improving at 4 weeks or more" in queue.text
