@@ -9,7 +9,7 @@ start, the PEG baseline and the first answer about cancer.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -67,7 +67,7 @@ def list_checkins(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
     )
 
 
-def current_plan(assessment: Assessment, checkins: list[Checkin]) -> dict[str, Any]:
+def current_plan(assessment: Assessment, checkins: Sequence[Checkin]) -> dict[str, Any]:
     """The plan as the last check-in that made one left it; else the assessment's own."""
     for checkin in reversed(checkins):
         plan = checkin.result.get("plan")

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +13,8 @@ from app import display
 from app.config import Settings
 from app.display import IMPERIAL, show_number, to_imperial
 from app.engine import Question
-from app.models import Assessment
+from app.models import Assessment, Checkin
+from app.services.checkins import current_plan
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -167,17 +168,37 @@ def result_view(
     *,
     token: str,
     sent_to: str | None,
+    checkins: Sequence[Checkin] = (),
 ) -> dict[str, Any]:
     """What the result page (and its PDF) shows, from the record as stored: never evaluated
     again. Results stored by version 1.0.0 have no safety net and no clinician texts, and
-    name each block's start step by its code; the template and display.plan_blocks allow it."""
+    name each block's start step by its code; the template and display.plan_blocks allow it.
+
+    After check-ins, the plan is the one the last of them left; a check-in that did not end in
+    self-care puts the plan on hold and leads the page with its advice."""
     result = assessment.result
     level = result["triage"]["level"]
     found = registry.level(level, assessment.questionnaire_id)
     # The most urgent level (it ends the interview) leads with what to do now, and nothing else.
     # Its rank is stored with the record: this never depends on a definition still loaded.
     most_urgent = assessment.triage_rank == 0
-    focus, optional = display.plan_blocks(result.get("plan"))
+    plan = result.get("plan")
+    latest = None
+    if checkins and plan:
+        last = checkins[-1]
+        last_triage = last.result["triage"]
+        latest = {
+            "at": last.created_at,
+            "url": f"/result/{token}/checkins/{last.id}",
+            "title": last_triage["title"],
+            "advice": last_triage["advice"],
+            "look": display.level_look(
+                registry.level(last.triage_level, last.questionnaire_id), last.triage_level
+            ),
+            "on_hold": not last.result.get("plan"),
+        }
+        plan = None if latest["on_hold"] else current_plan(assessment, checkins)
+    focus, optional = display.plan_blocks(plan)
     # The definition the record was made with (its own version), for its words.
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
     contributors = [] if most_urgent else result["contributors"]
@@ -199,7 +220,8 @@ def result_view(
         "score_words": display.SCORE_WORDS,
         "focus_blocks": focus,
         "optional_blocks": optional,
-        "plan": result.get("plan"),
+        "plan": plan,
+        "latest_checkin": latest,
         "complete": assessment.complete,
         "sent_to": sent_to,
         "created_on": assessment.created_at.strftime("%-d %B %Y"),

@@ -26,7 +26,7 @@ from app import display
 from app.deps import Db, DbDep, RegistryDep, SettingsDep
 from app.engine import Page, Questionnaire
 from app.errors import AppError
-from app.models import Assessment, Clinic
+from app.models import Assessment, Checkin, Clinic
 from app.services import assessments, checkins, intake, pdf
 from app.services import interview as flow
 
@@ -314,12 +314,14 @@ async def result_page(
     settings: SettingsDep,
 ) -> Response:
     clinic = await _clinic_of(db, assessment)
+    found_checkins = await db.run(checkins.list_checkins, assessment.id)
     view = present.result_view(
-        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None
-    )
+        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None,
+        checkins=found_checkins,
+    )  # fmt: skip
     result = assessment.result
     found = registry.level(result["triage"]["level"], assessment.questionnaire_id)
-    follow_up = await _follow_up(db, token, assessment, result, view["self_care"])
+    follow_up = _follow_up(token, assessment, found_checkins, view["self_care"])
     asked = await contact.contact_context(
         db, registry, assessment, token, given=request.query_params.get("contact") == "given"
     )
@@ -351,8 +353,9 @@ async def result_pdf(
     """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet."""
     clinic = await _clinic_of(db, assessment)
     view = present.result_view(
-        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None
-    )
+        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None,
+        checkins=await db.run(checkins.list_checkins, assessment.id),
+    )  # fmt: skip
     html = page_html("web/result.html", {**view, "pdf": True, "static_url": pdf.static_file_url})
     try:
         document = await run_in_threadpool(pdf.make_pdf, html)
@@ -374,13 +377,13 @@ async def result_pdf(
     )
 
 
-async def _follow_up(
-    db: Db, token: str, assessment: Assessment, result: dict[str, Any], self_care: bool
+def _follow_up(
+    token: str, assessment: Assessment, found: list[Checkin], self_care: bool
 ) -> dict[str, Any]:
-    """For a result with a plan: where to check in, when the next is due, earlier check-ins."""
-    if not self_care or not result.get("plan"):
+    """For a result with a plan: where to check in, when the next is due, earlier check-ins
+    and the trend of pain and PEG over them."""
+    if not self_care or not assessment.result.get("plan"):
         return {}
-    found = await db.run(checkins.list_checkins, assessment.id)
     return {
         "checkins_url": f"/result/{token}/checkin",
         "checkins_ics": f"/result/{token}/checkins.ics",
@@ -388,6 +391,7 @@ async def _follow_up(
         "past_checkins": [
             {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}"} for c in found
         ],
+        "trend": display.trend_chart(checkins.trend(assessment, found)) if found else None,
     }
 
 

@@ -110,3 +110,41 @@ def test_deleting_the_result_deletes_its_check_ins(client: TestClient, db: Sessi
     db.expire_all()
     assert db.exec(select(Checkin)).all() == []
     assert client.get(f"{url}/checkin").status_code == 404
+
+
+def test_after_a_check_in_the_result_page_shows_the_plan_it_left_and_the_trend(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    before = client.get(url).text
+    assert "Your check-in on" not in before
+    assert "Your pain over time" not in before
+    post_page(
+        client,
+        f"{url}/checkin",
+        form_fields(checkin(hip_bridge_feel="too_easy", hip_bridge_days=6, pain_now=2)),
+    )
+    page = client.get(url).text
+    assert "Your check-in on" in page
+    assert "The plan below is your plan from that check-in on." in page
+    # The week's list names the step the check-in moved to, not the first result's.
+    this_week = page[page.index('id="this-week"') : page.index('id="plan"')]
+    assert "Hip bridge</a>: Figure-4 bridge" in this_week
+    assert "Your pain over time" in page
+    assert '<svg class="trend__svg"' in page
+
+
+def test_a_check_in_that_needs_a_doctor_puts_the_plan_on_hold_on_the_result_page(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    post_page(client, f"{url}/checkin", form_fields(checkin(global_change="much_worse")))
+    page = client.get(url).text
+    assert "Book an appointment" in page
+    assert "Your exercise plan is on hold" in page
+    assert 'id="this-week"' not in page
+    # A later check-in where the programme fits again brings the plan back.
+    post_page(client, f"{url}/checkin", form_fields(checkin()))
+    page = client.get(url).text
+    assert "on hold" not in page
+    assert 'id="this-week"' in page
