@@ -34,7 +34,12 @@ def _line(node: Node) -> int:
     return node.start_mark.line + 1
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (its wheels are): the pure-Python one took
+# 0.4 s of every start-up, the questionnaires being a few thousand lines.
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc]
     """SafeLoader (no arbitrary objects) that records lines and refuses duplicate keys."""
 
     def __init__(self, stream: str, filename: str) -> None:
@@ -42,7 +47,7 @@ class _Loader(yaml.SafeLoader):
         self.filename = filename
         self.problems: list[DefinitionProblem] = []
 
-    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LDict:  # type: ignore[override]
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LDict:
         result = LDict()
         result.line = _line(node)
         result.key_lines = {}

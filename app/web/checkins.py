@@ -1,14 +1,16 @@
-"""The person's check-ins, at their result's private link: a short form, then what changed.
+"""The person's check-ins, at their result's private link: a few short pages, then what changed.
 
-One page of questions rather than the interview's page-by-page walk: a check-in is short (the
-warning signs, pain, and two questions per block), and every answer is checked on the server.
-A warning sign still gives its advice at once (an emergency result leads with it).
+The pages are the check-in questionnaire's, shown as its branching says (the blocks of the
+current plan; nothing after a warning sign). Nothing is stored until the last page: each page
+carries the answers of the pages before it as hidden fields, so leaving half-way leaves
+nothing behind, and every answer is checked again on the server when the check-in is sent.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -16,11 +18,13 @@ from starlette.responses import Response
 
 from app.deps import DbDep, RegistryDep, settings_of
 from app.display import trend_chart
-from app.engine import AnswerError, Question
+from app.engine import AnswerError, Evaluation, Page, Question
 from app.errors import AppError
-from app.models import Assessment
+from app.models import Assessment, Checkin
 from app.services import checkins as checkin_service
+from app.services import interview as flow
 from app.services.checkins import CheckinNotPossibleError
+from app.services.questionnaires import Registry
 
 from . import present
 from .forms import FieldError, PageInput, read_page
@@ -29,23 +33,28 @@ from .routes import AssessmentDep
 
 router = APIRouter()
 
+PAGE_FIELD: Final = "page"  # the page whose questions were just answered
+BACK: Final = "back"  # the value of the "go" button that goes one page back
 
-def _questions(registry: RegistryDep, assessment: Assessment, checkins: list[Any]) -> list[Any]:
-    """Every question the check-in may ask this person, by page: the warning signs, pain and
-    PEG, and the blocks of their current plan (a warning sign makes the rest ignored)."""
+
+def _evaluate(
+    registry: Registry, assessment: Assessment, found: list[Checkin], answers: Mapping[str, Any]
+) -> Evaluation:
     try:
-        q = checkin_service.questionnaire_for(registry, assessment)
+        return checkin_service.evaluate_checkin(registry, assessment, found, answers)
     except CheckinNotPossibleError:
         raise AppError(404) from None
-    context = checkin_service.context_for(assessment, checkins, {}, datetime.now().astimezone())
-    plan_blocks = set(context["plan_blocks"])
-    pages = []
-    for page in q.pages:
-        block = page.id if page.id in plan_blocks else None
-        if page.section_id == "exercises" and block is None:
-            continue
-        pages.append((page, list(page.questions)))
-    return pages
+
+
+def _carried(pages: Sequence[Page], form: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
+    """The answers of ``pages`` as the browser sent them, to send again from the next page."""
+    names = {question.id for page in pages for question in page.questions}
+    return [
+        (key, value)
+        for key, values in form.items()
+        if key in names or key.partition("-")[0] in names
+        for value in values
+    ]
 
 
 @router.get("/result/{token}/checkin", response_class=HTMLResponse, include_in_schema=False)
@@ -53,7 +62,9 @@ async def checkin_form(
     request: Request, token: str, assessment: AssessmentDep, db: DbDep, registry: RegistryDep
 ) -> Response:
     found = await db.run(checkin_service.list_checkins, assessment.id)
-    return _form(request, token, _questions(registry, assessment, found), None)
+    evaluation = _evaluate(registry, assessment, found, {})
+    first = next(p for p in evaluation.questionnaire.pages if evaluation.page_is_visible(p))
+    return _page(request, token, evaluation, first, None, carried=[])
 
 
 @router.post("/result/{token}/checkin", include_in_schema=False)
@@ -66,36 +77,63 @@ async def send_checkin(
     registry: RegistryDep,
 ) -> Response:
     found = await db.run(checkin_service.list_checkins, assessment.id)
-    pages = _questions(registry, assessment, found)
-    asked: list[Question] = [question for _, questions in pages for question in questions]
-    page_input = read_page(asked, form)
+    q = _evaluate(registry, assessment, found, {}).questionnaire
+    # No page named: every page at once (what a client that sends the whole form means).
+    sent_page = (form.get(PAGE_FIELD) or [""])[0]
+    current = flow.find_page(q, sent_page) if sent_page else q.pages[-1]
+    if current is None:
+        raise AppError(400, "This page of the check-in does not exist: start it again")
+    upto = list(q.pages[: q.pages.index(current) + 1])
+    page_input = read_page([x for page in upto for x in page.questions], form)
+    evaluation = _evaluate(registry, assessment, found, page_input.answers)
+    shown = {x.id for x in evaluation.visible}
     # Only what this check-in asks counts: after a warning sign, the rest is not needed.
-    shown = {
-        q.id
-        for q in checkin_service.evaluate_checkin(
-            registry, assessment, found, page_input.answers
-        ).visible
-    }
     page_input.errors = [e for e in page_input.errors if e.question_id in shown]
     page_input.answers = {k: v for k, v in page_input.answers.items() if k in shown}
-    if not page_input.errors:
-        try:
-            recorded = await db.run(
-                checkin_service.record_checkin,
-                registry,
-                assessment,
-                page_input.answers,
-                channel="intake" if assessment.clinic_id else "web",
-            )
-        except AnswerError as exc:
-            by_id = {q.id: q for q in asked}
-            page_input.errors = [
-                FieldError(p.question, p.question, "Answer this question", _summary(by_id, p))
-                for p in exc.problems
-            ]
-        else:
-            return redirect(f"/result/{token}/checkins/{recorded.id}")
-    return _form(request, token, pages, page_input, status_code=422)
+    visible = [page for page in upto if evaluation.page_is_visible(page)]
+
+    if (form.get("go") or [""])[0] == BACK:
+        before = flow.previous_page(evaluation, current)
+        if before is not None:
+            earlier = visible[: visible.index(before)] if before in visible else []
+            return _page(
+                request, token, evaluation, before, None,
+                carried=_carried(earlier, form), answers=page_input.answers,
+            )  # fmt: skip
+    if page_input.errors:
+        # The first page with a problem is shown again (an earlier one only if it was altered).
+        wrong = {e.question_id for e in page_input.errors}
+        again = next(p for p in visible if any(x.id in wrong for x in p.questions))
+        return _page(
+            request, token, evaluation, again, page_input,
+            carried=_carried(visible[: visible.index(again)], form), status_code=422,
+        )  # fmt: skip
+    following = None if evaluation.stopped else flow.following_page(evaluation, current)
+    if following is not None and following not in upto:
+        return _page(request, token, evaluation, following, None, carried=_carried(visible, form))
+    try:
+        recorded = await db.run(
+            checkin_service.record_checkin,
+            registry,
+            assessment,
+            page_input.answers,
+            channel="intake" if assessment.clinic_id else "web",
+        )
+    except AnswerError as exc:
+        # An earlier page's answer is missing (the form was altered): ask for it there.
+        by_id = {x.id: x for page in visible for x in page.questions}
+        missing = {p.question for p in exc.problems}
+        again = next((p for p in visible if any(x.id in missing for x in p.questions)), visible[0])
+        page_input.errors = [
+            FieldError(p.question, p.question, "Answer this question", _summary(by_id, p))
+            for p in exc.problems
+            if p.question in by_id
+        ]
+        return _page(
+            request, token, evaluation, again, page_input,
+            carried=_carried(visible[: visible.index(again)], form), status_code=422,
+        )  # fmt: skip
+    return redirect(f"/result/{token}/checkins/{recorded.id}")
 
 
 def _summary(by_id: dict[str, Question], problem: Any) -> str:
@@ -103,34 +141,42 @@ def _summary(by_id: dict[str, Question], problem: Any) -> str:
     return f"{question.text if question else problem.question} – answer this question"
 
 
-def _form(
+def _page(
     request: Request,
     token: str,
-    pages: list[Any],
+    evaluation: Evaluation,
+    page: Page,
     page_input: PageInput | None,
     *,
+    carried: list[tuple[str, str]],
+    answers: Mapping[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    answers = page_input.answers if page_input else {}
-    groups = [
-        (
-            page,
-            present.field_views(
-                questions,
-                answers=answers,
-                page_input=page_input,
-                units={},
-                base_url=f"/result/{token}/checkin",
-                query=request.query_params,
-            ),
-        )
-        for page, questions in pages
-    ]
+    """One page of the check-in, with the earlier pages' answers carried along."""
+    q = evaluation.questionnaire
+    pages = [p for p in q.pages if evaluation.page_is_visible(p)]
+    number = pages.index(page) + 1 if page in pages else 1
+    later = q.pages[q.pages.index(page) + 1 :]
+    last = evaluation.stopped or not any(evaluation.page_is_visible(p) for p in later)
+    fields = present.field_views(
+        list(page.questions),
+        answers=answers if answers is not None else evaluation.answers,
+        page_input=page_input,
+        units={},
+        base_url=f"/result/{token}/checkin",
+        query=request.query_params,
+    )
     return render(
         request,
         "web/checkin.html",
         {
-            "groups": groups,
+            "page": page,
+            "fields": fields,
+            "carried": carried,
+            "number": number,
+            "count": len(pages),
+            "last": last,
+            "first": number == 1,
             "errors": page_input.errors if page_input else [],
             "action": f"/result/{token}/checkin",
             "result_url": f"/result/{token}",

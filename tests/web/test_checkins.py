@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -11,7 +13,7 @@ from sqlmodel import Session, select
 from app.models import Assessment, Checkin
 from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, checkin_answers
 
-from .helpers import form_fields, post_page, run_interview, self_care_answers
+from .helpers import csrf_of, form_fields, post_page, run_interview, self_care_answers
 
 BLOCKS = CHECKIN_BLOCKS
 SIGNS = CHECKIN_SIGNS
@@ -45,7 +47,7 @@ def test_a_check_in_moves_a_block_up_and_says_why(client: TestClient, db: Sessio
     url = result_url(client)
     form = client.get(f"{url}/checkin")
     assert form.status_code == 200
-    assert 'name="hip_bridge_feel"' in form.text
+    assert "Any new warning signs?" in form.text
     sent = post_page(
         client,
         f"{url}/checkin",
@@ -148,3 +150,89 @@ def test_a_check_in_that_needs_a_doctor_puts_the_plan_on_hold_on_the_result_page
     page = client.get(url).text
     assert "on hold" not in page
     assert 'id="this-week"' in page
+
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def hidden_fields(html: str) -> list[tuple[str, str]]:
+    return [(k, v) for k, v in HIDDEN.findall(html) if k != "csrf_token"]
+
+
+def next_page(
+    client: TestClient, url: str, html: str, answers: dict[str, Any], **extra: str
+) -> Any:
+    """Send one page as a browser does: its hidden fields (the page, earlier answers) and the
+    answers to the questions on it."""
+    names = set(re.findall(r'<input[^>]+name="([^"]+)"[^>]*type="(?:radio|number|text)"', html))
+    names |= set(re.findall(r'<input[^>]+type="(?:radio|number|text)"[^>]*name="([^"]+)"', html))
+    data = [*hidden_fields(html), *((k, v) for k, v in form_fields(answers).items() if k in names)]
+    data += [("csrf_token", csrf_of(html)), *extra.items()]
+    return client.post(
+        url,
+        content=urlencode(data),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+
+
+def test_the_check_in_is_a_few_pages_and_nothing_is_kept_before_the_last(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    answers = checkin(hip_bridge_feel="too_easy", hip_bridge_days=5)
+    page = client.get(f"{url}/checkin")
+    assert "page 1 of 8" in page.text  # warning signs, pain, change, five blocks
+    assert "Any new warning signs?" in page.text
+    assert 'name="pain_now"' not in page.text
+    titles = []
+    for _ in range(10):
+        titles.append(re.search(r'<h1 class="heading-l">([^<]+)</h1>', page.text)[1])  # type: ignore[index]
+        last = "Send my check-in" in page.text
+        page = next_page(client, f"{url}/checkin", page.text, answers)
+        if last:
+            break
+        assert page.status_code == 200, titles
+        assert db.exec(select(Checkin)).all() == []  # nothing kept yet
+    assert page.status_code == 303
+    assert titles[:3] == ["Any new warning signs?", "Pain and daily life", "Since you started"]
+    assert len(titles) == 8
+    [stored] = db.exec(select(Checkin)).all()
+    assert stored.answers == answers
+    assert any(c["block"] == "hip_bridge" for c in stored.result["changes"])
+
+
+def test_a_warning_sign_on_the_first_page_ends_the_check_in_at_once(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    page = client.get(f"{url}/checkin")
+    sent = next_page(
+        client,
+        f"{url}/checkin",
+        page.text,
+        {**dict.fromkeys(SIGNS, False), "saddle_numbness": True},
+    )
+    assert sent.status_code == 303
+    assert "Get medical help now" in client.get(sent.headers["location"]).text
+    assert db.exec(select(Checkin)).one().triage_level == "emergency"
+
+
+def test_back_keeps_the_answers_and_a_missing_answer_is_asked_on_its_page(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    first = client.get(f"{url}/checkin")
+    second = next_page(client, f"{url}/checkin", first.text, checkin(fever=True))
+    assert second.status_code == 200
+    assert "page 2 of" in second.text
+    back = next_page(client, f"{url}/checkin", second.text, {}, go="back")
+    assert back.status_code == 200
+    assert "page 1 of" in back.text
+    assert 'name="fever" type="radio" value="yes" checked' in back.text
+    # The pain page sent with nothing on it: asked again there, nothing stored.
+    again = next_page(client, f"{url}/checkin", second.text, {})
+    assert again.status_code == 422
+    assert "page 2 of" in again.text
+    assert "How bad is your back pain right now?" in again.text
+    assert db.exec(select(Checkin)).all() == []
