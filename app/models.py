@@ -293,14 +293,16 @@ class Checkin(SQLModel, table=True):
 
 
 class Alert(SQLModel, table=True):
-    """A message to a clinic that an emergency or urgent submission arrived: written in the
-    submission's own transaction (so it cannot be lost) and sent afterwards, with retries."""
+    """A message to a clinic that an emergency or urgent submission (or check-in) arrived:
+    written in its own transaction (so it cannot be lost) and sent afterwards, with retries."""
 
     __tablename__ = "alert"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
     assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
+    # A follow-up check-in of that submission at an urgent level; None for the submission.
+    checkin_id: uuid.UUID | None = Field(default=None, foreign_key="checkin.id")
     kind: str = Field(max_length=10)  # email | webhook
     status: str = Field(default="pending", max_length=10, index=True)  # pending | sent | failed
     attempts: int = 0

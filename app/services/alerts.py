@@ -1,5 +1,6 @@
 """Clinic alerts: when an emergency or urgent submission arrives for a clinic, its alert address
-gets an e-mail, and its webhook (if it has one) a signed POST.
+gets an e-mail, and its webhook (if it has one) a signed POST. So does a follow-up check-in of
+one of its submissions that finds a warning sign.
 
 An outbox. ``queue`` writes one Alert row per way of telling the clinic, in the submission's
 own transaction (assessments.record calls it), so a submission that was acknowledged cannot
@@ -26,10 +27,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Row, insert, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app import codec
-from app.models import Alert, AlertAttempt, Assessment, Clinic
+from app.models import Alert, AlertAttempt, Assessment, Checkin, Clinic
 from app.security import new_token
 from app.services.text import control_character_problem
 
@@ -42,6 +43,7 @@ MAX_ATTEMPTS: Final = 10
 # if this process dies while sending, it is tried again afterwards.
 CLAIM_LEASE: Final = timedelta(minutes=5)
 WEBHOOK_EVENT: Final = "submission.urgent"
+CHECKIN_WEBHOOK_EVENT: Final = "checkin.urgent"
 SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a label, not a secret
 # In Session.info when the transaction queued an alert: after its commit the sender is woken.
 QUEUED: Final = "alerts_queued"
@@ -53,11 +55,16 @@ MAX_EMAIL_LENGTH: Final = 320
 
 
 def queue(
-    session: Session, *, clinic_id: uuid.UUID, assessment_id: uuid.UUID, now: datetime
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    assessment_id: uuid.UUID,
+    now: datetime,
+    checkin_id: uuid.UUID | None = None,
 ) -> int:
-    """The clinic's alerts for an emergency or urgent submission just written in this
-    transaction: an e-mail if the clinic has an alert address, a webhook if it has one.
-    Returns how many were queued."""
+    """The clinic's alerts for an emergency or urgent submission (or a check-in of it, with
+    ``checkin_id``) just written in this transaction: an e-mail if the clinic has an alert
+    address, a webhook if it has one. Returns how many were queued."""
     connection = session.connection()
     email, url, secret = connection.execute(
         select(Clinic.alert_email, Clinic.webhook_url, Clinic.webhook_secret).where(
@@ -71,7 +78,7 @@ def queue(
             [
                 {
                     "id": uuid.uuid4(), "clinic_id": clinic_id, "assessment_id": assessment_id,
-                    "kind": kind, "status": "pending", "attempts": 0, "next_attempt_at": now,
+                    "checkin_id": checkin_id, "kind": kind, "status": "pending", "attempts": 0, "next_attempt_at": now,
                     "created_at": now, "sent_at": None,
                 }
                 for kind in kinds
@@ -101,17 +108,28 @@ class Claim:
     email: str | None
     webhook_url: str | None
     webhook_secret: str | None
+    checkin_id: uuid.UUID | None = None  # the alert is for this check-in of the submission
+
+    @property
+    def what(self) -> str:
+        return "submission" if self.checkin_id is None else "check-in"
 
 
 _DUE = (
     sa_select(
-        *map(col, (Alert.id, Alert.kind, Alert.attempts, Alert.assessment_id)),
-        *map(col, (Assessment.triage_level, Assessment.questionnaire_id, Assessment.created_at)),
+        *map(col, (Alert.id, Alert.kind, Alert.attempts, Alert.assessment_id, Alert.checkin_id)),
+        # A check-in's alert: its level and time, under its submission's questionnaire.
+        func.coalesce(col(Checkin.triage_level), col(Assessment.triage_level)).label(
+            "triage_level"
+        ),
+        col(Assessment.questionnaire_id),
+        func.coalesce(col(Checkin.created_at), col(Assessment.created_at)).label("created_at"),
         *map(col, (Clinic.name, Clinic.time_zone, Clinic.alert_email, Clinic.webhook_url)),
         col(Clinic.webhook_secret),
     )
     .join(Clinic, col(Clinic.id) == col(Alert.clinic_id))
     .join(Assessment, col(Assessment.id) == col(Alert.assessment_id))
+    .outerjoin(Checkin, col(Checkin.id) == col(Alert.checkin_id))
     .where(col(Alert.status) == "pending")
     .order_by(col(Alert.next_attempt_at))
 )
@@ -158,6 +176,7 @@ def claim_one(session: Session, row: Row[Any], *, now: datetime) -> Claim | None
         questionnaire_id=row.questionnaire_id, submitted_at=row.created_at,
         clinic_name=row.name, time_zone=row.time_zone, email=row.alert_email,
         webhook_url=row.webhook_url, webhook_secret=row.webhook_secret,
+        checkin_id=row.checkin_id,
     )  # fmt: skip
 
 
@@ -210,13 +229,13 @@ def email_message(claim: Claim, *, level_label: str, sender: str, public_url: st
     """The alert e-mail: that a submission arrived, its level, when, and where to read it."""
     when = local_time(claim.submitted_at, claim.time_zone)
     message = EmailMessage()
-    message["Subject"] = f"{level_label} submission for {claim.clinic_name}"
+    message["Subject"] = f"{level_label} {claim.what} for {claim.clinic_name}"
     message["From"] = sender
     message["To"] = claim.email or ""
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(
-        f"A submission marked {level_label} arrived for {claim.clinic_name} at {when}.\n"
+        f"A {claim.what} marked {level_label} arrived for {claim.clinic_name} at {when}.\n"
         "\n"
         "Read it on the dashboard (staff sign-in needed):\n"
         f"{dashboard_url(public_url, claim.assessment_id)}\n"
@@ -238,15 +257,16 @@ def local_time(moment: datetime, time_zone: str) -> str:
 def webhook_body(claim: Claim, *, public_url: str) -> bytes:
     """The webhook's JSON: what happened and where, nothing of the submission beyond its
     level."""
-    return codec.dumps(
-        {
-            "event": WEBHOOK_EVENT,
-            "assessment_id": str(claim.assessment_id),
-            "level": claim.level,
-            "created_at": claim.submitted_at.astimezone(UTC).isoformat(timespec="seconds"),
-            "url": dashboard_url(public_url, claim.assessment_id),
-        }
-    )
+    body: dict[str, Any] = {
+        "event": WEBHOOK_EVENT if claim.checkin_id is None else CHECKIN_WEBHOOK_EVENT,
+        "assessment_id": str(claim.assessment_id),
+        "level": claim.level,
+        "created_at": claim.submitted_at.astimezone(UTC).isoformat(timespec="seconds"),
+        "url": dashboard_url(public_url, claim.assessment_id),
+    }
+    if claim.checkin_id is not None:
+        body["checkin_id"] = str(claim.checkin_id)
+    return codec.dumps(body)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -361,8 +381,9 @@ def recent_alerts(
 ) -> list[AlertLine]:
     """The clinic's newest alerts (or one submission's), with what the last attempt said."""
     query = (
-        select(Alert, Assessment.triage_level)
+        select(Alert, func.coalesce(col(Checkin.triage_level), col(Assessment.triage_level)))
         .join(Assessment, col(Assessment.id) == col(Alert.assessment_id))
+        .outerjoin(Checkin, col(Checkin.id) == col(Alert.checkin_id))
         .where(Alert.clinic_id == clinic_id)
     )
     if assessment_id is not None:

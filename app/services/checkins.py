@@ -22,6 +22,7 @@ from app.engine import AnswerError, Evaluation, Questionnaire, build_result, pro
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
 
+from . import alerts
 from .assessments import IdempotencyConflictError, request_hash
 from .questionnaires import Registry, UnknownQuestionnaireError
 
@@ -186,6 +187,16 @@ def record_checkin(
         if earlier is None:
             raise
         return _replay(earlier, fingerprint)
+    if assessment.clinic_id is not None and q.level_by_code[row["triage_level"]].urgent:
+        # A warning sign at a check-in reaches the clinic as a submission's would, stored
+        # together with the check-in or not at all.
+        alerts.queue(
+            session,
+            clinic_id=assessment.clinic_id,
+            assessment_id=assessment.id,
+            checkin_id=row["id"],
+            now=now,
+        )
     return RecordedCheckin(row["id"], assessment.id, now, result)
 
 

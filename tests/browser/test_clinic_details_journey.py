@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import LiveServer, PatientForm
 from tests.browser.test_staff_journey import EMERGENCY, go, make_staff, queue_rows, sign_in
@@ -75,7 +76,8 @@ def test_clinic_details_poster_link_contact_search_copy_and_revoke(
     copy = staff.get_by_role("button", name="Copy link")
     assert copy.is_visible()  # shown by the script, as the clipboard can be written
     copy.click()
-    assert staff.locator("#copy-status").inner_text() == "Link copied."
+    # The copy is a promise: wait for its message (reading at once raced it under load).
+    expect(staff.locator("#copy-status")).to_have_text("Link copied.")
     assert staff.evaluate("() => navigator.clipboard.readText()") == url
     axe_check(staff, name=f"intake link created ({size})")
     fits(staff)

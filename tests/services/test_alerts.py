@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.main import create_app
 from app.models import Alert, AlertAttempt, Assessment, Clinic, utcnow
-from app.services import alert_delivery, alerts, api_keys
+from app.services import alert_delivery, alerts, api_keys, checkins
 from app.services.alert_delivery import deliver_due
 from app.services.questionnaires import Registry
 from tests.alert_receivers import (
@@ -39,7 +39,7 @@ from tests.alert_receivers import (
     silent_server,
     wait_until,
 )
-from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, checkin_answers, record_assessment
 from tests.web.conftest import make_link
 from tests.web.helpers import EMERGENCY_PAGE, FIRST_PAGE, answer, run_interview
 
@@ -540,3 +540,64 @@ def test_shutting_down_waits_for_the_alert_being_sent_before_closing_the_databas
         threading.Timer(0.3, silent_server.release).start()  # ...until after the app stops
     assert seen[-1] == "engine disposed"
     assert len(db.exec(select(AlertAttempt)).all()) == 1  # recorded before
+
+
+# -- check-ins ------------------------------------------------------------------------------------
+
+
+def test_a_warning_sign_at_a_check_in_alerts_the_clinic_as_a_check_in(
+    db: Session, clinic: Clinic, mailbox: Mailbox, receiver: Receiver, engine: Engine,
+    settings: Settings, registry: Registry,
+) -> None:  # fmt: skip
+    secret = with_alerts(db, clinic, webhook=receiver.url)
+    assert secret is not None
+    recorded = record_assessment(
+        db, registry.default, EXAMPLE_ANSWERS, channel="intake", clinic_id=clinic.id
+    )
+    db.commit()
+    assessment = db.get_one(Assessment, recorded.id)
+    assert stored_alerts(db) == []  # self-care: nobody is told
+
+    # Nothing for a check-in that fits the programme, or one that says "worse" (see a doctor).
+    for quiet in (checkin_answers(), checkin_answers(global_change="worse")):
+        checkins.record_checkin(db, registry, assessment, quiet, channel="intake")
+        db.commit()
+    assert stored_alerts(db) == []
+
+    found = checkins.record_checkin(
+        db, registry, assessment, checkin_answers(fever=True), channel="intake"
+    )
+    db.commit()
+    sent = stored_alerts(db)
+    assert {(a.kind, a.assessment_id, a.checkin_id) for a in sent} == {
+        ("email", assessment.id, found.id),
+        ("webhook", assessment.id, found.id),
+    }
+    assert send_due(engine, settings, registry, utcnow()) == 2
+
+    [mail] = mailbox.messages
+    assert mail["Subject"] == "Urgent check-in for Riverside Physio"
+    assert "A check-in marked Urgent arrived" in mail.get_content()
+    assert "temperature" not in mail.as_string().lower()
+    [hook] = receiver.deliveries
+    assert verify(secret, hook.headers, hook.body)
+    body = json.loads(hook.body)
+    assert body["event"] == "checkin.urgent"
+    assert body["checkin_id"] == str(found.id)
+    assert body["level"] == "urgent"
+    assert body["created_at"] == found.created_at.isoformat(timespec="seconds")
+    lines = alerts.recent_alerts(db, clinic_id=clinic.id, assessment_id=assessment.id)
+    assert {line.level for line in lines} == {"urgent"}
+
+
+def test_a_check_in_of_a_result_for_no_clinic_alerts_nobody(
+    db: Session, registry: Registry
+) -> None:
+    recorded = record_assessment(db, registry.default, EXAMPLE_ANSWERS, channel="web")
+    db.commit()
+    assessment = db.get_one(Assessment, recorded.id)
+    checkins.record_checkin(
+        db, registry, assessment, checkin_answers(saddle_numbness=True), channel="web"
+    )
+    db.commit()
+    assert stored_alerts(db) == []
