@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, Final
 
 from app.config import Settings
@@ -153,8 +153,9 @@ class TrendChart:
         return " ".join(f"{x},{y}" for x, y in line)
 
 
-def trend_chart(points: list[dict[str, Any]]) -> TrendChart:
-    """``points``: a check-in's ``trend`` (services.checkins.trend), oldest first."""
+def trend_chart(points: list[dict[str, Any]], zone: tzinfo | None = None) -> TrendChart:
+    """``points``: a check-in's ``trend`` (services.checkins.trend), oldest first. ``zone``:
+    the one the dates are read in (a clinic's), else as stored (UTC)."""
     chart = TrendChart(rows=[], pain=[], peg=[])
     inner_w = chart.width - chart.left - 10
     inner_h = chart.bottom - chart.top
@@ -173,7 +174,9 @@ def trend_chart(points: list[dict[str, Any]]) -> TrendChart:
     rows = [
         TrendRow(
             "Start" if i == 0 else f"Check-in {i}",
-            datetime.fromisoformat(p["at"]).date(),
+            datetime.fromisoformat(p["at"]).astimezone(zone).date()
+            if zone
+            else datetime.fromisoformat(p["at"]).date(),
             p.get("pain"),
             p.get("peg"),
         )

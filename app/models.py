@@ -302,7 +302,7 @@ class Alert(SQLModel, table=True):
     clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
     assessment_id: uuid.UUID = Field(foreign_key="assessment.id", index=True)
     # A follow-up check-in of that submission at an urgent level; None for the submission.
-    checkin_id: uuid.UUID | None = Field(default=None, foreign_key="checkin.id")
+    checkin_id: uuid.UUID | None = Field(default=None, foreign_key="checkin.id", index=True)
     kind: str = Field(max_length=10)  # email | webhook
     status: str = Field(default="pending", max_length=10, index=True)  # pending | sent | failed
     attempts: int = 0

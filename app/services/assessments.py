@@ -280,6 +280,16 @@ def replaced_by(session: Session, assessment: Assessment) -> list[Assessment]:
     return found
 
 
+def hold(session: Session, assessment_id: uuid.UUID) -> None:
+    """Take the submission's row for the rest of this transaction (a write: PostgreSQL's row
+    lock, SQLite's write lock). A check-in being recorded and a review being marked both take
+    it first, so they happen one after the other: a review's count of the check-ins it covers
+    and the time it is marked at cannot straddle a check-in."""
+    session.connection().execute(
+        update(Assessment).where(col(Assessment.id) == assessment_id).values(updated_at=utcnow())
+    )
+
+
 def remove_result_link(session: Session, assessment: Assessment) -> None:
     """The person's private result page stops working (the links of the records it replaced
     too, which lead to it); the records stay with their clinic, and its audit log says so."""

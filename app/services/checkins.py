@@ -23,7 +23,7 @@ from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
 
 from . import alerts
-from .assessments import IdempotencyConflictError, request_hash
+from .assessments import IdempotencyConflictError, hold, request_hash
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 DUE_WEEKS: Final = (2, 4, 8)  # after a self-care result
@@ -46,7 +46,7 @@ class RecordedCheckin:
 def questionnaire_for(registry: Registry, assessment: Assessment) -> Questionnaire:
     """The check-in that follows up this assessment's questionnaire; CheckinNotPossibleError
     if the assessment cannot have one (not self-care, no plan, or no follow-up defined)."""
-    follow_up = next((q for q in registry.all() if q.follows == assessment.questionnaire_id), None)
+    follow_up = registry.follow_up(assessment.questionnaire_id)
     if follow_up is None:
         raise CheckinNotPossibleError("this questionnaire has no check-in")
     try:
@@ -148,6 +148,8 @@ def record_checkin(
 ) -> RecordedCheckin:
     """Evaluate and store a check-in; AnswerError if the answers are not a complete one,
     IdempotencyConflictError if the key was used with other answers."""
+    # First, so that a review marked meanwhile is either before this check-in or counts it.
+    hold(session, assessment.id)
     now = now or utcnow()
     checkins = list_checkins(session, assessment.id)
     evaluation = evaluate_checkin(registry, assessment, checkins, answers, now)

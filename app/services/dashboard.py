@@ -21,13 +21,14 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
 from sqlalchemy import Subquery, and_, case, exists, false, literal, not_
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
 from app.display import answer_text
 from app.engine import Question
 from app.models import Assessment, Checkin, IntakeLink, StaffUser, utcnow
-from app.services.assessments import normalise_reference
+from app.services.assessments import hold, normalise_reference
 from app.services.text import control_character_problem
 
 REVIEWED_CHOICES: Final = ("all", "no", "yes")
@@ -36,11 +37,12 @@ EXPORT_LIMIT: Final = 50_000  # one export; beyond this, narrow the dates
 NOT_URGENT: Final = 1000  # past every level's rank: the rest of the queue sorts as one group
 
 
-def _unreviewed_checkin() -> ColumnElement[bool]:
-    """A check-in its submission's last review has not seen (for a query joining both)."""
+def _unreviewed_checkin(checkin: Any = Checkin) -> ColumnElement[bool]:
+    """A check-in its submission's last review has not seen (for a query joining both).
+    ``checkin``: the check-in table, or an alias of it."""
     return or_(
         col(Assessment.reviewed_at).is_(None),
-        col(Checkin.created_at) > col(Assessment.reviewed_at),
+        checkin.created_at > col(Assessment.reviewed_at),
     )
 
 
@@ -92,10 +94,12 @@ class Filters:
         ]
         if self.levels:
             # Its own level, or that of a check-in not reviewed yet that flags it.
+            # An alias: the check-ins export's own query is over the check-in table.
+            other = aliased(Checkin)
             flagged_at_level = exists().where(
-                col(Checkin.assessment_id) == col(Assessment.id),
-                col(Checkin.triage_level).in_([lv for lv in self.levels if lv in flagging]),
-                _unreviewed_checkin(),
+                col(other.assessment_id) == col(Assessment.id),
+                col(other.triage_level).in_([lv for lv in self.levels if lv in flagging]),
+                _unreviewed_checkin(other),
             )
             conditions.append(or_(col(Assessment.triage_level).in_(self.levels), flagged_at_level))
         if self.date_from is not None:
@@ -391,26 +395,42 @@ def flagged_checkins(
 ) -> dict[uuid.UUID, Checkin]:
     """For each of these submissions, the check-in not reviewed yet that flags it (the most
     urgent; of those, the latest), if any: what the queue and the submission page show."""
-    reviewed = {a.id: a.reviewed_at for a in assessments}
-    if not reviewed or not flagging:
+    if not assessments or not flagging:
         return {}
     found: dict[uuid.UUID, Checkin] = {}
     rows = session.exec(
         select(Checkin)
+        .join(Assessment, col(Assessment.id) == col(Checkin.assessment_id))
         .where(
-            col(Checkin.assessment_id).in_(reviewed),
+            col(Checkin.assessment_id).in_([a.id for a in assessments]),
             col(Checkin.triage_level).in_(flagging),
+            _unreviewed_checkin(),
         )
         .order_by(col(Checkin.triage_rank), col(Checkin.created_at).desc())
     )
     for checkin in rows:
-        seen = reviewed[checkin.assessment_id]
-        if (seen is None or checkin.created_at > seen) and checkin.assessment_id not in found:
-            found[checkin.assessment_id] = checkin
+        found.setdefault(checkin.assessment_id, checkin)
     return found
 
 
-def mark_reviewed(session: Session, assessment: Assessment, *, by: StaffUser) -> None:
+class NewCheckinError(Exception):
+    """A check-in came after the page the review was made on: it has not been read."""
+
+
+def mark_reviewed(
+    session: Session, assessment: Assessment, *, by: StaffUser, checkins_seen: int | None = None
+) -> None:
+    """Mark the submission, and its check-ins so far, as reviewed. ``checkins_seen``: how many
+    check-ins the page showed; NewCheckinError if there are more now."""
+    hold(session, assessment.id)  # a check-in recorded now waits, and comes after the review
+    if checkins_seen is not None:
+        count = session.exec(
+            select(func.count())
+            .select_from(Checkin)
+            .where(col(Checkin.assessment_id) == assessment.id)
+        ).one()
+        if count > checkins_seen:
+            raise NewCheckinError
     assessment.reviewed_at = utcnow()
     assessment.reviewed_by_id = by.id
     assessment.updated_at = assessment.reviewed_at
@@ -602,14 +622,8 @@ def checkin_csv_rows(
         result = c.result
         triage = result["triage"]
         reasons = triage["reasons"]
-        peg = next(
-            (
-                point["peg"]
-                for point in reversed(result.get("trend", []))
-                if point["peg"] is not None
-            ),
-            None,
-        )
+        trend = result.get("trend") or [{}]
+        peg = trend[-1].get("peg")  # this check-in's: none after a warning sign ended it
         yield line(
             (
                 c.assessment_id,

@@ -89,3 +89,7 @@ class Registry:
         if q is not None and code in q.level_by_code:
             return q.level_by_code[code]
         return next((level for level in self.levels if level.code == code), None)
+
+    def follow_up(self, questionnaire_id: str) -> Questionnaire | None:
+        """The newest questionnaire that ``follows`` this one (its check-in), if any."""
+        return next((q for q in self.all() if q.follows == questionnaire_id), None)

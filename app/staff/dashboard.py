@@ -158,7 +158,7 @@ async def export_checkins_csv(
     """One row per check-in of the submissions the filters choose."""
     if given.errors:
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
-    follow_up = next((q for q in registry.all() if q.follows == registry.default_id), None)
+    follow_up = registry.follow_up(registry.default_id)
     lines = await db.run_long_read(
         queue.checkin_csv_export,
         clinic_id=staff.clinic.id,
@@ -232,7 +232,7 @@ async def submission(
     return render(
         request, "staff/submission.html", staff,
         checkins=followed,
-        chart=trend_chart(checkin_service.trend(a, followed)),
+        chart=trend_chart(checkin_service.trend(a, followed), clinics.zone_of(staff.clinic)),
         flag=(await db.run(queue.flagged_checkins, [a], registry.flag_codes)).get(a.id),
         flag_levels=registry.flag_codes, urgent_levels=registry.urgent_codes,
         title="Submission", s=found, a=a, result=a.result, alerted=alerted,
@@ -315,20 +315,21 @@ async def review(
             status.HTTP_400_BAD_REQUEST,
             "Mark the submission as reviewed (yes) or as not reviewed (no)",
         )
-    # A review covers the check-ins before it: one that came while the page was open has not
-    # been read, and must not be marked as seen with the rest.
-    shown = int(checkins_seen) if checkins_seen.isdigit() else 0
-    if reviewed == "yes" and len(await db.run(checkin_service.list_checkins, a.id)) > shown:
-        raise AppError(
-            status.HTTP_409_CONFLICT,
-            "A check-in came after you opened this submission. Open it again, read the new "
-            "check-in, then mark the submission as reviewed.",
-        )
     if reviewed == "no":
         await db.run(queue.unmark_reviewed, a)
         action = "assessment.unreviewed"
     else:
-        await db.run(queue.mark_reviewed, a, by=staff.user)
+        # A review covers the check-ins before it: one that came while the page was open has
+        # not been read, and must not be marked as seen with the rest.
+        shown = int(checkins_seen) if checkins_seen.isascii() and checkins_seen.isdigit() else 0
+        try:
+            await db.run(queue.mark_reviewed, a, by=staff.user, checkins_seen=shown)
+        except queue.NewCheckinError:
+            raise AppError(
+                status.HTTP_409_CONFLICT,
+                "A check-in came after you opened this submission. Open it again, read the "
+                "new check-in, then mark the submission as reviewed.",
+            ) from None
         action = "assessment.reviewed"
     await audit_by(db, staff, action, target_type="assessment", target_id=a.id)
     return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from app.deps import DbDep, RegistryDep, settings_of
 from app.display import trend_chart
-from app.engine import AnswerError, Evaluation, Page, Question
+from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin
 from app.services import checkins as checkin_service
@@ -46,9 +46,12 @@ def _evaluate(
         raise AppError(404) from None
 
 
-def _carried(pages: Sequence[Page], form: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
-    """The answers of ``pages`` as the browser sent them, to send again from the next page."""
-    names = {question.id for page in pages for question in page.questions}
+def _carried(
+    q: Questionnaire, shown: Page, form: Mapping[str, Sequence[str]]
+) -> list[tuple[str, str]]:
+    """Every answer the browser sent, as it sent it, except those of the page being shown (its
+    fields hold them): earlier pages' answers, and later ones' after Back."""
+    names = {x.id for page in q.pages if page != shown for x in page.questions}
     return [
         (key, value)
         for key, values in form.items()
@@ -91,26 +94,37 @@ async def send_checkin(
     page_input.errors = [e for e in page_input.errors if e.question_id in shown]
     page_input.answers = {k: v for k, v in page_input.answers.items() if k in shown}
     visible = [page for page in upto if evaluation.page_is_visible(page)]
+    # Every answer sent, later pages' too (after Back): to fill in the page shown next.
+    sent = read_page([x for page in q.pages for x in page.questions], form).answers
 
     if (form.get("go") or [""])[0] == BACK:
         before = flow.previous_page(evaluation, current)
         if before is not None:
-            earlier = visible[: visible.index(before)] if before in visible else []
             return _page(
                 request, token, evaluation, before, None,
-                carried=_carried(earlier, form), answers=page_input.answers,
+                carried=_carried(q, before, form), answers=sent,
             )  # fmt: skip
+    if evaluation.stopped:
+        # An emergency sign never waits for the other answers: an answer with a problem was
+        # not read, so leaving it out gives the same level, and the check-in is sent now.
+        page_input.errors = []
     if page_input.errors:
-        # The first page with a problem is shown again (an earlier one only if it was altered).
+        # The first page with a problem is shown again (an earlier one only if it was altered),
+        # with that page's problems.
         wrong = {e.question_id for e in page_input.errors}
         again = next(p for p in visible if any(x.id in wrong for x in p.questions))
+        on_page = {x.id for x in again.questions}
+        page_input.errors = [e for e in page_input.errors if e.question_id in on_page]
         return _page(
             request, token, evaluation, again, page_input,
-            carried=_carried(visible[: visible.index(again)], form), status_code=422,
+            carried=_carried(q, again, form), status_code=422,
         )  # fmt: skip
     following = None if evaluation.stopped else flow.following_page(evaluation, current)
     if following is not None and following not in upto:
-        return _page(request, token, evaluation, following, None, carried=_carried(visible, form))
+        return _page(
+            request, token, evaluation, following, None,
+            carried=_carried(q, following, form), answers=sent,
+        )  # fmt: skip
     try:
         recorded = await db.run(
             checkin_service.record_checkin,
@@ -121,9 +135,9 @@ async def send_checkin(
         )
     except AnswerError as exc:
         # An earlier page's answer is missing (the form was altered): ask for it there.
-        by_id = {x.id: x for page in visible for x in page.questions}
         missing = {p.question for p in exc.problems}
         again = next((p for p in visible if any(x.id in missing for x in p.questions)), visible[0])
+        by_id = {x.id: x for x in again.questions}
         page_input.errors = [
             FieldError(p.question, p.question, "Answer this question", _summary(by_id, p))
             for p in exc.problems
@@ -131,7 +145,7 @@ async def send_checkin(
         ]
         return _page(
             request, token, evaluation, again, page_input,
-            carried=_carried(visible[: visible.index(again)], form), status_code=422,
+            carried=_carried(q, again, form), status_code=422,
         )  # fmt: skip
     return redirect(f"/result/{token}/checkins/{recorded.id}")
 

@@ -187,15 +187,21 @@ def result_view(
     if checkins and plan:
         last = checkins[-1]
         last_triage = last.result["triage"]
+        last_level = registry.level(last.triage_level, last.questionnaire_id)
         latest = {
             "at": last.created_at,
             "url": f"/result/{token}/checkins/{last.id}",
             "title": last_triage["title"],
             "advice": last_triage["advice"],
-            "look": display.level_look(
-                registry.level(last.triage_level, last.questionnaire_id), last.triage_level
-            ),
+            "reasons": [reason["message"] for reason in last_triage["reasons"]],
+            "look": display.level_look(last_level, last.triage_level),
             "on_hold": not last.result.get("plan"),
+            # A warning sign at the check-in: the call button, as on an urgent result.
+            "help_now": display.help_now(
+                settings,
+                most_urgent=last.triage_rank == 0,
+                urgent=bool(last_level and last_level.urgent),
+            ),
         }
         plan = None if latest["on_hold"] else current_plan(assessment, checkins)
     focus, optional = display.plan_blocks(plan)

@@ -27,9 +27,11 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_alert_checkin_id_checkin"), "checkin", ["checkin_id"], ["id"]
         )
+        batch_op.create_index(batch_op.f("ix_alert_checkin_id"), ["checkin_id"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("alert", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_alert_checkin_id"))
         batch_op.drop_constraint(batch_op.f("fk_alert_checkin_id_checkin"), type_="foreignkey")
         batch_op.drop_column("checkin_id")

@@ -41,13 +41,18 @@ def move_back(live_server: LiveServer, assessment_id: uuid.UUID, days: int) -> N
         session.commit()
 
 
-def check_in(page: Any, answers: dict[str, Any]) -> None:
-    """From the result page: the check-in's link, its form, and sending it."""
+def check_in(
+    page: Any, answers: dict[str, Any], axe_check: Callable[..., Any] | None = None
+) -> None:
+    """From the result page: the check-in's link, its form, and sending it (``axe_check``:
+    run on each page of the form)."""
     with page.expect_navigation():
         page.get_by_role("link", name="check in now").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Any new warning signs?"
     form = PatientForm(page)
     for _ in range(10):  # a page at a time, until it is sent (a warning sign sends it early)
+        if axe_check is not None:
+            axe_check(page, name=f"check-in page {page.locator('h1').inner_text()}")
         form.fill(answers)
         last = page.get_by_role("button", name="Send my check-in").count() > 0
         form.submit("Send my check-in" if last else "Continue")
@@ -93,6 +98,7 @@ def test_check_ins_move_the_plan_on_and_a_worse_back_reaches_the_clinic(
     check_in(
         patient,
         checkin_answers(hip_bridge_days=5, hip_bridge_feel="too_easy", pain_now=3),
+        axe_check,
     )
     axe_check(patient, name="check-in result")
     assert patient.get_by_role("heading", level=1).inner_text() == "Keep going with your plan"
@@ -136,6 +142,12 @@ def test_check_ins_move_the_plan_on_and_a_worse_back_reaches_the_clinic(
         patient.get_by_role("link", name="Back to my result").click()
     assert "Your exercise plan is on hold" in patient.locator(".latest-checkin").inner_text()
     assert patient.locator(".plan-week").count() == 0
+    assert (
+        patient.get_by_role("heading", level=1)
+        .inner_text()
+        .endswith("Book an appointment before you start")
+    )
+    axe_check(patient, name="result led by a check-in that needs a doctor")
 
     # The clinic's queue flags it, like a level, until the clinician has read it.
     clinician.goto("/staff/")

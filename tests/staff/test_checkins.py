@@ -8,10 +8,12 @@ import csv
 import io
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from app.models import Assessment, Clinic
+from app.models import Assessment, Clinic, StaffUser
+from app.services import auth as auth_service
 from app.services import checkins, dashboard
 from tests.fixtures import checkin_answers
 from tests.staff.conftest import SignedInClient, csrf
@@ -36,6 +38,15 @@ def checkin(**changes: Any) -> dict[str, Any]:
             **changes,
         }
     )
+
+
+def make_user(db: Session, clinic: Clinic) -> StaffUser:
+    user, _ = auth_service.create_user(
+        db, clinic_id=clinic.id, email="reviewer@riverside.example", role="clinician",
+        password="correct horse battery staple",
+    )  # fmt: skip
+    db.commit()
+    return user
 
 
 def check_in(app: FastAPI, db: Session, assessment: Assessment, **changes: Any) -> None:
@@ -241,3 +252,50 @@ def test_a_check_in_at_four_weeks_that_is_not_better_flags_not_improving(
     check_in(app, db, assessment, global_change="same", peg_pain=5, peg_enjoyment=5, peg_activity=5)
     queue = signed_in(clinic).get("/staff/")
     assert "Not improving at 4 weeks or more" in queue.text
+
+
+def test_the_check_ins_export_takes_the_level_filter_and_a_warning_sign_has_no_peg(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    flagged = submit(db, clinic)
+    quiet = submit(db, clinic)
+    check_in(app, db, flagged, pain_now=3)
+    check_in(app, db, flagged, saddle_numbness=True)  # an emergency: the rest is not asked
+    check_in(app, db, quiet)
+    response = signed_in(clinic).get("/staff/export-checkins.csv?level=emergency")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(row["submission_id"], row["number"]) for row in rows] == [
+        (str(flagged.id), "1"),
+        (str(flagged.id), "2"),
+    ]
+    assert rows[0]["peg_score"] == "3.0"
+    assert rows[1]["triage_level"] == "emergency"
+    assert rows[1]["peg_score"] == ""  # its own: none, not the check-in before's
+
+
+def test_a_review_mark_with_a_strange_count_is_read_as_none_seen_not_a_crash(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    assessment = submit(db, clinic)
+    check_in(app, db, assessment, global_change="worse")
+    browser = signed_in(clinic)
+    for strange in ("²", "-1", "1.0", "x" * 10):
+        assert review(browser, assessment, checkins_seen=strange).status_code == 409, strange
+    assert review(browser, assessment, checkins_seen="1").status_code == 303
+
+
+def test_a_review_counts_the_check_ins_after_taking_the_submission(
+    app: FastAPI, db: Session, clinic: Clinic
+) -> None:
+    """The count and the mark are one transaction that holds the submission's row, as
+    recording a check-in does: a check-in the page did not show stops the review."""
+    assessment = submit(db, clinic)
+    staff = make_user(db, clinic)
+    check_in(app, db, assessment)
+    with pytest.raises(dashboard.NewCheckinError):
+        dashboard.mark_reviewed(db, assessment, by=staff, checkins_seen=0)
+    db.rollback()
+    dashboard.mark_reviewed(db, assessment, by=staff, checkins_seen=1)
+    db.commit()
+    assert db.get_one(Assessment, assessment.id).reviewed_at is not None

@@ -236,3 +236,43 @@ def test_back_keeps_the_answers_and_a_missing_answer_is_asked_on_its_page(
     assert "page 2 of" in again.text
     assert "How bad is your back pain right now?" in again.text
     assert db.exec(select(Checkin)).all() == []
+
+
+def test_an_emergency_sign_with_the_other_signs_unanswered_is_sent_at_once(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    page = client.get(f"{url}/checkin")
+    sent = next_page(client, f"{url}/checkin", page.text, {"bladder_change": True})
+    assert sent.status_code == 303
+    [stored] = db.exec(select(Checkin)).all()
+    assert stored.triage_level == "emergency"
+    assert stored.answers == {"bladder_change": True}
+
+
+def test_back_then_forward_keeps_the_later_pages_answers(client: TestClient) -> None:
+    url = result_url(client)
+    answers = checkin(pain_now=6, global_change="much_better")
+    first = client.get(f"{url}/checkin")
+    second = next_page(client, f"{url}/checkin", first.text, answers)
+    third = next_page(client, f"{url}/checkin", second.text, answers)
+    assert "Since you started" in third.text
+    back = next_page(client, f"{url}/checkin", third.text, answers, go="back")
+    assert "Pain and daily life" in back.text
+    assert 'name="pain_now" type="radio" value="6" checked' in back.text
+    again = next_page(client, f"{url}/checkin", back.text, answers)  # the pain page again
+    assert again.status_code == 200
+    assert 'value="much_better" checked' in again.text
+
+
+def test_an_emergency_at_a_check_in_leads_the_result_page_with_the_call_button(
+    client: TestClient,
+) -> None:
+    url = result_url(client)
+    post_page(client, f"{url}/checkin", form_fields({"saddle_numbness": True}))
+    page = client.get(url).text
+    h1 = re.findall(r"<h1[^>]*>([^<]+)</h1>", page)
+    assert len(h1) == 1
+    assert h1[0].endswith("Get medical help now")
+    assert page.index("Call 999") < page.index("Your result from")
+    assert "Your exercise plan is on hold" in page
