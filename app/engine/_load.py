@@ -232,7 +232,29 @@ def validate_path(
                     q.path, 1, f"'follows' names no questionnaire here: {q.follows!r}"
                 )
             )
+        elif q.follows is not None:
+            problems.extend(
+                _same_levels(q, [f for (fid, _), f in seen.items() if fid == q.follows])
+            )
     return problems
+
+
+def _same_levels(
+    follow_up: Questionnaire, followed: list[Questionnaire]
+) -> list[DefinitionProblem]:
+    """A follow-up has the levels of what it follows, in the same order: a clinic's queue
+    sorts and flags submissions and their check-ins by one ranking of levels."""
+    codes = [level.code for level in follow_up.levels]
+    return [
+        DefinitionProblem(
+            follow_up.path,
+            1,
+            f"levels {codes} differ from those of {q.id} {q.version}, which it follows "
+            f"({[level.code for level in q.levels]}): use the same levels in the same order",
+        )
+        for q in followed
+        if [level.code for level in q.levels] != codes
+    ]
 
 
 def _removals_listed(questionnaires: list[Questionnaire]) -> list[DefinitionProblem]:

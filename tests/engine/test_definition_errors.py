@@ -279,6 +279,28 @@ def test_two_files_cannot_hold_the_same_version(tmp_path: Path) -> None:
     assert any("version 2.0.0 is in another file too" in p.message for p in validate_path(tmp_path))
 
 
+def test_a_follow_up_must_rank_the_levels_as_what_it_follows(tmp_path: Path) -> None:
+    """The clinic's queue sorts submissions and their check-ins by one ranking of levels."""
+    from app.engine import validate_path
+
+    shutil.copy(QUESTIONNAIRES / "exercise-blocks.yaml", tmp_path)
+    (tmp_path / "low-back-audit.yaml").write_text(REAL)
+    checkin = (QUESTIONNAIRES / "low-back-checkin.yaml").read_text()
+    (tmp_path / "low-back-checkin.yaml").write_text(checkin)
+    assert validate_path(tmp_path) == []
+    # "urgent" renamed: the levels no longer match, and the rules that use it are named too.
+    (tmp_path / "low-back-checkin.yaml").write_text(
+        checkin.replace("  - code: urgent\n", "  - code: urgent_today\n", 1).replace(
+            "level: urgent\n", "level: urgent_today\n"
+        )
+    )
+    found = [p.message for p in validate_path(tmp_path)]
+    assert any(
+        "differ from those of low-back-audit 2.0.0, which it follows" in message
+        for message in found
+    ), found
+
+
 def test_the_archived_version_1_is_read_only() -> None:
     # Old submissions are shown with this file's questions and texts: it must never change.
     # (Its one edit on archiving: it names its own copy of the exercise blocks.)
