@@ -468,10 +468,12 @@ CSV_COLUMNS: Final = (
     "patient_contact",
     "reviewed_at",
     "reviewed_by",
+    "checkin_not_reviewed_at",
 )
-"""The columns every export starts with; then one per question of the current questionnaire,
-in question order (headed with its text and id), and "other_answers" for answers to questions
-it no longer has."""
+"""The columns every export starts with ("checkin_not_reviewed_at": when the latest check-in
+that needs the clinic and is not reviewed yet arrived, else empty); then one per question of
+the current questionnaire, in question order (headed with its text and id), and
+"other_answers" for answers to questions it no longer has."""
 
 REASON_SEPARATOR: Final = " | "
 LINE_SEPARATOR: Final = "; "  # between the lines of one answer (a multiple choice's options)
@@ -548,6 +550,7 @@ def csv_rows(
                 a.patient_contact or "",
                 _when(a.reviewed_at, shape.zone) if a.reviewed_at else "",
                 s.reviewed_by or "",
+                _when(s.flagged_at, shape.zone) if s.flagged_at else "",
                 # The answers as stored, in words, under today's questions: never evaluated
                 # again. An answer the question cannot read shows as stored.
                 *(

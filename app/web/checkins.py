@@ -166,7 +166,7 @@ def _page(
     answers: Mapping[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    """One page of the check-in, with the earlier pages' answers carried along."""
+    """One page of the check-in, with the other pages' answers carried along."""
     q = evaluation.questionnaire
     pages = [p for p in q.pages if evaluation.page_is_visible(p)]
     number = pages.index(page) + 1 if page in pages else 1

@@ -299,3 +299,20 @@ def test_a_review_counts_the_check_ins_after_taking_the_submission(
     dashboard.mark_reviewed(db, assessment, by=staff, checkins_seen=1)
     db.commit()
     assert db.get_one(Assessment, assessment.id).reviewed_at is not None
+
+
+def test_the_submissions_export_says_when_a_check_in_is_waiting_for_review(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    waiting = submit(db, clinic)
+    quiet = submit(db, clinic)
+    browser = signed_in(clinic)
+    review(browser, waiting)
+    check_in(app, db, waiting, global_change="worse")
+    check_in(app, db, quiet)
+    rows = {
+        row["id"]: row for row in csv.DictReader(io.StringIO(browser.get("/staff/export.csv").text))
+    }
+    assert rows[str(waiting.id)]["reviewed_at"] != ""
+    assert rows[str(waiting.id)]["checkin_not_reviewed_at"] != ""
+    assert rows[str(quiet.id)]["checkin_not_reviewed_at"] == ""
