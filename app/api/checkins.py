@@ -243,8 +243,7 @@ async def get_checkin_fhir(
     settings: SettingsDep,
 ) -> Response:
     assessment = await _read(assessment_id, client, db, action="export.fhir")
-    found = await db.run(checkin_service.list_checkins, assessment.id)
-    checkin = next((c for c in found if str(c.id) == checkin_id), None)
+    checkin = await db.run(checkin_service.get_checkin, assessment.id, checkin_id)
     if checkin is None:
         raise AppError(status.HTTP_404_NOT_FOUND, "There is no such check-in.")
     try:

@@ -68,6 +68,17 @@ def list_checkins(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
     )
 
 
+def get_checkin(session: Session, assessment_id: uuid.UUID, checkin_id: str) -> Checkin | None:
+    """This assessment's check-in with that id (None for another's, or for no such id)."""
+    try:
+        key = uuid.UUID(checkin_id)
+    except ValueError:
+        return None
+    return session.exec(
+        select(Checkin).where(Checkin.assessment_id == assessment_id, Checkin.id == key)
+    ).first()
+
+
 def current_plan(assessment: Assessment, checkins: Sequence[Checkin]) -> dict[str, Any]:
     """The plan as the last check-in that made one left it; else the assessment's own."""
     for checkin in reversed(checkins):

@@ -517,28 +517,17 @@ def csv_rows(
     """The export, a line at a time: only the lines are held, never the records."""
     line = _line_writer()
     asked = {q.id for q in shape.questions}
-    yield line((*CSV_COLUMNS, *(f"{q.text} ({q.id})" for q in shape.questions), "other_answers"))
+    yield line((*CSV_COLUMNS, *_answer_headings(shape)))
     for s in submissions:
         a = s.assessment
         result = a.result
-        triage = result["triage"]
-        reasons = triage["reasons"]
         contributors = result.get("contributors", [])
         yield line(
             (
                 a.id,
                 a.reference or "",
                 _when(a.created_at, shape.zone),
-                a.triage_level,
-                shape.level_label(a.triage_level),
-                "; ".join(r["code"] for r in reasons),
-                # The clinical texts (version 2.0.0 on). A 1.0.0 record has only the words the
-                # patient was told: those, rather than nothing. The reasons' texts are in the
-                # order of their codes, one for each, split by " | " (the texts use ";").
-                triage.get("clinician") or triage.get("title", ""),
-                triage.get("action") or "",
-                REASON_SEPARATOR.join(r.get("clinician") or r.get("message", "") for r in reasons),
-                REASON_SEPARATOR.join(r.get("action") or "" for r in reasons),
+                *_triage_cells(a.triage_level, result["triage"], shape),
                 "; ".join(f"{c['code']}={c['score']}" for c in contributors),
                 "; ".join(
                     f"{c.get('label') or c['code']}: {c['score']} of 3" for c in contributors
@@ -551,13 +540,7 @@ def csv_rows(
                 _when(a.reviewed_at, shape.zone) if a.reviewed_at else "",
                 s.reviewed_by or "",
                 _when(s.flagged_at, shape.zone) if s.flagged_at else "",
-                # The answers as stored, in words, under today's questions: never evaluated
-                # again. An answer the question cannot read shows as stored.
-                *(
-                    _answer(q, a.answers[q.id]) if q.id in a.answers else ""
-                    for q in shape.questions
-                ),
-                "; ".join(f"{k}={v}" for k, v in a.answers.items() if k not in asked),
+                *_answer_cells(a.answers, shape, asked),
             )
         )
 
@@ -615,16 +598,12 @@ def checkin_csv_rows(
     together and in order."""
     line = _line_writer()
     asked = {q.id for q in shape.questions}
-    yield line(
-        (*CHECKIN_CSV_COLUMNS, *(f"{q.text} ({q.id})" for q in shape.questions), "other_answers")
-    )
+    yield line((*CHECKIN_CSV_COLUMNS, *_answer_headings(shape)))
     previous, number = None, 0
     for c, reference, patient_reference in rows:
         number = number + 1 if c.assessment_id == previous else 1
         previous = c.assessment_id
         result = c.result
-        triage = result["triage"]
-        reasons = triage["reasons"]
         trend = result.get("trend") or [{}]
         peg = trend[-1].get("peg")  # this check-in's: none after a warning sign ended it
         yield line(
@@ -636,24 +615,48 @@ def checkin_csv_rows(
                 number,
                 _when(c.created_at, shape.zone),
                 c.channel,
-                c.triage_level,
-                shape.level_label(c.triage_level),
-                "; ".join(r["code"] for r in reasons),
-                triage.get("clinician") or triage.get("title", ""),
-                triage.get("action") or "",
-                REASON_SEPARATOR.join(r.get("clinician") or r.get("message", "") for r in reasons),
-                REASON_SEPARATOR.join(r.get("action") or "" for r in reasons),
+                *_triage_cells(c.triage_level, result["triage"], shape),
                 "" if peg is None else peg,
                 REASON_SEPARATOR.join(
                     f"{change['block']}: {change['why']}" for change in result.get("changes", [])
                 ),
-                *(
-                    _answer(q, c.answers[q.id]) if q.id in c.answers else ""
-                    for q in shape.questions
-                ),
-                "; ".join(f"{k}={v}" for k, v in c.answers.items() if k not in asked),
+                *_answer_cells(c.answers, shape, asked),
             )
         )
+
+
+def _triage_cells(level: str, triage: dict[str, Any], shape: ExportShape) -> tuple[str, ...]:
+    """triage_level, triage_label, triage_reasons, triage_clinician, triage_action,
+    reasons_clinician and reasons_action, for a submission or a check-in."""
+    reasons = triage["reasons"]
+    return (
+        level,
+        shape.level_label(level),
+        "; ".join(r["code"] for r in reasons),
+        # The clinical texts (version 2.0.0 on). A 1.0.0 record has only the words the patient
+        # was told: those, rather than nothing. The reasons' texts are in the order of their
+        # codes, one for each, split by " | " (the texts use ";").
+        triage.get("clinician") or triage.get("title", ""),
+        triage.get("action") or "",
+        REASON_SEPARATOR.join(r.get("clinician") or r.get("message", "") for r in reasons),
+        REASON_SEPARATOR.join(r.get("action") or "" for r in reasons),
+    )
+
+
+def _answer_headings(shape: ExportShape) -> tuple[str, ...]:
+    return (*(f"{q.text} ({q.id})" for q in shape.questions), "other_answers")
+
+
+def _answer_cells(
+    answers: dict[str, Any], shape: ExportShape, asked: Collection[str]
+) -> tuple[str, ...]:
+    """The answers as stored, in words, under today's questions: never evaluated again. An
+    answer the question cannot read shows as stored; one to a question not ``asked`` (the
+    questions' ids) any more is in "other_answers"."""
+    return (
+        *(_answer(q, answers[q.id]) if q.id in answers else "" for q in shape.questions),
+        "; ".join(f"{k}={v}" for k, v in answers.items() if k not in asked),
+    )
 
 
 def _line_writer() -> Callable[[Sequence[Any]], str]:

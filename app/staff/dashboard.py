@@ -135,17 +135,7 @@ async def export_csv(
         target_type="assessment",
         detail={"filters": given.filters.describe()},
     )
-    name = (
-        f"backaudit-submissions-{utcnow().astimezone(clinics.zone_of(staff.clinic)):%Y-%m-%d}.csv"
-    )
-    return Response(
-        "".join(lines),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return _csv_download(lines, "submissions", staff)
 
 
 @router.get("/export-checkins.csv")
@@ -173,12 +163,17 @@ async def export_checkins_csv(
         target_type="checkin",
         detail={"filters": given.filters.describe()},
     )
+    return _csv_download(lines, "check-ins", staff)
+
+
+def _csv_download(lines: list[str], what: str, staff: CurrentStaff) -> Response:
+    """An export as a file named for what it holds and the clinic's date today."""
     day = utcnow().astimezone(clinics.zone_of(staff.clinic))
     return Response(
         "".join(lines),
         media_type="text/csv; charset=utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="backaudit-check-ins-{day:%Y-%m-%d}.csv"',
+            "Content-Disposition": f'attachment; filename="backaudit-{what}-{day:%Y-%m-%d}.csv"',
             "Cache-Control": "no-store",
         },
     )

@@ -37,6 +37,13 @@ PAGE_FIELD: Final = "page"  # the page whose questions were just answered
 BACK: Final = "back"  # the value of the "go" button that goes one page back
 
 
+def _questionnaire(registry: Registry, assessment: Assessment) -> Questionnaire:
+    try:
+        return checkin_service.questionnaire_for(registry, assessment)
+    except CheckinNotPossibleError:
+        raise AppError(404) from None
+
+
 def _evaluate(
     registry: Registry, assessment: Assessment, found: list[Checkin], answers: Mapping[str, Any]
 ) -> Evaluation:
@@ -80,29 +87,35 @@ async def send_checkin(
     registry: RegistryDep,
 ) -> Response:
     found = await db.run(checkin_service.list_checkins, assessment.id)
-    q = _evaluate(registry, assessment, found, {}).questionnaire
+    q = _questionnaire(registry, assessment)
     # No page named: every page at once (what a client that sends the whole form means).
     sent_page = (form.get(PAGE_FIELD) or [""])[0]
     current = flow.find_page(q, sent_page) if sent_page else q.pages[-1]
     if current is None:
         raise AppError(400, "This page of the check-in does not exist: start it again")
     upto = list(q.pages[: q.pages.index(current) + 1])
-    page_input = read_page([x for page in upto for x in page.questions], form)
+    # Every answer sent, later pages' too (after Back): they fill in the page shown next. Only
+    # the pages up to this one are checked and evaluated.
+    sent = read_page([x for page in q.pages for x in page.questions], form)
+    asked = {x.id for page in upto for x in page.questions}
+    page_input = PageInput(
+        answers={k: v for k, v in sent.answers.items() if k in asked},
+        errors=[e for e in sent.errors if e.question_id in asked],
+        raw=sent.raw,
+    )
     evaluation = _evaluate(registry, assessment, found, page_input.answers)
     shown = {x.id for x in evaluation.visible}
     # Only what this check-in asks counts: after a warning sign, the rest is not needed.
     page_input.errors = [e for e in page_input.errors if e.question_id in shown]
     page_input.answers = {k: v for k, v in page_input.answers.items() if k in shown}
     visible = [page for page in upto if evaluation.page_is_visible(page)]
-    # Every answer sent, later pages' too (after Back): to fill in the page shown next.
-    sent = read_page([x for page in q.pages for x in page.questions], form).answers
 
     if (form.get("go") or [""])[0] == BACK:
         before = flow.previous_page(evaluation, current)
         if before is not None:
             return _page(
                 request, token, evaluation, before, None,
-                carried=_carried(q, before, form), answers=sent,
+                carried=_carried(q, before, form), answers=sent.answers,
             )  # fmt: skip
     if evaluation.stopped:
         # An emergency sign never waits for the other answers: an answer with a problem was
@@ -123,7 +136,7 @@ async def send_checkin(
     if following is not None and following not in upto:
         return _page(
             request, token, evaluation, following, None,
-            carried=_carried(q, following, form), answers=sent,
+            carried=_carried(q, following, form), answers=sent.answers,
         )  # fmt: skip
     try:
         recorded = await db.run(

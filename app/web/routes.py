@@ -23,12 +23,14 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app import display
+from app.config import Settings
 from app.deps import Db, DbDep, RegistryDep, SettingsDep
 from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin, Clinic
 from app.services import assessments, checkins, intake, pdf
 from app.services import interview as flow
+from app.services.questionnaires import Registry
 
 from . import contact, present
 from .entry import (
@@ -304,6 +306,19 @@ async def get_assessment(token: str, db: DbDep) -> Assessment:
 AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
 
 
+async def _result_view(
+    db: Db, registry: Registry, settings: Settings, token: str, assessment: Assessment
+) -> tuple[Clinic | None, list[Checkin], dict[str, Any]]:
+    """What the result page and its PDF both show: its clinic, its check-ins and the view."""
+    clinic = await _clinic_of(db, assessment)
+    found = await db.run(checkins.list_checkins, assessment.id)
+    view = present.result_view(
+        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None,
+        checkins=found,
+    )  # fmt: skip
+    return clinic, found, view
+
+
 @router.get("/result/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def result_page(
     request: Request,
@@ -313,12 +328,7 @@ async def result_page(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    clinic = await _clinic_of(db, assessment)
-    found_checkins = await db.run(checkins.list_checkins, assessment.id)
-    view = present.result_view(
-        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None,
-        checkins=found_checkins,
-    )  # fmt: skip
+    clinic, found_checkins, view = await _result_view(db, registry, settings, token, assessment)
     result = assessment.result
     found = registry.level(result["triage"]["level"], assessment.questionnaire_id)
     follow_up = _follow_up(token, assessment, found_checkins, view["self_care"])
@@ -351,11 +361,7 @@ async def result_pdf(
     settings: SettingsDep,
 ) -> Response:
     """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet."""
-    clinic = await _clinic_of(db, assessment)
-    view = present.result_view(
-        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None,
-        checkins=await db.run(checkins.list_checkins, assessment.id),
-    )  # fmt: skip
+    _, _, view = await _result_view(db, registry, settings, token, assessment)
     html = page_html("web/result.html", {**view, "pdf": True, "static_url": pdf.static_file_url})
     try:
         document = await run_in_threadpool(pdf.make_pdf, html)
