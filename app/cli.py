@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from .config import get_settings
-from .engine import AnswerError, DefinitionError, assess, load_directory, validate_path
+from .engine import (
+    AnswerError,
+    DefinitionError,
+    Questionnaire,
+    assess,
+    load_directory,
+    rule_warnings,
+    validate_path,
+    version_key,
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 2, 2
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command stopped by SIGPIPE
@@ -110,13 +119,22 @@ def _register_admin_commands(sub: Any) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     path = args.path or get_settings().questionnaires_dir
-    problems = validate_path(path)
+    loaded: list[Questionnaire] = []
+    problems = validate_path(path, loaded=loaded)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return EXIT_PROBLEMS
-    print(f"{path}: ok")
+    # Warnings for the version in use only: older versions are read-only.
+    newest: dict[str, Questionnaire] = {}
+    for q in loaded:
+        if q.id not in newest or version_key(q.version) > version_key(newest[q.id].version):
+            newest[q.id] = q
+    warnings = [w for q in newest.values() for w in rule_warnings(q)]
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    print(f"{path}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ SAFETY_ALL_NO: dict[str, Any] = {
     "pain_on_straining": False,
     "thoracic_pain": False,
     "back_shape_change": False,
+    "abdominal_pain": False,
     "cancer_history": False,
     "osteoporosis_or_steroids": False,
     "infection_risk": False,
@@ -33,7 +34,10 @@ EXAMPLE_ANSWERS: dict[str, Any] = {
     "first_episode": False,
     "onset": "gradual",
     "pain_trend": "same",
+    "seen_about_this_pain": True,
     "pain_intensity": 4,
+    "peg_enjoyment": 3,
+    "peg_activity": 4,
     "leg_pain": "none",
     "leg_numbness": False,
     "spine_diagnosis": ["none"],
@@ -54,13 +58,14 @@ EXAMPLE_ANSWERS: dict[str, Any] = {
     "smoker": False,
     "joint_problems": ["none"],
     "falls_or_unsteady": False,
+    "hypermobile": False,
     "squat_check": "with_support",
     "bridge_check": "two_leg_easy",
     "hang_check": "under_20_s",
     "sides_differ": False,
 }
 EXAMPLE_EMERGENCY_RESULT: dict[str, Any] = {
-    "questionnaire": {"id": "low-back-audit", "version": "2.0.0"},
+    "questionnaire": {"id": "low-back-audit", "version": "2.1.0"},
     "complete": True,
     "triage": {
         "level": "emergency",
@@ -92,7 +97,7 @@ EXAMPLE_EMERGENCY_RESULT: dict[str, Any] = {
     },
 }
 EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
-    "questionnaire": {"id": "low-back-audit", "version": "2.0.0"},
+    "questionnaire": {"id": "low-back-audit", "version": "2.1.0"},
     "complete": True,
     "triage": {
         "level": "self_care",

@@ -51,9 +51,11 @@ from ._nodes import (
 )
 from ._plan import load_exercise_blocks
 from ._progress import progress_plan, step_index
-from ._result import assess, build_result
+from ._result import RELEASED, assess, build_result
+from ._warnings import rule_warnings
 
 __all__ = [
+    "RELEASED",
     "TRIAGE_LEVEL",
     "And",
     "AnswerError",
@@ -91,6 +93,7 @@ __all__ = [
     "load_questionnaire",
     "load_versions",
     "progress_plan",
+    "rule_warnings",
     "step_index",
     "triage_level",
     "validate_path",

@@ -13,6 +13,7 @@ its exercise-blocks file, and ``_checks`` what needs every part at once.
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from pathlib import Path
 
 from ._checks import StructureChecks
@@ -65,6 +66,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             "contributors",
             "plan",
             "exercise_blocks",
+            "accept_until",
         ),
     )
     if top is None:
@@ -91,10 +93,11 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
     context = parts.context()
     sections = parts.sections()
     parts.check_context(context)
-    progression = parts.progression()
     derived = parts.derived()
     parts.conditions(sections)
     rules = parts.rules(levels)
+    levels = parts.level_advice(levels, rules)
+    progression = parts.progression(rules)
     contributors = parts.contributors()
     blocks_path = path.parent / str(top.get("exercise_blocks", ""))
     blocks = read_blocks(r, blocks_path) if "exercise_blocks" in top else {}
@@ -132,6 +135,7 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
         context=context,
         progression=progression,
         follows=r.text(top, "follows", "questionnaire", required=False),
+        accept_until=_date(r, top, "accept_until"),
         pages=tuple(page for section in sections for page in section.pages),
         questions=tuple(parts.questions.values()),
         question_by_id=dict(parts.questions),
@@ -140,6 +144,20 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
         rules_by_urgency=tuple(sorted(rules, key=lambda rule: rule.rank)),
         scope=dict(parts.scope),
     )
+
+
+def _date(r: FieldReader, top: LDict, key: str) -> date | None:
+    """A day written as "2027-06-30" (YAML may read it as a date already)."""
+    if key not in top:
+        return None
+    value = top[key]
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        r.problem(top.line_of(key), f"questionnaire: {key!r} must be a day like 2027-06-30")
+        return None
 
 
 def load_directory(path: str | Path) -> dict[str, Questionnaire]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Final
 
 from ._errors import AnswerProblem
@@ -148,6 +149,16 @@ class Derived:
 
 
 @dataclass(frozen=True, slots=True)
+class LevelAdvice:
+    """A sentence added to a level's advice when its condition holds and none of the named
+    rules fired (e.g. "keep moving", except when a possible broken bone is the reason)."""
+
+    text: str
+    when: Expr | None = None
+    unless_reasons: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Level:
     code: str
     title: str  # what the person is told to do
@@ -161,6 +172,9 @@ class Level:
     urgent: bool = False  # raises the staff queue's banner and sorts first
     clinician: str = ""  # the clinical title staff see ("" in old versions: use the label)
     action: str = ""  # what the clinic should do
+    advice_more: tuple[LevelAdvice, ...] = ()  # added to ``advice`` where they apply
+    # Clinic staff may release the programme after review (a see_doctor level, never urgent).
+    releasable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,12 +264,16 @@ class BlockRelevance:
     line: int
     avoid: tuple[Expr | None, ...] = ()  # per step, in order: when the step does not suit
     cautions: tuple[tuple[tuple[Expr, str], ...], ...] = ()  # per step: (condition, tip)
+    companion_avoid: Expr | None = None  # the companion stretch's
+    companion_cautions: tuple[tuple[Expr, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Advice:
     when: Expr | None
     text: str
+    # Only when one of these steps (or companion stretches) is in the plan and suits.
+    with_steps: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +282,8 @@ class PlanSpec:
     blocks: tuple[BlockRelevance, ...]
     advice: tuple[Advice, ...]
     from_first: Expr | None = None  # when every block starts at its first (allowed) step
-    dropped_advice: str | None = None  # added when a block is left out; [blocks] names them
+    # Added when a block is left out ([blocks] names them): the first whose condition holds.
+    dropped_advice: tuple[Advice, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +295,9 @@ class SafetyNet:
     signs: tuple[str, ...]
     action: str
     self_care: str
+    # The second tier (2.1): signs to see a GP about today, or call 111.
+    today_title: str | None = None
+    today_signs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,6 +331,13 @@ class Progression:
     days_question: str  # "{block}_days": the question id per block
     feel_question: str  # "{block}_feel"
     moves: tuple[Move, ...]
+    hold_when: Expr | None = None  # no block moves up while this holds
+    why_held: str | None = None
+    min_days_between_ups: int = 0  # days on a step (since it changed, or the plan began)
+    why_too_soon: str | None = None
+    # At a level other than the last: only pauses apply; these rules pause every block.
+    pause_all_reasons: frozenset[str] = frozenset()
+    why_paused_all: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +369,8 @@ class Questionnaire:
     context: dict[str, ContextValue] = field(default_factory=dict)
     progression: Progression | None = None
     follows: str | None = None  # a follow-up's: the id of the questionnaire it follows up
+    # An older version is still accepted from API clients that ask for it until this day.
+    accept_until: date | None = None
     # Indexes, filled in by the loader.
     pages: tuple[Page, ...] = ()
     questions: tuple[Question, ...] = ()

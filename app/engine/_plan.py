@@ -165,6 +165,12 @@ def read_plan(
                 )
             start.append(StartRule(r.expr(rule, "when", f"{where} start", scope), str(step)))
         avoid, cautions = _suitability(r, block, scope, item.line, where)
+        companion_avoid: Expr | None = None
+        companion_cautions: tuple[tuple[Expr, str], ...] = ()
+        if block is not None and block.companion is not None:
+            (companion_avoid,), (companion_cautions,) = _step_suitability(
+                r, (block.companion,), scope, item.line, f"{where} companion"
+            )
         relevances.append(
             BlockRelevance(
                 code,
@@ -174,6 +180,8 @@ def read_plan(
                 item.line,
                 avoid,
                 cautions,
+                companion_avoid,
+                companion_cautions,
             )
         )
     for code in blocks:
@@ -182,19 +190,53 @@ def read_plan(
                 data.line_of("blocks"),
                 f"plan: exercise block {code!r} has no relevance weights here",
             )
+    step_codes = {
+        step.code
+        for block in blocks.values()
+        for step in (*block.steps, *((block.companion,) if block.companion else ()))
+    }
     advice: list[Advice] = []
     for raw, line in r.items(data, "advice", "plan", required=False):
-        item = r.mapping(raw, line, "plan advice", ("text",), ("when",))
+        item = r.mapping(raw, line, "plan advice", ("text",), ("when", "with_steps"))
+        if item is None:
+            continue
+        with_steps = [str(s) for s, _ in r.items(item, "with_steps", "plan advice", required=False)]
+        for step in with_steps:
+            if blocks and step not in step_codes:
+                r.problem(item.line_of("with_steps"), f"plan advice: no step {step!r} in any block")
+        advice.append(
+            Advice(
+                r.expr(item, "when", "plan advice", scope),
+                r.template(item, "text", "plan advice", scope),
+                frozenset(with_steps),
+            )
+        )
+    from_first = r.expr(data, "from_first", "plan", scope)
+    return PlanSpec(
+        focus, tuple(relevances), tuple(advice), from_first, _dropped_advice(r, data, scope)
+    )
+
+
+def _dropped_advice(
+    r: FieldReader, data: LDict, scope: Mapping[str, VarInfo]
+) -> tuple[Advice, ...]:
+    """What the plan says about blocks left out: one text, or texts with conditions (the first
+    that holds is used)."""
+    if "dropped_advice" not in data:
+        return ()
+    if isinstance(data["dropped_advice"], str):
+        return (Advice(None, r.text(data, "dropped_advice", "plan") or ""),)
+    out: list[Advice] = []
+    for raw, line in r.items(data, "dropped_advice", "plan"):
+        item = r.mapping(raw, line, "plan dropped_advice", ("text",), ("when",))
         if item is not None:
-            advice.append(
+            out.append(
                 Advice(
-                    r.expr(item, "when", "plan advice", scope),
-                    r.template(item, "text", "plan advice", scope),
+                    r.expr(item, "when", "plan dropped_advice", scope),
+                    r.text(item, "text", "plan dropped_advice") or "",
                 )
             )
-    from_first = r.expr(data, "from_first", "plan", scope)
-    dropped_advice = r.text(data, "dropped_advice", "plan", required=False)
-    return PlanSpec(focus, tuple(relevances), tuple(advice), from_first, dropped_advice)
+    return tuple(out)
 
 
 def _suitability(
@@ -209,9 +251,19 @@ def _suitability(
     answers. Problems are reported at the plan block's line, naming the step."""
     if block is None:
         return (), ()  # reported already; no steps to weigh
+    return _step_suitability(r, block.steps, scope, line, where)
+
+
+def _step_suitability(
+    r: FieldReader,
+    steps: tuple[Step, ...],
+    scope: Mapping[str, VarInfo],
+    line: int,
+    where: str,
+) -> tuple[tuple[Expr | None, ...], tuple[tuple[tuple[Expr, str], ...], ...]]:
     avoid: list[Expr | None] = []
     cautions: list[tuple[tuple[Expr, str], ...]] = []
-    for step in block.steps:
+    for step in steps:
         avoid.append(
             _compile(r, step.avoid_when, scope, line, f"{where} step {step.code!r} avoid_when")
         )

@@ -7,35 +7,62 @@ first answers ruled out (``allowed`` false) are never moved to.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ._evaluate import Evaluation
-from ._model import Move, Progression
+from ._model import TRIAGE_LEVEL, Move, Progression
 
 
 def progress_plan(
-    evaluation: Evaluation, plan: dict[str, Any]
+    evaluation: Evaluation,
+    plan: dict[str, Any],
+    days_on_step: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The plan after this follow-up, and what changed in each block and why.
 
     ``plan`` is the current plan, as in a result (``start_step`` an index into ``steps``, or a
     step code in results of questionnaire 1.0.0). A block whose questions were not answered
-    stays as it was; a paused block stays paused.
+    stays as it was; a paused block stays paused. ``days_on_step``: per block code, the days
+    since its step last changed (or the plan was made), for the progression's
+    ``min_days_between_ups``.
+
+    At the least urgent level the moves apply, except that nothing moves up while
+    ``hold_when`` holds. At any other level nothing moves: only pauses apply, and the rules in
+    ``pause_all_reasons`` pause every block.
     """
-    spec = evaluation.questionnaire.progression
+    q = evaluation.questionnaire
+    spec = q.progression
     # Only a block's start step and pause change: the steps themselves are shared, not copied.
     moved = {**plan, "blocks": [dict(block) for block in plan["blocks"]]}
     changes: list[dict[str, Any]] = []
     if spec is None:
         return moved, changes
+    ctx = evaluation.context
+    level = ctx[TRIAGE_LEVEL]
+    self_care = level == q.self_care_level
+    pause_all = not self_care and any(
+        rule.code in spec.pause_all_reasons and rule.when.holds(ctx) for rule in q.rules
+    )
+    held = spec.hold_when is not None and spec.hold_when.holds(ctx)
     answers = evaluation.answers
     for block in moved["blocks"]:
         feel = answers.get(spec.feel_question.replace("{block}", block["code"]))
         move = next((m for m in spec.moves if m.feel == feel), None)
         current = step_index(block)
-        if move is None or current is None or block.get("paused"):
+        if current is None or block.get("paused"):
+            continue
+        if pause_all:
+            move = Move("", "pause", spec.why_paused_all or "paused.")
+        if move is None or (not self_care and move.move != "pause"):
             continue
         days = int(answers.get(spec.days_question.replace("{block}", block["code"]), 0))
+        if move.move == "up" and held:
+            move = Move(move.feel, "stay", spec.why_held or move.why)
+        elif move.move == "up" and days >= move.min_days and spec.min_days_between_ups:
+            since = (days_on_step or {}).get(block["code"])
+            if since is not None and since < spec.min_days_between_ups:
+                move = Move(move.feel, "stay", spec.why_too_soon or move.why)
         change = _move(block, current, move, days)
         changes.append(change)
     return moved, changes

@@ -7,6 +7,7 @@ that need every part at once are in ``_checks``; the plan and its exercise block
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from typing import Any, Final
@@ -20,6 +21,7 @@ from ._model import (
     Contributor,
     Derived,
     Level,
+    LevelAdvice,
     Move,
     Option,
     Page,
@@ -53,6 +55,7 @@ class QuestionnaireReader:
         # The YAML of each section, page and question, kept to compile conditions once all
         # question types are known, and to point errors at the right line.
         self._raw_conditions: dict[tuple[str, str], LDict] = {}
+        self._raw_levels: list[LDict] = []  # their advice_more needs the names and rules
 
     def when_line(self, kind: str, element_id: str) -> int:
         """The line of a section's, page's or question's ``when`` (or of the element)."""
@@ -81,7 +84,7 @@ class QuestionnaireReader:
                 line,
                 "level",
                 ("code", "title", "advice", "label", "badge", "icon", "risk"),
-                ("style", "urgent", "clinician", "action"),
+                ("style", "urgent", "clinician", "action", "advice_more", "releasable"),
             )
             if data is None:
                 continue
@@ -110,7 +113,12 @@ class QuestionnaireReader:
                 urgent=r.flag(data, "urgent", where, False),
                 clinician=r.text(data, "clinician", where, required=False) or "",
                 action=r.text(data, "action", where, required=False) or "",
+                releasable=r.flag(data, "releasable", where, False),
             )
+            if level.releasable and level.urgent:
+                r.problem(
+                    data.line_of("releasable"), f"{where}: an urgent level cannot be released"
+                )
             read.append((level, data))
         if "levels" in self.top and len(read) < 2:
             r.problem(
@@ -118,6 +126,12 @@ class QuestionnaireReader:
                 "questionnaire: needs at least two triage levels, most urgent first",
             )
         self._check_urgent_first(read)
+        if read and read[-1][0].releasable:
+            r.problem(
+                read[-1][1].line_of("releasable"),
+                f"level {read[-1][0].code!r}: the least urgent level has the plan already",
+            )
+        self._raw_levels = [data for _, data in read]
         levels = tuple(level for level, _ in read)
         self.scope[TRIAGE_LEVEL] = VarInfo(CHOICE, frozenset(level.code for level in levels))
         return levels
@@ -139,6 +153,36 @@ class QuestionnaireReader:
                 data.line_of("urgent"),
                 f"level {last.code!r}: the least urgent level (the one with an exercise plan) cannot be urgent",
             )
+
+    def level_advice(self, levels: tuple[Level, ...], rules: tuple[Rule, ...]) -> tuple[Level, ...]:
+        """The levels with their ``advice_more``: compiled once the names and rules are known."""
+        r = self.r
+        codes = {rule.code for rule in rules}
+        out: list[Level] = []
+        for level, data in zip(levels, self._raw_levels, strict=True):
+            where = f"level {level.code!r} advice_more"
+            more: list[LevelAdvice] = []
+            for raw, line in r.items(data, "advice_more", where, required=False):
+                item = r.mapping(raw, line, where, ("text",), ("when", "unless_reasons"))
+                if item is None:
+                    continue
+                unless = [
+                    str(code) for code, _ in r.items(item, "unless_reasons", where, required=False)
+                ]
+                for code in unless:
+                    if code not in codes:
+                        r.problem(
+                            item.line_of("unless_reasons"), f"{where}: no triage rule {code!r}"
+                        )
+                more.append(
+                    LevelAdvice(
+                        r.text(item, "text", where) or "",
+                        r.expr(item, "when", where, self.scope),
+                        frozenset(unless),
+                    )
+                )
+            out.append(dataclasses.replace(level, advice_more=tuple(more)))
+        return tuple(out)
 
     # -- context and progression ------------------------------------------------------------------
     def context(self) -> dict[str, ContextValue]:
@@ -175,15 +219,18 @@ class QuestionnaireReader:
             if cid in self.questions:
                 self.r.problem(value.line, f"context value {cid!r}: a question has the same id")
 
-    def progression(self) -> Progression | None:
+    def progression(self, rules: tuple[Rule, ...]) -> Progression | None:
         """How a follow-up moves each plan block (optional): per block, a days question and a
-        feel question (ids from patterns with {block}), and what each feel answer does."""
+        feel question (ids from patterns with {block}), and what each feel answer does; when no
+        block may move up, and which rules pause every block. Call after ``rules``."""
         r = self.r
         if "progression" not in self.top:
             return None
         data = r.mapping(
             self.top["progression"], self.top.line_of("progression"), "progression",
-            ("days_question", "feel_question", "moves"), (),
+            ("days_question", "feel_question", "moves"),
+            ("hold_when", "why_held", "min_days_between_ups", "why_too_soon", "pause_all_reasons",
+             "why_paused_all"),
         )  # fmt: skip
         if data is None:
             return None
@@ -222,7 +269,29 @@ class QuestionnaireReader:
                     r.text(item, "why_at_end", where, required=False),
                 )
             )
-        return Progression(days, feel, tuple(moves))
+        hold_when = r.expr(data, "hold_when", "progression", self.scope)
+        why_held = r.text(data, "why_held", "progression", required=hold_when is not None)
+        min_days = (
+            r.integer(data, "min_days_between_ups", "progression", low=0, high=60)
+            if "min_days_between_ups" in data
+            else 0
+        )
+        why_too_soon = r.text(data, "why_too_soon", "progression", required=bool(min_days))
+        codes = {rule.code for rule in rules}
+        pause_all = [
+            str(code)
+            for code, _ in r.items(data, "pause_all_reasons", "progression", required=False)
+        ]
+        for code in pause_all:
+            if code not in codes:
+                r.problem(
+                    data.line_of("pause_all_reasons"), f"progression: no triage rule {code!r}"
+                )
+        why_paused_all = r.text(data, "why_paused_all", "progression", required=bool(pause_all))
+        return Progression(
+            days, feel, tuple(moves), hold_when, why_held, min_days or 0, why_too_soon,
+            frozenset(pause_all), why_paused_all,
+        )  # fmt: skip
 
     # -- safety net and removed ids -------------------------------------------------------------
     def safety_net(self) -> SafetyNet | None:
@@ -235,15 +304,18 @@ class QuestionnaireReader:
             self.top.line_of("safety_net"),
             "safety_net",
             ("title", "signs", "action", "self_care"),
-            (),
+            ("today_title", "today_signs"),
         )
         if data is None:
             return None
+        today = "today_title" in data or "today_signs" in data
         return SafetyNet(
             title=r.text(data, "title", "safety_net") or "",
             signs=r.texts(data, "signs", "safety_net", 1, 12),
             action=r.text(data, "action", "safety_net") or "",
             self_care=r.text(data, "self_care", "safety_net") or "",
+            today_title=r.text(data, "today_title", "safety_net") if today else None,
+            today_signs=r.texts(data, "today_signs", "safety_net", 1, 12) if today else (),
         )
 
     def removed(self) -> dict[str, Removed]:

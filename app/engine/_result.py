@@ -11,6 +11,8 @@ from ._evaluate import Evaluation, evaluate
 from ._expr import MISSING
 from ._model import Contributor, Questionnaire
 
+RELEASED = "released"  # the context value that says a clinician released the programme
+
 
 def assess(
     q: Questionnaire, answers: Mapping[str, Any], context: Mapping[str, Any] | None = None
@@ -33,18 +35,31 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
         (c for c in q.contributors if scores[c.code] >= 1),
         key=lambda c: -scores[c.code],  # sorted() is stable: ties keep the file's order
     )
-    # Safety: a plan only for a finished interview at the least urgent level, whatever the data.
+    # Safety: a plan only for a finished interview at the least urgent level, or at a level a
+    # clinician may release (never an urgent one) once they have, whatever the data.
     self_care = level.code == q.self_care_level
+    released = level.releasable and ctx.get(RELEASED) is True
     plan = None
-    if evaluation.complete and self_care and q.plan.blocks:
+    if evaluation.complete and (self_care or released) and q.plan.blocks:
         plan = build_plan(q, ctx, scores)
+    fired = {rule.code for rule in reasons}
+    advice = " ".join(
+        [
+            level.advice,
+            *(
+                more.text
+                for more in level.advice_more
+                if (more.when is None or more.when.holds(ctx)) and not (more.unless_reasons & fired)
+            ),
+        ]
+    )
     result: dict[str, Any] = {
         "questionnaire": {"id": q.id, "version": q.version},
         "complete": evaluation.complete,
         "triage": {
             "level": level.code,
             "title": level.title,
-            "advice": level.advice,
+            "advice": advice,
             "clinician": level.clinician or level.label,
             "action": level.action,
             "reasons": [
@@ -79,8 +94,13 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
             "title": net.title,
             "signs": list(net.signs),
             "action": net.action,
-            "see_gp": net.self_care if self_care else None,
+            "see_gp": net.self_care if plan is not None or self_care else None,
         }
+        if net.today_title is not None:
+            result["safety_net"]["today"] = {
+                "title": net.today_title,
+                "signs": list(net.today_signs),
+            }
     return result
 
 
@@ -101,11 +121,15 @@ def build_plan(
 ) -> dict[str, Any]:
     ranked: list[tuple[int, int, dict[str, Any]]] = []
     dropped: list[str] = []
+    suits: set[str] = set()  # the codes of steps (and stretches) that suit this person
     from_first = q.plan.from_first is not None and q.plan.from_first.holds(ctx)
     for index, spec in enumerate(q.plan.blocks):
         block = q.exercise_blocks[spec.code]
         allowed = [avoid is None or not avoid.holds(ctx) for avoid in spec.avoid]
-        if not any(allowed) and block.companion is None:
+        companion = block.companion
+        if companion is not None and spec.companion_avoid is not None:
+            companion = None if spec.companion_avoid.holds(ctx) else companion
+        if not any(allowed) and companion is None:
             dropped.append(block.code)  # nothing in it suits: ask a physio instead
             continue
         relevance = sum(weight * scores.get(code, 0) for code, weight in spec.weights)
@@ -123,6 +147,8 @@ def build_plan(
             tips = spec.cautions[position] if position < len(spec.cautions) else ()
             data["cautions"] = [text for when, text in tips if when.holds(ctx)]
             steps.append(data)
+            if data["allowed"]:
+                suits.add(step.code)
         entry: dict[str, Any] = {
             "code": block.code,
             "title": block.title,
@@ -133,17 +159,29 @@ def build_plan(
             "steps": steps,
             "dose": block.dose,
         }
-        if block.companion is not None:
-            entry["companion"] = block.companion.as_dict()
+        if companion is not None:
+            entry["companion"] = companion.as_dict()
+            entry["companion"]["cautions"] = [
+                text for when, text in spec.companion_cautions if when.holds(ctx)
+            ]
+            suits.add(companion.code)
         ranked.append((relevance, index, entry))
     ranked.sort(key=lambda item: (-item[0], item[1]))
     blocks = [entry for _, _, entry in ranked]
     for entry in blocks[: q.plan.focus]:
         entry["focus"] = entry["relevance"] > 0
-    advice = [fill(a.text, ctx) for a in q.plan.advice if a.when is None or a.when.holds(ctx)]
-    if dropped and q.plan.dropped_advice:
-        titles = ", ".join(q.exercise_blocks[code].title for code in dropped)
-        advice.append(q.plan.dropped_advice.replace("[blocks]", titles))
+    advice = [
+        fill(a.text, ctx)
+        for a in q.plan.advice
+        if (a.when is None or a.when.holds(ctx)) and (not a.with_steps or a.with_steps & suits)
+    ]
+    if dropped:
+        said = next(
+            (a.text for a in q.plan.dropped_advice if a.when is None or a.when.holds(ctx)), None
+        )
+        if said is not None:
+            titles = ", ".join(q.exercise_blocks[code].title for code in dropped)
+            advice.append(said.replace("[blocks]", titles))
     return {"blocks": blocks, "advice": advice, "dropped": dropped}
 
 
