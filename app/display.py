@@ -4,7 +4,7 @@ pages (each door has its own templates; the words and numbers come from here).""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any, Final
 
@@ -131,17 +131,21 @@ def contributor_chart(contributors: list[dict[str, Any]]) -> Chart | None:
 class TrendRow:
     label: str  # "Start", "Check-in 1", ...
     at: date
-    pain: float | None
+    pain: float | None  # the weekly average
     peg: float | None
+    pain_now: float | None = None  # on the day (check-ins only)
+    provisional: bool = False  # a PEG baseline the first check-in stood in for
 
 
 @dataclass(frozen=True, slots=True)
 class TrendChart:
-    """Pain and PEG (both 0 to 10) over time: two lines, and a table that says the same."""
+    """Pain and PEG (both 0 to 10) over time, like with like: the weekly average pain and the
+    PEG score as lines, the pain on the day as separate marks, and a table that says the same."""
 
     rows: list[TrendRow]
-    pain: list[tuple[int, int]]  # the pain line's points, in the drawing's units
+    pain: list[tuple[int, int]]  # the weekly-average pain line's points, in the drawing's units
     peg: list[tuple[int, int]]
+    pain_now: list[tuple[int, int]] = field(default_factory=list)
     width: int = 300
     height: int = 120
     left: int = 30  # the 0-10 axis
@@ -179,10 +183,12 @@ def trend_chart(points: list[dict[str, Any]], zone: tzinfo | None = None) -> Tre
             else datetime.fromisoformat(p["at"]).date(),
             p.get("pain"),
             p.get("peg"),
+            p.get("pain_now"),
+            bool(p.get("provisional")),
         )
         for i, p in enumerate(points)
     ]
-    return TrendChart(rows=rows, pain=line("pain"), peg=line("peg"))
+    return TrendChart(rows=rows, pain=line("pain"), peg=line("peg"), pain_now=line("pain_now"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +206,7 @@ class PlanBlock:
     later: list[dict[str, Any]]  # the steps after it that suit the person, listed briefly
     companion: dict[str, Any] | None
     left_out: int  # how many of the block's steps were left out because they may not suit
+    paused: bool = False  # a check-in paused it (it made the pain worse, or see a doctor first)
 
     @property
     def start_title(self) -> str:
@@ -243,6 +250,7 @@ def plan_blocks(plan: dict[str, Any] | None) -> tuple[list[PlanBlock], list[Plan
             later=[steps[i] for i in suitable[position + 1 :]] if start is not None else [],
             companion=block.get("companion"),
             left_out=len(steps) - len(suitable),
+            paused=bool(block.get("paused")),
         )
         (focus if entry.focus else optional).append(entry)
     return focus, optional

@@ -266,6 +266,10 @@ class Assessment(SQLModel, table=True):
     # A mis-tapped answer corrected after the result was stored: the new record replaces
     # this one in the queue; both are kept for the audit trail.
     replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="assessment.id")
+    # A see_doctor result whose programme a clinician released after review (2.1): the person
+    # answers the "before you exercise" questions, then gets the plan and check-ins.
+    released_at: datetime | None = _optional_time()
+    released_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
 
 
 class Checkin(SQLModel, table=True):

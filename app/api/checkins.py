@@ -292,7 +292,7 @@ async def next_checkin_page(
             [field_problem("assessment_id", "no_plan", str(exc))],
         ) from None
     finished = evaluation if evaluation.stopped or evaluation.complete else None
-    step = presenters.next_step(interview.Standing(evaluation, finished))
+    step = presenters.next_step(interview.Standing(evaluation, finished), registry)
     if finished is not None and not finished.problems:
         step["result"] = checkin_service.checkin_result(finished, assessment, found, now)
     return health_data_response(step)

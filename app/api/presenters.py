@@ -8,6 +8,7 @@ from app.engine import Evaluation, Page, Question, Questionnaire, build_result
 from app.models import Assessment
 from app.services.assessments import Recorded
 from app.services.interview import Standing
+from app.services.questionnaires import Registry
 
 from .errors import problem_dicts
 
@@ -107,28 +108,44 @@ def _page(q: Questionnaire, evaluation: Evaluation, page: Page) -> dict[str, Any
     }
 
 
-def next_step(standing: Standing) -> dict[str, Any]:
+def version_news(result: dict[str, Any], registry: Registry) -> dict[str, Any]:
+    """A result whose ``questionnaire`` names ``newer_version`` when a newer version exists
+    (an API client that pinned an older one, or a stored record; a copy, never the stored
+    dict)."""
+    ref = result.get("questionnaire") or {}
+    newer = registry.newer_version(ref.get("id", ""), ref.get("version", ""))
+    if newer is None:
+        return result
+    return {**result, "questionnaire": {**ref, "newer_version": newer}}
+
+
+def next_step(standing: Standing, registry: Registry) -> dict[str, Any]:
     """Where the interview stands (see the ``next`` route's description)."""
     evaluation = standing.evaluation
     q = evaluation.questionnaire
     next_page = standing.next_page
+    ref: dict[str, Any] = {"id": q.id, "version": q.version}
+    newer = registry.newer_version(q.id, q.version)
+    if newer is not None:
+        ref["newer_version"] = newer
+    result = None if standing.finished is None else build_result(standing.finished)
     return {
-        "questionnaire": {"id": q.id, "version": q.version},
+        "questionnaire": ref,
         "complete": standing.finished is not None,
         "stopped": evaluation.stopped,
         "page": None if next_page is None else _page(q, evaluation, next_page),
         "progress": evaluation.progress(),
         "problems": problem_dicts(evaluation.problems),
         "ignored_answers": list(evaluation.ignored),
-        "result": None if standing.finished is None else build_result(standing.finished),
+        "result": None if result is None else version_news(result, registry),
     }
 
 
-def record(assessment: Assessment | Recorded) -> dict[str, Any]:
+def record(assessment: Assessment | Recorded, registry: Registry) -> dict[str, Any]:
     """An assessment as the API shows it: just stored, or loaded."""
     return {
         "id": str(assessment.id),
         "created_at": assessment.created_at.isoformat().replace("+00:00", "Z"),
         "channel": assessment.channel,
-        "result": assessment.result,
+        "result": version_news(assessment.result, registry),
     }

@@ -158,5 +158,9 @@ async def next_page(
     ],
 ) -> Response:
     q = questionnaire_or_404(registry, questionnaire_id)
+    if body.questionnaire_version is not None:
+        q = client_version(registry, q.id, body.questionnaire_version, today=utcnow().date())
     refuse_more_answers_than_questions(q, body.answers)
-    return health_data_response(presenters.next_step(interview.standing(q, body.answers)))
+    return health_data_response(
+        presenters.next_step(interview.standing(q, body.answers), registry)
+    )

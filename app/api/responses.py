@@ -4,6 +4,7 @@ OpenAPI document lists for them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, Final
 
 from fastapi import Response, status
@@ -11,7 +12,11 @@ from fastapi import Response, status
 from app import codec
 from app.engine import Questionnaire
 from app.errors import AppError
-from app.services.questionnaires import Registry, UnknownQuestionnaireError
+from app.services.questionnaires import (
+    Registry,
+    UnknownQuestionnaireError,
+    VersionNotAcceptedError,
+)
 
 from .errors import field_problem
 from .schemas import ErrorResponse
@@ -91,6 +96,18 @@ def questionnaire_or_error(
             status_code,
             f"There is no questionnaire {questionnaire_id!r}{then}",
             [field_problem("questionnaire", "unknown_questionnaire", "no such questionnaire")],
+        ) from None
+
+
+def client_version(registry: Registry, questionnaire_id: str, version: str, *, today: date) -> Questionnaire:
+    """The version an API client pinned, or a 422 naming the current version."""
+    try:
+        return registry.for_client(questionnaire_id, version, today)
+    except VersionNotAcceptedError as exc:
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"{exc.message}; nothing was stored.",
+            [field_problem("questionnaire_version", "version_not_accepted", exc.message)],
         ) from None
 
 

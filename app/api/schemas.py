@@ -64,7 +64,10 @@ class ErrorResponse(BaseModel):
 
 class QuestionnaireRef(BaseModel):
     id: str
-    version: str
+    version: str = Field(description="The version that assessed it.")
+    newer_version: str | None = Field(
+        None, description="The newest version, when it is newer than `version` (left out if not)."
+    )
 
 
 class Reason(BaseModel):
@@ -166,6 +169,13 @@ class AssessmentCreate(BaseModel):
 
     questionnaire: str | None = Field(
         None, description="Questionnaire id; the default questionnaire when left out."
+    )
+    questionnaire_version: str | None = Field(
+        None,
+        description="Assess against this version (e.g. `\"2.0.0\"`) while its `accept_until`"
+        " day has not passed; the newest version when left out. A client not yet sending a"
+        " new version's questions pins the older one; the response says `newer_version`.",
+        examples=["2.0.0"],
     )
     answers: dict[str, Any] = Field(
         description="Every answer, keyed by question id: booleans as true/false, choices as"
@@ -423,6 +433,10 @@ class QuestionnaireDefinition(QuestionnaireSummary):
 
 class NextRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    questionnaire_version: str | None = Field(
+        None, description="As for assessments: an older version while it is still accepted."
+    )
 
     answers: dict[str, Any] = Field(
         default_factory=dict, description="The answers so far, keyed by question id."

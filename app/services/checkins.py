@@ -1,9 +1,11 @@
-"""Follow-up check-ins of a self-care assessment: asked at 2, 4 and 8 weeks (and on demand).
+"""Follow-up check-ins of a self-care assessment (or of one whose programme a clinician
+released): asked at 2, 4 and 8 weeks from the start of the plan (and on demand).
 
 A check-in re-screens the warning signs, asks about pain and function (PEG) and how each
 exercise block went, and moves the plan on. Its questionnaire (``follows`` the assessment's)
 reads the context this service gives it: the blocks of the current plan, the weeks since the
-start, the PEG baseline and the first answer about cancer.
+plan began, the baselines (PEG and pain), the last check-in's global change, and the first
+assessment's answers about age, cancer, pregnancy and bone health.
 """
 
 from __future__ import annotations
@@ -53,9 +55,23 @@ def questionnaire_for(registry: Registry, assessment: Assessment) -> Questionnai
         own = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
     except UnknownQuestionnaireError:
         raise CheckinNotPossibleError("this assessment's questionnaire is not loaded") from None
-    if assessment.triage_level != own.self_care_level or not assessment.result.get("plan"):
+    if not has_programme(assessment, own):
         raise CheckinNotPossibleError("check-ins follow a result with an exercise plan")
     return follow_up
+
+
+def has_programme(assessment: Assessment, q: Questionnaire) -> bool:
+    """A plan to follow: a self-care result's, or a released one's once its plan is made."""
+    level = q.level_by_code.get(assessment.triage_level)
+    allowed = assessment.triage_level == q.self_care_level or (
+        level is not None and level.releasable and assessment.released_at is not None
+    )
+    return allowed and bool(assessment.result.get("plan"))
+
+
+def plan_started(assessment: Assessment) -> datetime:
+    """When the programme began: the result, or the clinician's release."""
+    return assessment.released_at or assessment.created_at
 
 
 def list_checkins(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
@@ -94,28 +110,63 @@ def context_for(
     answers: Mapping[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
-    """What the check-in questionnaire reads besides the person's answers.
-
-    The PEG baseline: the first assessment's average pain stands in for PEG's pain item (the
-    audit asks no other PEG item); enjoyment and activity come from the first check-in (this
-    one, if it is the first), the nearest thing to a baseline there is.
-    """
+    """What the check-in questionnaire reads besides the person's answers."""
     plan = current_plan(assessment, checkins)
-    first = checkins[0].answers if checkins else answers
-    pain = assessment.answers.get("pain_intensity")
-    items = [pain, first.get("peg_enjoyment"), first.get("peg_activity")]
-    numbers = [float(v) for v in items if isinstance(v, int | float) and not isinstance(v, bool)]
-    baseline = sum(numbers) / 3 if len(numbers) == 3 else None
+    start = assessment.answers
+    previous = checkins[-1].answers.get("global_change") if checkins else None
     return {
         "plan_blocks": [
             b["code"]
             for b in plan["blocks"]
             if not b.get("paused") and b.get("start_step") is not None
         ],
-        "weeks_since_start": (now - assessment.created_at) / timedelta(weeks=1),
-        "baseline_peg": baseline,
-        "cancer_history": assessment.answers.get("cancer_history"),
+        "weeks_since_start": (now - plan_started(assessment)) / timedelta(weeks=1),
+        "baseline_peg": baseline_peg(assessment, checkins, answers)[0],
+        "baseline_pain": start.get("pain_intensity"),
+        "previous_global_change": previous,
+        "cancer_history": start.get("cancer_history"),
+        "age": start.get("age"),
+        "pregnant_at_start": start.get("pregnant"),
+        "osteoporosis_or_steroids": start.get("osteoporosis_or_steroids"),
     }
+
+
+def baseline_peg(
+    assessment: Assessment, checkins: Sequence[Checkin], answers: Mapping[str, Any] | None = None
+) -> tuple[float | None, bool]:
+    """The PEG at the start, and whether it is provisional.
+
+    From 2.1.0 the audit asks all three items. An older assessment asked only the pain item:
+    the first check-in's enjoyment and activity (this one, if it is the first) stand in, which
+    staff pages mark as provisional.
+    """
+    start = assessment.answers
+    own = _mean(start, ("pain_intensity", "peg_enjoyment", "peg_activity"))
+    if own is not None:
+        return own, False
+    first = checkins[0].answers if checkins else (answers or {})
+    stand_in = {**first, "pain_intensity": start.get("pain_intensity")}
+    return _mean(stand_in, ("pain_intensity", "peg_enjoyment", "peg_activity")), True
+
+
+def _mean(values: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
+    items = [values.get(k) for k in keys]
+    numbers = [float(v) for v in items if isinstance(v, int | float) and not isinstance(v, bool)]
+    return sum(numbers) / len(keys) if len(numbers) == len(keys) else None
+
+
+def days_on_step(
+    assessment: Assessment, plan: Mapping[str, Any], now: datetime
+) -> dict[str, float]:
+    """Per block, the days since its step last changed (a check-in stamps ``changed_at`` on a
+    block it moves), or since the plan began."""
+    start = plan_started(assessment)
+    out: dict[str, float] = {}
+    for block in plan["blocks"]:
+        changed = block.get("changed_at")
+        since = datetime.fromisoformat(changed) if isinstance(changed, str) else start
+        out[block["code"]] = (now - since) / timedelta(days=1)
+    return out
 
 
 def evaluate_checkin(
@@ -133,13 +184,23 @@ def checkin_result(
     evaluation: Evaluation, assessment: Assessment, checkins: list[Checkin], now: datetime
 ) -> dict[str, Any]:
     """The result contract of a check-in, plus the plan from now on, what changed in it and
-    why, and the trend of pain and PEG. No plan unless the programme still fits."""
+    why, and the trend of pain and PEG.
+
+    At self-care the plan moves on. At a level that is not urgent (see a doctor) nothing moves
+    up and only pauses apply: the person stops what made the pain worse. At an urgent level
+    there is no plan: the exercises stop until the person is checked."""
     result = build_result(evaluation)
     q = evaluation.questionnaire
+    level = q.level_by_code[result["triage"]["level"]]
     plan = None
     changes: list[dict[str, Any]] = []
-    if evaluation.complete and result["triage"]["level"] == q.self_care_level:
-        plan, changes = progress_plan(evaluation, current_plan(assessment, checkins))
+    if evaluation.complete and not level.urgent:
+        current = current_plan(assessment, checkins)
+        plan, changes = progress_plan(evaluation, current, days_on_step(assessment, current, now))
+        moved = {c["block"] for c in changes if c["to_step"] not in (None, c["from_step"])}
+        for block in plan["blocks"]:
+            if block["code"] in moved:
+                block["changed_at"] = now.isoformat()
     result["plan"] = plan
     result["changes"] = changes
     result["trend"] = trend(assessment, checkins, evaluation.answers, now)
@@ -235,30 +296,43 @@ def trend(
     answers: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Pain (0-10) and PEG (0-10) over time: the start, each check-in, and this one."""
-    points = [
-        {
-            "at": assessment.created_at.isoformat(),
-            "pain": assessment.answers.get("pain_intensity"),
-            "peg": None,
-        }
-    ]
+    """Pain and PEG (0-10) over time, like with like: the start, each check-in, and this one.
+
+    ``pain`` is the weekly average (the audit's pain_intensity, then each check-in's
+    peg_pain), ``pain_now`` the pain on the day (check-ins only), ``peg`` the PEG score (from
+    the baseline at the start; ``provisional`` when the first check-in stood in for it)."""
+    base, provisional = baseline_peg(assessment, checkins, answers)
+    start: dict[str, Any] = {
+        "at": assessment.created_at.isoformat(),
+        "pain": assessment.answers.get("pain_intensity"),
+        "pain_now": None,
+        "peg": None if base is None else round(base, 1),
+    }
+    if provisional and base is not None:
+        start["provisional"] = True
+    points = [start]
     given = [(c.created_at, c.answers) for c in checkins]
     if answers is not None and now is not None:
         given.append((now, dict(answers)))
     for at, values in given:
-        items = [values.get(k) for k in ("peg_pain", "peg_enjoyment", "peg_activity")]
-        numbers = [v for v in items if isinstance(v, int) and not isinstance(v, bool)]
-        peg = round(sum(numbers) / 3, 1) if len(numbers) == 3 else None
-        points.append({"at": at.isoformat(), "pain": values.get("pain_now"), "peg": peg})
+        peg = _mean(values, ("peg_pain", "peg_enjoyment", "peg_activity"))
+        points.append(
+            {
+                "at": at.isoformat(),
+                "pain": values.get("peg_pain"),
+                "pain_now": values.get("pain_now"),
+                "peg": None if peg is None else round(peg, 1),
+            }
+        )
     return points
 
 
 def next_due(assessment: Assessment, checkins: list[Checkin]) -> datetime | None:
-    """When the next check-in is due: 2, 4 and 8 weeks after the result, one per check-in."""
+    """When the next check-in is due: 2, 4 and 8 weeks after the plan began (the result, or a
+    clinician's release), one per check-in."""
     if len(checkins) >= len(DUE_WEEKS):
         return None
-    return assessment.created_at + timedelta(weeks=DUE_WEEKS[len(checkins)])
+    return plan_started(assessment) + timedelta(weeks=DUE_WEEKS[len(checkins)])
 
 
 def delete_checkins(session: Session, assessment_id: uuid.UUID) -> None:

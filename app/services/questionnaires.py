@@ -7,6 +7,7 @@ submission is shown with the version that produced it, never re-read against tod
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 from app.engine import Level, Questionnaire, load_versions, version_key
@@ -14,6 +15,14 @@ from app.engine import Level, Questionnaire, load_versions, version_key
 
 class UnknownQuestionnaireError(LookupError):
     pass
+
+
+class VersionNotAcceptedError(LookupError):
+    """An API client asked for a version that is not known, or no longer accepted."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class Registry:
@@ -69,6 +78,34 @@ class Registry:
             return self._versions[questionnaire_id][version]
         except KeyError:
             raise UnknownQuestionnaireError(f"{questionnaire_id} {version}") from None
+
+    def for_client(self, questionnaire_id: str, version: str | None, today: date) -> Questionnaire:
+        """The version an API client asked for: the newest when none is named; an older one
+        while its ``accept_until`` day has not passed (a client not yet sending a new version's
+        questions pins the old one). VersionNotAcceptedError names the current version."""
+        newest = self.get(questionnaire_id)
+        if version is None or version == newest.version:
+            return newest
+        q = self._versions.get(questionnaire_id, {}).get(version)
+        if q is None:
+            raise VersionNotAcceptedError(
+                f"{questionnaire_id} has no version {version}; the current version is "
+                f"{newest.version}"
+            )
+        if q.accept_until is None or q.accept_until < today:
+            until = f" (accepted until {q.accept_until.isoformat()})" if q.accept_until else ""
+            raise VersionNotAcceptedError(
+                f"version {version} of {questionnaire_id} is no longer accepted{until}; send "
+                f"the current version, {newest.version}"
+            )
+        return q
+
+    def newer_version(self, questionnaire_id: str, version: str) -> str | None:
+        """The newest version of this questionnaire, when it is newer than ``version``."""
+        newest = self._by_id.get(questionnaire_id)
+        if newest is None or version_key(newest.version) <= version_key(version):
+            return None
+        return newest.version
 
     def versions(self, questionnaire_id: str) -> list[Questionnaire]:
         """Every loaded version, oldest first."""

@@ -216,7 +216,12 @@ def _page(
     "/result/{token}/checkins/{checkin_id}", response_class=HTMLResponse, include_in_schema=False
 )
 async def checkin_result(
-    request: Request, token: str, checkin_id: str, assessment: AssessmentDep, db: DbDep
+    request: Request,
+    token: str,
+    checkin_id: str,
+    assessment: AssessmentDep,
+    db: DbDep,
+    registry: RegistryDep,
 ) -> Response:
     found = await db.run(checkin_service.list_checkins, assessment.id)
     checkin = next((c for c in found if str(c.id) == checkin_id), None)
@@ -224,12 +229,19 @@ async def checkin_result(
         raise AppError(404)
     result = checkin.result
     due = checkin_service.next_due(assessment, found)
+    settings = settings_of(request)
     return render(
         request,
         "web/checkin_result.html",
         {
             "result": result,
             "level": result["triage"]["level"],
+            # For the safety net (web/_safety_net.html).
+            "most_urgent": checkin.triage_rank == 0,
+            "self_care": checkin.triage_level
+            == registry.for_record(checkin.questionnaire_id, checkin.questionnaire_version).self_care_level,
+            "urgent_name": settings.urgent_name,
+            "emergency_name": settings.emergency_name,
             "chart": trend_chart(result.get("trend", [])),
             "next_due": due,
             "result_url": f"/result/{token}",
@@ -245,7 +257,7 @@ async def reminders(request: Request, token: str, assessment: AssessmentDep) -> 
     base = settings_of(request).public_url.rstrip("/")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//backaudit//check-ins//EN"]
     for weeks in checkin_service.DUE_WEEKS:
-        day = assessment.created_at + timedelta(weeks=weeks)
+        day = checkin_service.plan_started(assessment) + timedelta(weeks=weeks)
         lines += [
             "BEGIN:VEVENT",
             f"UID:{assessment.id}-week-{weeks}@backaudit",

@@ -195,7 +195,12 @@ def result_view(
             "advice": last_triage["advice"],
             "reasons": [reason["message"] for reason in last_triage["reasons"]],
             "look": display.level_look(last_level, last.triage_level),
+            # Not self-care: the check-in's advice leads the page. With no plan (an urgent
+            # sign) the exercises stop; at see-a-doctor only what made the pain worse pauses.
+            "leads": last.triage_level
+            != registry.for_record(last.questionnaire_id, last.questionnaire_version).self_care_level,
             "on_hold": not last.result.get("plan"),
+            "paused": [c["block"] for c in last.result.get("changes", []) if c.get("paused")],
             # A warning sign at the check-in: the call button, as on an urgent result.
             "help_now": display.help_now(
                 settings,
@@ -207,7 +212,9 @@ def result_view(
     focus, optional = display.plan_blocks(plan)
     # The definition the record was made with (its own version), for its words.
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
-    contributors = [] if most_urgent else result["contributors"]
+    # Urgent and emergency pages say what to do now, not which habits to change (staff pages
+    # keep the contributors).
+    contributors = [] if most_urgent or (found is not None and found.urgent) else result["contributors"]
     path = f"/result/{token}"
     return {
         "result": result,
