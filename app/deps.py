@@ -26,6 +26,7 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from .clock import Clock
 from .config import Settings
 from .services import alerts
 from .services.questionnaires import Registry
@@ -111,6 +112,12 @@ async def get_registry(request: Request) -> Registry:
     return registry
 
 
+async def get_clock(request: Request) -> Clock:
+    """The app's clock (app/clock.py): the routes that store take the time from it."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
 class DbSlots:
     """As many requests with a session at once as the pool has connections; the others wait
     here, on the event loop, without holding anything. Without it a request could wait for a
@@ -153,6 +160,7 @@ def _commit_and_close(session: Session) -> None:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 # scope="function": the commit runs before the response is sent, so a failed commit is the
 # request's error, and nobody is told "stored" for a row that is not.
 DbDep = Annotated[Db, Depends(get_db, scope="function")]

@@ -19,6 +19,7 @@ from .api.docs import router as api_docs_router
 from .api.errors import error_response
 from .api.openapi import API_PATH
 from .api.routes import router as api_router
+from .clock import Clock, system_clock
 from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
@@ -56,7 +57,9 @@ def _select_one(session: Session) -> None:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Clinic alerts are sent from here, after the commits that queued them (app/deps.py).
-    sender = AlertSender(app.state.engine, app.state.settings, app.state.registry)
+    sender = AlertSender(
+        app.state.engine, app.state.settings, app.state.registry, clock=app.state.clock
+    )
     sender.start()
     app.state.alert_sender = sender
     try:
@@ -78,8 +81,13 @@ async def _no_route(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    settings: Settings | None = None, *, server_sends_security_headers: bool = False
+    settings: Settings | None = None,
+    *,
+    clock: Clock = system_clock,
+    server_sends_security_headers: bool = False,
 ) -> FastAPI:
+    """The app. ``clock``: what it takes the time from when it stores a submission or a
+    check-in and when it sends their alerts (app/clock.py); a test's own, in tests."""
     settings = settings or get_settings()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -96,6 +104,7 @@ def create_app(
         lifespan=_lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.engine = make_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Column, Field, SQLModel
 
 from . import codec
+from .clock import system_clock
 
 # Explicit constraint names, so migrations are the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -88,8 +89,8 @@ class CompressedJSON(TypeDecorator[Any]):
         return codec.loads(_ZSTD.decompressor.decompress(value))
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# The app's clock (app/clock.py), by the name the code has always used.
+utcnow = system_clock
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Header, Response, status
 
-from app.deps import Db, DbDep, RegistryDep, SettingsDep
+from app.deps import ClockDep, Db, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
 from app.models import Assessment
@@ -76,6 +76,7 @@ async def create_assessment(
     client: ApiClientDep,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     body: Annotated[
         AssessmentCreate,
         Body(
@@ -124,6 +125,7 @@ async def create_assessment(
             clinic_id=client.clinic_id,
             idempotency_key=idempotency_key,
             given=body.answers,
+            now=clock(),
         )
     except AnswerError as exc:
         raise AppError(

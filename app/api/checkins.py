@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Response, status
 
 from app import codec
-from app.deps import DbDep, RegistryDep, SettingsDep
+from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
-from app.models import Checkin, utcnow
+from app.models import Checkin
 from app.services import audit, interview
 from app.services import checkins as checkin_service
 from app.services.assessments import IdempotencyConflictError
@@ -124,6 +124,7 @@ async def create_checkin(
     client: ApiClientDep,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -143,6 +144,7 @@ async def create_checkin(
             channel="api",
             api_client_id=client.id,
             idempotency_key=idempotency_key,
+            clock=clock,
         )
     except CheckinNotPossibleError as exc:
         raise AppError(
@@ -276,11 +278,12 @@ async def next_checkin_page(
     client: ApiClientDep,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
 ) -> Response:
     assessment = await _readable(assessment_id, client, db)
     found = await db.run(checkin_service.list_checkins, assessment.id)
-    now = utcnow()
+    now = clock()  # as storing it would read it
     try:
         evaluation = checkin_service.evaluate_checkin(
             registry, assessment, found, body.answers, now

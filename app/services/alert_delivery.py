@@ -20,7 +20,6 @@ import ssl
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 from typing import Final
@@ -29,8 +28,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app import __version__
+from app.clock import Clock, system_clock
 from app.config import Settings
-from app.models import utcnow
 from app.services import alerts
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
@@ -41,15 +40,13 @@ POLL_SECONDS: Final = 5.0
 # At most this many alerts in one pass; the next pass follows at once when it was a full one.
 PASS_LIMIT: Final = 50
 
-Clock = Callable[[], datetime]
-
 
 def deliver_due(
     engine: Engine,
     settings: Settings,
     registry: Registry,
     *,
-    clock: Clock = utcnow,
+    clock: Clock = system_clock,
     stop: threading.Event | None = None,
 ) -> int:
     """Send the alerts that are due, one by one; returns how many were tried. Blocking: the
@@ -72,11 +69,14 @@ def deliver_due(
     return tried
 
 
-def send(claim: Claim, settings: Settings, registry: Registry, *, clock: Clock = utcnow) -> Outcome:
-    """One attempt: never raises; what went wrong is the outcome's detail."""
+def send(
+    claim: Claim, settings: Settings, registry: Registry, *, clock: Clock = system_clock
+) -> Outcome:
+    """One attempt: never raises; what went wrong is the outcome's detail. The mail's date and
+    the webhook's signed timestamp are ``clock``'s."""
     try:
         if claim.kind == "email":
-            return _send_email(claim, settings, registry)
+            return _send_email(claim, settings, registry, clock())
         if claim.kind == "webhook":
             return _post_webhook(claim, settings, clock())
         return Outcome(False, f"unknown kind of alert: {claim.kind}", retry=False)
@@ -84,7 +84,7 @@ def send(claim: Claim, settings: Settings, registry: Registry, *, clock: Clock =
         return Outcome(False, _describe(error))
 
 
-def _send_email(claim: Claim, settings: Settings, registry: Registry) -> Outcome:
+def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datetime) -> Outcome:
     if not claim.email:
         return Outcome(False, "the clinic has no alert e-mail address now", retry=False)
     if not settings.smtp_host:
@@ -95,6 +95,7 @@ def _send_email(claim: Claim, settings: Settings, registry: Registry) -> Outcome
         level_label=level.label if level else claim.level,
         sender=settings.alert_sender,
         public_url=settings.public_url,
+        now=now,
     )
     with smtplib.SMTP(
         settings.smtp_host, settings.smtp_port, timeout=settings.alert_timeout_seconds
@@ -154,7 +155,7 @@ def _describe(error: Exception) -> str:
 
 class AlertSender:
     """The process's sender: ``start`` in the lifespan, ``nudge`` after a commit that queued
-    alerts, ``stop`` on the way out."""
+    alerts, ``stop`` on the way out. It reads the time from ``clock`` (the app's)."""
 
     def __init__(
         self,
@@ -163,8 +164,10 @@ class AlertSender:
         registry: Registry,
         *,
         poll_seconds: float | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self._work = (engine, settings, registry)
+        self._clock = clock
         self._poll_seconds = POLL_SECONDS if poll_seconds is None else poll_seconds
         self._stop = threading.Event()
         self._task: asyncio.Task[None] | None = None
@@ -204,7 +207,7 @@ class AlertSender:
             full = False
             try:
                 tried = await asyncio.to_thread(
-                    deliver_due, engine, settings, registry, stop=self._stop
+                    deliver_due, engine, settings, registry, clock=self._clock, stop=self._stop
                 )
                 full = tried >= PASS_LIMIT
             except Exception as error:

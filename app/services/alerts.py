@@ -225,14 +225,17 @@ def dashboard_url(public_url: str, assessment_id: uuid.UUID) -> str:
     return f"{public_url.rstrip('/')}/staff/assessments/{assessment_id}"
 
 
-def email_message(claim: Claim, *, level_label: str, sender: str, public_url: str) -> EmailMessage:
-    """The alert e-mail: that a submission arrived, its level, when, and where to read it."""
+def email_message(
+    claim: Claim, *, level_label: str, sender: str, public_url: str, now: datetime
+) -> EmailMessage:
+    """The alert e-mail: that a submission arrived, its level, when, and where to read it.
+    ``now``: when it is sent (its Date), by the sender's clock."""
     when = local_time(claim.submitted_at, claim.time_zone)
     message = EmailMessage()
     message["Subject"] = f"{level_label} {claim.what} for {claim.clinic_name}"
     message["From"] = sender
     message["To"] = claim.email or ""
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(
         f"A {claim.what} marked {level_label} arrived for {claim.clinic_name} at {when}.\n"

@@ -64,6 +64,7 @@ def record(
     given: Mapping[str, Any] | None = None,
     allow_incomplete: bool = False,
     replaces: uuid.UUID | None = None,
+    now: datetime | None = None,
 ) -> Recorded:
     """Store an evaluated assessment, in the session's transaction (the request commits). The
     one way an assessment is written, for every channel.
@@ -89,6 +90,9 @@ def record(
     leads here; a clinic's audit log says so. AlreadyReplacedError when another correction
     replaced it first (the database decides, as for a single-use link): the caller's
     transaction must then store nothing.
+
+    ``now``: when it is stored (its created_at, and when its alerts are first due); the
+    system clock's time when not given. The routes give their app's clock's (app/clock.py).
     """
     q = evaluation.questionnaire
     fingerprint = None
@@ -105,7 +109,7 @@ def record(
     result = build_result(evaluation)
     level = result["triage"]["level"]
     token = new_token() if channel in ("web", "intake") else None
-    now = utcnow()
+    now = now or utcnow()
     row: dict[str, Any] = {
         "id": uuid.uuid4(),
         "questionnaire_id": q.id,

@@ -20,6 +20,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.clock import Clock, system_clock
 from app.engine import AnswerError, Evaluation, Questionnaire, build_result, progress_plan
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
@@ -217,12 +218,16 @@ def record_checkin(
     api_client_id: uuid.UUID | None = None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    clock: Clock = system_clock,
 ) -> RecordedCheckin:
     """Evaluate and store a check-in; AnswerError if the answers are not a complete one,
-    IdempotencyConflictError if the key was used with other answers."""
+    IdempotencyConflictError if the key was used with other answers.
+
+    Its time is ``now`` if given, else ``clock``'s (the routes give their app's clock), read
+    once the submission's row is held: a review marked while this waited for it comes first."""
     # First, so that a review marked meanwhile is either before this check-in or counts it.
     hold(session, assessment.id)
-    now = now or utcnow()
+    now = now or clock()
     checkins = list_checkins(session, assessment.id)
     evaluation = evaluate_checkin(registry, assessment, checkins, answers, now)
     fingerprint = request_hash(evaluation.questionnaire.id, answers)

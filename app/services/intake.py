@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import update
@@ -86,13 +86,14 @@ def resolve_link(session: Session, token: str) -> tuple[IntakeLink, Clinic]:
     return link, clinic
 
 
-def mark_used(session: Session, link: IntakeLink) -> None:
+def mark_used(session: Session, link: IntakeLink, *, now: datetime | None = None) -> None:
     """Called when a submission through the link is stored, first, in the same transaction.
 
     A single-use link is used once, as the database decides: of two submissions racing for it
     (two tabs, a double tap) one changes the row and the other gets LinkGoneError("used"), and
-    its transaction stores nothing."""
-    now = utcnow()
+    its transaction stores nothing. ``now``: the submission's time (the system clock's when
+    not given)."""
+    now = now or utcnow()
     if not link.single_use:
         if link.used_at is None:  # when it was first used: shown to staff
             link.used_at = now

@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlmodel import Session
@@ -264,9 +265,11 @@ def answer_page(
     page_answers: PageAnswers,
     *,
     changing: bool,
+    now: datetime | None = None,
 ) -> Answered:
     """Keep a page's answers (branching drops answers to questions that are now hidden) and
-    decide where to go next. An emergency sign ends the interview: it is recorded at once."""
+    decide where to go next. An emergency sign ends the interview: it is recorded at once
+    (at ``now``, as ``finish_with``)."""
     after = page_answers.evaluation
     stop = page_answers.emergency
     if stop is not None and interview.evaluation.stopped:
@@ -278,7 +281,7 @@ def answer_page(
         ):
             stop = None
     if stop is not None:
-        return Answered(stop, recorded=finish_with(session, origin, interview.draft, stop))
+        return Answered(stop, recorded=finish_with(session, origin, interview.draft, stop, now=now))
     if after.problems:  # the form checked every field: this would be a bug, so store nothing
         raise AnswerError(list(after.problems))
 
@@ -303,26 +306,38 @@ def answer_page(
 
 
 def finish(
-    session: Session, origin: Origin, interview: Interview, *, early: bool
+    session: Session,
+    origin: Origin,
+    interview: Interview,
+    *,
+    early: bool,
+    now: datetime | None = None,
 ) -> Recorded | None:
-    """Record the interview; None when it cannot finish yet (not complete, or stopping early
-    without a reason to see a doctor)."""
+    """Record the interview (at ``now``, as ``finish_with``); None when it cannot finish yet
+    (not complete, or stopping early without a reason to see a doctor)."""
     evaluation = interview.evaluation
     if interview.draft is None:
         return None
     if not evaluation.complete and not (early and doctor_level(evaluation) is not None):
         return None
-    return finish_with(session, origin, interview.draft, evaluation)
+    return finish_with(session, origin, interview.draft, evaluation, now=now)
 
 
 def finish_with(
-    session: Session, origin: Origin, draft: Draft | None, evaluation: Evaluation
+    session: Session,
+    origin: Origin,
+    draft: Draft | None,
+    evaluation: Evaluation,
+    *,
+    now: datetime | None = None,
 ) -> Recorded:
+    """Store the evaluation (assessments.record) at ``now``: the system clock's time when not
+    given, the app's clock's from the routes."""
     if origin.link is not None and origin.corrects is None:
         # First: a single-use link that another submission used meanwhile stops this one here
         # (intake.LinkGoneError), before anything is written. (A correction's link was used
         # by the record it replaces.)
-        intake.mark_used(session, origin.link)
+        intake.mark_used(session, origin.link, now=now)
     try:
         recorded = assessments.record(
             session,
@@ -332,6 +347,7 @@ def finish_with(
             intake_link_id=origin.intake_link_id,
             allow_incomplete=True,  # only complete, stopped, or told to see a doctor get here
             replaces=origin.corrects,
+            now=now,
         )
     except AlreadyReplacedError:
         raise CorrectionClosedError from None

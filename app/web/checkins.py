@@ -9,14 +9,14 @@ nothing behind, and every answer is checked again on the server when the check-i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
-from app.deps import DbDep, RegistryDep, settings_of
+from app.deps import ClockDep, DbDep, RegistryDep, settings_of
 from app.display import trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
@@ -45,10 +45,14 @@ def _questionnaire(registry: Registry, assessment: Assessment) -> Questionnaire:
 
 
 def _evaluate(
-    registry: Registry, assessment: Assessment, found: list[Checkin], answers: Mapping[str, Any]
+    registry: Registry,
+    assessment: Assessment,
+    found: list[Checkin],
+    answers: Mapping[str, Any],
+    now: datetime | None = None,
 ) -> Evaluation:
     try:
-        return checkin_service.evaluate_checkin(registry, assessment, found, answers)
+        return checkin_service.evaluate_checkin(registry, assessment, found, answers, now)
     except CheckinNotPossibleError:
         raise AppError(404) from None
 
@@ -85,6 +89,7 @@ async def send_checkin(
     assessment: AssessmentDep,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
 ) -> Response:
     found = await db.run(checkin_service.list_checkins, assessment.id)
     q = _questionnaire(registry, assessment)
@@ -103,7 +108,7 @@ async def send_checkin(
         errors=[e for e in sent.errors if e.question_id in asked],
         raw=sent.raw,
     )
-    evaluation = _evaluate(registry, assessment, found, page_input.answers)
+    evaluation = _evaluate(registry, assessment, found, page_input.answers, clock())
     shown = {x.id for x in evaluation.visible}
     # Only what this check-in asks counts: after a warning sign, the rest is not needed.
     page_input.errors = [e for e in page_input.errors if e.question_id in shown]
@@ -145,6 +150,7 @@ async def send_checkin(
             assessment,
             page_input.answers,
             channel="intake" if assessment.clinic_id else "web",
+            clock=clock,
         )
     except AnswerError as exc:
         # An earlier page's answer is missing (the form was altered): ask for it there.

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -24,7 +25,7 @@ from starlette.responses import Response
 
 from app import display
 from app.config import Settings
-from app.deps import Db, DbDep, RegistryDep, SettingsDep
+from app.deps import ClockDep, Db, DbDep, RegistryDep, SettingsDep
 from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin, Clinic
@@ -131,6 +132,7 @@ async def answer_question_page(
     db: DbDep,
     entry: EntryDep,
     interview: InterviewDep,
+    clock: ClockDep,
 ) -> Response:
     page = _page_or_404(interview, page_id)
     if not flow.may_show(interview.evaluation, page):
@@ -145,7 +147,13 @@ async def answer_question_page(
         )
     with _cannot_store(entry):
         answered = await db.run(
-            flow.answer_page, entry.origin, interview, page, after, changing=changing is not None
+            flow.answer_page,
+            entry.origin,
+            interview,
+            page,
+            after,
+            changing=changing is not None,
+            now=clock(),
         )
     if answered.recorded is not None:
         return _finished(request, entry, answered.recorded)
@@ -202,8 +210,9 @@ async def stop_early(
     db: DbDep,
     entry: EntryDep,
     interview: InterviewDep,
+    clock: ClockDep,
 ) -> Response:
-    return await _finish(request, db, entry, interview, early=True)
+    return await _finish(request, db, entry, interview, early=True, now=clock())
 
 
 @form_route("/check", "GET")
@@ -258,15 +267,22 @@ async def submit_answers(
     db: DbDep,
     entry: EntryDep,
     interview: InterviewDep,
+    clock: ClockDep,
 ) -> Response:
-    return await _finish(request, db, entry, interview, early=False)
+    return await _finish(request, db, entry, interview, early=False, now=clock())
 
 
 async def _finish(
-    request: Request, db: Db, entry: Entry, interview: flow.Interview, *, early: bool
+    request: Request,
+    db: Db,
+    entry: Entry,
+    interview: flow.Interview,
+    *,
+    early: bool,
+    now: datetime,
 ) -> Response:
     with _cannot_store(entry):
-        recorded = await db.run(flow.finish, entry.origin, interview, early=early)
+        recorded = await db.run(flow.finish, entry.origin, interview, early=early, now=now)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
     return _finished(request, entry, recorded)

@@ -1,5 +1,7 @@
 """Clinic alerts, end to end with real receivers on loopback: an SMTP server (aiosmtpd) and an
-HTTP server. The sender's clock is the test's, so retries and backoff need no sleeping."""
+HTTP server. The clock is the test's: submissions are stored at its time (``now=``, or the
+app's ``clock=``) and the sender sends at it, so retries and backoff need no sleeping, and no
+test depends on today's date. The time-sensitive tests run on clocks years apart (``t0``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,7 +64,18 @@ def emergency(client: TestClient, prefix: str) -> Any:
 
 
 SEE_DOCTOR = {**EXAMPLE_ANSWERS, "infection_risk": True}
-T0 = datetime(2026, 12, 2, 9, 30, tzinfo=utcnow().tzinfo)
+T0 = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+FAR_FUTURE = datetime(2099, 1, 1, 9, 30, tzinfo=UTC)
+PAST = datetime(2001, 3, 4, 9, 30, tzinfo=UTC)
+CLOCKS = {"2026": T0, "far_future": FAR_FUTURE, "past": PAST}
+
+
+@pytest.fixture(params=list(CLOCKS.values()), ids=list(CLOCKS))
+def t0(request: pytest.FixtureRequest) -> datetime:
+    """The test's time: its submissions are stored at it and its sender starts sending at it.
+    Each test that takes it runs on every clock in CLOCKS, none of them today's."""
+    at: datetime = request.param
+    return at
 
 
 @pytest.fixture
@@ -115,8 +129,17 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
 # -- what is sent --------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def app_at(settings: Settings, t0: datetime) -> Iterator[FastAPI]:
+    """The app on the test's clock: it stores submissions at ``t0``, and its sender sends then."""
+    app = create_app(settings, clock=lambda: t0)
+    yield app
+    app.state.engine.dispose()
+
+
 def test_an_urgent_intake_submission_sends_one_email_without_health_details_and_a_signed_webhook(
-    app: FastAPI,
+    app_at: FastAPI,
+    t0: datetime,
     db: Session,
     clinic: Clinic,
     mailbox: Mailbox,
@@ -133,13 +156,14 @@ def test_an_urgent_intake_submission_sends_one_email_without_health_details_and_
     # The app's own sender, woken by the submission's commit (its next look would be in an
     # hour): nobody calls it here.
     monkeypatch.setattr(alert_delivery, "POLL_SECONDS", 3600)
-    with TestClient(app) as client:
+    with TestClient(app_at) as client:
         run_interview(client, URGENT, prefix=f"/intake/{token}", on_advice="stop")
         wait_until(lambda: mailbox.messages and receiver.deliveries)
-    assert send_due(engine, settings, registry, utcnow() + timedelta(days=1)) == 0
+    assert send_due(engine, settings, registry, t0 + timedelta(days=1)) == 0
 
     db.expire_all()
     [submission] = db.exec(select(Assessment)).all()
+    assert submission.created_at == t0  # the app's clock, not the calendar's
     [mail] = mailbox.messages
     assert mailbox.recipients == [[ALERT_ADDRESS]]
     assert mail["Subject"] == "Urgent submission for Riverside Physio"
@@ -167,7 +191,7 @@ def test_an_urgent_intake_submission_sends_one_email_without_health_details_and_
     assert hook.path == "/hooks/backaudit"
     assert hook.headers["Content-Type"] == "application/json"
     assert verify(secret, hook.headers, hook.body)
-    assert abs(int(hook.headers["X-Backaudit-Timestamp"]) - time.time()) < 60
+    assert hook.headers["X-Backaudit-Timestamp"] == str(int(t0.timestamp()))  # the sender's
     assert json.loads(hook.body) == {
         "event": "submission.urgent",
         "assessment_id": str(submission.id),
@@ -178,9 +202,9 @@ def test_an_urgent_intake_submission_sends_one_email_without_health_details_and_
     assert not verify("whsec_another", hook.headers, hook.body)
 
     sent = stored_alerts(db)
-    assert [(a.kind, a.status, a.attempts) for a in sent] == [
-        ("email", "sent", 1),
-        ("webhook", "sent", 1),
+    assert [(a.kind, a.status, a.attempts, a.sent_at) for a in sent] == [
+        ("email", "sent", 1, t0),
+        ("webhook", "sent", 1, t0),
     ]
     assert attempts_of(db, sent[0]) == [(True, "accepted by 127.0.0.1")]
     assert attempts_of(db, sent[1]) == [(True, "HTTP 200")]
@@ -188,22 +212,27 @@ def test_an_urgent_intake_submission_sends_one_email_without_health_details_and_
 
 def test_an_emergency_mail_names_the_level_and_the_time_in_the_clinics_zone(
     db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
-    registry: Registry,
+    registry: Registry, t0: datetime,
 ) -> None:  # fmt: skip
     with_alerts(db, clinic)
     clinic.time_zone = "America/New_York"
     db.add(clinic)
     db.commit()
-    record_assessment(db, registry.default, EMERGENCY, channel="intake", clinic_id=clinic.id)
+    record_assessment(
+        db, registry.default, EMERGENCY, channel="intake", clinic_id=clinic.id, now=t0
+    )
     db.commit()
     [submission] = db.exec(select(Assessment)).all()
+    assert submission.created_at == t0
 
-    assert send_due(engine, settings, registry, utcnow()) == 1
+    sent_at = t0 + timedelta(seconds=5)
+    assert send_due(engine, settings, registry, sent_at) == 1
 
     [mail] = mailbox.messages
     assert mail["Subject"] == "Emergency submission for Riverside Physio"
-    local = submission.created_at.astimezone(ZoneInfo("America/New_York"))
+    local = t0.astimezone(ZoneInfo("America/New_York"))
     assert f"{local:%H:%M on %d %b %Y} (America/New_York)" in mail.get_content()
+    assert parsedate_to_datetime(mail["Date"]) == sent_at  # dated by the sender's clock
 
 
 @pytest.mark.parametrize("answers", [EXAMPLE_ANSWERS, SEE_DOCTOR], ids=["self_care", "see_doctor"])
@@ -287,22 +316,23 @@ def test_an_alert_is_stored_with_its_submission_or_not_at_all(
 # -- retries --------------------------------------------------------------------------------------
 
 
-def test_a_failing_webhook_is_retried_with_backoff_every_attempt_kept_until_it_is_sent(
+def fails_twice_then_is_sent(
     db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry,
+    registry: Registry, t0: datetime,
 ) -> None:  # fmt: skip
-    with_alerts(db, clinic, email=None, webhook=receiver.url)
-    receiver.statuses = [500, 502, 200]
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
-    db.commit()
+    """The retry and backoff scenario, for the clinic's webhook alert queued at ``t0`` (the
+    receiver set to answer 500, 502, then 200)."""
+    [alert] = stored_alerts(db)
+    assert (alert.created_at, alert.next_attempt_at) == (t0, t0)  # stored by the test's clock
+    assert send_due(engine, settings, registry, t0 - timedelta(seconds=1)) == 0  # not due yet
 
-    assert send_due(engine, settings, registry, T0) == 1
+    assert send_due(engine, settings, registry, t0) == 1
     [alert] = stored_alerts(db)
     assert (alert.status, alert.attempts) == ("pending", 1)
-    assert alert.next_attempt_at == T0 + timedelta(seconds=15)
-    assert send_due(engine, settings, registry, T0 + timedelta(seconds=14)) == 0  # not yet
+    assert alert.next_attempt_at == t0 + timedelta(seconds=15)
+    assert send_due(engine, settings, registry, t0 + timedelta(seconds=14)) == 0  # not yet
 
-    at = T0 + timedelta(seconds=15)
+    at = t0 + timedelta(seconds=15)
     assert send_due(engine, settings, registry, at) == 1
     [alert] = stored_alerts(db)
     assert (alert.status, alert.attempts) == ("pending", 2)
@@ -319,21 +349,59 @@ def test_a_failing_webhook_is_retried_with_backoff_every_attempt_kept_until_it_i
     assert secret is not None
     assert all(verify(secret, d.headers, d.body) for d in receiver.deliveries)
     assert [d.headers["X-Backaudit-Timestamp"] for d in receiver.deliveries] == [
-        str(int(t.timestamp())) for t in (T0, T0 + timedelta(seconds=15), at)
+        str(int(t.timestamp())) for t in (t0, t0 + timedelta(seconds=15), at)
     ]
     assert send_due(engine, settings, registry, at + timedelta(days=1)) == 0
 
 
-def test_after_the_last_attempt_an_alert_is_failed_and_left_alone(
+def test_a_failing_webhook_is_retried_with_backoff_every_attempt_kept_until_it_is_sent(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry, t0: datetime,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic, email=None, webhook=receiver.url)
+    receiver.statuses = [500, 502, 200]
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
+    db.commit()
+    fails_twice_then_is_sent(db, clinic, receiver, engine, settings, registry, t0)
+
+
+def test_alert_scenario_holds_with_a_clock_far_in_the_future(
     db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
     registry: Registry,
 ) -> None:  # fmt: skip
+    """In 2099, through the app: an app whose clock says so stores an API submission and queues
+    its alert then, and the sender, on the same clock, retries it with backoff until it is
+    sent. Nothing in storing, claiming or retrying an alert reads today's date."""
+    app = create_app(settings, clock=lambda: FAR_FUTURE)
+    try:
+        # Without its lifespan: the test sends, on its own clock, moving on from FAR_FUTURE.
+        client = TestClient(app)
+        with_alerts(db, clinic, email=None, webhook=receiver.url)
+        _, key = api_keys.create_api_key(db, name="booking", clinic_id=clinic.id)
+        db.commit()
+        receiver.statuses = [500, 502, 200]
+        stored = client.post(
+            "/api/v1/assessments",
+            json={"answers": URGENT},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+        assert stored.status_code == 201
+        assert stored.json()["created_at"] == "2099-01-01T09:30:00Z"
+        fails_twice_then_is_sent(db, clinic, receiver, engine, settings, registry, FAR_FUTURE)
+    finally:
+        app.state.engine.dispose()
+
+
+def test_after_the_last_attempt_an_alert_is_failed_and_left_alone(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry, t0: datetime,
+) -> None:  # fmt: skip
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     receiver.statuses = [503]
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
 
-    at, waits = T0, []
+    at, waits = t0, []
     for _ in range(alerts.MAX_ATTEMPTS):
         assert send_due(engine, settings, registry, at) == 1
         [alert] = stored_alerts(db)
@@ -350,40 +418,41 @@ def test_after_the_last_attempt_an_alert_is_failed_and_left_alone(
 
 def test_a_redirect_is_a_failed_attempt_not_followed(
     db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry,
+    registry: Registry, t0: datetime,
 ) -> None:  # fmt: skip
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     receiver.statuses = [307]
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
-    send_due(engine, settings, registry, T0)
+    assert send_due(engine, settings, registry, t0) == 1
     [alert] = stored_alerts(db)
     assert attempts_of(db, alert) == [(False, "HTTP 307")]
     assert len(receiver.deliveries) == 1
 
 
 def test_a_webhook_nobody_answers_is_a_failed_attempt_that_says_why(
-    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry
-) -> None:
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    t0: datetime,
+) -> None:  # fmt: skip
     with_alerts(db, clinic, email=None, webhook=f"http://127.0.0.1:{free_port()}/hook")
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
-    send_due(engine, settings, registry, T0)
+    assert send_due(engine, settings, registry, t0) == 1
     [alert] = stored_alerts(db)
     [(ok, detail)] = attempts_of(db, alert)
     assert not ok
     assert detail.startswith("ConnectionRefusedError")
-    assert (alert.status, alert.next_attempt_at) == ("pending", T0 + timedelta(seconds=15))
+    assert (alert.status, alert.next_attempt_at) == ("pending", t0 + timedelta(seconds=15))
 
 
 def test_an_address_removed_before_sending_fails_the_alert_without_retries(
     db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
-    registry: Registry,
+    registry: Registry, t0: datetime,
 ) -> None:  # fmt: skip
     with_alerts(db, clinic)
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     with_alerts(db, clinic, email=None)
-    send_due(engine, settings, registry, T0)
+    assert send_due(engine, settings, registry, t0) == 1
     [alert] = stored_alerts(db)
     assert alert.status == "failed"
     assert attempts_of(db, alert) == [(False, "the clinic has no alert e-mail address now")]
@@ -432,12 +501,13 @@ def test_a_mail_server_that_hangs_neither_slows_nor_fails_submissions(
 
 
 def test_with_no_mail_server_set_up_an_email_alert_waits_and_says_why(
-    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry
-) -> None:
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    t0: datetime,
+) -> None:  # fmt: skip
     with_alerts(db, clinic)
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
-    send_due(engine, settings.model_copy(update={"smtp_host": ""}), registry, T0)
+    assert send_due(engine, settings.model_copy(update={"smtp_host": ""}), registry, t0) == 1
     [alert] = stored_alerts(db)
     assert alert.status == "pending"
     assert attempts_of(db, alert) == [(False, "e-mail is not set up on this server (SMTP_HOST)")]
@@ -447,20 +517,20 @@ def test_with_no_mail_server_set_up_an_email_alert_waits_and_says_why(
 
 
 def test_of_two_senders_claiming_one_alert_only_one_gets_it(
-    db: Session, clinic: Clinic, engine: Engine, registry: Registry
+    db: Session, clinic: Clinic, engine: Engine, registry: Registry, t0: datetime
 ) -> None:
     """The race, step by step: both read the alert as due; one claims it; the other's claim
     waits for that commit (PostgreSQL's row lock, SQLite's database lock), then gets nothing."""
     with_alerts(db, clinic)
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
     with Session(engine) as first, Session(engine) as second:
-        [seen_first] = alerts.due(first, now=T0)
-        [seen_second] = alerts.due(second, now=T0)
-        assert alerts.claim_one(first, seen_first, now=T0) is not None  # not committed yet
+        [seen_first] = alerts.due(first, now=t0)
+        [seen_second] = alerts.due(second, now=t0)
+        assert alerts.claim_one(first, seen_first, now=t0) is not None  # not committed yet
         outcome: list[object] = []
         racing = threading.Thread(
-            target=lambda: outcome.append(alerts.claim_one(second, seen_second, now=T0))
+            target=lambda: outcome.append(alerts.claim_one(second, seen_second, now=t0))
         )
         racing.start()
         racing.join(timeout=0.3)
@@ -475,18 +545,20 @@ def test_of_two_senders_claiming_one_alert_only_one_gets_it(
 
 def test_senders_running_at_once_send_each_alert_once(
     db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry,
+    registry: Registry, t0: datetime,
 ) -> None:  # fmt: skip
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     for _ in range(24):
-        record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+        record_assessment(
+            db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0
+        )
     db.commit()
     start = threading.Barrier(4)
     tried: list[int] = []
 
     def sender() -> None:
         start.wait()
-        tried.append(send_due(engine, settings, registry, T0))
+        tried.append(send_due(engine, settings, registry, t0))
 
     threads = [threading.Thread(target=sender) for _ in range(4)]
     for thread in threads:
@@ -514,9 +586,12 @@ def test_the_readme_s_receiver_check_accepts_a_real_alert_and_nothing_else(
     exec(textwrap.dedent(snippet), namespace)
     is_from_backaudit = namespace["is_from_backaudit"]
     secret = with_alerts(db, clinic, email=None, webhook=receiver.url)
-    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id)
+    # On the real clock, whatever the date: the receiver checks the timestamp against its own
+    # (time.time()), as a clinic's would. Stored and sent at the same moment.
+    now = utcnow()
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=now)
     db.commit()
-    send_due(engine, settings, registry, utcnow())
+    assert send_due(engine, settings, registry, now) == 1
 
     [hook] = receiver.deliveries
     assert is_from_backaudit(secret, hook.headers, hook.body)
@@ -547,33 +622,36 @@ def test_shutting_down_waits_for_the_alert_being_sent_before_closing_the_databas
 
 def test_a_warning_sign_at_a_check_in_alerts_the_clinic_as_a_check_in(
     db: Session, clinic: Clinic, mailbox: Mailbox, receiver: Receiver, engine: Engine,
-    settings: Settings, registry: Registry,
+    settings: Settings, registry: Registry, t0: datetime,
 ) -> None:  # fmt: skip
     secret = with_alerts(db, clinic, webhook=receiver.url)
     assert secret is not None
     recorded = record_assessment(
-        db, registry.default, EXAMPLE_ANSWERS, channel="intake", clinic_id=clinic.id
+        db, registry.default, EXAMPLE_ANSWERS, channel="intake", clinic_id=clinic.id, now=t0
     )
     db.commit()
     assessment = db.get_one(Assessment, recorded.id)
     assert stored_alerts(db) == []  # self-care: nobody is told
 
     # Nothing for a check-in that fits the programme, or one that says "worse" (see a doctor).
+    day = timedelta(days=1)
     for quiet in (checkin_answers(), checkin_answers(global_change="worse")):
-        checkins.record_checkin(db, registry, assessment, quiet, channel="intake")
+        checkins.record_checkin(db, registry, assessment, quiet, channel="intake", now=t0 + day)
         db.commit()
     assert stored_alerts(db) == []
 
+    at = t0 + 2 * day
     found = checkins.record_checkin(
-        db, registry, assessment, checkin_answers(fever=True), channel="intake"
+        db, registry, assessment, checkin_answers(fever=True), channel="intake", now=at
     )
     db.commit()
     sent = stored_alerts(db)
-    assert {(a.kind, a.assessment_id, a.checkin_id) for a in sent} == {
-        ("email", assessment.id, found.id),
-        ("webhook", assessment.id, found.id),
+    assert {(a.kind, a.assessment_id, a.checkin_id, a.created_at) for a in sent} == {
+        ("email", assessment.id, found.id, at),
+        ("webhook", assessment.id, found.id, at),
     }
-    assert send_due(engine, settings, registry, utcnow()) == 2
+    assert send_due(engine, settings, registry, at - timedelta(seconds=1)) == 0  # not yet
+    assert send_due(engine, settings, registry, at) == 2
 
     [mail] = mailbox.messages
     assert mail["Subject"] == "Urgent check-in for Riverside Physio"
@@ -586,6 +664,7 @@ def test_a_warning_sign_at_a_check_in_alerts_the_clinic_as_a_check_in(
     assert body["checkin_id"] == str(found.id)
     assert body["level"] == "urgent"
     assert body["created_at"] == found.created_at.isoformat(timespec="seconds")
+    assert found.created_at == at
     lines = alerts.recent_alerts(db, clinic_id=clinic.id, assessment_id=assessment.id)
     assert {line.level for line in lines} == {"urgent"}
 
