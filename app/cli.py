@@ -10,16 +10,22 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .clock import system_clock
 from .config import get_settings
 from .engine import (
     AnswerError,
     DefinitionError,
     Questionnaire,
     assess,
-    load_directory,
+    load_versions,
     rule_warnings,
     validate_path,
     version_key,
+)
+from .services.questionnaires import (
+    Registry,
+    UnknownQuestionnaireError,
+    VersionNotAcceptedError,
 )
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 2, 2
@@ -82,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("assess", help="print the result for a JSON file of answers")
     p.add_argument("file", help='a JSON object of answers, or {"answers": {...}}; "-" reads stdin')
     p.add_argument("--questionnaire", help="questionnaire id (default: the default questionnaire)")
+    p.add_argument(
+        "--questionnaire-version",
+        help="assess against this older version while it is accepted (default: the newest)",
+    )
     p.set_defaults(handler=cmd_assess)
 
     p = sub.add_parser("serve", help="run the web app (applies migrations first on SQLite)")
@@ -153,21 +163,32 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if isinstance(data, dict) and set(data) == {"answers"}:
         data = data["answers"]
     try:
-        questionnaires = load_directory(settings.questionnaires_dir)
+        registry = Registry(
+            load_versions(settings.questionnaires_dir), settings.default_questionnaire
+        )
     except DefinitionError as exc:
         print(exc, file=sys.stderr)
         return EXIT_PROBLEMS
     qid = args.questionnaire or settings.default_questionnaire
-    if qid not in questionnaires:
-        print(f"unknown questionnaire {qid!r} (have: {', '.join(questionnaires)})", file=sys.stderr)
+    try:
+        q = registry.for_client(qid, args.questionnaire_version, system_clock().date())
+    except UnknownQuestionnaireError:
+        names = ", ".join(q.id for q in registry.all())
+        print(f"unknown questionnaire {qid!r} (have: {names})", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except VersionNotAcceptedError as exc:
+        print(exc.message, file=sys.stderr)
         return EXIT_PROBLEMS
     try:
-        result = assess(questionnaires[qid], data)
+        result = assess(q, data)
     except AnswerError as exc:
         for problem in exc.problems:
             print(f"{problem.question}: {problem.message} [{problem.code}]", file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found; no result", file=sys.stderr)
         return EXIT_PROBLEMS
+    newer = registry.newer_version(q.id, q.version)
+    if newer is not None:
+        result["questionnaire"]["newer_version"] = newer
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     print()
     return EXIT_OK

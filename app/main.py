@@ -29,6 +29,7 @@ from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
 from .web import errors as web_errors
 from .web.checkins import router as checkin_router
+from .web.release import router as release_router
 from .web.routes import router as web_router
 from .web.trust import router as trust_router
 
@@ -137,6 +138,7 @@ def create_app(
     app.include_router(api_docs_router, prefix="/api")
     app.include_router(staff_router, prefix="/staff")
     app.include_router(checkin_router)  # before the form's catch-all routes
+    app.include_router(release_router)
     app.include_router(web_router)
     app.include_router(trust_router)
     # Each door renders the application's errors its own way: the API's routes as JSON

@@ -27,6 +27,7 @@ from .responses import (
     NO_STORE,
     NOT_JSON,
     FhirResponse,
+    client_version,
     fhir_schema,
     health_data_response,
     questionnaire_or_error,
@@ -109,6 +110,8 @@ async def create_assessment(
         if body.questionnaire is None
         else _questionnaire_for_body(registry, body.questionnaire)
     )
+    if body.questionnaire_version is not None:
+        q = client_version(registry, q.id, body.questionnaire_version, today=clock().date())
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
         raise AppError(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -144,7 +147,7 @@ async def create_assessment(
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
     return health_data_response(
-        presenters.record(recorded),
+        presenters.record(recorded, registry),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
         headers=headers,
     )
@@ -212,9 +215,11 @@ async def _readable(assessment_id: str, client: Caller, db: Db) -> Assessment:
     description="Readable by the API client that stored it, and by any API client of the same"
     " clinic (which also reads the clinic's intake submissions). Any other id answers 404.",
 )
-async def get_assessment(assessment_id: str, client: ApiClientDep, db: DbDep) -> Response:
+async def get_assessment(
+    assessment_id: str, client: ApiClientDep, db: DbDep, registry: RegistryDep
+) -> Response:
     assessment = await _read(assessment_id, client, db, action="assessment.viewed")
-    return health_data_response(presenters.record(assessment))
+    return health_data_response(presenters.record(assessment, registry))
 
 
 @router.get(

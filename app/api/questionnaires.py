@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response
 
 from app import codec
-from app.deps import RegistryDep, SettingsDep
+from app.deps import ClockDep, RegistryDep, SettingsDep
 from app.services import fhir, interview
 
 from . import presenters
@@ -18,6 +18,7 @@ from .responses import (
     NOT_FOUND,
     NOT_JSON,
     FhirResponse,
+    client_version,
     fhir_schema,
     health_data_response,
     json_response,
@@ -130,6 +131,7 @@ async def get_questionnaire_fhir(
 async def next_page(
     questionnaire_id: str,
     registry: RegistryDep,
+    clock: ClockDep,
     body: Annotated[
         NextRequest,
         Body(
@@ -159,8 +161,6 @@ async def next_page(
 ) -> Response:
     q = questionnaire_or_404(registry, questionnaire_id)
     if body.questionnaire_version is not None:
-        q = client_version(registry, q.id, body.questionnaire_version, today=utcnow().date())
+        q = client_version(registry, q.id, body.questionnaire_version, today=clock().date())
     refuse_more_answers_than_questions(q, body.answers)
-    return health_data_response(
-        presenters.next_step(interview.standing(q, body.answers), registry)
-    )
+    return health_data_response(presenters.next_step(interview.standing(q, body.answers), registry))

@@ -99,7 +99,9 @@ def questionnaire_or_error(
         ) from None
 
 
-def client_version(registry: Registry, questionnaire_id: str, version: str, *, today: date) -> Questionnaire:
+def client_version(
+    registry: Registry, questionnaire_id: str, version: str, *, today: date
+) -> Questionnaire:
     """The version an API client pinned, or a 422 naming the current version."""
     try:
         return registry.for_client(questionnaire_id, version, today)

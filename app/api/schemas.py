@@ -172,7 +172,7 @@ class AssessmentCreate(BaseModel):
     )
     questionnaire_version: str | None = Field(
         None,
-        description="Assess against this version (e.g. `\"2.0.0\"`) while its `accept_until`"
+        description='Assess against this version (e.g. `"2.0.0"`) while its `accept_until`'
         " day has not passed; the newest version when left out. A client not yet sending a"
         " new version's questions pins the older one; the response says `newer_version`.",
         examples=["2.0.0"],

@@ -86,6 +86,8 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
             for c in contributors
         ],
         "plan": plan,
+        # Who released the programme after review, and when: the caller's to fill in.
+        "release": None,
         "ignored_answers": list(evaluation.ignored),
     }
     if q.safety_net is not None:

@@ -16,7 +16,7 @@ import segno
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import DbDep, RegistryDep, SettingsDep
+from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.display import (
     LevelLook,
     answer_text,
@@ -30,6 +30,7 @@ from app.models import utcnow
 from app.services import alerts, assessments, clinics, intake
 from app.services import checkins as checkin_service
 from app.services import dashboard as queue
+from app.services import release as release_service
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -238,7 +239,14 @@ async def submission(
         focus_blocks=focus, optional_blocks=optional,
         dropped=dropped_titles(a.result.get("plan"), q.exercise_blocks),
         level_look=_level_look(registry, a.questionnaire_id),
+        release_blocked=release_service.why_not_releasable(registry, a),
+        releasable=_releasable(q, a.triage_level),
     )  # fmt: skip
+
+
+def _releasable(q: Any, level: str) -> bool:
+    found = q.level_by_code.get(level)
+    return bool(found and found.releasable)
 
 
 def _level_look(registry: Registry, questionnaire_id: str | None = None) -> Any:
@@ -328,6 +336,29 @@ async def review(
         action = "assessment.reviewed"
     await audit_by(db, staff, action, target_type="assessment", target_id=a.id)
     return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/assessments/{assessment_id}/release", dependencies=[CsrfProtected])
+async def release_programme(
+    assessment_id: str,
+    staff: CurrentStaff,
+    db: DbDep,
+    registry: RegistryDep,
+    clock: ClockDep,
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Release the exercise programme after review (a see-a-doctor submission only)."""
+    a = (await _submission(staff, db, assessment_id)).assessment
+    if confirm != "yes":
+        raise AppError(
+            status.HTTP_400_BAD_REQUEST,
+            "Tick the box to confirm that you have reviewed the person and the programme suits them",
+        )
+    try:
+        await db.run(release_service.release, registry, a, by=staff.user, now=clock())
+    except release_service.ReleaseNotPossibleError as exc:
+        raise AppError(status.HTTP_409_CONFLICT, exc.message) from None
+    return RedirectResponse(f"/staff/assessments/{a.id}#release", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/assessments/{assessment_id}/fhir")

@@ -245,7 +245,9 @@ async def checkin_result(
             # For the safety net (web/_safety_net.html).
             "most_urgent": checkin.triage_rank == 0,
             "self_care": checkin.triage_level
-            == registry.for_record(checkin.questionnaire_id, checkin.questionnaire_version).self_care_level,
+            == registry.for_record(
+                checkin.questionnaire_id, checkin.questionnaire_version
+            ).self_care_level,
             "urgent_name": settings.urgent_name,
             "emergency_name": settings.emergency_name,
             "chart": trend_chart(result.get("trend", [])),

@@ -198,7 +198,9 @@ def result_view(
             # Not self-care: the check-in's advice leads the page. With no plan (an urgent
             # sign) the exercises stop; at see-a-doctor only what made the pain worse pauses.
             "leads": last.triage_level
-            != registry.for_record(last.questionnaire_id, last.questionnaire_version).self_care_level,
+            != registry.for_record(
+                last.questionnaire_id, last.questionnaire_version
+            ).self_care_level,
             "on_hold": not last.result.get("plan"),
             "paused": [c["block"] for c in last.result.get("changes", []) if c.get("paused")],
             # A warning sign at the check-in: the call button, as on an urgent result.
@@ -214,7 +216,9 @@ def result_view(
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
     # Urgent and emergency pages say what to do now, not which habits to change (staff pages
     # keep the contributors).
-    contributors = [] if most_urgent or (found is not None and found.urgent) else result["contributors"]
+    contributors = (
+        [] if most_urgent or (found is not None and found.urgent) else result["contributors"]
+    )
     path = f"/result/{token}"
     return {
         "result": result,
@@ -235,9 +239,17 @@ def result_view(
         "optional_blocks": optional,
         "plan": plan,
         "latest_checkin": latest,
+        # A clinician released the programme: who and when; its questions, while unanswered.
+        "release": result.get("release"),
+        "release_questions": f"{path}/before-you-exercise"
+        if assessment.released_at is not None and not result.get("plan")
+        else None,
         "complete": assessment.complete,
         "sent_to": sent_to,
         "created_on": assessment.created_at.strftime("%-d %B %Y"),
+        "release_on": assessment.released_at.strftime("%-d %B %Y")
+        if assessment.released_at
+        else "",
         "answer_groups": answers_for_doctor(registry, assessment),
         "result_link": settings.public_url.rstrip("/") + path,
         "pdf_url": f"{path}/pdf",

@@ -31,7 +31,7 @@ from app.errors import AppError
 from app.models import Assessment, Checkin, Clinic
 from app.services import assessments, checkins, intake, pdf
 from app.services import interview as flow
-from app.services.questionnaires import Registry
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import contact, present
 from .entry import (
@@ -347,7 +347,7 @@ async def result_page(
     clinic, found_checkins, view = await _result_view(db, registry, settings, token, assessment)
     result = assessment.result
     found = registry.level(result["triage"]["level"], assessment.questionnaire_id)
-    follow_up = _follow_up(token, assessment, found_checkins, view["self_care"])
+    follow_up = _follow_up(token, assessment, found_checkins, registry)
     asked = await contact.contact_context(
         db, registry, assessment, token, given=request.query_params.get("contact") == "given"
     )
@@ -400,11 +400,15 @@ async def result_pdf(
 
 
 def _follow_up(
-    token: str, assessment: Assessment, found: list[Checkin], self_care: bool
+    token: str, assessment: Assessment, found: list[Checkin], registry: Registry
 ) -> dict[str, Any]:
-    """For a result with a plan: where to check in, when the next is due, earlier check-ins
-    and the trend of pain and PEG over them."""
-    if not self_care or not assessment.result.get("plan"):
+    """For a result with a plan (self-care, or released after review): where to check in, when
+    the next is due, earlier check-ins and the trend of pain and PEG over them."""
+    try:
+        q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
+    except UnknownQuestionnaireError:
+        return {}
+    if not checkins.has_programme(assessment, q):
         return {}
     return {
         "checkins_url": f"/result/{token}/checkin",
