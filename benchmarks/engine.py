@@ -34,7 +34,8 @@ SAFETY_NO: dict[str, Any] = {
             "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change",
             "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever",
             "weight_loss", "cancer_history", "night_pain", "pain_on_straining", "thoracic_pain",
-            "back_shape_change", "osteoporosis_or_steroids", "infection_risk", "pregnant",
+            "back_shape_change", "abdominal_pain", "osteoporosis_or_steroids", "infection_risk",
+            "pregnant",
         ],
         False,
     ),
@@ -43,13 +44,14 @@ SAFETY_NO: dict[str, Any] = {
 DESK_WORKER: dict[str, Any] = {
     **SAFETY_NO, "age": 38, "pain_duration": "over_12_weeks", "first_episode": False,
     "onset": "gradual", "pain_intensity": 4, "pain_trend": "same", "leg_pain": "none",
+    "recent_flare": False, "seen_about_this_pain": True, "peg_enjoyment": 3, "peg_activity": 4,
     "leg_numbness": False, "spine_diagnosis": ["none"],
     "inflammatory_features": ["better_with_movement"], "knows_height_weight": True,
     "height_cm": 175, "weight_kg": 88, "activity_minutes_week": 40, "strength_days_week": 0,
     "stretching_frequency": "rarely", "plays_sports": False, "lifts_weights": False,
     "sleep_hours": 6.5, "sleep_quality": "fair", "wakes_stiff": True, "sitting_hours": 10,
     "sitting_breaks": "rarely", "hunched_posture": True, "smoker": False,
-    "joint_problems": ["none"], "falls_or_unsteady": False,
+    "joint_problems": ["none"], "falls_or_unsteady": False, "hypermobile": False,
     "squat_check": "with_support", "bridge_check": "hard_or_untried",
     "hang_check": "cannot_or_untried", "sides_differ": False,
 }  # fmt: skip
@@ -58,14 +60,14 @@ ATHLETE = {
     "weight_self_rating": "healthy", "activity_minutes_week": 400, "strength_days_week": 3,
     "plays_sports": True, "one_sided_sport": True, "lifts_weights": True, "loaded_squats": True,
     "sitting_hours": 5, "sitting_breaks": "hourly", "hunched_posture": False,
-    "joint_problems": ["knee"], "squat_check": "full_heels_down",
+    "joint_problems": ["knee"], "knee_replacement": "no", "squat_check": "full_heels_down",
     "bridge_check": "single_leg_easy", "hang_check": "over_20_s", "sides_differ": True,
 }  # fmt: skip
-for key in ("height_cm", "weight_kg", "inflammatory_features"):
+for key in ("height_cm", "weight_kg", "inflammatory_features", "recent_flare"):
     ATHLETE.pop(key)
 SEE_DOCTOR = {**DESK_WORKER, "leg_pain": "below_knee", "leg_pain_worse_than_back": True}
-for key in ("joint_problems", "falls_or_unsteady", "squat_check", "bridge_check", "hang_check",
-            "sides_differ"):  # fmt: skip
+for key in ("joint_problems", "falls_or_unsteady", "hypermobile", "squat_check", "bridge_check",
+            "hang_check", "sides_differ"):  # fmt: skip
     SEE_DOCTOR.pop(key)
 EMERGENCY = {**SAFETY_NO, "age": 50, "bladder_change": True}
 

@@ -26,10 +26,17 @@ class Context(dict[str, Any]):
         self._cached: list[str] = []
 
     def add(self, key: str, value: Any) -> None:
-        if self._cached:
+        # Only what depends on this answer is worked out again: most answers (the lifestyle
+        # ones) change no rule, so the triage so far stays as it was.
+        stale = self._questionnaire.stale_after.get(key) if self._cached else None
+        if stale:
+            kept = []
             for name in self._cached:
-                del self[name]
-            self._cached.clear()
+                if name in stale:
+                    del self[name]
+                else:
+                    kept.append(name)
+            self._cached[:] = kept
         self[key] = value
 
     def __missing__(self, key: str) -> Any:

@@ -13,13 +13,14 @@ its exercise-blocks file, and ``_checks`` what needs every part at once.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 from ._checks import StructureChecks
 from ._errors import DefinitionError, DefinitionProblem
 from ._fields import FieldReader
-from ._model import PlanSpec, Questionnaire
+from ._model import TRIAGE_LEVEL, PlanSpec, Questionnaire, Rule
 from ._plan import load_exercise_blocks, read_blocks, read_plan
 from ._read import QuestionnaireReader
 from ._yaml import LDict, load_yaml
@@ -143,7 +144,25 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
         level_by_code={level.code: level for level in levels},
         rules_by_urgency=tuple(sorted(rules, key=lambda rule: rule.rank)),
         scope=dict(parts.scope),
+        stale_after=_stale_after(parts.derived_needs, rules),
     )
+
+
+def _stale_after(
+    derived_needs: Mapping[str, set[str]], rules: tuple[Rule, ...]
+) -> dict[str, frozenset[str]]:
+    """Per answer id, the derived values and ``triage_level`` that read it (through derived
+    values too): what an evaluation must work out again when that answer is added."""
+    reads: dict[str, set[str]] = {did: set(needs) for did, needs in derived_needs.items()}
+    reads[TRIAGE_LEVEL] = {
+        need for rule in rules for name in rule.when.names
+        for need in derived_needs.get(name, {name})
+    }  # fmt: skip
+    out: dict[str, set[str]] = {}
+    for name, needs in reads.items():
+        for answer in needs:
+            out.setdefault(answer, set()).add(name)
+    return {answer: frozenset(names) for answer, names in out.items()}
 
 
 def _date(r: FieldReader, top: LDict, key: str) -> date | None:

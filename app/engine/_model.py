@@ -379,6 +379,9 @@ class Questionnaire:
     level_by_code: dict[str, Level] = field(default_factory=dict)
     rules_by_urgency: tuple[Rule, ...] = ()
     scope: dict[str, VarInfo] = field(default_factory=dict)  # the names conditions may use
+    # Per answer id: the derived values (and triage_level) worked out from it, to forget when
+    # it changes.
+    stale_after: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def questions_behind(self, rule_codes: Iterable[str]) -> frozenset[str]:
         """The questions whose answers the given rules read, through derived values too: what
