@@ -36,11 +36,20 @@ def problems(path: Path) -> list[tuple[int, str]]:
 
 def test_the_real_definitions_load_without_problems() -> None:
     q = load_questionnaire(QUESTIONNAIRES / "low-back-audit.yaml")
-    assert len(q.questions) >= 50
-    assert len(q.rules) == 33
+    assert len(q.questions) >= 60
+    # 2.1.0 adds four rules to 2.0.0's 33 and removes none.
+    assert (q.version, len(q.rules)) == ("2.1.0", 37)
+    previous = load_questionnaire(QUESTIONNAIRES / "low-back-audit-2.0.0.yaml")
+    assert (previous.version, len(previous.rules)) == ("2.0.0", 33)
+    assert {r.code for r in previous.rules} < {r.code for r in q.rules}
+    assert set(previous.question_by_id) < set(q.question_by_id)
     old = load_questionnaire(QUESTIONNAIRES / "low-back-audit-1.0.0.yaml")
     assert (old.version, len(old.rules)) == ("1.0.0", 27)
     assert len(q.exercise_blocks) == 5
+    checkin = load_questionnaire(QUESTIONNAIRES / "low-back-checkin.yaml")
+    assert (checkin.version, len(checkin.rules)) == ("1.1.0", 25)
+    old_checkin = load_questionnaire(QUESTIONNAIRES / "low-back-checkin-1.0.0.yaml")
+    assert {r.code for r in old_checkin.rules} < {r.code for r in checkin.rules}
 
 
 def test_unknown_key(tmp_path: Path) -> None:
@@ -189,7 +198,8 @@ def test_a_question_whose_own_condition_can_never_hold(tmp_path: Path) -> None:
 
 
 def test_a_rule_that_would_hide_the_question_it_reads_is_circular(tmp_path: Path) -> None:
-    # Movement checks are asked only at self care: a see_doctor rule cannot read one.
+    # Movement checks are asked only at self care (or after a clinician's release, a context
+    # value the check takes as not given): a see_doctor rule cannot read one.
     path = broken(tmp_path, "    level: see_doctor\n    when: pain_intensity >= 8\n",
                   "    level: see_doctor\n    when: squat_check == \"cannot\"\n")  # fmt: skip
     found = problems(path)
@@ -248,26 +258,36 @@ def test_a_step_condition_is_checked_against_the_questionnaires_names(tmp_path: 
     path = broken(tmp_path, "step: figure_4}", "step: figure_4}")
     blocks = (QUESTIONNAIRES / "exercise-blocks.yaml").read_text()
     (tmp_path / "exercise-blocks.yaml").write_text(
-        blocks.replace("avoid_when: '\"hip\" in joint_problems'\n", "avoid_when: bad_hip\n", 1)
+        blocks.replace("avoid_when: recent_knee_replacement", "avoid_when: bad_knee", 1)
     )
     found = problems(path)
-    assert any("avoid_when" in m and "bad_hip" in m for _, m in found), found
+    assert any("avoid_when" in m and "bad_knee" in m for _, m in found), found
 
 
 def test_a_version_must_list_the_ids_it_removed(tmp_path: Path) -> None:
     from app.engine import validate_path
 
-    shutil.copy(QUESTIONNAIRES / "low-back-audit-1.0.0.yaml", tmp_path)
-    shutil.copy(QUESTIONNAIRES / "exercise-blocks-1.0.0.yaml", tmp_path)
-    shutil.copy(QUESTIONNAIRES / "exercise-blocks.yaml", tmp_path)
-    (tmp_path / "low-back-audit.yaml").write_text(
-        REAL.replace('  - {id: major_trauma, version: "2.0.0", use: serious_accident}\n', "")
-    )
+    for name in ("low-back-audit-1.0.0.yaml", "exercise-blocks-1.0.0.yaml",
+                 "exercise-blocks-2.0.0.yaml", "exercise-blocks.yaml"):  # fmt: skip
+        shutil.copy(QUESTIONNAIRES / name, tmp_path)
+    line = '  - {id: major_trauma, version: "2.0.0", use: serious_accident}\n'
+    # 2.0.0 removed it: 2.0.0 must list it, and so must every later version.
+    previous = (QUESTIONNAIRES / "low-back-audit-2.0.0.yaml").read_text()
+    assert line in previous
+    (tmp_path / "low-back-audit-2.0.0.yaml").write_text(previous.replace(line, ""))
+    (tmp_path / "low-back-audit.yaml").write_text(REAL)
     found = [p.message for p in validate_path(tmp_path)]
     assert found == [
         "question 'major_trauma' of version 1.0.0 is gone from version 2.0.0: list it under 'removed'"
     ]
     assert validate_path(QUESTIONNAIRES) == []
+
+
+def test_the_current_version_still_names_every_id_an_earlier_one_removed() -> None:
+    # An app that still sends major_trauma is told it went in 2.0.0 and what to send instead.
+    current = load_questionnaire(QUESTIONNAIRES / "low-back-audit.yaml")
+    previous = load_questionnaire(QUESTIONNAIRES / "low-back-audit-2.0.0.yaml")
+    assert previous.removed == current.removed
 
 
 def test_two_files_cannot_hold_the_same_version(tmp_path: Path) -> None:
@@ -276,7 +296,7 @@ def test_two_files_cannot_hold_the_same_version(tmp_path: Path) -> None:
     shutil.copy(QUESTIONNAIRES / "exercise-blocks.yaml", tmp_path)
     (tmp_path / "low-back-audit.yaml").write_text(REAL)
     (tmp_path / "low-back-audit-copy.yaml").write_text(REAL)
-    assert any("version 2.0.0 is in another file too" in p.message for p in validate_path(tmp_path))
+    assert any("version 2.1.0 is in another file too" in p.message for p in validate_path(tmp_path))
 
 
 def test_a_follow_up_must_rank_the_levels_as_what_it_follows(tmp_path: Path) -> None:
@@ -296,7 +316,7 @@ def test_a_follow_up_must_rank_the_levels_as_what_it_follows(tmp_path: Path) -> 
     )
     found = [p.message for p in validate_path(tmp_path)]
     assert any(
-        "differ from those of low-back-audit 2.0.0, which it follows" in message
+        "differ from those of low-back-audit 2.1.0, which it follows" in message
         for message in found
     ), found
 
