@@ -90,9 +90,10 @@ def test_one_more_red_flag_never_lowers_the_level(answers: dict[str, Any], flag:
 
 @SETTINGS
 @given(answer_sets, st.sampled_from([None, {}, {"released": False}, {"released": True}]))
-def test_no_plan_unless_self_care_or_released_see_doctor_and_complete(
+def test_no_plan_unless_self_care_and_complete(
     answers: dict[str, Any], context: dict[str, Any] | None
 ) -> None:
+    """(2.1) Or see_doctor, once a clinician has released the programme."""
     evaluation = evaluate(Q, answers, context)
     result = build_result(evaluation)
     if result["plan"] is not None:

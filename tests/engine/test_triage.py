@@ -126,7 +126,9 @@ def test_a_recent_fall_is_a_possible_fracture_from_age_65(age: int, fires: bool)
 
 
 @pytest.mark.parametrize(("age", "fires"), [(69, False), (70, True)])
-def test_version_2_0_called_a_fall_a_possible_fracture_from_age_70(age: int, fires: bool) -> None:
+def test_a_fall_is_a_possible_fracture_from_age_70(age: int, fires: bool) -> None:
+    """2.0.0's rule, run against 2.0.0's file (the hazard log's H18 names this test; 2.1.0's
+    rule is test_a_recent_fall_is_a_possible_fracture_from_age_65)."""
     old = audit_2_0()
     result = assess(old, only_known(old, answers(age=age, onset="fall_or_blow", **RECENT)))
     assert ("fragility_fracture" in reason_codes(result)) is fires
