@@ -522,6 +522,18 @@ def test_a_release_never_gives_an_urgent_or_emergency_result_a_plan(
     assert result["safety_net"]["see_gp"] is None
 
 
+@pytest.mark.parametrize("changes", [{"fever": True}, {"abdominal_pain": True}])
+def test_a_release_flag_on_an_urgent_result_never_asks_for_the_movement_checks(
+    changes: dict[str, Any],
+) -> None:
+    checks = {"joint_problems", "falls_or_unsteady", "squat_check", "bridge_check"}
+    given = {k: v for k, v in answers(**changes).items() if k not in checks}
+    evaluation = evaluate(questionnaire(), given, RELEASED)
+    assert evaluation.complete
+    assert not checks & {q.id for q in evaluation.visible}
+    assert "squat_check" in evaluate(questionnaire(), answers(**changes), RELEASED).ignored
+
+
 def test_only_the_see_doctor_level_is_releasable() -> None:
     assert [lv.code for lv in questionnaire().levels if lv.releasable] == ["see_doctor"]
 
@@ -555,6 +567,27 @@ def test_the_hang_and_side_stretch_line_only_when_one_of_them_suits(
 ) -> None:
     p = plan(**CONDITIONS[condition])
     assert any("hangs and side stretches" in a for a in p["advice"]) is shown
+
+
+def test_the_2_1_safety_cues_of_the_steps() -> None:
+    q = questionnaire()
+    for block in q.exercise_blocks.values():
+        for step in [*block.steps, *([block.companion] if block.companion else [])]:
+            for cue in step.cues:
+                if "going down your leg" in cue:
+                    assert "within a day or two, speak to a GP or physio" in cue, step.code
+            if step.code in HANGS:
+                cues = " ".join(step.cues)
+                assert "bar fixed firmly to a wall or frame" in cues, step.code
+                assert "step on and off the box with care" in cues.lower(), step.code
+    squat = q.exercise_blocks["squat_mobility"].steps[0]
+    assert any("anchored securely" in cue for cue in squat.cues)
+    for code in ("supported_hang", "full_hang"):
+        step = next(s for s in q.exercise_blocks["thoracic_lats"].steps if s.code == code)
+        assert any("Doorway bars can slip" in c and "weight limit" in c for c in step.cues)
+
+
+HANGS = {"supported_hang", "full_hang", "contract_relax_hang", "hang_shoulder_rotations"}
 
 
 def test_no_plan_text_claims_to_decompress_the_spine() -> None:
