@@ -83,7 +83,11 @@ class StructureChecks:
 
     # -- triage rules -----------------------------------------------------------------------------
     def rules_not_circular(
-        self, rules: tuple[Rule, ...], levels: tuple[Level, ...], stop_when: Expr | None = None
+        self,
+        rules: tuple[Rule, ...],
+        levels: tuple[Level, ...],
+        stop_when: Expr | None = None,
+        given: Iterable[str] = (),
     ) -> None:
         """A rule must not read a question that would not have been asked had the rule fired.
 
@@ -92,6 +96,9 @@ class StructureChecks:
         circular when its own level would close that gate. Except for a level that stops the
         interview: such a rule ends it on the page that made it fire, so what it read was asked
         (past cancer plus leg numbness from the pain pages is an emergency).
+
+        A gate may also read context values (``given``), e.g. ``triage_level == "self_care" or
+        released``: it is checked as in an ordinary interview, with those values not given.
         """
         stopping = {
             level.code
@@ -106,12 +113,13 @@ class StructureChecks:
                 if TRIAGE_LEVEL in self._needs(condition):
                     gates.setdefault(question.id, []).append(condition)
         rank = {level.code: level.rank for level in levels}
+        free = {TRIAGE_LEVEL, *given}
         for rule in rules:
             if rule.level in stopping:
                 continue
             for name in sorted(self._needs(rule.when) & set(gates)):
                 for gate in gates[name]:
-                    if not gate.names <= {TRIAGE_LEVEL}:
+                    if not self._needs(gate) <= free:
                         continue  # gates that mix in answers are not checked here
                     for before in levels:
                         after = (

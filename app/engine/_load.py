@@ -113,7 +113,7 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
     removed = parts.removed()
     checks = StructureChecks(r, parts.questions, parts.scope, parts.derived_needs, parts.when_line)
     checks.answers_come_first(sections, context)
-    checks.rules_not_circular(rules, levels, stop_when)
+    checks.rules_not_circular(rules, levels, stop_when, context)
     checks.reachable(sections)  # last: it only runs on an otherwise valid file
     if r.problems:
         return None

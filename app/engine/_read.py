@@ -269,6 +269,13 @@ class QuestionnaireReader:
                     r.text(item, "why_at_end", where, required=False),
                 )
             )
+        # Each of these needs its text: without one, a held step would say why it moved on.
+        for key, needs in (
+            ("hold_when", "why_held"),
+            ("min_days_between_ups", "why_too_soon"),
+            ("pause_all_reasons", "why_paused_all"),
+        ):
+            _needs_key(r, data, key, needs, "progression")
         hold_when = r.expr(data, "hold_when", "progression", self.scope)
         why_held = r.text(data, "why_held", "progression", required=hold_when is not None)
         min_days = (
@@ -309,6 +316,8 @@ class QuestionnaireReader:
         if data is None:
             return None
         today = "today_title" in data or "today_signs" in data
+        _needs_key(r, data, "today_title", "today_signs", "safety_net")
+        _needs_key(r, data, "today_signs", "today_title", "safety_net")
         return SafetyNet(
             title=r.text(data, "title", "safety_net") or "",
             signs=r.texts(data, "signs", "safety_net", 1, 12),
@@ -673,3 +682,9 @@ def _matches(pattern: str, qid: str) -> bool:
     """Whether a question id fits a pattern such as "{block}_feel"."""
     head, _, tail = pattern.partition("{block}")
     return len(qid) > len(head) + len(tail) and qid.startswith(head) and qid.endswith(tail)
+
+
+def _needs_key(r: FieldReader, data: LDict, key: str, needs: str, what: str) -> None:
+    """An optional key that needs another (e.g. a condition and the text it shows)."""
+    if key in data and needs not in data:
+        r.problem(data.line_of(key), f"{what}: missing required key {needs!r} (with {key!r})")

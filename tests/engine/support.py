@@ -102,3 +102,65 @@ def answers(**changes: Any) -> dict[str, Any]:
 def urgency(level: str) -> int:
     """0 for emergency ... 3 for self care."""
     return LEVELS.index(level)
+
+
+# -- other versions and the check-in -----------------------------------------------------------
+
+_files: dict[str, Questionnaire] = {}
+
+
+def load(name: str) -> Questionnaire:
+    """A definition file of questionnaires/, loaded once."""
+    if name not in _files:
+        _files[name] = load_questionnaire(QUESTIONNAIRES / name)
+    return _files[name]
+
+
+def audit_2_0() -> Questionnaire:
+    """The audit before the clinical review (read-only beside the current one)."""
+    return load("low-back-audit-2.0.0.yaml")
+
+
+def checkin_questionnaire() -> Questionnaire:
+    """The current check-in (1.1.0)."""
+    return load("low-back-checkin.yaml")
+
+
+def checkin_1_0() -> Questionnaire:
+    return load("low-back-checkin-1.0.0.yaml")
+
+
+def only_known(q: Questionnaire, given: dict[str, Any]) -> dict[str, Any]:
+    """The answers that ``q`` has questions for (an older version lacks the newer ids)."""
+    return {key: value for key, value in given.items() if key in q.question_by_id}
+
+
+PLAN_BLOCKS = ("pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats")
+# A first check-in two weeks into a 2.1.0 plan, from an assessment with pain 4 and PEG 4.
+CHECKIN_CONTEXT: dict[str, Any] = {
+    "plan_blocks": list(PLAN_BLOCKS),
+    "weeks_since_start": 2,
+    "baseline_peg": 4.0,
+    "baseline_pain": 4,
+    "cancer_history": False,
+    "age": 40,
+    "pregnant_at_start": False,
+    "osteoporosis_or_steroids": False,
+}
+
+
+def checkin_answers(q: Questionnaire | None = None, **changes: Any) -> dict[str, Any]:
+    """A complete check-in: no warning sign, pain 3, a little better, every block done on 5
+    days and about right, for the ids that ``q`` (default: the current check-in) has;
+    ``changes`` on top, as given (None removes an answer)."""
+    q = q or checkin_questionnaire()
+    signs = [question.id for question in q.pages[0].questions]
+    given: dict[str, Any] = {
+        **dict.fromkeys(signs, False),
+        "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
+        "global_change": "a_little_better",
+        **{f"{b}_days": 5 for b in PLAN_BLOCKS},
+        **{f"{b}_feel": "about_right" for b in PLAN_BLOCKS},
+    }  # fmt: skip
+    given = {**only_known(q, given), **changes}
+    return {key: value for key, value in given.items() if value is not None}

@@ -36,11 +36,20 @@ def problems(path: Path) -> list[tuple[int, str]]:
 
 def test_the_real_definitions_load_without_problems() -> None:
     q = load_questionnaire(QUESTIONNAIRES / "low-back-audit.yaml")
-    assert len(q.questions) >= 50
-    assert len(q.rules) == 33
+    assert len(q.questions) >= 60
+    # 2.1.0 adds four rules to 2.0.0's 33 and removes none.
+    assert (q.version, len(q.rules)) == ("2.1.0", 37)
+    previous = load_questionnaire(QUESTIONNAIRES / "low-back-audit-2.0.0.yaml")
+    assert (previous.version, len(previous.rules)) == ("2.0.0", 33)
+    assert {r.code for r in previous.rules} < {r.code for r in q.rules}
+    assert set(previous.question_by_id) < set(q.question_by_id)
     old = load_questionnaire(QUESTIONNAIRES / "low-back-audit-1.0.0.yaml")
     assert (old.version, len(old.rules)) == ("1.0.0", 27)
     assert len(q.exercise_blocks) == 5
+    checkin = load_questionnaire(QUESTIONNAIRES / "low-back-checkin.yaml")
+    assert (checkin.version, len(checkin.rules)) == ("1.1.0", 25)
+    old_checkin = load_questionnaire(QUESTIONNAIRES / "low-back-checkin-1.0.0.yaml")
+    assert {r.code for r in old_checkin.rules} < {r.code for r in checkin.rules}
 
 
 def test_unknown_key(tmp_path: Path) -> None:
@@ -189,7 +198,8 @@ def test_a_question_whose_own_condition_can_never_hold(tmp_path: Path) -> None:
 
 
 def test_a_rule_that_would_hide_the_question_it_reads_is_circular(tmp_path: Path) -> None:
-    # Movement checks are asked only at self care: a see_doctor rule cannot read one.
+    # Movement checks are asked only at self care (or after a clinician's release, a context
+    # value the check takes as not given): a see_doctor rule cannot read one.
     path = broken(tmp_path, "    level: see_doctor\n    when: pain_intensity >= 8\n",
                   "    level: see_doctor\n    when: squat_check == \"cannot\"\n")  # fmt: skip
     found = problems(path)
@@ -248,26 +258,36 @@ def test_a_step_condition_is_checked_against_the_questionnaires_names(tmp_path: 
     path = broken(tmp_path, "step: figure_4}", "step: figure_4}")
     blocks = (QUESTIONNAIRES / "exercise-blocks.yaml").read_text()
     (tmp_path / "exercise-blocks.yaml").write_text(
-        blocks.replace("avoid_when: '\"hip\" in joint_problems'\n", "avoid_when: bad_hip\n", 1)
+        blocks.replace("avoid_when: recent_knee_replacement", "avoid_when: bad_knee", 1)
     )
     found = problems(path)
-    assert any("avoid_when" in m and "bad_hip" in m for _, m in found), found
+    assert any("avoid_when" in m and "bad_knee" in m for _, m in found), found
 
 
 def test_a_version_must_list_the_ids_it_removed(tmp_path: Path) -> None:
     from app.engine import validate_path
 
-    shutil.copy(QUESTIONNAIRES / "low-back-audit-1.0.0.yaml", tmp_path)
-    shutil.copy(QUESTIONNAIRES / "exercise-blocks-1.0.0.yaml", tmp_path)
-    shutil.copy(QUESTIONNAIRES / "exercise-blocks.yaml", tmp_path)
-    (tmp_path / "low-back-audit.yaml").write_text(
-        REAL.replace('  - {id: major_trauma, version: "2.0.0", use: serious_accident}\n', "")
-    )
+    for name in ("low-back-audit-1.0.0.yaml", "exercise-blocks-1.0.0.yaml",
+                 "exercise-blocks-2.0.0.yaml", "exercise-blocks.yaml"):  # fmt: skip
+        shutil.copy(QUESTIONNAIRES / name, tmp_path)
+    line = '  - {id: major_trauma, version: "2.0.0", use: serious_accident}\n'
+    # 2.0.0 removed it: 2.0.0 must list it, and so must every later version.
+    previous = (QUESTIONNAIRES / "low-back-audit-2.0.0.yaml").read_text()
+    assert line in previous
+    (tmp_path / "low-back-audit-2.0.0.yaml").write_text(previous.replace(line, ""))
+    (tmp_path / "low-back-audit.yaml").write_text(REAL)
     found = [p.message for p in validate_path(tmp_path)]
     assert found == [
         "question 'major_trauma' of version 1.0.0 is gone from version 2.0.0: list it under 'removed'"
     ]
     assert validate_path(QUESTIONNAIRES) == []
+
+
+def test_the_current_version_still_names_every_id_an_earlier_one_removed() -> None:
+    # An app that still sends major_trauma is told it went in 2.0.0 and what to send instead.
+    current = load_questionnaire(QUESTIONNAIRES / "low-back-audit.yaml")
+    previous = load_questionnaire(QUESTIONNAIRES / "low-back-audit-2.0.0.yaml")
+    assert previous.removed == current.removed
 
 
 def test_two_files_cannot_hold_the_same_version(tmp_path: Path) -> None:
@@ -276,7 +296,7 @@ def test_two_files_cannot_hold_the_same_version(tmp_path: Path) -> None:
     shutil.copy(QUESTIONNAIRES / "exercise-blocks.yaml", tmp_path)
     (tmp_path / "low-back-audit.yaml").write_text(REAL)
     (tmp_path / "low-back-audit-copy.yaml").write_text(REAL)
-    assert any("version 2.0.0 is in another file too" in p.message for p in validate_path(tmp_path))
+    assert any("version 2.1.0 is in another file too" in p.message for p in validate_path(tmp_path))
 
 
 def test_a_follow_up_must_rank_the_levels_as_what_it_follows(tmp_path: Path) -> None:
@@ -296,7 +316,7 @@ def test_a_follow_up_must_rank_the_levels_as_what_it_follows(tmp_path: Path) -> 
     )
     found = [p.message for p in validate_path(tmp_path)]
     assert any(
-        "differ from those of low-back-audit 2.0.0, which it follows" in message
+        "differ from those of low-back-audit 2.1.0, which it follows" in message
         for message in found
     ), found
 
@@ -314,3 +334,227 @@ ARCHIVED = {
     "low-back-audit-1.0.0.yaml": "63ca9bb4c9cd20e42021882488e0652882effbaf9cb31a411b35e0f0211ab987",
     "exercise-blocks-1.0.0.yaml": "1d8a2fd9fe64b6d38007e25e425485c9d8f8bd209d2acaa82b31daa253f854b0",
 }
+
+
+# -- the definition keys 2.1.0 added -----------------------------------------------------------
+
+CHECKIN = (QUESTIONNAIRES / "low-back-checkin.yaml").read_text()
+
+
+def broken_checkin(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the real check-in with one edit."""
+    assert old in CHECKIN, old
+    path = tmp_path / "low-back-checkin.yaml"
+    path.write_text(CHECKIN.replace(old, new, 1))
+    return path
+
+
+def test_an_unknown_rule_in_unless_reasons(tmp_path: Path) -> None:
+    old = "      - unless_reasons: [fracture_risk, recent_injury, old_serious_accident]\n"
+    new = "      - unless_reasons: [fracture_risk, recent_injurie, old_serious_accident]\n"
+    path = broken(tmp_path, old, new)
+    assert problems(path) == [
+        (
+            line_of(path, new.rstrip("\n")),
+            "level 'see_doctor' advice_more: no triage rule 'recent_injurie'",
+        )
+    ]
+
+
+def test_a_bad_condition_in_advice_more(tmp_path: Path) -> None:
+    old = '      - when: pain_duration == "over_12_weeks"\n'
+    new = '      - when: pain_duration == "over_3_months"\n'
+    path = broken(tmp_path, old, new)
+    [(line, message)] = problems(path)
+    assert line == line_of(path, new.rstrip("\n"))
+    assert "'pain_duration' has no option 'over_3_months'" in message
+
+
+def test_an_unknown_rule_in_pause_all_reasons(tmp_path: Path) -> None:
+    path = broken_checkin(tmp_path, "  pause_all_reasons: [pregnancy]\n",
+                          "  pause_all_reasons: [pregnancy, pregnant]\n")  # fmt: skip
+    assert problems(path) == [
+        (
+            line_of(path, "  pause_all_reasons: [pregnancy, pregnant]"),
+            "progression: no triage rule 'pregnant'",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('  why_held: "staying on {step}: your pain is a little worse, so we have not moved you on."\n',
+         "", "progression: missing required key 'why_held' (with 'hold_when')"),
+        ("  why_paused_all: \"paused: please check your exercises with your midwife, GP or physio first.\"\n",
+         "", "progression: missing required key 'why_paused_all' (with 'pause_all_reasons')"),
+        ("  hold_when: global_change == \"a_little_worse\" or peg_pain - baseline_pain >= 2\n",
+         "  hold_when: global_change == \"a_little_worse\" or peg_pain - baseline >= 2\n",
+         "unknown question or value 'baseline'"),
+        ("  min_days_between_ups: 7\n", "  min_days_between_ups: 70\n",
+         "min_days_between_ups"),
+    ],
+)  # fmt: skip
+def test_a_bad_progression_key(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    path = broken_checkin(tmp_path, old, new)
+    found = problems(path)
+    assert len(found) == 1, found
+    assert expected in found[0][1]
+
+
+def test_an_urgent_level_cannot_be_released(tmp_path: Path) -> None:
+    old = "    risk: high\n    urgent: true\n    advice: >-\n      Please speak to a doctor today."
+    new = ("    risk: high\n    urgent: true\n    releasable: true\n    advice: >-\n"
+           "      Please speak to a doctor today.")  # fmt: skip
+    path = broken(tmp_path, old, new)
+    assert problems(path) == [
+        (
+            line_of(path, "    releasable: true"),
+            "level 'urgent': an urgent level cannot be released",
+        )
+    ]
+
+
+def test_the_self_care_level_cannot_be_released(tmp_path: Path) -> None:
+    path = broken(tmp_path, "    risk: low\n", "    risk: low\n    releasable: true\n")
+    assert problems(path) == [
+        (
+            line_of(path, "    releasable: true"),
+            "level 'self_care': the least urgent level has the plan already",
+        )
+    ]
+
+
+@pytest.mark.parametrize("value", ['"2027-02-30"', "next summer", "2027"])
+def test_a_bad_accept_until(tmp_path: Path, value: str) -> None:
+    path = broken(tmp_path, 'version: "2.1.0"\n', f'version: "2.1.0"\naccept_until: {value}\n')
+    assert problems(path) == [
+        (
+            line_of(path, f"accept_until: {value}"),
+            "questionnaire: 'accept_until' must be a day like 2027-06-30",
+        )
+    ]
+
+
+def test_accept_until_is_read_as_a_day() -> None:
+    from datetime import date
+
+    q = load_questionnaire(QUESTIONNAIRES / "low-back-audit-2.0.0.yaml")
+    assert q.accept_until == date(2027, 6, 30)
+    assert load_questionnaire(QUESTIONNAIRES / "low-back-audit.yaml").accept_until is None
+
+
+def test_an_unknown_step_in_with_steps(tmp_path: Path) -> None:
+    old = "    - with_steps: [supported_hang, full_hang,"
+    new = "    - with_steps: [supported_hang, full_hangs,"
+    path = broken(tmp_path, old, new)
+    text = path.read_text()
+    line = text[: text.index(new)].count("\n") + 1
+    assert problems(path) == [(line, "plan advice: no step 'full_hangs' in any block")]
+
+
+def test_a_bad_condition_in_dropped_advice(tmp_path: Path) -> None:
+    path = broken(tmp_path, "    - when: joint_replaced\n", "    - when: joint_replace\n")
+    [(line, message)] = problems(path)
+    assert line == line_of(path, "    - when: joint_replace")
+    assert "did you mean 'joint_replaced'" in message
+
+
+def test_the_safety_net_second_tier_needs_its_signs(tmp_path: Path) -> None:
+    old = (
+        "  today_title: Speak to a GP today, or call 111, if you get any of these\n  today_signs:\n"
+    )
+    start = REAL.index(old)
+    end = REAL.index("  self_care: >-\n    See a GP", start)
+    path = broken(tmp_path, REAL[start:end],
+                  "  today_title: Speak to a GP today, or call 111, if you get any of these\n")  # fmt: skip
+    found = problems(path)
+    assert found == [
+        (
+            line_of(
+                path, "  today_title: Speak to a GP today, or call 111, if you get any of these"
+            ),
+            "safety_net: missing required key 'today_signs' (with 'today_title')",
+        )
+    ]
+
+
+def test_a_companion_avoid_when_is_checked_against_the_questionnaires_names(
+    tmp_path: Path,
+) -> None:
+    path = broken(tmp_path, "step: figure_4}", "step: figure_4}")
+    blocks = (QUESTIONNAIRES / "exercise-blocks.yaml").read_text()
+    old = "      avoid_when: '\"shoulder\" in joint_problems or falls_or_unsteady'\n"
+    assert blocks.count(old) == 1
+    (tmp_path / "exercise-blocks.yaml").write_text(
+        blocks.replace(old, "      avoid_when: '\"shoulder\" in joint_problem'\n")
+    )
+    found = problems(path)
+    assert any("companion" in m and "joint_problem" in m for _, m in found), found
+
+
+# -- warnings (backaudit validate): != and 'not in' on an answer that can be hidden -------------
+
+
+def test_rule_warnings_name_each_rule_that_uses_not_equal_on_a_hideable_answer() -> None:
+    from app.engine import rule_warnings
+
+    old = load_questionnaire(QUESTIONNAIRES / "low-back-audit-2.0.0.yaml")
+    found = rule_warnings(old)
+    assert [w.message.split("'")[1] for w in found] == [
+        "cancer_history",
+        "cancer_history_stable",
+        "spine_condition",
+    ]
+    text = (QUESTIONNAIRES / "low-back-audit-2.0.0.yaml").read_text().splitlines()
+    for warning in found:
+        assert warning.file == old.path
+        assert text[warning.line - 1].startswith("  - code: ") or "when" in text[warning.line - 1]
+    assert "pain_duration" in found[0].message  # hidden after an emergency stop
+    assert "spine_diagnosis" in found[2].message
+    assert "not (... == ...)" in found[0].message
+
+
+@pytest.mark.parametrize("name", ["low-back-audit.yaml", "low-back-checkin.yaml"])
+def test_the_current_definitions_have_no_rule_warnings(name: str) -> None:
+    from app.engine import rule_warnings
+
+    assert rule_warnings(load_questionnaire(QUESTIONNAIRES / name)) == []
+
+
+@pytest.mark.parametrize(
+    ("when", "warns"),
+    [
+        ('pain_trend != "improving"', True),  # hidden after an emergency stop
+        ('onset not in ["gradual"]', True),
+        ("leg_pain_worse_than_back != true", True),  # hidden by branching too
+        ('not (pain_trend == "improving")', False),  # fires when it is missing
+        ('answered(pain_trend) and pain_trend != "improving"', False),  # guarded
+        ('serious_accident != "no"', False),  # always asked first
+        ("recent_pain != true", False),  # a derived comparison is false, never missing
+        ("trend_not_improving", True),  # through a derived value that uses !=
+    ],
+)
+def test_rule_warnings_in_a_small_questionnaire(tmp_path: Path, when: str, warns: bool) -> None:
+    from app.engine import rule_warnings
+
+    # A rule of its own, "extra", before inflammatory_possible (the file's other rules warn
+    # about nothing).
+    before = "  - code: inflammatory_possible\n"
+    extra = (
+        f"  - code: extra\n    level: see_doctor\n    when: '{when}'\n"
+        "    message: m\n    clinician: c\n    action: a\n"
+    )
+    path = broken(tmp_path, before, extra + before)
+    derived = "  - id: recent_pain\n"
+    path.write_text(
+        path.read_text().replace(
+            derived,
+            '  - id: trend_not_improving\n    value: pain_trend != "improving"\n' + derived,
+        )
+    )
+    q = load_questionnaire(path)
+    found = rule_warnings(q)
+    assert [w.message.split("'")[1] for w in found] == (["extra"] if warns else [])
+    if warns:
+        assert found[0].line == line_of(path, "  - code: extra")

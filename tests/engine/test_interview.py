@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
 import pytest
 
-from app.engine import AnswerError, assess, build_result, evaluate
+from app.engine import AnswerError, Questionnaire, assess, build_result, evaluate
 
-from .support import BASELINE, EMERGENCY_SIGNS, RED_FLAGS, answers, questionnaire
+from .support import (
+    BASELINE,
+    EMERGENCY_SIGNS,
+    RED_FLAGS,
+    answers,
+    audit_2_0,
+    only_known,
+    questionnaire,
+)
 
 
 def visible_ids(given: dict[str, Any]) -> set[str]:
@@ -38,6 +47,19 @@ CONDITIONAL: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("joint_problems", {}, {"pain_trend": "worse"}),
     ("falls_or_unsteady", {}, {"walking_difficulty": True}),
     ("sides_differ", {}, {"pregnant": True}),
+    # (2.1)
+    ("recent_flare", {"pain_duration": "over_12_weeks"}, {"pain_duration": "6_to_12_weeks"}),
+    ("seen_about_this_pain", {"pain_duration": "6_to_12_weeks"}, {"pain_duration": "under_6_weeks"}),
+    ("seen_about_this_pain", {"pain_duration": "over_12_weeks"}, {"pain_duration": "under_6_weeks"}),
+    ("peg_enjoyment", {}, {"saddle_numbness": True}),
+    ("peg_activity", {"fever": True}, {"both_legs": True}),
+    ("spine_procedure_recent", {"spine_diagnosis": ["spine_surgery", "arthritis"]}, {"spine_diagnosis": ["arthritis"]}),
+    ("hip_replacement", {"joint_problems": ["hip"]}, {"joint_problems": ["knee"]}),
+    ("knee_replacement", {"joint_problems": ["knee", "shoulder"]}, {"joint_problems": ["hip"]}),
+    ("hip_precautions", {"joint_problems": ["hip"], "hip_replacement": "over_12_weeks"}, {"joint_problems": ["hip"], "hip_replacement": "no"}),
+    ("hip_precautions", {"joint_problems": ["hip"], "hip_replacement": "under_12_weeks"}, {"joint_problems": ["knee"], "hip_replacement": "under_12_weeks"}),
+    ("hypermobile", {}, {"pain_intensity": 8}),
+    ("hang_check", {"age": 74}, {"age": 75}),
 ]  # fmt: skip
 
 
@@ -103,8 +125,8 @@ def test_an_accident_long_ago_does_not_stop_the_interview() -> None:
     assert not evaluation.stopped
 
 
-def test_pages_come_in_order_and_progress_grows() -> None:
-    q = questionnaire()
+def walk(q: Questionnaire, baseline: dict[str, Any]) -> tuple[list[str], list[int], dict[str, Any]]:
+    """Answer page by page as a person would: the pages seen, the progress shown on each."""
     given: dict[str, Any] = {}
     seen: list[str] = []
     percents: list[int] = []
@@ -112,11 +134,16 @@ def test_pages_come_in_order_and_progress_grows() -> None:
         evaluation = evaluate(q, given)
         page = evaluation.next_page
         if page is None:
-            break
+            return seen, percents, given
         seen.append(page.id)
         percents.append(evaluation.progress()["percent"])
         for question in evaluation.visible_on(page):
-            given[question.id] = BASELINE[question.id]
+            given[question.id] = baseline[question.id]
+
+
+def test_pages_come_in_order_and_progress_grows() -> None:
+    q = questionnaire()
+    seen, percents, given = walk(q, BASELINE)
     assert seen[:6] == [
         "about_you",
         "emergency_nerves",
@@ -125,12 +152,26 @@ def test_pages_come_in_order_and_progress_grows() -> None:
         "warning_signs",
         "health_history",
     ]
+    # (2.1) "Your pain lately" for pain over 6 weeks, before the pain scores.
+    assert seen[6:9] == ["pain_story", "pain_course", "pain_level"]
     assert seen[-5:] == ["joints_and_balance", "squat", "bridge", "hang", "sides"]
     assert "pain_pattern" not in seen
     assert "leg_compared" not in seen
-    assert percents == sorted(percents)
+    assert "joint_replacement" not in seen
+    # Progress grows, except where a page shows more questions than it answered: knowing
+    # height and weight asks two questions instead of one (2.1.0: 64% then 63%).
+    assert all(after >= before - 1 for before, after in itertools.pairwise(percents))
+    assert percents[-1] >= 95
     assert evaluate(q, given).complete
     assert evaluate(q, given).progress()["percent"] == 100
+
+
+def test_progress_grew_at_every_page_in_version_2_0() -> None:
+    old = audit_2_0()
+    seen, percents, given = walk(old, only_known(old, BASELINE))
+    assert "pain_course" not in seen
+    assert percents == sorted(percents)
+    assert evaluate(old, given).complete
 
 
 def test_the_page_with_a_bad_answer_is_the_next_page() -> None:
@@ -148,6 +189,7 @@ def test_hidden_answers_are_ignored_and_reported() -> None:
     )
     result = assess(questionnaire(), given)
     assert result["ignored_answers"] == [
+        "recent_flare",  # (2.1) asked only for pain over 12 weeks
         "began_before_45",
         "inflammatory_features",
         "one_sided_sport",
@@ -223,3 +265,84 @@ def test_partial_answers_give_a_provisional_result_without_a_plan() -> None:
     assert result["complete"] is False
     assert result["triage"]["level"] == "urgent"
     assert result["plan"] is None
+
+
+# -- early stop (2.1): safety answers count, later answers are ignored -------------------------
+
+SAFETY_SCREEN = [q.id for q in questionnaire().questions if q.section_id == "safety"]
+
+
+def test_the_safety_screen_is_every_question_of_the_first_section() -> None:
+    assert SAFETY_SCREEN[0] == "age"
+    assert set(RED_FLAGS) | {"age", "serious_accident"} == set(SAFETY_SCREEN)
+
+
+def test_an_emergency_with_past_cancer_reports_both_emergency_first() -> None:
+    given = answers(saddle_numbness=True, cancer_history=True)
+    result = assess(questionnaire(), given)
+    assert result["triage"]["level"] == "emergency"
+    assert [r["code"] for r in result["triage"]["reasons"]] == [
+        "cauda_equina_saddle",
+        "cancer_history",
+    ]
+    assert [r["level"] for r in result["triage"]["reasons"]] == ["emergency", "urgent"]
+
+
+def test_every_safety_answer_sent_with_an_emergency_is_evaluated_and_reported() -> None:
+    given = answers(
+        bladder_change=True, walking_difficulty=True, fever=True, abdominal_pain=True,
+        infection_risk=True, osteoporosis_or_steroids=True, pregnant=True, age=16,
+        serious_accident="longer_ago",
+    )  # fmt: skip
+    result = assess(questionnaire(), given)
+    codes = [r["code"] for r in result["triage"]["reasons"]]
+    assert codes == [
+        "cauda_equina_bladder", "gait_disturbance",  # emergency first
+        "fever", "infection_risk_active", "abdominal_pain",  # then urgent
+        "fracture_risk", "infection_risk", "pregnancy", "under_18", "old_serious_accident",
+    ]  # fmt: skip
+    ranks = [r["level"] for r in result["triage"]["reasons"]]
+    assert ranks == sorted(ranks, key=["emergency", "urgent", "see_doctor"].index)
+    # Nothing of the safety screen is ignored; everything after it is.
+    assert not set(result["ignored_answers"]) & set(SAFETY_SCREEN)
+    assert set(result["ignored_answers"]) == set(given) - set(SAFETY_SCREEN)
+
+
+def test_answers_past_the_safety_screen_make_no_rule_fire_after_an_emergency() -> None:
+    given = answers(
+        chest_pain=True, cancer_history=True, pain_intensity=9, pain_trend="worse",
+        leg_numbness=True, onset="fall_or_blow", pain_duration="under_6_weeks",
+        spine_diagnosis=["arthritis"], first_episode=True, age=70,
+    )  # fmt: skip
+    result = assess(questionnaire(), given)
+    # Not severe_pain, worsening_pain, leg_numbness, recent_injury, fragility_fracture,
+    # spine_condition, new_pain_over_50, nor cancer_nerve_signs through the ignored leg answer.
+    assert [r["code"] for r in result["triage"]["reasons"]] == ["chest_pain", "cancer_history"]
+    for later in ("pain_intensity", "leg_numbness", "onset", "spine_diagnosis", "smoker"):
+        assert later in result["ignored_answers"]
+    assert result["contributors"] == []
+    assert result["plan"] is None
+
+
+def test_an_emergency_from_the_pain_pages_ends_the_interview_there() -> None:
+    # Past cancer and pain below the knee: the pain pages were asked, the rest is not.
+    given = answers(cancer_history=True, leg_pain="below_knee", leg_pain_worse_than_back=True)
+    evaluation = evaluate(questionnaire(), given)
+    assert evaluation.stopped
+    result = build_result(evaluation)
+    codes = [r["code"] for r in result["triage"]["reasons"]]
+    assert codes[:2] == ["cancer_nerve_signs", "cancer_history"]
+    assert "radicular_below_knee" in codes
+    assert "leg_pain" not in result["ignored_answers"]
+    assert {"smoker", "sleep_hours", "joint_problems"} <= set(result["ignored_answers"])
+
+
+def test_only_the_safety_screen_is_needed_with_an_emergency() -> None:
+    evaluation = evaluate(questionnaire(), {"age": 60, "bowel_change": True, "weight_loss": True})
+    assert evaluation.complete
+    result = build_result(evaluation)
+    assert [r["code"] for r in result["triage"]["reasons"]] == [
+        "cauda_equina_bowel",
+        "unexplained_weight_loss",
+    ]
+    assert result["ignored_answers"] == []

@@ -8,9 +8,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.engine import AnswerError, EngineError, Question, build_result, evaluate
+from app.engine import (
+    AnswerError,
+    EngineError,
+    Question,
+    build_result,
+    evaluate,
+    progress_plan,
+)
 
-from .support import EMERGENCY_SIGNS, RED_FLAGS, questionnaire, urgency
+from .support import (
+    BASELINE,
+    EMERGENCY_SIGNS,
+    PLAN_BLOCKS,
+    RED_FLAGS,
+    checkin_questionnaire,
+    questionnaire,
+    urgency,
+)
 
 Q = questionnaire()
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -49,7 +64,9 @@ junk = st.recursive(
 
 
 EMERGENCY_ANSWERS = [{sign: True} for sign in EMERGENCY_SIGNS] + [
-    {"serious_accident": "last_6_weeks"}
+    {"serious_accident": "last_6_weeks"},
+    {"walking_difficulty": True},  # (2.1) gait_disturbance
+    {"cancer_history": True, "leg_weakness": True},  # cancer_nerve_signs
 ]
 
 
@@ -72,12 +89,17 @@ def test_one_more_red_flag_never_lowers_the_level(answers: dict[str, Any], flag:
 
 
 @SETTINGS
-@given(answer_sets)
-def test_no_plan_unless_self_care_and_complete(answers: dict[str, Any]) -> None:
-    evaluation = evaluate(Q, answers)
+@given(answer_sets, st.sampled_from([None, {}, {"released": False}, {"released": True}]))
+def test_no_plan_unless_self_care_and_complete(
+    answers: dict[str, Any], context: dict[str, Any] | None
+) -> None:
+    """(2.1) Or see_doctor, once a clinician has released the programme."""
+    evaluation = evaluate(Q, answers, context)
     result = build_result(evaluation)
     if result["plan"] is not None:
-        assert result["triage"]["level"] == "self_care"
+        released = bool(context and context.get("released"))
+        level = result["triage"]["level"]
+        assert level == "self_care" or (released and level == "see_doctor")
         assert result["complete"] is True
         assert evaluation.complete
 
@@ -178,3 +200,196 @@ def test_no_plan_offers_a_step_that_the_persons_answers_rule_out(answers: dict[s
         else:
             assert not offered
             assert block.get("companion")
+
+
+# -- (2.1) step gating: the spec's table, as a function of the answers kept ---------------------
+
+HANGS = {"supported_hang", "full_hang", "contract_relax_hang", "hang_shoulder_rotations"}
+
+
+def spec_left_out(kept: dict[str, Any]) -> set[str]:
+    """The steps PRODUCT.md's table leaves out for these (visible) answers."""
+    joints = set(kept.get("joint_problems", []))
+    h = kept.get("hip_replacement") == "under_12_weeks" or kept.get("hip_precautions") is True
+    k = kept.get("knee_replacement") == "under_12_weeks"
+    f = kept.get("falls_or_unsteady") is True
+    hyper = kept.get("hypermobile") is True
+    out: set[str] = set()
+    if k:
+        out |= {"kneeling", "assisted_squat"}
+    if f or h:
+        out |= {"foot_on_step", "standing_rotation"}
+    if h:
+        out |= {"seated_hip_drops", "figure_4", "assisted_squat"}
+    if "hip" in joints or k or hyper:
+        out.add("frog")
+    if "hip" in joints or "knee" in joints or f or h:
+        out |= {"squat_hold", "weight_shifts", "knee_drops"}
+    if hyper:
+        out |= {"knee_drops", *(HANGS - {"supported_hang"})}
+    if "shoulder" in joints or f or kept["age"] >= 75:
+        out |= HANGS
+    if "shoulder" in joints or f:
+        out.add("lateral_trunk_stretch")
+    return out
+
+
+def _choice(qid: str) -> st.SearchStrategy[Any]:
+    return valid_value(Q.question_by_id[qid])
+
+
+# A self-care person (the baseline) with any answers that gate steps; or a see_doctor person
+# whose programme a clinician released.
+movement = st.fixed_dictionaries(
+    {
+        "age": st.integers(18, 110),
+        "pain_duration": _choice("pain_duration"),
+        "joint_problems": _choice("joint_problems"),
+        "hip_replacement": _choice("hip_replacement"),
+        "hip_precautions": st.booleans(),
+        "knee_replacement": _choice("knee_replacement"),
+        "falls_or_unsteady": st.booleans(),
+        "hypermobile": st.booleans(),
+        "squat_check": _choice("squat_check"),
+        "bridge_check": _choice("bridge_check"),
+        "hang_check": _choice("hang_check"),
+    }
+)
+released_reason = st.sampled_from(
+    [{}, {"pregnant": True}, {"osteoporosis_or_steroids": True}, {"pain_intensity": 8}]
+)
+
+
+@SETTINGS
+@given(movement, released_reason)
+def test_every_step_the_spec_leaves_out_is_left_out_and_every_start_suits(
+    changes: dict[str, Any], reason: dict[str, Any]
+) -> None:
+    evaluation = evaluate(Q, {**BASELINE, **changes, **reason}, {"released": True})
+    result = build_result(evaluation)
+    assert result["triage"]["level"] == ("see_doctor" if reason else "self_care")
+    plan = result["plan"]
+    assert plan is not None
+    left_out = spec_left_out(evaluation.answers)
+    seen: set[str] = set()
+    for block in plan["blocks"]:
+        steps = block["steps"]
+        for step in steps:
+            seen.add(step["code"])
+            assert step["allowed"] is (step["code"] not in left_out), step["code"]
+        start = block["start_step"]
+        assert isinstance(start, int), block["code"]  # never null
+        assert steps[start]["allowed"], block["code"]
+        if changes["pain_duration"] == "under_6_weeks":
+            assert start == next(i for i, s in enumerate(steps) if s["allowed"])
+        if block["code"] == "thoracic_lats":
+            assert ("companion" in block) is ("lateral_trunk_stretch" not in left_out)
+    # A block is dropped only when none of its steps suits.
+    for code in plan["dropped"]:
+        assert all(s.code in left_out for s in Q.exercise_blocks[code].steps), code
+    assert "thoracic_lats" not in plan["dropped"]
+
+
+# -- (1.1) check-ins: progression never outruns worse pain, and other levels only pause --------
+
+CHECKIN = checkin_questionnaire()
+# Warning signs are rare, pain stays near the start's, and "too easy" on 5 days or more is
+# common, so that many check-ins stay at self_care with a block ready to move up: the cases
+# where holding it back matters. Every answer and context value can still take any value.
+_rare_sign = st.integers(0, 59).map(lambda n: n == 0)
+_feel = st.sampled_from(["too_easy", "too_easy", "too_easy", "about_right", "too_hard", "made_pain_worse"])  # fmt: skip
+_days = st.sampled_from([7, 6, 5, 5, 4, 0])
+_change = st.sampled_from(
+    ["much_better", "better", "better", "a_little_better", "same", "a_little_worse",
+     "a_little_worse", "worse", "much_worse"]
+)  # fmt: skip
+
+
+def _near(draw: st.DrawFn, value: int) -> int:
+    return int(draw(st.integers(-3, 3).map(lambda d: max(0, min(10, value + d)))))
+
+
+@st.composite
+def checkins(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A check-in's answers (all of them; hidden ones are ignored) and its context."""
+    baseline = draw(st.integers(0, 10))
+    context: dict[str, Any] = {
+        "plan_blocks": list(PLAN_BLOCKS),
+        "weeks_since_start": draw(st.one_of(st.floats(0, 3.4), st.floats(0, 12))),
+        "baseline_peg": draw(st.floats(0, 10, allow_nan=False)),
+        "baseline_pain": baseline,
+        "age": draw(st.integers(18, 100)),
+        "cancer_history": draw(st.booleans()),
+        "pregnant_at_start": draw(st.booleans()),
+        "osteoporosis_or_steroids": draw(st.booleans()),
+    }
+    if draw(st.booleans()):
+        context["previous_global_change"] = draw(_change)
+    answers: dict[str, Any] = {}
+    for question in CHECKIN.questions:
+        if question.section_id == "safety":
+            answers[question.id] = draw(_rare_sign)
+        elif question.id.endswith("_feel"):
+            answers[question.id] = draw(_feel)
+        elif question.id.endswith("_days"):
+            answers[question.id] = draw(_days)
+        elif question.id in ("peg_pain", "pain_now"):
+            answers[question.id] = _near(draw, baseline)
+        elif question.id == "global_change":
+            answers[question.id] = draw(_change)
+        else:
+            answers[question.id] = draw(valid_value(question))
+    return answers, context
+
+
+PLANS = [
+    build_result(evaluate(Q, {**BASELINE, **changes}))["plan"]
+    for changes in (
+        {},
+        {"bridge_check": "hard_or_untried", "squat_check": "cannot", "hang_check": "cannot_or_untried"},
+        {"hypermobile": True, "bridge_check": "hard_or_untried"},
+        {"falls_or_unsteady": True, "joint_problems": ["hip"], "hip_replacement": "no"},
+        {"pain_duration": "under_6_weeks"},
+    )
+]  # fmt: skip
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> dict[str, Any]:
+    """One of a few real plans, each block moved to any step that suits (as check-ins may)."""
+    plan = draw(st.sampled_from(PLANS))
+    blocks = []
+    for block in plan["blocks"]:
+        suits = [i for i, step in enumerate(block["steps"]) if step["allowed"]]
+        blocks.append({**block, "start_step": draw(st.sampled_from(suits))})
+    return {**plan, "blocks": blocks}
+
+
+days_on_steps = st.none() | st.dictionaries(
+    st.sampled_from(PLAN_BLOCKS), st.floats(0, 30, allow_nan=False)
+)
+
+
+@SETTINGS
+@given(checkins(), plans(), days_on_steps)
+def test_a_check_in_never_moves_a_block_up_on_worse_pain_and_only_pauses_unless_self_care(
+    checkin: tuple[dict[str, Any], dict[str, Any]],
+    plan: dict[str, Any],
+    days_on_step: dict[str, float] | None,
+) -> None:
+    answers, context = checkin
+    evaluation = evaluate(CHECKIN, answers, context)
+    level = build_result(evaluation)["triage"]["level"]
+    new, changes = progress_plan(evaluation, plan, days_on_step)
+    kept = evaluation.answers
+    worse = kept.get("global_change") in ("a_little_worse", "worse", "much_worse") or (
+        "peg_pain" in kept and kept["peg_pain"] - context["baseline_pain"] >= 2
+    )
+    for before, after in zip(plan["blocks"], new["blocks"], strict=True):
+        assert after["steps"][after["start_step"]]["allowed"]  # never onto a left-out step
+        if worse:
+            assert after["start_step"] <= before["start_step"], (before["code"], kept)
+        if level != "self_care":
+            assert after["start_step"] == before["start_step"], (before["code"], level)
+    if level != "self_care":
+        assert all(change["paused"] for change in changes)

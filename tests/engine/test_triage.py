@@ -6,13 +6,17 @@ from typing import Any
 
 import pytest
 
-from app.engine import assess, build_result, evaluate
+from app.engine import AnswerError, assess, build_result, evaluate
 
-from .support import BASELINE, answers, questionnaire
+from .support import BASELINE, answers, audit_2_0, only_known, questionnaire
 
 LONG_PAIN_YOUNG = {"pain_duration": "over_12_weeks", "age": 40}
 FOUR_FEATURES = ["started_before_35", "buttock_pain", "better_with_movement", "psoriasis"]
 RECENT = {"pain_duration": "under_6_weeks"}
+# Long-standing and steady (PRODUCT.md "stable"): over 12 weeks, not worse, no night pain, no
+# recent flare; the baseline's pain is 4 out of 10.
+STABLE = {"pain_duration": "over_12_weeks", "pain_trend": "same", "recent_flare": False}
+SPINE_OPERATION = {"spine_diagnosis": ["spine_surgery"], "spine_procedure_recent": True}
 
 # code, level, answers that make it fire, a near miss that must not
 RULES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
@@ -24,30 +28,34 @@ RULES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
     ("chest_pain", "emergency", {"chest_pain": True}, {}),
     ("major_trauma", "emergency", {"serious_accident": "last_6_weeks"}, {"serious_accident": "longer_ago"}),
     ("cancer_nerve_signs", "emergency", {"cancer_history": True, "leg_numbness": True}, {"cancer_history": True}),
+    ("gait_disturbance", "emergency", {"walking_difficulty": True}, {"leg_weakness": True}),
     ("progressive_weakness", "urgent", {"leg_weakness": True}, {}),
-    ("gait_disturbance", "urgent", {"walking_difficulty": True}, {}),
     ("fever", "urgent", {"fever": True}, {}),
     ("unexplained_weight_loss", "urgent", {"weight_loss": True}, {}),
-    ("cancer_history", "urgent", {"cancer_history": True}, {"cancer_history": True, "pain_duration": "over_12_weeks"}),
+    ("cancer_history", "urgent", {"cancer_history": True, **STABLE, "pain_intensity": 7}, {"cancer_history": True, **STABLE, "pain_intensity": 6}),
+    ("infection_risk_active", "urgent", {"infection_risk": True, **RECENT}, {"infection_risk": True, **STABLE}),
+    ("abdominal_pain", "urgent", {"abdominal_pain": True}, {}),
+    ("spine_procedure_recent", "urgent", {**SPINE_OPERATION, "pain_intensity": 7}, {**SPINE_OPERATION, "pain_intensity": 6}),
     ("night_pain", "urgent", {"night_pain": True}, {}),
     ("pain_on_straining", "urgent", {"pain_on_straining": True}, {}),
     ("thoracic_pain", "urgent", {"thoracic_pain": True}, {}),
     ("back_shape_change", "urgent", {"back_shape_change": True}, {}),
     ("fragility_fracture", "urgent", {"osteoporosis_or_steroids": True, "onset": "lifting_or_twisting"}, {"osteoporosis_or_steroids": True, "onset": "gradual"}),
-    ("cancer_history_stable", "see_doctor", {"cancer_history": True, "pain_duration": "over_12_weeks"}, {"cancer_history": True, "pain_duration": "over_12_weeks", "pain_trend": "worse"}),
+    ("cancer_history_stable", "see_doctor", {"cancer_history": True, **STABLE, "pain_intensity": 6}, {"cancer_history": True, **STABLE, "pain_trend": "worse"}),
     ("fracture_risk", "see_doctor", {"osteoporosis_or_steroids": True}, {}),
     ("infection_risk", "see_doctor", {"infection_risk": True}, {}),
     ("pregnancy", "see_doctor", {"pregnant": True}, {}),
     ("under_18", "see_doctor", {"age": 17}, {"age": 18}),
-    ("new_pain_over_50", "see_doctor", {"age": 50, "first_episode": True, **RECENT}, {"age": 50, "first_episode": False, **RECENT}),
+    ("new_pain_over_50", "see_doctor", {"age": 50, "first_episode": True, **RECENT}, {"age": 49, "first_episode": True, **RECENT}),
     ("recent_injury", "see_doctor", {"onset": "fall_or_blow", **RECENT}, {"onset": "lifting_or_twisting", **RECENT}),
     ("old_serious_accident", "see_doctor", {"serious_accident": "longer_ago"}, {"serious_accident": "no"}),
-    ("worsening_pain", "see_doctor", {"pain_trend": "worse"}, {"pain_trend": "same"}),
+    ("worsening_pain", "see_doctor", {"pain_trend": "worse"}, {"pain_trend": "up_and_down"}),
     ("severe_pain", "see_doctor", {"pain_intensity": 8}, {"pain_intensity": 7}),
     ("radicular_below_knee", "see_doctor", {"leg_pain": "below_knee", "leg_pain_worse_than_back": False}, {"leg_pain": "above_knee", "leg_pain_worse_than_back": False}),
     ("leg_dominant_pain", "see_doctor", {"leg_pain": "above_knee", "leg_pain_worse_than_back": True}, {"leg_pain": "above_knee", "leg_pain_worse_than_back": False}),
     ("leg_numbness", "see_doctor", {"leg_numbness": True}, {}),
     ("spine_condition", "see_doctor", {"spine_diagnosis": ["arthritis"]}, {"spine_diagnosis": ["none"]}),
+    ("inflammatory_possible", "see_doctor", {**LONG_PAIN_YOUNG, "inflammatory_features": FOUR_FEATURES[:3]}, {**LONG_PAIN_YOUNG, "inflammatory_features": FOUR_FEATURES[:2]}),
     ("inflammatory_pattern", "see_doctor", {**LONG_PAIN_YOUNG, "inflammatory_features": FOUR_FEATURES}, {**LONG_PAIN_YOUNG, "inflammatory_features": FOUR_FEATURES[:3]}),
 ]  # fmt: skip
 
@@ -108,12 +116,50 @@ def test_a_reason_carries_its_message_clinician_label_and_action() -> None:
     assert result["triage"]["action"]
 
 
-@pytest.mark.parametrize(("age", "fires"), [(69, False), (70, True)])
-def test_a_fall_is_a_possible_fracture_from_age_70(age: int, fires: bool) -> None:
+@pytest.mark.parametrize(("age", "fires"), [(64, False), (65, True), (69, True), (70, True)])
+def test_a_recent_fall_is_a_possible_fracture_from_age_65(age: int, fires: bool) -> None:
+    # (2.1) From 65 (NICE CG146's population), was 70.
     result = assess(questionnaire(), answers(age=age, onset="fall_or_blow", **RECENT))
     assert ("fragility_fracture" in reason_codes(result)) is fires
     assert "recent_injury" in reason_codes(result)  # a fall is checked at any age
     assert result["triage"]["level"] == ("urgent" if fires else "see_doctor")
+
+
+@pytest.mark.parametrize(("age", "fires"), [(69, False), (70, True)])
+def test_a_fall_is_a_possible_fracture_from_age_70(age: int, fires: bool) -> None:
+    """2.0.0's rule, run against 2.0.0's file (the hazard log's H18 names this test; 2.1.0's
+    rule is test_a_recent_fall_is_a_possible_fracture_from_age_65)."""
+    old = audit_2_0()
+    result = assess(old, only_known(old, answers(age=age, onset="fall_or_blow", **RECENT)))
+    assert ("fragility_fracture" in reason_codes(result)) is fires
+    assert result["triage"]["level"] == ("urgent" if fires else "see_doctor")
+
+
+@pytest.mark.parametrize(
+    ("changes", "fires"),
+    [
+        # Recent pain: a fall, lifting or a sudden start with weak bones; a fall from 65.
+        ({"osteoporosis_or_steroids": True, "onset": "fall_or_blow", **RECENT}, True),
+        ({"osteoporosis_or_steroids": True, "onset": "sudden_no_cause", "pain_duration": "6_to_12_weeks"}, True),
+        ({"osteoporosis_or_steroids": True, "onset": "gradual", **RECENT}, False),
+        ({"age": 65, "onset": "fall_or_blow", "pain_duration": "6_to_12_weeks"}, True),
+        ({"age": 65, "onset": "lifting_or_twisting", **RECENT}, False),
+        ({"age": 80, "onset": "fall_or_blow", **STABLE}, False),  # the fall was long ago
+        # (2.1) Long-standing pain with weak bones that flared up or is getting worse.
+        ({"osteoporosis_or_steroids": True, "onset": "gradual", **STABLE, "recent_flare": True}, True),
+        ({"osteoporosis_or_steroids": True, "onset": "gradual", **STABLE, "pain_trend": "worse"}, True),
+        ({"osteoporosis_or_steroids": True, "onset": "gradual", **STABLE}, False),
+        ({"osteoporosis_or_steroids": True, "onset": "gradual", **STABLE, "pain_trend": "up_and_down"}, False),
+        ({"osteoporosis_or_steroids": False, "onset": "gradual", **STABLE, "recent_flare": True}, False),
+    ],
+)  # fmt: skip
+def test_fragility_fracture(changes: dict[str, Any], fires: bool) -> None:
+    result = assess(questionnaire(), answers(**changes))
+    assert ("fragility_fracture" in reason_codes(result)) is fires
+    if fires:
+        assert result["triage"]["level"] == "urgent"
+    elif changes.get("osteoporosis_or_steroids"):
+        assert "fracture_risk" in reason_codes(result)  # weak bones alone: a routine review
 
 
 def test_osteoporosis_with_sudden_pain_for_no_reason_is_urgent() -> None:
@@ -145,9 +191,21 @@ def test_cancer_with_any_nerve_sign_is_an_emergency(nerve_sign: dict[str, Any]) 
     result = assess(questionnaire(), answers(cancer_history=True, **nerve_sign))
     assert result["triage"]["level"] == "emergency"
     assert "cancer_nerve_signs" in reason_codes(result)
-    # The same nerve sign without a history of cancer is not an emergency.
+    # The same nerve sign without a history of cancer is not cancer_nerve_signs, and not an
+    # emergency unless it is one on its own: (2.1) new difficulty walking (gait_disturbance).
     without = assess(questionnaire(), answers(**nerve_sign))
-    assert without["triage"]["level"] != "emergency"
+    assert "cancer_nerve_signs" not in reason_codes(without)
+    alone = "walking_difficulty" in nerve_sign
+    assert (without["triage"]["level"] == "emergency") is alone
+    if alone:
+        assert reason_codes(without) == ["gait_disturbance"]
+
+
+def test_version_2_0_called_new_difficulty_walking_urgent() -> None:
+    old = audit_2_0()
+    result = assess(old, only_known(old, answers(walking_difficulty=True)))
+    assert result["triage"]["level"] == "urgent"
+    assert reason_codes(result) == ["gait_disturbance"]
 
 
 def test_cancer_without_nerve_signs_depends_on_the_pain() -> None:
@@ -163,13 +221,48 @@ def test_cancer_without_nerve_signs_depends_on_the_pain() -> None:
     assert {"cancer_history", "night_pain"} <= set(reason_codes(at_night))
 
 
-def test_new_pain_over_50_needs_a_first_episode_of_recent_pain() -> None:
+def test_new_pain_over_50_needs_a_first_episode_that_is_recent_or_not_improving() -> None:
     flare = assess(questionnaire(), answers(age=55, first_episode=False, **RECENT))
     assert flare["triage"]["level"] == "self_care"
-    long_standing = assess(
-        questionnaire(), answers(age=55, first_episode=True, pain_duration="over_12_weeks")
+    improving = assess(
+        questionnaire(),
+        answers(age=55, first_episode=True, pain_duration="over_12_weeks", pain_trend="improving"),
     )
-    assert "new_pain_over_50" not in reason_codes(long_standing)
+    assert "new_pain_over_50" not in reason_codes(improving)
+
+
+@pytest.mark.parametrize(
+    ("age", "duration", "trend", "fires"),
+    [
+        (50, "under_6_weeks", "improving", True),
+        (50, "6_to_12_weeks", "improving", True),
+        (49, "6_to_12_weeks", "same", False),
+        # (2.1) Long-standing: checked unless it is getting better.
+        (55, "over_12_weeks", "same", True),
+        (55, "over_12_weeks", "up_and_down", True),
+        (55, "over_12_weeks", "worse", True),
+        (55, "over_12_weeks", "improving", False),
+        (49, "over_12_weeks", "same", False),
+    ],
+)
+def test_new_pain_over_50(age: int, duration: str, trend: str, fires: bool) -> None:
+    result = assess(
+        questionnaire(),
+        answers(age=age, first_episode=True, pain_duration=duration, pain_trend=trend,
+                began_before_45=False),
+    )  # fmt: skip
+    assert ("new_pain_over_50" in reason_codes(result)) is fires
+    if fires:
+        assert result["triage"]["level"] == "see_doctor"
+        (reason,) = [r for r in result["triage"]["reasons"] if r["code"] == "new_pain_over_50"]
+        assert "not getting better" in reason["message"]
+
+
+def test_version_2_0_did_not_check_long_standing_first_pain_over_50() -> None:
+    old = audit_2_0()
+    given = answers(age=55, first_episode=True, pain_duration="over_12_weeks", pain_trend="same",
+                    began_before_45=False)  # fmt: skip
+    assert assess(old, only_known(old, given))["triage"]["level"] == "self_care"
 
 
 def test_recent_ordinary_back_pain_after_lifting_gets_the_programme() -> None:
@@ -237,7 +330,15 @@ def test_every_fired_rule_is_reported_for_a_see_doctor_case() -> None:
 
 def test_the_questions_behind_a_reason_include_those_read_through_derived_values() -> None:
     q = questionnaire()
-    assert q.questions_behind(["new_pain_over_50"]) == {"age", "first_episode", "pain_duration"}
+    # (2.1) new_pain_over_50 reads the trend too: recent, or not improving.
+    assert q.questions_behind(["new_pain_over_50"]) == {
+        "age", "first_episode", "pain_duration", "pain_trend",
+    }  # fmt: skip
+    # cancer_history reads the derived "stable" and what stands behind it.
+    assert q.questions_behind(["cancer_history"]) == {
+        "cancer_history", "pain_duration", "pain_trend", "night_pain", "recent_flare",
+        "pain_intensity",
+    }  # fmt: skip
     # inflammatory_pattern reads a derived count of the features, not the answer directly.
     assert q.questions_behind(["inflammatory_pattern"]) == {"inflammatory_features"}
     assert q.questions_behind(["cauda_equina_bowel", "fever"]) == {"bowel_change", "fever"}
@@ -274,3 +375,185 @@ def test_every_result_carries_the_safety_net_and_only_self_care_the_gp_advice(
     assert (net["see_gp"] is not None) is (level == "self_care")
     if net["see_gp"]:
         assert "4 weeks" in net["see_gp"]
+
+
+# -- the rules 2.1.0 added or changed: near misses --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({**STABLE, "pain_intensity": 6}, "cancer_history_stable"),  # over 12 weeks, steady, 6
+        ({**STABLE, "pain_trend": "improving", "pain_intensity": 6}, "cancer_history_stable"),
+        ({**STABLE, "pain_trend": "up_and_down", "pain_intensity": 6}, "cancer_history_stable"),
+        ({**STABLE, "pain_intensity": 7}, "cancer_history"),  # very bad
+        ({**STABLE, "pain_trend": "worse"}, "cancer_history"),
+        ({**STABLE, "night_pain": True}, "cancer_history"),
+        ({**STABLE, "recent_flare": True}, "cancer_history"),  # a recent flare
+        ({"pain_duration": "6_to_12_weeks", "pain_intensity": 2}, "cancer_history"),  # new
+        ({**RECENT, "pain_trend": "improving", "pain_intensity": 1}, "cancer_history"),
+    ],
+)
+def test_past_cancer_is_urgent_unless_the_pain_is_long_standing_steady_and_below_7(
+    changes: dict[str, Any], code: str
+) -> None:
+    result = assess(questionnaire(), answers(cancer_history=True, **changes))
+    codes = reason_codes(result)
+    # The two rules are complements: exactly one of them fires.
+    assert code in codes
+    assert {"cancer_history", "cancer_history_stable"} & set(codes) == {code}
+    assert result["triage"]["level"] == ("see_doctor" if code.endswith("stable") else "urgent")
+
+
+def test_past_cancer_after_an_emergency_stop_is_still_reported_as_urgent() -> None:
+    # The pain history is not asked (nor kept) after an emergency sign: "stable" is false then,
+    # so the reason is not lost (hazard H40).
+    result = assess(questionnaire(), answers(saddle_numbness=True, cancer_history=True, **STABLE))
+    assert reason_codes(result) == ["cauda_equina_saddle", "cancer_history"]
+    assert "pain_duration" in result["ignored_answers"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "fires"),
+    [
+        (RECENT, True),  # new pain, no temperature
+        ({"pain_duration": "6_to_12_weeks"}, True),
+        ({**STABLE, "pain_trend": "worse"}, True),
+        ({**STABLE, "night_pain": True}, True),
+        ({**STABLE, "recent_flare": True}, True),
+        (STABLE, False),  # long-standing and steady: a routine review (infection_risk)
+        ({**STABLE, "pain_intensity": 9}, False),
+    ],
+)
+def test_infection_risk_with_new_or_changing_pain_is_urgent_without_a_fever(
+    changes: dict[str, Any], fires: bool
+) -> None:
+    result = assess(questionnaire(), answers(infection_risk=True, fever=False, **changes))
+    assert ("infection_risk_active" in reason_codes(result)) is fires
+    assert "infection_risk" in reason_codes(result)
+    assert (result["triage"]["level"] == "urgent") is fires
+
+
+@pytest.mark.parametrize(
+    ("changes", "fires"),
+    [
+        ({"pain_trend": "worse"}, True),
+        ({"night_pain": True}, True),
+        ({"pain_intensity": 7}, True),
+        ({"pain_intensity": 6}, False),
+        ({"pain_trend": "up_and_down", "pain_intensity": 6}, False),
+        ({"spine_procedure_recent": False, "pain_intensity": 9}, False),  # operated long ago
+    ],
+)
+def test_worse_very_bad_or_night_pain_soon_after_spine_surgery_is_urgent(
+    changes: dict[str, Any], fires: bool
+) -> None:
+    result = assess(questionnaire(), answers(**{**SPINE_OPERATION, **changes}))
+    assert ("spine_procedure_recent" in reason_codes(result)) is fires
+    assert "spine_condition" in reason_codes(result)
+    assert (result["triage"]["level"] == "urgent") is fires
+
+
+def test_spine_procedure_recent_is_asked_only_after_spine_surgery() -> None:
+    result = assess(
+        questionnaire(),
+        answers(spine_diagnosis=["disc_bulge"], spine_procedure_recent=True, pain_trend="worse"),
+    )
+    assert "spine_procedure_recent" in result["ignored_answers"]
+    assert "spine_procedure_recent" not in reason_codes(result)
+    with pytest.raises(AnswerError) as caught:
+        assess(questionnaire(), answers(spine_diagnosis=["spine_surgery", "arthritis"]))
+    assert [(p.question, p.code) for p in caught.value.problems] == [
+        ("spine_procedure_recent", "required")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("age", "duration", "trend", "fires"),
+    [
+        (35, "under_6_weeks", "improving", True),  # any recent fall or blow
+        (80, "under_6_weeks", "improving", False),  # ... but from 65 it is urgent instead
+        (49, "6_to_12_weeks", "improving", False),
+        (50, "6_to_12_weeks", "improving", True),
+        (35, "6_to_12_weeks", "same", True),
+        (35, "6_to_12_weeks", "up_and_down", True),
+        (35, "over_12_weeks", "worse", False),  # long ago: worsening_pain, not an injury
+    ],
+)
+def test_recent_injury(age: int, duration: str, trend: str, fires: bool) -> None:
+    result = assess(
+        questionnaire(),
+        answers(age=age, onset="fall_or_blow", pain_duration=duration, pain_trend=trend,
+                began_before_45=False),
+    )  # fmt: skip
+    codes = reason_codes(result)
+    if age >= 65 and duration == "under_6_weeks":
+        # At 65 or over a recent fall is a possible fracture (urgent); recent_injury is there too.
+        assert {"fragility_fracture", "recent_injury"} <= set(codes)
+        return
+    assert ("recent_injury" in codes) is fires
+
+
+@pytest.mark.parametrize(
+    ("count", "code"),
+    [(0, None), (1, None), (2, None), (3, "inflammatory_possible"),
+     (4, "inflammatory_pattern"), (5, "inflammatory_pattern"), (9, "inflammatory_pattern")],
+)  # fmt: skip
+def test_inflammatory_features_3_for_a_blood_test_4_or_more_for_a_referral(
+    count: int, code: str | None
+) -> None:
+    features = [
+        o.code for o in questionnaire().question_by_id["inflammatory_features"].options
+        if not o.exclusive
+    ][:count] or ["none"]  # fmt: skip
+    result = assess(questionnaire(), answers(**LONG_PAIN_YOUNG, inflammatory_features=features))
+    found = {"inflammatory_possible", "inflammatory_pattern"} & set(reason_codes(result))
+    assert found == ({code} if code else set())
+    assert result["triage"]["level"] == ("see_doctor" if code else "self_care")
+
+
+def test_version_2_0_said_nothing_about_three_inflammatory_features() -> None:
+    old = audit_2_0()
+    given = answers(**LONG_PAIN_YOUNG, inflammatory_features=FOUR_FEATURES[:3])
+    assert assess(old, only_known(old, given))["triage"]["level"] == "self_care"
+
+
+def test_tummy_pain_with_back_pain_is_urgent() -> None:
+    result = assess(questionnaire(), answers(abdominal_pain=True, age=68, smoker=True))
+    assert result["triage"]["level"] == "urgent"
+    assert reason_codes(result) == ["abdominal_pain"]
+    assert "AAA" in result["triage"]["reasons"][0]["clinician"]
+
+
+# The gist of each new or changed text (PRODUCT.md, "Texts of new and changed rules").
+RULE_TEXTS: dict[str, tuple[str, str, str]] = {
+    "gait_disturbance": ("checked straight away", "gait disturbance", "A&E"),
+    "cancer_history": ("very bad", "spinal metastasis", "within 24 hours (NICE NG234)"),
+    "infection_risk_active": ("even if you do not have a temperature", "Spinal infection risk", "MRI"),
+    "abdominal_pain": ("tummy", "AAA", "examine the abdomen"),
+    "spine_procedure_recent": ("surgical team", "after spinal surgery", "Surgical team today"),
+    "fragility_fracture": ("65 or over", "fragility fracture", "imaging"),
+    "new_pain_over_50": ("not getting better", "recent or not improving", "Routine GP review"),
+    "worsening_pain": ("Keep moving", "Steadily worsening pain", "Routine review"),
+    "inflammatory_possible": ("blood test", "Three features", "HLA-B27"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("code", sorted(RULE_TEXTS))
+def test_the_new_and_changed_rule_texts(code: str) -> None:
+    rule = next(r for r in questionnaire().rules if r.code == code)
+    message, clinician, action = RULE_TEXTS[code]
+    assert message in rule.message
+    assert clinician in rule.clinician
+    assert action in rule.action
+    # The person's text has no jargon that the clinician's has.
+    for word in ("AAA", "HLA-B27", "metastasis", "gait"):
+        assert word not in rule.message
+
+
+@pytest.mark.parametrize("code", ["cancer_history_stable", "recent_injury"])
+def test_some_changed_rules_keep_their_2_0_texts(code: str) -> None:
+    new = next(r for r in questionnaire().rules if r.code == code)
+    old = next(r for r in audit_2_0().rules if r.code == code)
+    assert (new.message, new.clinician, new.action) == (old.message, old.clinician, old.action)
+    assert new.when.source != old.when.source  # the rule itself changed
