@@ -26,7 +26,7 @@ from app.services import clinics, replay, rule_report
 from app.services.questionnaires import Registry
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
-TOP_MISSING = 10  # ids listed under "most often missing"
+TOP_LISTED = 10  # ids listed as most often missing, or dropped
 
 
 def register(sub: Any) -> None:
@@ -186,7 +186,7 @@ def _print_rules(report: rule_report.RuleReport, chosen: str, out: TextIO) -> No
                         (r.code, f"{r.alone:,}", f"{r.with_others:,}", f"{r.total:,}")
                         for r in m.rules
                     ]
-                    for line in table(rows):
+                    for line in _table(rows):
                         print(f"  {line}", file=out)
 
 
@@ -201,27 +201,27 @@ def cmd_replay(args: argparse.Namespace) -> int:
             replay.target_version(registry, registry.default_id, args.from_version)
     except (replay.UnknownVersionError, DefinitionError) as error:
         return _problem(str(error))
+    if args.from_version == args.to:
+        return _problem(f"--from and --to are both {args.to}: nothing would change")
     since = None if args.since is None else datetime.combine(args.since, time(), UTC)
     try:
-        with read_only_session() as session, _csv_file(args.csv) as csv_out:
+        with read_only_session() as session:
             clinic = _clinic(session, args.clinic)
             chosen = _chosen(clinic, args.since)
-            each = None
-            if csv_out is not None:
-                names = {c.id: c.name for c in clinics.list_clinics(session)}
-                each = _csv_writer(csv_out, replay.csv_lines(names))
-            summary = replay.replay(
-                session,
-                registry,
-                target,
-                from_version=args.from_version,
-                clinic_id=clinic.id if clinic else None,
-                since=since,
-                each=each,
-            )
+            names = {c.id: c.name for c in clinics.list_clinics(session)} if args.csv else {}
+            with _csv_file(args.csv) as csv_out:  # opened once the options are known good
+                summary = replay.replay(
+                    session,
+                    registry,
+                    target,
+                    from_version=args.from_version,
+                    clinic_id=clinic.id if clinic else None,
+                    since=since,
+                    each=None if csv_out is None else _csv_writer(csv_out, replay.csv_lines(names)),
+                )
     except _CannotReadError as error:
         return _problem(str(error))
-    print_replay(summary, chosen, sys.stdout)
+    _print_replay(summary, chosen, sys.stdout)
     if args.csv is not None:
         print(f"\nOne row per record: {args.csv}", file=sys.stdout)
     return EXIT_OK
@@ -251,7 +251,7 @@ def _csv_file(path: Path | None) -> Iterator[TextIO | None]:
         yield out
 
 
-def print_replay(summary: replay.ReplaySummary, chosen: str, out: TextIO) -> None:
+def _print_replay(summary: replay.ReplaySummary, chosen: str, out: TextIO) -> None:
     to = summary.to_version
     print(
         f"Replay of stored {summary.questionnaire_id} submissions under version {to}"
@@ -276,7 +276,7 @@ def print_replay(summary: replay.ReplaySummary, chosen: str, out: TextIO) -> Non
         print(
             f"Answers dropped ({to} has no such question, or refuses the value):"
             f" {summary.dropped_answers:,} in {summary.records_with_dropped:,} records: "
-            + _most_common(summary.dropped_ids.most_common()),
+            + _most_common(summary.dropped_ids.most_common(TOP_LISTED)),
             file=out,
         )
     else:
@@ -288,7 +288,7 @@ def print_replay(summary: replay.ReplaySummary, chosen: str, out: TextIO) -> Non
     )
     if summary.missing_ids:
         print(
-            "  most often missing: " + _most_common(summary.missing_ids.most_common(TOP_MISSING)),
+            "  most often missing: " + _most_common(summary.missing_ids.most_common(TOP_LISTED)),
             file=out,
         )
 
@@ -300,7 +300,7 @@ def print_replay(summary: replay.ReplaySummary, chosen: str, out: TextIO) -> Non
         rows.append((before, *(f"{n:,}" for n in counts), f"{sum(counts):,}"))
     totals = [sum(summary.level_table[(b, a)] for b in codes) for a in codes]
     rows.append(("total", *(f"{n:,}" for n in totals), f"{summary.records:,}"))
-    for line in table(rows):
+    for line in _table(rows):
         print(line, file=out)
     moves = summary.moves
     print(
@@ -317,7 +317,7 @@ def print_replay(summary: replay.ReplaySummary, chosen: str, out: TextIO) -> Non
         (r.code, f"{r.before:,}", f"{r.after:,}", f"{r.newly:,}", f"{r.no_longer:,}")
         for r in summary.rule_rows()
     ]
-    for line in table(rule_rows):
+    for line in _table(rule_rows):
         print(line, file=out)
 
 
@@ -325,7 +325,7 @@ def _most_common(pairs: Sequence[tuple[str, int]]) -> str:
     return ", ".join(f"{key} ({n:,})" for key, n in pairs)
 
 
-def table(rows: Sequence[Sequence[str]]) -> list[str]:
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     """Rows as lines of columns two spaces apart: the first column left-aligned, the others
     (numbers) right-aligned under their headings."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

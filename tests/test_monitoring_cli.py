@@ -189,6 +189,10 @@ def test_replay_chooses_a_clinic_and_a_first_day(
             "backaudit: low-back-audit has no version '3.0.0' loaded (loaded: 1.0.0, 2.0.0, 2.1.0)",
         ),
         (
+            ["replay", "--to", "2.1.0", "--from", "2.1.0"],
+            "backaudit: --from and --to are both 2.1.0: nothing would change",
+        ),
+        (
             ["replay", "--to", "2.1.0", "--clinic", "Nowhere"],
             "backaudit: no clinic with id or name 'Nowhere'",
         ),
@@ -199,12 +203,14 @@ def test_replay_chooses_a_clinic_and_a_first_day(
     ],
 )
 def test_a_problem_is_one_line_and_exit_code_2(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(argv) == 2
+    csv_option = ["--csv"] if argv[0] == "report" else ["--csv", str(tmp_path / "rows.csv")]
+    assert main([*argv, *csv_option]) == 2
     captured = capsys.readouterr()
     assert captured.err == message + "\n"
     assert captured.out == ""
+    assert not (tmp_path / "rows.csv").exists()
 
 
 def test_a_missing_sqlite_file_is_not_made(
