@@ -673,6 +673,11 @@ def _line_writer() -> Callable[[Sequence[Any]], str]:
     return line
 
 
+def csv_line_writer() -> Callable[[Sequence[Any]], str]:
+    """The exports' CSV lines (every cell quoted, none can start a formula), for other reports."""
+    return _line_writer()
+
+
 def _when(moment: datetime, zone: tzinfo) -> str:
     """In the clinic's time zone, with its offset from UTC (so a spreadsheet can still sort)."""
     return moment.astimezone(zone).isoformat(timespec="seconds")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import admin, alerts, auth_routes, dashboard
+from . import admin, alerts, auth_routes, dashboard, reports
 from .deps import require_staff
 
 router = APIRouter(include_in_schema=False)
@@ -18,4 +18,5 @@ protected = APIRouter(dependencies=[Depends(require_staff)])
 protected.include_router(dashboard.router)
 protected.include_router(admin.router)
 protected.include_router(alerts.router)
+protected.include_router(reports.router)
 router.include_router(protected)
