@@ -28,6 +28,22 @@ from app.services import clinics, pdf
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass (TEST_DATABASE_URL set), only the tests that touch the database
+    run: those that use it through the fixtures below (all of them read ``database_url``), and
+    those marked ``postgres``. The others ran on SQLite already and would say the same again."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    kept, skipped = [], []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        touches = "database_url" in names or item.get_closest_marker("postgres") is not None
+        (kept if touches else skipped).append(item)
+    if skipped:
+        config.hook.pytest_deselected(items=skipped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
