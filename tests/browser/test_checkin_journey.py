@@ -24,9 +24,17 @@ from tests.browser.test_staff_journey import (
     queue_rows,
     sign_in,
 )
-from tests.fixtures import checkin_answers
+from tests.fixtures import checkin_answers as all_checkin_answers
 
 pytestmark = pytest.mark.browser
+
+# Check-in 1.1.0 asks three more questions on its warning-signs page (all required).
+NEW_IN_CHECKIN_1_1 = {"new_leg_symptoms": False, "new_fall_or_injury": False, "pregnant": False}
+
+
+def checkin_answers(**changes: Any) -> dict[str, Any]:
+    """A complete check-in 1.1.0 (tests.fixtures' answers and the three new questions)."""
+    return all_checkin_answers(**{**NEW_IN_CHECKIN_1_1, **changes})
 
 
 def move_back(live_server: LiveServer, assessment_id: uuid.UUID, days: int) -> None:
@@ -134,18 +142,21 @@ def test_check_ins_move_the_plan_on_and_a_worse_back_reaches_the_clinic(
     patient.goto(result_path)
     check_in(patient, checkin_answers(global_change="worse", pain_now=7))
     assert patient.get_by_role("heading", level=1).inner_text() == (
-        "Book an appointment before you start"
+        "Book an appointment with a GP or physio"
     )
     assert "Your back is worse than when you started" in patient.locator("main").inner_text()
     assert patient.locator(".checkin-changes").count() == 0  # no plan to move on
     with patient.expect_navigation():
         patient.get_by_role("link", name="Back to my result").click()
-    assert "Your exercise plan is on hold" in patient.locator(".latest-checkin").inner_text()
-    assert patient.locator(".plan-week").count() == 0
+    # (1.1) At see-a-doctor the plan carries on where it was, with nothing moving up.
+    latest = patient.locator(".latest-checkin").inner_text()
+    assert "Do not move on to harder steps" in latest
+    assert "Your exercise plan is on hold" not in latest
+    assert "Hip bridge: Figure-4 bridge" in patient.locator(".plan-week__list").inner_text()
     assert (
         patient.get_by_role("heading", level=1)
         .inner_text()
-        .endswith("Book an appointment before you start")
+        .endswith("Book an appointment with a GP or physio")
     )
     axe_check(patient, name="result led by a check-in that needs a doctor")
 
