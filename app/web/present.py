@@ -32,6 +32,12 @@ class Part:
     value: str
 
 
+SCALE_ENDS = {
+    "peg_enjoyment": ("not at all", "completely"),
+    "peg_activity": ("not at all", "completely"),
+}
+
+
 @dataclass(slots=True)
 class FieldView:
     question: Question
@@ -56,6 +62,12 @@ class FieldView:
     @property
     def input_mode(self) -> str:
         return "numeric" if self.question.type == "integer" else "decimal"
+
+    @property
+    def scale_ends(self) -> tuple[str, str]:
+        """The words under a scale's 0 and 10: the PEG interference items (audit and check-in)
+        ask how much pain got in the way, not how bad it was."""
+        return SCALE_ENDS.get(self.id, ("no pain", "worst pain"))
 
     @property
     def width(self) -> str:

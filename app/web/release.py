@@ -26,9 +26,13 @@ from .routes import AssessmentDep
 router = APIRouter()
 
 
-def _evaluation(registry: Registry, assessment: Assessment) -> Evaluation:
-    if not release_service.awaits_answers(assessment):
+def _evaluation(registry: Registry, assessment: Assessment) -> Evaluation | None:
+    """The record read after its release; None once every question is answered (the plan is
+    on the result page). Not released: there are no such questions."""
+    if assessment.released_at is None:
         raise AppError(404)
+    if not release_service.awaits_answers(assessment):
+        return None
     return release_service.evaluation(registry, assessment)
 
 
@@ -39,8 +43,8 @@ async def first_page(
     request: Request, token: str, assessment: AssessmentDep, registry: RegistryDep
 ) -> Response:
     evaluation = _evaluation(registry, assessment)
-    page = evaluation.next_page
-    if page is None:  # answered already (a second tab): the plan is on the result page
+    page = evaluation.next_page if evaluation else None
+    if evaluation is None or page is None:  # answered already (a second tab, or back): the plan
         return redirect(f"/result/{token}#plan")
     return _page(request, token, evaluation, page, None)
 
@@ -56,8 +60,8 @@ async def answer_page(
     clock: ClockDep,
 ) -> Response:
     evaluation = _evaluation(registry, assessment)
-    page = evaluation.next_page
-    if page is None:
+    page = evaluation.next_page if evaluation else None
+    if evaluation is None or page is None:
         return redirect(f"/result/{token}#plan")
     shown = evaluation.visible_on(page)
     page_input = read_page(shown, form)

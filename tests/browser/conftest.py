@@ -7,7 +7,8 @@ Chromium through Playwright. Reusable by every browser test (patient pages and s
 - ``page``: a fresh context and page at desktop size; ``new_page(width=..., **options)`` for
   more (phone widths, ``java_script_enabled=False``). Every page checks when it closes that the
   browser saw no Content-Security-Policy violation and asked nothing of any other site.
-- ``axe_check(page)``: runs axe-core on the page and fails on serious or critical violations.
+- ``axe_check(page)``: runs axe-core on the page and fails on serious or critical violations
+  (not in a page with JavaScript off: axe's timers never fire there, so it says so at once).
 - ``screenshot(page, name)``: a full-page PNG in test-artifacts/screenshots/.
 - ``PatientForm(page)``: fills the patient form from a dict of answers, page by page, the way a
   person does (the server decides which page comes next).
@@ -21,6 +22,7 @@ import json
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +118,11 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+# Pages made with java_script_enabled=False: axe cannot run in them (its timers never fire, so
+# axe_check would wait for ever); check the same page in a page with JavaScript on instead.
+SCRIPTLESS: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 @dataclass
 class Watch:
     """What a page did that it should not: CSP violations, requests to other sites."""
@@ -153,6 +160,8 @@ def new_page(browser: Any, live_server: LiveServer) -> Iterator[Callable[..., An
         watch = Watch(live_server.url)
         contexts.append((context, watch))
         page = context.new_page()
+        if options.get("java_script_enabled") is False:
+            SCRIPTLESS.add(page)
         page.on("console", watch.on_console)
         page.on("request", watch.on_request)
         return page
@@ -183,6 +192,9 @@ def axe_check() -> Callable[..., list[dict[str, Any]]]:
     source = AXE.read_text(encoding="utf-8")
 
     def check(page: Any, *, name: str | None = None) -> list[dict[str, Any]]:
+        assert page not in SCRIPTLESS, (
+            "axe cannot run in a page with JavaScript off: open the page in one with it on"
+        )
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.evaluate(source)
         violations: list[dict[str, Any]] = page.evaluate(

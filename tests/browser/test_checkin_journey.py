@@ -1,7 +1,8 @@
 """Follow-up check-ins in a real browser: a clinic's patient gets a self-care result, checks in
 two weeks later (time is moved in the database) and the plan moves up a step saying why; four
 weeks in, their back is worse: "book an appointment", and the clinic's queue flags it until a
-clinician has read it."""
+clinician has read it. And (check-in 1.1.0): pain clearly up from the start holds every block
+where it is, however easy it felt, and the result page leads with the check-in's advice."""
 
 from __future__ import annotations
 
@@ -24,9 +25,18 @@ from tests.browser.test_staff_journey import (
     queue_rows,
     sign_in,
 )
-from tests.fixtures import checkin_answers
+from tests.fixtures import CHECKIN_BLOCKS, record_assessment
+from tests.fixtures import checkin_answers as all_checkin_answers
 
 pytestmark = pytest.mark.browser
+
+# Check-in 1.1.0 asks three more questions on its warning-signs page (all required).
+NEW_IN_CHECKIN_1_1 = {"new_leg_symptoms": False, "new_fall_or_injury": False, "pregnant": False}
+
+
+def checkin_answers(**changes: Any) -> dict[str, Any]:
+    """A complete check-in 1.1.0 (tests.fixtures' answers and the three new questions)."""
+    return all_checkin_answers(**{**NEW_IN_CHECKIN_1_1, **changes})
 
 
 def move_back(live_server: LiveServer, assessment_id: uuid.UUID, days: int) -> None:
@@ -108,6 +118,7 @@ def test_check_ins_move_the_plan_on_and_a_worse_back_reaches_the_clinic(
         in changes
     )
     assert patient.get_by_role("table").filter(has_text="Check-in 1").is_visible()
+    assert patient.evaluate("() => document.documentElement.scrollWidth") <= 375
     screenshot(patient, "checkin-result-phone")
 
     # Back on the result: the plan is the one the check-in left.
@@ -134,18 +145,21 @@ def test_check_ins_move_the_plan_on_and_a_worse_back_reaches_the_clinic(
     patient.goto(result_path)
     check_in(patient, checkin_answers(global_change="worse", pain_now=7))
     assert patient.get_by_role("heading", level=1).inner_text() == (
-        "Book an appointment before you start"
+        "Book an appointment with a GP or physio"
     )
     assert "Your back is worse than when you started" in patient.locator("main").inner_text()
     assert patient.locator(".checkin-changes").count() == 0  # no plan to move on
     with patient.expect_navigation():
         patient.get_by_role("link", name="Back to my result").click()
-    assert "Your exercise plan is on hold" in patient.locator(".latest-checkin").inner_text()
-    assert patient.locator(".plan-week").count() == 0
+    # (1.1) At see-a-doctor the plan carries on where it was, with nothing moving up.
+    latest = patient.locator(".latest-checkin").inner_text()
+    assert "Do not move on to harder steps" in latest
+    assert "Your exercise plan is on hold" not in latest
+    assert "Hip bridge: Figure-4 bridge" in patient.locator(".plan-week__list").inner_text()
     assert (
         patient.get_by_role("heading", level=1)
         .inner_text()
-        .endswith("Book an appointment before you start")
+        .endswith("Book an appointment with a GP or physio")
     )
     axe_check(patient, name="result led by a check-in that needs a doctor")
 
@@ -169,3 +183,72 @@ def test_check_ins_move_the_plan_on_and_a_worse_back_reaches_the_clinic(
         clinician.get_by_role("button", name="Mark as reviewed").click()
     clinician.goto("/staff/")
     assert "New check-in" not in queue_rows(clinician).first.inner_text()
+
+
+def test_rising_pain_at_a_check_in_holds_the_plan_and_leads_the_result(
+    new_page: Callable[..., Any],
+    live_server: LiveServer,
+    axe_check: Callable[..., Any],
+    screenshot: Callable[[Any, str], Any],
+) -> None:
+    # A self-care result with the pain at 3 at the start, made two weeks ago.
+    with live_server.session() as session:
+        recorded = record_assessment(
+            session,
+            live_server.app.state.registry.default,
+            {**SELF_CARE, "pain_intensity": 3},
+            channel="web",
+        )
+        session.commit()
+    result_path = f"/result/{recorded.result_token}"
+    move_back(live_server, recorded.id, 14)
+
+    patient = new_page(width=390, height=844)
+    patient.goto(result_path)
+    plan_before = patient.locator(".plan-week__list").inner_text()
+    assert "Hip bridge: Single-leg bridge" in plan_before
+
+    # Pain now 9, 7 on average over the week, about the same; every block too easy every day.
+    rising = checkin_answers(
+        pain_now=9, peg_pain=7, peg_enjoyment=6, peg_activity=6, global_change="same",
+        **{f"{block}_days": 7 for block in CHECKIN_BLOCKS},
+        **{f"{block}_feel": "too_easy" for block in CHECKIN_BLOCKS},
+    )  # fmt: skip
+    check_in(patient, rising, axe_check)
+    assert patient.get_by_role("heading", level=1).inner_text() == (
+        "Book an appointment with a GP or physio"
+    )
+    main = patient.locator("main")
+    assert "Your pain is clearly worse than when you started." in main.inner_text()
+    # Nothing moves up, however easy the exercises felt.
+    assert "moving on to" not in main.inner_text()
+    # The safety net's two tiers: 999 first, then a GP today or 111.
+    tiers = patient.locator(".safety-net__title").all_inner_texts()
+    assert tiers == [
+        "Call 999 or go to A&E straight away if you get any of these",
+        "Speak to a GP today, or call 111, if you get any of these",
+    ]
+    assert patient.locator(".safety-net__signs--today li").count() >= 5
+    # The chart in plain words: the start and this check-in; no "PEG" for patients.
+    trend = patient.locator("figure.trend")
+    assert trend.locator("tbody tr").count() == 2
+    assert "how much it gets in the way" in trend.inner_text()
+    assert "PEG" not in patient.content()
+    # The chart's key wraps: nothing makes the page scroll sideways on a phone.
+    assert patient.evaluate("() => document.documentElement.scrollWidth") <= 390
+    axe_check(patient, name="check-in result: pain rising")
+    screenshot(patient, "checkin-result-pain-rising-phone")
+
+    # The result page leads with the check-in's advice, and the plan is where it was.
+    with patient.expect_navigation():
+        patient.get_by_role("link", name="Back to my result").click()
+    title = patient.get_by_role("heading", level=1)
+    assert title.inner_text().endswith(": Book an appointment with a GP or physio")
+    assert title.evaluate("h => h.closest('.latest-checkin') !== null")
+    latest = patient.locator(".latest-checkin")
+    assert "Do not move on to harder steps" in latest.inner_text()
+    assert latest.bounding_box()["y"] < patient.locator(".outcome").bounding_box()["y"]
+    assert patient.locator(".plan-week__list").inner_text() == plan_before
+    assert "PEG" not in patient.content()
+    assert patient.evaluate("() => document.documentElement.scrollWidth") <= 390
+    axe_check(patient, name="result led by a check-in with rising pain")

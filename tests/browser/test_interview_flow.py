@@ -1,5 +1,5 @@
 """The interview's own pages in a real browser, at a phone's width and on a desktop: the pain
-scale on one row, the told-now advice page, returning to a changed answer, and correcting a
+scales on one row, the told-now advice page, returning to a changed answer, and correcting a
 mis-tapped emergency answer. axe-core on each (no serious or critical problems)."""
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ BEFORE_PAIN_LEVEL = {
     "first_episode": False,
     "onset": "gradual",
     "pain_trend": "same",
+    "recent_flare": False,  # (2.1) the pain_course page comes before the pain level
+    "seen_about_this_pain": True,
 }
 
 
@@ -44,8 +46,17 @@ def box(page: Any, selector: str) -> dict[str, float]:
     return dict(found)
 
 
+# (2.1) The pain level page has three scales: the pain, then how much it got in the way of
+# enjoying life and of daily activities; each has the words for its own 0 and 10.
+SCALES = {
+    "pain_intensity": ("0: no pain", "10: worst pain"),
+    "peg_enjoyment": ("0: not at all", "10: completely"),
+    "peg_activity": ("0: not at all", "10: completely"),
+}
+
+
 @pytest.mark.parametrize("width", [SMALL_PHONE["width"], PHONE_390, DESKTOP["width"]])
-def test_the_pain_scale_stays_on_one_row_with_its_words_under_0_and_10(
+def test_the_pain_scales_stay_on_one_row_with_their_words_under_0_and_10(
     width: int,
     new_page: Callable[..., Any],
     live_server: LiveServer,
@@ -56,26 +67,30 @@ def test_the_pain_scale_stays_on_one_row_with_its_words_under_0_and_10(
     with_draft(live_server, page, BEFORE_PAIN_LEVEL)
     page.goto("/questions/pain_level")
 
-    labels = page.locator(".scale__label")
-    assert labels.count() == 11
-    boxes = [labels.nth(i).bounding_box() for i in range(11)]
-    assert len({round(b["y"]) for b in boxes}) == 1, "all 11 options on one row"
-    assert all(b["width"] >= 24 and b["height"] >= 24 for b in boxes)  # WCAG 2.5.8
+    assert page.locator(".scale").count() == len(SCALES)
+    for question, (low_words, high_words) in SCALES.items():
+        scale = page.locator(f"#{question}-fieldset")
+        labels = scale.locator(".scale__label")
+        assert labels.count() == 11, question
+        boxes = [labels.nth(i).bounding_box() for i in range(11)]
+        assert len({round(b["y"]) for b in boxes}) == 1, f"{question}: all 11 options on one row"
+        assert all(b["width"] >= 24 and b["height"] >= 24 for b in boxes)  # WCAG 2.5.8
+
+        low, high = scale.locator(".scale__ends span").all()
+        assert " ".join(low.inner_text().split()) == low_words
+        assert " ".join(high.inner_text().split()) == high_words
+        low_box, high_box = low.bounding_box(), high.bounding_box()
+        # Under 0: starting where 0 starts; under 10: ending where 10 ends; below the row.
+        assert abs(low_box["x"] - boxes[0]["x"]) <= 1
+        assert abs((high_box["x"] + high_box["width"]) - (boxes[10]["x"] + boxes[10]["width"])) <= 1
+        assert low_box["y"] >= boxes[0]["y"] + boxes[0]["height"]
+
+        labels.nth(10).scroll_into_view_if_needed()
+        ten = labels.nth(10).bounding_box()  # the box can be tapped (the radio lies over it)
+        page.mouse.click(ten["x"] + ten["width"] / 2, ten["y"] + ten["height"] / 2)
+        assert page.is_checked(f"#{question}-10")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width
-
-    low, high = page.locator(".scale__ends span").all()
-    assert " ".join(low.inner_text().split()) == "0: no pain"
-    assert " ".join(high.inner_text().split()) == "10: worst pain"
-    low_box, high_box = low.bounding_box(), high.bounding_box()
-    # Under 0: starting where 0 starts; under 10: ending where 10 ends; below the row.
-    assert abs(low_box["x"] - boxes[0]["x"]) <= 1
-    assert abs((high_box["x"] + high_box["width"]) - (boxes[10]["x"] + boxes[10]["width"])) <= 1
-    assert low_box["y"] >= boxes[0]["y"] + boxes[0]["height"]
-
-    ten = boxes[10]  # the box can be tapped (the radio lies over it)
-    page.mouse.click(ten["x"] + ten["width"] / 2, ten["y"] + ten["height"] / 2)
-    assert page.is_checked("#pain_intensity-10")
-    axe_check(page, name=f"pain scale at {width}px")
+    axe_check(page, name=f"pain scales at {width}px")
     screenshot(page, f"question-scale-{width}")
 
 

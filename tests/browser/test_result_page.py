@@ -1,5 +1,5 @@
 """The result page in a real browser, at 390 px (a usual phone) and at desktop width: the call
-to make first (emergency, urgent), a self-care page a third of its old height, the copy-link
+to make first (emergency, urgent), a self-care page well under half its old height, the copy-link
 button, and what prints."""
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ PHONE_390 = {"width": 390, "height": 844}
 # The self-care result (these answers) at 390 px wide before the page led with the plan (main at
 # 42ae36a): the chart and eight contributor write-ups came before the exercises.
 HEIGHT_BEFORE = 13_963
+# Leading with the plan took it to a third (4,651 px with questionnaire 2.0.0). 2.1.0 adds what
+# PRODUCT.md asks of every result: the safety net's second tier ("Speak to a GP today, or call
+# 111", about 530 px) and "About this result" (about 170 px), and the upper-back dose names the
+# seated steps (about 100 px): 5,466 px, 39 %. The budget is 40 %: no more than that may creep in.
+SHARE = 0.4
 
 
 def page_height(page: Any) -> int:
@@ -27,7 +32,7 @@ def page_height(page: Any) -> int:
     return height
 
 
-def test_the_self_care_result_is_a_third_of_its_old_height_on_a_phone(
+def test_the_self_care_result_is_well_under_half_its_old_height_on_a_phone(
     new_page: Callable[..., Any],
     live_server: LiveServer,
     screenshot: Callable[[Any, str], Any],
@@ -43,7 +48,7 @@ def test_the_self_care_result_is_a_third_of_its_old_height_on_a_phone(
             f"\nself-care result: {height} px tall at 390 px (before: {HEIGHT_BEFORE} px,"
             f" now {height / HEIGHT_BEFORE:.0%} of it); {desktop} px at {DESKTOP['width']} px"
         )
-    assert height <= HEIGHT_BEFORE / 3
+    assert height <= HEIGHT_BEFORE * SHARE
 
 
 @pytest.mark.parametrize(

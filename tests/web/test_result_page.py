@@ -142,7 +142,9 @@ def test_a_self_care_result_sums_up_the_week_before_the_plan(
         "Pelvic tilts: Lying pelvic tilt, 1–3 sets of 8–12 slow tilts, every day.",
         "Hip bridge: Single-leg bridge, 1–3 sets of 8–12 slow lifts, every day (on each side"
         " for one-leg bridges).",
-        "Upper back and side stretch: Full hang, 1–3 hangs of 10–30 seconds, every day.",
+        # (2.1) A dose in sentences of its own follows the step after a full stop.
+        "Upper back and side stretch: Full hang. Seated bends and turns: 1–3 sets of 8–12 slow"
+        " moves each way. Hangs: 1–3 hangs of 10–30 seconds. Every day.",
     ]
     assert 'href="#exercise-pelvic_tilts"' in week
     assert 'href="#help"' in week
