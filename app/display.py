@@ -294,6 +294,13 @@ def level_look(level: Level | None, code: str = "") -> LevelLook:
     return LevelLook(level.style, level.badge, level.icon, level.label)
 
 
+def released_look(self_care: Level | None) -> LevelLook:
+    """How a result whose programme a clinician released shows to the person: as the
+    programme-fits level, with a badge that says why."""
+    look = level_look(self_care, "self_care")
+    return LevelLook(look.style, "Released after review", look.icon, look.label)
+
+
 # -- Who to call ----------------------------------------------------------------------------------
 
 

@@ -235,7 +235,10 @@ def result_view(
     return {
         "result": result,
         "level": level,
-        "look": display.level_look(found, level),
+        # After a clinician's release the page leads with it (the level stays in the record).
+        "look": display.released_look(registry.level(q.self_care_level, q.id))
+        if result.get("release")
+        else display.level_look(found, level),
         "most_urgent": most_urgent,
         "help_now": display.help_now(
             settings, most_urgent=most_urgent, urgent=bool(found and found.urgent)

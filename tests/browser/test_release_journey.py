@@ -111,17 +111,18 @@ def test_a_clinician_releases_the_programme_and_the_patient_gets_a_plan(
         axe_check(twin, name=name)
 
     patient.goto(result_path)
+    # The release leads the page (the level and reasons stay, below it).
+    assert patient.get_by_role("heading", level=1).inner_text() == (
+        "Your clinic has released the exercise programme"
+    )
+    assert f"{staff.email} reviewed your answers" in patient.locator(".outcome").inner_text()
     notice = patient.locator(".release-notice")
-    assert notice.get_by_role(
-        "heading", name="Your clinic has released the exercise programme"
-    ).is_visible()
-    assert f"{staff.email} reviewed your answers" in notice.inner_text()
     axe_as_served("result with the release notice")
     screenshot(patient, "result-release-notice-phone")
     with patient.expect_navigation():
         notice.get_by_role("link", name="Answer the questions and see your plan").click()
     assert urlsplit(patient.url).path == f"{result_path}/before-you-exercise"
-    assert patient.get_by_text("Before you exercise, page 1 of").is_visible()
+    assert patient.get_by_text("Before you exercise, page 1").is_visible()
     assert patient.get_by_role("heading", level=1).inner_text() == "Your joints and balance"
     axe_as_served("before you exercise, page 1")
 
@@ -157,12 +158,16 @@ def test_a_clinician_releases_the_programme_and_the_patient_gets_a_plan(
     assert urlsplit(patient.url).fragment == "plan"
     assert len(pages) == 5, pages  # joints and balance, squat, bridge, hang, left and right
 
-    # The result: the level and its reasons stay; the plan follows, and says who released it.
+    # The result leads with the release and says who released it; the first advice and its
+    # reasons stay, under "What your clinic reviewed"; the plan follows.
     assert patient.get_by_role("heading", level=1).inner_text() == (
-        "Book an appointment before you start"
+        "Your clinic has released the exercise programme"
     )
+    assert "Start gently with the plan below" in patient.locator(".outcome").inner_text()
     said = " ".join(patient.locator("p.release-notice").inner_text().split())
     assert said.startswith(f"Programme released after review by {staff.email} on ")
+    assert "Your first result said: book an appointment before you start" in said
+    assert patient.get_by_role("heading", name="What your clinic reviewed").is_visible()
     focus = patient.locator(".plan-week__list > li")
     assert focus.count() == 3
     assert [n.split(":")[0] for n in focus.all_inner_texts()] == [
