@@ -235,9 +235,17 @@ def test_the_detail_page_leads_with_the_clinical_title_and_action(
 def test_the_detail_page_shows_a_plan_that_leaves_steps_out(
     signed_in: SignedInClient, clinic: Clinic, db: Session
 ) -> None:
-    shoulder_and_hip = submit(db, clinic, joint_problems=["shoulder", "hip"])
+    # Arthritis in the hip (no replacement), and a shoulder problem.
+    shoulder_and_hip = submit(db, clinic, joint_problems=["shoulder", "hip"], hip_replacement="no")
     page = signed_in(clinic).get(f"/staff/assessments/{shoulder_and_hip.id}").text
-    assert "No step suits (hangs left out); Side stretch at a door frame only" in page
+    # (2.1) The seated steps always suit: the hangs are left out, and so is the side stretch
+    # (a shoulder problem), but the upper-back block is never dropped.
+    upper_back = page[page.index("<td>Upper back and side stretch</td>") :]
+    upper_back = upper_back[: upper_back.index("</tr>")]
+    assert "Step 2 of 2: Seated twist" in upper_back
+    assert "4 unsuitable steps left out" in upper_back
+    assert "No step suits" not in page
+    assert "Side stretch at a door frame" not in page
     assert "Caution: Because of your hip, only go down as far as feels comfortable." in page
     assert "3 unsuitable steps left out" in page  # squats: only the assisted squat is left
 

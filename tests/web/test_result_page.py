@@ -142,7 +142,9 @@ def test_a_self_care_result_sums_up_the_week_before_the_plan(
         "Pelvic tilts: Lying pelvic tilt, 1–3 sets of 8–12 slow tilts, every day.",
         "Hip bridge: Single-leg bridge, 1–3 sets of 8–12 slow lifts, every day (on each side"
         " for one-leg bridges).",
-        "Upper back and side stretch: Full hang, 1–3 hangs of 10–30 seconds, every day.",
+        # (2.1) The block's dose names the seated moves and the hangs (one full stop).
+        "Upper back and side stretch: Full hang, Seated bends and turns: 1–3 sets of 8–12 slow"
+        " moves each way. Hangs: 1–3 hangs of 10–30 seconds. Every day.",
     ]
     assert 'href="#exercise-pelvic_tilts"' in week
     assert 'href="#help"' in week
@@ -154,15 +156,17 @@ def test_a_self_care_result_sums_up_the_week_before_the_plan(
     assert "2 extra exercises, if you have time" in plan
 
 
-def test_a_plan_with_no_hangs_starts_that_block_with_the_stretch(
+def test_a_plan_with_no_hangs_starts_that_block_with_a_seated_step(
     app: FastAPI, client: TestClient, db: Session
 ) -> None:
     html = main_of(
         client.get(stored_result(app, db, {**SELF_CARE, "joint_problems": ["shoulder"]})).text
     )
     week = html[html.index('id="this-week"') : html.index('id="plan"')]
-    # The hangs' dose is for hangs: the stretch that replaces them is listed without it.
-    assert "Upper back and side stretch</a>: Side stretch at a door frame.</li>" in week
+    # (2.1) A shoulder problem leaves out the hangs and the side stretch; the block starts at
+    # the nearest easier step that suits, a seated one, and is never dropped.
+    assert "Upper back and side stretch</a>: Seated twist, Seated bends and turns:" in week
+    assert "Side stretch at a door frame" not in html
 
 
 def test_the_contributor_chart_leaves_room_for_its_zero() -> None:
