@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Assessment, Clinic, StaffUser
+from app.models import Assessment, Clinic, StaffUser, utcnow
 from app.services import auth as auth_service
 from app.services import checkins, dashboard
-from tests.fixtures import checkin_answers
+from tests.fixtures import V2_ANSWERS, checkin_answers, record_assessment
 from tests.staff.conftest import SignedInClient, csrf
 from tests.staff.test_dashboard import queue_ids, submit
 
@@ -321,3 +323,23 @@ def test_the_submissions_export_says_when_a_check_in_is_waiting_for_review(
     assert rows[str(waiting.id)]["reviewed_at"] != ""
     assert rows[str(waiting.id)]["checkin_not_reviewed_at"] != ""
     assert rows[str(quiet.id)]["checkin_not_reviewed_at"] == ""
+
+
+def test_a_2_0_0_submissions_peg_baseline_is_marked_provisional_for_staff_only(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    registry = app.state.registry
+    recorded = record_assessment(
+        db, registry.exact("low-back-audit", "2.0.0"), V2_ANSWERS, channel="intake",
+        clinic_id=clinic.id, now=utcnow() - timedelta(days=10),
+    )  # fmt: skip
+    db.commit()
+    assessment = db.get_one(Assessment, recorded.id)
+    check_in(app, db, assessment, peg_pain=4, peg_enjoyment=5, peg_activity=6)
+    page = signed_in(clinic).get(f"/staff/assessments/{assessment.id}").text
+    start = page.index('<th scope="row">Start (')
+    # The audit's pain (4) with the first check-in's enjoyment and activity: (4 + 5 + 6) / 3.
+    assert "<td>4</td><td>–</td><td>5.0 (provisional)</td>" in page[start : start + 200]
+    patient = TestClient(app).get(f"/result/{recorded.result_token}").text
+    assert "provisional" not in patient
+    assert "PEG" not in patient
