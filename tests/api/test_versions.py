@@ -20,6 +20,7 @@ from app import cli, main
 from app.clock import Clock
 from app.config import Settings
 from app.models import Assessment
+from app.services import checkins
 from app.services.questionnaires import Registry
 from tests.fixtures import (
     ADDED_IN_2_1,
@@ -27,6 +28,7 @@ from tests.fixtures import (
     SAFETY_ALL_NO,
     V2_ANSWERS,
     TestClock,
+    checkin_answers,
     record_assessment,
 )
 
@@ -292,3 +294,30 @@ def test_accept_until_is_read_from_the_definition() -> None:
     )
     assert registry.exact("low-back-audit", "2.0.0").accept_until == date(2027, 6, 30)
     assert registry.get("low-back-audit").accept_until is None
+
+
+def test_a_check_in_stored_by_check_in_1_0_0_is_read_back_naming_1_1_0(
+    client: TestClient, api_key: Key, db: Session, registry: Registry
+) -> None:
+    recorded = record_assessment(
+        db, registry.default, EXAMPLE_ANSWERS, channel="api", api_client_id=api_key.id
+    )
+    db.commit()
+    assessment = db.get_one(Assessment, recorded.id)
+    for _ in range(2):
+        checkins.record_checkin(db, registry, assessment, checkin_answers(), channel="api")
+    db.commit()
+    # The first as check-in 1.0.0 stored it (before 1.1.0 was released).
+    old = checkins.list_checkins(db, assessment.id)[0]
+    old.questionnaire_version = "1.0.0"
+    old.result = {**old.result, "questionnaire": {"id": "low-back-checkin", "version": "1.0.0"}}
+    db.add(old)
+    db.commit()
+
+    listed = client.get(f"{ASSESSMENTS}/{assessment.id}/checkins", headers=api_key.headers)
+
+    assert listed.status_code == 200
+    assert [c["result"]["questionnaire"] for c in listed.json()["checkins"]] == [
+        {"id": "low-back-checkin", "version": "1.0.0", "newer_version": "1.1.0"},
+        {"id": "low-back-checkin", "version": "1.1.0"},
+    ]
