@@ -23,6 +23,7 @@ from app.services import release as release_service
 from app.services.questionnaires import Registry
 from tests.api.conftest import make_key
 from tests.fixtures import (
+    ADDED_IN_2_1,
     EXAMPLE_ANSWERS,
     SAFETY_ALL_NO,
     TestClock,
@@ -226,6 +227,23 @@ def test_an_unfinished_submission_is_refused(
     response = release(browser, stopped)
     assert response.status_code == 409
     assert reread(db, stopped).released_at is None
+
+
+def test_a_see_a_doctor_submission_of_2_0_0_cannot_be_released(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    old = registry_of(app).exact("low-back-audit", "2.0.0")
+    recorded = record_assessment(
+        db, old, {k: v for k, v in SEE_DOCTOR.items() if k not in ADDED_IN_2_1},
+        channel="intake", clinic_id=clinic.id, now=T0,
+    )  # fmt: skip
+    db.commit()
+    assessment = db.get_one(Assessment, recorded.id)
+    assert assessment.triage_level == "see_doctor"
+    response = release(signed_in(clinic), assessment)
+    assert response.status_code == 409
+    assert "version 2.0.0, which has no release after review" in response.text
+    assert reread(db, assessment).released_at is None
 
 
 def test_another_clinics_submission_is_not_found(
