@@ -169,6 +169,28 @@ def test_a_check_in_that_needs_a_doctor_keeps_the_plan_but_moves_nothing_on(
     assert 'id="this-week"' in page
 
 
+def test_a_see_a_doctor_check_in_stored_by_1_0_0_still_puts_the_plan_on_hold(
+    client: TestClient, db: Session
+) -> None:
+    url = result_url(client)
+    post_page(client, f"{url}/checkin", form_fields(checkin(global_change="much_worse")))
+    # As check-in 1.0.0 stored it: no plan at see-a-doctor (1.1.0 keeps it, with pauses).
+    [row] = db.exec(select(Checkin)).all()
+    row.questionnaire_version = "1.0.0"
+    row.result = {
+        **row.result,
+        "questionnaire": {"id": "low-back-checkin", "version": "1.0.0"},
+        "plan": None,
+        "changes": [],
+    }
+    db.add(row)
+    db.commit()
+    page = client.get(url).text
+    assert "Book an appointment" in page
+    assert "Your exercise plan is on hold" in page
+    assert 'id="this-week"' not in page
+
+
 def test_a_warning_sign_at_a_check_in_puts_the_plan_on_hold_on_the_result_page(
     client: TestClient,
 ) -> None:

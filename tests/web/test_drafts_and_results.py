@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.models import Assessment, Draft, utcnow
 from app.services.drafts import DRAFT_LIFETIME
 from app.services.questionnaires import Registry
-from tests.fixtures import record_v1_assessment
+from tests.fixtures import V2_ANSWERS, record_assessment, record_v1_assessment
 from tests.web.helpers import (
     FIRST_PAGE,
     csrf_of,
@@ -247,6 +247,26 @@ def test_a_plan_leaves_out_the_steps_that_may_not_suit(client: TestClient) -> No
     assert "Start with step 1 of 3" in hips
     assert "Frog" not in hips
     assert "We left out 1 step of this exercise, because it may not suit you." in hips
+
+
+def test_a_2_0_0_result_whose_hangs_were_all_left_out_still_offers_the_stretch(
+    db: Session, client: TestClient, app: FastAPI
+) -> None:
+    # Stored by 2.0.0, before the seated steps: the block kept only its side stretch.
+    old = app.state.registry.exact("low-back-audit", "2.0.0")
+    answers = {**V2_ANSWERS, "joint_problems": ["shoulder", "hip"]}
+    recorded = record_assessment(db, old, answers, channel="web")
+    db.commit()
+    html = client.get(f"/result/{recorded.result_token}").text
+
+    hangs = html[html.index('id="exercise-thoracic_lats"') :]
+    hangs = hangs[: hangs.index("</section>")]
+    assert "We left out the hangs, because they may not suit you." in hangs
+    assert "Start with step" not in hangs
+    assert "<strong>Do this stretch</strong>" in hangs
+    assert "Side stretch at a door frame" in hangs
+    for step in ("Supported hang", "Full hang", "Seated"):
+        assert step not in hangs
 
 
 def test_a_result_stored_by_version_1_still_shows(
