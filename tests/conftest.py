@@ -24,6 +24,7 @@ from app.main import create_app
 from app.migrate import downgrade, upgrade
 from app.models import Clinic, metadata
 from app.services import clinics, pdf
+from tests.fixtures import TestClock
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -94,8 +95,14 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine) -> Iterator[FastAPI]:
-    application = create_app(settings)
+def clock() -> TestClock:
+    """The app's clock: the real time until the test moves it (``clock.advance``, ``clock.set``)."""
+    return TestClock()
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, clock: TestClock) -> Iterator[FastAPI]:
+    application = create_app(settings, clock=clock)
     yield application
     application.state.engine.dispose()
     empty_tables(engine)

@@ -5,12 +5,14 @@ import copy
 import dataclasses
 import sys
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import Session
 
 from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO
+from app.clock import system_clock
 from app.engine import Evaluation, Questionnaire, evaluate
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment
@@ -22,11 +24,27 @@ __all__ = [
     "EXAMPLE_ANSWERS",
     "SAFETY_ALL_NO",
     "V1_ANSWERS",
+    "V2_ANSWERS",
+    "TestClock",
     "as_release_1",
     "count_evaluations",
     "record_assessment",
     "record_v1_assessment",
 ]
+
+# The questions 2.1.0 added that EXAMPLE_ANSWERS answers (all required when shown): an older
+# version does not have them.
+ADDED_IN_2_1 = (
+    "seen_about_this_pain",
+    "peg_enjoyment",
+    "peg_activity",
+    "abdominal_pain",
+    "hypermobile",
+)
+
+# Version 2.0.0's answers for the same person as EXAMPLE_ANSWERS: what a client that pinned
+# 2.0.0 sends (and what stored 2.0.0 records hold).
+V2_ANSWERS: dict[str, Any] = {k: v for k, v in EXAMPLE_ANSWERS.items() if k not in ADDED_IN_2_1}
 
 # Version 1.0.0's answers for the same person as EXAMPLE_ANSWERS (release 1's example): a
 # self-care result with a plan. Its ids (major_trauma, leg_weakness_worsening) are gone from
@@ -52,6 +70,7 @@ V1_ANSWERS: dict[str, Any] = {
         k: v
         for k, v in EXAMPLE_ANSWERS.items()
         if k not in SAFETY_ALL_NO
+        and k not in ADDED_IN_2_1
         and k not in ("first_episode", "joint_problems", "falls_or_unsteady")
     },
 }
@@ -87,7 +106,7 @@ def record_v1_assessment(
     """A submission as release 1 stored it: V1_ANSWERS (with ``changes``) evaluated by
     questionnaire 1.0.0 through the one write path (so the row says version 1.0.0), then its
     result put back in release 1's shape: start steps by code, no clinical texts, no step
-    marks, no safety net (today's engine adds those even to a 1.0.0 result)."""
+    marks, no safety net, no release (today's engine adds those even to a 1.0.0 result)."""
     q = registry.exact("low-back-audit", "1.0.0")
     recorded = record_assessment(session, q, {**V1_ANSWERS, **(changes or {})}, **options)
     row = session.get_one(Assessment, recorded.id)
@@ -101,6 +120,7 @@ def as_release_1(result: Mapping[str, Any]) -> dict[str, Any]:
     """A result in the shape release 1 (questionnaire 1.0.0) stored it."""
     old = copy.deepcopy(dict(result))
     old.pop("safety_net", None)
+    old.pop("release", None)  # 2.1's
     triage = old["triage"]
     for item in (triage, *triage["reasons"]):
         item.pop("clinician", None)
@@ -121,14 +141,18 @@ CHECKIN_SIGNS = [
     "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss", "night_pain",
     "pain_on_straining", "thoracic_pain", "back_shape_change",
 ]  # fmt: skip
+# Asked on the same first page from check-in 1.1.0 (new since the start: not warning signs of
+# the audit's safety screen).
+CHECKIN_NEW_SINCE_START = ["new_leg_symptoms", "new_fall_or_injury", "pregnant"]
 CHECKIN_BLOCKS = ["pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats"]
 
 
 def checkin_answers(**changes: Any) -> dict[str, Any]:
-    """A complete check-in: no warning sign, a little better, every block done on 5 days and
+    """A complete check-in (1.1.0): no warning sign, nothing new since the start, a little better, every block done on 5 days and
     about right; ``changes`` on top."""
     given: dict[str, Any] = {
         **dict.fromkeys(CHECKIN_SIGNS, False),
+        **dict.fromkeys(CHECKIN_NEW_SINCE_START, False),
         "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
         "global_change": "a_little_better",
         **{f"{b}_days": 5 for b in CHECKIN_BLOCKS},
@@ -136,3 +160,28 @@ def checkin_answers(**changes: Any) -> dict[str, Any]:
     }  # fmt: skip
     given.update(changes)
     return given
+
+
+class TestClock:
+    """The app's clock in a test (app.clock.Clock): it runs, like the real one, from wherever
+    the test puts it, so that time can pass between two requests without waiting, and a test
+    that needs a date (a version's ``accept_until``) sets one rather than reading the calendar.
+    Two readings are never equal, so records keep their order."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, at: datetime | None = None) -> None:
+        self.offset = timedelta(0)
+        if at is not None:
+            self.set(at)
+
+    def __call__(self) -> datetime:
+        return system_clock() + self.offset
+
+    def set(self, at: datetime) -> None:
+        """From now on, the time runs from ``at``."""
+        self.offset = at - system_clock()
+
+    def advance(self, delta: timedelta) -> None:
+        """As if ``delta`` had passed."""
+        self.offset += delta

@@ -61,9 +61,15 @@ def api(client: TestClient, path: str) -> dict:  # type: ignore[type-arg]
 def test_the_api_gives_a_release_1_record_as_it_was_stored(client: TestClient) -> None:
     record = api(client, f"/api/v1/assessments/{EMERGENCY}")
     result = record["result"]
-    assert result["questionnaire"] == {"id": "low-back-audit", "version": "1.0.0"}
+    # As stored, with the news (2.1) that a newer version exists.
+    assert result["questionnaire"] == {
+        "id": "low-back-audit",
+        "version": "1.0.0",
+        "newer_version": "2.1.0",
+    }
     assert [r["code"] for r in result["triage"]["reasons"]] == ["major_trauma"]
-    assert "safety_net" not in result  # never re-evaluated against 2.0.0
+    assert "safety_net" not in result  # never re-evaluated against a later version
+    assert "release" not in result
     see_doctor = api(client, f"/api/v1/assessments/{SEE_DOCTOR}")["result"]
     assert {"acute_pain", "injury_onset"} <= {r["code"] for r in see_doctor["triage"]["reasons"]}
 

@@ -16,7 +16,7 @@ from app.services import checkins as checkin_service
 from app.services.assessments import IdempotencyConflictError
 from app.services.checkins import CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
-from app.services.questionnaires import UnknownQuestionnaireError
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
 from .assessments import IDEMPOTENCY_KEY, _read, _readable
@@ -81,12 +81,13 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _record(checkin: Checkin | RecordedCheckin) -> dict[str, Any]:
+def _record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str, Any]:
     return {
         "id": str(checkin.id),
         "assessment_id": str(checkin.assessment_id),
         "created_at": checkin.created_at.isoformat().replace("+00:00", "Z"),
-        "result": checkin.result,
+        # A check-in stored by an older version says which version is newer, as a record does.
+        "result": presenters.version_news(checkin.result, registry),
     }
 
 
@@ -115,9 +116,11 @@ def _record(checkin: Checkin | RecordedCheckin) -> dict[str, Any]:
     },
     tags=["checkins"],
     summary="Store a follow-up check-in of an assessment",
-    description="For an assessment with an exercise plan (self-care). Re-screens the warning"
-    " signs (any red flag gives its level, as in the assessment), then moves each block of the"
-    " plan up, down, the same or paused. The result's `plan` is the plan from then on.",
+    description="For an assessment with an exercise plan (self-care, or a programme a"
+    " clinician released after review). Re-screens the warning signs (any red flag gives its"
+    " level, as in the assessment), then moves each block of the plan up, down, the same or"
+    " paused (at see-a-doctor only pauses apply; after an urgent sign there is no plan). The"
+    " result's `plan` is the plan from then on.",
 )
 async def create_checkin(
     assessment_id: str,
@@ -174,7 +177,7 @@ async def create_checkin(
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
     return health_data_response(
-        _record(recorded),
+        _record(recorded, registry),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
         headers=headers,
     )
@@ -196,13 +199,15 @@ async def create_checkin(
     tags=["checkins"],
     summary="An assessment's check-ins, oldest first, and when the next is due",
 )
-async def list_checkins(assessment_id: str, client: ApiClientDep, db: DbDep) -> Response:
+async def list_checkins(
+    assessment_id: str, client: ApiClientDep, db: DbDep, registry: RegistryDep
+) -> Response:
     assessment = await _readable(assessment_id, client, db)
     found = await db.run(checkin_service.list_checkins, assessment.id)
     due = checkin_service.next_due(assessment, found)
     return health_data_response(
         {
-            "checkins": [_record(c) for c in found],
+            "checkins": [_record(c, registry) for c in found],
             "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),
         }
     )

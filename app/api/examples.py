@@ -87,6 +87,7 @@ EXAMPLE_EMERGENCY_RESULT: dict[str, Any] = {
     },
     "contributors": [],
     "plan": None,
+    "release": None,
     "ignored_answers": [],
     "safety_net": {
         "title": "Call 999 or go to A&E straight away if you get any of these",
@@ -147,13 +148,19 @@ EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
         "advice": ["Stay active and keep up your daily activities, and keep working if you can. …"],
         "dropped": [],
     },
+    "release": None,
     "ignored_answers": [],
     "safety_net": {
         "title": "Call 999 or go to A&E straight away if you get any of these",
         "signs": ["Numbness or a strange feeling between your legs, …"],
         "action": "These can be signs that the nerves at the bottom of your spine are being"
         " squeezed, …",
-        "see_gp": "See a GP if your back pain is not clearly better after about 4 weeks, …",
+        "see_gp": "See a GP if your back pain is not clearly better after about 4 weeks of"
+        " the plan, …",
+        "today": {
+            "title": "Speak to a GP today, or call 111, if you get any of these",
+            "signs": ["A high temperature, or you feel hot and shivery.", "…"],
+        },
     },
 }
 EXAMPLE_RECORD: dict[str, Any] = {

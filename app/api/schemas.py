@@ -119,9 +119,9 @@ class PlanBlock(BaseModel):
     focus: bool
     relevance: int
     start_step: int | str | None = Field(
-        description="Where to start: an index into `steps`, always an allowed step; null when"
-        " no step is allowed and only the companion stretch remains. (Version 1.0.0 results"
-        " give the step's code.)"
+        description="Where to start: an index into `steps`, always an allowed step; from"
+        " version 2.1.0 never null. (Version 2.0.0 results give null when no step is allowed"
+        " and only the companion stretch remains; version 1.0.0 results give the step's code.)"
     )
     steps: list[ExerciseStep]
     dose: str
@@ -136,11 +136,26 @@ class Plan(BaseModel):
     )
 
 
+class SafetyNetToday(BaseModel):
+    title: str
+    signs: list[str] = Field(description="Signs to speak to a GP about today (or call 111).")
+
+
 class SafetyNet(BaseModel):
     title: str
     signs: list[str] = Field(description="Every emergency sign, in plain words.")
     action: str
-    see_gp: str | None = Field(description="For self-care: when to see a GP. Null otherwise.")
+    see_gp: str | None = Field(
+        description="For self-care (or a released programme): when to see a GP. Null otherwise."
+    )
+    today: SafetyNetToday | None = Field(
+        None, description="From version 2.1.0, the second tier: see a GP today or call 111."
+    )
+
+
+class Release(BaseModel):
+    by: str = Field(description="The staff member who released the programme (their e-mail).")
+    at: str = Field(description="When, in UTC (ISO 8601).")
 
 
 class Result(BaseModel):
@@ -153,6 +168,12 @@ class Result(BaseModel):
     triage: Triage
     contributors: list[ContributorScore]
     plan: Plan | None
+    release: Release | None = Field(
+        None,
+        description="From version 2.1.0: who released the exercise programme after review, and"
+        " when (a see-a-doctor result has a plan only then); null when nobody did. Left out of"
+        " results stored before 2.1.0.",
+    )
     ignored_answers: list[str]
     safety_net: SafetyNet | None = Field(
         None, description="On every result from version 2.0.0: the warning signs to act on."
@@ -203,8 +224,15 @@ class PlanChange(BaseModel):
 
 class TrendPoint(BaseModel):
     at: str
-    pain: int | None
+    pain: int | None = Field(
+        description="The weekly average pain: the assessment's pain_intensity, then each"
+        " check-in's peg_pain."
+    )
+    pain_now: int | None = Field(None, description="The pain on the day (check-ins only).")
     peg: float | None
+    provisional: bool = Field(
+        False, description="At the start: the first check-in stood in for the PEG baseline."
+    )
 
 
 class CheckinRecord(BaseModel):
@@ -213,7 +241,8 @@ class CheckinRecord(BaseModel):
     created_at: str
     result: dict[str, Any] = Field(
         description="The result contract (triage, reasons with their three texts, safety net),"
-        " plus `plan` (the plan from now on; null unless the programme still fits),"
+        " plus `plan` (the plan from now on; at see-a-doctor kept with pauses only, null"
+        " after an urgent or emergency sign),"
         " `changes` (what moved in each block, and why) and `trend` (pain and PEG over time)."
     )
 

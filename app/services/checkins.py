@@ -139,13 +139,15 @@ def baseline_peg(
 
     From 2.1.0 the audit asks all three items. An older assessment asked only the pain item:
     the first check-in's enjoyment and activity (this one, if it is the first) stand in, which
-    staff pages mark as provisional.
+    staff pages mark as provisional. A check-in that stopped at a warning sign before they were
+    asked does not count as the first: the first that answered them stands in.
     """
     start = assessment.answers
     own = _mean(start, ("pain_intensity", "peg_enjoyment", "peg_activity"))
     if own is not None:
         return own, False
-    first = checkins[0].answers if checkins else (answers or {})
+    given = [*(c.answers for c in checkins), answers or {}]
+    first = next((a for a in given if _mean(a, ("peg_enjoyment", "peg_activity")) is not None), {})
     stand_in = {**first, "pain_intensity": start.get("pain_intensity")}
     return _mean(stand_in, ("pain_intensity", "peg_enjoyment", "peg_activity")), True
 

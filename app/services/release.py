@@ -46,6 +46,13 @@ def why_not_releasable(registry: Registry, assessment: Assessment) -> str | None
         q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
     except UnknownQuestionnaireError:
         return "This submission's questionnaire version is no longer loaded."
+    if not any(level.releasable for level in q.levels):
+        # Stored by a version without release after review (before 2.1.0): its "before you
+        # exercise" questions cannot be asked after a release.
+        return (
+            f"This submission was made with questionnaire version {q.version}, which has no"
+            " release after review."
+        )
     level = q.level_by_code.get(assessment.triage_level)
     if level is None or not level.releasable:
         return "Only a submission whose advice is to book an appointment can be released."

@@ -228,9 +228,8 @@ def result_view(
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
     # Urgent and emergency pages say what to do now, not which habits to change (staff pages
     # keep the contributors).
-    contributors = (
-        [] if most_urgent or (found is not None and found.urgent) else result["contributors"]
-    )
+    habits_shown = not (most_urgent or (found is not None and found.urgent))
+    contributors = result["contributors"] if habits_shown else []
     path = f"/result/{token}"
     return {
         "result": result,
@@ -248,6 +247,8 @@ def result_view(
         "urgent_name": settings.urgent_name,
         "self_care": level == q.self_care_level,
         "contributors": contributors,
+        # False on urgent and emergency pages: no habits block at all (not "none stood out").
+        "habits_shown": habits_shown,
         "chart": display.contributor_chart(contributors),
         "score_words": display.SCORE_WORDS,
         "focus_blocks": focus,

@@ -20,7 +20,7 @@ from app.models import Clinic
 from app.services.api_keys import create_api_key
 from app.services.questionnaires import Registry
 from tests.conftest import TEST_SECRET, empty_tables
-from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, TestClock
 
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 
@@ -74,12 +74,16 @@ def loaded_registry() -> Registry:
 
 @pytest.fixture
 def app(
-    settings: Settings, engine: Engine, loaded_registry: Registry, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    engine: Engine,
+    loaded_registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: TestClock,
 ) -> Iterator[FastAPI]:
     """The real app, but the questionnaire is loaded (and fully validated) once per session:
     that takes longer than most tests here."""
     monkeypatch.setattr(Registry, "load", classmethod(lambda cls, *_: loaded_registry))
-    application = main.create_app(settings)
+    application = main.create_app(settings, clock=clock)
     yield application
     application.state.engine.dispose()
     empty_tables(engine)

@@ -72,9 +72,11 @@ def test_a_stored_result_is_a_zstd_frame_of_its_json_and_reads_back_as_written(
         "triage",
         "contributors",
         "plan",
+        "release",
         "ignored_answers",
         "safety_net",
     ]
+    assert read["release"] is None  # no clinician released anything
 
 
 def test_a_version_1_record_reads_back_as_it_was_stored(
@@ -88,8 +90,15 @@ def test_a_version_1_record_reads_back_as_it_was_stored(
     assert response.status_code == 200
     record = AssessmentRecord.model_validate(response.json())
     result = response.json()["result"]
-    assert result == recorded.result  # never evaluated again against 2.0.0
-    assert result["questionnaire"] == {"id": "low-back-audit", "version": "1.0.0"}
+    # Never evaluated again against 2.1.0: as stored, but for the news of a newer version.
+    assert result["questionnaire"] == {
+        "id": "low-back-audit",
+        "version": "1.0.0",
+        "newer_version": "2.1.0",
+    }
+    assert {**result, "questionnaire": recorded.result["questionnaire"]} == recorded.result
+    db.expire_all()
+    assert db.get_one(Assessment, recorded.id).result == recorded.result  # the row unchanged
     assert record.result.plan is not None
     assert record.result.plan.blocks[0].start_step == "lying"  # 1.0.0 named the step
     assert "safety_net" not in result
@@ -105,9 +114,10 @@ def test_the_questionnaire_may_be_named_explicitly(
         headers=api_key.headers,
     )
     assert response.status_code == 201
+    # The newest version, so no newer_version.
     assert response.json()["result"]["questionnaire"] == {
         "id": "low-back-audit",
-        "version": "2.0.0",
+        "version": "2.1.0",
     }
 
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, checkin_answers
+from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock, checkin_answers
 
 from .conftest import Key, make_clinic, make_key
 
@@ -28,10 +28,15 @@ def stored(client: TestClient, key: Key, answers: dict[str, Any]) -> str:
 
 
 def test_a_check_in_moves_the_plan_and_is_listed_with_the_next_due_date(
-    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    db: Session,
+    clock: TestClock,
 ) -> None:
     assessment_id = stored(client, api_key, complete_answers)
     url = f"/api/v1/assessments/{assessment_id}/checkins"
+    clock.advance(timedelta(days=8))  # a step up needs a week on the step
     posted = client.post(
         url,
         json={"answers": checkin(hip_bridge_feel="too_easy", hip_bridge_days=6)},
@@ -73,20 +78,28 @@ def test_a_red_flag_in_a_check_in_gives_its_level_and_no_plan(
 
 
 def test_worse_since_the_start_is_see_a_doctor(
-    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], clock: TestClock
 ) -> None:
     assessment_id = stored(client, api_key, complete_answers)
-    answers = checkin(global_change="worse")
-    for block in BLOCKS:  # not asked once a doctor is needed
-        answers.pop(f"{block}_days")
-        answers.pop(f"{block}_feel")
-    result = client.post(
-        f"/api/v1/assessments/{assessment_id}/checkins",
-        json={"answers": answers},
-        headers=api_key.headers,
-    ).json()["result"]
+    clock.advance(timedelta(days=8))  # a step up would be due at self-care
+    url = f"/api/v1/assessments/{assessment_id}/checkins"
+    answers = checkin(global_change="worse", hip_bridge_feel="too_easy", hip_bridge_days=7)
+    # Check-in 1.1.0 asks about the blocks at see-a-doctor too (to pause what made the pain
+    # worse): leaving them out is a 422 by id.
+    without_blocks = {k: v for k, v in answers.items() if not k.endswith(("_days", "_feel"))}
+    refused = client.post(url, json={"answers": without_blocks}, headers=api_key.headers)
+    assert refused.status_code == 422
+    assert {p["question"] for p in refused.json()["problems"]} == {
+        f"{block}_{part}" for block in BLOCKS for part in ("days", "feel")
+    }
+    result = client.post(url, json={"answers": answers}, headers=api_key.headers).json()["result"]
     assert result["triage"]["level"] == "see_doctor"
     assert [r["code"] for r in result["triage"]["reasons"]] == ["pain_worse_since_start"]
+    # The plan is kept, and nothing moves up (too easy on 7 days) before the person is checked.
+    first = client.get(f"/api/v1/assessments/{assessment_id}", headers=api_key.headers).json()
+    steps = {b["code"]: b["start_step"] for b in first["result"]["plan"]["blocks"]}
+    assert {b["code"]: b["start_step"] for b in result["plan"]["blocks"]} == steps
+    assert result["changes"] == []
 
 
 def test_a_retry_with_the_same_key_stores_once_and_other_answers_conflict(

@@ -20,7 +20,7 @@ def test_the_list_names_the_default_questionnaire_and_needs_no_key(client: TestC
         ("low-back-checkin", "low-back-audit"),
     ]
     # Only the newest version is offered: older ones are kept to show old submissions.
-    assert body.questionnaires[0].version == "2.0.0"
+    assert body.questionnaires[0].version == "2.1.0"
 
 
 def test_the_definition_lists_sections_pages_and_questions_in_order(client: TestClient) -> None:
@@ -39,7 +39,7 @@ def test_the_definition_lists_sections_pages_and_questions_in_order(client: Test
         "bowel_change",
         "sexual_function_change",
     ]
-    assert definition.version == "2.0.0"
+    assert definition.version == "2.1.0"
 
 
 def test_the_definition_gives_types_ranges_units_and_options(client: TestClient) -> None:
@@ -65,7 +65,8 @@ def test_the_definition_gives_conditions_as_written(client: TestClient) -> None:
     questions = {q["id"]: q for p in pages.values() for q in p["questions"]}
 
     assert body["stop_when"] == 'triage_level == "emergency"'
-    assert sections["movement"]["when"] == 'triage_level == "self_care"'
+    # (2.1) Also asked after a clinician released the programme.
+    assert sections["movement"]["when"] == 'triage_level == "self_care" or released'
     assert pages["leg_compared"]["when"] == 'leg_pain != "none"'
     assert questions["one_sided_sport"]["when"] == "plays_sports"
     assert questions["age"]["when"] is None
@@ -91,12 +92,16 @@ def test_the_definition_lists_derived_values_levels_and_rules(client: TestClient
     assert rules["cauda_equina_saddle"]["clinician"].startswith("Possible cauda equina syndrome")
     assert all(r["message"] and r["clinician"] and r["action"] for r in body["rules"])
     assert rules["fragility_fracture"]["when"] == (
-        'recent_pain and ((osteoporosis_or_steroids and onset in ["fall_or_blow",'
-        ' "lifting_or_twisting", "sudden_no_cause"]) or (age >= 70 and onset == "fall_or_blow"))'
+        '(recent_pain and ((osteoporosis_or_steroids and onset in ["fall_or_blow",'
+        ' "lifting_or_twisting", "sudden_no_cause"]) or (age >= 65 and onset == "fall_or_blow")))'
+        ' or (osteoporosis_or_steroids and (recent_flare or pain_trend == "worse"))'
     )
     assert "acute_pain" not in rules
     assert "injury_onset" not in rules
-    assert len(rules) == 33
+    # 2.1.0 adds four rules and removes none.
+    added = {"infection_risk_active", "abdominal_pain", "spine_procedure_recent"}
+    assert added | {"inflammatory_possible"} <= set(rules)
+    assert len(rules) == 33 + 4
 
 
 def test_a_question_with_a_picture_gives_its_file_and_alt_text(client: TestClient) -> None:

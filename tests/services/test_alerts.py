@@ -63,7 +63,7 @@ def emergency(client: TestClient, prefix: str) -> Any:
     )  # fmt: skip
 
 
-SEE_DOCTOR = {**EXAMPLE_ANSWERS, "infection_risk": True}
+SEE_DOCTOR = {**EXAMPLE_ANSWERS, "pregnant": True}
 T0 = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
 FAR_FUTURE = datetime(2099, 1, 1, 9, 30, tzinfo=UTC)
 PAST = datetime(2001, 3, 4, 9, 30, tzinfo=UTC)

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.models import Assessment, Clinic, StaffUser
+from app.models import Assessment, Clinic, StaffUser, utcnow
 from app.services import auth as auth_service
 from app.services import checkins, dashboard
-from tests.fixtures import checkin_answers
+from tests.fixtures import V2_ANSWERS, checkin_answers, record_assessment
 from tests.staff.conftest import SignedInClient, csrf
 from tests.staff.test_dashboard import queue_ids, submit
 
@@ -66,7 +68,7 @@ def review(browser: Any, assessment: Assessment, **form: str) -> Any:
 def test_the_submission_page_shows_each_check_in_and_the_trend(
     app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
 ) -> None:
-    assessment = submit(db, clinic)
+    assessment = submit(db, clinic, days_ago=10)  # a step up needs a week on the step
     check_in(app, db, assessment, pain_now=2, peg_pain=4, peg_enjoyment=3, peg_activity=2)
     check_in(app, db, assessment, fever=True)
     page = signed_in(clinic).get(f"/staff/assessments/{assessment.id}")
@@ -76,11 +78,16 @@ def test_the_submission_page_shows_each_check_in_and_the_trend(
     assert "Hip bridge: moving on to" in page.text
     # Newest first.
     assert page.text.index("Check-in 2,") < page.text.index("Check-in 1,")
-    # The chart, and a table with the same numbers: pain 2, PEG (4+3+2)/3 = 3.0.
+    # The chart, and a table with the same numbers, like with like (1.1): the weekly average
+    # (the audit's pain_intensity 4, then peg_pain 4), the pain now (2), the PEG: at the start
+    # the audit's (4+3+3)/3 = 3.3, then (4+3+2)/3 = 3.0. Staff read "PEG".
     assert '<svg class="trend__svg"' in page.text
     assert "<polyline" in page.text
-    assert "Check-in 1 (" in page.text
-    assert "<td>2</td><td>3.0</td>" in page.text
+    assert "Pain and PEG score over time" in page.text
+    start = page.text.index('<th scope="row">Start (')
+    assert "<td>4</td><td>–</td><td>3.3</td>" in page.text[start : start + 200]
+    first = page.text.index('<th scope="row">Check-in 1 (')
+    assert "<td>4</td><td>2</td><td>3.0</td>" in page.text[first : first + 200]
 
 
 def test_a_check_in_that_is_worse_flags_a_reviewed_submission_until_it_is_reviewed_again(
@@ -251,7 +258,7 @@ def test_a_check_in_at_four_weeks_that_is_not_better_flags_not_improving(
     assessment = submit(db, clinic, days_ago=35, pain_intensity=5)
     check_in(app, db, assessment, global_change="same", peg_pain=5, peg_enjoyment=5, peg_activity=5)
     queue = signed_in(clinic).get("/staff/")
-    assert "Not improving at 4 weeks or more" in queue.text
+    assert "Not improving at about 4 weeks or more" in queue.text
 
 
 def test_the_check_ins_export_takes_the_level_filter_and_a_warning_sign_has_no_peg(
@@ -316,3 +323,23 @@ def test_the_submissions_export_says_when_a_check_in_is_waiting_for_review(
     assert rows[str(waiting.id)]["reviewed_at"] != ""
     assert rows[str(waiting.id)]["checkin_not_reviewed_at"] != ""
     assert rows[str(quiet.id)]["checkin_not_reviewed_at"] == ""
+
+
+def test_a_2_0_0_submissions_peg_baseline_is_marked_provisional_for_staff_only(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+) -> None:
+    registry = app.state.registry
+    recorded = record_assessment(
+        db, registry.exact("low-back-audit", "2.0.0"), V2_ANSWERS, channel="intake",
+        clinic_id=clinic.id, now=utcnow() - timedelta(days=10),
+    )  # fmt: skip
+    db.commit()
+    assessment = db.get_one(Assessment, recorded.id)
+    check_in(app, db, assessment, peg_pain=4, peg_enjoyment=5, peg_activity=6)
+    page = signed_in(clinic).get(f"/staff/assessments/{assessment.id}").text
+    start = page.index('<th scope="row">Start (')
+    # The audit's pain (4) with the first check-in's enjoyment and activity: (4 + 5 + 6) / 3.
+    assert "<td>4</td><td>–</td><td>5.0 (provisional)</td>" in page[start : start + 200]
+    patient = TestClient(app).get(f"/result/{recorded.result_token}").text
+    assert "provisional" not in patient
+    assert "PEG" not in patient

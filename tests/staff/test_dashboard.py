@@ -19,7 +19,7 @@ from app.services.intake import create_link
 from app.services.questionnaires import Registry
 from tests.engine.support import answers as complete_answers
 from tests.engine.support import questionnaire
-from tests.fixtures import record_assessment, record_v1_assessment
+from tests.fixtures import V2_ANSWERS, record_assessment, record_v1_assessment
 from tests.staff.conftest import SignedInClient, csrf
 
 ROW = re.compile(r'href="/staff/assessments/([0-9a-f-]{36})"')
@@ -235,8 +235,35 @@ def test_the_detail_page_leads_with_the_clinical_title_and_action(
 def test_the_detail_page_shows_a_plan_that_leaves_steps_out(
     signed_in: SignedInClient, clinic: Clinic, db: Session
 ) -> None:
-    shoulder_and_hip = submit(db, clinic, joint_problems=["shoulder", "hip"])
+    # Arthritis in the hip (no replacement), and a shoulder problem.
+    shoulder_and_hip = submit(db, clinic, joint_problems=["shoulder", "hip"], hip_replacement="no")
     page = signed_in(clinic).get(f"/staff/assessments/{shoulder_and_hip.id}").text
+    # (2.1) The seated steps always suit: the hangs are left out, and so is the side stretch
+    # (a shoulder problem), but the upper-back block is never dropped.
+    upper_back = page[page.index("<td>Upper back and side stretch</td>") :]
+    upper_back = upper_back[: upper_back.index("</tr>")]
+    assert "Step 2 of 2: Seated twist" in upper_back
+    assert "4 unsuitable steps left out" in upper_back
+    assert "No step suits" not in page
+    assert "Side stretch at a door frame" not in page
+    assert "Caution: Because of your hip, only go down as far as feels comfortable." in page
+    assert "3 unsuitable steps left out" in page  # squats: only the assisted squat is left
+
+
+def test_a_2_0_0_submission_whose_hangs_were_all_left_out_shows_the_stretch_only(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, app: FastAPI
+) -> None:
+    # Stored by 2.0.0 (no seated steps): with a shoulder problem its upper-back block had no
+    # step, only the side stretch (start_step null). Shown as stored, never re-evaluated.
+    old = app.state.registry.exact("low-back-audit", "2.0.0")
+    recorded = record_assessment(
+        db, old, {**V2_ANSWERS, "joint_problems": ["shoulder", "hip"]},
+        channel="intake", clinic_id=clinic.id,
+    )  # fmt: skip
+    db.commit()
+    [block] = [b for b in recorded.result["plan"]["blocks"] if b["code"] == "thoracic_lats"]
+    assert block["start_step"] is None
+    page = signed_in(clinic).get(f"/staff/assessments/{recorded.id}").text
     assert "No step suits (hangs left out); Side stretch at a door frame only" in page
     assert "Caution: Because of your hip, only go down as far as feels comfortable." in page
     assert "3 unsuitable steps left out" in page  # squats: only the assisted squat is left

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, checkin_answers
+from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock, checkin_answers
 
 from .helpers import csrf_of, form_fields, post_page, run_interview, self_care_answers
 
@@ -43,8 +43,11 @@ def test_the_result_offers_a_check_in_with_its_due_date_and_a_calendar_file(
     assert f"DTSTART;VALUE=DATE:{(created + timedelta(weeks=4)):%Y%m%d}" in ics.text
 
 
-def test_a_check_in_moves_a_block_up_and_says_why(client: TestClient, db: Session) -> None:
+def test_a_check_in_moves_a_block_up_and_says_why(
+    client: TestClient, db: Session, clock: TestClock
+) -> None:
     url = result_url(client)
+    clock.advance(timedelta(days=8))  # a step up needs a week on the step
     form = client.get(f"{url}/checkin")
     assert form.status_code == 200
     assert "Any new warning signs?" in form.text
@@ -115,9 +118,10 @@ def test_deleting_the_result_deletes_its_check_ins(client: TestClient, db: Sessi
 
 
 def test_after_a_check_in_the_result_page_shows_the_plan_it_left_and_the_trend(
-    client: TestClient, db: Session
+    client: TestClient, db: Session, clock: TestClock
 ) -> None:
     url = result_url(client)
+    clock.advance(timedelta(days=8))  # a step up needs a week on the step
     before = client.get(url).text
     assert "Your check-in on" not in before
     assert "Your pain over time" not in before
@@ -136,13 +140,63 @@ def test_after_a_check_in_the_result_page_shows_the_plan_it_left_and_the_trend(
     assert '<svg class="trend__svg"' in page
 
 
-def test_a_check_in_that_needs_a_doctor_puts_the_plan_on_hold_on_the_result_page(
+def test_a_check_in_that_needs_a_doctor_keeps_the_plan_but_moves_nothing_on(
+    client: TestClient, db: Session, clock: TestClock
+) -> None:
+    url = result_url(client)
+    clock.advance(timedelta(days=8))  # a step up would be due at self-care
+    answers = checkin(
+        global_change="much_worse",
+        hip_bridge_feel="too_easy",
+        hip_bridge_days=7,
+        pelvic_tilts_feel="made_pain_worse",
+    )
+    post_page(client, f"{url}/checkin", form_fields(answers))
+    page = client.get(url).text
+    assert "Book an appointment" in page
+    # (1.1) At see-a-doctor the plan stays, with pauses only: not on hold, nothing moved up.
+    assert "on hold" not in page
+    assert "Do not move on to harder steps" in page
+    assert "stop the exercises marked as paused" in page
+    this_week = page[page.index('id="this-week"') : page.index('id="plan"')]
+    assert "Pelvic tilts</a>: paused." in this_week
+    assert "Hip bridge</a>: Single-leg bridge" in this_week
+    # A later check-in where the programme fits again: its advice no longer leads.
+    post_page(client, f"{url}/checkin", form_fields(checkin()))
+    page = client.get(url).text
+    assert "Do not move on to harder steps" not in page
+    assert "The plan below is your plan from that check-in on." in page
+    assert 'id="this-week"' in page
+
+
+def test_a_see_a_doctor_check_in_stored_by_1_0_0_still_puts_the_plan_on_hold(
     client: TestClient, db: Session
 ) -> None:
     url = result_url(client)
     post_page(client, f"{url}/checkin", form_fields(checkin(global_change="much_worse")))
+    # As check-in 1.0.0 stored it: no plan at see-a-doctor (1.1.0 keeps it, with pauses).
+    [row] = db.exec(select(Checkin)).all()
+    row.questionnaire_version = "1.0.0"
+    row.result = {
+        **row.result,
+        "questionnaire": {"id": "low-back-checkin", "version": "1.0.0"},
+        "plan": None,
+        "changes": [],
+    }
+    db.add(row)
+    db.commit()
     page = client.get(url).text
     assert "Book an appointment" in page
+    assert "Your exercise plan is on hold" in page
+    assert 'id="this-week"' not in page
+
+
+def test_a_warning_sign_at_a_check_in_puts_the_plan_on_hold_on_the_result_page(
+    client: TestClient,
+) -> None:
+    url = result_url(client)
+    post_page(client, f"{url}/checkin", form_fields(checkin(fever=True)))
+    page = client.get(url).text
     assert "Your exercise plan is on hold" in page
     assert 'id="this-week"' not in page
     # A later check-in where the programme fits again brings the plan back.

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.models import Assessment, Draft, utcnow
 from app.services.drafts import DRAFT_LIFETIME
 from app.services.questionnaires import Registry
-from tests.fixtures import record_v1_assessment
+from tests.fixtures import V2_ANSWERS, record_assessment, record_v1_assessment
 from tests.web.helpers import (
     FIRST_PAGE,
     csrf_of,
@@ -109,7 +109,7 @@ def test_the_self_care_result_leads_with_the_triage_then_the_week_then_the_plan(
         'alt="A person in a bridge with shoulders and one foot on the floor' in html
     )  # bridge: single leg
     assert "Start with step 2 of 3" in html
-    assert "Start with step 2 of 4" in html  # the hangs: the full hang
+    assert "Start with step 4 of 6" in html  # (2.1) after the two seated steps: the full hang
     assert "left out" not in html  # every step suits: no joint problems, no falls
     assert 'name="robots" content="noindex, nofollow"' in html
 
@@ -129,11 +129,28 @@ def test_someone_who_must_see_a_doctor_is_not_told_to_wait_or_to_exercise(
     answers = {**self_care_answers(), "fever": True, "strength_days_week": 1, "sitting_hours": 9}
     location, _ = run_interview(client, answers)  # finishes the lifestyle questions
     html = client.get(location).text
-    assert "Strength" in html  # contributors are still shown...
-    assert "Talk about these with your doctor." in html  # ...as things to discuss
-    assert "Do not start new exercises until a doctor has checked you." in html
+    assert "Do not start this exercise programme until a doctor has checked you." in html
     assert "after a few weeks" not in html  # no "wait and see" safety net when urgent
     assert "Do not wait for your appointment" in html
+    assert "in your plan" not in html
+    # (2.1) An urgent page says what to do now: no habits block at all (staff keep it), and
+    # never "none of your daily habits stood out" for habits it does not show.
+    assert 'id="contributors"' not in html
+    assert "Habits linked with back pain" not in html
+    assert "Your daily habits</h2>" not in html
+    assert "None of your daily habits stood out" not in html
+
+
+def test_someone_who_should_see_a_doctor_gets_the_habits_as_things_to_discuss(
+    client: TestClient,
+) -> None:
+    answers = {**self_care_answers(), "pregnant": True, "strength_days_week": 1}
+    location, _ = run_interview(client, answers)  # finishes the lifestyle questions
+    html = client.get(location).text
+    assert "Habits linked with back pain, and what may help" in html
+    assert "Strength" in html  # contributors are shown...
+    assert "Talk about these with your doctor." in html  # ...as things to discuss
+    assert "Do not start new exercises until a doctor has checked you." in html
     assert "in your plan" not in html
     assert "you said 1." in html  # never "1 days a week"
 
@@ -197,18 +214,24 @@ def test_an_emergency_result_has_the_safety_net_too(client: TestClient) -> None:
 
 
 def test_a_plan_leaves_out_the_steps_that_may_not_suit(client: TestClient) -> None:
-    # A shoulder problem and a hip problem: no hangs, no deep squats, no frog.
-    answers = {**self_care_answers(), "joint_problems": ["shoulder", "hip"]}
+    # A shoulder problem and arthritis in a hip (no replacement): no hangs, no side stretch,
+    # no deep squats, no frog.
+    answers = {
+        **self_care_answers(),
+        "joint_problems": ["shoulder", "hip"],
+        "hip_replacement": "no",
+    }
     location, visited = run_interview(client, answers)
     assert not any(v.endswith("/questions/hang") for v in visited)  # the hang check is not asked
     html = client.get(location).text
 
+    # (2.1) The seated steps always suit: the block keeps them and is never dropped.
     hangs = html[html.index('id="exercise-thoracic_lats"') :]
     hangs = hangs[: hangs.index("</section>")]
-    assert "We left out the hangs, because they may not suit you." in hangs
-    assert "Start with step" not in hangs
-    assert "<strong>Do this stretch</strong>" in hangs
-    assert "Side stretch at a door frame" in hangs
+    assert "Start with step 2 of 2: Seated twist" in hangs
+    assert "We left out 4 steps of this exercise, because they may not suit you." in hangs
+    assert "Do this stretch" not in hangs  # the side stretch is left out for a shoulder
+    assert "Side stretch at a door frame" not in hangs
     for step in ("Supported hang", "Full hang"):  # neither shown nor listed as a next step
         assert step not in hangs
 
@@ -224,6 +247,26 @@ def test_a_plan_leaves_out_the_steps_that_may_not_suit(client: TestClient) -> No
     assert "Start with step 1 of 3" in hips
     assert "Frog" not in hips
     assert "We left out 1 step of this exercise, because it may not suit you." in hips
+
+
+def test_a_2_0_0_result_whose_hangs_were_all_left_out_still_offers_the_stretch(
+    db: Session, client: TestClient, app: FastAPI
+) -> None:
+    # Stored by 2.0.0, before the seated steps: the block kept only its side stretch.
+    old = app.state.registry.exact("low-back-audit", "2.0.0")
+    answers = {**V2_ANSWERS, "joint_problems": ["shoulder", "hip"]}
+    recorded = record_assessment(db, old, answers, channel="web")
+    db.commit()
+    html = client.get(f"/result/{recorded.result_token}").text
+
+    hangs = html[html.index('id="exercise-thoracic_lats"') :]
+    hangs = hangs[: hangs.index("</section>")]
+    assert "We left out the hangs, because they may not suit you." in hangs
+    assert "Start with step" not in hangs
+    assert "<strong>Do this stretch</strong>" in hangs
+    assert "Side stretch at a door frame" in hangs
+    for step in ("Supported hang", "Full hang", "Seated"):
+        assert step not in hangs
 
 
 def test_a_result_stored_by_version_1_still_shows(

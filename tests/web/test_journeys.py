@@ -232,7 +232,7 @@ def test_someone_told_to_see_a_doctor_can_finish_the_questions_for_their_appoint
     assert "smoking" in pages
     assert "squat" not in pages  # never ask someone who should see a doctor to try a squat
     page = client.get(location)
-    assert "What may be adding to your back pain" in page.text
+    assert "Habits linked with back pain, and what may help" in page.text
     assert "Your exercise plan" not in page.text
     [record] = stored(db)
     assert record.complete
@@ -244,7 +244,8 @@ def test_the_advice_page_comes_when_a_reason_appears_after_the_safety_check(
 ) -> None:
     answers = {**self_care_answers(), "pain_trend": "worse"}
     _, visited = run_interview(client, answers, until="/advice")
-    assert visited[-1].endswith("/advice?next=pain_level")
+    # (2.1) After the pain's story comes how it has gone lately (6 weeks to 3 months).
+    assert visited[-1].endswith("/advice?next=pain_course")
 
 
 def test_recent_ordinary_back_pain_gets_the_programme(client: TestClient, db: Session) -> None:
@@ -392,6 +393,7 @@ def test_a_change_that_alters_the_outcome_says_so_at_its_row_and_before_the_resu
                 "pain_on_straining",
                 "thoracic_pain",
                 "back_shape_change",
+                "abdominal_pain",
             ),
             "no",
         ),
@@ -464,6 +466,7 @@ def test_a_change_to_a_safety_answer_reapplies_the_branching(
                     "pain_on_straining",
                     "thoracic_pain",
                     "back_shape_change",
+                    "abdominal_pain",
                 ),
                 "no",
             ),

@@ -22,7 +22,13 @@ from app.main import create_app
 from app.services import pdf
 from app.services.questionnaires import Registry
 from tests.conftest import TEST_SECRET
-from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment, record_v1_assessment
+from tests.fixtures import (
+    EXAMPLE_ANSWERS,
+    SAFETY_ALL_NO,
+    V2_ANSWERS,
+    record_assessment,
+    record_v1_assessment,
+)
 
 EMERGENCY = {"age": 42, "saddle_numbness": True, "bladder_change": False, "bowel_change": False}
 URGENT = {**SAFETY_ALL_NO, "fever": True}
@@ -156,15 +162,38 @@ def test_a_self_care_result_sums_up_the_week_before_the_plan(
     assert "2 extra exercises, if you have time" in plan
 
 
-def test_a_plan_with_no_hangs_starts_that_block_with_the_stretch(
+def test_a_2_0_0_result_sums_up_the_week_with_its_own_doses(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    old = app.state.registry.exact("low-back-audit", "2.0.0")
+    full = record_assessment(db, old, V2_ANSWERS, channel="web")
+    no_hangs = record_assessment(
+        db, old, {**V2_ANSWERS, "joint_problems": ["shoulder"]}, channel="web"
+    )
+    db.commit()
+    html = main_of(client.get(f"/result/{full.result_token}").text)
+    week = html[html.index('id="this-week"') : html.index('id="plan"')]
+    assert "Upper back and side stretch</a>: Full hang, 1–3 hangs of 10–30 seconds, every day." in (
+        week
+    )
+    assert "Start with step 2 of 4" in html  # 2.0.0's hangs: the full hang
+    html = main_of(client.get(f"/result/{no_hangs.result_token}").text)
+    week = html[html.index('id="this-week"') : html.index('id="plan"')]
+    # The hangs' dose is for hangs: the stretch that replaced them is listed without it.
+    assert "Upper back and side stretch</a>: Side stretch at a door frame.</li>" in week
+
+
+def test_a_plan_with_no_hangs_starts_that_block_with_a_seated_step(
     app: FastAPI, client: TestClient, db: Session
 ) -> None:
     html = main_of(
         client.get(stored_result(app, db, {**SELF_CARE, "joint_problems": ["shoulder"]})).text
     )
     week = html[html.index('id="this-week"') : html.index('id="plan"')]
-    # The hangs' dose is for hangs: the stretch that replaces them is listed without it.
-    assert "Upper back and side stretch</a>: Side stretch at a door frame.</li>" in week
+    # (2.1) A shoulder problem leaves out the hangs and the side stretch; the block starts at
+    # the nearest easier step that suits, a seated one, and is never dropped.
+    assert "Upper back and side stretch</a>: Seated twist, Seated bends and turns:" in week
+    assert "Side stretch at a door frame" not in html
 
 
 def test_the_contributor_chart_leaves_room_for_its_zero() -> None:
