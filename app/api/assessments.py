@@ -127,7 +127,11 @@ async def create_assessment(
             api_client_id=client.id,
             clinic_id=client.clinic_id,
             idempotency_key=idempotency_key,
-            given=body.answers,
+            # A pinned version is part of the request: the same key with another pin is
+            # another request (409), not a replay of the first.
+            given=body.answers
+            if body.questionnaire_version is None
+            else {"answers": body.answers, "questionnaire_version": q.version},
             now=clock(),
         )
     except AnswerError as exc:

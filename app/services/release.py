@@ -29,6 +29,7 @@ from app.engine import RELEASED, AnswerError, Evaluation, Questionnaire, build_r
 from app.models import Assessment, StaffUser
 
 from . import audit
+from .assessments import hold
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 
@@ -75,6 +76,10 @@ def release(
 ) -> None:
     """Release the programme; ReleaseNotPossibleError says why not. The caller checked that
     the submission is the staff member's clinic's."""
+    # The row first, then read it again: two staff releasing at once are one after the other,
+    # and the second is told it was released already (one release, one audit event).
+    hold(session, assessment.id)
+    session.refresh(assessment)
     reason = why_not_releasable(registry, assessment)
     if reason is not None:
         raise ReleaseNotPossibleError(reason)

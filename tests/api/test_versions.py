@@ -101,6 +101,22 @@ def test_a_client_pinning_2_0_0_is_assessed_with_its_questions_and_told_of_2_1_0
     assert missing == set(ADDED_IN_2_1)
 
 
+def test_a_retry_with_the_same_key_and_another_pin_is_a_conflict_not_a_replay(
+    client: TestClient, api_key: Key, db: Session, at_before: TestClock
+) -> None:
+    """The pinned version is part of the request: the same key and answers with another pin
+    (or none) asked for something else, so it is a 409, never the first record replayed."""
+    answers = {"age": 40, "saddle_numbness": True}  # an early stop: both versions take it
+    headers = {**api_key.headers, "Idempotency-Key": "pin-test-1"}
+    first = client.post(ASSESSMENTS, json=pinned(answers), headers=headers)
+    assert first.status_code == 201, first.text
+    again = client.post(ASSESSMENTS, json=pinned(answers), headers=headers)
+    assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+    other = client.post(ASSESSMENTS, json=pinned(answers, None), headers=headers)
+    assert other.status_code == 409, other.text
+    assert len(db.exec(select(Assessment)).all()) == 1
+
+
 def test_the_last_accepted_day_is_accepted(app_on: Any, api_key: Key, db: Session) -> None:
     with app_on(lambda: LAST_DAY) as client:
         response = client.post(ASSESSMENTS, json=pinned(V2_ANSWERS), headers=api_key.headers)
