@@ -34,7 +34,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     those marked ``postgres``. The others ran on SQLite already and would say the same again."""
     if not os.environ.get("TEST_DATABASE_URL"):
         return
-    kept, skipped = [], []
+    kept: list[pytest.Item] = []
+    skipped: list[pytest.Item] = []
     for item in items:
         names = getattr(item, "fixturenames", ())
         touches = "database_url" in names or item.get_closest_marker("postgres") is not None
