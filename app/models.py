@@ -21,7 +21,6 @@ from sqlalchemy import (
     MetaData,
     TypeDecorator,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -145,7 +144,7 @@ class Clinic(SQLModel, table=True):
     webhook_secret: str | None = Field(default=None, max_length=100)
     # Clinicians must sign in with a second factor too (admins always must): set by an admin.
     require_2fa_for_clinicians: bool = Field(
-        default=False, sa_column_kwargs={"server_default": false()}
+        default=False, sa_column_kwargs={"server_default": "0"}
     )
 
 

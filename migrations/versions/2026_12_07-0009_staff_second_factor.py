@@ -29,12 +29,11 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("clinic", schema=None) as batch_op:
+        # A constant default (a string), so that SQLite adds the column in place: a table
+        # copy would have to drop "clinic", which every other table refers to.
         batch_op.add_column(
             sa.Column(
-                "require_2fa_for_clinicians",
-                sa.Boolean(),
-                nullable=False,
-                server_default=sa.false(),
+                "require_2fa_for_clinicians", sa.Boolean(), nullable=False, server_default="0"
             )
         )
     with op.batch_alter_table("staff_user", schema=None) as batch_op:
@@ -71,14 +70,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("staff_session", schema=None) as batch_op:
-        batch_op.drop_column("last_seen_at")
+    # Columns dropped in place (SQLite 3.35+ can), not by copying the tables as batch mode
+    # would: "clinic" and "staff_user" are referred to by other tables, so a copy would have to
+    # drop them, which SQLite refuses once they hold rows.
+    op.drop_column("staff_session", "last_seen_at")
     with op.batch_alter_table("staff_recovery_code", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_recovery_code_user_id"))
     op.drop_table("staff_recovery_code")
-    with op.batch_alter_table("staff_user", schema=None) as batch_op:
-        batch_op.drop_column("totp_last_step")
-        batch_op.drop_column("totp_enrolled_at")
-        batch_op.drop_column("totp_secret")
-    with op.batch_alter_table("clinic", schema=None) as batch_op:
-        batch_op.drop_column("require_2fa_for_clinicians")
+    for column in ("totp_last_step", "totp_enrolled_at", "totp_secret"):
+        op.drop_column("staff_user", column)
+    op.drop_column("clinic", "require_2fa_for_clinicians")
