@@ -142,6 +142,10 @@ class Clinic(SQLModel, table=True):
     # Signs each webhook body (HMAC-SHA256); the receiver holds the same secret, so it is
     # kept as it is, unlike the hashed secrets that only need to be recognised.
     webhook_secret: str | None = Field(default=None, max_length=100)
+    # Clinicians must sign in with a second factor too (admins always must): set by an admin.
+    require_2fa_for_clinicians: bool = Field(
+        default=False, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class ApiClient(SQLModel, table=True):
@@ -170,6 +174,26 @@ class StaffUser(SQLModel, table=True):
     set_password_expires_at: datetime | None = _optional_time()
     created_at: datetime = _time()
     disabled_at: datetime | None = _optional_time()
+    # The second factor (app/services/second_factor.py): the TOTP secret, encrypted with a key
+    # made from SECRET_KEY (AES-GCM, bound to this account's id); set while enrolment is under
+    # way, and in use once totp_enrolled_at is. totp_last_step: the time step of the last code
+    # accepted, so no code is accepted twice.
+    totp_secret: str | None = Field(default=None, max_length=200, repr=False)
+    totp_enrolled_at: datetime | None = _optional_time()
+    totp_last_step: int | None = None
+
+
+class StaffRecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the second factor (a lost phone). Only a SHA-256 hash
+    is kept: the codes are 80 random bits, so a fast hash is enough, as for the other tokens."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="staff_user.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _time()
+    used_at: datetime | None = _optional_time()
 
 
 class StaffSession(SQLModel, table=True):
@@ -180,7 +204,10 @@ class StaffSession(SQLModel, table=True):
     user_id: uuid.UUID = Field(foreign_key="staff_user.id", index=True)
     csrf_token: str = Field(max_length=64)
     created_at: datetime = _time()
-    expires_at: datetime = _time()
+    expires_at: datetime = _time()  # the absolute limit, however busy the session is
+    # The last request, to within a minute (it is written at most once a minute): a session
+    # unused for the idle timeout ends (app/services/auth.py).
+    last_seen_at: datetime = _time()
 
 
 class LoginThrottle(SQLModel, table=True):

@@ -43,6 +43,7 @@ TABLES = {
     "draft",
     "intake_link",
     "login_throttle",
+    "staff_recovery_code",
     "staff_session",
     "staff_user",
 }
@@ -428,3 +429,47 @@ def _json_columns(engine: Engine, setting: str) -> dict[str, str]:
             )
         )
         return {row.attname: row.value for row in rows}
+
+
+def test_0009_keeps_the_open_sessions_last_seen_when_they_began(fresh_database: str) -> None:
+    """Clinics and sessions made before the second factor: the clinics ask nothing more of
+    clinicians, and each open session was last seen when it began (its idle time counts from
+    there). Undone and done again cleanly."""
+    engine = make_engine(fresh_database)
+    began = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    clinic_id, user_id = uuid.uuid4(), uuid.uuid4()
+    try:
+        upgrade(engine, "0008")
+        with engine.begin() as connection:
+            rows = {
+                "clinic": {"id": clinic_id, "name": "Riverside", "created_at": began},
+                "staff_user": {"id": user_id, "clinic_id": clinic_id, "email": "a@r.example",
+                               "role": "admin", "created_at": began},
+                "staff_session": {"id": uuid.uuid4(), "token_hash": "t" * 64,
+                                  "user_id": user_id, "csrf_token": "c", "created_at": began,
+                                  "expires_at": began},
+            }  # fmt: skip
+            for name, row in rows.items():
+                columns = (sa.column(key, _column_type(value)) for key, value in row.items())
+                connection.execute(sa.table(name, *columns).insert(), row)
+        upgrade(engine)
+        with engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT require_2fa_for_clinicians FROM clinic")
+            ).scalar() in (False, 0)
+            seen = connection.execute(text("SELECT last_seen_at FROM staff_session")).scalar()
+        assert seen is not None
+        assert str(seen).startswith("2026-12-07 08:00:00")
+        downgrade(engine, "0008")
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    assert schema_differences(fresh_database) == []
+
+
+def _column_type(value: object) -> Any:
+    if isinstance(value, uuid.UUID):
+        return sa.Uuid()
+    if isinstance(value, datetime):
+        return sa.DateTime(timezone=True)
+    return sa.String()

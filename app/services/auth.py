@@ -2,14 +2,17 @@
 
 Passwords are hashed with Argon2id (argon2-cffi). Login takes the same time whether or not the
 e-mail exists (a dummy hash is verified), and says the same thing for every failure. Attempts
-are throttled per e-mail and per address, with growing delays (see "the sign-in throttle"). Session, set-password and CSRF tokens are
-long random values stored only as SHA-256 hashes (the CSRF token is per session).
+are throttled per e-mail and per address, or per known device, with growing delays (see "the
+sign-in throttle"). Session, set-password and CSRF tokens are long random values stored only as
+SHA-256 hashes (the CSRF token is per session). A session ends 12 hours after it began, or
+after 30 minutes without a request. The second factor is app/services/second_factor.py.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -19,7 +22,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, delete, select
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, delete, select, update
 
 from app.models import Clinic, LoginThrottle, StaffSession, StaffUser, utcnow
 from app.security import hash_token, new_token
@@ -30,7 +34,9 @@ ROLES: Final = ("admin", "clinician")
 MIN_PASSWORD_LENGTH: Final = 12
 MAX_PASSWORD_LENGTH: Final = 1024
 MAX_EMAIL_LENGTH: Final = 320  # what StaffUser.email holds
-SESSION_LIFETIME: Final = timedelta(hours=12)
+SESSION_LIFETIME: Final = timedelta(hours=12)  # however busy the session is
+SESSION_IDLE_TIMEOUT: Final = timedelta(minutes=30)  # since its last request
+LAST_SEEN_EVERY: Final = timedelta(minutes=1)  # how often a busy session's last request is stored
 SET_PASSWORD_LIFETIME: Final = timedelta(hours=72)
 
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
@@ -200,6 +206,13 @@ def rehash_if_needed(session: Session, user: StaffUser, password: str) -> None:
 # With one address a stranger can so keep a clinician waiting for a few minutes, and then for
 # at most a minute in every quarter of an hour; holding the door shut takes some fifteen
 # addresses, and gets them one guess a minute at that account.
+# - per known device, instead of both: a browser that signed in to the account before carries a
+#   signed cookie saying so (app/services/sign_in_tokens.py). Its attempts at that account are
+#   counted against that device alone, with the e-mail's rule, so neither a stranger's failures
+#   at the e-mail nor those from a shared address (every client, behind a proxy that is not in
+#   FORWARDED_ALLOW_IPS) hold it up, and a stolen cookie still buys one guess a minute.
+# Second-factor codes have a counter per account (app/services/second_factor.py), with the
+# address's harsh rule: only someone with the password reaches it.
 
 THROTTLE_MEMORY: Final = timedelta(hours=1)  # a counter without attempts this long starts again
 FREE_ATTEMPTS_PER_EMAIL: Final = 5
@@ -222,8 +235,9 @@ class ThrottleRule:
 
 @dataclass(frozen=True, slots=True)
 class ThrottlePolicy:
-    per_email: ThrottleRule
+    per_email: ThrottleRule  # and per known device
     per_address: ThrottleRule
+    per_second_factor: ThrottleRule
 
     @classmethod
     def of(
@@ -231,9 +245,11 @@ class ThrottlePolicy:
     ) -> ThrottlePolicy:
         """From the settings' seconds."""
         first = timedelta(seconds=first_delay)
+        harsh = timedelta(seconds=max_address_delay)
         return cls(
             ThrottleRule(FREE_ATTEMPTS_PER_EMAIL, first, timedelta(seconds=max_email_delay)),
-            ThrottleRule(FREE_ATTEMPTS_PER_ADDRESS, first, timedelta(seconds=max_address_delay)),
+            ThrottleRule(FREE_ATTEMPTS_PER_ADDRESS, first, harsh),
+            ThrottleRule(FREE_ATTEMPTS_PER_EMAIL, first, harsh),
         )
 
 
@@ -243,13 +259,21 @@ def claim_login_attempt(
     email: str,
     client_ip: str,
     policy: ThrottlePolicy,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> timedelta | None:
-    """None: this attempt is counted against the e-mail and the address, and its password may
-    be checked. Otherwise how long to wait, and nothing is counted (a refused attempt costs
-    the server nothing, so it does not make anyone wait longer)."""
-    email_key, address_key = _throttle_keys(email, client_ip)
-    rules = {email_key: policy.per_email, address_key: policy.per_address}
+    """None: this attempt is counted against the e-mail and the address (or, from a known
+    device, against that device alone: ``device`` is its id, from a cookie valid for this
+    e-mail's account), and its password may be checked. Otherwise how long to wait."""
+    return claim_attempt(session, _login_rules(email, client_ip, policy, device), now=now)
+
+
+def claim_attempt(
+    session: Session, rules: Mapping[str, ThrottleRule], *, now: datetime | None = None
+) -> timedelta | None:
+    """None: the attempt is counted against every counter in ``rules`` (key: its rule).
+    Otherwise how long to wait, and nothing is counted (a refused attempt costs the server
+    nothing, so it does not make anyone wait longer)."""
     counters = _locked_counters(session, list(rules), now or utcnow())
     now = now or utcnow()  # once the counters are ours: a wait is counted from the last claim
     waits: list[timedelta] = [
@@ -274,19 +298,40 @@ def forgive_login_attempt(
     email: str,
     client_ip: str,
     policy: ThrottlePolicy,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """After a right password: the e-mail's count starts again, and the attempt no longer
-    counts against the address (only failures should). Committed at once, like the claim."""
-    now = now or utcnow()
+    """After a right password: the e-mail's (or the known device's) count starts again, and
+    the attempt no longer counts against the address (only failures should). Committed at
+    once, like the claim."""
+    if device is not None:
+        forgive_attempt(session, clear=[_device_key(device)], now=now)
+        return
     email_key, address_key = _throttle_keys(email, client_ip)
-    counters = _locked_counters(session, [email_key, address_key], now)
-    counters[email_key].failures = 0
-    counters[email_key].blocked_until = None
-    address = counters[address_key]
-    address.failures = max(address.failures - 1, 0)
-    if not policy.per_address.delay_after(address.failures):
-        address.blocked_until = None
+    forgive_attempt(
+        session, clear=[email_key], take_back={address_key: policy.per_address}, now=now
+    )
+
+
+def forgive_attempt(
+    session: Session,
+    *,
+    clear: Sequence[str],
+    take_back: Mapping[str, ThrottleRule] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """The counters in ``clear`` start again; those in ``take_back`` lose this attempt (and
+    their wait, if what is left earns none)."""
+    take_back = take_back or {}
+    counters = _locked_counters(session, [*clear, *take_back], now or utcnow())
+    for key in clear:
+        counters[key].failures = 0
+        counters[key].blocked_until = None
+    for key, rule in take_back.items():
+        counter = counters[key]
+        counter.failures = max(counter.failures - 1, 0)
+        if not rule.delay_after(counter.failures):
+            counter.blocked_until = None
     session.add_all(counters.values())
     session.flush()
 
@@ -302,6 +347,19 @@ def forget_old_login_attempts(session: Session, *, now: datetime | None = None) 
         .with_for_update(skip_locked=True)
     )
     session.exec(delete(LoginThrottle).where(col(LoginThrottle.key).in_(old)))
+
+
+def _login_rules(
+    email: str, client_ip: str, policy: ThrottlePolicy, device: str | None
+) -> dict[str, ThrottleRule]:
+    if device is not None:
+        return {_device_key(device): policy.per_email}
+    email_key, address_key = _throttle_keys(email, client_ip)
+    return {email_key: policy.per_email, address_key: policy.per_address}
+
+
+def _device_key(device: str) -> str:
+    return hash_token(f"device:{device}")
 
 
 def _throttle_keys(email: str, client_ip: str) -> tuple[str, str]:
@@ -361,24 +419,32 @@ class SignedIn:
     session: StaffSession
 
 
-def start_session(session: Session, user: StaffUser) -> str:
+def start_session(session: Session, user: StaffUser, *, now: datetime | None = None) -> str:
     """A new session for ``user``; returns the cookie value (only its hash is stored)."""
+    now = now or utcnow()
     token = new_token(32)
     session.add(
         StaffSession(
             token_hash=hash_token(token),
             user_id=user.id,
             csrf_token=new_token(24),
-            expires_at=utcnow() + SESSION_LIFETIME,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + SESSION_LIFETIME,
         )
     )
     session.flush()
     return token
 
 
-def signed_in(session: Session, token: str | None) -> SignedIn | None:
+def signed_in(
+    session: Session, token: str | None, *, now: datetime | None = None
+) -> SignedIn | None:
+    """The session of this cookie, if it is neither past its absolute limit nor idle for
+    SESSION_IDLE_TIMEOUT, and its account is active."""
     if not token:
         return None
+    now = now or utcnow()
     row = session.exec(
         select(StaffSession, StaffUser, Clinic)
         .join(StaffUser, col(StaffUser.id) == col(StaffSession.user_id))
@@ -388,9 +454,28 @@ def signed_in(session: Session, token: str | None) -> SignedIn | None:
     if row is None:
         return None
     staff_session, user, clinic = row
-    if staff_session.expires_at <= utcnow() or user.disabled_at is not None:
+    if (
+        staff_session.expires_at <= now
+        or staff_session.last_seen_at + SESSION_IDLE_TIMEOUT <= now
+        or user.disabled_at is not None
+    ):
         return None
     return SignedIn(user, clinic, staff_session)
+
+
+def seen_long_ago(staff_session: StaffSession, now: datetime) -> bool:
+    """Its last-seen time is due to be written again (at most once a minute, not on every
+    request)."""
+    return now - staff_session.last_seen_at >= LAST_SEEN_EVERY
+
+
+def mark_seen(session: Session, staff_session: StaffSession, now: datetime) -> None:
+    session.connection().execute(
+        update(StaffSession)
+        .where(col(StaffSession.id) == staff_session.id, col(StaffSession.last_seen_at) < now)
+        .values(last_seen_at=now)
+    )
+    set_committed_value(staff_session, "last_seen_at", now)
 
 
 def end_session(session: Session, token: str | None) -> None:
@@ -408,6 +493,15 @@ def list_staff(session: Session, *, clinic_id: uuid.UUID) -> list[StaffUser]:
             select(StaffUser).where(StaffUser.clinic_id == clinic_id).order_by(col(StaffUser.email))
         ).all()
     )
+
+
+def active_user(session: Session, user_id: uuid.UUID) -> StaffUser | None:
+    user = session.get(StaffUser, user_id)
+    return user if user is not None and user.disabled_at is None else None
+
+
+def clinic_of(session: Session, user: StaffUser) -> Clinic:
+    return session.get_one(Clinic, user.clinic_id)
 
 
 def get_clinic_staff(session: Session, *, clinic_id: uuid.UUID, user_id: str) -> StaffUser | None:

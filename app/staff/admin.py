@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, status
@@ -12,7 +13,7 @@ from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import level_look
 from app.errors import AppError
 from app.models import StaffUser
-from app.services import api_keys, audit, clinics
+from app.services import api_keys, audit, clinics, second_factor
 from app.services import auth as auth_service
 from app.services.auth import ROLES, AccountError, EmailInUseError
 from app.services.questionnaires import Registry
@@ -36,7 +37,10 @@ def _back(path: str) -> RedirectResponse:
 @router.get("/members", response_class=HTMLResponse)
 async def members(request: Request, staff: AdminStaff, db: DbDep) -> HTMLResponse:
     people = await db.run(auth_service.list_staff, clinic_id=staff.clinic.id)
-    return render(request, "staff/members.html", staff, people=people, roles=ROLES)
+    return render(
+        request, "staff/members.html", staff, people=people, roles=ROLES,
+        needs_second_factor=partial(second_factor.required, clinic=staff.clinic),
+    )  # fmt: skip
 
 
 @router.get("/members/new", response_class=HTMLResponse)
@@ -123,6 +127,21 @@ async def disable_member(user_id: str, staff: AdminStaff, db: DbDep) -> Response
     return _back("/staff/members")
 
 
+@router.post("/members/{user_id}/second-factor/reset", dependencies=[CsrfProtected])
+async def reset_second_factor(user_id: str, staff: AdminStaff, db: DbDep) -> Response:
+    """A member who lost their phone and their recovery codes: their second factor and
+    sessions go, and they set it up again at their next sign-in (if they must have one)."""
+    member = await _member(staff, db, user_id)
+    if member.id == staff.user.id:
+        raise AppError(
+            status.HTTP_400_BAD_REQUEST,
+            "Set up a new app for yourself on your Second factor page",
+        )
+    await db.run(second_factor.reset, member)
+    await audit_by(db, staff, "staff.2fa_reset", target_type="staff_user", target_id=member.id)
+    return _back("/staff/members")
+
+
 # -- clinic details -------------------------------------------------------------------------------
 
 
@@ -130,9 +149,7 @@ async def disable_member(user_id: str, staff: AdminStaff, db: DbDep) -> Response
 def clinic_details_form(
     request: Request, staff: AdminStaff, saved: Annotated[str, Query(max_length=5)] = ""
 ) -> HTMLResponse:
-    return _details_page(
-        request, staff, clinics.ClinicDetails.of(staff.clinic), {}, saved=saved == "1"
-    )
+    return _details_page(request, staff, clinics.ClinicDetails.of(staff.clinic), {}, saved=saved)
 
 
 def _details_page(
@@ -141,7 +158,7 @@ def _details_page(
     values: clinics.ClinicDetails,
     errors: dict[str, str],
     *,
-    saved: bool = False,
+    saved: str = "",
 ) -> HTMLResponse:
     return render(
         request, "staff/clinic.html", staff, title="Clinic details", values=values,
@@ -168,6 +185,20 @@ async def save_clinic_details(
             detail={"fields": changed},
         )  # fmt: skip
     return _back("/staff/clinic?saved=1")
+
+
+@router.post("/clinic/second-factor", dependencies=[CsrfProtected])
+async def save_second_factor_rule(
+    staff: AdminStaff, db: DbDep, clinicians: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    """Whether clinicians must sign in with a second factor too (admins always must)."""
+    required = clinicians == "yes"
+    if await db.run(second_factor.set_required_for_clinicians, staff.clinic, required):
+        await audit_by(
+            db, staff, "clinic.2fa_rule_changed", target_type="clinic",
+            target_id=staff.clinic.id, detail={"clinicians_must_use_2fa": required},
+        )  # fmt: skip
+    return _back("/staff/clinic?saved=2fa")
 
 
 # -- API keys -------------------------------------------------------------------------------------

@@ -1,31 +1,45 @@
-"""Signing in and out, and setting a password from a one-time link. Open to everyone."""
+"""Signing in (the password, then the second factor if the account has one) and out, and setting
+a password from a one-time link. Open to everyone."""
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Final
+from datetime import timedelta
+from typing import Annotated, Any, Final
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.deps import DbDep, SettingsDep, settings_of
+from app.clock import Clock
+from app.config import Settings
+from app.deps import ClockDep, Db, DbDep, SettingsDep, settings_of
 from app.errors import AppError
+from app.models import StaffUser
 from app.security import new_token, sign, verify
-from app.services import audit
+from app.services import audit, second_factor
 from app.services import auth as auth_service
+from app.services import sign_in_tokens as tokens
 
-from .deps import SESSION_COOKIE, audit_by, render
+from .deps import SECOND_FACTOR_PATH, SESSION_COOKIE, audit_by, render
 
 router = APIRouter()
 
 LOGIN_CSRF_COOKIE: Final = "backaudit_login"
+# This browser signed in to the account before (app/services/sign_in_tokens.py).
+DEVICE_COOKIE: Final = "backaudit_device"
+# The password was right; the second factor is still to come (only the code page sees it).
+PENDING_COOKIE: Final = "backaudit_sign_in"
+CODE_PATH: Final = "/staff/login/code"
 # The set-password form's own form token, like the login form's (only that path sees it).
 SETUP_CSRF_COOKIE: Final = "backaudit_set_password"
 SETUP_PATH: Final = "/staff/set-password"
 SETUP_DONE_NOTICE: Final = "Your password is set. Sign in."
 EXPIRED: Final = "The form had expired. Please try again."
 FAILED: Final = "The e-mail address or password is not right, or the account is not active."
+WRONG_CODE: Final = "The code is not right. Enter the code your app shows now."
+WRONG_RECOVERY_CODE: Final = "The recovery code is not right, or it has been used."
 
 
 def _client_ip(request: Request) -> str:
@@ -90,6 +104,7 @@ async def login(
     request: Request,
     db: DbDep,
     settings: SettingsDep,
+    clock: ClockDep,
     # No length limits here: a value no account can have fails like any other (below).
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
@@ -106,25 +121,26 @@ async def login(
             error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
         )  # fmt: skip
     ip = _client_ip(request)
-    policy = auth_service.ThrottlePolicy.of(
-        first_delay=settings.login_first_delay_seconds,
-        max_email_delay=settings.login_max_delay_email_seconds,
-        max_address_delay=settings.login_max_delay_address_seconds,
+    policy = _policy(settings)
+    account = await db.run(auth_service.find_account, email)
+    # A browser that signed in to this account before is throttled on its own (its cookie is
+    # signed for the account): a stranger's failures at this e-mail do not hold it up.
+    device = tokens.read_device(
+        settings.secret_key, request.cookies.get(DEVICE_COOKIE), now=clock()
     )
+    known = device.device_id if device and account and device.user_id == account.id else None
     # Counted, and committed, before the password is checked: concurrent attempts see it.
     wait = await db.run_committed(
-        auth_service.claim_login_attempt, email=email, client_ip=ip, policy=policy
+        auth_service.claim_login_attempt, email=email, client_ip=ip, policy=policy, device=known
     )
     if wait is not None:
-        seconds = max(1, math.ceil(wait.total_seconds()))
         refused = _login_page(
             request, settings.secret_key, next_url=_safe_next(next), email=email,
-            error=f"Too many failed attempts. Try again in {_duration(seconds)}.",
+            error=f"Too many failed attempts. Try again in {_duration(_seconds(wait))}.",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
         )  # fmt: skip
-        refused.headers["Retry-After"] = str(seconds)
+        refused.headers["Retry-After"] = str(_seconds(wait))
         return refused
-    account = await db.run(auth_service.find_account, email)
     # Argon2 in a worker thread: tens of milliseconds that must not hold up the event loop.
     matched = await run_in_threadpool(auth_service.password_matches, account, password)
     if not auth_service.may_sign_in(account, matched):
@@ -143,28 +159,190 @@ async def login(
         )  # fmt: skip
     user = account
     await db.run_committed(
-        auth_service.forgive_login_attempt, email=email, client_ip=ip, policy=policy
+        auth_service.forgive_login_attempt, email=email, client_ip=ip, policy=policy, device=known
     )
     await db.run(auth_service.rehash_if_needed, user, password)
-    # A fresh session on every login (no fixation); the old cookie, if any, is ended.
-    await db.run(auth_service.end_session, request.cookies.get(SESSION_COOKIE))
-    token = await db.run(auth_service.start_session, user)
-    await db.run(audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.login")
-    response = RedirectResponse(_safe_next(next), status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
-        SESSION_COOKIE, token, httponly=True, samesite="lax", path="/staff",
-        secure=not settings.is_development, max_age=int(auth_service.SESSION_LIFETIME.total_seconds()),
+    response: Response
+    if second_factor.enrolled(user):
+        # The password is right; the session starts once the second factor is too.
+        pending = tokens.pending_token(settings.secret_key, user.id, now=clock())
+        response = RedirectResponse(
+            f"{CODE_PATH}?next={quote(_safe_next(next), safe='')}", status.HTTP_303_SEE_OTHER
+        )
+        _set_cookie(response, settings, PENDING_COOKIE, pending, path=CODE_PATH)
+    else:
+        clinic = await db.run(auth_service.clinic_of, user)
+        # Someone who must have a second factor and has none sets it up before anything else.
+        must_enrol = second_factor.must_enrol(user, clinic)
+        response = await _start_session(
+            request, db, settings, clock, user, SECOND_FACTOR_PATH if must_enrol else next
+        )
+    # This browser now knows the password: it is a known device for this account.
+    device_value = tokens.device_token(settings.secret_key, user.id, now=clock())
+    _set_cookie(
+        response, settings, DEVICE_COOKIE, device_value,
+        max_age=int(tokens.DEVICE_LIFETIME.total_seconds()),
     )  # fmt: skip
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/staff")
     return response
 
 
+async def _start_session(
+    request: Request, db: Db, settings: Settings, clock: Clock, user: StaffUser, next_url: str
+) -> Response:
+    """Every factor is right: a fresh session (no fixation; the old cookie's, if any, is
+    ended), and on to ``next_url``. The session cookie has no Max-Age or Expires: it goes when
+    the browser closes, and the server ends it after 12 hours, or 30 minutes unused."""
+    await db.run(auth_service.end_session, request.cookies.get(SESSION_COOKIE))
+    token = await db.run(auth_service.start_session, user, now=clock())
+    await db.run(audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.login")
+    response = RedirectResponse(_safe_next(next_url), status.HTTP_303_SEE_OTHER)
+    _set_cookie(response, settings, SESSION_COOKIE, token)
+    return response
+
+
+def _set_cookie(
+    response: Response, settings: Settings, name: str, value: str, *,
+    path: str = "/staff", max_age: int | None = None,
+) -> None:  # fmt: skip
+    response.set_cookie(
+        name, value, httponly=True, samesite="lax", path=path,
+        secure=not settings.is_development, max_age=max_age,
+    )  # fmt: skip
+
+
+def _policy(settings: Settings) -> auth_service.ThrottlePolicy:
+    return auth_service.ThrottlePolicy.of(
+        first_delay=settings.login_first_delay_seconds,
+        max_email_delay=settings.login_max_delay_email_seconds,
+        max_address_delay=settings.login_max_delay_address_seconds,
+    )
+
+
+def _seconds(wait: timedelta) -> int:
+    return max(1, math.ceil(wait.total_seconds()))
+
+
+# -- the second factor, after the password --------------------------------------------------------
+
+
+def _code_page(
+    request: Request, settings: Settings, pending: tokens.Pending, *, next_url: str,
+    recovery: bool, error: str | None = None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
+    return render(
+        request, "staff/sign_in_code.html", None, status_code=status_code,
+        form_token=sign(settings.secret_key, "staff-second-factor", pending.nonce),
+        next_url=next_url, recovery=recovery, errors={"code": error} if error else {},
+        title="Enter a recovery code" if recovery else "Enter the code from your app",
+    )  # fmt: skip
+
+
+def _pending(request: Request, settings: Settings, clock: Clock) -> tokens.Pending | None:
+    return tokens.read_pending(
+        settings.secret_key, request.cookies.get(PENDING_COOKIE), now=clock()
+    )
+
+
+def _back_to_login(next_url: str) -> RedirectResponse:
+    """The password step is missing or too old (10 minutes): it is asked for again."""
+    return RedirectResponse(
+        f"/staff/login?next={quote(_safe_next(next_url), safe='')}", status.HTTP_303_SEE_OTHER
+    )
+
+
+@router.get(CODE_PATH.removeprefix("/staff"), response_class=HTMLResponse)
+def code_form(
+    request: Request,
+    settings: SettingsDep,
+    clock: ClockDep,
+    next: Annotated[str, Query(max_length=2000)] = "/staff/",
+    recovery: Annotated[str, Query(max_length=5)] = "",
+) -> Response:
+    pending = _pending(request, settings, clock)
+    if pending is None:
+        return _back_to_login(next)
+    return _code_page(
+        request, settings, pending, next_url=_safe_next(next), recovery=recovery == "1"
+    )
+
+
+@router.post(CODE_PATH.removeprefix("/staff"), response_class=HTMLResponse)
+async def code(
+    request: Request,
+    db: DbDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    code: Annotated[str, Form(max_length=100)] = "",
+    method: Annotated[str, Form(max_length=20)] = "app",
+    form_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/staff/",
+) -> Response:
+    pending = _pending(request, settings, clock)
+    if pending is None:
+        return _back_to_login(next)
+    if not verify(settings.secret_key, "staff-second-factor", pending.nonce, form_token):
+        raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
+    user = await db.run(auth_service.active_user, pending.user_id)
+    if user is None or not second_factor.enrolled(user):
+        return _back_to_login(next)
+    recovery = method == "recovery"
+    wait = await db.run_committed(
+        second_factor.claim_code_attempt, user_id=user.id, policy=_policy(settings)
+    )
+    if wait is not None:
+        refused = _code_page(
+            request, settings, pending, next_url=_safe_next(next), recovery=recovery,
+            error=f"Too many wrong codes. Try again in {_duration(_seconds(wait))}.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )  # fmt: skip
+        refused.headers["Retry-After"] = str(_seconds(wait))
+        return refused
+    now = clock()
+    if recovery:
+        ok = await db.run(second_factor.use_recovery_code, user, code, now=now)
+    else:
+        ok = await db.run(
+            second_factor.use_code, user, code, secret_key=settings.secret_key, now=now
+        )
+    used = "recovery_code" if recovery else "app"
+    if not ok:
+        # Someone with the password got the code wrong: worth the clinic's notice.
+        await db.run(
+            audit.record, clinic_id=user.clinic_id, actor_id=None, action="staff.2fa_failed",
+            target_type="staff_user", target_id=user.id, detail={"method": used},
+        )  # fmt: skip
+        return _code_page(
+            request, settings, pending, next_url=_safe_next(next), recovery=recovery,
+            error=WRONG_RECOVERY_CODE if recovery else WRONG_CODE,
+            status_code=status.HTTP_401_UNAUTHORIZED,
+        )  # fmt: skip
+    await db.run(second_factor.forgive_code_attempt, user_id=user.id)
+    detail: dict[str, Any] = {"method": used}
+    if recovery:
+        detail["recovery_codes_left"] = await db.run(second_factor.recovery_codes_left, user)
+    await db.run(
+        audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.2fa_used",
+        target_type="staff_user", target_id=user.id, detail=detail,
+    )  # fmt: skip
+    # After a recovery code, the second factor's page: a new app, or new recovery codes.
+    response = await _start_session(
+        request, db, settings, clock, user,
+        f"{SECOND_FACTOR_PATH}?recovery_used=1" if recovery else next,
+    )  # fmt: skip
+    response.delete_cookie(PENDING_COOKIE, path=CODE_PATH)
+    return response
+
+
 @router.post("/logout")
 async def logout(
-    request: Request, db: DbDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
+    request: Request,
+    db: DbDep,
+    clock: ClockDep,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    staff = await db.run(auth_service.signed_in, token)
+    staff = await db.run(auth_service.signed_in, token, now=clock())
     if staff is not None:
         # Logout is CSRF-protected too, so another site cannot sign staff out.
         if csrf_token != staff.session.csrf_token:

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.migrate import command_session
 from app.models import Clinic
-from app.services import alerts, audit, clinics
+from app.services import alerts, audit, clinics, second_factor
 from app.services import auth as auth_service
 
 EXIT_OK, EXIT_PROBLEM = 0, 2
@@ -63,6 +63,13 @@ def register(sub: Any) -> None:
         help="do not ask for a password: print a one-time link to set it (72 h)",
     )
     p.set_defaults(handler=cmd_user_create)
+    p = user.add_parser(
+        "reset-2fa",
+        help="remove a staff member's second factor and recovery codes, and sign them out"
+        " (they set it up again at their next sign-in if they must have one)",
+    )
+    p.add_argument("email")
+    p.set_defaults(handler=cmd_user_reset_2fa)
 
 
 def _detail_options(p: Any) -> None:
@@ -211,4 +218,27 @@ def cmd_user_create(args: argparse.Namespace) -> int:
         if token is not None:
             url = f"{get_settings().public_url.rstrip('/')}/staff/set-password/{token}"
             print(f"one-time link to set the password (valid 72 hours, shown once):\n{url}")
+    return EXIT_OK
+
+
+def cmd_user_reset_2fa(args: argparse.Namespace) -> int:
+    with _session() as session:
+        user = auth_service.find_account(session, args.email)
+        if user is None:
+            print(f"no account with e-mail {args.email!r}; nothing was changed", file=sys.stderr)
+            return EXIT_PROBLEM
+        had = second_factor.enrolled(user) or user.totp_secret is not None
+        second_factor.reset(session, user)
+        audit.record(
+            session, clinic_id=user.clinic_id, actor_id=None, action="staff.2fa_reset",
+            target_type="staff_user", target_id=user.id, detail={"by": "command line"},
+        )  # fmt: skip
+        session.commit()
+        if had:
+            print(f"second factor of {user.email} removed; their sessions are ended")
+        else:
+            print(f"{user.email} had no second factor; their sessions are ended")
+        clinic = auth_service.clinic_of(session, user)
+        if second_factor.required(user, clinic):
+            print("they set up a new one at their next sign-in")
     return EXIT_OK

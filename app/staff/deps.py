@@ -1,7 +1,9 @@
 """What every staff page depends on: who is signed in, their clinic, and the CSRF check.
 
 The staff router applies ``require_staff`` to every protected route at once, so no route can
-forget it; ``AdminStaff`` narrows to admins; ``CsrfProtected`` goes on every POST.
+forget it; ``AdminStaff`` narrows to admins; ``CsrfProtected`` goes on every POST. Only the
+pages that set up the second factor take the lesser ``SignedInStaff`` (signed in, but perhaps
+still without the second factor they must have).
 """
 
 from __future__ import annotations
@@ -16,19 +18,24 @@ from urllib.parse import quote
 from fastapi import Depends, Request, status
 from fastapi.responses import HTMLResponse
 
-from app.deps import Db, DbDep
+from app.deps import ClockDep, Db, DbDep
 from app.errors import AppError
-from app.services import audit, clinics
-from app.services.auth import SignedIn, signed_in
+from app.services import audit, auth, clinics, second_factor
+from app.services.auth import SignedIn
 from app.templating import templates
 
 SESSION_COOKIE: Final = "backaudit_staff"
+SECOND_FACTOR_PATH: Final = "/staff/second-factor"
 
 StaffContext = SignedIn
 
 
-async def require_staff(request: Request, db: DbDep) -> StaffContext:
-    staff = await db.run(signed_in, request.cookies.get(SESSION_COOKIE))
+async def require_signed_in(request: Request, db: DbDep, clock: ClockDep) -> StaffContext:
+    """A session that is neither past its 12 hours nor idle for 30 minutes; its last-seen time
+    is written at most once a minute (in a transaction of its own, before the route writes
+    anything, so that an export's long read holds no write lock)."""
+    now = clock()
+    staff = await db.run(auth.signed_in, request.cookies.get(SESSION_COOKIE), now=now)
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise AppError(
@@ -36,7 +43,24 @@ async def require_staff(request: Request, db: DbDep) -> StaffContext:
             "Please sign in",
             headers={"Location": f"/staff/login?next={quote(target, safe='')}"},
         )
+    if auth.seen_long_ago(staff.session, now):
+        await db.run_committed(auth.mark_seen, staff.session, now)
     request.state.staff = staff
+    return staff
+
+
+SignedInStaff = Annotated[StaffContext, Depends(require_signed_in)]
+
+
+async def require_staff(staff: SignedInStaff) -> StaffContext:
+    """Signed in, and with a second factor if they must have one: until it is set up, every
+    other staff page leads to the page that sets it up."""
+    if second_factor.must_enrol(staff.user, staff.clinic):
+        raise AppError(
+            status.HTTP_303_SEE_OTHER,
+            "Set up a second factor first",
+            headers={"Location": SECOND_FACTOR_PATH},
+        )
     return staff
 
 
@@ -52,7 +76,7 @@ def require_admin(staff: CurrentStaff) -> StaffContext:
 AdminStaff = Annotated[StaffContext, Depends(require_admin)]
 
 
-async def check_csrf(request: Request, staff: CurrentStaff) -> None:
+async def check_csrf(request: Request, staff: SignedInStaff) -> None:
     form = await request.form()  # Starlette caches it: the route can read it again
     given = form.get("csrf_token")
     if not isinstance(given, str) or not hmac.compare_digest(given, staff.session.csrf_token):

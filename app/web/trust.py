@@ -12,8 +12,9 @@ from starlette.responses import Response
 
 from app.deps import RegistryDep, SettingsDep
 from app.services import about
-from app.services.auth import SESSION_LIFETIME
+from app.services.auth import SESSION_IDLE_TIMEOUT, SESSION_LIFETIME
 from app.services.drafts import DRAFT_LIFETIME
+from app.services.sign_in_tokens import DEVICE_LIFETIME, PENDING_LIFETIME
 
 from .entry import WEB_DRAFT_COOKIE
 from .pages import CSRF_COOKIE, render
@@ -30,6 +31,9 @@ class Cookie:
 
 DRAFT_DAYS = DRAFT_LIFETIME.days
 SESSION_HOURS = int(SESSION_LIFETIME.total_seconds() // 3600)
+IDLE_MINUTES = int(SESSION_IDLE_TIMEOUT.total_seconds() // 60)
+PENDING_MINUTES = int(PENDING_LIFETIME.total_seconds() // 60)
+DEVICE_DAYS = DEVICE_LIFETIME.days
 
 # Every cookie the site sets, by its real name (tests/web/test_trust_pages.py checks each
 # *_COOKIE in the code is here). All are strictly necessary: none tracks anyone.
@@ -60,9 +64,22 @@ STAFF_COOKIES = (
         "Until you sign in or close your browser.",
     ),
     Cookie(
+        "backaudit_sign_in",
+        "Remembers, between your password and the code from your phone, that the password was"
+        " right.",
+        f"{PENDING_MINUTES} minutes, or until you enter the code.",
+    ),
+    Cookie(
         "backaudit_staff",
         "Keeps you signed in.",
-        f"{SESSION_HOURS} hours, or until you sign out.",
+        f"Until you sign out or close your browser, {SESSION_HOURS} hours at most, and"
+        f" {IDLE_MINUTES} minutes if you do not use the staff pages.",
+    ),
+    Cookie(
+        "backaudit_device",
+        "Remembers that this browser has signed in to your account before, so that someone"
+        " else's wrong passwords do not make you wait to sign in here.",
+        f"{DEVICE_DAYS} days from your last sign-in, or until you clear your cookies.",
     ),
     Cookie(
         "backaudit_set_password",

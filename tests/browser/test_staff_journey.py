@@ -9,6 +9,7 @@ staff e-mail addresses."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +17,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pyotp
 import pytest
 
+from app.models import utcnow
+from app.services import second_factor
 from app.services.auth import create_user
 from app.services.clinics import create_clinic
 from app.services.intake import create_link
@@ -46,7 +50,8 @@ class Staff:
 
 
 def make_staff(live_server: LiveServer, role: str = "clinician") -> Staff:
-    """A new clinic with one staff member who has a password."""
+    """A new clinic with one staff member who has a password; an admin also has the second
+    factor every admin must have, set up as they would (sign_in answers its code)."""
     tag = uuid.uuid4().hex[:8]
     with live_server.session() as session:
         clinic = create_clinic(session, name=f"Riverside Physio {tag}")
@@ -57,8 +62,39 @@ def make_staff(live_server: LiveServer, role: str = "clinician") -> Staff:
             role=role,
             password=PASSWORD,
         )
+        if role == "admin":
+            secret = second_factor.begin_enrolment(
+                session, user, secret_key=live_server.settings.secret_key
+            )
+            now = utcnow()
+            step = second_factor.time_step(now) - 1  # a step ago: now's code is still unused
+            second_factor.finish_enrolment(
+                session, user, pyotp.TOTP(secret).generate_otp(step),
+                secret_key=live_server.settings.secret_key, now=now,
+            )  # fmt: skip
+            APP_SECRETS[user.email] = secret
+            _LAST_STEP[user.email] = step
         session.commit()
     return Staff(clinic.id, clinic.name, user.email)
+
+
+# What each staff member's authenticator app holds (e-mail: secret), and the time step of the
+# last code each gave: the app refuses a code twice, so the next sign-in waits for a new one.
+APP_SECRETS: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+
+
+def app_code(email: str) -> str:
+    """The code the person's authenticator app shows (pyotp), never one used before: the next
+    step's if this step's was (one step of drift is accepted), or after waiting for a new step."""
+    totp = pyotp.TOTP(APP_SECRETS[email])
+    while True:
+        now = int(time.time()) // 30
+        step = max(now, _LAST_STEP.get(email, now - 1) + 1)
+        if step <= now + 1:
+            _LAST_STEP[email] = step
+            return totp.generate_otp(step)
+        time.sleep(1)
 
 
 def submission(
@@ -97,6 +133,11 @@ def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
+    if email in APP_SECRETS:
+        assert urlsplit(page.url).path == "/staff/login/code", page.url
+        page.get_by_label("Code from your authenticator app").fill(app_code(email))
+        with page.expect_navigation():
+            page.get_by_role("button", name="Sign in").click()
     assert urlsplit(page.url).path == "/staff/", page.url
 
 

@@ -17,7 +17,7 @@ from app.services import alerts
 from app.services.alert_delivery import deliver_due
 from tests.fixtures import SAFETY_ALL_NO, record_assessment
 
-from .conftest import MakeStaff, SignedInClient, form_token, sign_in
+from .conftest import MakeStaff, SignedInClient, code_at, enrol, enter_code, form_token, sign_in
 
 HOOK = "http://127.0.0.1:9/hooks/backaudit"  # the discard port: nothing answers
 
@@ -169,8 +169,10 @@ def test_in_production_a_webhook_must_use_https(
 ) -> None:
     production = create_app(app.state.settings.model_copy(update={"environment": "production"}))
     admin = make_staff(clinic, "admin")
+    enrolled = enrol(db, admin)
     with TestClient(production, base_url="https://testserver") as browser:
         assert sign_in(browser, admin.email).status_code == 303
+        assert enter_code(browser, code_at(enrolled.secret, utcnow())).status_code == 303
         page = browser.post(
             "/staff/alerts/webhook", data={"csrf_token": csrf(browser), "webhook_url": HOOK}
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from app.models import AuditEvent, Clinic, LoginThrottle, StaffSession, StaffUser, utcnow
 from app.services import auth as auth_service
 
-from .conftest import PASSWORD, MakeStaff, SignedInClient, csrf, form_token, sign_in
+from .conftest import PASSWORD, MakeStaff, MovableClock, SignedInClient, csrf, form_token, sign_in
 
 PUBLIC = {"/staff/login", "/staff/logout", "/staff/set-password/{token}"}
 
@@ -66,6 +66,9 @@ def test_signing_in_sets_a_safe_session_cookie_and_lands_on_the_dashboard(
     )
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
+    # Not persistent: the browser forgets it when it closes (the server ends it sooner).
+    assert "max-age" not in cookie.lower()
+    assert "expires" not in cookie.lower()
     token = cookie.split(";")[0].split("=", 1)[1]
     assert db.exec(select(StaffSession)).one().token_hash != token  # only the hash is stored
     assert client.get("/staff/").status_code == 200
@@ -343,3 +346,66 @@ def test_counters_without_attempts_for_an_hour_are_deleted(
     db.expire_all()
     # The address's counter was used again; the first e-mail's is gone.
     assert sorted(c.failures for c in db.exec(select(LoginThrottle)).all()) == [1, 1]
+
+
+# -- how long a session lasts (hardening, second pass) ---------------------------------------------
+
+
+def signed_in_now(client: TestClient) -> bool:
+    response = client.get("/staff/", follow_redirects=False)
+    assert response.status_code in (200, 303)
+    return response.status_code == 200
+
+
+def test_a_session_unused_for_thirty_minutes_is_signed_out(
+    clocked_client: TestClient, clock: MovableClock, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    user = make_staff(clinic)
+    assert sign_in(clocked_client, user.email).status_code == 303
+    clock.advance(minutes=29)
+    assert signed_in_now(clocked_client)
+    clock.advance(minutes=29)  # 58 minutes in, 29 since the last page
+    assert signed_in_now(clocked_client)
+    clock.advance(minutes=31)
+    response = clocked_client.get("/staff/links", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/staff/login?next=%2Fstaff%2Flinks"
+    clock.advance(minutes=1)  # and it does not come back
+    assert not signed_in_now(clocked_client)
+
+
+def test_a_busy_session_still_ends_twelve_hours_after_signing_in(
+    clocked_client: TestClient, clock: MovableClock, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    user = make_staff(clinic)
+    assert sign_in(clocked_client, user.email).status_code == 303
+    for _ in range(12 * 3 - 1):
+        clock.advance(minutes=20)
+        assert signed_in_now(clocked_client)
+    clock.advance(minutes=20)
+    assert not signed_in_now(clocked_client)
+
+
+def test_the_last_request_is_written_at_most_once_a_minute(
+    clocked_client: TestClient,
+    clock: MovableClock,
+    clinic: Clinic,
+    make_staff: MakeStaff,
+    db: Session,
+) -> None:
+    user = make_staff(clinic)
+    signed_in_at = clock.now
+    assert sign_in(clocked_client, user.email).status_code == 303
+
+    def last_seen() -> datetime:
+        db.expire_all()
+        return db.exec(select(StaffSession)).one().last_seen_at
+
+    assert last_seen() == signed_in_at
+    for _ in range(5):
+        clock.advance(seconds=10)
+        assert signed_in_now(clocked_client)
+    assert last_seen() == signed_in_at  # 50 seconds of pages: nothing written
+    clock.advance(seconds=15)
+    assert signed_in_now(clocked_client)
+    assert last_seen() == clock.now

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from app.models import Clinic, LoginThrottle, StaffUser
 from app.services import auth as auth_service
+from app.staff.auth_routes import DEVICE_COOKIE
 
 from .conftest import PASSWORD, MakeStaff, form_token
 
@@ -49,11 +50,15 @@ async def sign_in_from(
     email: str,
     password: str,
     ready: asyncio.Barrier | None = None,
+    device: str | None = None,
 ) -> httpx.Response:
     """A browser at ``address`` that opens the form, then (once every other one has too, if
-    ``ready``) posts it."""
+    ``ready``) posts it; with ``device``, the known-device cookie from an earlier sign-in."""
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as browser:
+    cookies = {DEVICE_COOKIE: device} if device else None
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", cookies=cookies
+    ) as browser:
         page = await browser.get("/staff/login")
         if ready is not None:
             await ready.wait()
@@ -63,8 +68,23 @@ async def sign_in_from(
         )
 
 
-def sign_in_once(app: FastAPI, address: str, email: str, password: str) -> httpx.Response:
-    return run(lambda: sign_in_from(app, address, email, password))
+def sign_in_once(
+    app: FastAPI, address: str, email: str, password: str, device: str | None = None
+) -> httpx.Response:
+    return run(lambda: sign_in_from(app, address, email, password, device=device))
+
+
+def known_device(app: FastAPI, address: str, user: StaffUser) -> str:
+    """Signs in from a new browser at ``address``: the device cookie it is given."""
+    signed_in = sign_in_once(app, address, user.email, PASSWORD)
+    assert signed_in.status_code == 303
+    cookie = next(
+        h for h in signed_in.headers.get_list("set-cookie") if h.startswith(f"{DEVICE_COOKIE}=")
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Max-Age=31536000" in cookie  # a year
+    return signed_in.cookies[DEVICE_COOKIE]
 
 
 def as_if_passed(db: Session, seconds: float) -> None:
@@ -198,3 +218,74 @@ def test_a_refused_attempt_is_not_counted_and_does_not_make_the_wait_longer(
         assert 0 < wait <= first_wait
         assert f"Try again in {wait} second" in refused.text
     assert len(argon2_checks) == auth_service.FREE_ATTEMPTS_PER_EMAIL
+
+
+# -- known devices (hardening, second pass) -------------------------------------------------------
+
+
+def test_the_right_password_from_a_known_device_gets_in_while_the_e_mail_waits(
+    app: FastAPI, user: StaffUser
+) -> None:
+    device = known_device(app, "198.51.100.7", user)
+    # A stranger, from as many addresses as it takes, keeps the e-mail waiting.
+    for n in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+        assert sign_in_once(app, f"203.0.113.{n}", user.email, WRONG).status_code == 401
+    assert sign_in_once(app, "203.0.113.99", user.email, WRONG).status_code == 429
+    # A browser that never signed in waits, even with the right password...
+    assert sign_in_once(app, "198.51.100.8", user.email, PASSWORD).status_code == 429
+    # ...the one that did does not.
+    assert sign_in_once(app, "198.51.100.7", user.email, PASSWORD, device).status_code == 303
+
+
+def test_a_stranger_s_failures_never_lock_a_known_device_out(
+    app: FastAPI, user: StaffUser, db: Session
+) -> None:
+    """Every minute for a quarter of an hour the stranger trips the e-mail's wait again: the clinician's
+    browser gets in each time, and its own wrong password is only a plain failure."""
+    device = known_device(app, "198.51.100.7", user)
+    for minute in range(15):
+        sign_in_once(app, f"203.0.113.{minute % 50}", user.email, WRONG)
+        response = sign_in_once(app, "198.51.100.7", user.email, PASSWORD, device)
+        assert response.status_code == 303, minute
+        as_if_passed(db, 60)
+    assert sign_in_once(app, "198.51.100.7", user.email, WRONG, device).status_code == 401
+
+
+def test_behind_a_proxy_one_address_s_failures_hold_up_only_new_browsers(
+    app: FastAPI, user: StaffUser, make_staff: MakeStaff, clinic: Clinic
+) -> None:
+    """Without FORWARDED_ALLOW_IPS every client has the proxy's address: a stranger's guesses at
+    many e-mails make that address wait a quarter of an hour, but not a browser that knows its
+    account."""
+    proxy = "10.0.0.1"
+    device = known_device(app, proxy, user)
+    colleague = make_staff(clinic)
+    for n in range(auth_service.FREE_ATTEMPTS_PER_ADDRESS):
+        assert sign_in_once(app, proxy, f"guess{n}@example.org", WRONG).status_code == 401
+    assert sign_in_once(app, proxy, colleague.email, PASSWORD).status_code == 429
+    assert sign_in_once(app, proxy, user.email, PASSWORD, device).status_code == 303
+    # The device cookie is the account's: for another e-mail it counts for nothing.
+    assert sign_in_once(app, proxy, colleague.email, PASSWORD, device).status_code == 429
+
+
+def test_a_known_device_s_own_failures_are_throttled_on_that_device_alone(
+    app: FastAPI, user: StaffUser, argon2_checks: list[str]
+) -> None:
+    """A stolen device cookie is no way round the throttle: its guesses wait as the e-mail's
+    would, and they do not make anyone else wait."""
+    wait_a_minute_at_first(app)
+    device = known_device(app, "198.51.100.7", user)
+    for _ in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+        assert sign_in_once(app, "203.0.113.5", user.email, WRONG, device).status_code == 401
+    assert sign_in_once(app, "203.0.113.5", user.email, PASSWORD, device).status_code == 429
+    assert len(argon2_checks) == 1 + auth_service.FREE_ATTEMPTS_PER_EMAIL
+    assert sign_in_once(app, "198.51.100.9", user.email, PASSWORD).status_code == 303
+
+
+def test_a_forged_or_foreign_device_cookie_is_a_new_browser(app: FastAPI, user: StaffUser) -> None:
+    device = known_device(app, "198.51.100.7", user)
+    fields, _, _ = device.rpartition(".")
+    for _ in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+        sign_in_once(app, "203.0.113.5", user.email, WRONG, f"{fields}.{'0' * 64}")
+    assert sign_in_once(app, "198.51.100.7", user.email, PASSWORD, "nonsense").status_code == 429
+    assert sign_in_once(app, "198.51.100.7", user.email, PASSWORD, device).status_code == 303

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app.models import Assessment, AuditEvent, Clinic, Draft, IntakeLink, utcnow
 from app.security import hash_token
 from app.services import auth as auth_service
-from tests.staff.conftest import sign_in
+from tests.staff.conftest import code_at, enrol, enter_code, sign_in
 from tests.web.conftest import make_link
 from tests.web.helpers import FIRST_PAGE, csrf_of, run_interview, self_care_answers
 
@@ -190,8 +190,10 @@ def test_the_clinic_audit_log_says_the_patient_removed_their_page(
         password="correct horse battery staple",
     )  # fmt: skip
     db.commit()
+    app_secret = enrol(db, admin).secret  # admins sign in with a second factor
     with TestClient(app) as staff:
         assert sign_in(staff, admin.email).status_code == 303
+        assert enter_code(staff, code_at(app_secret, utcnow())).status_code == 303
         log = staff.get("/staff/audit").text
     assert "<td>The patient</td>" in log
     assert "assessment.patient_link_removed" in log
