@@ -164,7 +164,10 @@ def test_simple_branching_becomes_enable_when(
     [
         ("section-pain", 'triage_level != "emergency"'),
         ("section-lifestyle", 'triage_level != "emergency"'),
-        ("section-movement", 'triage_level == "self_care" or released'),
+        (
+            "section-movement",
+            'triage_level == "self_care" or (released and triage_level == "see_doctor")',
+        ),
     ],
 )
 def test_triage_conditions_are_kept_as_written_in_an_extension(

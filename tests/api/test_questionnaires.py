@@ -66,7 +66,10 @@ def test_the_definition_gives_conditions_as_written(client: TestClient) -> None:
 
     assert body["stop_when"] == 'triage_level == "emergency"'
     # (2.1) Also asked after a clinician released the programme.
-    assert sections["movement"]["when"] == 'triage_level == "self_care" or released'
+    assert (
+        sections["movement"]["when"]
+        == 'triage_level == "self_care" or (released and triage_level == "see_doctor")'
+    )
     assert pages["leg_compared"]["when"] == 'leg_pain != "none"'
     assert questions["one_sided_sport"]["when"] == "plays_sports"
     assert questions["age"]["when"] is None

@@ -165,13 +165,16 @@ class MovableClock:
 
 
 @pytest.fixture
-def clock() -> MovableClock:
+def staff_clock() -> MovableClock:
+    """Stands still until moved (the app fixture's own clock, tests/conftest.py, runs)."""
     return MovableClock(utcnow())
 
 
 @pytest.fixture
-def clocked_client(settings: Settings, engine: Engine, clock: MovableClock) -> Iterator[TestClient]:
-    application = create_app(settings, clock=clock)
+def clocked_client(
+    settings: Settings, engine: Engine, staff_clock: MovableClock
+) -> Iterator[TestClient]:
+    application = create_app(settings, clock=staff_clock)
     with TestClient(application) as browser:
         yield browser
     application.state.engine.dispose()

@@ -358,43 +358,43 @@ def signed_in_now(client: TestClient) -> bool:
 
 
 def test_a_session_unused_for_thirty_minutes_is_signed_out(
-    clocked_client: TestClient, clock: MovableClock, clinic: Clinic, make_staff: MakeStaff
+    clocked_client: TestClient, staff_clock: MovableClock, clinic: Clinic, make_staff: MakeStaff
 ) -> None:
     user = make_staff(clinic)
     assert sign_in(clocked_client, user.email).status_code == 303
-    clock.advance(minutes=29)
+    staff_clock.advance(minutes=29)
     assert signed_in_now(clocked_client)
-    clock.advance(minutes=29)  # 58 minutes in, 29 since the last page
+    staff_clock.advance(minutes=29)  # 58 minutes in, 29 since the last page
     assert signed_in_now(clocked_client)
-    clock.advance(minutes=31)
+    staff_clock.advance(minutes=31)
     response = clocked_client.get("/staff/links", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/staff/login?next=%2Fstaff%2Flinks"
-    clock.advance(minutes=1)  # and it does not come back
+    staff_clock.advance(minutes=1)  # and it does not come back
     assert not signed_in_now(clocked_client)
 
 
 def test_a_busy_session_still_ends_twelve_hours_after_signing_in(
-    clocked_client: TestClient, clock: MovableClock, clinic: Clinic, make_staff: MakeStaff
+    clocked_client: TestClient, staff_clock: MovableClock, clinic: Clinic, make_staff: MakeStaff
 ) -> None:
     user = make_staff(clinic)
     assert sign_in(clocked_client, user.email).status_code == 303
     for _ in range(12 * 3 - 1):
-        clock.advance(minutes=20)
+        staff_clock.advance(minutes=20)
         assert signed_in_now(clocked_client)
-    clock.advance(minutes=20)
+    staff_clock.advance(minutes=20)
     assert not signed_in_now(clocked_client)
 
 
 def test_the_last_request_is_written_at_most_once_a_minute(
     clocked_client: TestClient,
-    clock: MovableClock,
+    staff_clock: MovableClock,
     clinic: Clinic,
     make_staff: MakeStaff,
     db: Session,
 ) -> None:
     user = make_staff(clinic)
-    signed_in_at = clock.now
+    signed_in_at = staff_clock.now
     assert sign_in(clocked_client, user.email).status_code == 303
 
     def last_seen() -> datetime:
@@ -403,9 +403,9 @@ def test_the_last_request_is_written_at_most_once_a_minute(
 
     assert last_seen() == signed_in_at
     for _ in range(5):
-        clock.advance(seconds=10)
+        staff_clock.advance(seconds=10)
         assert signed_in_now(clocked_client)
     assert last_seen() == signed_in_at  # 50 seconds of pages: nothing written
-    clock.advance(seconds=15)
+    staff_clock.advance(seconds=15)
     assert signed_in_now(clocked_client)
-    assert last_seen() == clock.now
+    assert last_seen() == staff_clock.now

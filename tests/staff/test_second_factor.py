@@ -253,25 +253,28 @@ def test_wrong_codes_are_throttled_even_before_the_right_one(
 
 
 def test_the_code_page_needs_the_password_first_and_for_ten_minutes_at_most(
-    clocked_client: TestClient, clock: MovableClock, admin: StaffUser, db: Session
+    clocked_client: TestClient, staff_clock: MovableClock, admin: StaffUser, db: Session
 ) -> None:
     browser = clocked_client
-    enrolled = enrol(db, admin, now=clock.now)
+    enrolled = enrol(db, admin, now=staff_clock.now)
     response = browser.get("/staff/login/code", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/staff/login?next=")
     # A half-done sign-in of nine minutes ago is still good...
     sign_in(browser, admin.email)
-    clock.advance(minutes=9)
-    assert enter_code(browser, code_at(enrolled.secret, clock.now)).status_code == 303
+    staff_clock.advance(minutes=9)
+    assert enter_code(browser, code_at(enrolled.secret, staff_clock.now)).status_code == 303
     # ...one of ten minutes ago is gone: the password is asked for again.
     browser.post("/staff/logout", data={"csrf_token": csrf(browser)})
     sign_in(browser, admin.email)
     page = browser.get("/staff/login/code")
-    clock.advance(minutes=10)
+    staff_clock.advance(minutes=10)
     late = browser.post(
         "/staff/login/code",
-        data={"code": code_at(enrolled.secret, clock.now), "form_token": form_token(page.text)},
+        data={
+            "code": code_at(enrolled.secret, staff_clock.now),
+            "form_token": form_token(page.text),
+        },
         follow_redirects=False,
     )
     assert late.status_code == 303
@@ -280,15 +283,21 @@ def test_the_code_page_needs_the_password_first_and_for_ten_minutes_at_most(
 
 
 def test_codes_are_checked_at_the_app_s_time(
-    clocked_client: TestClient, clock: MovableClock, admin: StaffUser, db: Session
+    clocked_client: TestClient, staff_clock: MovableClock, admin: StaffUser, db: Session
 ) -> None:
     """Codes follow the app's clock: one two steps away from it is refused."""
-    enrolled = enrol(db, admin, now=clock.now)
+    enrolled = enrol(db, admin, now=staff_clock.now)
     sign_in(clocked_client, admin.email)
-    clock.advance(minutes=5)
-    assert enter_code(clocked_client, code_at(enrolled.secret, clock.now, -2)).status_code == 401
-    assert enter_code(clocked_client, code_at(enrolled.secret, clock.now, 2)).status_code == 401
-    assert enter_code(clocked_client, code_at(enrolled.secret, clock.now, -1)).status_code == 303
+    staff_clock.advance(minutes=5)
+    assert (
+        enter_code(clocked_client, code_at(enrolled.secret, staff_clock.now, -2)).status_code == 401
+    )
+    assert (
+        enter_code(clocked_client, code_at(enrolled.secret, staff_clock.now, 2)).status_code == 401
+    )
+    assert (
+        enter_code(clocked_client, code_at(enrolled.secret, staff_clock.now, -1)).status_code == 303
+    )
 
 
 def test_the_code_form_needs_its_own_token(

@@ -192,7 +192,7 @@ def test_a_plan_with_no_hangs_starts_that_block_with_a_seated_step(
     week = html[html.index('id="this-week"') : html.index('id="plan"')]
     # (2.1) A shoulder problem leaves out the hangs and the side stretch; the block starts at
     # the nearest easier step that suits, a seated one, and is never dropped.
-    assert "Upper back and side stretch</a>: Seated twist, Seated bends and turns:" in week
+    assert "Upper back and side stretch</a>: Seated twist. Seated bends and turns:" in week
     assert "Side stretch at a door frame" not in html
 
 
