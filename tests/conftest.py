@@ -11,15 +11,16 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.config import Settings
-from app.db import make_engine
+from app.db import make_engine, normalise_url
 from app.main import create_app
 from app.migrate import downgrade, upgrade
 from app.models import Clinic, metadata
@@ -50,8 +51,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url
+        return _worker_database(url, os.environ.get("PYTEST_XDIST_WORKER", ""))
+    # Each pytest-xdist worker has its own temporary directory, so its own SQLite file.
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _worker_database(url: str, worker_id: str) -> str:
+    """The PostgreSQL database for this test process: TEST_DATABASE_URL's own when the tests run
+    in one process; under pytest-xdist (``-n``), one per worker beside it (``test_gw0``, ...),
+    created when missing, because the workers empty tables under each other's feet otherwise."""
+    if not worker_id:
+        return url
+    base = make_url(normalise_url(url))
+    name = f"{base.database}_{worker_id}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if exists.fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
