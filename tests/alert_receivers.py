@@ -145,3 +145,95 @@ def wait_until(check: Callable[[], object], timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("waited in vain")
         time.sleep(0.01)
+
+
+# Webhook addresses the server must never post to, one of each class that is refused
+# (app/services/webhook_addresses.py), as a clinic admin could type them.
+REFUSED_WEBHOOK_HOSTS: dict[str, str] = {
+    "loopback": "127.0.0.1",
+    "loopback, short form": "127.1",
+    "loopback, as one number": "2130706433",
+    "loopback, IPv6": "[::1]",
+    "private, 10/8": "10.0.0.1",
+    "private, 172.16/12": "172.16.5.4",
+    "private, 192.168/16": "192.168.1.1",
+    "shared, 100.64/10": "100.64.0.1",
+    "link-local, cloud metadata": "169.254.169.254",
+    "link-local, IPv6": "[fe80::1]",
+    "multicast": "224.0.0.1",
+    "multicast, IPv6": "[ff02::1]",
+    "reserved": "240.0.0.1",
+    "broadcast": "255.255.255.255",
+    "unspecified": "0.0.0.0",
+    "unspecified, IPv6": "[::]",
+    "unique-local, IPv6": "[fd12:3456::1]",
+    "site-local, IPv6": "[fec0::1]",
+    "IPv4-mapped loopback": "[::ffff:127.0.0.1]",
+    "IPv4-mapped metadata": "[::ffff:169.254.169.254]",
+    "NAT64 of a private address": "[64:ff9b::a00:1]",
+    "6to4 of loopback": "[2002:7f00:1::]",
+}
+
+
+class CountingListener:
+    """A TCP listener that counts the connections it accepts (and closes them): where a
+    refused webhook would have connected, to prove that nothing did."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.create_server((host, port), family=family)
+        self.port: int = self.listener.getsockname()[1]
+        self.accepted = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            self.accepted += 1
+            connection.close()
+
+    def close(self) -> None:
+        with suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
+        self.listener.close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def counting_listener() -> Iterator[CountingListener]:
+    listener = CountingListener()
+    yield listener
+    listener.close()
+
+
+def fake_dns(monkeypatch: pytest.MonkeyPatch, name: str, *answers: list[str]) -> list[str]:
+    """``name`` resolves to ``answers[0]``, then ``answers[1]``... (the last one again once they
+    run out), like a DNS server the test controls; other names resolve as usual. Returns the
+    list of lookups of ``name``, one entry per lookup."""
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != name:
+            return real(host, port, *args, **kwargs)
+        if kwargs.get("flags", 0) & socket.AI_NUMERICHOST:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        addresses = answers[min(len(lookups), len(answers) - 1)]
+        lookups.append(name)
+        return [
+            (
+                socket.AF_INET6 if ":" in address else socket.AF_INET,
+                socket.SOCK_STREAM,
+                socket.IPPROTO_TCP,
+                "",
+                (address, port or 0, 0, 0) if ":" in address else (address, port or 0),
+            )
+            for address in addresses
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return lookups
