@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 import re
+import socket
 import textwrap
 import threading
 import time
@@ -31,13 +32,17 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.main import create_app
 from app.models import Alert, AlertAttempt, Assessment, Clinic, utcnow
-from app.services import alert_delivery, alerts, api_keys, checkins
+from app.services import alert_delivery, alerts, api_keys, checkins, webhook_addresses
 from app.services.alert_delivery import deliver_due
 from app.services.questionnaires import Registry
 from tests.alert_receivers import (
+    REFUSED_WEBHOOK_HOSTS,
+    CountingListener,
     Mailbox,
     Receiver,
     SilentServer,
+    counting_listener,
+    fake_dns,
     free_port,
     mailbox,
     receiver,
@@ -48,7 +53,7 @@ from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, checkin_answers, reco
 from tests.web.conftest import make_link
 from tests.web.helpers import EMERGENCY_PAGE, FIRST_PAGE, answer, run_interview
 
-__all__ = ["mailbox", "receiver", "silent_server"]  # fixtures, used by name
+__all__ = ["counting_listener", "mailbox", "receiver", "silent_server"]  # fixtures, used by name
 
 ALERT_ADDRESS = "alerts@riverside.example"
 LOOPBACK = IPv4Network("127.0.0.0/8")
@@ -691,3 +696,133 @@ def test_a_check_in_of_a_result_for_no_clinic_alerts_nobody(
     )
     db.commit()
     assert stored_alerts(db) == []
+
+
+# -- where a webhook may go -------------------------------------------------------------------------
+
+
+def with_webhook_stored(db: Session, clinic: Clinic, url: str) -> None:
+    """The webhook written straight into the database, as the forms would refuse it: an address
+    saved before the check, or a name that resolved elsewhere when it was saved."""
+    clinic.webhook_url, clinic.webhook_secret = url, alerts.new_webhook_secret()
+    db.add(clinic)
+    db.commit()
+
+
+def urgent_alert_sent(
+    db: Session, engine: Engine, settings: Settings, registry: Registry, clinic: Clinic,
+    t0: datetime,
+) -> list[tuple[bool, str]]:  # fmt: skip
+    """An urgent submission for the clinic, its webhook alert tried once: the attempt."""
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
+    db.commit()
+    assert send_due(engine, settings, registry, t0) == 1
+    [alert] = stored_alerts(db)
+    return attempts_of(db, alert)
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every outgoing connection the process opens from now on, wherever to."""
+    made: list[object] = []
+    real = socket.create_connection
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        made.append(address)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return made
+
+
+@pytest.mark.parametrize("host", REFUSED_WEBHOOK_HOSTS.values(), ids=REFUSED_WEBHOOK_HOSTS)
+def test_a_name_resolving_to_an_internal_address_at_send_time_is_never_connected_to(
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    counting_listener: CountingListener, connections: list[object], host: str,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    strict = settings.model_copy(update={"webhook_allowed_networks": ""})
+    address = webhook_addresses.literal_address(host.strip("[]"))
+    assert address is not None
+    # The name was public when saved; now it answers with the internal address.
+    port = counting_listener.port
+    with_webhook_stored(db, clinic, f"https://hooks.riverside.example:{port}/hook")
+    lookups = fake_dns(monkeypatch, "hooks.riverside.example", [str(address)])
+    with caplog.at_level(logging.INFO, logger="backaudit.alerts"):
+        attempts = urgent_alert_sent(db, engine, strict, registry, clinic, T0)
+    assert attempts == [(False, "could not deliver")]
+    assert lookups == ["hooks.riverside.example"]
+    assert connections == []
+    assert counting_listener.accepted == 0  # where a loopback address would have connected
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "backaudit.alerts"]
+    assert "resolves to a" in logged
+    assert str(address) in logged
+
+
+def test_an_internal_address_stored_before_the_check_is_never_connected_to(
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    counting_listener: CountingListener, t0: datetime,
+) -> None:  # fmt: skip
+    strict = settings.model_copy(update={"webhook_allowed_networks": ""})
+    with_webhook_stored(db, clinic, f"http://127.0.0.1:{counting_listener.port}/hook")
+    assert urgent_alert_sent(db, engine, strict, registry, clinic, t0) == [
+        (False, "could not deliver")
+    ]
+    assert counting_listener.accepted == 0
+    # The operator allows the clinic's internal network: the same alert goes, next time.
+    [alert] = stored_alerts(db)
+    assert send_due(engine, settings, registry, alert.next_attempt_at) == 1
+    assert counting_listener.accepted == 1
+
+
+def test_a_name_that_rebinds_after_the_check_is_connected_at_the_checked_address(
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, t0: datetime,
+) -> None:  # fmt: skip
+    """DNS rebinding: the name answers with an allowed address for the check, then with a
+    refused one. The connection goes to the address that was checked: a second lookup for
+    the connection would have gone to the listener on 127.0.0.2, which nobody reaches."""
+    only_one = settings.model_copy(update={"webhook_allowed_networks": "127.0.0.1/32"})
+    port = receiver.server.server_address[1]
+    elsewhere = CountingListener("127.0.0.2", port)
+    try:
+        with_webhook_stored(db, clinic, f"http://hooks.riverside.example:{port}/hooks/backaudit")
+        lookups = fake_dns(monkeypatch, "hooks.riverside.example", ["127.0.0.1"], ["127.0.0.2"])
+        assert urgent_alert_sent(db, engine, only_one, registry, clinic, t0) == [
+            (True, "delivered")
+        ]
+    finally:
+        elsewhere.close()
+    assert lookups == ["hooks.riverside.example"]  # resolved once, for the check
+    assert elsewhere.accepted == 0
+    [hook] = receiver.deliveries
+    assert hook.headers["Host"] == f"hooks.riverside.example:{port}"  # the name, not the address
+
+
+def test_a_name_with_a_public_and_an_internal_address_is_refused_whole(
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch, connections: list[object],
+) -> None:  # fmt: skip
+    only_one = settings.model_copy(update={"webhook_allowed_networks": "127.0.0.1/32"})
+    port = receiver.server.server_address[1]
+    with_webhook_stored(db, clinic, f"http://hooks.riverside.example:{port}/hooks/backaudit")
+    fake_dns(monkeypatch, "hooks.riverside.example", ["127.0.0.1", "127.0.0.2"])
+    assert urgent_alert_sent(db, engine, only_one, registry, clinic, T0) == [
+        (False, "could not deliver")
+    ]
+    assert connections == []
+    assert receiver.deliveries == []
+
+
+def test_the_alerts_page_shows_no_network_answer_stored_before(
+    db: Session, clinic: Clinic, registry: Registry
+) -> None:
+    """Attempts stored by an earlier version said what the network answered."""
+    with_webhook_stored(db, clinic, "https://hooks.riverside.example/ba")
+    record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=T0)
+    db.commit()
+    [alert] = stored_alerts(db)
+    db.add(AlertAttempt(alert_id=alert.id, attempted_at=T0, ok=False, detail="HTTP 403"))
+    db.commit()
+    [line] = alerts.recent_alerts(db, clinic_id=clinic.id)
+    assert line.last_detail == "could not deliver"
