@@ -27,28 +27,36 @@ class RefusedAddressError(Exception):
     """The webhook's host is, or resolves to, an address it may not reach."""
 
 
-def _embedded_ipv4(address: IPv6Address) -> IPv4Address | None:
-    """The IPv4 address an IPv6 one stands for, if any: a packet to it can end up there."""
+def _translated_ipv4(address: IPv6Address) -> IPv4Address | None:
+    """The IPv4 address an IPv6 one is only another way to write (IPv4-mapped, NAT64)."""
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]  # the client's: the server's is public by design
     if address in _NAT64:
         return IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
 
+def _tunnelled_ipv4(address: IPv6Address) -> IPv4Address | None:
+    """The IPv4 address a 6to4 or Teredo address carries: a packet to it can end up there."""
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client's: the Teredo server's is public by design
+    return None
+
+
 def kind_of_refused(address: Address, allowed: Sequence[Network] = ()) -> str | None:
     """Why the server may not post to ``address`` (a word for the log); None if it may."""
-    embedded = _embedded_ipv4(address) if isinstance(address, IPv6Address) else None
+    if isinstance(address, IPv6Address):
+        if (translated := _translated_ipv4(address)) is not None:
+            why = kind_of_refused(translated, allowed)
+            return None if why is None else f"{why} (IPv4 as IPv6)"
+        tunnelled = _tunnelled_ipv4(address)
+        if tunnelled is not None and (why := kind_of_refused(tunnelled, allowed)) is not None:
+            return f"{why} (IPv4 in an IPv6 tunnel)"
     # An allowed network is the operator's own decision: it wins over every class below.
-    if any(candidate in network for candidate in (address, embedded) if candidate
-           for network in allowed if candidate.version == network.version):  # fmt: skip
+    if any(address in network for network in allowed if network.version == address.version):
         return None
-    if embedded is not None and (why := kind_of_refused(embedded)) is not None:
-        return f"IPv6 for a {why} IPv4 address"
     for why, flag in (
         ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),

@@ -11,6 +11,7 @@ import json
 import logging
 import re
 import socket
+import ssl
 import textwrap
 import threading
 import time
@@ -41,6 +42,8 @@ from tests.alert_receivers import (
     Mailbox,
     Receiver,
     SilentServer,
+    TlsReceiver,
+    certificate_authority,
     counting_listener,
     fake_dns,
     free_port,
@@ -826,3 +829,43 @@ def test_the_alerts_page_shows_no_network_answer_stored_before(
     db.commit()
     [line] = alerts.recent_alerts(db, clinic_id=clinic.id)
     assert line.last_detail == "could not deliver"
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[TlsReceiver, Path]]:
+    """An HTTPS receiver for hooks.riverside.example, and its CA's certificate file."""
+    ca, certificate, key = certificate_authority(tmp_path, "hooks.riverside.example")
+    hook = TlsReceiver(certificate, key)
+    thread = threading.Thread(target=hook.server.serve_forever, daemon=True)
+    thread.start()
+    yield hook, ca
+    hook.server.shutdown()
+    hook.server.server_close()
+    thread.join()
+
+
+def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_name(
+    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    tls_receiver: tuple[TlsReceiver, Path], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    hook, ca = tls_receiver
+    port = hook.server.server_address[1]
+    with_webhook_stored(db, clinic, f"https://hooks.riverside.example:{port}/hooks/backaudit")
+    fake_dns(monkeypatch, "hooks.riverside.example", ["127.0.0.1"])
+    # Not trusted by the system: refused, though the address is allowed.
+    with caplog.at_level(logging.INFO, logger="backaudit.alerts"):
+        assert urgent_alert_sent(db, engine, settings, registry, clinic, T0) == [
+            (False, "could not deliver")
+        ]
+    assert "CERTIFICATE_VERIFY_FAILED" in caplog.text
+    # Trusted: delivered to the pinned address, the name checked against the certificate.
+    monkeypatch.setattr(
+        alert_delivery, "tls_context", lambda: ssl.create_default_context(cafile=str(ca))
+    )
+    [alert] = stored_alerts(db)
+    assert send_due(engine, settings, registry, alert.next_attempt_at) == 1
+    assert attempts_of(db, alert) == [(False, "could not deliver"), (True, "delivered")]
+    assert hook.server_names == ["hooks.riverside.example"] * 2
+    [delivery] = hook.deliveries
+    assert delivery.headers["Host"] == f"hooks.riverside.example:{port}"
