@@ -65,10 +65,9 @@ def deliver_due(
             session.commit()
         # Which alert and how it went; never what it said or who it was for.
         log = logger.info if outcome.ok else logger.warning
-        log(
-            "alert %s (%s) attempt %d: %s, %s",
-            claim.id, claim.kind, claim.attempts, status, outcome.reason or outcome.detail,
-        )  # fmt: skip
+        # A webhook's reason (the network's answer) is kept here, not on the clinic's page.
+        reason = f" ({outcome.reason})" if outcome.reason else ""
+        log("alert %s (%s) attempt %d: %s%s", claim.id, claim.kind, claim.attempts, status, reason)
         tried += 1
     return tried
 
