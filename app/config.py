@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
     alert_from: str = ""
     # How long one SMTP conversation or webhook call may take before it counts as failed.
     alert_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Internal networks a clinic's webhook may point at (comma-separated CIDRs, e.g.
+    # "10.20.0.0/16"): none by default, so an admin cannot make the server post to itself,
+    # its private network or a metadata service (app/services/webhook_addresses.py).
+    webhook_allowed_networks: str = ""
     # Who to call, on the emergency and urgent results (tap-to-call buttons) and in their texts:
     # another country's deployment changes these. Each name shows its number, so the words and
     # the number a phone dials can never disagree. An empty URGENT_ONLINE_URL leaves it out.
@@ -135,6 +140,26 @@ class Settings(BaseSettings):
         if self.urgent_online_url and not self.urgent_online_url.startswith("https://"):
             raise ValueError("URGENT_ONLINE_URL must start with https:// (or be empty)")
         return self
+
+    @model_validator(mode="after")
+    def _check_webhook_networks(self) -> Settings:
+        self.webhook_networks  # noqa: B018 - raises ValueError for a bad one
+        return self
+
+    @property
+    def webhook_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """WEBHOOK_ALLOWED_NETWORKS, parsed."""
+        networks = []
+        for text in filter(
+            None, (part.strip() for part in self.webhook_allowed_networks.split(","))
+        ):
+            try:
+                networks.append(ip_network(text))
+            except ValueError:
+                raise ValueError(
+                    f"WEBHOOK_ALLOWED_NETWORKS: {text!r} is not a network, like 10.20.0.0/16"
+                ) from None
+        return tuple(networks)
 
     @property
     def trusted_hosts(self) -> list[str]:

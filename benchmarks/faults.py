@@ -19,6 +19,11 @@ The drills (loopback only; each stops by itself):
   requests (new connections, health checks and stored assessments) are still served (their
   latency during the attack against before it), and the server closes the slow connections once
   their headers are 10 s late (HEADERS_TIMEOUT, app/serving.py).
+- webhook-ssrf: a clinic's webhook pointed at each address class the server may not post to
+  (loopback in several spellings, private, link-local and metadata, multicast, reserved,
+  unspecified, unique-local, IPv4 in IPv6), written straight into the database, and an urgent
+  submission for each through a server in production: every attempt says only "could not
+  deliver", and listeners on 127.0.0.1 and ::1 at the webhook's port count no connection.
 
 The PostgreSQL drills run on a private cluster made with initdb in a temporary directory on a
 free port (as the `postgres` user when run as root), never on a shared server. A drill whose
@@ -50,6 +55,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -57,7 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
 
 from app.api.examples import EXAMPLE_ANSWERS  # noqa: E402
 from app.db import make_engine  # noqa: E402
@@ -263,8 +269,11 @@ class Server:
     """`backaudit serve` on a free loopback port, in its own process group: `kill9` kills it
     and any worker it started, as a crash or the OOM killer would."""
 
-    def __init__(self, url: str, log: Path, *, workers: int = 1) -> None:
+    def __init__(
+        self, url: str, log: Path, *, workers: int = 1, env: dict[str, str] | None = None
+    ) -> None:
         self.url, self.log, self.workers = url, log, workers
+        self.env = env or {}
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -276,6 +285,7 @@ class Server:
             "DATABASE_URL": self.url,
             "ENVIRONMENT": "development",
             "LOG_LEVEL": "INFO",  # the request log: each status,
+            **self.env,
         }
         command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--workers", str(self.workers)]
@@ -796,9 +806,168 @@ def drill_slow_clients(report: Report, drill: str, tmp: Path) -> None:
     )
 
 
+# -- a webhook at the server's own network ------------------------------------------------------
+
+# One address of each class a webhook may not reach (app/services/webhook_addresses.py), as a
+# clinic admin could write it. Those on loopback would reach the drill's listener.
+REFUSED_WEBHOOK_HOSTS = {
+    "loopback": "127.0.0.1",
+    "loopback, short form": "127.1",
+    "loopback, as one number": "2130706433",
+    "loopback, by name (resolved)": "localhost",
+    "loopback, IPv6": "[::1]",
+    "unspecified (this host)": "0.0.0.0",
+    "unspecified, IPv6": "[::]",
+    "IPv4-mapped loopback": "[::ffff:127.0.0.1]",
+    "private, 10/8": "10.0.0.1",
+    "private, 172.16/12": "172.16.5.4",
+    "private, 192.168/16": "192.168.1.1",
+    "shared, 100.64/10": "100.64.0.1",
+    "link-local, cloud metadata": "169.254.169.254",
+    "link-local, IPv6": "[fe80::1]",
+    "multicast": "224.0.0.1",
+    "multicast, IPv6": "[ff02::1]",
+    "reserved": "240.0.0.1",
+    "broadcast": "255.255.255.255",
+    "unique-local, IPv6": "[fd12:3456::1]",
+    "site-local, IPv6": "[fec0::1]",
+    "IPv4-mapped metadata": "[::ffff:169.254.169.254]",
+    "NAT64 of a private address": "[64:ff9b::a00:1]",
+    "6to4 of loopback": "[2002:7f00:1::]",
+}
+URGENT_BODY = json.dumps(
+    {"answers": {**EXAMPLE_ANSWERS, "fever": True, "night_pain": True}}, separators=(",", ":")
+).encode()
+
+
+class ConnectionCounter:
+    """Listeners on 127.0.0.1 and ::1 (one port) that count the connections they accept."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+        self.port = free_port()
+        self.listeners = [socket.create_server(("127.0.0.1", self.port))]
+        with suppress(OSError):  # no IPv6 here: the IPv4 listener alone
+            self.listeners.append(socket.create_server(("::1", self.port), family=socket.AF_INET6))
+        self._threads = [
+            threading.Thread(target=self._serve, args=(listener,), daemon=True)
+            for listener in self.listeners
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _serve(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            connection.close()
+
+    def close(self) -> None:
+        for listener in self.listeners:
+            with suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+def drill_webhook_ssrf(report: Report, drill: str, tmp: Path) -> None:
+    """A clinic's webhook pointed at each refused class in turn, written straight into the
+    database (the Alerts page refuses them), and an urgent submission for each through a real
+    server in production: every attempt fails with the generic words, and the listeners where
+    the loopback ones would land count no connection."""
+    from app.models import AlertAttempt, Clinic
+    from app.services import alerts, clinics
+
+    url = f"sqlite:///{tmp / 'webhooks.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session:
+        clinic_id = clinics.create_clinic(session, name="Drill Physio").id
+        _, api_key = create_api_key(session, name="fault drill", clinic_id=clinic_id)
+        session.commit()
+
+    def attempts() -> list[tuple[bool, str]]:
+        with Session(engine) as session:
+            return [(a.ok, a.detail) for a in session.exec(select(AlertAttempt)).all()]
+
+    def attempts_reach(number: int) -> bool:
+        return len(attempts()) >= number
+
+    counter = ConnectionCounter()
+    environment = {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        "ALERT_TIMEOUT_SECONDS": "2",
+    }
+    statuses: list[int | None] = []
+    try:
+        with Server(url, tmp / f"{drill}.log", env=environment) as server:
+            server.start()
+            for number, host in enumerate(REFUSED_WEBHOOK_HOSTS.values(), start=1):
+                with Session(engine) as session:
+                    clinic = session.get(Clinic, clinic_id)
+                    assert clinic is not None
+                    clinic.webhook_url = f"https://{host}:{counter.port}/hook"
+                    clinic.webhook_secret = alerts.new_webhook_secret()
+                    session.add(clinic)
+                    session.commit()
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
+                try:
+                    connection.request(
+                        "POST", "/api/v1/assessments", body=URGENT_BODY,
+                        headers={"Authorization": f"Bearer {api_key}",
+                                 "Content-Type": "application/json"},
+                    )  # fmt: skip
+                    response = connection.getresponse()
+                    response.read()
+                    statuses.append(response.status)
+                finally:
+                    connection.close()
+                # The sender is nudged by the commit: its first attempt follows at once.
+                if not wait_for(partial(attempts_reach, number), 10):
+                    report.note(f"no attempt within 10 s for {host}")
+            refusals = server.log_mentions("resolves to a")
+            errors = server.log_mentions(*SERVER_ERRORS)
+        stored = attempts()
+    finally:
+        counter.close()
+        engine.dispose()
+    classes = len(REFUSED_WEBHOOK_HOSTS)
+    report.check(
+        drill, f"{classes} urgent submissions stored: {statuses.count(201)} got 201",
+        statuses.count(201) == classes,
+    )  # fmt: skip
+    report.check(
+        drill,
+        f"{len(stored)} attempts recorded, every one failed and said only 'could not deliver'",
+        len(stored) >= classes
+        and all(detail == alerts.WEBHOOK_NOT_DELIVERED and not ok for ok, detail in stored),
+    )
+    report.check(
+        drill,
+        f"{counter.accepted} connections reached the listeners (127.0.0.1 and ::1, port"
+        f" {counter.port}); {len(refusals)} refusals in the server log",
+        counter.accepted == 0 and len(refusals) >= classes,
+    )
+    report.check(drill, f"no server errors ({len(errors)})", not errors)
+    # The listeners did count: a connection of the drill's own.
+    probe = ConnectionCounter()
+    socket.create_connection(("127.0.0.1", probe.port), timeout=5).close()
+    counted = wait_for(lambda: probe.accepted == 1, 5)
+    probe.close()
+    report.check(drill, "a listener counts a connection made to it", counted)
+
+
 # -- running them -----------------------------------------------------------------------------
 
-DRILLS = ["kill-sqlite", "kill-postgres", "postgres-restart", "disk-full", "slow-clients"]
+DRILLS = [
+    "kill-sqlite", "kill-postgres", "postgres-restart", "disk-full", "slow-clients",
+    "webhook-ssrf",
+]  # fmt: skip
 
 
 def main() -> int:
@@ -844,6 +1013,7 @@ def main() -> int:
                     )
         timed("disk-full", lambda: drill_disk_full(report, "disk-full", tmp))
         timed("slow-clients", lambda: drill_slow_clients(report, "slow-clients", tmp))
+        timed("webhook-ssrf", lambda: drill_webhook_ssrf(report, "webhook-ssrf", tmp))
         if args.logs:
             for log in tmp.glob("*.log"):
                 shutil.copy(log, args.logs / log.name)

@@ -8,21 +8,22 @@ webhook is being waited for. Several workers or processes each run one; the clai
 only one of them sends a given alert.
 
 Deliberately small: tens of alerts a clinic a day need no queue server, no pool of senders and
-no async SMTP or HTTP client; the standard library's smtplib and urllib, in a thread, do.
+no async SMTP or HTTP client; the standard library's smtplib and http.client, in a thread, do.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import logging
 import smtplib
+import socket
 import ssl
 import threading
-import urllib.error
-import urllib.request
 from contextlib import suppress
 from datetime import datetime
 from typing import Final
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -30,7 +31,7 @@ from sqlmodel import Session
 from app import __version__
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.services import alerts
+from app.services import alerts, webhook_addresses
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
 
@@ -64,7 +65,9 @@ def deliver_due(
             session.commit()
         # Which alert and how it went; never what it said or who it was for.
         log = logger.info if outcome.ok else logger.warning
-        log("alert %s (%s) attempt %d: %s", claim.id, claim.kind, claim.attempts, status)
+        # A webhook's reason (the network's answer) is kept here, not on the clinic's page.
+        reason = f" ({outcome.reason})" if outcome.reason else ""
+        log("alert %s (%s) attempt %d: %s%s", claim.id, claim.kind, claim.attempts, status, reason)
         tried += 1
     return tried
 
@@ -81,6 +84,10 @@ def send(
             return _post_webhook(claim, settings, clock())
         return Outcome(False, f"unknown kind of alert: {claim.kind}", retry=False)
     except Exception as error:  # an unexpected one too: recorded, retried, never lost
+        if claim.kind == "webhook":
+            # The admin chose the address: what the network said would tell them which
+            # ports and hosts answer. The server's log has it.
+            return Outcome(False, alerts.WEBHOOK_NOT_DELIVERED, reason=_describe(error))
         return Outcome(False, _describe(error))
 
 
@@ -110,45 +117,75 @@ def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datet
     return Outcome(True, f"accepted by {settings.smtp_host}")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect is an answer other than 2xx: a failed attempt, not a second POST elsewhere.
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the address that was checked, not to whatever the name resolves to next."""
+
+    def __init__(self, host: str, port: int, *, addresses: list[str], timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._addresses = addresses
+
+    def _connect_pinned(self) -> socket.socket:
+        error: OSError | None = None
+        for address in self._addresses:  # as socket.create_connection tries a name's
+            try:
+                return socket.create_connection((address, self.port), self.timeout)
+            except OSError as failed:
+                error = failed
+        raise error or OSError("no address to connect to")
+
+    def connect(self) -> None:
+        self.sock = self._connect_pinned()
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    """HTTPS to the checked address; the certificate is still checked against the host name
+    in the URL, which is also the TLS server name (SNI) and the Host header."""
+
+    def connect(self) -> None:
+        self.sock = tls_context().wrap_socket(self._connect_pinned(), server_hostname=self.host)
+
+
+def tls_context() -> ssl.SSLContext:
+    """The system's trusted certificates, with host names checked (tests trust their own)."""
+    return ssl.create_default_context()
 
 
 def _post_webhook(claim: Claim, settings: Settings, now: datetime) -> Outcome:
     if not claim.webhook_url or not claim.webhook_secret:
-        return Outcome(False, "the clinic has no webhook now", retry=False)
+        return Outcome(False, alerts.NO_WEBHOOK_NOW, retry=False)
     body = alerts.webhook_body(claim, public_url=settings.public_url)
     # Signed afresh for each attempt: a receiver may refuse old timestamps (replays).
     timestamp = str(int(now.timestamp()))
-    request = urllib.request.Request(  # noqa: S310 - the address is checked to be http(s)
-        claim.webhook_url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": f"backaudit/{__version__}",
-            "X-Backaudit-Timestamp": timestamp,
-            "X-Backaudit-Signature": alerts.signature(claim.webhook_secret, timestamp, body),
-        },
-    )
+    url = urlsplit(claim.webhook_url)
+    host, port = url.hostname or "", alerts.url_port(url)
+    # Checked now, not only when saved: a name can resolve elsewhere since. The connection
+    # goes to these addresses, so it cannot change between this check and the connect.
+    addresses = webhook_addresses.checked_addresses(host, port, settings.webhook_networks)
+    kind = _PinnedHTTPSConnection if url.scheme == "https" else _PinnedHTTPConnection
+    connection = kind(host, port, addresses=addresses, timeout=settings.alert_timeout_seconds)
     try:
-        with _OPENER.open(request, timeout=settings.alert_timeout_seconds) as response:
-            code = response.status
-    except urllib.error.HTTPError as error:
-        code = error.code
-        error.close()
-    return Outcome(200 <= code < 300, f"HTTP {code}")
+        # http.client follows no redirect: a 3xx is an answer other than 2xx, a failed attempt.
+        connection.request(
+            "POST",
+            urlunsplit(("", "", url.path or "/", url.query, "")),
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": f"backaudit/{__version__}",
+                "X-Backaudit-Timestamp": timestamp,
+                "X-Backaudit-Signature": alerts.signature(claim.webhook_secret, timestamp, body),
+            },
+        )
+        code = connection.getresponse().status
+    finally:
+        connection.close()
+    if 200 <= code < 300:
+        return Outcome(True, alerts.WEBHOOK_DELIVERED, reason=f"HTTP {code}")
+    return Outcome(False, alerts.WEBHOOK_NOT_DELIVERED, reason=f"HTTP {code}")
 
 
 def _describe(error: Exception) -> str:
     """An error in a line: its kind and message (a mail server's or a network's words)."""
-    if isinstance(error, urllib.error.URLError) and isinstance(error.reason, Exception):
-        error = error.reason
     text = str(error).strip() or "no message"
     return f"{type(error).__name__}: {text}"[:500]
 

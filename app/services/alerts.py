@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Row, insert, update
@@ -32,7 +33,9 @@ from sqlmodel import Session, col, func, select
 from app import codec
 from app.models import Alert, AlertAttempt, Assessment, Checkin, Clinic
 from app.security import new_token
+from app.services import webhook_addresses
 from app.services.text import control_character_problem
+from app.services.webhook_addresses import Network
 
 # After a failed attempt the next waits twice as long: 15 s, 30 s, 1 min... up to 15 min; after
 # the tenth the alert is marked failed (about an hour of trying), and the page says so.
@@ -49,6 +52,15 @@ SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - a label, not a secret
 QUEUED: Final = "alerts_queued"
 MAX_URL_LENGTH: Final = 2000  # what Clinic.webhook_url holds
 MAX_EMAIL_LENGTH: Final = 320
+NOT_ON_THE_INTERNET: Final = (
+    "Enter an address on the internet: this one is the server itself, or on a private,"
+    " link-local or reserved network (the server's WEBHOOK_ALLOWED_NETWORKS can allow one)"
+)
+# What the Alerts page says of a webhook attempt: never the network's answer (a status code, a
+# refused connection), which would make the page a port scanner; the server's log has it.
+WEBHOOK_DELIVERED: Final = "delivered"
+WEBHOOK_NOT_DELIVERED: Final = "could not deliver"
+NO_WEBHOOK_NOW: Final = "the clinic has no webhook now"
 
 
 # -- queueing, with the submission ----------------------------------------------------------------
@@ -185,6 +197,7 @@ class Outcome:
     ok: bool
     detail: str  # what happened, for the clinic's Alerts page: never the message itself
     retry: bool = True  # a failure worth trying again (not, say, an address since removed)
+    reason: str = ""  # for the server's log only, when the page is told less (webhooks)
 
 
 def record_attempt(session: Session, claim: Claim, outcome: Outcome, *, now: datetime) -> str:
@@ -301,8 +314,12 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-def webhook_url_problem(url: str, *, allow_http: bool) -> str | None:
-    """Why ``url`` cannot be the webhook, for people; None if it can (or is empty)."""
+def webhook_url_problem(
+    url: str, *, allow_http: bool, allowed_networks: Sequence[Network]
+) -> str | None:
+    """Why ``url`` cannot be the webhook, for people; None if it can (or is empty). Asks no
+    DNS server: an address written as numbers is checked here, a name by
+    ``webhook_host_problem``."""
     url = url.strip()
     if not url:
         return None
@@ -321,6 +338,24 @@ def webhook_url_problem(url: str, *, allow_http: bool) -> str | None:
         return "Enter an https:// address, like https://example.org/backaudit-alerts"
     if parts.username is not None or parts.password is not None:
         return "Leave the user name and password out of the address"
+    address = webhook_addresses.literal_address(parts.hostname)
+    if address is not None and webhook_addresses.kind_of_refused(address, allowed_networks):
+        return NOT_ON_THE_INTERNET
+    return None
+
+
+def webhook_host_problem(url: str, *, allowed_networks: Sequence[Network]) -> str | None:
+    """Why the host of ``url`` (a valid webhook address) cannot be the webhook: it resolves to
+    an address the server may not post to. Blocking (DNS): call it in a thread. A name that
+    does not resolve now passes: every attempt checks it again before connecting."""
+    try:
+        parts = urlsplit(url.strip())
+        if parts.hostname:
+            webhook_addresses.checked_addresses(parts.hostname, url_port(parts), allowed_networks)
+    except webhook_addresses.RefusedAddressError:
+        return NOT_ON_THE_INTERNET
+    except (OSError, ValueError):  # no such name (now), or not an address at all
+        return None
     return None
 
 
@@ -333,10 +368,24 @@ def set_alert_email(session: Session, clinic: Clinic, email: str) -> None:
     session.flush()
 
 
-def set_webhook(session: Session, clinic: Clinic, url: str, *, allow_http: bool) -> str | None:
+def url_port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def set_webhook(
+    session: Session,
+    clinic: Clinic,
+    url: str,
+    *,
+    allow_http: bool,
+    allowed_networks: Sequence[Network],
+) -> str | None:
     """Where webhooks go; empty turns them off and forgets the secret. Returns a new signing
-    secret when one was made (the first time a URL is set): the one chance to show it."""
-    if problem := webhook_url_problem(url, allow_http=allow_http):
+    secret when one was made (the first time a URL is set): the one chance to show it. The
+    caller checks a name's addresses first (``webhook_host_problem``, blocking)."""
+    if problem := webhook_url_problem(
+        url, allow_http=allow_http, allowed_networks=allowed_networks
+    ):
         raise ValueError(problem)
     url = url.strip()
     made = None
@@ -397,9 +446,20 @@ def recent_alerts(
     last: dict[uuid.UUID, str] = {}
     if rows:
         attempts = session.exec(
-            select(AlertAttempt.alert_id, AlertAttempt.detail)
+            select(AlertAttempt.alert_id, AlertAttempt.ok, AlertAttempt.detail)
             .where(col(AlertAttempt.alert_id).in_([alert.id for alert, _ in rows]))
             .order_by(col(AlertAttempt.attempted_at))
         ).all()
-        last = dict(attempts)
+        kinds = {alert.id: alert.kind for alert, _ in rows}
+        last = {
+            alert_id: shown_detail(kinds[alert_id], ok, detail) for alert_id, ok, detail in attempts
+        }
     return [AlertLine(alert, level, last.get(alert.id)) for alert, level in rows]
+
+
+def shown_detail(kind: str, ok: bool, detail: str) -> str:
+    """An attempt's detail as the staff pages show it. A webhook attempt stored before they
+    were kept generic ("HTTP 403", "Connection refused") is shown as the generic words."""
+    if kind != "webhook" or detail in (WEBHOOK_DELIVERED, WEBHOOK_NOT_DELIVERED, NO_WEBHOOK_NOW):
+        return detail
+    return WEBHOOK_DELIVERED if ok else WEBHOOK_NOT_DELIVERED

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import level_look
@@ -59,13 +60,21 @@ async def set_webhook(
     settings: SettingsDep,
     webhook_url: Annotated[str, Form(max_length=2100)] = "",
 ) -> Response:  # fmt: skip
-    allow_http = settings.is_development
-    if problem := alerts.webhook_url_problem(webhook_url, allow_http=allow_http):
+    allow_http, allowed = settings.is_development, settings.webhook_networks
+    problem = alerts.webhook_url_problem(
+        webhook_url, allow_http=allow_http, allowed_networks=allowed
+    ) or await run_in_threadpool(  # DNS: never on the event loop
+        alerts.webhook_host_problem, webhook_url, allowed_networks=allowed
+    )
+    if problem:
         return await _page(
             request, staff, db, registry,
             errors={"webhook_url": problem}, values={"webhook_url": webhook_url},
         )  # fmt: skip
-    secret = await db.run(alerts.set_webhook, staff.clinic, webhook_url, allow_http=allow_http)
+    secret = await db.run(
+        alerts.set_webhook, staff.clinic, webhook_url,
+        allow_http=allow_http, allowed_networks=allowed,
+    )  # fmt: skip
     await audit_by(
         db, staff, "alerts.webhook_set" if webhook_url.strip() else "alerts.webhook_removed"
     )

@@ -172,9 +172,15 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
                 alerts.set_alert_email(session, clinic, args.email)
                 changes.append("alerts.email_set" if args.email.strip() else "alerts.email_removed")
             if args.webhook_url is not None:
+                allowed = settings.webhook_networks
+                if problem := alerts.webhook_url_problem(
+                    args.webhook_url, allow_http=settings.is_development, allowed_networks=allowed
+                ) or alerts.webhook_host_problem(args.webhook_url, allowed_networks=allowed):
+                    raise ValueError(problem)
                 secret = alerts.set_webhook(
-                    session, clinic, args.webhook_url, allow_http=settings.is_development
-                )
+                    session, clinic, args.webhook_url, allow_http=settings.is_development,
+                    allowed_networks=allowed,
+                )  # fmt: skip
                 url_set = bool(args.webhook_url.strip())
                 changes.append("alerts.webhook_set" if url_set else "alerts.webhook_removed")
             if args.new_webhook_secret:

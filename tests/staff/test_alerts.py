@@ -5,21 +5,39 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from ipaddress import IPv4Network
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.config import Settings
 from app.main import create_app
 from app.models import AuditEvent, Clinic, utcnow
 from app.services import alerts
 from app.services.alert_delivery import deliver_due
+from tests.alert_receivers import REFUSED_WEBHOOK_HOSTS, fake_dns
 from tests.fixtures import SAFETY_ALL_NO, record_assessment
 
 from .conftest import MakeStaff, SignedInClient, code_at, enrol, enter_code, form_token, sign_in
 
 HOOK = "http://127.0.0.1:9/hooks/backaudit"  # the discard port: nothing answers
+LOOPBACK = IPv4Network("127.0.0.0/8")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # HOOK is on loopback: allowed, as README says for a clinic's internal receiver.
+    return settings.model_copy(update={"webhook_allowed_networks": "127.0.0.0/8"})
+
+
+@pytest.fixture
+def strict(app: FastAPI) -> FastAPI:
+    """The app as deployed by default: no internal network allowed for webhooks."""
+    app.state.settings = app.state.settings.model_copy(update={"webhook_allowed_networks": ""})
+    return app
 
 
 def csrf(browser: TestClient) -> str:
@@ -164,6 +182,59 @@ def test_a_bad_webhook_address_is_refused_naming_the_field(
     assert reloaded(db, clinic).webhook_url is None
 
 
+def test_a_webhook_at_the_server_itself_or_an_internal_network_is_refused_naming_the_field(
+    strict: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    admin = signed_in(clinic, "admin")
+    token = csrf(admin)
+    for kind, host in REFUSED_WEBHOOK_HOSTS.items():
+        page = admin.post(
+            "/staff/alerts/webhook",
+            data={"csrf_token": token, "webhook_url": f"https://{host}:5432/hook"},
+        )
+        assert page.status_code == 422, kind
+        assert '<a href="#webhook_url">' in page.text
+        assert "Enter an address on the internet" in page.text
+    assert (reloaded(db, clinic).webhook_url, reloaded(db, clinic).webhook_secret) == (None, None)
+    assert actions(db, clinic) == []
+
+
+def test_a_name_that_resolves_to_an_internal_address_is_refused_when_saved(
+    strict: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    admin = signed_in(clinic, "admin")
+    token = csrf(admin)
+    # One public answer and one internal one: the name is not to be trusted.
+    lookups = fake_dns(monkeypatch, "hooks.riverside.example", ["93.184.215.14", "10.1.2.3"])
+    for url in ("https://hooks.riverside.example/ba", "https://localhost/ba"):
+        page = admin.post("/staff/alerts/webhook", data={"csrf_token": token, "webhook_url": url})
+        assert page.status_code == 422, url
+        assert '<a href="#webhook_url">' in page.text
+    assert lookups == ["hooks.riverside.example"]
+    assert reloaded(db, clinic).webhook_url is None
+
+
+def test_an_allowed_internal_network_is_accepted_and_no_other(
+    strict: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    strict.state.settings = strict.state.settings.model_copy(
+        update={"webhook_allowed_networks": "10.20.0.0/16, fd00:ba::/32"}
+    )
+    admin = signed_in(clinic, "admin")
+    for url in ("https://10.21.0.5/hook", "https://[fd00:bb::5]/hook", "https://127.0.0.1/"):
+        refused = admin.post(
+            "/staff/alerts/webhook", data={"csrf_token": csrf(admin), "webhook_url": url}
+        )
+        assert refused.status_code == 422, url
+    for url in ("https://10.20.3.4:8443/hook", "https://[fd00:ba::5]/hook"):
+        made = admin.post(
+            "/staff/alerts/webhook", data={"csrf_token": csrf(admin), "webhook_url": url}
+        )
+        assert made.status_code in (200, 303), url
+        assert reloaded(db, clinic).webhook_url == url
+
+
 def test_in_production_a_webhook_must_use_https(
     app: FastAPI, clinic: Clinic, db: Session, make_staff: MakeStaff
 ) -> None:
@@ -196,7 +267,7 @@ def test_the_page_shows_each_alerts_status_tries_and_last_attempt_for_this_clini
 ) -> None:
     registry = app.state.registry
     for owner in (clinic, other_clinic):
-        alerts.set_webhook(db, owner, HOOK, allow_http=True)
+        alerts.set_webhook(db, owner, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
         record_assessment(
             db, registry.default, {**SAFETY_ALL_NO, "saddle_numbness": True},
             channel="intake", clinic_id=owner.id,
@@ -216,7 +287,7 @@ def test_the_page_shows_each_alerts_status_tries_and_last_attempt_for_this_clini
         "Webhook",
         f"Waiting: tries again {now + timedelta(seconds=15):%H:%M:%S}",
         "1",
-        "ConnectionRefusedError: [Errno 111] Connection refused",
+        "could not deliver",
     ]
 
 
@@ -225,7 +296,7 @@ def test_a_submission_s_page_says_how_the_clinic_was_alerted(
 ) -> None:
     registry = app.state.registry
     alerts.set_alert_email(db, clinic, "desk@riverside.example")
-    alerts.set_webhook(db, clinic, HOOK, allow_http=True)
+    alerts.set_webhook(db, clinic, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
     urgent = record_assessment(
         db, registry.default, {**SAFETY_ALL_NO, "saddle_numbness": True},
         channel="intake", clinic_id=clinic.id,
@@ -249,6 +320,6 @@ def test_a_submission_s_page_says_how_the_clinic_was_alerted(
     assert fact is not None
     assert fact.group(1).split("<br>") == [
         "E-mail: waiting, 1 try so far (e-mail is not set up on this server (SMTP_HOST))",
-        "Webhook: waiting, 1 try so far (ConnectionRefusedError: [Errno 111] Connection refused)",
+        "Webhook: waiting, 1 try so far (could not deliver)",
     ]
     assert "Clinic alerted" not in clinician.get(f"/staff/assessments/{calm.id}").text

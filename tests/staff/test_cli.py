@@ -209,3 +209,19 @@ def test_clinic_alerts_refuses_a_bad_address_and_changes_nothing(
     )
     assert "Enter one e-mail address" in capsys.readouterr().err
     assert db.exec(select(Clinic)).one().alert_email is None
+
+
+def test_clinic_alerts_refuses_a_webhook_at_an_internal_address_unless_its_network_is_allowed(
+    capsys: pytest.CaptureFixture[str], db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    for url in ("https://169.254.169.254/latest", "https://localhost:5432/", "https://10.20.3.4/"):
+        assert main(["clinic", "alerts", "Riverside Physio", "--webhook-url", url]) == 2, url
+        assert "Enter an address on the internet" in capsys.readouterr().err
+    assert db.exec(select(Clinic)).one().webhook_url is None
+    monkeypatch.setenv("WEBHOOK_ALLOWED_NETWORKS", "10.20.0.0/16")
+    get_settings.cache_clear()
+    url = "https://10.20.3.4/"
+    assert main(["clinic", "alerts", "Riverside Physio", "--webhook-url", url]) == 0
+    db.expire_all()
+    assert db.exec(select(Clinic)).one().webhook_url == url
