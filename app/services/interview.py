@@ -416,9 +416,9 @@ def why_not_correctable(
 def _why_replace_failed(session: Session, old_id: uuid.UUID) -> ClosedReason:
     """The write path refused to replace ``old_id``: replaced, reviewed or alerted meanwhile."""
     old = session.exec(
-        select(Assessment).where(col(Assessment.id) == old_id).execution_options(
-            populate_existing=True
-        )
+        select(Assessment)
+        .where(col(Assessment.id) == old_id)
+        .execution_options(populate_existing=True)
     ).first()
     if old is None or old.replaced_by_id is not None:
         return "replaced"
