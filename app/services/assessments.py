@@ -314,6 +314,7 @@ def _line_cte(start: ColumnElement[bool], *, forward: bool, name: str = "line") 
     row, so even a line the app could not have made (a loop) ends."""
     line = select(col(Assessment.id).label("id")).where(start).cte(name, recursive=True)
     step = aliased(Assessment, name=f"{name}_step")
+    following: Any
     if forward:
         following = (
             select(col(step.replaced_by_id))
