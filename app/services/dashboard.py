@@ -488,11 +488,14 @@ CSV_COLUMNS: Final = (
     "reviewed_at",
     "reviewed_by",
     "checkin_not_reviewed_at",
+    "corrected_at",
+    "replaces_id",
 )
 """The columns every export starts with ("checkin_not_reviewed_at": when the latest check-in
-that needs the clinic and is not reviewed yet arrived, else empty); then one per question of
-the current questionnaire, in question order (headed with its text and id), and
-"other_answers" for answers to questions it no longer has."""
+that needs the clinic and is not reviewed yet arrived, else empty; "corrected_at": when the
+person replaced this submission with a correction; "replaces_id": the submission this one
+corrected); then one per question of the current questionnaire, in question order (headed
+with its text and id), and "other_answers" for answers to questions it no longer has."""
 
 REASON_SEPARATOR: Final = " | "
 LINE_SEPARATOR: Final = "; "  # between the lines of one answer (a multiple choice's options)
@@ -559,6 +562,8 @@ def csv_rows(
                 _when(a.reviewed_at, shape.zone) if a.reviewed_at else "",
                 s.reviewed_by or "",
                 _when(s.flagged_at, shape.zone) if s.flagged_at else "",
+                _when(s.corrected_at, shape.zone) if s.corrected_at else "",
+                s.replaces_id or "",
                 *_answer_cells(a.answers, shape, asked),
             )
         )

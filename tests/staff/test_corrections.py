@@ -5,6 +5,8 @@ someone reviews it; the correction says what it replaced."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -73,3 +75,16 @@ def test_the_correction_names_the_submission_it_replaced(
     assert "earlier submission from" in page
     assert "This replaces the person" in page
     assert f'href="/staff/assessments/{old.id}">See the earlier submission' in page
+
+
+def test_the_export_says_which_submission_was_corrected_and_by_which(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    old, new = corrected(db, clinic)
+    response = signed_in(clinic).get("/staff/export.csv")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.text))}
+    assert rows.keys() == {str(old.id), str(new.id)}  # the original until it is reviewed
+    assert rows[str(old.id)]["corrected_at"] != ""
+    assert rows[str(old.id)]["triage_level"] == "emergency"
+    assert rows[str(new.id)]["replaces_id"] == str(old.id)
+    assert rows[str(new.id)]["corrected_at"] == ""
