@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     login_first_delay_seconds: float = Field(default=15.0, gt=0, le=3600)
     login_max_delay_email_seconds: float = Field(default=60.0, gt=0, le=3600)
     login_max_delay_address_seconds: float = Field(default=900.0, gt=0, le=3600)
+    # How long after an emergency result the person may still say "I answered by mistake"
+    # and correct it (app/services/interview.py); 0: never.
+    correction_window_minutes: int = Field(default=30, ge=0, le=1440)
     # Clinic alerts (app/services/alerts.py) go out by e-mail through this server; unset,
     # each try of an e-mail alert fails, saying why on the clinic's Alerts page.
     smtp_host: str = ""

@@ -293,7 +293,7 @@ class Assessment(SQLModel, table=True):
     patient_contact: str | None = Field(default=None, max_length=200)
     # A mis-tapped answer corrected after the result was stored: the new record replaces
     # this one in the queue; both are kept for the audit trail.
-    replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="assessment.id")
+    replaced_by_id: uuid.UUID | None = Field(default=None, foreign_key="assessment.id", index=True)
     # A see_doctor result whose programme a clinician released after review (2.1): the person
     # answers the "before you exercise" questions, then gets the plan and check-ins.
     released_at: datetime | None = _optional_time()

@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import CTE, delete, exists, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from app import codec
 from app.engine import AnswerError, Evaluation, build_result
-from app.models import Assessment, Checkin, utcnow
+from app.models import Alert, Assessment, Checkin, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir
 from app.services.questionnaires import Registry
@@ -49,7 +51,8 @@ class IdempotencyConflictError(Exception):
 
 
 class AlreadyReplacedError(Exception):
-    """The record a correction would replace was replaced already (or is gone)."""
+    """The record a correction would replace was replaced already (or is gone), or the clinic
+    has it now (reviewed, or an alert for it exists)."""
 
 
 def record(
@@ -162,7 +165,14 @@ def record(
 def _replace(session: Session, old_id: uuid.UUID, new_id: uuid.UUID, now: datetime) -> None:
     replaced = session.connection().execute(
         update(Assessment)
-        .where(col(Assessment.id) == old_id, col(Assessment.replaced_by_id).is_(None))
+        .where(
+            col(Assessment.id) == old_id,
+            col(Assessment.replaced_by_id).is_(None),
+            # Decided here, by the row, as a review or an alert may have come since the
+            # correction was checked: the clinic may be acting on it.
+            col(Assessment.reviewed_at).is_(None),
+            ~exists().where(col(Alert.assessment_id) == old_id),
+        )
         .values(replaced_by_id=new_id, updated_at=now)
     )
     if replaced.rowcount != 1:
@@ -246,42 +256,86 @@ def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: st
 
 
 def get_by_result_token(session: Session, token: str) -> Assessment | None:
-    """The record a result link shows: its own, or the newest one that corrected it."""
-    found = session.exec(
-        select(Assessment).where(Assessment.result_token_hash == hash_token(token))
-    ).first()
-    return None if found is None else newest(session, found)
-
-
-# Far more corrections than anyone makes of one result; a bound, in case of a loop.
-_MAX_CORRECTIONS = 100
+    """The record a result link shows: its own, or the newest one that corrected it (one
+    query, however long the line)."""
+    line = _line_cte(col(Assessment.result_token_hash) == hash_token(token), forward=True)
+    return _newest_in(session, line)
 
 
 def newest(session: Session, assessment: Assessment) -> Assessment:
     """The record that replaced ``assessment`` (and so on), or itself when never replaced."""
-    for _ in range(_MAX_CORRECTIONS):
-        if assessment.replaced_by_id is None:
-            break
-        newer = session.get(Assessment, assessment.replaced_by_id)
-        if newer is None:
-            break
-        assessment = newer
-    return assessment
+    line = _line_cte(col(Assessment.id) == assessment.id, forward=True)
+    return _newest_in(session, line) or assessment
 
 
 def replaced_by(session: Session, assessment: Assessment) -> list[Assessment]:
     """Every record ``assessment`` replaced, directly or through others; newest first."""
-    found: list[Assessment] = []
-    wanted = [assessment.id]
-    for _ in range(_MAX_CORRECTIONS):
-        older = list(
-            session.exec(select(Assessment).where(col(Assessment.replaced_by_id).in_(wanted)))
+    line = _line_cte(col(Assessment.id) == assessment.id, forward=False)
+    return list(
+        session.exec(
+            select(Assessment)
+            .where(col(Assessment.id).in_(select(line.c.id)), col(Assessment.id) != assessment.id)
+            .order_by(col(Assessment.created_at).desc(), col(Assessment.id))
         )
-        if not older:
-            break
-        found += older
-        wanted = [a.id for a in older]
-    return found
+    )
+
+
+def line_of(session: Session, assessment: Assessment) -> list[Assessment]:
+    """The whole line ``assessment`` is part of: the records it replaced, itself, and those that
+    replaced it; oldest first. One query (two recursive parts), however long."""
+    start = col(Assessment.id) == assessment.id
+    back = _line_cte(start, forward=False, name="line_back")
+    ahead = _line_cte(start, forward=True, name="line_ahead")
+    return list(
+        session.exec(
+            select(Assessment)
+            .where(
+                or_(
+                    col(Assessment.id).in_(select(back.c.id)),
+                    col(Assessment.id).in_(select(ahead.c.id)),
+                )
+            )
+            .order_by(col(Assessment.created_at), col(Assessment.id))
+        )
+    )
+
+
+def replaced_record(session: Session, assessment: Assessment) -> Assessment | None:
+    """The record ``assessment`` replaced directly (a correction's earlier result), if any."""
+    return session.exec(
+        select(Assessment).where(col(Assessment.replaced_by_id) == assessment.id)
+    ).first()
+
+
+def _line_cte(start: ColumnElement[bool], *, forward: bool, name: str = "line") -> CTE:
+    """The ids of the record(s) matching ``start`` and of every record after it in its line
+    of corrections (``forward``: the one that replaced it, and so on) or before it. Recursive,
+    as SQLite and PostgreSQL both run it. UNION, not UNION ALL: an id already found adds no
+    row, so even a line the app could not have made (a loop) ends."""
+    line = select(col(Assessment.id).label("id")).where(start).cte(name, recursive=True)
+    step = aliased(Assessment, name=f"{name}_step")
+    following: Any
+    if forward:
+        following = (
+            select(col(step.replaced_by_id))
+            .join(line, col(step.id) == line.c.id)
+            .where(col(step.replaced_by_id).is_not(None))
+        )
+    else:
+        following = select(col(step.id)).join(line, col(step.replaced_by_id) == line.c.id)
+    return line.union(following)
+
+
+def _newest_in(session: Session, line: CTE) -> Assessment | None:
+    # The one not replaced; should the line ever loop, the latest of it rather than nothing.
+    return session.exec(
+        select(Assessment)
+        .where(col(Assessment.id).in_(select(line.c.id)))
+        .order_by(
+            col(Assessment.replaced_by_id).is_(None).desc(), col(Assessment.created_at).desc()
+        )
+        .limit(1)
+    ).first()
 
 
 def hold(session: Session, assessment_id: uuid.UUID) -> None:
@@ -295,32 +349,45 @@ def hold(session: Session, assessment_id: uuid.UUID) -> None:
 
 
 def remove_result_link(session: Session, assessment: Assessment) -> None:
-    """The person's private result page stops working (the links of the records it replaced
-    too, which lead to it); the records stay with their clinic, and its audit log says so."""
+    """The person's private result page stops working (the links of the whole line of
+    corrections too, which lead to it); the records stay with their clinic, and its audit log
+    says so."""
     now = utcnow()
-    for each in [assessment, *replaced_by(session, assessment)]:
-        if each.result_token_hash is None:
-            continue
-        each.result_token_hash = None
-        each.updated_at = now
-        session.add(each)
+    linked = [each for each in line_of(session, assessment) if each.result_token_hash]
+    if not linked:
+        return
+    session.connection().execute(
+        update(Assessment)
+        .where(col(Assessment.id).in_([each.id for each in linked]))
+        .values(result_token_hash=None, updated_at=now)
+    )
+    for each in linked:
+        set_committed_value(each, "result_token_hash", None)
+        set_committed_value(each, "updated_at", now)
         if each.clinic_id is not None:
             audit.record(
                 session, clinic_id=each.clinic_id, actor_id=None,
                 action="assessment.patient_link_removed", target_type="assessment",
                 target_id=each.id,
             )  # fmt: skip
-    session.flush()
 
 
 def delete_assessment(session: Session, assessment: Assessment) -> None:
-    """Really remove it (not a soft delete): a person asked for their data to go. The records
-    it replaced (a corrected emergency answer) are theirs too, and go with it: oldest first,
-    as each points to the one that replaced it. Check-ins go with their assessment."""
-    for each in [*reversed(replaced_by(session, assessment)), assessment]:
-        session.exec(delete(Checkin).where(col(Checkin.assessment_id) == each.id))
-        session.delete(each)
-        session.flush()
+    """Really remove it (not a soft delete): a person asked for their data to go. The whole
+    line of corrections is theirs too, and goes with it, in one go however long: its check-ins,
+    then the links between the records (each points to the one that replaced it), then the
+    records."""
+    line = line_of(session, assessment) or [assessment]
+    ids = [each.id for each in line]
+    connection = session.connection()
+    connection.execute(delete(Checkin).where(col(Checkin.assessment_id).in_(ids)))
+    connection.execute(
+        update(Assessment).where(col(Assessment.id).in_(ids)).values(replaced_by_id=None)
+    )
+    connection.execute(delete(Assessment).where(col(Assessment.id).in_(ids)))
+    for each in line:  # gone from the database: this session forgets its copies too
+        if each in session:
+            session.expunge(each)
 
 
 # -- API channel: idempotent creation and per-client reading -------------------------------------

@@ -46,6 +46,13 @@ def _unreviewed_checkin(checkin: Any = Checkin) -> ColumnElement[bool]:
     )
 
 
+def _not_replaced_or_unreviewed() -> ColumnElement[bool]:
+    """A submission the patient corrected (a mis-tapped emergency answer) is replaced by the
+    newer one; but an emergency is never taken out of the queue, the banner or a search by
+    anyone but staff: the original stays, marked as corrected, until someone reviews it."""
+    return or_(col(Assessment.replaced_by_id).is_(None), col(Assessment.reviewed_at).is_(None))
+
+
 def _flags(clinic_id: uuid.UUID, urgent: Collection[str], flagging: Collection[str]) -> Subquery:
     """Per submission with flagged check-ins not reviewed yet: the most urgent one's rank, the
     most urgent urgent one's rank (NOT_URGENT if none) and when the latest came. A few rows: a
@@ -88,9 +95,7 @@ class Filters:
         clinic's, in which a day starts and ends."""
         conditions: list[ColumnElement[bool]] = [
             col(Assessment.clinic_id) == clinic_id,
-            # A submission the patient corrected (a mis-tapped emergency answer) is replaced by
-            # the newer one, which is in the queue; the old one is kept, and its page says so.
-            col(Assessment.replaced_by_id).is_(None),
+            _not_replaced_or_unreviewed(),
         ]
         if self.levels:
             # Its own level, or that of a check-in not reviewed yet that flags it.
@@ -264,6 +269,12 @@ class Submission:
     reusable_link: bool = False  # came through a reusable ("poster") link: who is it?
     # A check-in not reviewed yet that needs the clinic: when the latest such came.
     flagged_at: datetime | None = None
+    # The person corrected it (a mis-tapped emergency answer): when, by the newer record's time.
+    corrected_at: datetime | None = None
+    # It is a correction: the earlier record it replaced, when that came and at what level.
+    replaces_id: uuid.UUID | None = None
+    replaces_at: datetime | None = None
+    replaces_level: str | None = None
 
     @property
     def contact_missing(self) -> bool:
@@ -322,6 +333,8 @@ def iter_submissions(
 def _submission_query(
     conditions: list[ColumnElement[bool]], flags: Subquery, urgent: Collection[str] = ()
 ) -> Any:
+    newer = aliased(Assessment, name="newer")  # the correction that replaced it
+    older = aliased(Assessment, name="older")  # the record it replaced (a line has one)
     # A Submission's fields, in order.
     columns: tuple[Any, ...] = (
         Assessment,
@@ -329,12 +342,18 @@ def _submission_query(
         StaffUser.email,
         func.coalesce(not_(col(IntakeLink.single_use)), false()),
         flags.c.at,
+        col(newer.created_at),
+        col(older.id),
+        col(older.created_at),
+        col(older.triage_level),
     )
     return (
         select(*columns)
         .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
         .outerjoin(StaffUser, col(StaffUser.id) == col(Assessment.reviewed_by_id))
         .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
+        .outerjoin(newer, col(newer.id) == col(Assessment.replaced_by_id))
+        .outerjoin(older, col(older.replaced_by_id) == col(Assessment.id))
         .where(*conditions)
         .order_by(*_queue_order(urgent, flags))
     )
@@ -377,7 +396,7 @@ def count_unreviewed_urgent(
             .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
             .where(
                 col(Assessment.clinic_id) == clinic_id,
-                col(Assessment.replaced_by_id).is_(None),
+                _not_replaced_or_unreviewed(),
                 or_(
                     and_(
                         col(Assessment.triage_level).in_(urgent),
@@ -469,11 +488,14 @@ CSV_COLUMNS: Final = (
     "reviewed_at",
     "reviewed_by",
     "checkin_not_reviewed_at",
+    "corrected_at",
+    "replaces_id",
 )
 """The columns every export starts with ("checkin_not_reviewed_at": when the latest check-in
-that needs the clinic and is not reviewed yet arrived, else empty); then one per question of
-the current questionnaire, in question order (headed with its text and id), and
-"other_answers" for answers to questions it no longer has."""
+that needs the clinic and is not reviewed yet arrived, else empty; "corrected_at": when the
+person replaced this submission with a correction; "replaces_id": the submission this one
+corrected); then one per question of the current questionnaire, in question order (headed
+with its text and id), and "other_answers" for answers to questions it no longer has."""
 
 REASON_SEPARATOR: Final = " | "
 LINE_SEPARATOR: Final = "; "  # between the lines of one answer (a multiple choice's options)
@@ -540,6 +562,8 @@ def csv_rows(
                 _when(a.reviewed_at, shape.zone) if a.reviewed_at else "",
                 s.reviewed_by or "",
                 _when(s.flagged_at, shape.zone) if s.flagged_at else "",
+                _when(s.corrected_at, shape.zone) if s.corrected_at else "",
+                s.replaces_id or "",
                 *_answer_cells(a.answers, shape, asked),
             )
         )

@@ -13,14 +13,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.engine import AnswerError, Evaluation, Level, Page, Question, Questionnaire, evaluate
 from app.engine import triage_level as engine_triage_level
-from app.models import Assessment, Clinic, Draft, IntakeLink
+from app.models import Alert, Assessment, Clinic, Draft, IntakeLink
 from app.services import assessments, drafts, intake
 from app.services.assessments import AlreadyReplacedError, Recorded
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -350,7 +350,8 @@ def finish_with(
             now=now,
         )
     except AlreadyReplacedError:
-        raise CorrectionClosedError from None
+        assert origin.corrects is not None  # only a correction replaces
+        raise CorrectionClosedError(_why_replace_failed(session, origin.corrects)) from None
     if draft is not None:
         drafts.delete_draft(session, draft)
     return recorded
@@ -359,21 +360,69 @@ def finish_with(
 # -- Correcting a stored result ------------------------------------------------------------------
 
 
+ClosedReason = Literal["not_offered", "replaced", "expired", "reviewed", "alerted"]
+"""Why a result may not be corrected: not an emergency result of the person's own page (none
+was offered), replaced already (another tab), too late (the window), or the clinic has it:
+staff reviewed it, or an alert for it exists (queued counts: it may be on its way)."""
+
+
 class CorrectionClosedError(Exception):
-    """The result may not be corrected (any more): not an emergency, already replaced by a
-    correction (two tabs, a double tap), or its page was removed. Nothing is stored."""
+    """The result may not be corrected (any more). Nothing is stored."""
+
+    def __init__(self, reason: ClosedReason = "not_offered", clinic: Clinic | None = None) -> None:
+        super().__init__(reason)
+        self.reason: ClosedReason = reason
+        self.clinic = clinic  # whom to contact instead
 
 
-def may_correct(assessment: Assessment) -> bool:
-    """An emergency result the person can still correct: a mis-tapped "yes" ended their
-    interview at once, with no "check your answers" page. Only from the person's own result
-    page (web and intake), and only the newest record of its line."""
-    return (
-        assessment.channel in ("web", "intake")
-        and assessment.triage_rank == 0
-        and assessment.replaced_by_id is None
-        and assessment.result_token_hash is not None
-    )
+@dataclass(frozen=True, slots=True)
+class CorrectionRules:
+    """When a correction is allowed: ``now`` (the app's clock) within ``window`` of the first
+    result of its line (so correcting a correction does not stretch it)."""
+
+    now: datetime
+    window: timedelta
+
+
+def why_not_correctable(
+    session: Session, assessment: Assessment, rules: CorrectionRules
+) -> ClosedReason | None:
+    """None when the person may still correct this result: an emergency result (a mis-tapped
+    "yes" ended their interview at once, with no "check your answers" page), from their own
+    result page (web and intake), the newest of its line, within the window, and before the
+    clinic has it (no record of the line reviewed, no alert for any). An emergency that staff
+    may already be acting on is never taken back; the person is told to contact them."""
+    if (
+        assessment.channel not in ("web", "intake")
+        or assessment.triage_rank != 0
+        or assessment.result_token_hash is None
+    ):
+        return "not_offered"
+    if assessment.replaced_by_id is not None:
+        return "replaced"
+    line = assessments.line_of(session, assessment) or [assessment]
+    if any(each.reviewed_at is not None for each in line):
+        return "reviewed"
+    alerted = session.exec(
+        select(Alert.id).where(col(Alert.assessment_id).in_([each.id for each in line])).limit(1)
+    ).first()
+    if alerted is not None:
+        return "alerted"
+    if rules.now - line[0].created_at > rules.window:
+        return "expired"
+    return None
+
+
+def _why_replace_failed(session: Session, old_id: uuid.UUID) -> ClosedReason:
+    """The write path refused to replace ``old_id``: replaced, reviewed or alerted meanwhile."""
+    old = session.exec(
+        select(Assessment)
+        .where(col(Assessment.id) == old_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if old is None or old.replaced_by_id is not None:
+        return "replaced"
+    return "reviewed" if old.reviewed_at is not None else "alerted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,16 +438,20 @@ class Correction:
         return "intake" if self.assessment.channel == "intake" else "web"
 
 
-def find_correction(session: Session, result_token: str) -> Correction | None:
+def find_correction(
+    session: Session, result_token: str, rules: CorrectionRules
+) -> Correction | None:
     """The result behind ``result_token`` (the newest, if it was corrected before) to correct,
-    None for no such result; CorrectionClosedError when it may not be corrected."""
+    None for no such result; CorrectionClosedError (why, and the clinic to contact) when it
+    may not be corrected."""
     assessment = assessments.get_by_result_token(session, result_token)
     if assessment is None:
         return None
-    if not may_correct(assessment):
-        raise CorrectionClosedError
-    link = session.get(IntakeLink, assessment.intake_link_id) if assessment.intake_link_id else None
     clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
+    reason = why_not_correctable(session, assessment, rules)
+    if reason is not None:
+        raise CorrectionClosedError(reason, clinic)
+    link = session.get(IntakeLink, assessment.intake_link_id) if assessment.intake_link_id else None
     return Correction(assessment, link, clinic)
 
 
@@ -411,18 +464,20 @@ class Begun:
     page: Page
 
 
-def start_correction(session: Session, registry: Registry, result_token: str) -> Begun | None:
+def start_correction(
+    session: Session, registry: Registry, result_token: str, rules: CorrectionRules
+) -> Begun | None:
     """A new draft with the stored answers, to change and finish again; the page with the
     answer that stopped the interview comes first. None for no such result;
     CorrectionClosedError when it may not be corrected."""
-    found = find_correction(session, result_token)
+    found = find_correction(session, result_token, rules)
     if found is None:
         return None
     stored = found.assessment
     try:
         q = registry.get(stored.questionnaire_id)
     except UnknownQuestionnaireError:
-        raise CorrectionClosedError from None
+        raise CorrectionClosedError("not_offered", found.clinic) from None
     answers = usable_answers(q, stored.answers)
     draft, token = drafts.start_draft(
         session,

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from fastapi import Request
 from sqlmodel import Session
 
-from app.deps import Db
+from app.clock import Clock
+from app.deps import Db, settings_of
 from app.errors import AppError
 from app.models import Clinic, Draft, IntakeLink
 from app.services import drafts, intake
@@ -35,11 +37,28 @@ class LinkGonePageError(AppError):
 
 
 class CorrectionClosedPageError(AppError):
-    """A result that may not be corrected (any more): back to the result page it came from."""
+    """A result that may not be corrected (any more). Replaced already (another tab), or never
+    offered: back to the result page it came from. Too late, or the clinic has it: a 409 page
+    that says why and what to do instead."""
 
-    def __init__(self, result_url: str) -> None:
-        super().__init__(303, "This result cannot be changed")
+    def __init__(
+        self, result_url: str, reason: flow.ClosedReason, clinic: Clinic | None = None
+    ) -> None:
+        super().__init__(409, "This result cannot be changed")
         self.result_url = result_url
+        self.reason = reason
+        self.clinic = clinic
+
+    @property
+    def back_to_result(self) -> bool:
+        return self.reason in ("replaced", "not_offered")
+
+
+def correction_rules(request: Request) -> flow.CorrectionRules:
+    """The correction window (CORRECTION_WINDOW_MINUTES) at the app's clock's time now."""
+    clock: Clock = request.app.state.clock
+    minutes = settings_of(request).correction_window_minutes
+    return flow.CorrectionRules(now=clock(), window=timedelta(minutes=minutes))
 
 
 def correction_cookie(assessment_id: uuid.UUID) -> str:
@@ -103,7 +122,7 @@ async def entry_for(request: Request, db: Db) -> Entry:
     it has a result's token, else the web form."""
     result_token = request.path_params.get("result_token")
     if result_token is not None:
-        return await correction_entry(db, result_token)
+        return await correction_entry(db, result_token, correction_rules(request))
     token = request.path_params.get("token")
     if token is None:
         return Entry(channel="web", prefix="")
@@ -118,14 +137,15 @@ async def entry_for(request: Request, db: Db) -> Entry:
     return Entry(channel="intake", prefix=f"/intake/{token}", link=link, clinic=clinic)
 
 
-async def correction_entry(db: Db, result_token: str) -> Entry:
+async def correction_entry(db: Db, result_token: str, rules: flow.CorrectionRules) -> Entry:
     """Correcting the result behind ``result_token``: its channel, link and clinic, whatever
-    state the link is in now (the submission went through it)."""
+    state the link is in now (the submission went through it). Every page of a correction
+    checks again that it is still allowed: the window ends the correction under way too."""
     result_url = f"/result/{result_token}"
     try:
-        found = await db.run(flow.find_correction, result_token)
-    except flow.CorrectionClosedError:
-        raise CorrectionClosedPageError(result_url) from None
+        found = await db.run(flow.find_correction, result_token, rules)
+    except flow.CorrectionClosedError as closed:
+        raise CorrectionClosedPageError(result_url, closed.reason, closed.clinic) from None
     if found is None:
         raise AppError(404)
     return Entry(

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.deps import settings_of
 from app.errors import DATABASE_UNAVAILABLE, AppError, DatabaseUnavailableError, log_unavailable
 
 from .entry import CorrectionClosedPageError, LinkGonePageError
@@ -85,10 +86,26 @@ async def link_gone(request: Request, exc: Exception) -> Response:
 
 
 async def correction_closed(request: Request, exc: Exception) -> Response:
-    """Changing answers of a result that cannot be changed (any more: it was, in another tab):
-    the result page, which shows the newest result."""
+    """Changing answers of a result that cannot be changed. Replaced in another tab, or never
+    offered: the result page, which shows the newest result. Too late, or the clinic has it:
+    a page that says so, and what to do instead."""
     assert isinstance(exc, CorrectionClosedPageError)
-    return redirect(exc.result_url)
+    if exc.back_to_result:
+        return redirect(exc.result_url)
+    settings = settings_of(request)
+    return render(
+        request,
+        "web/correction_closed.html",
+        {
+            "reason": exc.reason,
+            "result_url": exc.result_url,
+            "clinic": exc.clinic,
+            "clinic_name": exc.clinic.name if exc.clinic else None,
+            "window_minutes": settings.correction_window_minutes,
+            "emergency_name": settings.emergency_name,
+        },
+        status_code=409,
+    )
 
 
 async def csrf_failed(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +14,8 @@ from app import display
 from app.config import Settings
 from app.display import IMPERIAL, show_number, to_imperial
 from app.engine import Question
-from app.models import Assessment, Checkin
+from app.models import Assessment, Checkin, Clinic
+from app.services import clinics
 from app.services.checkins import current_plan
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -298,3 +300,10 @@ def answers_for_doctor(
     shown = {r.question.id for _, rows in sections for r in rows}
     rest = [AnswerLine(k, str(v)) for k, v in answers.items() if k not in shown]
     return groups + ([("Other answers", rest)] if rest else [])
+
+
+def moment(at: datetime, clinic: Clinic | None) -> str:
+    """A time the person sees with its day: in their clinic's time zone, else in UTC (which
+    the page names, as the server cannot know the person's)."""
+    zone = clinics.zone_of(clinic) if clinic else UTC
+    return at.astimezone(zone).strftime("%-d %B %Y at %H:%M %Z")

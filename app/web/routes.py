@@ -39,6 +39,7 @@ from .entry import (
     Entry,
     LinkGonePageError,
     correction_cookie,
+    correction_rules,
     entry_for,
 )
 from .forms import PageInput, read_page, units_for
@@ -293,12 +294,15 @@ async def begin_correction(
     request: Request, result_token: str, form: CheckedForm, db: DbDep, registry: RegistryDep
 ) -> Response:
     """ "I answered by mistake": the stored answers in a new draft, from the page with the
-    emergency answer. The stored result stays until a new one replaces it."""
+    emergency answer. The stored result stays until a new one replaces it. Too late, or once
+    the clinic has it: a 409 page saying why and what to do (flow.why_not_correctable)."""
     result_url = f"/result/{result_token}"
     try:
-        begun = await db.run(flow.start_correction, registry, result_token)
-    except flow.CorrectionClosedError:
-        return redirect(result_url)
+        begun = await db.run(
+            flow.start_correction, registry, result_token, correction_rules(request)
+        )
+    except flow.CorrectionClosedError as closed:
+        raise CorrectionClosedPageError(result_url, closed.reason, closed.clinic) from None
     if begun is None:
         raise AppError(404)
     response = redirect(f"{result_url}/change/questions/{begun.page.id}")
@@ -351,6 +355,8 @@ async def result_page(
     asked = await contact.contact_context(
         db, registry, assessment, token, given=request.query_params.get("contact") == "given"
     )
+    closed = await db.run(flow.why_not_correctable, assessment, correction_rules(request))
+    earlier = await db.run(assessments.replaced_record, assessment)
     return render(
         request,
         "web/result.html",
@@ -362,7 +368,9 @@ async def result_page(
             "reference": assessment.reference,
             "urgent": found is not None and found.urgent,
             "created_at": assessment.created_at,
-            "change_url": f"/result/{token}/change" if flow.may_correct(assessment) else None,
+            "change_url": f"/result/{token}/change" if closed is None else None,
+            # A correction says which result it replaced, and when that was.
+            "replaces_from": present.moment(earlier.created_at, clinic) if earlier else None,
         },
     )
 
@@ -474,8 +482,8 @@ def _cannot_store(entry: Entry) -> Iterator[None]:
         yield
     except intake.LinkGoneError as gone:
         raise LinkGonePageError(gone.reason, entry.clinic) from None
-    except flow.CorrectionClosedError:
-        raise CorrectionClosedPageError(entry.start_url) from None
+    except flow.CorrectionClosedError as closed:
+        raise CorrectionClosedPageError(entry.start_url, closed.reason, entry.clinic) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,16 +5,23 @@ stored one. The old record is kept (audit trail) and its link leads to the new r
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event, update
 from sqlmodel import Session, select
 
-from app.models import Assessment, AuditEvent, Clinic, Draft, IntakeLink
+from app.models import Alert, Assessment, AuditEvent, Clinic, Draft, IntakeLink
 from app.security import hash_token
 from app.services import assessments, dashboard
 from app.services.assessments import AlreadyReplacedError
-from tests.fixtures import record_assessment
+from tests.fixtures import TestClock, record_assessment
 from tests.web.conftest import make_link
 from tests.web.helpers import (
     EMERGENCY_PAGE,
@@ -282,7 +289,7 @@ def test_a_clinic_submission_corrected_goes_to_the_clinic_and_its_audit_log_says
     assert client.get(f"/intake/{token}").status_code == 410
 
 
-def test_the_staff_queue_shows_the_correction_and_hides_what_it_replaced(
+def test_the_staff_queue_keeps_a_corrected_emergency_until_it_is_reviewed(
     client: TestClient, db: Session, clinic: Clinic
 ) -> None:
     _, result = intake_emergency(client, db, clinic)
@@ -292,11 +299,27 @@ def test_the_staff_queue_shows_the_correction_and_hides_what_it_replaced(
     run_interview(client, self_care_answers(), prefix=f"{result}/change")
 
     old, new = records(db)
-    rows, total = dashboard.list_submissions(
-        db, clinic_id=clinic.id, filters=dashboard.Filters(), urgent=urgent
-    )
-    assert [s.assessment.id for s in rows] == [new.id]
-    assert total == 1
+
+    def queue(search: str = "") -> list[dashboard.Submission]:
+        rows, total = dashboard.list_submissions(
+            db, clinic_id=clinic.id, filters=dashboard.Filters(search=search), urgent=urgent
+        )
+        assert total == len(rows)
+        return rows
+
+    # The original first (an emergency), marked as corrected; the correction says what it replaced.
+    first, second = queue()
+    assert (first.assessment.id, second.assessment.id) == (old.id, new.id)
+    assert first.corrected_at == new.created_at
+    assert (second.replaces_id, second.replaces_level) == (old.id, "emergency")
+    assert dashboard.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 1
+    assert old.reference is not None
+    assert [s.assessment.id for s in queue(old.reference.lower())] == [old.id]
+
+    old.reviewed_at = new.created_at
+    db.add(old)
+    db.commit()
+    assert [s.assessment.id for s in queue()] == [new.id]
     assert dashboard.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 0
     kept = dashboard.get_submission(db, clinic_id=clinic.id, assessment_id=str(old.id))
     assert kept is not None
@@ -331,3 +354,237 @@ def test_the_write_path_replaces_a_record_only_once(client: TestClient, db: Sess
     else:
         raise AssertionError("a record was replaced twice")
     assert assessments.newest(db, db.get(Assessment, old.id)).triage_level == "self_care"  # type: ignore[arg-type]
+
+
+# -- When a correction is allowed: a window, and never once the clinic has it ----------------------
+
+WINDOW = timedelta(minutes=30)  # CORRECTION_WINDOW_MINUTES' default
+
+
+def change_refused(client: TestClient, result: str) -> httpx.Response:
+    page = client.get(result)
+    assert "I answered by mistake" not in page.text  # no button
+    csrf = csrf_of(client.get(f"{result}/delete").text)  # a form of the same person's
+    return client.post(f"{result}/change", data={"csrf_token": csrf}, follow_redirects=False)
+
+
+def test_a_correction_is_offered_until_the_window_ends(
+    client: TestClient, db: Session, clock: TestClock
+) -> None:
+    result = emergency_result(client)
+    clock.advance(WINDOW - timedelta(minutes=1))
+    assert "I answered by mistake" in client.get(result).text
+    clock.advance(timedelta(minutes=2))
+
+    refused = change_refused(client, result)
+    assert refused.status_code == 409
+    assert "It is too late to change these answers" in refused.text
+    assert "30 minutes" in refused.text
+    assert 'href="/">start a new assessment</a>' in refused.text
+    assert db.exec(select(Draft)).all() == []
+    [stored] = records(db)
+    assert stored.replaced_by_id is None
+
+
+def test_the_window_ends_a_correction_under_way(
+    client: TestClient, db: Session, clock: TestClock
+) -> None:
+    result = emergency_result(client)
+    begin(client, result)
+    run_interview(client, self_care_answers(), prefix=f"{result}/change", until="/check")
+    page = client.get(f"{result}/change/check")
+    clock.advance(WINDOW)
+
+    response = client.post(
+        f"{result}/change/check", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert response.status_code == 409
+    assert "too late" in response.text
+    [stored] = records(db)  # nothing stored, the emergency stands
+    assert (stored.triage_level, stored.replaced_by_id) == ("emergency", None)
+
+
+def test_the_window_runs_from_the_first_result_of_a_line(
+    client: TestClient, db: Session, clock: TestClock
+) -> None:
+    """Correcting to another emergency, and again, does not stretch the window."""
+    result = emergency_result(client)
+    clock.advance(WINDOW - timedelta(minutes=5))
+    begin(client, result)
+    answer(client, f"{result}/change", EMERGENCY_PAGE, {**self_care_answers(), **MISTAP})
+    assert len(records(db)) == 2
+    clock.advance(timedelta(minutes=6))
+    assert change_refused(client, result).status_code == 409
+
+
+def test_no_correction_once_staff_reviewed_it(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    _, result = intake_emergency(client, db, clinic)
+    [stored] = records(db)
+    stored.reviewed_at = stored.created_at
+    db.add(stored)
+    db.commit()
+
+    refused = change_refused(client, result)
+    assert refused.status_code == 409
+    assert "Riverside Physio has already looked at your result" in refused.text
+    assert "contact <strong>Riverside Physio</strong>" in refused.text
+    assert client.get(f"{result}/change/questions/{FIRST_PAGE}").status_code == 409
+    assert db.exec(select(Draft)).all() == []
+
+
+def test_no_correction_once_the_clinic_was_alerted_and_the_alert_stands(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    clinic.alert_email = "alerts@riverside.example"
+    db.add(clinic)
+    db.commit()
+    _, result = intake_emergency(client, db, clinic)
+    [stored] = records(db)
+    alerts_before = db.exec(select(Alert).where(Alert.assessment_id == stored.id)).all()
+    assert len(alerts_before) == 1  # queued counts: it may be on its way
+
+    refused = change_refused(client, result)
+    assert refused.status_code == 409
+    assert "Riverside Physio has already been told about your result" in refused.text
+    db.expire_all()
+    [alert] = db.exec(select(Alert)).all()
+    assert alert.id == alerts_before[0].id  # not cancelled, nothing new
+    assert records(db)[0].replaced_by_id is None
+
+
+def test_a_review_that_comes_during_a_correction_stops_it(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    _, result = intake_emergency(client, db, clinic)
+    begin(client, result)
+    run_interview(client, self_care_answers(), prefix=f"{result}/change", until="/check")
+    page = client.get(f"{result}/change/check")
+    [stored] = records(db)
+    stored.reviewed_at = stored.created_at
+    db.add(stored)
+    db.commit()
+
+    response = client.post(
+        f"{result}/change/check", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert response.status_code == 409
+    assert "already looked at" in response.text
+    assert [r.id for r in records(db)] == [stored.id]
+
+
+@pytest.mark.parametrize("clinic_has", ["review", "alert"])
+def test_the_write_path_never_replaces_what_the_clinic_has(
+    client: TestClient, db: Session, clinic: Clinic, clinic_has: str
+) -> None:
+    """Decided by the row in the same statement, whatever was checked before (a race)."""
+    q = client.app.state.registry.default  # type: ignore[attr-defined]
+    old = record_assessment(
+        db, q, {**self_care_answers(), **MISTAP}, channel="intake", clinic_id=clinic.id
+    )
+    if clinic_has == "review":
+        db.execute(
+            update(Assessment).where(Assessment.id == old.id).values(reviewed_at=old.created_at)  # type: ignore[arg-type]
+        )
+    else:
+        db.add(Alert(clinic_id=clinic.id, assessment_id=old.id, kind="email"))
+    db.commit()
+    with pytest.raises(AlreadyReplacedError):
+        record_assessment(db, q, self_care_answers(), channel="intake", replaces=old.id)
+    db.rollback()
+    assert [r.id for r in records(db)] == [old.id]
+
+
+def test_the_new_result_says_it_replaced_an_earlier_one(client: TestClient, db: Session) -> None:
+    result = emergency_result(client)
+    [old] = records(db)
+    begin(client, result)
+    location, _ = run_interview(client, self_care_answers(), prefix=f"{result}/change")
+    page = client.get(location).text
+    earlier = old.created_at.strftime("%-d %B %Y at %H:%M UTC")
+    assert f"This result replaces your earlier one from {earlier}" in page
+    assert "replaces your earlier one" not in client.get(emergency_result(client)).text
+
+
+# -- The line of corrections: one query, and erased whole however long ------------------------------
+
+
+def long_line(db: Session, q: Any, length: int, **options: Any) -> tuple[list[uuid.UUID], str]:
+    """``length`` emergency records, each replacing the one before: their ids, oldest first,
+    and the first one's result link token."""
+    ids: list[uuid.UUID] = []
+    token = ""
+    for _ in range(length):
+        recorded = record_assessment(
+            db, q, {**self_care_answers(), **MISTAP}, replaces=ids[-1] if ids else None,
+            **options,
+        )  # fmt: skip
+        token = token or (recorded.result_token or "")
+        ids.append(recorded.id)
+    db.commit()
+    return ids, token
+
+
+@contextmanager
+def statements(db: Session) -> Iterator[list[str]]:
+    """The SQL statements run on ``db``'s engine meanwhile."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    engine = db.get_bind()
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_a_result_link_finds_the_newest_of_a_long_line_in_one_query(
+    client: TestClient, db: Session
+) -> None:
+    q = client.app.state.registry.default  # type: ignore[attr-defined]
+    ids, token = long_line(db, q, 150, channel="web")
+    db.expire_all()
+    with statements(db) as seen:
+        newest = assessments.get_by_result_token(db, token)
+    assert newest is not None
+    assert newest.id == ids[-1]
+    assert len(seen) == 1
+    middle = db.get(Assessment, ids[70])
+    assert middle is not None
+    with statements(db) as seen:
+        line = assessments.line_of(db, middle)
+    assert [each.id for each in line] == ids
+    assert len(seen) == 1
+    assert [each.id for each in assessments.replaced_by(db, newest)] == ids[-2::-1]
+
+
+def test_deleting_erases_a_line_of_150_corrections_at_once(client: TestClient, db: Session) -> None:
+    q = client.app.state.registry.default  # type: ignore[attr-defined]
+    _, token = long_line(db, q, 150, channel="web")
+    result = f"/result/{token}"
+    confirm = client.get(f"{result}/delete")
+    response = client.post(
+        f"{result}/delete", data={"csrf_token": csrf_of(confirm.text)}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/deleted"
+    assert records(db) == []
+    assert client.get(result).status_code == 404
+
+
+def test_removing_a_clinic_result_page_removes_every_link_of_a_line_of_150(
+    client: TestClient, db: Session, clinic: Clinic
+) -> None:
+    q = client.app.state.registry.default  # type: ignore[attr-defined]
+    _, token = long_line(db, q, 150, channel="intake", clinic_id=clinic.id)
+    result = f"/result/{token}"
+    confirm = client.get(f"{result}/delete")
+    client.post(f"{result}/delete", data={"csrf_token": csrf_of(confirm.text)})
+    kept = records(db)
+    assert len(kept) == 150  # the clinic's copies stay
+    assert all(r.result_token_hash is None for r in kept)
+    assert client.get(result).status_code == 404
