@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__, assets
 from .api.docs import router as api_docs_router
@@ -23,7 +22,7 @@ from .clock import Clock, system_clock
 from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
-from .middleware import BodyLimit, Compress, RequestLog, SecurityHeaders
+from .middleware import BodyLimit, Compress, RequestLog, RequestTarget, SecurityHeaders
 from .services.alert_delivery import AlertSender
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -126,9 +125,7 @@ def create_app(
         form_bytes=settings.max_form_body_bytes,
     )
     # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.
-    app.add_middleware(
-        TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
-    )
+    app.add_middleware(RequestTarget, allowed_hosts=settings.trusted_hosts)
     if not server_sends_security_headers:
         app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)
