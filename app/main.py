@@ -117,6 +117,7 @@ def create_app(
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
     app.state.alert_sender = None  # the lifespan starts one
+    app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
 
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
     app.add_middleware(
