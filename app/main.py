@@ -126,7 +126,11 @@ def create_app(
         form_bytes=settings.max_form_body_bytes,
     )
     # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.
-    app.add_middleware(RequestTarget, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(
+        RequestTarget,
+        allowed_hosts=settings.trusted_hosts,
+        proxies_trusted=bool(settings.forwarded_allow_ips),
+    )
     if not server_sends_security_headers:
         app.add_middleware(SecurityHeaders, hsts=not settings.is_development)
     app.add_middleware(RequestLog)

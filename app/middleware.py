@@ -93,18 +93,32 @@ class RequestTarget:
     """Refuses, with a 400 before anything else sees it, a request whose Host header is not
     exactly an allowed host (what the app builds from it, a redirect's address, must never name
     another site), and one whose path holds control characters (``/static/%00``: file and
-    database calls fail on a NUL byte)."""
+    database calls fail on a NUL byte).
 
-    def __init__(self, app: ASGIApp, *, allowed_hosts: list[str]) -> None:
+    ``proxies_trusted`` False (FORWARDED_ALLOW_IPS unset): the first request that comes with
+    ``X-Forwarded-For`` is logged as a warning, once: behind a proxy every client then has the
+    proxy's address, and shares its sign-in throttle and rate limits."""
+
+    def __init__(
+        self, app: ASGIApp, *, allowed_hosts: list[str], proxies_trusted: bool = True
+    ) -> None:
         self.app = app
         self.allowed_hosts = allowed_hosts
+        self.proxy_warning_due = not proxies_trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        host = Headers(scope=scope).get("host", "")
-        if not host_allowed(host, self.allowed_hosts):
+        headers = Headers(scope=scope)
+        if self.proxy_warning_due and "x-forwarded-for" in headers:
+            self.proxy_warning_due = False
+            logging.getLogger("backaudit").warning(
+                "requests come with X-Forwarded-For, but FORWARDED_ALLOW_IPS is not set: every"
+                " client counts as the proxy's address for the sign-in throttle and the rate"
+                " limits. Set FORWARDED_ALLOW_IPS to the proxy's address (README, Configuration)."
+            )
+        if not host_allowed(headers.get("host", ""), self.allowed_hosts):
             await _bad_request(send, b"Invalid host header")
             return
         if any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
