@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     rate_limit_api_key_per_minute: int = Field(default=120, ge=0, le=100_000)
     rate_limit_api_address_per_minute: int = Field(default=240, ge=0, le=100_000)
     rate_limit_submissions_per_hour: int = Field(default=20, ge=0, le=100_000)
+    # Staff members a clinic's admins may try to add per hour (an address in use at another
+    # clinic is refused, which says it has an account: this bounds how many can be tried).
+    rate_limit_staff_invites_per_hour: int = Field(default=20, ge=0, le=100_000)
     # Clinic alerts (app/services/alerts.py) go out by e-mail through this server; unset,
     # each try of an e-mail alert fails, saying why on the clinic's Alerts page.
     smtp_host: str = ""

@@ -96,6 +96,7 @@ def settings(database_url: str) -> Settings:
         rate_limit_api_key_per_minute=100_000,
         rate_limit_api_address_per_minute=100_000,
         rate_limit_submissions_per_hour=100_000,
+        rate_limit_staff_invites_per_hour=100_000,
     )
 
 

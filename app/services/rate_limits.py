@@ -57,6 +57,10 @@ def submission_address_bucket(client_ip: str) -> str:
     return hash_token(f"submission-address:{client_network(client_ip)}")
 
 
+def staff_invite_bucket(clinic_id: object) -> str:
+    return hash_token(f"staff-invite:{clinic_id}")
+
+
 def take(session: Session, buckets: dict[str, Limit], *, now: datetime) -> timedelta | None:
     """One request from each of ``buckets`` (key: its limit). None: taken from every one.
     Otherwise how long until the emptiest has a request's worth again (some of the others may
