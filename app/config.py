@@ -72,6 +72,17 @@ class Settings(BaseSettings):
     # How long after an emergency result the person may still say "I answered by mistake"
     # and correct it (app/services/interview.py); 0: never.
     correction_window_minutes: int = Field(default=30, ge=0, le=1440)
+    # Rate limits (app/services/rate_limits.py): requests per minute for each API key and for
+    # each client address on the API, and the forms' submissions per hour from each client
+    # address. Each is also how many may come at once. 0: no limit. A clinic has tens of
+    # submissions a day; behind a reverse proxy, set FORWARDED_ALLOW_IPS, or every client has
+    # the proxy's address and shares its limits.
+    rate_limit_api_key_per_minute: int = Field(default=120, ge=0, le=100_000)
+    rate_limit_api_address_per_minute: int = Field(default=240, ge=0, le=100_000)
+    rate_limit_submissions_per_hour: int = Field(default=20, ge=0, le=100_000)
+    # Staff members a clinic's admins may try to add per hour (an address in use at another
+    # clinic is refused, which says it has an account: this bounds how many can be tried).
+    rate_limit_staff_invites_per_hour: int = Field(default=20, ge=0, le=100_000)
     # Clinic alerts (app/services/alerts.py) go out by e-mail through this server; unset,
     # each try of an e-mail alert fails, saying why on the clinic's Alerts page.
     smtp_host: str = ""

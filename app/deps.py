@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
@@ -28,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .clock import Clock
 from .config import Settings
-from .services import alerts
+from .services import alerts, rate_limits
 from .services.questionnaires import Registry
 
 P = ParamSpec("P")
@@ -116,6 +117,36 @@ async def get_clock(request: Request) -> Clock:
     """The app's clock (app/clock.py): the routes that store take the time from it."""
     clock: Clock = request.app.state.clock
     return clock
+
+
+def client_ip(request: Request) -> str:
+    """The client's address: the connection's, or what a trusted proxy says it is (uvicorn
+    believes X-Forwarded-For only from FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def take_rate(
+    request: Request, db: Db, buckets: dict[str, rate_limits.Limit]
+) -> timedelta | None:
+    """A request from each rate limit's bucket (app/services/rate_limits.py), committed at once;
+    None if every one had room, else how long to wait. Each door says no its own way."""
+    if all(limit.count == 0 for limit in buckets.values()):
+        return None
+    now: datetime = request.app.state.clock()
+    # Full buckets are forgotten by requests, now and then: no job of its own.
+    last: datetime | None = request.app.state.rate_buckets_swept_at
+    sweep = last is None or not timedelta(0) <= now - last < rate_limits.FORGET_AFTER
+    if sweep:
+        request.app.state.rate_buckets_swept_at = now
+    return await db.run_committed(_take_rate, buckets, now=now, sweep=sweep)
+
+
+def _take_rate(
+    session: Session, buckets: dict[str, rate_limits.Limit], *, now: datetime, sweep: bool
+) -> timedelta | None:
+    if sweep:
+        rate_limits.forget_full_buckets(session, now=now)
+    return rate_limits.take(session, buckets, now=now)
 
 
 class DbSlots:

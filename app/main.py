@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from . import __version__, assets
 from .api.docs import router as api_docs_router
@@ -23,7 +22,7 @@ from .clock import Clock, system_clock
 from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
-from .middleware import BodyLimit, Compress, RequestLog, SecurityHeaders
+from .middleware import BodyLimit, Compress, RequestLog, RequestTarget, SecurityHeaders
 from .services.alert_delivery import AlertSender
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -118,6 +117,7 @@ def create_app(
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
     app.state.alert_sender = None  # the lifespan starts one
+    app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
 
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
     app.add_middleware(
@@ -127,7 +127,9 @@ def create_app(
     )
     # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.
     app.add_middleware(
-        TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts, www_redirect=False
+        RequestTarget,
+        allowed_hosts=settings.trusted_hosts,
+        proxies_trusted=bool(settings.forwarded_allow_ips),
     )
     if not server_sends_security_headers:
         app.add_middleware(SecurityHeaders, hsts=not settings.is_development)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import zlib
 from typing import Any, Final
@@ -68,6 +69,76 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+# A Host header as RFC 9110 has it: a name or an IPv4 address, or an IPv6 one in brackets, and
+# an optional port. Nothing else: "127.0.0.1:1@evil" is not a host that happens to start well.
+_HOST = re.compile(r"(?P<name>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\.?|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def host_allowed(header: str, allowed: list[str]) -> bool:
+    """Whether a Host header names one of the ``allowed`` hosts (``*.domain``: its subdomains;
+    ``*``: any well-formed host), comparing the whole parsed name."""
+    parsed = _HOST.fullmatch(header.lower())
+    if parsed is None:
+        return False
+    name = parsed["name"].rstrip(".")
+    return any(
+        pattern == "*" or name == pattern or (pattern[:2] == "*." and name.endswith(pattern[1:]))
+        for pattern in allowed
+    )
+
+
+class RequestTarget:
+    """Refuses, with a 400 before anything else sees it, a request whose Host header is not
+    exactly an allowed host (what the app builds from it, a redirect's address, must never name
+    another site), and one whose path holds control characters (``/static/%00``: file and
+    database calls fail on a NUL byte).
+
+    ``proxies_trusted`` False (FORWARDED_ALLOW_IPS unset): the first request that comes with
+    ``X-Forwarded-For`` is logged as a warning, once: behind a proxy every client then has the
+    proxy's address, and shares its sign-in throttle and rate limits."""
+
+    def __init__(
+        self, app: ASGIApp, *, allowed_hosts: list[str], proxies_trusted: bool = True
+    ) -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+        self.proxy_warning_due = not proxies_trusted
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if self.proxy_warning_due and "x-forwarded-for" in headers:
+            self.proxy_warning_due = False
+            logging.getLogger("backaudit").warning(
+                "requests come with X-Forwarded-For, but FORWARDED_ALLOW_IPS is not set: every"
+                " client counts as the proxy's address for the sign-in throttle and the rate"
+                " limits. Set FORWARDED_ALLOW_IPS to the proxy's address (README, Configuration)."
+            )
+        if not host_allowed(headers.get("host", ""), self.allowed_hosts):
+            await _bad_request(send, b"Invalid host header")
+            return
+        if any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
+            await _bad_request(send, b"Invalid request path")
+            return
+        await self.app(scope, receive, send)
+
+
+async def _bad_request(send: Send, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestLog:

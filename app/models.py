@@ -223,6 +223,17 @@ class LoginThrottle(SQLModel, table=True):
     updated_at: datetime = _time(index=True)
 
 
+class RateBucket(SQLModel, table=True):
+    """One rate limit's bucket (app/services/rate_limits.py): for an API key, or for a client
+    address (kept as a hash, as the sign-in counters are). ``full_at``: when the bucket is
+    full again, in seconds since the epoch; a bucket full already is the same as no row."""
+
+    __tablename__ = "rate_bucket"
+
+    key: str = Field(primary_key=True, max_length=64)
+    full_at: float = Field(index=True)
+
+
 class IntakeLink(SQLModel, table=True):
     __tablename__ = "intake_link"
 

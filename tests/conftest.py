@@ -109,6 +109,12 @@ def settings(database_url: str) -> Settings:
         questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
         # The test clients' host names (Starlette's TestClient, schemathesis).
         allowed_hosts="testserver,localhost",
+        # Every test client shares one address and one clock that hardly moves: the rate limits
+        # are tested with their own low values (tests/*/test_rate_limits.py).
+        rate_limit_api_key_per_minute=100_000,
+        rate_limit_api_address_per_minute=100_000,
+        rate_limit_submissions_per_hour=100_000,
+        rate_limit_staff_invites_per_hour=100_000,
     )
 
 

@@ -43,6 +43,7 @@ TABLES = {
     "draft",
     "intake_link",
     "login_throttle",
+    "rate_bucket",
     "staff_recovery_code",
     "staff_session",
     "staff_user",

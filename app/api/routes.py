@@ -11,14 +11,15 @@ every response in the OpenAPI document, and the tests check real responses again
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from . import assessments, checkins, questionnaires
+from .auth import limit_client_address
 from .errors import ApiRoute
 from .openapi import api_openapi
 from .responses import json_response
 
-router = APIRouter(route_class=ApiRoute)
+router = APIRouter(route_class=ApiRoute, dependencies=[Depends(limit_client_address)])
 router.include_router(questionnaires.router)
 router.include_router(assessments.router)
 router.include_router(checkins.router)

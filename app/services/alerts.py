@@ -34,7 +34,7 @@ from app import codec
 from app.models import Alert, AlertAttempt, Assessment, Checkin, Clinic
 from app.security import new_token
 from app.services import webhook_addresses
-from app.services.text import control_character_problem
+from app.services.text import control_character_problem, one_line
 from app.services.webhook_addresses import Network
 
 # After a failed attempt the next waits twice as long: 15 s, 30 s, 1 min... up to 15 min; after
@@ -244,14 +244,17 @@ def email_message(
     """The alert e-mail: that a submission arrived, its level, when, and where to read it.
     ``now``: when it is sent (its Date), by the sender's clock."""
     when = local_time(claim.submitted_at, claim.time_zone)
+    # A name stored before names were checked may hold a line break: in a header that breaks
+    # every alert of the clinic (email refuses it), so it goes as one line.
+    clinic_name = one_line(claim.clinic_name)
     message = EmailMessage()
-    message["Subject"] = f"{level_label} {claim.what} for {claim.clinic_name}"
+    message["Subject"] = f"{level_label} {claim.what} for {clinic_name}"
     message["From"] = sender
     message["To"] = claim.email or ""
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(
-        f"A {claim.what} marked {level_label} arrived for {claim.clinic_name} at {when}.\n"
+        f"A {claim.what} marked {level_label} arrived for {clinic_name} at {when}.\n"
         "\n"
         "Read it on the dashboard (staff sign-in needed):\n"
         f"{dashboard_url(public_url, claim.assessment_id)}\n"

@@ -365,10 +365,10 @@ def _device_key(device: str) -> str:
 def _throttle_keys(email: str, client_ip: str) -> tuple[str, str]:
     # Case and spacing variants of an e-mail are one account, so they are one counter.
     email_key = hash_token(f"email:{normalise_email(email)}")
-    return email_key, hash_token(f"address:{_client_network(client_ip)}")
+    return email_key, hash_token(f"address:{client_network(client_ip)}")
 
 
-def _client_network(client_ip: str) -> str:
+def client_network(client_ip: str) -> str:
     """An IPv6 client is counted by its /64, the least a household or server is given: one
     address each would be billions of counters for one attacker."""
     try:

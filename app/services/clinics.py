@@ -23,10 +23,28 @@ class ClinicNotFoundError(LookupError):
     pass
 
 
-def create_clinic(session: Session, *, name: str) -> Clinic:
+NAME_MAX: Final = 200
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a clinic's name, for people; None if it can. The rule for every
+    one-line text staff type (app/services/text.py): the name goes into e-mail subjects."""
     name = name.strip()
     if not name:
-        raise ValueError("a clinic needs a name")
+        return "A clinic needs a name"
+    if len(name) > NAME_MAX:
+        return f"The name must be {NAME_MAX} characters or fewer"
+    if control_character_problem(name):
+        return "Remove tabs, line breaks and other control characters from the name"
+    return None
+
+
+def create_clinic(session: Session, *, name: str) -> Clinic:
+    """ValueError, with a message for people, if ``name`` cannot be a clinic's name."""
+    problem = name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    name = name.strip()
     clinic = Clinic(name=name)
     session.add(clinic)
     session.flush()

@@ -198,6 +198,10 @@ def read_filters(
 
 
 DATE_HINT: Final = "For example, 31/03/2026"
+# The dates a filter can name: the day after 31/12/9999 does not exist, and a clinic's records
+# are all from this century (wider would only reach the limits of dates and of the database).
+_FIRST_DAY: Final = date(2000, 1, 1)
+_LAST_DAY: Final = date(2999, 12, 31)
 _DAY_MONTH_YEAR: Final = re.compile(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})")
 
 
@@ -216,12 +220,24 @@ def _read_date(text: str | None, name: str, errors: dict[str, str]) -> date | No
         found = _DAY_MONTH_YEAR.fullmatch(text)
         if found:
             day, month, year = (int(part) for part in found.groups())
-            return date(year, month, day)
-        return date.fromisoformat(text)
+            read = date(year, month, day)
+        else:
+            read = date.fromisoformat(text)
     except ValueError:
-        label = "start" if name == "from" else "end"
-        errors[name] = f"Enter the {label} date as day/month/year, for example 31/03/2026"
+        errors[name] = f"Enter the {_label(name)} date as day/month/year, for example 31/03/2026"
         return None
+    if not _FIRST_DAY <= read <= _LAST_DAY:
+        errors[name] = f"Enter {_article(name)} date between the years 2000 and 2999"
+        return None
+    return read
+
+
+def _label(name: str) -> str:
+    return "start" if name == "from" else "end"
+
+
+def _article(name: str) -> str:
+    return "a start" if name == "from" else "an end"
 
 
 def _start_of(day: date, zone: tzinfo) -> datetime:

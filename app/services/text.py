@@ -14,6 +14,14 @@ def control_character_problem(text: str) -> str | None:
     return None
 
 
+def one_line(text: str) -> str:
+    """``text`` with every control or hiding character a space, and runs of spaces one: for
+    text stored before the rule above held, put where a line break would do harm (an e-mail
+    header: a line break in it ends the header, or makes the message unsendable)."""
+    cleaned = "".join(" " if unicodedata.category(c) == "Cc" or c in _HIDDEN else c for c in text)
+    return " ".join(cleaned.split())
+
+
 # Format characters that reorder or hide text ("Smith\u202eevil" shows as "Smithlive"); not
 # every format character: joiners belong to some scripts' spelling.
 _HIDDEN = frozenset("\u200b\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")

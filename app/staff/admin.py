@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.deps import DbDep, RegistryDep, SettingsDep
+from app.deps import DbDep, RegistryDep, SettingsDep, take_rate
 from app.display import level_look
 from app.errors import AppError
 from app.models import StaffUser
-from app.services import api_keys, audit, clinics, second_factor
+from app.services import api_keys, audit, clinics, rate_limits, second_factor
 from app.services import auth as auth_service
 from app.services.auth import ROLES, AccountError, EmailInUseError
 from app.services.questionnaires import Registry
@@ -57,6 +57,27 @@ async def invite(
     email: Annotated[str, Form(max_length=320)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
+    # Addresses are unique across clinics, so a refusal says an account exists somewhere:
+    # every try counts against the clinic, so nobody can try addresses by the hundred.
+    limit = rate_limits.Limit(settings.rate_limit_staff_invites_per_hour, timedelta(hours=1))
+    bucket = rate_limits.staff_invite_bucket(staff.clinic.id)
+    wait = await take_rate(request, db, {bucket: limit})
+    if wait is not None:
+        minutes = -(-int(wait.total_seconds()) // 60) or 1
+        page = render(
+            request,
+            "staff/member_new.html",
+            staff,
+            roles=ROLES,
+            errors={
+                "email": "This clinic has tried to add many staff members in the last hour."
+                f" Try again in {minutes} minute{'s' if minutes > 1 else ''}"
+            },
+            values={"email": email, "role": role},
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        page.headers["Retry-After"] = rate_limits.retry_after(wait)
+        return page
     try:
         user, token = await db.run(
             auth_service.create_user, clinic_id=staff.clinic.id, email=email, role=role

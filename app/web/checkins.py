@@ -261,7 +261,8 @@ async def checkin_result(
 @router.get("/result/{token}/checkins.ics", include_in_schema=False)
 async def reminders(request: Request, token: str, assessment: AssessmentDep) -> Response:
     """Calendar reminders for the check-ins at 2, 4 and 8 weeks: no account or e-mail needed.
-    The link in them is the person's private one, so the file is sent to them only."""
+    The link in them is the person's private one, so the file is sent to them only; calendars
+    keep (and often sync) it as long as the event, so each event says so, and ends on its day."""
     base = settings_of(request).public_url.rstrip("/")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//backaudit//check-ins//EN"]
     for weeks in checkin_service.DUE_WEEKS:
@@ -271,8 +272,11 @@ async def reminders(request: Request, token: str, assessment: AssessmentDep) -> 
             f"UID:{assessment.id}-week-{weeks}@backaudit",
             f"DTSTAMP:{assessment.created_at:%Y%m%dT%H%M%SZ}",
             f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+            f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
             f"SUMMARY:Back pain check-in ({weeks} weeks)",
-            f"DESCRIPTION:Time for your {weeks}-week back pain check-in: {base}/result/{token}/checkin",
+            f"DESCRIPTION:Time for your {weeks}-week back pain check-in: {base}/result/{token}/checkin"
+            "\\nThis link opens your answers: keep it to yourself. Delete this event"
+            " (and your result\\, on its page) when you no longer need them.",
             f"URL:{base}/result/{token}/checkin",
             "END:VEVENT",
         ]

@@ -25,6 +25,7 @@ TITLES = {
     405: "Sorry, you cannot do that",
     413: "Sorry, that was more than this site accepts",
     422: "Sorry, there is a problem with that request",
+    429: "Sorry, too many answers have been sent from here",
     503: "Sorry, the service is not working just now",
 }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -25,11 +25,20 @@ from starlette.responses import Response
 
 from app import display
 from app.config import Settings
-from app.deps import ClockDep, Db, DbDep, RegistryDep, SettingsDep
+from app.deps import (
+    ClockDep,
+    Db,
+    DbDep,
+    RegistryDep,
+    SettingsDep,
+    client_ip,
+    settings_of,
+    take_rate,
+)
 from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin, Clinic
-from app.services import assessments, checkins, intake, pdf
+from app.services import assessments, checkins, intake, pdf, rate_limits
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -282,11 +291,28 @@ async def _finish(
     early: bool,
     now: datetime,
 ) -> Response:
+    await _limit_submissions(request, db)
     with _cannot_store(entry):
         recorded = await db.run(flow.finish, entry.origin, interview, early=early, now=now)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
     return _finished(request, entry, recorded)
+
+
+async def _limit_submissions(request: Request, db: Db) -> None:
+    """Submissions (the form's, an intake link's, a correction's) count against the client's
+    address; past the limit nothing is stored and the draft stays, to be sent later."""
+    per_hour = settings_of(request).rate_limit_submissions_per_hour
+    bucket = rate_limits.submission_address_bucket(client_ip(request))
+    wait = await take_rate(request, db, {bucket: rate_limits.Limit(per_hour, timedelta(hours=1))})
+    if wait is not None:
+        minutes = -(-int(wait.total_seconds()) // 60) or 1
+        raise AppError(
+            429,
+            "Too many answers have been sent from this internet connection in the last hour."
+            f" Your answers are kept: try again in {minutes} minute{'s' if minutes > 1 else ''}",
+            headers={"Retry-After": rate_limits.retry_after(wait)},
+        )
 
 
 @router.post("/result/{result_token}/change", include_in_schema=False)

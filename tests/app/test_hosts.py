@@ -48,3 +48,61 @@ def test_allowed_hosts_replaces_the_default_and_takes_subdomain_patterns(
 def test_a_malformed_host_pattern_stops_the_app_starting(pattern: str) -> None:
     with pytest.raises(ValidationError, match="ALLOWED_HOSTS"):
         Settings(allowed_hosts=pattern)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost:1@evil.example",
+        "localhost@evil.example",
+        "localhost:80:81",
+        "localhost/evil.example",
+        "localhost:http",
+        "localhost evil.example",
+        "evil.localhost",
+        "",
+    ],
+)
+def test_a_host_header_that_only_starts_like_an_allowed_host_is_a_400(
+    client: TestClient, host: str
+) -> None:
+    # Redirects (a missing or extra trailing slash) are built from the Host header.
+    for path in ("/staff", "/api/v1/questionnaires/", "/healthz"):
+        response = client.get(path, headers={"Host": host}, follow_redirects=False)
+        assert response.status_code == 400, (host, path)
+        assert "location" not in response.headers
+        assert "evil" not in response.text
+
+
+def test_an_allowed_host_with_a_port_or_in_capitals_is_still_allowed(client: TestClient) -> None:
+    for host in ("localhost:8000", "LOCALHOST", "testserver:443", "localhost."):
+        assert client.get("/healthz", headers={"Host": host}).status_code == 200, host
+    redirect = client.get("/staff", headers={"Host": "localhost:8000"}, follow_redirects=False)
+    assert redirect.headers["location"] == "http://localhost:8000/staff/"
+
+
+@pytest.mark.parametrize("path", ["/static/%00", "/static/a%00.css", "/r/%00", "/api/v1/%0a"])
+def test_a_control_character_in_the_path_is_a_400_not_a_500(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 400
+
+
+def test_proxy_headers_without_forwarded_allow_ips_are_warned_of_once(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.get("/healthz")
+    assert "FORWARDED_ALLOW_IPS" not in caplog.text
+    for _ in range(3):
+        client.get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+    warnings = [r for r in caplog.records if "FORWARDED_ALLOW_IPS is not set" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
+    assert "203.0.113.7" not in caplog.text  # no client address in the log
+
+
+def test_with_forwarded_allow_ips_set_proxy_headers_are_not_warned_of(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    behind = settings.model_copy(update={"forwarded_allow_ips": "127.0.0.1"})
+    with TestClient(create_app(behind)) as browser:
+        browser.get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert "FORWARDED_ALLOW_IPS" not in caplog.text

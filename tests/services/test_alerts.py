@@ -250,6 +250,28 @@ def test_an_emergency_mail_names_the_level_and_the_time_in_the_clinics_zone(
     assert parsedate_to_datetime(mail["Date"]) == sent_at  # dated by the sender's clock
 
 
+def test_a_line_break_in_a_clinic_name_stored_earlier_cannot_break_or_add_a_mail_header(
+    db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
+    registry: Registry, t0: datetime,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic)
+    clinic.name = "Riverside\r\nBcc: everyone@example.org\u202e Physio"  # as an old CLI stored it
+    db.add(clinic)
+    db.commit()
+    record_assessment(
+        db, registry.default, EMERGENCY, channel="intake", clinic_id=clinic.id, now=t0
+    )
+    db.commit()
+
+    assert send_due(engine, settings, registry, t0) == 1
+    [mail] = mailbox.messages
+    assert mailbox.recipients == [[ALERT_ADDRESS]]
+    assert mail["Subject"] == "Emergency submission for Riverside Bcc: everyone@example.org Physio"
+    assert mail["Bcc"] is None
+    [alert] = stored_alerts(db)
+    assert alert.status == "sent"
+
+
 @pytest.mark.parametrize("answers", [EXAMPLE_ANSWERS, SEE_DOCTOR], ids=["self_care", "see_doctor"])
 def test_a_self_care_or_see_a_doctor_submission_alerts_nobody(
     client: TestClient,

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, select
 
+from app.config import Settings
 from app.models import ApiClient, AuditEvent, Clinic, StaffUser
 from app.services import api_keys
+from tests.fixtures import TestClock
 
 from .conftest import MakeStaff, SignedInClient, form_token, sign_in
 
@@ -252,3 +256,32 @@ def test_the_audit_log_lists_only_this_clinics_events(
     page = admin.get("/staff/audit")
     assert page.status_code == 200
     assert page.text.count("staff.login") == 1
+
+
+def test_a_clinic_can_try_only_so_many_addresses_an_hour(
+    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, make_staff: MakeStaff,
+    db: Session, app: FastAPI, settings: Settings, clock: TestClock,
+) -> None:  # fmt: skip
+    """An address in use at another clinic is refused, which tells that it has an account: the
+    tries are counted per clinic, so addresses cannot be tried by the hundred."""
+    app.state.settings = settings.model_copy(update={"rate_limit_staff_invites_per_hour": 3})
+    theirs = make_staff(other_clinic, email="theirs@hilltop.example")
+    admin, colleague = signed_in(clinic, "admin"), signed_in(clinic, "admin")
+
+    def invite(browser: TestClient, email: str) -> Response:
+        form = {"csrf_token": token(browser), "email": email, "role": "clinician"}
+        return browser.post("/staff/members/new", data=form)
+
+    assert invite(admin, "guess1@hilltop.example").status_code == 200
+    assert invite(admin, theirs.email).status_code == 422
+    assert invite(colleague, "guess2@hilltop.example").status_code == 200
+    refused = invite(colleague, theirs.email)  # the clinic's admins share the count
+    assert refused.status_code == 429
+    assert 1190 <= int(refused.headers["Retry-After"]) <= 1200  # three an hour
+    assert 'href="#email">This clinic has tried to add many staff members' in refused.text
+    assert "cannot be used" not in refused.text
+    assert invite(admin, "guess3@hilltop.example").status_code == 429
+    staff_emails = {user.email for user in db.exec(select(StaffUser)).all()}
+    assert "guess3@hilltop.example" not in staff_emails
+    clock.advance(timedelta(minutes=20))
+    assert invite(admin, "guess3@hilltop.example").status_code == 200

@@ -134,6 +134,24 @@ def test_clinic_create_takes_contact_details_and_a_time_zone(
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Riverside\nBcc: everyone@example.org", "Remove tabs, line breaks and other control"),
+        ("Riverside\rPhysio", "Remove tabs, line breaks and other control"),
+        ("Riverside\u202ePhysio", "Remove tabs, line breaks and other control"),
+        ("   ", "A clinic needs a name"),
+        ("R" * 201, "The name must be 200 characters or fewer"),
+    ],
+)
+def test_clinic_create_refuses_a_name_the_forms_would_refuse(
+    capsys: pytest.CaptureFixture[str], db: Session, name: str, message: str
+) -> None:
+    assert main(["clinic", "create", name]) == 2
+    assert message in capsys.readouterr().err
+    assert db.exec(select(Clinic)).all() == []
+
+
 def test_clinic_create_names_the_option_with_a_problem_and_creates_nothing(
     capsys: pytest.CaptureFixture[str], db: Session
 ) -> None:

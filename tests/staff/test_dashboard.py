@@ -140,6 +140,9 @@ def test_filters_by_level_date_and_review(
     [
         ({"from": "31/13/2026"}, "from", "Enter the start date as day/month/year"),
         ({"to": "yesterday"}, "to", "Enter the end date as day/month/year"),
+        ({"to": "31/12/9999"}, "to", "Enter an end date between the years 2000 and 2999"),
+        ({"to": "9999-12-31"}, "to", "Enter an end date between the years 2000 and 2999"),
+        ({"from": "01/01/0001"}, "from", "Enter a start date between the years 2000 and 2999"),
         ({"from": "2026-05-02", "to": "2026-05-01"}, "to", "The end date must be the same as"),
         ({"level": "critical"}, "level", "Choose levels from the list"),
         ({"reviewed": "maybe"}, "reviewed", "Choose all, not reviewed or reviewed"),

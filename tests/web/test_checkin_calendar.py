@@ -1,0 +1,24 @@
+"""The check-ins' calendar file carries the person's private link: each event ends on its day
+and says to keep the link to oneself and delete it when done."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Assessment
+from tests.web.helpers import run_interview, self_care_answers
+
+
+def test_each_reminder_ends_on_its_day_and_says_the_link_is_private(
+    client: TestClient, db: Session
+) -> None:
+    url, _ = run_interview(client, self_care_answers())
+    created = db.exec(select(Assessment)).one().created_at
+    ics = client.get(f"{url}/checkins.ics").text
+    day = created + timedelta(weeks=2)
+    assert f"DTSTART;VALUE=DATE:{day:%Y%m%d}\r\nDTEND;VALUE=DATE:{day + timedelta(1):%Y%m%d}" in ics
+    assert ics.count("This link opens your answers: keep it to yourself.") == 3
+    assert "(and your result\\, on its page)" in ics  # a comma is escaped in TEXT (RFC 5545)
