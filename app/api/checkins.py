@@ -175,6 +175,13 @@ async def create_checkin(
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "The Idempotency-Key header is not valid.",
+            [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
+        )
+    assessment = await _readable(assessment_id, client, db)  # another's: 404 first
     if not client.may_write_checkins:
         raise AppError(
             status.HTTP_403_FORBIDDEN,
@@ -182,13 +189,6 @@ async def create_checkin(
             " can make a key with the checkins:write scope.",
             [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
         )
-    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise AppError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "The Idempotency-Key header is not valid.",
-            [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
-        )
-    assessment = await _readable(assessment_id, client, db)
     _refuse_too_many(registry, assessment, body.answers)
     try:
         recorded = await db.run(
