@@ -50,12 +50,12 @@ def answer_problems(problems: Iterable[AnswerProblem]) -> list[dict[str, str]]:
     unknown = sum(1 for p in problems if p.code == "unknown_question")
     listed = [p.as_dict() for p in problems if p.code != "unknown_question"]
     if unknown:
+        what = "id that is not a question" if unknown == 1 else "ids that are not questions"
         listed.append(
             field_problem(
                 "answers",
                 "unknown_question",
-                f"has {unknown} {'id' if unknown == 1 else 'ids'} that are not questions of this"
-                " questionnaire (see its definition for the ids)",
+                f"has {unknown} {what} of this questionnaire (its definition lists the ids)",
             )
         )
     return listed
