@@ -42,7 +42,8 @@ def make_key(
     clinic_id: uuid.UUID | None = None,
     scopes: tuple[str, ...] = (),
 ) -> Key:
-    client, key = create_api_key(session=db, name=name, clinic_id=clinic_id, scopes=scopes)
+    granted = {"scopes": scopes} if scopes else {}
+    client, key = create_api_key(session=db, name=name, clinic_id=clinic_id, **granted)
     db.commit()
     return Key(client.id, key, clinic_id)
 
