@@ -12,10 +12,11 @@ from sqlmodel import Session, select
 
 from app.models import Alert, Checkin, Clinic
 from app.services import alerts
-from app.services.api_keys import CHECKINS_WRITE
 from tests.fixtures import TestClock, checkin_answers
 
 from .conftest import Key, make_clinic, make_key
+
+CHECKINS_WRITE = "checkins:write"  # the scope, as a client names it
 
 
 def stored(client: TestClient, key: Key, answers: dict[str, Any]) -> str:
