@@ -322,3 +322,42 @@ def test_the_api_check_in_reads_the_same_context_on_the_apps_clock(
     assert T0 <= stored_at < T0 + DAY
     listed = client.get(url, headers=api_key.headers).json()
     assert datetime.fromisoformat(listed["next_due"]) == stored_at + timedelta(weeks=4)
+
+
+# -- floods (issue 23): the day's limit and the same check-in again, on the test's clock ----------
+
+
+def test_a_day_holds_three_check_ins_in_any_24_hours(db: Session, registry: Registry) -> None:
+    assessment = stored(db, registry)
+    hour = timedelta(hours=1)
+    first = check_in(db, registry, assessment, DAY, pain_now=2)
+    check_in(db, registry, assessment, DAY + hour, pain_now=3)
+    check_in(db, registry, assessment, DAY + 5 * hour, pain_now=4)
+    with pytest.raises(checkins.CheckinLimitError) as refused:
+        check_in(db, registry, assessment, DAY + 6 * hour, pain_now=5)
+    db.rollback()
+    assert refused.value.per_day == 3
+    assert refused.value.next_at == first.created_at + DAY  # the first is then a day old
+    # Not by the calendar: a day after the first, one more fits; and then none again.
+    check_in(db, registry, assessment, 2 * DAY, pain_now=5)
+    with pytest.raises(checkins.CheckinLimitError) as again:
+        check_in(db, registry, assessment, 2 * DAY + hour / 2, pain_now=6)
+    assert again.value.next_at == T0 + 2 * DAY + hour  # when the second is a day old
+    db.rollback()
+    assert len(checkins.list_checkins(db, assessment.id)) == 4
+
+
+def test_the_same_answers_within_the_window_are_the_same_check_in(
+    db: Session, registry: Registry
+) -> None:
+    assessment = stored(db, registry)
+    first = check_in(db, registry, assessment, DAY)
+    again = check_in(db, registry, assessment, DAY + timedelta(minutes=9))
+    assert (again.id, again.replayed, again.created_at) == (first.id, True, first.created_at)
+    other = check_in(db, registry, assessment, DAY + timedelta(minutes=9), pain_now=4)
+    assert not other.replayed
+    # The newest with those answers counts: this one is 10 minutes after the first, 1 after
+    # the other; the window runs from the one it would repeat.
+    later = check_in(db, registry, assessment, DAY + timedelta(minutes=11))
+    assert later.id not in (first.id, other.id)
+    assert len(checkins.list_checkins(db, assessment.id)) == 3
