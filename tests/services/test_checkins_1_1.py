@@ -6,11 +6,13 @@ Every time is the test's: the assessment is stored at T0 and each check-in at a 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.models import Assessment
@@ -360,4 +362,36 @@ def test_the_same_answers_within_the_window_are_the_same_check_in(
     # the other; the window runs from the one it would repeat.
     later = check_in(db, registry, assessment, DAY + timedelta(minutes=11))
     assert later.id not in (first.id, other.id)
+    assert len(checkins.list_checkins(db, assessment.id)) == 3
+
+
+def test_check_ins_sent_at_once_cannot_slip_past_the_limit(
+    db: Session, registry: Registry, engine: Engine
+) -> None:
+    """Ten different check-ins from ten threads, each in its own transaction: the submission's
+    row is held while the day's count is read, so exactly three are stored."""
+    assessment = stored(db, registry)
+    outcomes: list[str] = []
+    start = threading.Barrier(10)
+
+    def send(pain: int) -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            start.wait()
+            try:
+                checkins.record_checkin(
+                    session, registry, assessment, checkin_answers(pain_now=pain),
+                    channel="web", now=T0 + DAY,
+                )  # fmt: skip
+                session.commit()
+                outcomes.append("stored")
+            except checkins.CheckinLimitError:
+                session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=send, args=(pain,)) for pain in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["stored"] * 3
     assert len(checkins.list_checkins(db, assessment.id)) == 3
