@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -25,6 +27,15 @@ def project_dir(name: str) -> Path:
         if (base / name).is_dir():
             return base / name
     return _PACKAGE_ROOT / name
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinLimits:
+    """How many check-ins an assessment may have in a day, and how long the same answers
+    again count as the same check-in."""
+
+    per_day: int = 3
+    duplicate_window: timedelta = timedelta(minutes=10)
 
 
 class Settings(BaseSettings):
@@ -98,6 +109,11 @@ class Settings(BaseSettings):
     # "10.20.0.0/16"): none by default, so an admin cannot make the server post to itself,
     # its private network or a metadata service (app/services/webhook_addresses.py).
     webhook_allowed_networks: str = ""
+    # Check-ins (app/services/checkins.py): at most this many per assessment in any 24 hours
+    # (by the app's clock); and the same answers again within these minutes are the same
+    # check-in (the one stored is returned, and no alert is queued again).
+    checkins_per_day: int = Field(default=3, ge=1, le=100)
+    checkin_duplicate_minutes: float = Field(default=10.0, ge=0, le=1440)
     # Who to call, on the emergency and urgent results (tap-to-call buttons) and in their texts:
     # another country's deployment changes these. Each name shows its number, so the words and
     # the number a phone dials can never disagree. An empty URGENT_ONLINE_URL leaves it out.
@@ -183,6 +199,13 @@ class Settings(BaseSettings):
             return named
         public = urlsplit(self.public_url).hostname
         return list(dict.fromkeys([*([public] if public else []), "localhost", "127.0.0.1"]))
+
+    @property
+    def checkin_limits(self) -> CheckinLimits:
+        return CheckinLimits(
+            per_day=self.checkins_per_day,
+            duplicate_window=timedelta(minutes=self.checkin_duplicate_minutes),
+        )
 
     @property
     def alert_sender(self) -> str:

@@ -160,6 +160,9 @@ class ApiClient(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _time()
     revoked_at: datetime | None = _optional_time()
+    # What the key may do beyond reading (space-separated; app/services/api_keys.py SCOPES):
+    # a clinic key writes check-ins of the clinic's submissions only with "checkins:write".
+    scopes: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
 
 class StaffUser(SQLModel, table=True):
@@ -317,7 +320,10 @@ class Checkin(SQLModel, table=True):
 
     __tablename__ = "checkin"
     __table_args__ = (
-        UniqueConstraint("assessment_id", "idempotency_key", name="uq_checkin_idempotency"),
+        # Per API key: two apps that use the same Idempotency-Key never meet.
+        UniqueConstraint(
+            "assessment_id", "api_client_id", "idempotency_key", name="uq_checkin_idempotency"
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)

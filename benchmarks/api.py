@@ -412,6 +412,9 @@ def free_port() -> int:
 @contextmanager
 def serve(url: str, port: int, log: Path, workers: int = 1) -> Iterator[int]:
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development"}
+    # The check-in round posts the same answers to each result a few times: measured as new
+    # check-ins each time, as before the flood limits (a duplicate is a cheaper read).
+    env |= {"CHECKINS_PER_DAY": "100", "CHECKIN_DUPLICATE_MINUTES": "0"}
     command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("w") as out:

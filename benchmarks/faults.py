@@ -24,6 +24,11 @@ The drills (loopback only; each stops by itself):
   unspecified, unique-local, IPv4 in IPv6), written straight into the database, and an urgent
   submission for each through a server in production: every attempt says only "could not
   deliver", and listeners on 127.0.0.1 and ::1 at the webhook's port count no connection.
+- checkin-flood: 50 check-ins posted at once (8 clients) at one self-care submission of a
+  clinic that is alerted by e-mail and webhook, identical and different ones, a third of them
+  urgent: at most CHECKINS_PER_DAY (3) stored, a 429 with Retry-After for each refused one, the
+  identical ones answered with the check-in stored (200), no 500, and no more alerts of each
+  way than check-ins stored.
 
 The PostgreSQL drills run on a private cluster made with initdb in a temporary directory on a
 free port (as the `postgres` user when run as root), never on a shared server. A drill whose
@@ -68,7 +73,9 @@ from sqlmodel import Session, select  # noqa: E402
 from app.api.examples import EXAMPLE_ANSWERS  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
-from app.services.api_keys import create_api_key  # noqa: E402
+from app.models import Clinic  # noqa: E402
+from app.services import alerts  # noqa: E402
+from app.services.api_keys import CHECKINS_WRITE, create_api_key  # noqa: E402
 
 BODY = json.dumps({"answers": EXAMPLE_ANSWERS}, separators=(",", ":")).encode()
 # A request that takes longer than this "hangs": the drills fail rather than wait for it.
@@ -960,13 +967,145 @@ def drill_webhook_ssrf(report: Report, drill: str, tmp: Path) -> None:
     counted = wait_for(lambda: probe.accepted == 1, 5)
     probe.close()
     report.check(drill, "a listener counts a connection made to it", counted)
+# -- check-in flood ------------------------------------------------------------------------------
+
+FLOOD_POSTS = 50
+FLOOD_CLIENTS = 8
+CHECKINS_PER_DAY = 3  # the default (app/config.py)
+_BLOCKS = ("pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats")
+FLOOD_CHECKIN: dict[str, object] = {
+    **dict.fromkeys(
+        ["saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change",
+         "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss",
+         "night_pain", "pain_on_straining", "thoracic_pain", "back_shape_change",
+         "new_leg_symptoms", "new_fall_or_injury", "pregnant"],
+        False,
+    ),
+    "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
+    "global_change": "a_little_better",
+    **{f"{b}_days": 5 for b in _BLOCKS},
+    **{f"{b}_feel": "about_right" for b in _BLOCKS},
+}  # fmt: skip
+
+
+def flood_body(n: int) -> dict[str, object]:
+    """The n-th post: half the same check-in (every third of those urgent), half each
+    different (pain), every third urgent (a temperature)."""
+    if n % 2 == 0:
+        return {**FLOOD_CHECKIN, "fever": n % 6 == 0}
+    return {**FLOOD_CHECKIN, "pain_now": n % 11, "fever": n % 3 == 0}
+
+
+def flood_setup(url: str) -> str:
+    """A clinic alerted by e-mail and webhook, and its key that may store check-ins."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with Session(engine) as session:
+            clinic = Clinic(name="Flood drill clinic")
+            session.add(clinic)
+            session.flush()
+            alerts.set_alert_email(session, clinic, "desk@clinic.example")
+            # Nothing listens there: each try fails and waits, as a receiver that is down.
+            alerts.set_webhook(
+                session, clinic, f"http://127.0.0.1:{free_port()}/hook", allow_http=True
+            )
+            _, key = create_api_key(
+                session=session, name="flood drill", clinic_id=clinic.id, scopes=[CHECKINS_WRITE]
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+    return key
+
+
+def post_json(
+    port: int, path: str, body: object, api_key: str
+) -> tuple[int | None, dict[str, str], dict[str, object]]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        connection.request(
+            "POST", path, body=json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        response = connection.getresponse()
+        data = response.read()
+        return response.status, dict(response.getheaders()), json.loads(data or b"{}")
+    except (OSError, http.client.HTTPException, ValueError):
+        return None, {}, {}
+    finally:
+        connection.close()
+
+
+def drill_checkin_flood(report: Report, drill: str, tmp: Path) -> None:
+    url = f"sqlite:///{tmp / 'flood.db'}"
+    api_key = flood_setup(url)
+    with Server(url, tmp / f"{drill}.log") as server:
+        server.start()
+        status, _, stored = post_json(
+            server.port, "/api/v1/assessments", {"answers": EXAMPLE_ANSWERS}, api_key
+        )
+        report.check(drill, "a self-care submission with a plan stored", status == 201)
+        path = f"/api/v1/assessments/{stored['id']}/checkins"
+        answers: list[tuple[int | None, dict[str, str], dict[str, object]]] = []
+        lock = threading.Lock()
+        posts = iter(range(FLOOD_POSTS))
+
+        def client() -> None:
+            while True:
+                with lock:
+                    n = next(posts, None)
+                if n is None:
+                    return
+                answer = post_json(server.port, path, {"answers": flood_body(n)}, api_key)
+                with lock:
+                    answers.append(answer)
+
+        began = time.monotonic()
+        threads = [threading.Thread(target=client) for _ in range(FLOOD_CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.monotonic() - began
+        errors = server.log_mentions(*SERVER_ERRORS)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            checkins = connection.execute(text("SELECT count(*) FROM checkin")).scalar_one()
+            by_kind: dict[str, int] = dict(
+                connection.execute(text("SELECT kind, count(*) FROM alert GROUP BY kind")).all()
+            )
+    finally:
+        engine.dispose()
+    statuses = Counter(status for status, _, _ in answers)
+    refused = [headers for status, headers, _ in answers if status == 429]
+    created = {body["id"] for status, _, body in answers if status == 201}
+    replayed = {body["id"] for status, _, body in answers if status == 200}
+    report.note(
+        f"{FLOOD_POSTS} posts in {seconds:.1f} s: {dict(sorted(statuses.items(), key=str))};"
+        f" {checkins} check-ins stored; alerts {by_kind or 'none'}"
+    )
+    report.check(drill, "every post answered 200, 201 or 429 (no 500)",
+                 set(statuses) <= {200, 201, 429} and not errors)  # fmt: skip
+    report.check(drill, f"at most CHECKINS_PER_DAY ({CHECKINS_PER_DAY}) stored, as answered",
+                 checkins <= CHECKINS_PER_DAY and len(created) == checkins)  # fmt: skip
+    report.check(drill, "identical posts answered with a stored check-in", replayed <= created)
+    report.check(
+        drill,
+        f"{len(refused)} refused with 429 and Retry-After (seconds)",
+        bool(refused)
+        and all(h.get("retry-after", h.get("Retry-After", "")).isdigit() for h in refused),
+    )
+    report.check(drill, "alerts of each way (e-mail, webhook) no more than check-ins stored",
+                 all(n <= checkins for n in by_kind.values()))  # fmt: skip
 
 
 # -- running them -----------------------------------------------------------------------------
 
 DRILLS = [
     "kill-sqlite", "kill-postgres", "postgres-restart", "disk-full", "slow-clients",
-    "webhook-ssrf",
+    "webhook-ssrf", "checkin-flood",
 ]  # fmt: skip
 
 
@@ -1014,6 +1153,7 @@ def main() -> int:
         timed("disk-full", lambda: drill_disk_full(report, "disk-full", tmp))
         timed("slow-clients", lambda: drill_slow_clients(report, "slow-clients", tmp))
         timed("webhook-ssrf", lambda: drill_webhook_ssrf(report, "webhook-ssrf", tmp))
+        timed("checkin-flood", lambda: drill_checkin_flood(report, "checkin-flood", tmp))
         if args.logs:
             for log in tmp.glob("*.log"):
                 shutil.copy(log, args.logs / log.name)

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import math
+from datetime import datetime
+from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Header, Response, status
+from fastapi import APIRouter, Body, Header, Query, Response, status
 
 from app import codec
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
-from app.models import Checkin
+from app.models import Assessment, Checkin
 from app.services import audit, interview
 from app.services import checkins as checkin_service
 from app.services.assessments import IdempotencyConflictError
-from app.services.checkins import CheckinNotPossibleError, RecordedCheckin
+from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
 from .assessments import IDEMPOTENCY_KEY, _read, _readable
 from .auth import ApiClientDep
-from .errors import ApiRoute, field_problem, problem_dicts
+from .errors import ApiRoute, answer_problems, field_problem
 from .responses import (
     ERRORS,
     FHIR_JSON,
@@ -30,10 +32,16 @@ from .responses import (
     FhirResponse,
     fhir_schema,
     health_data_response,
+    refuse_more_answers_than_questions,
 )
 from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse, NextStep
 
 router = APIRouter(route_class=ApiRoute)
+
+PAGE_SIZE: Final = 20  # check-ins in a page of the list, unless the client asks for fewer
+# Each carries its plan and trend (25-36 kB): a page stays under a megabyte (it was 3.6 MB for
+# 120 check-ins, all at once).
+MAX_PAGE_SIZE: Final = 25
 
 CHECKIN_ANSWERS: dict[str, Any] = {
     **dict.fromkeys(
@@ -81,6 +89,26 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _refuse_too_many(registry: Registry, assessment: Assessment, answers: dict[str, Any]) -> None:
+    """More answers than the check-in has questions: a 422 before the engine lists them."""
+    follow_up = registry.follow_up(assessment.questionnaire_id)
+    if follow_up is not None:
+        refuse_more_answers_than_questions(follow_up, answers)
+
+
+def limit_reached(exc: CheckinLimitError, now: datetime) -> AppError:
+    """A 429 that says when the next check-in is possible, and how long to wait."""
+    when = exc.next_at.isoformat(timespec="seconds").replace("+00:00", "Z")
+    wait = max(1, math.ceil((exc.next_at - now).total_seconds()))
+    return AppError(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        f"This assessment has had {exc.per_day} check-ins in the last 24 hours, the most"
+        f" allowed; the next is possible from {when}. Nothing was stored.",
+        [field_problem("assessment_id", "checkin_limit", f"next check-in possible from {when}")],
+        headers={"Retry-After": str(wait)},
+    )
+
+
 def _record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str, Any]:
     return {
         "id": str(checkin.id),
@@ -98,7 +126,9 @@ def _record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str,
     responses={
         200: {
             "model": CheckinRecord,
-            "description": "A retry with the same Idempotency-Key.",
+            "description": "A retry with the same Idempotency-Key (this key's), or the same"
+            " answers as a check-in of the last CHECKIN_DUPLICATE_MINUTES: that check-in, with"
+            " `Idempotency-Replayed: true`. Nothing new is stored or alerted.",
             "content": {"application/json": {"example": EXAMPLE_CHECKIN}},
         },
         201: {
@@ -112,7 +142,21 @@ def _record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str,
             "description": "The assessment has no exercise plan to follow up, or the"
             " Idempotency-Key was used with a different body.",
         },
-        422: {"model": ErrorResponse, "description": "Every problem with the answers, by id."},
+        403: {
+            "model": ErrorResponse,
+            "description": "A clinic key without the `checkins:write` scope (it may read only).",
+        },
+        422: {
+            "model": ErrorResponse,
+            "description": "Every problem with the answers, by id (ids that are not questions"
+            " are counted in one problem about `answers`, not repeated).",
+        },
+        429: {
+            "model": ErrorResponse,
+            "description": "The assessment had CHECKINS_PER_DAY check-ins (default 3) in the"
+            " last 24 hours: `Retry-After` (seconds) and the message say when the next is"
+            " possible.",
+        },
     },
     tags=["checkins"],
     summary="Store a follow-up check-in of an assessment",
@@ -120,7 +164,8 @@ def _record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str,
     " clinician released after review). Re-screens the warning signs (any red flag gives its"
     " level, as in the assessment), then moves each block of the plan up, down, the same or"
     " paused (at see-a-doctor only pauses apply; after an urgent sign there is no plan). The"
-    " result's `plan` is the plan from then on.",
+    " result's `plan` is the plan from then on. A key of no clinic stores check-ins of its own"
+    " assessments; a clinic key needs the `checkins:write` scope.",
 )
 async def create_checkin(
     assessment_id: str,
@@ -129,6 +174,7 @@ async def create_checkin(
     registry: RegistryDep,
     clock: ClockDep,
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
+    settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
@@ -137,7 +183,15 @@ async def create_checkin(
             "The Idempotency-Key header is not valid.",
             [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
         )
-    assessment = await _readable(assessment_id, client, db)
+    assessment = await _readable(assessment_id, client, db)  # another's: 404 first
+    if not client.may_write_checkins:
+        raise AppError(
+            status.HTTP_403_FORBIDDEN,
+            "This API key reads the clinic's submissions but may not store check-ins: an admin"
+            " can make a key with the checkins:write scope.",
+            [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
+        )
+    _refuse_too_many(registry, assessment, body.answers)
     try:
         recorded = await db.run(
             checkin_service.record_checkin,
@@ -148,7 +202,10 @@ async def create_checkin(
             api_client_id=client.id,
             idempotency_key=idempotency_key,
             clock=clock,
+            limits=settings.checkin_limits,
         )
+    except CheckinLimitError as exc:
+        raise limit_reached(exc, clock()) from None
     except CheckinNotPossibleError as exc:
         raise AppError(
             status.HTTP_409_CONFLICT,
@@ -159,7 +216,7 @@ async def create_checkin(
         raise AppError(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "The answers cannot produce a result; nothing was stored.",
-            problem_dicts(exc.problems),
+            answer_problems(exc.problems),
         ) from None
     except IdempotencyConflictError:
         raise AppError(
@@ -190,26 +247,53 @@ async def create_checkin(
         200: {
             "content": {
                 "application/json": {
-                    "example": {"checkins": [EXAMPLE_CHECKIN], "next_due": "2026-12-22T09:30:00Z"}
+                    "example": {
+                        "checkins": [EXAMPLE_CHECKIN],
+                        "next_due": "2026-12-22T09:30:00Z",
+                        "total": 21,
+                        "next": "/api/v1/assessments/0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11"
+                        "/checkins?offset=20&limit=20",
+                    }
                 }
             }
         },
         **_ERRORS,
     },
     tags=["checkins"],
-    summary="An assessment's check-ins, oldest first, and when the next is due",
+    summary="An assessment's check-ins, oldest first, a page at a time, and when the next is due",
+    description=f"`limit` check-ins (default {PAGE_SIZE}, at most {MAX_PAGE_SIZE}) from"
+    ' `offset`; `next` (and a `Link: <...>; rel="next"` header) is the next page\'s address,'
+    " null on the last page; `total` counts them all.",
 )
 async def list_checkins(
-    assessment_id: str, client: ApiClientDep, db: DbDep, registry: RegistryDep
+    assessment_id: str,
+    client: ApiClientDep,
+    db: DbDep,
+    registry: RegistryDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     assessment = await _readable(assessment_id, client, db)
-    found = await db.run(checkin_service.list_checkins, assessment.id)
-    due = checkin_service.next_due(assessment, found)
+    found, total = await db.run(
+        checkin_service.checkin_page, assessment.id, offset=offset, limit=limit
+    )
+    due = checkin_service.next_due(assessment, total)
+    following = None
+    headers = {}
+    if offset + len(found) < total:
+        following = (
+            f"/api/v1/assessments/{assessment.id}/checkins"
+            f"?offset={offset + len(found)}&limit={limit}"
+        )
+        headers["Link"] = f'<{following}>; rel="next"'
     return health_data_response(
         {
             "checkins": [_record(c, registry) for c in found],
             "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),
-        }
+            "total": total,
+            "next": following,
+        },
+        headers=headers,
     )
 
 
@@ -287,6 +371,7 @@ async def next_checkin_page(
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
 ) -> Response:
     assessment = await _readable(assessment_id, client, db)
+    _refuse_too_many(registry, assessment, body.answers)
     found = await db.run(checkin_service.list_checkins, assessment.id)
     now = clock()  # as storing it would read it
     try:
@@ -301,6 +386,7 @@ async def next_checkin_page(
         ) from None
     finished = evaluation if evaluation.stopped or evaluation.complete else None
     step = presenters.next_step(interview.Standing(evaluation, finished), registry)
+    step["problems"] = answer_problems(evaluation.problems)
     if finished is not None and not finished.problems:
         step["result"] = checkin_service.checkin_result(finished, assessment, found, now)
     return health_data_response(step)

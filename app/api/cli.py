@@ -27,6 +27,14 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--clinic", help="clinic id or name: the key may also read that clinic's submissions"
     )
+    p.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        choices=api_keys.SCOPES,
+        help="grant more than reading: checkins:write lets a --clinic key store check-ins of"
+        " the clinic's submissions (repeatable)",
+    )
     p.set_defaults(handler=cmd_create)
     p = keys.add_parser("list", help="list keys (prefix, name, clinic, state)")
     p.set_defaults(handler=cmd_list)
@@ -50,7 +58,7 @@ def cmd_create(args: argparse.Namespace) -> int:
                 return EXIT_PROBLEM
         try:
             client, key = api_keys.create_api_key(
-                session=session, name=args.name, clinic_id=clinic_id
+                session=session, name=args.name, clinic_id=clinic_id, scopes=args.scope
             )
         except ValueError as exc:
             print(exc, file=sys.stderr)
@@ -71,13 +79,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not clients:
         print("no API keys", file=sys.stderr)
         return EXIT_OK
-    rows = [("PREFIX", "STATE", "CREATED (UTC)", "CLINIC", "ID", "NAME")]
+    rows = [("PREFIX", "STATE", "CREATED (UTC)", "CLINIC", "SCOPES", "ID", "NAME")]
     rows += [
         (
             c.key_prefix,
             "revoked" if c.revoked_at else "active",
             f"{c.created_at:%Y-%m-%d %H:%M}",
             str(c.clinic_id or "-"),
+            c.scopes or "-",
             str(c.id),
             c.name,
         )

@@ -43,6 +43,24 @@ def problem_dicts(problems: Iterable[AnswerProblem]) -> list[dict[str, str]]:
     return [p.as_dict() for p in problems]
 
 
+def answer_problems(problems: Iterable[AnswerProblem]) -> list[dict[str, str]]:
+    """Problems by question id, but ids that are no question at all counted in one problem
+    about ``answers``: a response never repeats (or multiplies) the ids a client made up."""
+    problems = list(problems)
+    unknown = sum(1 for p in problems if p.code == "unknown_question")
+    listed = [p.as_dict() for p in problems if p.code != "unknown_question"]
+    if unknown:
+        what = "id that is not a question" if unknown == 1 else "ids that are not questions"
+        listed.append(
+            field_problem(
+                "answers",
+                "unknown_question",
+                f"has {unknown} {what} of this questionnaire (its definition lists the ids)",
+            )
+        )
+    return listed
+
+
 def field_problem(field: str, code: str, message: str) -> dict[str, str]:
     return {"field": field, "code": code, "message": message}
 

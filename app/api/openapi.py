@@ -17,7 +17,13 @@ The JSON API for other apps: read the questionnaire (also as FHIR R4), drive the
 page at a time, store assessments and read them back (also as FHIR R4).
 
 **Keys.** Questionnaires and `next` need no key. Storing and reading assessments needs an API
-key (`backaudit api-key create --name ...`), sent as `Authorization: Bearer ba_...`.
+key (`backaudit api-key create --name ...`), sent as `Authorization: Bearer ba_...`. A key
+made for a clinic (`--clinic`) reads the clinic's submissions; it stores check-ins only with
+the `checkins:write` scope (`--scope checkins:write`, or the staff API keys page), else a 403.
+
+**Limits.** At most `CHECKINS_PER_DAY` (3) check-ins per assessment in 24 hours: then a 429
+with `Retry-After`. The same answers again within `CHECKIN_DUPLICATE_MINUTES` (10) give the
+check-in stored (200). An `Idempotency-Key` belongs to the API key that sent it.
 
 **Errors.** Every 4xx has the same shape: `{"detail": "...", "problems": [...]}`; each problem
 names a `question` (by id) or a `field` (body field or header), with a `code` and a `message`.

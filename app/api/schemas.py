@@ -250,6 +250,10 @@ class CheckinRecord(BaseModel):
 class CheckinList(BaseModel):
     checkins: list[CheckinRecord]
     next_due: str | None = Field(description="When the next check-in is due (2, 4, 8 weeks).")
+    total: int = Field(description="How many check-ins the assessment has, on every page.")
+    next: str | None = Field(
+        description="The next page's address (`offset` and `limit`), null on the last page."
+    )
 
 
 class AssessmentRecord(BaseModel):

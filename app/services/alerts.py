@@ -61,6 +61,9 @@ NOT_ON_THE_INTERNET: Final = (
 WEBHOOK_DELIVERED: Final = "delivered"
 WEBHOOK_NOT_DELIVERED: Final = "could not deliver"
 NO_WEBHOOK_NOW: Final = "the clinic has no webhook now"
+# An alert sent this recently still covers a new check-in of its submission at the same level
+# or below: the clinic was just told to look, and the queue shows every check-in.
+COVERED_AFTER_SENDING: Final = timedelta(minutes=15)
 
 
 # -- queueing, with the submission ----------------------------------------------------------------
@@ -84,14 +87,80 @@ def queue(
         )
     ).one()
     kinds = [kind for kind, wanted in (("email", email), ("webhook", url and secret)) if wanted]
+    return _insert(session, kinds, clinic_id, assessment_id, checkin_id, now)
+
+
+def queue_for_checkin(
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    assessment_id: uuid.UUID,
+    checkin_id: uuid.UUID,
+    rank: int,
+    now: datetime,
+) -> int:
+    """Alerts coalesce per submission: an urgent check-in (of triage ``rank``, 0 the most
+    urgent) queues a way of telling the clinic only if no alert of that kind for the same
+    submission, as urgent or more, is still waiting or was sent in the last
+    COVERED_AFTER_SENDING. A waiting alert that is less urgent and not yet tried is raised to
+    this check-in (its level and time are read from it when sent); one that a sender already
+    tried, or holds, is left alone and a new one is queued. The more urgent level is never
+    lost. Returns how many were queued."""
+    connection = session.connection()
+    email, url, secret = connection.execute(
+        select(Clinic.alert_email, Clinic.webhook_url, Clinic.webhook_secret).where(
+            Clinic.id == clinic_id
+        )
+    ).one()
+    kinds = [kind for kind, wanted in (("email", email), ("webhook", url and secret)) if wanted]
+    standing = connection.execute(
+        sa_select(
+            col(Alert.id), col(Alert.kind), col(Alert.attempts), col(Alert.status),
+            func.coalesce(col(Checkin.triage_rank), col(Assessment.triage_rank)).label("rank"),
+        )
+        .join(Assessment, col(Assessment.id) == col(Alert.assessment_id))
+        .outerjoin(Checkin, col(Checkin.id) == col(Alert.checkin_id))
+        .where(
+            col(Alert.assessment_id) == assessment_id,
+            (col(Alert.status) == "pending")
+            | ((col(Alert.status) == "sent") & (col(Alert.sent_at) >= now - COVERED_AFTER_SENDING)),
+        )
+    ).all()  # fmt: skip
+    wanted = []
+    for kind in kinds:
+        mine = [row for row in standing if row.kind == kind]
+        if any(row.rank <= rank for row in mine):
+            continue  # told already, as urgently
+        untried = [row.id for row in mine if row.status == "pending" and row.attempts == 0]
+        if untried:
+            raised = connection.execute(
+                update(Alert)
+                .where(col(Alert.id).in_(untried), col(Alert.attempts) == 0)
+                .values(checkin_id=checkin_id, next_attempt_at=now)
+            )
+            if raised.rowcount:
+                session.info[QUEUED] = True
+                continue
+        wanted.append(kind)
+    return _insert(session, wanted, clinic_id, assessment_id, checkin_id, now)
+
+
+def _insert(
+    session: Session,
+    kinds: list[str],
+    clinic_id: uuid.UUID,
+    assessment_id: uuid.UUID,
+    checkin_id: uuid.UUID | None,
+    now: datetime,
+) -> int:
     if kinds:
-        connection.execute(
+        session.connection().execute(
             insert(Alert),
             [
                 {
                     "id": uuid.uuid4(), "clinic_id": clinic_id, "assessment_id": assessment_id,
-                    "checkin_id": checkin_id, "kind": kind, "status": "pending", "attempts": 0, "next_attempt_at": now,
-                    "created_at": now, "sent_at": None,
+                    "checkin_id": checkin_id, "kind": kind, "status": "pending", "attempts": 0,
+                    "next_attempt_at": now, "created_at": now, "sent_at": None,
                 }
                 for kind in kinds
             ],
@@ -177,6 +246,10 @@ def claim_one(session: Session, row: Row[Any], *, now: datetime) -> Claim | None
             col(Alert.id) == row.id,
             col(Alert.status) == "pending",
             col(Alert.attempts) == row.attempts,
+            # Raised to a more urgent check-in since it was read: read again, then sent.
+            col(Alert.checkin_id).is_(None)
+            if row.checkin_id is None
+            else col(Alert.checkin_id) == row.checkin_id,
         )
         .values(attempts=row.attempts + 1, next_attempt_at=now + CLAIM_LEASE)
     )

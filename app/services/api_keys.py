@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -23,6 +24,10 @@ KEY_PREFIX: Final = "ba_"
 PREFIX_LENGTH: Final = 10  # "ba_" and 7 random characters: enough to tell keys apart
 # What a well-formed key looks like; anything else is refused before the database is asked.
 KEY_PATTERN: Final = re.compile(r"^ba_[A-Za-z0-9_-]{32}$")
+# What a key may be granted beyond reading. Every key reads (and writes) what it stored; a
+# clinic key also reads the clinic's submissions, and stores check-ins only with this.
+CHECKINS_WRITE: Final = "checkins:write"
+SCOPES: Final = (CHECKINS_WRITE,)
 
 
 class ApiKeyNotFoundError(LookupError):
@@ -30,11 +35,17 @@ class ApiKeyNotFoundError(LookupError):
 
 
 def create_api_key(
-    session: Session, *, name: str, clinic_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    name: str,
+    clinic_id: uuid.UUID | None = None,
+    scopes: Sequence[str] = (),
 ) -> tuple[ApiClient, str]:
     """A new API client and its key. The key is returned only here: store it safely."""
     if problem := name_problem(name):
         raise ValueError(problem)
+    if unknown := [s for s in scopes if s not in SCOPES]:
+        raise ValueError(f"Unknown scope {unknown[0]!r} (scopes: {', '.join(SCOPES)})")
     name = name.strip()
     key = KEY_PREFIX + new_token(24)
     client = ApiClient(
@@ -42,6 +53,7 @@ def create_api_key(
         clinic_id=clinic_id,
         key_prefix=key[:PREFIX_LENGTH],
         key_hash=hash_token(key),
+        scopes=" ".join(sorted(set(scopes))),
     )
     session.add(client)
     session.flush()
@@ -98,6 +110,13 @@ class Caller:
     id: uuid.UUID
     name: str
     clinic_id: uuid.UUID | None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def may_write_checkins(self) -> bool:
+        """A clinic key reads the clinic's submissions but was documented as read-only: it
+        stores check-ins only when granted the scope. A key of no clinic writes its own."""
+        return self.clinic_id is None or CHECKINS_WRITE in self.scopes
 
 
 def authenticate(session: Session, *, key: str) -> Caller | None:
@@ -109,7 +128,9 @@ def authenticate(session: Session, *, key: str) -> Caller | None:
     if key_hash is None:
         return None
     row = session.connection().execute(_BY_KEY_HASH, {"key_hash": key_hash}).first()
-    return None if row is None else Caller(id=row.id, name=row.name, clinic_id=row.clinic_id)
+    if row is None:
+        return None
+    return Caller(row.id, row.name, row.clinic_id, frozenset(row.scopes.split()))
 
 
 def presented_key_hash(key: str) -> str | None:
@@ -118,7 +139,7 @@ def presented_key_hash(key: str) -> str | None:
     return hash_token(key) if KEY_PATTERN.match(key) else None
 
 
-_BY_KEY_HASH = select(ApiClient.id, ApiClient.name, ApiClient.clinic_id).where(
+_BY_KEY_HASH = select(ApiClient.id, ApiClient.name, ApiClient.clinic_id, ApiClient.scopes).where(
     col(ApiClient.key_hash) == bindparam("key_hash"),
     col(ApiClient.revoked_at).is_(None),
 )

@@ -18,9 +18,10 @@ from typing import Any, Final
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.clock import Clock, system_clock
+from app.config import CheckinLimits
 from app.engine import AnswerError, Evaluation, Questionnaire, build_result, progress_plan
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
@@ -30,11 +31,21 @@ from .assessments import IdempotencyConflictError, hold, request_hash
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 DUE_WEEKS: Final = (2, 4, 8)  # after a self-care result
+LIMIT_PERIOD: Final = timedelta(days=1)  # CHECKINS_PER_DAY counts any 24 hours
 _INSERT = insert(Checkin)
 
 
 class CheckinNotPossibleError(Exception):
     """Check-ins follow a self-care result with a plan, of a questionnaire that has them."""
+
+
+class CheckinLimitError(Exception):
+    """The assessment had its CHECKINS_PER_DAY check-ins in the last 24 hours."""
+
+    def __init__(self, per_day: int, next_at: datetime) -> None:
+        self.per_day = per_day
+        self.next_at = next_at  # when the oldest of them is a day old
+        super().__init__(f"at most {per_day} check-ins a day")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +54,7 @@ class RecordedCheckin:
     assessment_id: uuid.UUID
     created_at: datetime
     result: dict[str, Any] = field(repr=False)
-    replayed: bool = False
+    replayed: bool = False  # an earlier check-in: the same Idempotency-Key, or the same answers
 
 
 def questionnaire_for(registry: Registry, assessment: Assessment) -> Questionnaire:
@@ -221,12 +232,16 @@ def record_checkin(
     idempotency_key: str | None = None,
     now: datetime | None = None,
     clock: Clock = system_clock,
+    limits: CheckinLimits = CheckinLimits(),  # noqa: B008 - frozen, so one shared is fine
 ) -> RecordedCheckin:
     """Evaluate and store a check-in; AnswerError if the answers are not a complete one,
-    IdempotencyConflictError if the key was used with other answers.
+    IdempotencyConflictError if the key was used with other answers, CheckinLimitError
+    beyond ``limits.per_day`` in 24 hours. The same answers as a check-in of the last
+    ``limits.duplicate_window`` return that one (``replayed``), stored and alerted once.
 
     Its time is ``now`` if given, else ``clock``'s (the routes give their app's clock), read
-    once the submission's row is held: a review marked while this waited for it comes first."""
+    once the submission's row is held: a review marked while this waited for it comes first.
+    Holding the row also makes the count and the duplicate check exact under concurrency."""
     # First, so that a review marked meanwhile is either before this check-in or counts it.
     hold(session, assessment.id)
     now = now or clock()
@@ -234,11 +249,17 @@ def record_checkin(
     evaluation = evaluate_checkin(registry, assessment, checkins, answers, now)
     fingerprint = request_hash(evaluation.questionnaire.id, answers)
     if idempotency_key is not None:
-        earlier = _by_key(session, assessment.id, idempotency_key)
+        earlier = _by_key(session, assessment.id, api_client_id, idempotency_key)
         if earlier is not None:
             return _replay(earlier, fingerprint)
     if not evaluation.complete:
         raise AnswerError(evaluation.required_problems())
+    if (
+        same := _same_answers(checkins, evaluation.answers, now - limits.duplicate_window)
+    ) is not None:
+        # A double tap, a resent form, a client's loop: the person checked in once.
+        return RecordedCheckin(same.id, same.assessment_id, same.created_at, same.result, True)
+    _within_limit(checkins, limits.per_day, now)
     result = checkin_result(evaluation, assessment, checkins, now)
     q = evaluation.questionnaire
     row = {
@@ -264,27 +285,56 @@ def record_checkin(
             raise
         # Another request with the same key won the race; this one had only read.
         session.rollback()
-        earlier = _by_key(session, assessment.id, idempotency_key)
+        earlier = _by_key(session, assessment.id, api_client_id, idempotency_key)
         if earlier is None:
             raise
         return _replay(earlier, fingerprint)
     if assessment.clinic_id is not None and q.level_by_code[row["triage_level"]].urgent:
         # A warning sign at a check-in reaches the clinic as a submission's would, stored
-        # together with the check-in or not at all.
-        alerts.queue(
+        # together with the check-in or not at all; an alert still waiting covers it.
+        alerts.queue_for_checkin(
             session,
             clinic_id=assessment.clinic_id,
             assessment_id=assessment.id,
             checkin_id=row["id"],
+            rank=row["triage_rank"],
             now=now,
         )
     return RecordedCheckin(row["id"], assessment.id, now, result)
 
 
-def _by_key(session: Session, assessment_id: uuid.UUID, key: str) -> Checkin | None:
+def _same_answers(
+    checkins: Sequence[Checkin], answers: Mapping[str, Any], since: datetime
+) -> Checkin | None:
+    """The newest check-in since ``since`` with exactly these (checked) answers."""
+    wanted = dict(answers)
+    for checkin in reversed(checkins):
+        if checkin.created_at < since:
+            return None
+        if checkin.answers == wanted:
+            return checkin
+    return None
+
+
+def _within_limit(checkins: Sequence[Checkin], per_day: int, now: datetime) -> None:
+    """CheckinLimitError when the last 24 hours already hold ``per_day`` check-ins: the
+    plan moves on weekly, so more say nothing new, and a loop must not fill the clinic's
+    queue or the list."""
+    recent = [c.created_at for c in checkins if c.created_at > now - LIMIT_PERIOD]
+    if len(recent) >= per_day:
+        # The next is possible once enough of them are a day old.
+        raise CheckinLimitError(per_day, recent[len(recent) - per_day] + LIMIT_PERIOD)
+
+
+def _by_key(
+    session: Session, assessment_id: uuid.UUID, api_client_id: uuid.UUID | None, key: str
+) -> Checkin | None:
+    # The caller's own key only: another app's same key is another request.
     return session.exec(
         select(Checkin).where(
-            Checkin.assessment_id == assessment_id, Checkin.idempotency_key == key
+            Checkin.assessment_id == assessment_id,
+            Checkin.api_client_id == api_client_id,
+            Checkin.idempotency_key == key,
         )
     ).first()
 
@@ -334,12 +384,30 @@ def trend(
     return points
 
 
-def next_due(assessment: Assessment, checkins: list[Checkin]) -> datetime | None:
+def next_due(assessment: Assessment, checkins: Sequence[Checkin] | int) -> datetime | None:
     """When the next check-in is due: 2, 4 and 8 weeks after the plan began (the result, or a
-    clinician's release), one per check-in."""
-    if len(checkins) >= len(DUE_WEEKS):
+    clinician's release), one per check-in (given, or how many there are)."""
+    done = checkins if isinstance(checkins, int) else len(checkins)
+    if done >= len(DUE_WEEKS):
         return None
-    return plan_started(assessment) + timedelta(weeks=DUE_WEEKS[len(checkins)])
+    return plan_started(assessment) + timedelta(weeks=DUE_WEEKS[done])
+
+
+def checkin_page(
+    session: Session, assessment_id: uuid.UUID, *, offset: int, limit: int
+) -> tuple[list[Checkin], int]:
+    """One page of an assessment's check-ins, oldest first, and how many it has in all."""
+    total = session.exec(
+        select(func.count()).select_from(Checkin).where(Checkin.assessment_id == assessment_id)
+    ).one()
+    page = session.exec(
+        select(Checkin)
+        .where(Checkin.assessment_id == assessment_id)
+        .order_by(col(Checkin.created_at), col(Checkin.id))
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(page), int(total)
 
 
 def delete_checkins(session: Session, assessment_id: uuid.UUID) -> None:

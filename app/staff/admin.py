@@ -235,6 +235,7 @@ async def keys(request: Request, staff: AdminStaff, db: DbDep) -> HTMLResponse:
 async def create_key(
     request: Request, staff: AdminStaff, db: DbDep,
     name: Annotated[str, Form(max_length=200)] = "",
+    checkins_write: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:  # fmt: skip
     if problem := api_keys.name_problem(name):
         clients = await db.run(api_keys.list_clinic_api_keys, clinic_id=staff.clinic.id)
@@ -242,14 +243,17 @@ async def create_key(
             request, "staff/api_keys.html", staff, clients=clients, errors={"name": problem},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
-    client, key = await db.run(api_keys.create_api_key, name=name, clinic_id=staff.clinic.id)
+    scopes = [api_keys.CHECKINS_WRITE] if checkins_write == "yes" else []
+    client, key = await db.run(
+        api_keys.create_api_key, name=name, clinic_id=staff.clinic.id, scopes=scopes
+    )
     await audit_by(
         db,
         staff,
         "api_key.created",
         target_type="api_client",
         target_id=client.id,
-        detail={"prefix": client.key_prefix},
+        detail={"prefix": client.key_prefix, "scopes": client.scopes},
     )
     return render(request, "staff/api_key_created.html", staff, client=client, key=key)
 

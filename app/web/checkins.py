@@ -8,9 +8,11 @@ nothing behind, and every answer is checked again on the server when the check-i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -23,7 +25,7 @@ from app.errors import AppError
 from app.models import Assessment, Checkin
 from app.services import checkins as checkin_service
 from app.services import interview as flow
-from app.services.checkins import CheckinNotPossibleError
+from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
 from app.services.questionnaires import Registry
 
 from . import present
@@ -35,6 +37,7 @@ router = APIRouter()
 
 PAGE_FIELD: Final = "page"  # the page whose questions were just answered
 BACK: Final = "back"  # the value of the "go" button that goes one page back
+PERSON_ZONE: Final = ZoneInfo("Europe/London")  # the times a person is shown
 
 
 def _questionnaire(registry: Registry, assessment: Assessment) -> Questionnaire:
@@ -151,7 +154,10 @@ async def send_checkin(
             page_input.answers,
             channel="intake" if assessment.clinic_id else "web",
             clock=clock,
+            limits=settings_of(request).checkin_limits,
         )
+    except CheckinLimitError as exc:
+        return _limit_page(request, token, exc, clock())
     except AnswerError as exc:
         # An earlier page's answer is missing (the form was altered): ask for it there.
         missing = {p.question for p in exc.problems}
@@ -167,6 +173,28 @@ async def send_checkin(
             carried=_carried(q, again, form), status_code=422,
         )  # fmt: skip
     return redirect(f"/result/{token}/checkins/{recorded.id}")
+
+
+def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datetime) -> Response:
+    """A 429 in words: how many a day, when the next is possible, and, since a warning sign
+    must never wait for the limit, what to do about one now."""
+    settings = settings_of(request)
+    wait = max(1, math.ceil((exc.next_at - now).total_seconds()))
+    response = render(
+        request,
+        "web/checkin_limit.html",
+        {
+            "per_day": exc.per_day,
+            # In UK time, as the service's numbers are UK ones (EMERGENCY_NUMBER...).
+            "next_at_text": f"{exc.next_at.astimezone(PERSON_ZONE):%H:%M on %-d %B %Y}",
+            "result_url": f"/result/{token}",
+            "emergency_name": settings.emergency_name,
+            "urgent_name": settings.urgent_name,
+        },
+        status_code=429,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _summary(by_id: dict[str, Question], problem: Any) -> str:

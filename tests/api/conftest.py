@@ -36,8 +36,14 @@ class Key:
         return {"Authorization": f"Bearer {self.key}"}
 
 
-def make_key(db: Session, name: str = "booking app", clinic_id: uuid.UUID | None = None) -> Key:
-    client, key = create_api_key(session=db, name=name, clinic_id=clinic_id)
+def make_key(
+    db: Session,
+    name: str = "booking app",
+    clinic_id: uuid.UUID | None = None,
+    scopes: tuple[str, ...] = (),
+) -> Key:
+    granted = {"scopes": scopes} if scopes else {}
+    client, key = create_api_key(session=db, name=name, clinic_id=clinic_id, **granted)
     db.commit()
     return Key(client.id, key, clinic_id)
 

@@ -98,6 +98,32 @@ def test_create_ties_a_key_to_a_clinic_by_name_or_id(
 
 
 @pytest.mark.usefixtures("cli_database")
+def test_create_grants_the_checkins_write_scope_only_when_asked(
+    db: Session, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_clinic(db, "Riverside Physio")
+    base = ["api-key", "create", "--clinic", "Riverside Physio", "--name"]
+    assert main([*base, "reader"]) == 0
+    reader = capsys.readouterr().out.strip()
+    assert main([*base, "writer", "--scope", "checkins:write"]) == 0
+    writer = capsys.readouterr().out.strip()
+    db.expire_all()
+    read_only, may_write = (
+        api_keys.authenticate(db, key=reader),
+        api_keys.authenticate(db, key=writer),
+    )
+    assert read_only is not None
+    assert not read_only.may_write_checkins
+    assert may_write is not None
+    assert may_write.may_write_checkins
+    with pytest.raises(SystemExit):
+        main([*base, "other", "--scope", "everything"])
+    assert main(["api-key", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "checkins:write" in next(line for line in listed.splitlines() if "writer" in line)
+
+
+@pytest.mark.usefixtures("cli_database")
 def test_create_with_an_unknown_clinic_fails_and_makes_no_key(
     db: Session, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -165,7 +191,7 @@ def test_list_lines_up_every_column_under_its_heading(
     header, *rows = capsys.readouterr().out.splitlines()
     # Columns are two or more spaces apart (a heading or a date may hold a single space).
     starts = [match.start() for match in re.finditer(r"(?:^|(?<=  ))\S", header)]
-    assert len(starts) == 6
+    assert len(starts) == 7  # PREFIX STATE CREATED CLINIC SCOPES ID NAME
     assert len(rows) == 2
     for row in rows:
         for start in starts[1:]:

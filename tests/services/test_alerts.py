@@ -30,7 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from app.config import Settings
+from app.config import CheckinLimits, Settings
 from app.main import create_app
 from app.models import Alert, AlertAttempt, Assessment, Clinic, utcnow
 from app.services import alert_delivery, alerts, api_keys, checkins, webhook_addresses
@@ -891,3 +891,90 @@ def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_nam
     assert hook.server_names == ["hooks.riverside.example"] * 2
     [delivery] = hook.deliveries
     assert delivery.headers["Host"] == f"hooks.riverside.example:{port}"
+# -- check-in floods: alerts coalesce per submission (issue 23) ------------------------------------
+
+
+def self_care_assessment(db: Session, registry: Registry, clinic: Clinic, at: datetime) -> Any:
+    recorded = record_assessment(
+        db, registry.default, EXAMPLE_ANSWERS, channel="intake", clinic_id=clinic.id, now=at
+    )
+    db.commit()
+    return db.get_one(Assessment, recorded.id)
+
+
+def check_in(db: Session, registry: Registry, assessment: Any, at: datetime, **changes: Any) -> Any:
+    found = checkins.record_checkin(
+        db, registry, assessment, checkin_answers(**changes), channel="intake", now=at,
+        limits=CheckinLimits(per_day=10),
+    )  # fmt: skip
+    db.commit()
+    return found
+
+
+def test_urgent_check_ins_coalesce_while_an_alert_waits_and_an_emergency_raises_it(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry, t0: datetime,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic, webhook=receiver.url)
+    assessment = self_care_assessment(db, registry, clinic, t0)
+    hour = timedelta(hours=1)
+    first = check_in(db, registry, assessment, t0 + hour, fever=True)
+    check_in(db, registry, assessment, t0 + 2 * hour, fever=True, pain_now=6)
+    assert {(a.kind, a.checkin_id) for a in stored_alerts(db)} == {
+        ("email", first.id), ("webhook", first.id),
+    }  # fmt: skip
+    # More urgent than the alerts waiting: they are raised to it, not joined by two more.
+    worst = check_in(db, registry, assessment, t0 + 3 * hour, saddle_numbness=True)
+    assert {(a.kind, a.checkin_id) for a in stored_alerts(db)} == {
+        ("email", worst.id), ("webhook", worst.id),
+    }  # fmt: skip
+    assert send_due(engine, settings, registry, t0 + 3 * hour) == 2
+    [hook] = receiver.deliveries
+    assert json.loads(hook.body)["level"] == "emergency"
+    assert json.loads(hook.body)["checkin_id"] == str(worst.id)
+    # Just sent, as urgently or more: it covers the next urgent check-in too ...
+    check_in(db, registry, assessment, t0 + 3 * hour + timedelta(minutes=10), fever=True)
+    assert len(stored_alerts(db)) == 2
+    # ... for COVERED_AFTER_SENDING (15 minutes); after that the clinic is told again.
+    late = check_in(
+        db, registry, assessment, t0 + 3 * hour + timedelta(minutes=20), bowel_change=True
+    )
+    assert len(stored_alerts(db)) == 4
+    assert {a.kind for a in stored_alerts(db) if a.checkin_id == late.id} == {"email", "webhook"}
+
+
+def test_a_more_urgent_check_in_after_its_alert_was_tried_gets_an_alert_of_its_own(
+    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    registry: Registry, t0: datetime,
+) -> None:  # fmt: skip
+    with_alerts(db, clinic, email=None, webhook=receiver.url)
+    receiver.statuses = [503, 503, 503]
+    assessment = self_care_assessment(db, registry, clinic, t0)
+    minute = timedelta(minutes=1)
+    check_in(db, registry, assessment, t0, fever=True)
+    assert send_due(engine, settings, registry, t0) == 1  # tried: failed, waits to retry
+    check_in(db, registry, assessment, t0 + minute, fever=True, pain_now=7)
+    assert len(stored_alerts(db)) == 1  # still waiting, as urgent: it covers this one
+    worst = check_in(db, registry, assessment, t0 + 2 * minute, saddle_numbness=True)
+    lines = alerts.recent_alerts(db, clinic_id=clinic.id)
+    # A sender may hold the tried one: it is left alone, and the emergency has its own.
+    assert sorted(line.level for line in lines) == ["emergency", "urgent"]
+    assert {line.alert.checkin_id for line in lines if line.level == "emergency"} == {worst.id}
+
+
+def test_an_alert_raised_after_a_sender_read_it_is_read_again_before_it_is_sent(
+    db: Session, clinic: Clinic, registry: Registry, t0: datetime
+) -> None:
+    with_alerts(db, clinic, email=None, webhook="http://127.0.0.1:9/hook")
+    assessment = self_care_assessment(db, registry, clinic, t0)
+    check_in(db, registry, assessment, t0, fever=True)
+    [read] = alerts.due(db, now=t0)
+    assert read.triage_level == "urgent"
+    check_in(db, registry, assessment, t0 + timedelta(minutes=1), saddle_numbness=True)
+    # The sender's claim names the check-in it read: it no longer holds, so the old level
+    # is never sent.
+    assert alerts.claim_one(db, read, now=t0) is None
+    [again] = alerts.due(db, now=t0 + timedelta(minutes=1))
+    claim = alerts.claim_one(db, again, now=t0 + timedelta(minutes=1))
+    assert claim is not None
+    assert claim.level == "emergency"

@@ -6,11 +6,13 @@ Every time is the test's: the assessment is stored at T0 and each check-in at a 
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.models import Assessment
@@ -322,3 +324,74 @@ def test_the_api_check_in_reads_the_same_context_on_the_apps_clock(
     assert T0 <= stored_at < T0 + DAY
     listed = client.get(url, headers=api_key.headers).json()
     assert datetime.fromisoformat(listed["next_due"]) == stored_at + timedelta(weeks=4)
+
+
+# -- floods (issue 23): the day's limit and the same check-in again, on the test's clock ----------
+
+
+def test_a_day_holds_three_check_ins_in_any_24_hours(db: Session, registry: Registry) -> None:
+    assessment = stored(db, registry)
+    hour = timedelta(hours=1)
+    first = check_in(db, registry, assessment, DAY, pain_now=2)
+    check_in(db, registry, assessment, DAY + hour, pain_now=3)
+    check_in(db, registry, assessment, DAY + 5 * hour, pain_now=4)
+    with pytest.raises(checkins.CheckinLimitError) as refused:
+        check_in(db, registry, assessment, DAY + 6 * hour, pain_now=5)
+    db.rollback()
+    assert refused.value.per_day == 3
+    assert refused.value.next_at == first.created_at + DAY  # the first is then a day old
+    # Not by the calendar: a day after the first, one more fits; and then none again.
+    check_in(db, registry, assessment, 2 * DAY, pain_now=5)
+    with pytest.raises(checkins.CheckinLimitError) as again:
+        check_in(db, registry, assessment, 2 * DAY + hour / 2, pain_now=6)
+    assert again.value.next_at == T0 + 2 * DAY + hour  # when the second is a day old
+    db.rollback()
+    assert len(checkins.list_checkins(db, assessment.id)) == 4
+
+
+def test_the_same_answers_within_the_window_are_the_same_check_in(
+    db: Session, registry: Registry
+) -> None:
+    assessment = stored(db, registry)
+    first = check_in(db, registry, assessment, DAY)
+    again = check_in(db, registry, assessment, DAY + timedelta(minutes=9))
+    assert (again.id, again.replayed, again.created_at) == (first.id, True, first.created_at)
+    other = check_in(db, registry, assessment, DAY + timedelta(minutes=9), pain_now=4)
+    assert not other.replayed
+    # The newest with those answers counts: this one is 10 minutes after the first, 1 after
+    # the other; the window runs from the one it would repeat.
+    later = check_in(db, registry, assessment, DAY + timedelta(minutes=11))
+    assert later.id not in (first.id, other.id)
+    assert len(checkins.list_checkins(db, assessment.id)) == 3
+
+
+def test_check_ins_sent_at_once_cannot_slip_past_the_limit(
+    db: Session, registry: Registry, engine: Engine
+) -> None:
+    """Ten different check-ins from ten threads, each in its own transaction: the submission's
+    row is held while the day's count is read, so exactly three are stored."""
+    assessment = stored(db, registry)
+    outcomes: list[str] = []
+    start = threading.Barrier(10)
+
+    def send(pain: int) -> None:
+        with Session(engine, expire_on_commit=False) as session:
+            start.wait()
+            try:
+                checkins.record_checkin(
+                    session, registry, assessment, checkin_answers(pain_now=pain),
+                    channel="web", now=T0 + DAY,
+                )  # fmt: skip
+                session.commit()
+                outcomes.append("stored")
+            except checkins.CheckinLimitError:
+                session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=send, args=(pain,)) for pain in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused"] * 7 + ["stored"] * 3
+    assert len(checkins.list_checkins(db, assessment.id)) == 3

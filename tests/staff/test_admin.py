@@ -159,6 +159,24 @@ def test_admin_posts_without_the_csrf_token_are_refused(
     assert admin.post("/staff/api-keys", data={"name": "Booking"}).status_code == 403
 
 
+def test_an_admin_grants_a_key_the_checkins_write_scope_only_by_ticking_it(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    admin = signed_in(clinic, "admin")
+    form = admin.get("/staff/api-keys")
+    assert 'name="checkins_write"' in form.text
+    admin.post("/staff/api-keys", data={"csrf_token": token(admin), "name": "Reader"})
+    admin.post(
+        "/staff/api-keys",
+        data={"csrf_token": token(admin), "name": "Writer", "checkins_write": "yes"},
+    )
+    scopes = {c.name: c.scopes for c in db.exec(select(ApiClient)).all()}
+    assert scopes == {"Reader": "", "Writer": "checkins:write"}
+    listed = admin.get("/staff/api-keys").text
+    assert re.search(r"Writer</td>.*?<td>Yes</td>", listed, re.S)
+    assert re.search(r"Reader</td>.*?<td>No</td>", listed, re.S)
+
+
 def test_admin_makes_and_revokes_an_api_key_that_works_on_the_api(
     signed_in: SignedInClient, clinic: Clinic, client: TestClient, db: Session
 ) -> None:

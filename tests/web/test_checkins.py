@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -330,3 +331,32 @@ def test_an_emergency_at_a_check_in_leads_the_result_page_with_the_call_button(
     assert h1[0].endswith("Get medical help now")
     assert page.index("Call 999") < page.index("Your result from")
     assert "Your exercise plan is on hold" in page
+
+
+def test_the_same_check_in_sent_again_shows_the_one_stored(client: TestClient, db: Session) -> None:
+    url = result_url(client)
+    first = post_page(client, f"{url}/checkin", form_fields(checkin()))
+    again = post_page(client, f"{url}/checkin", form_fields(checkin()))
+    assert (first.status_code, again.status_code) == (303, 303)
+    assert again.headers["location"] == first.headers["location"]
+    assert len(db.exec(select(Checkin)).all()) == 1
+
+
+def test_past_the_days_limit_the_page_says_when_the_next_check_in_is_possible(
+    client: TestClient, db: Session, clock: TestClock
+) -> None:
+    url = result_url(client)
+    for pain in (2, 3, 4):  # CHECKINS_PER_DAY: 3
+        sent = post_page(client, f"{url}/checkin", form_fields(checkin(pain_now=pain)))
+        assert sent.status_code == 303, sent.text
+        clock.advance(timedelta(hours=1))
+    refused = post_page(client, f"{url}/checkin", form_fields(checkin(pain_now=5)))
+    assert refused.status_code == 429
+    assert abs(int(refused.headers["Retry-After"]) - 21 * 3600) < 120
+    first = min(c.created_at for c in db.exec(select(Checkin)).all())
+    next_at = (first + timedelta(days=1)).astimezone(ZoneInfo("Europe/London"))
+    assert "You have checked in 3 times today" in refused.text
+    assert f"{next_at:%H:%M on %-d %B %Y}" in refused.text
+    # A warning sign must not wait for the limit: the page says what to do now.
+    assert "Call 999 or go to A&amp;E now" in refused.text
+    assert len(db.exec(select(Checkin)).all()) == 3
