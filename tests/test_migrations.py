@@ -43,6 +43,7 @@ TABLES = {
     "draft",
     "intake_link",
     "login_throttle",
+    "result_pdf",
     "staff_recovery_code",
     "staff_session",
     "staff_user",
