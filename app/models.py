@@ -334,9 +334,7 @@ class ResultPdf(SQLModel, table=True):
     __tablename__ = "result_pdf"
 
     assessment_id: uuid.UUID = Field(
-        sa_column=Column(
-            Uuid(), ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True
-        )
+        sa_column=Column(Uuid(), ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
     )
     html_sha256: str = Field(max_length=64)
     pdf: bytes = Field(sa_column=Column(LargeBinary(), nullable=False), repr=False)

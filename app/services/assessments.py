@@ -21,7 +21,7 @@ from app import codec
 from app.engine import AnswerError, Evaluation, build_result
 from app.models import Assessment, Checkin, utcnow
 from app.security import hash_token, new_token
-from app.services import alerts, audit, fhir
+from app.services import alerts, audit, fhir, result_pdfs
 from app.services.questionnaires import Registry
 
 Channel = Literal["web", "intake", "api"]
@@ -298,7 +298,10 @@ def remove_result_link(session: Session, assessment: Assessment) -> None:
     """The person's private result page stops working (the links of the records it replaced
     too, which lead to it); the records stay with their clinic, and its audit log says so."""
     now = utcnow()
-    for each in [assessment, *replaced_by(session, assessment)]:
+    records = [assessment, *replaced_by(session, assessment)]
+    # Their kept PDFs were only for that page: they go with it.
+    result_pdfs.forget(session, [each.id for each in records])
+    for each in records:
         if each.result_token_hash is None:
             continue
         each.result_token_hash = None
@@ -316,7 +319,8 @@ def remove_result_link(session: Session, assessment: Assessment) -> None:
 def delete_assessment(session: Session, assessment: Assessment) -> None:
     """Really remove it (not a soft delete): a person asked for their data to go. The records
     it replaced (a corrected emergency answer) are theirs too, and go with it: oldest first,
-    as each points to the one that replaced it. Check-ins go with their assessment."""
+    as each points to the one that replaced it. Check-ins go with their assessment, and so
+    does its kept PDF (result_pdf's foreign key deletes it: ON DELETE CASCADE)."""
     for each in [*reversed(replaced_by(session, assessment)), assessment]:
         session.exec(delete(Checkin).where(col(Checkin.assessment_id) == each.id))
         session.delete(each)

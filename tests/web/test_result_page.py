@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -330,9 +331,14 @@ def test_an_unknown_result_has_no_pdf(client: TestClient) -> None:
 
 
 @pytest.fixture
-def without_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As on a machine where WeasyPrint cannot load: importing it fails."""
-    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` raises
+def without_weasyprint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As on a machine where WeasyPrint cannot load: importing it fails as it does without
+    Pango (OSError), here and in the PDF worker processes (which start with this sys.path)."""
+    (tmp_path / "weasyprint.py").write_text(
+        "raise OSError(\"cannot load library 'libpango-1.0-0'\")\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
     monkeypatch.setattr(pdf, "_loaded", {})
 
 
