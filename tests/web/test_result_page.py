@@ -299,6 +299,11 @@ def test_the_result_downloads_as_a_pdf_with_the_date_level_plan_and_answers(
     everything = words(" ".join(pages))
     assert "Keep this result" not in everything
     assert "Download a PDF" not in everything
+    # Made once, in a worker process, and kept: asking again does not make it again.
+    again = client.get(f"{path}/pdf")
+    assert again.status_code == 200
+    assert again.content == response.content
+    assert app.state.pdf_renderer.rendered == 1
 
 
 @pytest.mark.usefixtures("pdfs")
