@@ -19,6 +19,10 @@ The drills (loopback only; each stops by itself):
   requests (new connections, health checks and stored assessments) are still served (their
   latency during the attack against before it), and the server closes the slow connections once
   their headers are 10 s late (HEADERS_TIMEOUT, app/serving.py).
+- pdf-flood: 20 clients ask at once for the PDFs of 20 different results (none made yet) while
+  /healthz is measured: every PDF request gets a 200 or a 503 with Retry-After (the bound,
+  PDF_MAX_PENDING), never a 500, and the health check's p99 stays under 100 ms (the PDFs are
+  made in worker processes of their own, app/services/pdf.py).
 
 The PostgreSQL drills run on a private cluster made with initdb in a temporary directory on a
 free port (as the `postgres` user when run as root), never on a shared server. A drill whose
@@ -60,9 +64,13 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from app.api.examples import EXAMPLE_ANSWERS  # noqa: E402
+from app.config import project_dir  # noqa: E402
 from app.db import make_engine  # noqa: E402
+from app.engine import evaluate  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
+from app.services import assessments, pdf  # noqa: E402
 from app.services.api_keys import create_api_key  # noqa: E402
+from app.services.questionnaires import Registry  # noqa: E402
 
 BODY = json.dumps({"answers": EXAMPLE_ANSWERS}, separators=(",", ":")).encode()
 # A request that takes longer than this "hangs": the drills fail rather than wait for it.
@@ -796,9 +804,149 @@ def drill_slow_clients(report: Report, drill: str, tmp: Path) -> None:
     )
 
 
+# -- drill e: a flood of PDFs ------------------------------------------------------------------
+
+
+def stored_results(url: str, count: int) -> list[str]:
+    """``count`` stored self-care results (migrations applied first): their private paths."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        q = Registry.load(project_dir("questionnaires"), "low-back-audit").default
+        with Session(engine) as session:
+            paths = [
+                "/result/"
+                + str(
+                    assessments.record(
+                        session, evaluate(q, EXAMPLE_ANSWERS), channel="web"
+                    ).result_token
+                )
+                for _ in range(count)
+            ]
+            session.commit()
+    finally:
+        engine.dispose()
+    return paths
+
+
+@dataclass
+class PdfAnswer:
+    status: int | None
+    seconds: float
+    retry_after: str | None
+    is_pdf: bool
+
+
+def get_pdf(port: int, path: str, timeout: float = 120) -> PdfAnswer:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        connection.request("GET", f"{path}/pdf")
+        response = connection.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException):
+        return PdfAnswer(None, time.monotonic() - started, None, False)
+    finally:
+        connection.close()
+    return PdfAnswer(
+        response.status,
+        time.monotonic() - started,
+        response.getheader("Retry-After"),
+        data.startswith(b"%PDF"),
+    )
+
+
+@dataclass
+class Flood:
+    answers: list[PdfAnswer]
+    health: list[float]  # /healthz latencies while the PDFs were asked for
+    health_failed: int
+    seconds: float
+
+
+def pdf_flood(port: int, paths: list[str]) -> Flood:
+    """One client per path, all at once, each asking once for its PDF, while /healthz is asked
+    one after the other (a new connection each) until every PDF request has its answer."""
+    answers: list[PdfAnswer] = []
+    lock = threading.Lock()
+    started = threading.Barrier(len(paths) + 1)
+
+    def client(path: str) -> None:
+        started.wait()
+        answer = get_pdf(port, path)
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=client, args=(path,), daemon=True) for path in paths]
+    for thread in threads:
+        thread.start()
+    began = time.monotonic()
+    started.wait()
+    health: list[float] = []
+    failed = 0
+    # At least 2 s of health checks, and for as long as any PDF request is open.
+    while any(thread.is_alive() for thread in threads) or time.monotonic() - began < 2:
+        status, took = get_status(port, "/healthz")
+        health.append(took)
+        failed += status != 200
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join()
+    return Flood(answers, health, failed, time.monotonic() - began)
+
+
+def drill_pdf_flood(report: Report, drill: str, tmp: Path) -> None:
+    try:
+        pdf.make_pdf("<p>WeasyPrint loads here</p>")
+    except pdf.PdfUnavailableError:
+        report.skip(drill, "WeasyPrint cannot load here (Pango missing?): no PDF can be made")
+        return
+    url = f"sqlite:///{tmp / 'pdf.db'}"
+    paths = stored_results(url, 21)
+    with Server(url, tmp / f"{drill}.log") as server:
+        server.start()
+        # One PDF first: the worker process starts and loads WeasyPrint and its fonts.
+        warm = get_pdf(server.port, paths.pop())
+        before = [get_status(server.port, "/healthz")[1] for _ in range(50)]
+        flood = pdf_flood(server.port, paths)
+        errors = server.log_mentions(*SERVER_ERRORS)
+    statuses = Counter(str(a.status) for a in flood.answers)
+    made = [a for a in flood.answers if a.status == 200]
+    refused = [a for a in flood.answers if a.status == 503]
+    p50, p99 = statistics.median(flood.health), percentile(flood.health, 0.99)
+    report.note(
+        f"first PDF (worker start) {warm.seconds:.1f} s; {len(paths)} PDFs asked at once:"
+        f" {dict(statuses)}, made in {min((a.seconds for a in made), default=0):.1f}–"
+        f"{max((a.seconds for a in made), default=0):.1f} s, refused in at most"
+        f" {max((a.seconds for a in refused), default=0) * 1000:.0f} ms; /healthz before:"
+        f" p50 {statistics.median(before) * 1000:.1f} ms; during ({len(flood.health)} over"
+        f" {flood.seconds:.1f} s): p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms,"
+        f" max {max(flood.health) * 1000:.1f} ms"
+    )
+    report.check(drill, "the first PDF made", warm.status == 200 and warm.is_pdf)
+    report.check(
+        drill,
+        "every PDF request got a PDF (200) or a 503 with Retry-After",
+        len(flood.answers) == len(paths)
+        and all(
+            (a.status == 200 and a.is_pdf) or (a.status == 503 and a.retry_after)
+            for a in flood.answers
+        ),
+    )
+    report.check(drill, f"{len(made)} PDFs made during the flood", len(made) >= 1)
+    report.check(drill, "no 500, no uncaught exception in the server's log", not errors)
+    report.check(
+        drill, f"/healthz answered 200 throughout ({flood.health_failed} not)",
+        flood.health_failed == 0,
+    )  # fmt: skip
+    report.check(drill, f"/healthz p99 {p99 * 1000:.1f} ms under 100 ms", p99 < 0.1)
+
+
 # -- running them -----------------------------------------------------------------------------
 
-DRILLS = ["kill-sqlite", "kill-postgres", "postgres-restart", "disk-full", "slow-clients"]
+DRILLS = [
+    "kill-sqlite", "kill-postgres", "postgres-restart", "disk-full", "slow-clients", "pdf-flood",
+]  # fmt: skip
 
 
 def main() -> int:
@@ -844,6 +992,7 @@ def main() -> int:
                     )
         timed("disk-full", lambda: drill_disk_full(report, "disk-full", tmp))
         timed("slow-clients", lambda: drill_slow_clients(report, "slow-clients", tmp))
+        timed("pdf-flood", lambda: drill_pdf_flood(report, "pdf-flood", tmp))
         if args.logs:
             for log in tmp.glob("*.log"):
                 shutil.copy(log, args.logs / log.name)
