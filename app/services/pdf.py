@@ -20,10 +20,12 @@ import asyncio
 import logging
 import mimetypes
 import multiprocessing
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -113,7 +115,9 @@ class PdfRenderer:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
             )
         return self._pool
 
@@ -125,6 +129,13 @@ class PdfRenderer:
     def shutdown(self) -> None:
         """At the app's shutdown: the worker processes end (after a PDF in progress)."""
         self._discard_pool()
+
+
+def _lower_priority() -> None:
+    """In each PDF worker process: a PDF can wait a moment, a page or a health check should
+    not, so on a busy machine the app's own process gets the CPU first."""
+    with suppress(OSError):
+        os.nice(10)
 
 
 def static_file_url(path: str) -> str:
