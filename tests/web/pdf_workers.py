@@ -5,6 +5,7 @@ imports this module."""
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from pathlib import Path
 
@@ -22,4 +23,13 @@ def gated_pdf(gate: str, made: str, html: str) -> bytes:
     deadline = time.monotonic() + 30
     while not Path(gate).exists() and time.monotonic() < deadline:
         time.sleep(0.02)
+    return fake_pdf(html)
+
+
+def dies_once(marker: str, html: str) -> bytes:
+    """The first call kills its worker process (as the out-of-memory killer would); later
+    calls make ``fake_pdf``."""
+    if not Path(marker).exists():
+        Path(marker).touch()
+        os._exit(1)
     return fake_pdf(html)

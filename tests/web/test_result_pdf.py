@@ -33,7 +33,7 @@ from tests.fixtures import (
     checkin_answers,
     record_assessment,
 )
-from tests.web.pdf_workers import fake_pdf, gated_pdf
+from tests.web.pdf_workers import dies_once, fake_pdf, gated_pdf
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SELF_CARE = dict(EXAMPLE_ANSWERS)
@@ -271,6 +271,24 @@ def test_a_request_whose_client_leaves_while_waiting_is_never_made(tmp_path: Pat
     assert made.read_text().count("started") == 1
     assert renderer.rendered == 1
     assert renderer.pending == 0
+
+
+def test_a_worker_process_that_dies_is_replaced(
+    app: FastAPI, client: TestClient, db: Session, tmp_path: Path
+) -> None:
+    renderer = pdf.PdfRenderer(
+        workers=1, max_pending=2, make=partial(dies_once, str(tmp_path / "died"))
+    )
+    app.state.pdf_renderer = renderer
+    _, path = store(db, app, SELF_CARE)
+    try:
+        died = client.get(f"{path}/pdf")
+        assert died.status_code == 503  # not a 500
+        assert died.headers["retry-after"] == "10"
+        assert get_pdf(client, path).content.startswith(b"%PDF")  # new worker processes
+    finally:
+        renderer.shutdown()
+    assert kept(db) != []
 
 
 def test_pdf_max_pending_below_the_workers_is_refused(database_url: str) -> None:
