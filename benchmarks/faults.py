@@ -831,6 +831,7 @@ def stored_results(url: str, count: int) -> list[str]:
 
 @dataclass
 class PdfAnswer:
+    path: str
     status: int | None
     seconds: float
     retry_after: str | None
@@ -845,10 +846,11 @@ def get_pdf(port: int, path: str, timeout: float = 120) -> PdfAnswer:
         response = connection.getresponse()
         data = response.read()
     except (OSError, http.client.HTTPException):
-        return PdfAnswer(None, time.monotonic() - started, None, False)
+        return PdfAnswer(path, None, time.monotonic() - started, None, False)
     finally:
         connection.close()
     return PdfAnswer(
+        path,
         response.status,
         time.monotonic() - started,
         response.getheader("Retry-After"),
