@@ -93,17 +93,19 @@ class PdfRenderer:
             if await client_gone():
                 raise ClientGoneError
             self.running += 1
+            pool = self._executor()
             try:
                 # Once started a PDF is finished, even if its client leaves: it is kept, and
                 # the next request for it costs nothing.
                 pdf: bytes = await asyncio.get_running_loop().run_in_executor(
-                    self._executor(), self._make, html
+                    pool, self._make, html
                 )
             except BrokenProcessPool as error:
                 # A worker died (killed, out of memory): a new pool next time, and this request
                 # is told to come back rather than given a 500.
                 log.warning("a PDF worker process died (%s); starting new ones", error)
-                self._discard_pool()
+                if self._pool is pool:  # not one a later request has started meanwhile
+                    self._discard_pool()
                 raise PdfBusyError from error
             finally:
                 self.running -= 1
