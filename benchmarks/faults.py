@@ -897,6 +897,34 @@ def pdf_flood(port: int, paths: list[str]) -> Flood:
     return Flood(answers, health, failed, time.monotonic() - began)
 
 
+def hang_up_while_waiting(server: Server, busy_path: str, path: str) -> tuple[PdfAnswer, bool]:
+    """A PDF made for ``busy_path`` holds the worker while another client asks for ``path``'s
+    and hangs up a second later: the busy one's answer, and whether the server ended the
+    hung-up request (499, "client closed request") while the worker was still busy."""
+    answers: list[PdfAnswer] = []
+    busy = threading.Thread(target=lambda: answers.append(get_pdf(server.port, busy_path)))
+    busy.start()
+    time.sleep(0.5)  # the worker has taken it
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as hung_up:
+        hung_up.sendall(f"GET {path}/pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        time.sleep(1)
+    ended = False
+    while busy.is_alive() and not ended:
+        ended = bool(server.log_mentions("/pdf 499 "))
+        time.sleep(0.05)
+    busy.join()
+    return answers[0], ended
+
+
+def kept_pdfs(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM result_pdf")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def drill_pdf_flood(report: Report, drill: str, tmp: Path) -> None:
     try:
         pdf.make_pdf("<p>WeasyPrint loads here</p>")
@@ -911,6 +939,10 @@ def drill_pdf_flood(report: Report, drill: str, tmp: Path) -> None:
         warm = get_pdf(server.port, paths.pop())
         before = [get_status(server.port, "/healthz")[1] for _ in range(50)]
         flood = pdf_flood(server.port, paths)
+        kept_before = kept_pdfs(url)
+        refused_paths = [a.path for a in flood.answers if a.status != 200]
+        busy, hung_up_ended = hang_up_while_waiting(server, *refused_paths[:2])
+        kept_after = kept_pdfs(url)
         errors = server.log_mentions(*SERVER_ERRORS)
     statuses = Counter(str(a.status) for a in flood.answers)
     made = [a for a in flood.answers if a.status == 200]
@@ -942,6 +974,12 @@ def drill_pdf_flood(report: Report, drill: str, tmp: Path) -> None:
         flood.health_failed == 0,
     )  # fmt: skip
     report.check(drill, f"/healthz p99 {p99 * 1000:.1f} ms under 100 ms", p99 < 0.1)
+    report.check(
+        drill,
+        "a client that hung up while its PDF waited: its request ended (499) while the worker"
+        f" was busy, and its PDF was not made ({kept_after - kept_before} kept, the busy one)",
+        busy.status == 200 and hung_up_ended and kept_after == kept_before + 1,
+    )
 
 
 # -- running them -----------------------------------------------------------------------------
