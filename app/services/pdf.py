@@ -17,6 +17,7 @@ a request whose client leaves while it waits gives up its place (ClientGoneError
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import mimetypes
 import multiprocessing
@@ -75,11 +76,16 @@ class PdfRenderer:
         self.pending = 0  # in progress or waiting, in this app process
         self.running = 0
         self.rendered = 0  # PDFs made since start: what a kept PDF saves
+        # The pages being made now, by their hash: a request for the same page waits for it.
+        self._started: dict[str, asyncio.Future[bytes]] = {}
 
     async def render(self, html: str, *, client_gone: Callable[[], Awaitable[bool]]) -> bytes:
         """The page as PDF bytes. PdfBusyError at once when the bound is reached;
         ClientGoneError when ``client_gone`` says so before a worker takes it;
         PdfUnavailableError where PDFs cannot be made."""
+        key = hashlib.sha256(html.encode()).hexdigest()
+        if key in self._started:  # the same page, being made (a second tap): wait for that one
+            return await self._join(self._started[key])
         if self.pending >= self.max_pending:
             raise PdfBusyError
         self.pending += 1
@@ -90,29 +96,57 @@ class PdfRenderer:
                 if await client_gone():
                     raise ClientGoneError
                 await asyncio.sleep(self.POLL_SECONDS)
+                if key in self._started:
+                    return await self._join(self._started[key])
             if await client_gone():
                 raise ClientGoneError
-            self.running += 1
-            pool = self._executor()
-            try:
-                # Once started a PDF is finished, even if its client leaves: it is kept, and
-                # the next request for it costs nothing.
-                pdf: bytes = await asyncio.get_running_loop().run_in_executor(
-                    pool, self._make, html
-                )
-            except BrokenProcessPool as error:
-                # A worker died (killed, out of memory): a new pool next time, and this request
-                # is told to come back rather than given a 500.
-                log.warning("a PDF worker process died (%s); starting new ones", error)
-                if self._pool is pool:  # not one a later request has started meanwhile
-                    self._discard_pool()
-                raise PdfBusyError from error
-            finally:
-                self.running -= 1
-            self.rendered += 1
-            return pdf
+            return await self._make_now(key, html)
         finally:
             self.pending -= 1
+
+    async def _make_now(self, key: str, html: str) -> bytes:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bytes] = loop.create_future()
+        self._started[key] = done
+        self.running += 1
+        pool = self._executor()
+        try:
+            # Once started a PDF is finished, even if its client leaves: it is kept, and the
+            # next request for it costs nothing.
+            pdf: bytes = await loop.run_in_executor(pool, self._make, html)
+        except BrokenProcessPool as error:
+            # A worker died (killed, out of memory): a new pool next time, and this request is
+            # told to come back rather than given a 500.
+            log.warning("a PDF worker process died (%s); starting new ones", error)
+            if self._pool is pool:  # not one a later request has started meanwhile
+                self._discard_pool()
+            done.set_exception(PdfBusyError())
+            raise PdfBusyError from error
+        except Exception as error:
+            done.set_exception(error)
+            raise
+        else:
+            done.set_result(pdf)
+        finally:
+            self.running -= 1
+            del self._started[key]
+            if not done.done():  # cancelled (the app stopping): whoever waits is told to retry
+                done.cancel()
+            elif not done.cancelled():
+                done.exception()  # read: nobody waiting on it is no error to log
+        self.rendered += 1
+        return pdf
+
+    @staticmethod
+    async def _join(started: asyncio.Future[bytes]) -> bytes:
+        """The outcome of a PDF another request started; shielded, so that this request being
+        cancelled does not cancel that one."""
+        try:
+            return await asyncio.shield(started)
+        except asyncio.CancelledError:
+            if started.cancelled():
+                raise PdfBusyError from None
+            raise
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:

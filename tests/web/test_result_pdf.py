@@ -294,3 +294,33 @@ def test_a_worker_process_that_dies_is_replaced(
 def test_pdf_max_pending_below_the_workers_is_refused(database_url: str) -> None:
     with pytest.raises(ValidationError, match="PDF_MAX_PENDING"):
         Settings(database_url=database_url, pdf_workers=2, pdf_max_pending=1)
+
+
+def test_the_same_page_asked_for_twice_at_once_is_made_once(tmp_path: Path) -> None:
+    gate, made = tmp_path / "gate", tmp_path / "made"
+    renderer = pdf.PdfRenderer(
+        workers=1, max_pending=1, make=partial(gated_pdf, str(gate), str(made))
+    )
+
+    async def still_there() -> bool:
+        return False
+
+    async def run() -> list[Any]:
+        first = asyncio.create_task(renderer.render("<p>mine</p>", client_gone=still_there))
+        while not made.exists():
+            await asyncio.sleep(0.02)
+        # A second tap on the same link: it waits for the first, taking no place.
+        second = asyncio.create_task(renderer.render("<p>mine</p>", client_gone=still_there))
+        other = asyncio.create_task(renderer.render("<p>other</p>", client_gone=still_there))
+        await asyncio.sleep(0.1)
+        gate.touch()
+        return list(await asyncio.gather(first, second, other, return_exceptions=True))
+
+    try:
+        first, second, other = asyncio.run(run())
+    finally:
+        renderer.shutdown()
+    assert first == second == fake_pdf("<p>mine</p>")
+    assert isinstance(other, pdf.PdfBusyError)  # the one place was the first's
+    assert made.read_text().count("started") == 1
+    assert renderer.rendered == 1
