@@ -327,7 +327,7 @@ class Checkin(SQLModel, table=True):
 
 
 class ResultPdf(SQLModel, table=True):
-    """A result's PDF, kept so that it is made once (app/services/pdf_store.py). Keyed by the
+    """A result's PDF, kept so that it is made once (app/services/result_pdfs.py). Keyed by the
     SHA-256 of the page it was made from: a correction, check-in or release changes the page,
     so a stale PDF is never served. Only the latest per assessment; erased with it."""
 
