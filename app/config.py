@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     # check-in (the one stored is returned, and no alert is queued again).
     checkins_per_day: int = Field(default=3, ge=1, le=100)
     checkin_duplicate_minutes: float = Field(default=10.0, ge=0, le=1440)
+    # Result PDFs (app/services/pdf.py): made in this many processes of their own per app
+    # worker (each PDF takes seconds of CPU), with at most PDF_MAX_PENDING in progress or
+    # waiting per app worker; beyond that a 503 with Retry-After. Each is made once and kept.
+    pdf_workers: int = Field(default=1, ge=1, le=16)
+    pdf_max_pending: int = Field(default=2, ge=1, le=100)
     # Who to call, on the emergency and urgent results (tap-to-call buttons) and in their texts:
     # another country's deployment changes these. Each name shows its number, so the words and
     # the number a phone dials can never disagree. An empty URGENT_ONLINE_URL leaves it out.
@@ -135,6 +140,15 @@ class Settings(BaseSettings):
                 f"SECRET_KEY must be set to a random value of at least 32 characters when"
                 f" ENVIRONMENT is {self.environment!r} (only 'development' may use the default)"
                 " (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_pdf_limits(self) -> Settings:
+        if self.pdf_max_pending < self.pdf_workers:
+            raise ValueError(
+                f"PDF_MAX_PENDING ({self.pdf_max_pending}) must be at least PDF_WORKERS"
+                f" ({self.pdf_workers}): otherwise some workers would never be used"
             )
         return self
 

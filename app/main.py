@@ -23,6 +23,7 @@ from .config import Settings, get_settings
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
 from .middleware import BodyLimit, Compress, RequestLog, RequestTarget, SecurityHeaders
+from .services import pdf
 from .services.alert_delivery import AlertSender
 from .services.questionnaires import Registry
 from .staff.routes import router as staff_router
@@ -66,6 +67,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await sender.stop()
+        app.state.pdf_renderer.shutdown()
         # Closed connections: PostgreSQL sees a clean goodbye, and SQLite's last close
         # checkpoints and removes the -wal and -shm files.
         app.state.engine.dispose()
@@ -118,6 +120,10 @@ def create_app(
     app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
     app.state.alert_sender = None  # the lifespan starts one
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
+    # Result PDFs are made in processes of their own, started on the first one.
+    app.state.pdf_renderer = pdf.PdfRenderer(
+        workers=settings.pdf_workers, max_pending=settings.pdf_max_pending
+    )
 
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
     app.add_middleware(

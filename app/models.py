@@ -16,11 +16,13 @@ import zstandard
 from sqlalchemy import (
     JSON,
     DateTime,
+    ForeignKey,
     Index,
     LargeBinary,
     MetaData,
     TypeDecorator,
     UniqueConstraint,
+    Uuid,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -339,6 +341,21 @@ class Checkin(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = _time(index=True)
+
+
+class ResultPdf(SQLModel, table=True):
+    """A result's PDF, kept so that it is made once (app/services/result_pdfs.py). Keyed by the
+    SHA-256 of the page it was made from: a correction, check-in or release changes the page,
+    so a stale PDF is never served. Only the latest per assessment; erased with it."""
+
+    __tablename__ = "result_pdf"
+
+    assessment_id: uuid.UUID = Field(
+        sa_column=Column(Uuid(), ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    )
+    html_sha256: str = Field(max_length=64)
+    pdf: bytes = Field(sa_column=Column(LargeBinary(), nullable=False), repr=False)
+    created_at: datetime = _time()
 
 
 class Alert(SQLModel, table=True):

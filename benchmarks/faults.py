@@ -29,6 +29,10 @@ The drills (loopback only; each stops by itself):
   urgent: at most CHECKINS_PER_DAY (3) stored, a 429 with Retry-After for each refused one, the
   identical ones answered with the check-in stored (200), no 500, and no more alerts of each
   way than check-ins stored.
+- pdf-flood: 20 clients ask at once for the PDFs of 20 different results (none made yet) while
+  /healthz is measured: every PDF request gets a 200 or a 503 with Retry-After (the bound,
+  PDF_MAX_PENDING), never a 500, and the health check's p99 stays under 100 ms (the PDFs are
+  made in worker processes of their own, app/services/pdf.py).
 
 The PostgreSQL drills run on a private cluster made with initdb in a temporary directory on a
 free port (as the `postgres` user when run as root), never on a shared server. A drill whose
@@ -42,6 +46,7 @@ import argparse
 import errno
 import glob
 import http.client
+import ipaddress
 import json
 import os
 import pwd
@@ -71,11 +76,14 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from app.api.examples import EXAMPLE_ANSWERS  # noqa: E402
+from app.config import project_dir  # noqa: E402
 from app.db import make_engine  # noqa: E402
+from app.engine import evaluate  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Clinic  # noqa: E402
-from app.services import alerts  # noqa: E402
+from app.services import alerts, assessments, pdf  # noqa: E402
 from app.services.api_keys import CHECKINS_WRITE, create_api_key  # noqa: E402
+from app.services.questionnaires import Registry  # noqa: E402
 
 BODY = json.dumps({"answers": EXAMPLE_ANSWERS}, separators=(",", ":")).encode()
 # A request that takes longer than this "hangs": the drills fail rather than wait for it.
@@ -967,6 +975,8 @@ def drill_webhook_ssrf(report: Report, drill: str, tmp: Path) -> None:
     counted = wait_for(lambda: probe.accepted == 1, 5)
     probe.close()
     report.check(drill, "a listener counts a connection made to it", counted)
+
+
 # -- check-in flood ------------------------------------------------------------------------------
 
 FLOOD_POSTS = 50
@@ -1008,8 +1018,9 @@ def flood_setup(url: str) -> str:
             alerts.set_alert_email(session, clinic, "desk@clinic.example")
             # Nothing listens there: each try fails and waits, as a receiver that is down.
             alerts.set_webhook(
-                session, clinic, f"http://127.0.0.1:{free_port()}/hook", allow_http=True
-            )
+                session, clinic, f"http://127.0.0.1:{free_port()}/hook", allow_http=True,
+                allowed_networks=[ipaddress.IPv4Network("127.0.0.0/8")],
+            )  # fmt: skip
             _, key = create_api_key(
                 session=session, name="flood drill", clinic_id=clinic.id, scopes=[CHECKINS_WRITE]
             )
@@ -1101,11 +1112,189 @@ def drill_checkin_flood(report: Report, drill: str, tmp: Path) -> None:
                  all(n <= checkins for n in by_kind.values()))  # fmt: skip
 
 
+# -- drill e: a flood of PDFs ------------------------------------------------------------------
+
+
+def stored_results(url: str, count: int) -> list[str]:
+    """``count`` stored self-care results (migrations applied first): their private paths."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        q = Registry.load(project_dir("questionnaires"), "low-back-audit").default
+        with Session(engine) as session:
+            paths = [
+                "/result/"
+                + str(
+                    assessments.record(
+                        session, evaluate(q, EXAMPLE_ANSWERS), channel="web"
+                    ).result_token
+                )
+                for _ in range(count)
+            ]
+            session.commit()
+    finally:
+        engine.dispose()
+    return paths
+
+
+@dataclass
+class PdfAnswer:
+    path: str
+    status: int | None
+    seconds: float
+    retry_after: str | None
+    is_pdf: bool
+
+
+def get_pdf(port: int, path: str, timeout: float = 120) -> PdfAnswer:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        connection.request("GET", f"{path}/pdf")
+        response = connection.getresponse()
+        data = response.read()
+    except (OSError, http.client.HTTPException):
+        return PdfAnswer(path, None, time.monotonic() - started, None, False)
+    finally:
+        connection.close()
+    return PdfAnswer(
+        path,
+        response.status,
+        time.monotonic() - started,
+        response.getheader("Retry-After"),
+        data.startswith(b"%PDF"),
+    )
+
+
+@dataclass
+class Flood:
+    answers: list[PdfAnswer]
+    health: list[float]  # /healthz latencies while the PDFs were asked for
+    health_failed: int
+    seconds: float
+
+
+def pdf_flood(port: int, paths: list[str]) -> Flood:
+    """One client per path, all at once, each asking once for its PDF, while /healthz is asked
+    one after the other (a new connection each) until every PDF request has its answer."""
+    answers: list[PdfAnswer] = []
+    lock = threading.Lock()
+    started = threading.Barrier(len(paths) + 1)
+
+    def client(path: str) -> None:
+        started.wait()
+        answer = get_pdf(port, path)
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=client, args=(path,), daemon=True) for path in paths]
+    for thread in threads:
+        thread.start()
+    began = time.monotonic()
+    started.wait()
+    health: list[float] = []
+    failed = 0
+    # At least 2 s of health checks, and for as long as any PDF request is open.
+    while any(thread.is_alive() for thread in threads) or time.monotonic() - began < 2:
+        status, took = get_status(port, "/healthz")
+        health.append(took)
+        failed += status != 200
+        time.sleep(0.01)
+    for thread in threads:
+        thread.join()
+    return Flood(answers, health, failed, time.monotonic() - began)
+
+
+def hang_up_while_waiting(server: Server, busy_path: str, path: str) -> tuple[PdfAnswer, bool]:
+    """A PDF made for ``busy_path`` holds the worker while another client asks for ``path``'s
+    and hangs up a second later: the busy one's answer, and whether the server ended the
+    hung-up request (499, "client closed request") while the worker was still busy."""
+    answers: list[PdfAnswer] = []
+    busy = threading.Thread(target=lambda: answers.append(get_pdf(server.port, busy_path)))
+    busy.start()
+    time.sleep(0.5)  # the worker has taken it
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as hung_up:
+        hung_up.sendall(f"GET {path}/pdf HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        time.sleep(1)
+    ended = False
+    while busy.is_alive() and not ended:
+        ended = bool(server.log_mentions("/pdf 499 "))
+        time.sleep(0.05)
+    busy.join()
+    return answers[0], ended
+
+
+def kept_pdfs(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM result_pdf")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def drill_pdf_flood(report: Report, drill: str, tmp: Path) -> None:
+    try:
+        pdf.make_pdf("<p>WeasyPrint loads here</p>")
+    except pdf.PdfUnavailableError:
+        report.skip(drill, "WeasyPrint cannot load here (Pango missing?): no PDF can be made")
+        return
+    url = f"sqlite:///{tmp / 'pdf.db'}"
+    paths = stored_results(url, 21)
+    with Server(url, tmp / f"{drill}.log") as server:
+        server.start()
+        # One PDF first: the worker process starts and loads WeasyPrint and its fonts.
+        warm = get_pdf(server.port, paths.pop())
+        before = [get_status(server.port, "/healthz")[1] for _ in range(50)]
+        flood = pdf_flood(server.port, paths)
+        kept_before = kept_pdfs(url)
+        refused_paths = [a.path for a in flood.answers if a.status != 200]
+        busy, hung_up_ended = hang_up_while_waiting(server, *refused_paths[:2])
+        kept_after = kept_pdfs(url)
+        errors = server.log_mentions(*SERVER_ERRORS)
+    statuses = Counter(str(a.status) for a in flood.answers)
+    made = [a for a in flood.answers if a.status == 200]
+    refused = [a for a in flood.answers if a.status == 503]
+    p50, p99 = statistics.median(flood.health), percentile(flood.health, 0.99)
+    report.note(
+        f"first PDF (worker start) {warm.seconds:.1f} s; {len(paths)} PDFs asked at once:"
+        f" {dict(statuses)}, made in {min((a.seconds for a in made), default=0):.1f}–"
+        f"{max((a.seconds for a in made), default=0):.1f} s, refused in at most"
+        f" {max((a.seconds for a in refused), default=0) * 1000:.0f} ms; /healthz before:"
+        f" p50 {statistics.median(before) * 1000:.1f} ms; during ({len(flood.health)} over"
+        f" {flood.seconds:.1f} s): p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms,"
+        f" max {max(flood.health) * 1000:.1f} ms"
+    )
+    report.check(drill, "the first PDF made", warm.status == 200 and warm.is_pdf)
+    report.check(
+        drill,
+        "every PDF request got a PDF (200) or a 503 with Retry-After",
+        len(flood.answers) == len(paths)
+        and all(
+            (a.status == 200 and a.is_pdf) or (a.status == 503 and a.retry_after)
+            for a in flood.answers
+        ),
+    )
+    report.check(drill, f"{len(made)} PDFs made during the flood", len(made) >= 1)
+    report.check(drill, "no 500, no uncaught exception in the server's log", not errors)
+    report.check(
+        drill, f"/healthz answered 200 throughout ({flood.health_failed} not)",
+        flood.health_failed == 0,
+    )  # fmt: skip
+    report.check(drill, f"/healthz p99 {p99 * 1000:.1f} ms under 100 ms", p99 < 0.1)
+    report.check(
+        drill,
+        "a client that hung up while its PDF waited: its request ended (499) while the worker"
+        f" was busy, and its PDF was not made ({kept_after - kept_before} kept, the busy one)",
+        busy.status == 200 and hung_up_ended and kept_after == kept_before + 1,
+    )
+
+
 # -- running them -----------------------------------------------------------------------------
 
 DRILLS = [
     "kill-sqlite", "kill-postgres", "postgres-restart", "disk-full", "slow-clients",
-    "webhook-ssrf", "checkin-flood",
+    "webhook-ssrf", "checkin-flood", "pdf-flood",
 ]  # fmt: skip
 
 
@@ -1154,6 +1343,7 @@ def main() -> int:
         timed("slow-clients", lambda: drill_slow_clients(report, "slow-clients", tmp))
         timed("webhook-ssrf", lambda: drill_webhook_ssrf(report, "webhook-ssrf", tmp))
         timed("checkin-flood", lambda: drill_checkin_flood(report, "checkin-flood", tmp))
+        timed("pdf-flood", lambda: drill_pdf_flood(report, "pdf-flood", tmp))
         if args.logs:
             for log in tmp.glob("*.log"):
                 shutil.copy(log, args.logs / log.name)

@@ -23,7 +23,7 @@ from app import codec
 from app.engine import AnswerError, Evaluation, build_result
 from app.models import Alert, Assessment, Checkin, utcnow
 from app.security import hash_token, new_token
-from app.services import alerts, audit, fhir
+from app.services import alerts, audit, fhir, result_pdfs
 from app.services.questionnaires import Registry
 
 Channel = Literal["web", "intake", "api"]
@@ -353,7 +353,10 @@ def remove_result_link(session: Session, assessment: Assessment) -> None:
     corrections too, which lead to it); the records stay with their clinic, and its audit log
     says so."""
     now = utcnow()
-    linked = [each for each in line_of(session, assessment) if each.result_token_hash]
+    line = line_of(session, assessment) or [assessment]
+    # Their kept PDFs were only for that page: they go with it.
+    result_pdfs.forget(session, [each.id for each in line])
+    linked = [each for each in line if each.result_token_hash]
     if not linked:
         return
     session.connection().execute(
@@ -376,9 +379,11 @@ def delete_assessment(session: Session, assessment: Assessment) -> None:
     """Really remove it (not a soft delete): a person asked for their data to go. The whole
     line of corrections is theirs too, and goes with it, in one go however long: its check-ins,
     then the links between the records (each points to the one that replaced it), then the
-    records."""
+    records. Their kept PDFs go too (result_pdf's foreign key would delete them, but SQLite
+    enforces it only where foreign keys are on)."""
     line = line_of(session, assessment) or [assessment]
     ids = [each.id for each in line]
+    result_pdfs.forget(session, ids)
     connection = session.connection()
     connection.execute(delete(Checkin).where(col(Checkin.assessment_id).in_(ids)))
     connection.execute(

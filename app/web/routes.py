@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.responses import Response
@@ -38,7 +37,7 @@ from app.deps import (
 from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin, Clinic
-from app.services import assessments, checkins, intake, pdf, rate_limits
+from app.services import assessments, checkins, intake, pdf, rate_limits, result_pdfs
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -56,6 +55,9 @@ from .pages import DRAFT_COOKIE_AGE, CheckedForm, page_html, redirect, render, s
 
 router = APIRouter()
 router.include_router(contact.router)
+
+# A PDF takes a few seconds to make: when all the PDF workers are busy, try again after this.
+PDF_RETRY_AFTER_SECONDS = 10
 
 
 async def get_entry(request: Request, db: DbDep) -> Entry:
@@ -409,19 +411,33 @@ async def result_pdf(
     db: DbDep,
     registry: RegistryDep,
     settings: SettingsDep,
+    clock: ClockDep,
 ) -> Response:
-    """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet."""
+    """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet.
+    Made once per version of the page and kept (app/services/result_pdfs.py)."""
     _, _, view = await _result_view(db, registry, settings, token, assessment)
     html = page_html("web/result.html", {**view, "pdf": True, "static_url": pdf.static_file_url})
-    try:
-        document = await run_in_threadpool(pdf.make_pdf, html)
-    except pdf.PdfUnavailableError:
-        return render(
-            request,
-            "web/pdf_unavailable.html",
-            {"result_url": f"/result/{token}"},
-            status_code=503,
-        )
+    key = result_pdfs.page_key(html)
+    document = await db.run(result_pdfs.stored, assessment.id, key)
+    if document is None:
+        renderer: pdf.PdfRenderer = request.app.state.pdf_renderer
+        try:
+            document = await renderer.render(html, client_gone=request.is_disconnected)
+        except (pdf.PdfUnavailableError, pdf.PdfBusyError) as error:
+            busy = isinstance(error, pdf.PdfBusyError)
+            response = render(
+                request,
+                "web/pdf_unavailable.html",
+                {"result_url": f"/result/{token}", "busy": busy},
+                status_code=503,
+            )
+            if busy:
+                response.headers["Retry-After"] = str(PDF_RETRY_AFTER_SECONDS)
+            return response
+        except pdf.ClientGoneError:
+            # Nobody is there to read an answer; 499 ("client closed request") in the log.
+            return Response(status_code=499)
+        await db.run(result_pdfs.keep, assessment.id, key, document, clock())
     made_on = assessment.created_at.strftime("%Y-%m-%d")
     return Response(
         document,

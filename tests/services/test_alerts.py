@@ -891,6 +891,8 @@ def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_nam
     assert hook.server_names == ["hooks.riverside.example"] * 2
     [delivery] = hook.deliveries
     assert delivery.headers["Host"] == f"hooks.riverside.example:{port}"
+
+
 # -- check-in floods: alerts coalesce per submission (issue 23) ------------------------------------
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -298,6 +299,11 @@ def test_the_result_downloads_as_a_pdf_with_the_date_level_plan_and_answers(
     everything = words(" ".join(pages))
     assert "Keep this result" not in everything
     assert "Download a PDF" not in everything
+    # Made once, in a worker process, and kept: asking again does not make it again.
+    again = client.get(f"{path}/pdf")
+    assert again.status_code == 200
+    assert again.content == response.content
+    assert app.state.pdf_renderer.rendered == 1
 
 
 @pytest.mark.usefixtures("pdfs")
@@ -330,9 +336,14 @@ def test_an_unknown_result_has_no_pdf(client: TestClient) -> None:
 
 
 @pytest.fixture
-def without_weasyprint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As on a machine where WeasyPrint cannot load: importing it fails."""
-    monkeypatch.setitem(sys.modules, "weasyprint", None)  # `import weasyprint` raises
+def without_weasyprint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As on a machine where WeasyPrint cannot load: importing it fails as it does without
+    Pango (OSError), here and in the PDF worker processes (which start with this sys.path)."""
+    (tmp_path / "weasyprint.py").write_text(
+        "raise OSError(\"cannot load library 'libpango-1.0-0'\")\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "weasyprint", raising=False)
     monkeypatch.setattr(pdf, "_loaded", {})
 
 
