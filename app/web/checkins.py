@@ -21,6 +21,7 @@ from app.display import trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin
+from app.services import audit
 from app.services import checkins as checkin_service
 from app.services import interview as flow
 from app.services.checkins import CheckinNotPossibleError
@@ -152,6 +153,12 @@ async def send_checkin(
             channel="intake" if assessment.clinic_id else "web",
             clock=clock,
         )
+        # A clinic's patient wrote to the clinic's record: its audit log says so, as "the
+        # patient" (no account; the private link is who they are).
+        await db.run(
+            audit.record_health_data, assessment.clinic_id, assessment.id, "checkin.created",
+            who=audit.BY_PERSON, checkin_ids=[recorded.id],
+        )  # fmt: skip
     except AnswerError as exc:
         # An earlier page's answer is missing (the form was altered): ask for it there.
         missing = {p.question for p in exc.problems}
