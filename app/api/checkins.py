@@ -11,8 +11,8 @@ from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
 from app.models import Checkin
-from app.services import interview
 from app.services import checkins as checkin_service
+from app.services import interview
 from app.services.assessments import IdempotencyConflictError
 from app.services.checkins import CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
