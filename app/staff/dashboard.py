@@ -81,6 +81,15 @@ async def submissions(
         [row.assessment for row in rows if row.flagged_at is not None],
         registry.flag_codes,
     )
+    # The queue shows each row's level, reference and name, and a flagged check-in's reasons.
+    await audit_by(
+        db, staff, "queue.viewed", target_type="assessment",
+        detail={
+            "filters": given.filters.describe(),
+            "assessment_ids": [str(row.assessment.id) for row in rows],
+            "checkin_ids": [str(c.id) for c in flagged.values()],
+        },
+    )  # fmt: skip
     query = urlencode(given.filters.query_string())
     return render(
         request,
@@ -134,7 +143,8 @@ async def export_csv(
         staff,
         "export.csv",
         target_type="assessment",
-        detail={"filters": given.filters.describe()},
+        # Up to 50,000 rows: their number, and the filters that chose them, not every id.
+        detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
     return _csv_download(lines, "submissions", staff)
 
@@ -162,7 +172,7 @@ async def export_checkins_csv(
         staff,
         "export.checkins_csv",
         target_type="checkin",
-        detail={"filters": given.filters.describe()},
+        detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
     return _csv_download(lines, "check-ins", staff)
 
@@ -220,10 +230,13 @@ async def submission(
 ) -> HTMLResponse:
     found = await _submission(staff, db, assessment_id, registry.flag_codes)
     a = found.assessment
-    await audit_by(db, staff, "assessment.viewed", target_type="assessment", target_id=a.id)
     focus, optional = plan_blocks(a.result.get("plan"))
     q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
     followed = await db.run(checkin_service.list_checkins, a.id)
+    await audit_by(
+        db, staff, "assessment.viewed", target_type="assessment", target_id=a.id,
+        detail={"checkin_ids": [str(c.id) for c in followed]} if followed else None,
+    )  # fmt: skip
     alerted = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id)
     return render(
         request, "staff/submission.html", staff,
