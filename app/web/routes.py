@@ -29,7 +29,7 @@ from app.deps import ClockDep, Db, DbDep, RegistryDep, SettingsDep
 from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin, Clinic
-from app.services import assessments, checkins, intake, pdf
+from app.services import assessments, audit, checkins, intake, pdf
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -285,6 +285,12 @@ async def _finish(
         recorded = await db.run(flow.finish, entry.origin, interview, early=early, now=now)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
+    # An intake submission is the clinic's record from now on: its audit log says the patient
+    # wrote it (a correction's link to the one it replaces is logged as it is made).
+    await db.run(
+        audit.record_health_data, entry.origin.clinic_id, recorded.id, "assessment.created",
+        who=audit.BY_PERSON,
+    )  # fmt: skip
     return _finished(request, entry, recorded)
 
 
