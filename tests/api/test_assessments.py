@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Any
 
 import pytest
@@ -375,7 +374,9 @@ def test_another_clients_assessment_is_a_404(
         assert response.json() == {"detail": "There is no such assessment.", "problems": []}
 
 
-@pytest.mark.parametrize("assessment_id", ["0b6c2a1e-4d3f-4c8e-9a7b-5e2f1d0c9b8a", "not-a-uuid", "1"])
+@pytest.mark.parametrize(
+    "assessment_id", ["0b6c2a1e-4d3f-4c8e-9a7b-5e2f1d0c9b8a", "not-a-uuid", "1"]
+)
 def test_an_unknown_or_malformed_id_is_a_404(
     client: TestClient, api_key: Key, assessment_id: str
 ) -> None:
