@@ -19,7 +19,7 @@ from sqlmodel import Session, col, or_, select
 
 from app import codec
 from app.engine import AnswerError, Evaluation, build_result
-from app.models import Assessment, Checkin, utcnow
+from app.models import Assessment, Checkin, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir
 from app.services.questionnaires import Registry
@@ -319,6 +319,7 @@ def delete_assessment(session: Session, assessment: Assessment) -> None:
     as each points to the one that replaced it. Check-ins go with their assessment."""
     for each in [*reversed(replaced_by(session, assessment)), assessment]:
         session.exec(delete(Checkin).where(col(Checkin.assessment_id) == each.id))
+        session.exec(delete(SubmissionSeen).where(col(SubmissionSeen.assessment_id) == each.id))
         session.delete(each)
         session.flush()
 

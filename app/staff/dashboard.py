@@ -233,6 +233,8 @@ async def submission(
     focus, optional = plan_blocks(a.result.get("plan"))
     q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
     followed = await db.run(checkin_service.list_checkins, a.id)
+    # What this page shows is what a review of theirs will cover.
+    await db.run(queue.mark_seen, a.id, by=staff.user, checkins_seen=len(followed))
     await audit_by(
         db, staff, "assessment.viewed", target_type="assessment", target_id=a.id,
         detail={"checkin_ids": [str(c.id) for c in followed]} if followed else None,
@@ -321,7 +323,6 @@ async def review(
     staff: CurrentStaff,
     db: DbDep,
     reviewed: Annotated[str, Form()] = "",
-    checkins_seen: Annotated[str, Form(max_length=10)] = "0",
 ) -> Response:
     a = (await _submission(staff, db, assessment_id)).assessment
     # Only the form's two values: a typo or "maybe" must not mark a case as seen. (No
@@ -335,11 +336,10 @@ async def review(
         await db.run(queue.unmark_reviewed, a)
         action = "assessment.unreviewed"
     else:
-        # A review covers the check-ins before it: one that came while the page was open has
-        # not been read, and must not be marked as seen with the rest.
-        shown = int(checkins_seen) if checkins_seen.isascii() and checkins_seen.isdigit() else 0
+        # A review covers the check-ins this person's page showed them (kept on the server):
+        # one that came while the page was open has not been read, and is not marked as seen.
         try:
-            await db.run(queue.mark_reviewed, a, by=staff.user, checkins_seen=shown)
+            await db.run(queue.mark_reviewed, a, by=staff.user)
         except queue.NewCheckinError:
             raise AppError(
                 status.HTTP_409_CONFLICT,

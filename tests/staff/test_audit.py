@@ -119,7 +119,7 @@ def all_routes(app: FastAPI) -> set[tuple[str, str]]:
         for context in contexts:
             route = getattr(context, "original_route", context)
             if isinstance(route, APIRoute):
-                found |= {(method, getattr(context, "path", "")) for method in route.methods}
+                found |= {(method, getattr(context, "path", "")) for method in route.methods or ()}
     return found
 
 
