@@ -81,15 +81,15 @@ async def submissions(
         [row.assessment for row in rows if row.flagged_at is not None],
         registry.flag_codes,
     )
-    # The queue shows each row's level, reference and name, and a flagged check-in's reasons.
-    await audit_by(
-        db, staff, "queue.viewed", target_type="assessment",
-        detail={
-            "filters": given.filters.describe(),
-            "assessment_ids": [str(row.assessment.id) for row in rows],
-            "checkin_ids": [str(c.id) for c in flagged.values()],
-        },
-    )  # fmt: skip
+    if rows:  # each row's level, reference and name, and a flagged check-in's reasons
+        await audit_by(
+            db, staff, "queue.viewed", target_type="assessment",
+            detail={
+                "filters": given.filters.describe(),
+                "assessment_ids": [str(row.assessment.id) for row in rows],
+                "checkin_ids": [str(c.id) for c in flagged.values()],
+            },
+        )  # fmt: skip
     query = urlencode(given.filters.query_string())
     return render(
         request,
