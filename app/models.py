@@ -358,6 +358,19 @@ class ResultPdf(SQLModel, table=True):
     created_at: datetime = _time()
 
 
+class SubmissionSeen(SQLModel, table=True):
+    """What a staff member last saw of a submission: how many of its check-ins its page showed
+    them, and when. A review covers those and no more (app/services/dashboard.py), whatever
+    the browser sends."""
+
+    __tablename__ = "submission_seen"
+
+    staff_user_id: uuid.UUID = Field(foreign_key="staff_user.id", primary_key=True)
+    assessment_id: uuid.UUID = Field(foreign_key="assessment.id", primary_key=True, index=True)
+    checkins_seen: int = 0
+    seen_at: datetime = _time()
+
+
 class Alert(SQLModel, table=True):
     """A message to a clinic that an emergency or urgent submission (or check-in) arrived:
     written in its own transaction (so it cannot be lost) and sent afterwards, with retries."""
@@ -417,6 +430,7 @@ __all__ = [
     "LoginThrottle",
     "StaffSession",
     "StaffUser",
+    "SubmissionSeen",
     "metadata",
     "utcnow",
 ]

@@ -48,6 +48,7 @@ TABLES = {
     "staff_recovery_code",
     "staff_session",
     "staff_user",
+    "submission_seen",
 }
 
 

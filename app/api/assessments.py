@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import uuid
+from collections.abc import Iterable
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Header, Response, status
@@ -147,6 +149,9 @@ async def create_assessment(
             " new answers.",
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
+    # A retry reads the stored record back: it is audited as a read, not a second write.
+    action = "assessment.replayed" if recorded.replayed else "assessment.created"
+    await audit_by_key(db, client, client.clinic_id, recorded.id, action)
     headers = {"Location": f"/api/v1/assessments/{recorded.id}"}
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
@@ -186,13 +191,24 @@ async def _read(assessment_id: str, client: Caller, db: Db, *, action: str) -> A
     """The assessment this client may read, or a 404. A clinic's submission read through the
     API is in that clinic's audit log, with the key's name, as staff reads are."""
     assessment = await _readable(assessment_id, client, db)
-    if assessment.clinic_id is not None:
-        await db.run(
-            audit.record, clinic_id=assessment.clinic_id, actor_id=None, action=action,
-            target_type="assessment", target_id=assessment.id,
-            detail={"api_key": client.name, "api_key_id": str(client.id)},
-        )  # fmt: skip
+    await audit_by_key(db, client, assessment.clinic_id, assessment.id, action)
     return assessment
+
+
+async def audit_by_key(
+    db: Db,
+    client: Caller,
+    clinic_id: uuid.UUID | None,
+    assessment_id: uuid.UUID,
+    action: str,
+    *,
+    checkin_ids: Iterable[uuid.UUID | str] = (),
+) -> None:
+    """What this key read or wrote of a clinic's submission, in the clinic's audit log."""
+    await db.run(
+        audit.record_health_data, clinic_id, assessment_id, action,
+        who=audit.by_api_key(client.name, client.id), checkin_ids=checkin_ids,
+    )  # fmt: skip
 
 
 async def _readable(assessment_id: str, client: Caller, db: Db) -> Assessment:

@@ -13,15 +13,15 @@ from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
 from app.models import Assessment, Checkin
-from app.services import audit, interview
 from app.services import checkins as checkin_service
+from app.services import interview
 from app.services.assessments import IdempotencyConflictError
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
-from .assessments import IDEMPOTENCY_KEY, _read, _readable
+from .assessments import IDEMPOTENCY_KEY, _readable, audit_by_key
 from .auth import ApiClientDep
 from .errors import ApiRoute, answer_problems, field_problem
 from .responses import (
@@ -224,12 +224,11 @@ async def create_checkin(
             "This Idempotency-Key was already used for a different request.",
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
-    if assessment.clinic_id is not None and not recorded.replayed:
-        await db.run(
-            audit.record, clinic_id=assessment.clinic_id, actor_id=None,
-            action="checkin.created", target_type="assessment", target_id=assessment.id,
-            detail={"api_key": client.name, "checkin_id": str(recorded.id)},
-        )  # fmt: skip
+    # A retry reads the stored check-in back: audited as a read, not a second write.
+    await audit_by_key(
+        db, client, assessment.clinic_id, assessment.id,
+        "checkin.replayed" if recorded.replayed else "checkin.created", checkin_ids=[recorded.id],
+    )  # fmt: skip
     headers = {"Location": f"/api/v1/assessments/{assessment.id}/checkins"}
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
@@ -286,6 +285,10 @@ async def list_checkins(
             f"?offset={offset + len(found)}&limit={limit}"
         )
         headers["Link"] = f'<{following}>; rel="next"'
+    await audit_by_key(
+        db, client, assessment.clinic_id, assessment.id, "checkins.viewed",
+        checkin_ids=[c.id for c in found],
+    )  # fmt: skip
     return health_data_response(
         {
             "checkins": [_record(c, registry) for c in found],
@@ -333,7 +336,7 @@ async def get_checkin_fhir(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    assessment = await _read(assessment_id, client, db, action="export.fhir")
+    assessment = await _readable(assessment_id, client, db)
     checkin = await db.run(checkin_service.get_checkin, assessment.id, checkin_id)
     if checkin is None:
         raise AppError(status.HTTP_404_NOT_FOUND, "There is no such check-in.")
@@ -344,6 +347,9 @@ async def get_checkin_fhir(
             status.HTTP_404_NOT_FOUND, "This check-in's questionnaire is not loaded."
         ) from None
     bundle = checkin_bundle(checkin, assessment, q, base_url=settings.public_url)
+    await audit_by_key(
+        db, client, assessment.clinic_id, assessment.id, "export.fhir", checkin_ids=[checkin.id]
+    )
     return FhirResponse(codec.dumps(bundle), headers=NO_STORE)
 
 
@@ -389,4 +395,9 @@ async def next_checkin_page(
     step["problems"] = answer_problems(evaluation.problems)
     if finished is not None and not finished.problems:
         step["result"] = checkin_service.checkin_result(finished, assessment, found, now)
+    # Stores nothing, but reads the plan and trend the earlier check-ins left.
+    await audit_by_key(
+        db, client, assessment.clinic_id, assessment.id, "checkin.next",
+        checkin_ids=[c.id for c in found],
+    )  # fmt: skip
     return health_data_response(step)

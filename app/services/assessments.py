@@ -21,7 +21,7 @@ from sqlmodel import Session, col, or_, select
 
 from app import codec
 from app.engine import AnswerError, Evaluation, build_result
-from app.models import Alert, Assessment, Checkin, utcnow
+from app.models import Alert, Assessment, Checkin, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
 from app.services.questionnaires import Registry
@@ -386,6 +386,7 @@ def delete_assessment(session: Session, assessment: Assessment) -> None:
     result_pdfs.forget(session, ids)
     connection = session.connection()
     connection.execute(delete(Checkin).where(col(Checkin.assessment_id).in_(ids)))
+    connection.execute(delete(SubmissionSeen).where(col(SubmissionSeen.assessment_id).in_(ids)))
     connection.execute(
         update(Assessment).where(col(Assessment.id).in_(ids)).values(replaced_by_id=None)
     )

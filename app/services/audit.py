@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Final
 
 from sqlmodel import Session, col, func, select
 
@@ -31,6 +32,41 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+# Who, besides a signed-in staff member (actor_id), read or wrote a record: an API key
+# ({"api_key": name, "api_key_id": id}) or the person at their result's private link.
+BY_PERSON: Final[dict[str, Any]] = {"by": "person"}
+
+
+def by_api_key(name: str, key_id: uuid.UUID) -> dict[str, Any]:
+    return {"api_key": name, "api_key_id": str(key_id)}
+
+
+def record_health_data(
+    session: Session,
+    clinic_id: uuid.UUID | None,
+    assessment_id: uuid.UUID,
+    action: str,
+    *,
+    actor_id: uuid.UUID | None = None,
+    who: dict[str, Any] | None = None,
+    checkin_ids: Iterable[uuid.UUID | str] = (),
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent | None:
+    """A read or write of one submission's health data, with the ids it touched (the
+    submission, and its check-ins in ``checkin_ids``), in its clinic's log. A record with no
+    clinic (the public web form, a key of no clinic) has no log to go to: None."""
+    if clinic_id is None:
+        return None
+    extra = {**(who or {}), **(detail or {})}
+    ids = [str(each) for each in checkin_ids]
+    if ids:
+        extra["checkin_ids"] = ids
+    return record(
+        session, clinic_id=clinic_id, actor_id=actor_id, action=action,
+        target_type="assessment", target_id=assessment_id, detail=extra,
+    )  # fmt: skip
 
 
 def list_events(

@@ -21,13 +21,15 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
 from sqlalchemy import Subquery, and_, case, exists, false, literal, not_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
 from app.display import answer_text
 from app.engine import Question
-from app.models import Assessment, Checkin, IntakeLink, StaffUser, utcnow
+from app.models import Assessment, Checkin, IntakeLink, StaffUser, SubmissionSeen, utcnow
 from app.services.assessments import hold, normalise_reference
 from app.services.text import control_character_problem
 
@@ -452,20 +454,47 @@ class NewCheckinError(Exception):
     """A check-in came after the page the review was made on: it has not been read."""
 
 
-def mark_reviewed(
-    session: Session, assessment: Assessment, *, by: StaffUser, checkins_seen: int | None = None
+def mark_seen(
+    session: Session,
+    assessment_id: uuid.UUID,
+    *,
+    by: StaffUser,
+    checkins_seen: int,
+    now: datetime | None = None,
 ) -> None:
-    """Mark the submission, and its check-ins so far, as reviewed. ``checkins_seen``: how many
-    check-ins the page showed; NewCheckinError if there are more now."""
+    """``by`` has just been shown the submission with ``checkins_seen`` check-ins: a review of
+    theirs covers those. Kept on the server (one row per person and submission, written in
+    one statement, so two tabs opened at once cannot clash), never taken from the browser."""
+    now = now or utcnow()
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"checkins_seen": checkins_seen, "seen_at": now}
+    session.execute(
+        make(SubmissionSeen)
+        .values(staff_user_id=by.id, assessment_id=assessment_id, **values)
+        .on_conflict_do_update(index_elements=["staff_user_id", "assessment_id"], set_=values)
+    )
+
+
+def checkins_seen(session: Session, assessment_id: uuid.UUID, *, by: StaffUser) -> int:
+    """How many check-ins ``by`` was last shown on the submission's page (0: never opened)."""
+    seen = session.exec(
+        select(SubmissionSeen.checkins_seen).where(
+            col(SubmissionSeen.staff_user_id) == by.id,
+            col(SubmissionSeen.assessment_id) == assessment_id,
+        )
+    ).first()
+    return seen or 0
+
+
+def mark_reviewed(session: Session, assessment: Assessment, *, by: StaffUser) -> None:
+    """Mark the submission, and its check-ins so far, as reviewed; NewCheckinError if it has
+    check-ins the reviewer's page has not shown them (as the server recorded, mark_seen)."""
     hold(session, assessment.id)  # a check-in recorded now waits, and comes after the review
-    if checkins_seen is not None:
-        count = session.exec(
-            select(func.count())
-            .select_from(Checkin)
-            .where(col(Checkin.assessment_id) == assessment.id)
-        ).one()
-        if count > checkins_seen:
-            raise NewCheckinError
+    count = session.exec(
+        select(func.count()).select_from(Checkin).where(col(Checkin.assessment_id) == assessment.id)
+    ).one()
+    if count > checkins_seen(session, assessment.id, by=by):
+        raise NewCheckinError
     assessment.reviewed_at = utcnow()
     assessment.reviewed_by_id = by.id
     assessment.updated_at = assessment.reviewed_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.deps import DbDep, RegistryDep, SettingsDep, take_rate
 from app.display import level_look
 from app.errors import AppError
-from app.models import StaffUser
+from app.models import AuditEvent, StaffUser
 from app.services import api_keys, audit, clinics, rate_limits, second_factor
 from app.services import auth as auth_service
 from app.services.auth import ROLES, AccountError, EmailInUseError
@@ -290,15 +290,45 @@ async def audit_log(
     return render(
         request, "staff/audit.html", staff, events=events, people=people, page=page,
         pages=max(1, -(-total // 50)), total=total,
-        export_filters=lambda filters: export_filters(registry, filters),
+        item=lambda event: event_item(registry, event),
     )  # fmt: skip
 
 
-def export_filters(registry: Registry, filters: Any) -> str:
+# What each export's (or the queue page's) rows are; the filters choose submissions, and a
+# check-in export has the check-ins of those.
+LISTED: Final = {
+    "export.csv": "submissions",
+    "export.checkins_csv": "check-ins",
+    "queue.viewed": "the queue",
+}
+
+
+def event_item(registry: Registry, event: AuditEvent) -> str:
+    """The Item column: what an event was about. An export's or the queue's filters in words
+    (never None) and how many rows it had; a record's id, and the check-ins it touched."""
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    parts = []
+    if event.action in LISTED or "filters" in detail:
+        parts.append(export_filters(registry, detail.get("filters"), LISTED.get(event.action)))
+        if isinstance(detail.get("rows"), int):
+            rows = detail["rows"]
+            parts.append(f"{rows} row{'' if rows == 1 else 's'}")
+    elif event.target_id:
+        parts.append(f"{event.target_type or ''} {event.target_id}".strip())
+    for key, name in (("assessment_ids", "submissions"), ("checkin_ids", "check-ins")):
+        ids = detail.get(key)
+        if isinstance(ids, list) and ids:
+            parts.append(f"{name} {', '.join(str(each) for each in ids)}")
+    return "; ".join(parts)
+
+
+def export_filters(registry: Registry, filters: Any, listed: str | None = None) -> str:
     """A CSV export's filters (as app.services.dashboard.Filters.describe() stored them), in
-    words: "Emergency or Urgent; submitted from 01 Mar 2026; not reviewed"."""
+    words: "Submissions: Emergency or Urgent; submitted from 01 Mar 2026; not reviewed".
+    ``listed``: what the rows were (submissions, check-ins, the queue)."""
+    listed = listed or "submissions"
     if not isinstance(filters, dict):
-        return "Submissions"
+        return listed.capitalize()  # an event from before exports kept their filters
     parts = []
     levels = [
         level_look(registry.level(str(code)), str(code)).label
@@ -318,6 +348,15 @@ def export_filters(registry: Registry, filters: Any) -> str:
         parts.append(reviewed)
     if filters.get("search"):
         parts.append("matching a search")  # what was searched for is not kept
+    if listed == "the queue":
+        return "The queue: " + "; ".join(parts) if parts else "The queue: all submissions"
+    if listed == "check-ins":
+        # The filters choose submissions; the rows are their check-ins.
+        return (
+            "Check-ins of submissions: " + "; ".join(parts)
+            if parts
+            else "Check-ins of all submissions"
+        )
     return "Submissions: " + "; ".join(parts) if parts else "All submissions"
 
 

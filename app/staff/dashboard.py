@@ -81,6 +81,15 @@ async def submissions(
         [row.assessment for row in rows if row.flagged_at is not None],
         registry.flag_codes,
     )
+    if rows:  # each row's level, reference and name, and a flagged check-in's reasons
+        await audit_by(
+            db, staff, "queue.viewed", target_type="assessment",
+            detail={
+                "filters": given.filters.describe(),
+                "assessment_ids": [str(row.assessment.id) for row in rows],
+                "checkin_ids": [str(c.id) for c in flagged.values()],
+            },
+        )  # fmt: skip
     query = urlencode(given.filters.query_string())
     return render(
         request,
@@ -134,7 +143,8 @@ async def export_csv(
         staff,
         "export.csv",
         target_type="assessment",
-        detail={"filters": given.filters.describe()},
+        # Up to 50,000 rows: their number, and the filters that chose them, not every id.
+        detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
     return _csv_download(lines, "submissions", staff)
 
@@ -162,7 +172,7 @@ async def export_checkins_csv(
         staff,
         "export.checkins_csv",
         target_type="checkin",
-        detail={"filters": given.filters.describe()},
+        detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
     return _csv_download(lines, "check-ins", staff)
 
@@ -220,10 +230,15 @@ async def submission(
 ) -> HTMLResponse:
     found = await _submission(staff, db, assessment_id, registry.flag_codes)
     a = found.assessment
-    await audit_by(db, staff, "assessment.viewed", target_type="assessment", target_id=a.id)
     focus, optional = plan_blocks(a.result.get("plan"))
     q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
     followed = await db.run(checkin_service.list_checkins, a.id)
+    # What this page shows is what a review of theirs will cover.
+    await db.run(queue.mark_seen, a.id, by=staff.user, checkins_seen=len(followed))
+    await audit_by(
+        db, staff, "assessment.viewed", target_type="assessment", target_id=a.id,
+        detail={"checkin_ids": [str(c.id) for c in followed]} if followed else None,
+    )  # fmt: skip
     alerted = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id)
     return render(
         request, "staff/submission.html", staff,
@@ -308,7 +323,6 @@ async def review(
     staff: CurrentStaff,
     db: DbDep,
     reviewed: Annotated[str, Form()] = "",
-    checkins_seen: Annotated[str, Form(max_length=10)] = "0",
 ) -> Response:
     a = (await _submission(staff, db, assessment_id)).assessment
     # Only the form's two values: a typo or "maybe" must not mark a case as seen. (No
@@ -322,11 +336,10 @@ async def review(
         await db.run(queue.unmark_reviewed, a)
         action = "assessment.unreviewed"
     else:
-        # A review covers the check-ins before it: one that came while the page was open has
-        # not been read, and must not be marked as seen with the rest.
-        shown = int(checkins_seen) if checkins_seen.isascii() and checkins_seen.isdigit() else 0
+        # A review covers the check-ins this person's page showed them (kept on the server):
+        # one that came while the page was open has not been read, and is not marked as seen.
         try:
-            await db.run(queue.mark_reviewed, a, by=staff.user, checkins_seen=shown)
+            await db.run(queue.mark_reviewed, a, by=staff.user)
         except queue.NewCheckinError:
             raise AppError(
                 status.HTTP_409_CONFLICT,

@@ -23,6 +23,7 @@ from app.display import trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin
+from app.services import audit
 from app.services import checkins as checkin_service
 from app.services import interview as flow
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
@@ -172,6 +173,13 @@ async def send_checkin(
             request, token, evaluation, again, page_input,
             carried=_carried(q, again, form), status_code=422,
         )  # fmt: skip
+    # A clinic's patient wrote to the clinic's record: its audit log says so, as "the patient"
+    # (no account; the private link is who they are). The same answers again are a read.
+    await db.run(
+        audit.record_health_data, assessment.clinic_id, assessment.id,
+        "checkin.replayed" if recorded.replayed else "checkin.created",
+        who=audit.BY_PERSON, checkin_ids=[recorded.id],
+    )  # fmt: skip
     return redirect(f"/result/{token}/checkins/{recorded.id}")
 
 

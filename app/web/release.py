@@ -15,6 +15,7 @@ from app.deps import ClockDep, DbDep, RegistryDep
 from app.engine import AnswerError, Evaluation, Page
 from app.errors import AppError
 from app.models import Assessment
+from app.services import audit
 from app.services import release as release_service
 from app.services.questionnaires import Registry
 
@@ -77,6 +78,10 @@ async def answer_page(
         after = await db.run(
             release_service.answer, registry, assessment.id, page_input.answers, now=clock()
         )
+        await db.run(
+            audit.record_health_data, assessment.clinic_id, assessment.id,
+            "assessment.release_answered", who=audit.BY_PERSON,
+        )  # fmt: skip
     except AnswerError as exc:
         by_id = {q.id: q for q in shown}
         page_input.errors = [

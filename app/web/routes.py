@@ -37,7 +37,7 @@ from app.deps import (
 from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin, Clinic
-from app.services import assessments, checkins, intake, pdf, rate_limits, result_pdfs
+from app.services import assessments, audit, checkins, intake, pdf, rate_limits, result_pdfs
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -298,6 +298,12 @@ async def _finish(
         recorded = await db.run(flow.finish, entry.origin, interview, early=early, now=now)
     if recorded is None:
         return redirect(_resume_url(entry, interview))
+    # An intake submission is the clinic's record from now on: its audit log says the patient
+    # wrote it (a correction's link to the one it replaces is logged as it is made).
+    await db.run(
+        audit.record_health_data, entry.origin.clinic_id, recorded.id, "assessment.created",
+        who=audit.BY_PERSON,
+    )  # fmt: skip
     return _finished(request, entry, recorded)
 
 

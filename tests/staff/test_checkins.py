@@ -117,7 +117,7 @@ def test_a_check_in_that_is_worse_flags_a_reviewed_submission_until_it_is_review
     assert "A check-in since then is not reviewed yet" in page.text
     assert "(not reviewed yet)" in page.text
     assert "Mark as reviewed" in page.text
-    assert review(browser, assessment, checkins_seen="1").status_code == 303
+    assert review(browser, assessment).status_code == 303
 
     queue = browser.get("/staff/")
     assert "New check-in" not in queue.text
@@ -176,7 +176,8 @@ def test_a_red_flag_at_a_check_in_raises_the_banner_and_sorts_first_for_its_clin
     assert "emergency or urgent submission" not in other.text
     assert "New check-in" not in other.text
 
-    review(browser, followed, checkins_seen="1")
+    browser.get(f"/staff/assessments/{followed.id}")  # read, then reviewed
+    review(browser, followed)
     assert "emergency or urgent submission" not in browser.get("/staff/").text
 
 
@@ -186,16 +187,17 @@ def test_a_review_does_not_cover_a_check_in_that_came_after_the_page_was_opened(
     assessment = submit(db, clinic)
     browser = signed_in(clinic)
     page = browser.get(f"/staff/assessments/{assessment.id}")
-    assert 'name="checkins_seen" value="0"' in page.text
+    assert "checkins_seen" not in page.text  # the server keeps what the page showed
     check_in(app, db, assessment, global_change="much_worse")  # while the page is open
 
-    refused = review(browser, assessment, checkins_seen="0")
+    refused = review(browser, assessment)
     assert refused.status_code == 409
     assert "A check-in came after you opened this submission" in refused.text
     db.expire_all()
     stored = db.get_one(Assessment, assessment.id)
     assert stored.reviewed_at is None
-    assert review(browser, assessment, checkins_seen="1").status_code == 303
+    browser.get(f"/staff/assessments/{assessment.id}")  # opened again: the check-in is read
+    assert review(browser, assessment).status_code == 303
 
 
 def test_a_not_reviewed_submission_with_a_flagged_check_in_is_listed_once(
@@ -281,15 +283,23 @@ def test_the_check_ins_export_takes_the_level_filter_and_a_warning_sign_has_no_p
     assert rows[1]["peg_score"] == ""  # its own: none, not the check-in before's
 
 
-def test_a_review_mark_with_a_strange_count_is_read_as_none_seen_not_a_crash(
-    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient
+@pytest.mark.parametrize("sent", ["1", "999", "²", "-1", "x" * 10])
+def test_the_browser_cannot_say_how_many_check_ins_it_showed(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient, sent: str
 ) -> None:
+    """The page once sent back how many check-ins it showed, and the review believed it: a
+    larger number marked unread check-ins as reviewed. Now the server keeps it, per person."""
     assessment = submit(db, clinic)
-    check_in(app, db, assessment, global_change="worse")
     browser = signed_in(clinic)
-    for strange in ("²", "-1", "1.0", "x" * 10):
-        assert review(browser, assessment, checkins_seen=strange).status_code == 409, strange
-    assert review(browser, assessment, checkins_seen="1").status_code == 303
+    browser.get(f"/staff/assessments/{assessment.id}")  # no check-ins yet
+    check_in(app, db, assessment, global_change="worse")
+    colleague = signed_in(clinic)
+    colleague.get(f"/staff/assessments/{assessment.id}")  # theirs showed it: not this one's
+
+    assert review(browser, assessment, checkins_seen=sent).status_code == 409
+    db.expire_all()
+    assert db.get_one(Assessment, assessment.id).reviewed_at is None
+    assert review(colleague, assessment, checkins_seen="0").status_code == 303
 
 
 def test_a_review_counts_the_check_ins_after_taking_the_submission(
@@ -301,9 +311,11 @@ def test_a_review_counts_the_check_ins_after_taking_the_submission(
     staff = make_user(db, clinic)
     check_in(app, db, assessment)
     with pytest.raises(dashboard.NewCheckinError):
-        dashboard.mark_reviewed(db, assessment, by=staff, checkins_seen=0)
+        dashboard.mark_reviewed(db, assessment, by=staff)  # never shown it
     db.rollback()
-    dashboard.mark_reviewed(db, assessment, by=staff, checkins_seen=1)
+    dashboard.mark_seen(db, assessment.id, by=staff, checkins_seen=1)
+    dashboard.mark_seen(db, assessment.id, by=staff, checkins_seen=1)  # again: one row
+    dashboard.mark_reviewed(db, assessment, by=staff)
     db.commit()
     assert db.get_one(Assessment, assessment.id).reviewed_at is not None
 
