@@ -236,8 +236,9 @@ def record_checkin(
 ) -> RecordedCheckin:
     """Evaluate and store a check-in; AnswerError if the answers are not a complete one,
     IdempotencyConflictError if the key was used with other answers, CheckinLimitError
-    beyond ``limits.per_day`` in 24 hours. The same answers as a check-in of the last
-    ``limits.duplicate_window`` return that one (``replayed``), stored and alerted once.
+    beyond ``limits.per_day`` in 24 hours (never for one that finds a warning sign). The same
+    answers as a check-in of the last ``limits.duplicate_window`` return that one
+    (``replayed``), stored and alerted once.
 
     Its time is ``now`` if given, else ``clock``'s (the routes give their app's clock), read
     once the submission's row is held: a review marked while this waited for it comes first.
@@ -259,9 +260,13 @@ def record_checkin(
     ) is not None:
         # A double tap, a resent form, a client's loop: the person checked in once.
         return RecordedCheckin(same.id, same.assessment_id, same.created_at, same.result, True)
-    _within_limit(checkins, limits.per_day, now)
     result = checkin_result(evaluation, assessment, checkins, now)
     q = evaluation.questionnaire
+    if not q.level_by_code[result["triage"]["level"]].urgent:
+        # A check-in that finds a warning sign is stored whatever the day's count: turned away,
+        # an app's user would not be told to get help, nor the clinic alerted. Its alerts
+        # coalesce, and the API's rate limits bound a loop of them.
+        _within_limit(checkins, limits.per_day, now)
     row = {
         "id": uuid.uuid4(),
         "assessment_id": assessment.id,

@@ -349,6 +349,25 @@ def test_a_day_holds_three_check_ins_in_any_24_hours(db: Session, registry: Regi
     assert len(checkins.list_checkins(db, assessment.id)) == 4
 
 
+def test_a_check_in_that_finds_a_warning_sign_is_stored_past_the_days_limit(
+    db: Session, registry: Registry
+) -> None:
+    """Turned away, an app's user would not be told to get help, nor the clinic alerted."""
+    assessment = stored(db, registry)
+    for n in range(3):
+        check_in(db, registry, assessment, DAY + timedelta(hours=n), pain_now=2 + n)
+    with pytest.raises(checkins.CheckinLimitError):
+        check_in(db, registry, assessment, DAY + timedelta(hours=4), pain_now=6)
+    db.rollback()
+    warning = check_in(db, registry, assessment, DAY + timedelta(hours=4), fever=True)
+    assert not warning.replayed
+    assert warning.result["triage"]["level"] in ("urgent", "emergency")
+    # The same warning again within minutes is still the one stored.
+    again = check_in(db, registry, assessment, DAY + timedelta(hours=4, minutes=2), fever=True)
+    assert again.id == warning.id
+    assert len(checkins.list_checkins(db, assessment.id)) == 4
+
+
 def test_the_same_answers_within_the_window_are_the_same_check_in(
     db: Session, registry: Registry
 ) -> None:
