@@ -66,6 +66,7 @@ CHECKIN_ANSWERS = {
             "saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change",
             "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever",
             "weight_loss", "night_pain", "pain_on_straining", "thoracic_pain", "back_shape_change",
+            "new_leg_symptoms", "new_fall_or_injury", "pregnant",  # check-in 1.1.0
         ],
         False,
     ),
@@ -109,19 +110,21 @@ P99_TARGET_MS = 50.0
 LUA = """
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
-function init(args) created = 0; other = 0 end
+function init(args) created = 0; other = 0; last_other = 0 end
 %(request)s
 function response(status, headers, body)
-  if status == %(expect)d then created = created + 1 else other = other + 1 end
+  if status == %(expect)d then created = created + 1 else other = other + 1; last_other = status end
 end
 function done(summary, latency, requests)
-  local c, o = 0, 0
-  for _, t in ipairs(threads) do c = c + t:get("created"); o = o + t:get("other") end
+  local c, o, l = 0, 0, 0
+  for _, t in ipairs(threads) do
+    c = c + t:get("created"); o = o + t:get("other"); l = math.max(l, t:get("last_other"))
+  end
   local e = summary.errors
   io.write(string.format(
-    "RESULT ok=%%d other=%%d requests=%%d seconds=%%.3f p50_us=%%d p99_us=%%d socket_errors=%%d\\n",
+    "RESULT ok=%%d other=%%d requests=%%d seconds=%%.3f p50_us=%%d p99_us=%%d socket_errors=%%d last_other=%%d\\n",
     c, o, summary.requests, summary.duration / 1e6, latency:percentile(50),
-    latency:percentile(99), e.connect + e.read + e.write + e.timeout))
+    latency:percentile(99), e.connect + e.read + e.write + e.timeout, l))
 end
 """
 POST_REQUEST = """
@@ -143,6 +146,7 @@ class Run:
     p99_ms: float
     socket_errors: int
     server_cpu_seconds: float | None = None  # Linux: what the server process used meanwhile
+    last_other_status: int = 0  # the last unexpected status wrk saw, if any
 
     @property
     def rps(self) -> float:
@@ -161,7 +165,8 @@ class Run:
             f"p99 {self.p99_ms:>6.1f} ms   "
             + (f"server CPU {cpu:.2f} ms/request   " if cpu is not None else "")
             + f"({self.requests} requests, {self.other} unexpected"
-            f" statuses, {self.socket_errors} socket errors)"
+            + (f" statuses (last {self.last_other_status})" if self.other else " statuses")
+            + f", {self.socket_errors} socket errors)"
         )
 
 
@@ -291,6 +296,7 @@ def main() -> int:
             f"  {run.name:<28} {run.percentile(50):>7.1f} {run.percentile(99):>7.1f}"
             f" {run.achieved_rate:>10.0f}   {run.ok} expected, {run.other} other,"
             f" {run.errors} unanswered of {run.due}"
+            + (f" (other: {dict(run.other_statuses)})" if run.other_statuses else "")
         )
     print(
         f"  saturation ratios to /healthz: assessments {median.ratio:.2f},"
@@ -480,12 +486,12 @@ def wrk_run(
     cpu_after = process_cpu_seconds(server_pid)
     match = re.search(
         r"RESULT ok=(\d+) other=(\d+) requests=(\d+) seconds=([\d.]+) p50_us=(\d+)"
-        r" p99_us=(\d+) socket_errors=(\d+)",
+        r" p99_us=(\d+) socket_errors=(\d+) last_other=(\d+)",
         completed.stdout,
     )
     if match is None:
         raise SystemExit(f"could not read wrk's output:\n{completed.stdout}\n{completed.stderr}")
-    ok, other, requests, seconds, p50, p99, errors = match.groups()
+    ok, other, requests, seconds, p50, p99, errors, last_other = match.groups()
     return Run(
         name,
         int(ok),
@@ -498,6 +504,7 @@ def wrk_run(
         server_cpu_seconds=(
             None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
         ),
+        last_other_status=int(last_other),
     )
 
 

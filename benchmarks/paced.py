@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ class PacedRun:
     errors: int = 0  # no answer (connection failed or closed, or too late)
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    other_statuses: Counter[int] = field(default_factory=Counter)
 
     @property
     def achieved_rate(self) -> float:
@@ -116,6 +118,7 @@ async def _run(
                 run.ok += 1
             else:
                 run.other += 1
+                run.other_statuses[status] += 1
             if link[2].our_state is h11.MUST_CLOSE:
                 link[1].close()
                 link = None
