@@ -42,7 +42,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -69,6 +68,7 @@ from app.migrate import upgrade  # noqa: E402
 from app.services.api_keys import create_api_key  # noqa: E402
 from app.services.assessments import record  # noqa: E402
 from app.services.drafts import save_answers, start_draft  # noqa: E402
+from tests.support.network import free_port  # noqa: E402
 
 CHECKIN_ASSESSMENTS = 2000
 CHECKIN_ANSWERS = {
@@ -584,13 +584,6 @@ def fresh_database(server_url: str | None, tmp: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @contextmanager

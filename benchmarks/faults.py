@@ -84,6 +84,7 @@ from app.models import Clinic  # noqa: E402
 from app.services import alerts, assessments, pdf  # noqa: E402
 from app.services.api_keys import CHECKINS_WRITE, create_api_key  # noqa: E402
 from app.services.questionnaires import Registry  # noqa: E402
+from tests.support.network import free_port  # noqa: E402
 
 BODY = json.dumps({"answers": EXAMPLE_ANSWERS}, separators=(",", ":")).encode()
 # A request that takes longer than this "hangs": the drills fail rather than wait for it.
@@ -271,13 +272,6 @@ def retry_until_acknowledged(
 
 
 # -- servers ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Server:

@@ -94,3 +94,43 @@ def test_the_checks_see_a_crossing() -> None:
     assert "app.web.present" in imported_modules(web)  # `from . import present`
     assert door_of("app.staff.deps") == "staff"
     assert door_of("app.services.interview") is None
+
+
+TESTS = APP.parent / "tests"
+# A test goes beside what it tests: a door's, the services', the engine's, the browser's; data
+# holds files, support the helpers more than one folder uses. App-wide tests sit in tests/.
+TEST_FOLDERS = {*DOORS, "services", "engine", "browser", "data", "support"}
+# The engine's tests build their check-in answers from the questionnaire (tests/engine/support.py).
+OWN_ANSWER_SETS = {("tests/engine/test_checkin.py", "checkin")}
+
+
+def test_test_folders_mirror_the_app() -> None:
+    folders = {p.name for p in TESTS.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders <= TEST_FOLDERS, folders - TEST_FOLDERS
+
+
+def test_the_shared_test_helpers_are_defined_once_in_tests_support() -> None:
+    shared = {
+        name
+        for path in (TESTS / "support").glob("*.py")
+        for node in ast.parse(path.read_text()).body
+        for name in (
+            [node.name]
+            if isinstance(node, ast.FunctionDef)
+            else [t.id for t in node.targets if isinstance(t, ast.Name)]
+            if isinstance(node, ast.Assign)
+            else []
+        )
+        if not name.startswith("_")
+    }
+    assert {"free_port", "stored_assessments", "checkin"} <= shared
+    copies = [
+        f"{where} defines {node.name}"
+        for path in sorted([*TESTS.rglob("*.py"), *(APP.parent / "benchmarks").rglob("*.py")])
+        if "support" not in path.relative_to(TESTS.parent).parts[:2]
+        for node in ast.parse(path.read_text()).body
+        if isinstance(node, ast.FunctionDef) and node.name in shared
+        for where in [str(path.relative_to(TESTS.parent))]
+        if (where, node.name) not in OWN_ANSWER_SETS
+    ]
+    assert copies == []

@@ -1,4 +1,5 @@
-"""Request bodies over the limits are refused before anything parses them (app/middleware.py)."""
+"""app/middleware.py: the security headers on every response, and request bodies over the limits
+refused before anything parses them."""
 
 from __future__ import annotations
 
@@ -47,3 +48,11 @@ def test_bodies_under_the_limits_go_through_unchanged(client: TestClient) -> Non
     response = client.post(NEXT, json={"answers": {"saddle_numbness": True}})
     assert response.status_code == 200
     assert response.json()["stopped"] is True
+
+
+def test_every_response_carries_security_headers(client: TestClient) -> None:
+    headers = client.get("/healthz").headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["x-content-type-options"] == "nosniff"

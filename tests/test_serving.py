@@ -1,4 +1,5 @@
-"""`backaudit serve` against slow clients: the real server, on a free loopback port."""
+"""`backaudit serve` as people run it: a real uvicorn on a free loopback port, spoken to over raw
+sockets, for what only the server itself answers (slow clients, a request it cannot parse)."""
 
 from __future__ import annotations
 
@@ -14,15 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from app.middleware import security_headers
+from tests.support.network import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 HEADERS_TIMEOUT = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +58,24 @@ def health(port: int) -> int | None:
         return None
     finally:
         connection.close()
+
+
+def exchange(port: int, request: bytes) -> bytes:
+    """Sends ``request`` as it is and reads until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+def response_headers(response: bytes) -> list[tuple[str, str]]:
+    head = response.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    return [
+        (name.strip().lower(), value.strip())
+        for name, _, value in (line.partition(":") for line in head.split("\r\n")[1:])
+    ]
 
 
 def closed_by_server_within(connection: socket.socket, seconds: float) -> bool:
@@ -122,6 +137,29 @@ def test_a_slow_request_is_not_cut_off_after_its_headers_arrived(port: int) -> N
         connection.settimeout(5)
 
         assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+def test_the_servers_own_400_for_a_request_it_cannot_parse_has_the_security_headers(
+    port: int,
+) -> None:
+    response = exchange(port, b"NOT A REQUEST\x00\r\n\r\n")
+
+    assert response.startswith(b"HTTP/1.1 400 ")
+    got = dict(response_headers(response))
+    for name, value in security_headers(hsts=False):
+        assert got.get(name.decode()) == value.decode(), name
+    assert "server" not in got
+
+
+def test_a_served_page_has_each_security_header_once(port: int) -> None:
+    response = exchange(
+        port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+
+    assert response.startswith(b"HTTP/1.1 200 ")
+    names = [name for name, _ in response_headers(response)]
+    for name, _ in security_headers(hsts=False):
+        assert names.count(name.decode()) == 1, name
 
 
 def test_serve_raises_its_open_files_limit_to_the_hard_limit() -> None:

@@ -214,27 +214,6 @@ class CheckinCreate(BaseModel):
     )
 
 
-class PlanChange(BaseModel):
-    block: str
-    from_step: str
-    to_step: str | None = Field(description="Null when the block is paused.")
-    paused: bool
-    why: str
-
-
-class TrendPoint(BaseModel):
-    at: str
-    pain: int | None = Field(
-        description="The weekly average pain: the assessment's pain_intensity, then each"
-        " check-in's peg_pain."
-    )
-    pain_now: int | None = Field(None, description="The pain on the day (check-ins only).")
-    peg: float | None
-    provisional: bool = Field(
-        False, description="At the start: the first check-in stood in for the PEG baseline."
-    )
-
-
 class CheckinRecord(BaseModel):
     id: str
     assessment_id: str

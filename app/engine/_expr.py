@@ -305,10 +305,10 @@ class _Compiler:
         symbol = _SYMBOL[type(op)]
         if isinstance(op, ast.In | ast.NotIn):
             if ltype in (CHOICE, TEXT) and rtype == LIST:
-                self._check_codes(left, ltype, right)
+                self._check_codes(left, right)
                 return
             if ltype == TEXT and rtype == MULTI:
-                self._check_codes(right, rtype, left)
+                self._check_codes(right, left)
                 return
             raise self.fail(
                 left,
@@ -320,13 +320,13 @@ class _Compiler:
                 return
             if {ltype, rtype} == {CHOICE, TEXT}:
                 choice, code = (left, right) if ltype == CHOICE else (right, left)
-                self._check_codes(choice, CHOICE, code)
+                self._check_codes(choice, code)
                 return
             raise self.fail(left, f"cannot compare a {ltype} value with a {rtype} value")
         if ltype != NUMBER or rtype != NUMBER:
             raise self.fail(left, f"'{symbol}' needs numbers; got {ltype} {symbol} {rtype}")
 
-    def _check_codes(self, holder: ast.expr, holder_type: str, codes: ast.expr) -> None:
+    def _check_codes(self, holder: ast.expr, codes: ast.expr) -> None:
         """A choice compared with a code it does not have is a typo that would never fire."""
         if not isinstance(holder, ast.Name) or holder.id not in self.scope:
             return

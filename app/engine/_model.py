@@ -403,11 +403,6 @@ class Questionnaire:
         """The least urgent level: the only one that gets an exercise plan."""
         return self.levels[-1].code
 
-    @property
-    def urgent_levels(self) -> tuple[Level, ...]:
-        """The levels that raise the staff queue's banner and sort first (the most urgent)."""
-        return tuple(level for level in self.levels if level.urgent)
-
     def compile_condition(self, source: str) -> Expr:
         """A condition over this questionnaire's names, checked as if it were in the file.
 

@@ -268,18 +268,6 @@ def newest(session: Session, assessment: Assessment) -> Assessment:
     return _newest_in(session, line) or assessment
 
 
-def replaced_by(session: Session, assessment: Assessment) -> list[Assessment]:
-    """Every record ``assessment`` replaced, directly or through others; newest first."""
-    line = _line_cte(col(Assessment.id) == assessment.id, forward=False)
-    return list(
-        session.exec(
-            select(Assessment)
-            .where(col(Assessment.id).in_(select(line.c.id)), col(Assessment.id) != assessment.id)
-            .order_by(col(Assessment.created_at).desc(), col(Assessment.id))
-        )
-    )
-
-
 def line_of(session: Session, assessment: Assessment) -> list[Assessment]:
     """The whole line ``assessment`` is part of: the records it replaced, itself, and those that
     replaced it; oldest first. One query (two recursive parts), however long."""

@@ -113,15 +113,6 @@ def create_user(
     return user, token
 
 
-def new_set_password_token(session: Session, user: StaffUser) -> str:
-    token = new_token(32)
-    user.set_password_token_hash = hash_token(token)
-    user.set_password_expires_at = utcnow() + SET_PASSWORD_LIFETIME
-    session.add(user)
-    session.flush()
-    return token
-
-
 def user_for_set_password_token(session: Session, token: str) -> StaffUser | None:
     user = session.exec(
         select(StaffUser).where(StaffUser.set_password_token_hash == hash_token(token))

@@ -413,10 +413,3 @@ def checkin_page(
         .limit(limit)
     ).all()
     return list(page), int(total)
-
-
-def delete_checkins(session: Session, assessment_id: uuid.UUID) -> None:
-    """With their assessment: a person who deletes their result deletes its follow-ups."""
-    for checkin in list_checkins(session, assessment_id):
-        session.delete(checkin)
-    session.flush()

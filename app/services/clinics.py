@@ -144,11 +144,6 @@ def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def time_zone_choices() -> list[str]:
-    """Every zone name this server knows, sorted: the list the form offers."""
-    return sorted(_known_zones())
-
-
 def update_details(session: Session, clinic: Clinic, details: ClinicDetails) -> list[str]:
     """Store valid details (ValueError if ``details_problems`` finds any); the names of the
     fields that changed, for the audit log (never their values)."""

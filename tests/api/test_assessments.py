@@ -18,15 +18,11 @@ from app.models import Assessment, AuditEvent
 from app.security import hash_token
 from app.services.questionnaires import Registry
 from tests.fixtures import count_evaluations, record_assessment, record_v1_assessment
+from tests.support.records import stored_assessments
 
 from .conftest import Key, make_clinic, make_key
 
 ASSESSMENTS = "/api/v1/assessments"
-
-
-def stored(db: Session) -> list[Assessment]:
-    db.expire_all()
-    return list(db.exec(select(Assessment)).all())
 
 
 def test_complete_answers_are_assessed_stored_and_located(
@@ -40,7 +36,7 @@ def test_complete_answers_are_assessed_stored_and_located(
     assert record.result.triage.level == "self_care"
     assert record.result.plan is not None
     assert response.headers["location"] == f"{ASSESSMENTS}/{record.id}"
-    [row] = stored(db)
+    [row] = stored_assessments(db)
     assert row.id == record.id
     assert row.api_client_id == api_key.id
     assert row.result == response.json()["result"]
@@ -142,7 +138,7 @@ def test_answers_to_hidden_questions_are_stored_as_ignored(
 
     assert response.status_code == 201
     assert response.json()["result"]["ignored_answers"] == ["leg_pain_worse_than_back"]
-    assert "leg_pain_worse_than_back" not in stored(db)[0].answers
+    assert "leg_pain_worse_than_back" not in stored_assessments(db)[0].answers
 
 
 @pytest.mark.parametrize(
@@ -174,7 +170,7 @@ def test_invalid_answers_are_a_422_listing_every_problem_and_nothing_is_stored(
     body = response.json()
     assert body["detail"] == "The answers cannot produce a result; nothing was stored."
     assert [(p["question"], p["code"]) for p in body["problems"]] == expected
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 def test_an_id_that_version_2_removed_is_a_422_naming_the_version_and_its_replacement(
@@ -193,7 +189,7 @@ def test_an_id_that_version_2_removed_is_a_422_naming_the_version_and_its_replac
     assert "2.0.0" in removed["message"]
     assert "serious_accident" in removed["message"]
     assert problems["serious_accident"]["code"] == "required"
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 @pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e999"])
@@ -211,7 +207,7 @@ def test_json_numbers_that_are_not_finite_are_a_problem_not_a_crash(
     assert [(p["question"], p["code"]) for p in response.json()["problems"]] == [
         ("sleep_hours", "wrong_type")
     ]
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 def test_missing_answers_are_each_listed_as_required(
@@ -225,7 +221,7 @@ def test_missing_answers_are_each_listed_as_required(
         {"question": "age", "code": "required", "message": "is required"},
         {"question": "smoker", "code": "required", "message": "is required"},
     ]
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 def test_an_unknown_questionnaire_is_a_422_naming_the_field(
@@ -304,7 +300,7 @@ def test_a_body_not_sent_as_json_is_a_415_naming_the_content_type(
             "message": "must be application/json",
         }
     ]
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 def test_a_json_body_is_accepted_with_any_json_content_type(
@@ -457,7 +453,7 @@ def test_what_record_assessment_returns_is_what_it_stored(
     recorded = record_assessment(db, registry.default, complete_answers, channel="web")
     db.commit()
 
-    [row] = stored(db)
+    [row] = stored_assessments(db)
     assert (row.id, row.channel, row.created_at) == (recorded.id, "web", recorded.created_at)
     assert row.result == recorded.result
     assert recorded.result_token is not None
@@ -501,7 +497,7 @@ def test_connections_the_server_closed_while_pooled_are_replaced_without_an_erro
     for _ in range(3):
         response = client.post(ASSESSMENTS, json=body, headers=api_key.headers)
         assert response.status_code == 201, response.text
-    assert len(stored(db)) == 4
+    assert len(stored_assessments(db)) == 4
 
 
 def test_storing_an_assessment_runs_the_engine_once(

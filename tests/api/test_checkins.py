@@ -9,16 +9,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock, checkin_answers
+from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock
+from tests.support.answers import checkin
 
 from .conftest import Key, make_clinic, make_key
 
 BLOCKS = CHECKIN_BLOCKS
 SIGNS = CHECKIN_SIGNS
-
-
-def checkin(**changes: Any) -> dict[str, Any]:
-    return checkin_answers(**{**changes})
 
 
 def stored(client: TestClient, key: Key, answers: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ def test_health_is_ok_with_a_reachable_database(client: TestClient) -> None:
 
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
 
 
 def test_health_is_a_503_when_the_database_cannot_be_reached(

@@ -31,12 +31,6 @@ def test_the_real_levels_carry_their_presentation_and_risk() -> None:
     assert tuple(lv.code for lv in q.levels) == LEVELS
 
 
-def test_urgent_levels_are_the_most_urgent_ones() -> None:
-    urgent = questionnaire().urgent_levels
-
-    assert [(lv.code, lv.rank) for lv in urgent] == [("emergency", 0), ("urgent", 1)]
-
-
 def test_a_style_given_replaces_the_one_made_from_the_code(tmp_path: Path) -> None:
     path = broken(tmp_path, "    icon: doctor\n", "    icon: doctor\n    style: check-first\n")
 

@@ -46,13 +46,13 @@ from tests.alert_receivers import (
     certificate_authority,
     counting_listener,
     fake_dns,
-    free_port,
     mailbox,
     receiver,
     silent_server,
     wait_until,
 )
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, checkin_answers, record_assessment
+from tests.support.network import free_port
 from tests.web.conftest import make_link
 from tests.web.helpers import EMERGENCY_PAGE, FIRST_PAGE, answer, run_interview
 

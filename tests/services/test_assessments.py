@@ -6,13 +6,14 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.models import Assessment
 from app.services import api_keys, assessments
 from app.services.assessments import IdempotencyConflictError
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
+from tests.support.records import stored_assessments
 
 
 def api_client(db: Session) -> uuid.UUID:
@@ -21,16 +22,12 @@ def api_client(db: Session) -> uuid.UUID:
     return client.id
 
 
-def stored(db: Session) -> list[Assessment]:
-    return list(db.exec(select(Assessment)).all())
-
-
 def test_it_stores_the_evaluation_it_is_given(db: Session, q: Questionnaire) -> None:
     evaluation = evaluate(q, EXAMPLE_ANSWERS)
     recorded = assessments.record(db, evaluation, channel="web")
     db.commit()
 
-    [row] = stored(db)
+    [row] = stored_assessments(db)
     assert row.id == recorded.id
     assert row.answers == evaluation.answers
     assert row.result == recorded.result
@@ -47,7 +44,7 @@ def test_incomplete_answers_are_refused_and_nothing_is_stored(
         assessments.record(db, evaluate(q, SAFETY_ALL_NO), channel="api")
     assert {p.code for p in refused.value.problems} == {"required"}
     db.commit()
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 def test_a_person_told_to_see_a_doctor_may_stop_without_a_plan(
@@ -58,7 +55,7 @@ def test_a_person_told_to_see_a_doctor_may_stop_without_a_plan(
     db.commit()
     assert recorded.result["triage"]["level"] != "self_care"
     assert recorded.result["plan"] is None
-    assert stored(db)[0].complete is False
+    assert stored_assessments(db)[0].complete is False
 
 
 def test_an_idempotency_key_replays_the_first_record(db: Session, q: Questionnaire) -> None:
@@ -75,7 +72,7 @@ def test_an_idempotency_key_replays_the_first_record(db: Session, q: Questionnai
     assert again.replayed
     assert not first.replayed
     assert (again.id, again.result) == (first.id, first.result)
-    assert len(stored(db)) == 1
+    assert len(stored_assessments(db)) == 1
 
 
 def test_an_idempotency_key_with_other_answers_is_a_conflict(db: Session, q: Questionnaire) -> None:
@@ -91,7 +88,7 @@ def test_an_idempotency_key_with_other_answers_is_a_conflict(db: Session, q: Que
             db, evaluate(q, other), channel="api", api_client_id=client_id,
             idempotency_key="k-1", given=other,
         )  # fmt: skip
-    assert len(stored(db)) == 1
+    assert len(stored_assessments(db)) == 1
 
 
 def test_the_loser_of_a_race_for_one_key_gets_the_winners_record(
@@ -122,4 +119,4 @@ def test_the_loser_of_a_race_for_one_key_gets_the_winners_record(
     assert looks == ["k-race", "k-race"]  # looked, lost the insert, looked again
     assert loser.replayed
     assert loser.id == winner.id
-    assert len(stored(db)) == 1
+    assert len(stored_assessments(db)) == 1

@@ -17,29 +17,10 @@ from sqlmodel import Session
 from app.models import Assessment, Clinic, StaffUser, utcnow
 from app.services import auth as auth_service
 from app.services import checkins, dashboard
-from tests.fixtures import V2_ANSWERS, checkin_answers, record_assessment
+from tests.fixtures import V2_ANSWERS, record_assessment
 from tests.staff.conftest import SignedInClient, csrf
 from tests.staff.test_dashboard import queue_ids, submit
-
-
-def checkin(**changes: Any) -> dict[str, Any]:
-    return checkin_answers(
-        **{
-            "pain_now": 2,
-            "global_change": "better",
-            "pelvic_tilts_days": 6,
-            "pelvic_tilts_feel": "too_easy",
-            "hip_rotation_days": 6,
-            "hip_rotation_feel": "too_easy",
-            "hip_bridge_days": 6,
-            "hip_bridge_feel": "too_easy",
-            "squat_mobility_days": 6,
-            "squat_mobility_feel": "too_easy",
-            "thoracic_lats_days": 6,
-            "thoracic_lats_feel": "too_easy",
-            **changes,
-        }
-    )
+from tests.support.answers import checkin_all_too_easy
 
 
 def make_user(db: Session, clinic: Clinic) -> StaffUser:
@@ -53,7 +34,7 @@ def make_user(db: Session, clinic: Clinic) -> StaffUser:
 
 def check_in(app: FastAPI, db: Session, assessment: Assessment, **changes: Any) -> None:
     checkins.record_checkin(
-        db, app.state.registry, assessment, checkin(**changes), channel="intake"
+        db, app.state.registry, assessment, checkin_all_too_easy(**changes), channel="intake"
     )
     db.commit()
 

@@ -12,16 +12,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock, checkin_answers
+from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock
+from tests.support.answers import checkin
 
 from .helpers import csrf_of, form_fields, post_page, run_interview, self_care_answers
 
 BLOCKS = CHECKIN_BLOCKS
 SIGNS = CHECKIN_SIGNS
-
-
-def checkin(**changes: Any) -> dict[str, Any]:
-    return checkin_answers(**{"peg_enjoyment": 4, **changes})
 
 
 def result_url(client: TestClient) -> str:

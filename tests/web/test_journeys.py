@@ -7,8 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import Assessment, Draft
+from app.models import Draft
 from tests.fixtures import count_evaluations
+from tests.support.records import stored_assessments
 from tests.web.helpers import (
     EMERGENCY_PAGE,
     FIRST_PAGE,
@@ -21,11 +22,6 @@ from tests.web.helpers import (
     safety_answers,
     self_care_answers,
 )
-
-
-def stored(db: Session) -> list[Assessment]:
-    db.expire_all()
-    return list(db.exec(select(Assessment)).all())
 
 
 def drafts(db: Session) -> list[Draft]:
@@ -44,7 +40,7 @@ def test_a_self_care_interview_ends_on_a_result_page_with_an_exercise_plan(
     assert "Your exercise plan" in page.text
     assert '<img class="exercise__image" src="/static/exercises/' in page.text
     assert "/check" in visited[-2]
-    [record] = stored(db)
+    [record] = stored_assessments(db)
     assert record.channel == "web"
     assert record.complete
     assert record.triage_level == "self_care"
@@ -99,7 +95,7 @@ def test_an_emergency_sign_goes_straight_to_the_emergency_result(
     assert "cauda equina" in page.text
     assert "Your exercise plan" not in page.text
     assert "Possible cauda equina syndrome" not in page.text  # staff wording, never shown here
-    [record] = stored(db)
+    [record] = stored_assessments(db)
     assert record.triage_level == "emergency"
     assert record.complete
     assert drafts(db) == []
@@ -126,7 +122,7 @@ def test_a_page_post_evaluates_the_answers_before_and_after_it_and_no_more(
     )
     assert response.headers["location"].startswith("/result/")
     assert len(evaluations) == 2
-    assert stored(db)[0].triage_level == "emergency"
+    assert stored_assessments(db)[0].triage_level == "emergency"
 
 
 def test_an_emergency_sign_on_a_later_safety_page_also_stops_the_interview(
@@ -149,7 +145,7 @@ def test_later_pages_are_not_asked_after_an_emergency_sign(client: TestClient, d
     location, visited = run_interview(client, answers)
     assert location.startswith("/result/")
     assert not any("legs_and_walking" in v or "health_history" in v for v in visited)
-    [record] = stored(db)
+    [record] = stored_assessments(db)
     assert record.triage_level == "emergency"
     assert [r["code"] for r in record.result["triage"]["reasons"]] == ["major_trauma"]
 
@@ -173,7 +169,7 @@ def test_an_emergency_sign_is_not_held_up_by_other_unanswered_questions(
     response = post_page(client, f"/questions/{page_id}", fields)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/result/")
-    [record] = stored(db)
+    [record] = stored_assessments(db)
     assert record.triage_level == "emergency"
     assert "Get medical help now" in client.get(response.headers["location"]).text
 
@@ -185,7 +181,7 @@ def test_unanswered_questions_without_an_emergency_sign_are_still_errors(
     response = post_page(client, f"/questions/{EMERGENCY_PAGE}", {"saddle_numbness": "no"})
     assert response.status_code == 400
     assert 'href="#bladder_change' in response.text
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 def test_an_answer_sent_twice_with_different_values_is_asked_again(
@@ -202,7 +198,7 @@ def test_an_answer_sent_twice_with_different_values_is_asked_again(
     response = post_page(client, f"/questions/{EMERGENCY_PAGE}", fields)
     assert response.status_code == 400
     assert "Give one answer only" in response.text
-    assert stored(db) == []
+    assert stored_assessments(db) == []
 
 
 def test_someone_told_to_see_a_doctor_can_stop_early_and_get_their_result(
@@ -215,7 +211,7 @@ def test_someone_told_to_see_a_doctor_can_stop_early_and_get_their_result(
     page = client.get(location)
     assert "Book an appointment before you start" in page.text
     assert "You stopped before the end" in page.text
-    [record] = stored(db)
+    [record] = stored_assessments(db)
     assert record.triage_level == "see_doctor"
     assert not record.complete
     assert record.result["plan"] is None
@@ -234,7 +230,7 @@ def test_someone_told_to_see_a_doctor_can_finish_the_questions_for_their_appoint
     page = client.get(location)
     assert "Habits linked with back pain, and what may help" in page.text
     assert "Your exercise plan" not in page.text
-    [record] = stored(db)
+    [record] = stored_assessments(db)
     assert record.complete
     assert record.triage_level == "see_doctor"
 
@@ -258,7 +254,7 @@ def test_recent_ordinary_back_pain_gets_the_programme(client: TestClient, db: Se
     location, visited = run_interview(client, answers)
     assert not any("/advice" in v for v in visited)
     assert "Your exercise plan" in client.get(location).text
-    [record] = stored(db)
+    [record] = stored_assessments(db)
     assert record.triage_level == "self_care"
 
 
@@ -491,7 +487,7 @@ def test_submitting_twice_does_not_store_twice(client: TestClient, db: Session) 
     again = client.post("/check", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert again.status_code == 303
     assert not again.headers["location"].startswith("/result/")
-    assert len(stored(db)) == 1
+    assert len(stored_assessments(db)) == 1
 
 
 def test_the_result_link_is_long_and_random(client: TestClient) -> None:

@@ -70,7 +70,7 @@ def test_deleting_a_result_needs_the_csrf_field(client: TestClient, db: Session)
 def test_a_forged_host_header_never_reaches_a_link(settings: Settings, engine) -> None:  # type: ignore[no-untyped-def]
     """Static files are linked by path: a Host header anyone can send must not point the
     page's stylesheet or script at another site, even where every host is allowed (a forged
-    one is refused before this: tests/app/test_hosts.py)."""
+    one is refused before this: tests/test_hosts.py)."""
     any_host = settings.model_copy(update={"allowed_hosts": "*"})
     with TestClient(create_app(any_host)) as client:
         pages = [

@@ -1,0 +1,6 @@
+"""Helpers that tests in more than one folder share: one copy each, imported from here.
+
+- ``network``: a free loopback port for a real server or receiver
+- ``records``: what the database holds, read afresh
+- ``answers``: answer sets (the check-in's; the audit's are still in tests/fixtures.py)
+"""
