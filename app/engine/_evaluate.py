@@ -98,6 +98,12 @@ class Evaluation:
                 return page
         return None
 
+    def value(self, name: str) -> Any:
+        """An answer, context value or derived value as this evaluation has it; None when it
+        has none."""
+        value = self.context[name]
+        return None if value is MISSING else value
+
     def visible_on(self, page: Page) -> list[Question]:
         visible = {q.id for q in self.visible}
         return [q for q in page.questions if q.id in visible]

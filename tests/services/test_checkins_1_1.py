@@ -82,7 +82,7 @@ def test_the_context_comes_from_the_audit_and_the_last_check_in(
     assessment = stored(db, registry, age=67, pregnant=False, osteoporosis_or_steroids=False)
     first = check_in(db, registry, assessment, 8 * DAY, global_change="a_little_worse")
     found = checkins.list_checkins(db, assessment.id)
-    context = checkins.context_for(assessment, found, checkin_answers(), T0 + 15 * DAY)
+    context = checkins.context_for(registry, assessment, found, checkin_answers(), T0 + 15 * DAY)
     assert context["baseline_peg"] == pytest.approx(BASELINE_PEG)
     assert context["baseline_pain"] == 4
     assert context["previous_global_change"] == "a_little_worse"
@@ -91,7 +91,7 @@ def test_the_context_comes_from_the_audit_and_the_last_check_in(
     assert context["weeks_since_start"] == pytest.approx(15 / 7)
     assert first.result["questionnaire"]["version"] == "1.1.0"
     # At the first check-in there is no previous one.
-    assert checkins.context_for(assessment, [], {}, T0)["previous_global_change"] is None
+    assert checkins.context_for(registry, assessment, [], {}, T0)["previous_global_change"] is None
 
 
 @pytest.mark.parametrize(
@@ -149,8 +149,8 @@ def test_a_2_0_0_assessment_has_a_provisional_baseline_from_its_first_check_in(
     assert "not_improving" in codes(found)  # 5.0 is not 30 % better than 5.0
     # Later check-ins keep the first one's stand-ins.
     rows = checkins.list_checkins(db, assessment.id)
-    baseline, provisional = checkins.baseline_peg(assessment, rows, checkin_answers())
-    assert (baseline, provisional) == (5.0, True)
+    start, provisional = checkins.start_values(registry, assessment, rows, checkin_answers())
+    assert (start["baseline_peg"], provisional) == (5.0, True)
 
 
 def test_a_first_check_in_stopped_by_a_warning_sign_does_not_leave_a_2_0_0_baseline_empty(
