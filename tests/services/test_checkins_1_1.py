@@ -20,6 +20,7 @@ from app.services import checkins
 from app.services.checkins import RecordedCheckin
 from app.services.questionnaires import Registry
 from tests.api.conftest import make_key
+from tests.api.test_checkins import counted_evaluations
 from tests.fixtures import (
     CHECKIN_BLOCKS,
     EXAMPLE_ANSWERS,
@@ -414,3 +415,26 @@ def test_check_ins_sent_at_once_cannot_slip_past_the_limit(
         thread.join()
     assert sorted(outcomes) == ["refused"] * 7 + ["stored"] * 3
     assert len(checkins.list_checkins(db, assessment.id)) == 3
+
+
+def test_the_callers_evaluation_is_stored_unless_a_check_in_came_in_meanwhile(
+    db: Session, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assessment = stored(db, registry)
+    now = T0 + 9 * DAY
+    fresh = checkins.evaluate_checkin(registry, assessment, [], checkin_answers(), now)
+    worse = checkin_answers(global_change="much_worse")
+    stale = checkins.evaluate_checkin(registry, assessment, [], worse, now + DAY)
+    made = counted_evaluations(monkeypatch)
+    checkins.record_checkin(
+        db, registry, assessment, checkin_answers(), evaluation=fresh, channel="web", now=now
+    )
+    db.commit()
+    assert made == []  # the caller's, as it was
+    # Another check-in is stored after this evaluation read none: its plan and global change
+    # are what the next one moves on from, so it is evaluated again.
+    found = checkins.record_checkin(
+        db, registry, assessment, worse, evaluation=stale, channel="web", now=now + DAY,
+    )  # fmt: skip
+    assert made == ["low-back-checkin"]
+    assert len(found.result["trend"]) == 3
