@@ -9,10 +9,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.engine import Evaluation, Questionnaire, evaluate
 from app.models import Assessment, Checkin
-from app.services import checkins as checkin_service
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock, checkin_answers
+from tests.fixtures import (
+    CHECKIN_BLOCKS,
+    CHECKIN_SIGNS,
+    TestClock,
+    checkin_answers,
+    count_evaluations,
+)
 
 from .conftest import Key, make_clinic, make_key
 
@@ -229,18 +233,6 @@ def test_a_check_in_can_be_driven_page_by_page_and_shows_only_the_plans_blocks(
     assert db.exec(select(Checkin)).all() == []  # nothing stored
 
 
-def counted_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The questionnaire id of every evaluation the check-in service makes from now on."""
-    made: list[str] = []
-
-    def counting(q: Questionnaire, *args: Any, **kwargs: Any) -> Evaluation:
-        made.append(q.id)
-        return evaluate(q, *args, **kwargs)
-
-    monkeypatch.setattr(checkin_service, "engine_evaluate", counting)
-    return made
-
-
 def test_a_check_in_post_is_evaluated_once(
     client: TestClient,
     api_key: Key,
@@ -250,7 +242,7 @@ def test_a_check_in_post_is_evaluated_once(
 ) -> None:
     assessment_id = stored(client, api_key, complete_answers)
     clock.advance(timedelta(days=8))
-    made = counted_evaluations(monkeypatch)
+    made = count_evaluations(monkeypatch)
     posted = client.post(
         f"/api/v1/assessments/{assessment_id}/checkins",
         json={"answers": checkin(peg_pain=4, peg_enjoyment=5, peg_activity=6)},

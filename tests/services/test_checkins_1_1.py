@@ -20,13 +20,13 @@ from app.services import checkins
 from app.services.checkins import RecordedCheckin
 from app.services.questionnaires import Registry
 from tests.api.conftest import make_key
-from tests.api.test_checkins import counted_evaluations
 from tests.fixtures import (
     CHECKIN_BLOCKS,
     EXAMPLE_ANSWERS,
     V2_ANSWERS,
     TestClock,
     checkin_answers,
+    count_evaluations,
     record_assessment,
 )
 
@@ -425,7 +425,7 @@ def test_the_callers_evaluation_is_stored_unless_a_check_in_came_in_meanwhile(
     fresh = checkins.evaluate_checkin(registry, assessment, [], checkin_answers(), now)
     worse = checkin_answers(global_change="much_worse")
     stale = checkins.evaluate_checkin(registry, assessment, [], worse, now + DAY)
-    made = counted_evaluations(monkeypatch)
+    made = count_evaluations(monkeypatch)
     checkins.record_checkin(
         db, registry, assessment, checkin_answers(), evaluation=fresh, channel="web", now=now
     )

@@ -13,8 +13,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
-from tests.api.test_checkins import counted_evaluations
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock, checkin_answers
+from tests.fixtures import (
+    CHECKIN_BLOCKS,
+    CHECKIN_SIGNS,
+    TestClock,
+    checkin_answers,
+    count_evaluations,
+)
 
 from .helpers import csrf_of, form_fields, post_page, run_interview, self_care_answers
 
@@ -370,7 +375,7 @@ def test_a_check_in_sent_from_the_pages_is_evaluated_once(
     url = result_url(client)
     clock.advance(timedelta(days=8))
     csrf = csrf_of(client.get(f"{url}/checkin").text)  # the form's own evaluation, not counted
-    made = counted_evaluations(monkeypatch)
+    made = count_evaluations(monkeypatch)
     sent = post_page(client, f"{url}/checkin", form_fields(checkin()), csrf=csrf)
     assert sent.status_code == 303, sent.text
     assert made == ["low-back-checkin"]
