@@ -84,19 +84,21 @@ def record_assessment(
 
 
 def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts the engine's evaluations from now on: every app module's ``evaluate`` is wrapped
-    (each holds its own reference to the engine's function). Returns the growing list of the
-    questionnaire ids evaluated."""
+    """Counts the engine's evaluations from now on: every app module's reference to the
+    engine's function is wrapped, whatever its name (``evaluate``, ``engine_evaluate``).
+    Returns the growing list of the questionnaire ids evaluated."""
     calls: list[str] = []
     real = engine_evaluate
 
-    def counted(q: Questionnaire, answers: Mapping[str, Any]) -> Evaluation:
+    def counted(q: Questionnaire, *args: Any, **kwargs: Any) -> Evaluation:
         calls.append(q.id)
-        return real(q, answers)
+        return real(q, *args, **kwargs)
 
     for name, module in list(sys.modules.items()):
-        if name.startswith("app.") and getattr(module, "evaluate", None) is real:
-            monkeypatch.setattr(module, "evaluate", counted)
+        if name.startswith("app."):
+            for attribute, value in list(vars(module).items()):
+                if value is real:
+                    monkeypatch.setattr(module, attribute, counted)
     return calls
 
 

@@ -134,3 +134,45 @@ def test_the_shared_test_helpers_are_defined_once_in_tests_support() -> None:
         if (where, node.name) not in OWN_ANSWER_SETS
     ]
     assert copies == []
+
+
+# The modules that run check-ins: the question ids they need come from the check-in YAML
+# (its context's "from" and its "trend"), never from a string in the code. (The API's OpenAPI
+# examples are answers, not logic: api/checkins.py is not checked.)
+CHECKIN_MODULES = ("services/checkins.py", "web/checkins.py", "display.py")
+
+
+def question_ids() -> set[str]:
+    """Every question and derived value id of every loaded questionnaire, but the trend's line
+    names (the result's keys: "pain_now" is a line and a question)."""
+    from app.engine import load_versions
+
+    loaded = load_versions(APP.parent / "questionnaires")
+    lines = {line.name for q in loaded for line in q.trend}
+    return {
+        name for q in loaded for name in (*q.question_by_id, *q.derived_by_id)
+    } - lines  # fmt: skip
+
+
+def string_literals(path: Path) -> set[str]:
+    """The strings in ``path``'s code (docstrings and comments are not code)."""
+    tree = ast.parse(path.read_text(), str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and id(node) not in docstrings
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("module", CHECKIN_MODULES)
+def test_check_in_code_names_no_question_id(module: str) -> None:
+    named = string_literals(APP / module) & question_ids()
+    assert not named, f"app/{module} names question ids {sorted(named)}: say them in the YAML"

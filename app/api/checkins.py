@@ -192,12 +192,18 @@ async def create_checkin(
             [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
         )
     _refuse_too_many(registry, assessment, body.answers)
+    found = await db.run(checkin_service.list_checkins, assessment.id)
     try:
+        # The request's one evaluation: stored as it is unless a check-in came in meanwhile.
+        evaluation = checkin_service.evaluate_checkin(
+            registry, assessment, found, body.answers, clock()
+        )
         recorded = await db.run(
             checkin_service.record_checkin,
             registry,
             assessment,
             body.answers,
+            evaluation=evaluation,
             channel="api",
             api_client_id=client.id,
             idempotency_key=idempotency_key,
@@ -394,7 +400,7 @@ async def next_checkin_page(
     step = presenters.next_step(interview.Standing(evaluation, finished), registry)
     step["problems"] = answer_problems(evaluation.problems)
     if finished is not None and not finished.problems:
-        step["result"] = checkin_service.checkin_result(finished, assessment, found, now)
+        step["result"] = checkin_service.checkin_result(registry, finished, assessment, found, now)
     # Stores nothing, but reads the plan and trend the earlier check-ins left.
     await audit_by_key(
         db, client, assessment.clinic_id, assessment.id, "checkin.next",

@@ -19,7 +19,7 @@ from ._errors import (
     DefinitionProblem,
     EngineError,
 )
-from ._evaluate import Evaluation, evaluate, triage_level
+from ._evaluate import Evaluation, evaluate, triage_level, value_of
 from ._expr import Expr
 from ._load import load_directory, load_questionnaire, load_versions, validate_path, version_key
 from ._model import (
@@ -97,6 +97,7 @@ __all__ = [
     "step_index",
     "triage_level",
     "validate_path",
+    "value_of",
     "version_key",
     "walk",
 ]

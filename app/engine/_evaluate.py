@@ -53,6 +53,15 @@ class Context(dict[str, Any]):
         return value
 
 
+def value_of(q: Questionnaire, values: Mapping[str, Any], name: str) -> Any:
+    """An answer or derived value of ``q`` from a record's stored (already checked) values,
+    without evaluating the interview; None when it cannot be worked out from them."""
+    ctx = Context(q)
+    ctx.update(values)
+    value = ctx[name]
+    return None if value is MISSING else value
+
+
 def triage_level(q: Questionnaire, ctx: Mapping[str, Any]) -> str:
     """The most urgent level of any rule that fires on ``ctx``; the least urgent if none does."""
     for rule in q.rules_by_urgency:
@@ -88,6 +97,12 @@ class Evaluation:
             if any(q.id in wanted for q in page.questions):
                 return page
         return None
+
+    def value(self, name: str) -> Any:
+        """An answer, context value or derived value as this evaluation has it; None when it
+        has none."""
+        value = self.context[name]
+        return None if value is MISSING else value
 
     def visible_on(self, page: Page) -> list[Question]:
         visible = {q.id for q in self.visible}

@@ -63,6 +63,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
             "removed",
             "context",
             "progression",
+            "trend",
             "follows",
             "contributors",
             "plan",
@@ -95,6 +96,7 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
     sections = parts.sections()
     parts.check_context(context)
     derived = parts.derived()
+    trend = parts.trend(context, derived)
     parts.conditions(sections)
     rules = parts.rules(levels)
     levels = parts.level_advice(levels, rules)
@@ -135,6 +137,7 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
         removed=removed,
         context=context,
         progression=progression,
+        trend=trend,
         follows=r.text(top, "follows", "questionnaire", required=False),
         accept_until=_date(r, top, "accept_until"),
         pages=tuple(page for section in sections for page in section.pages),
@@ -270,10 +273,27 @@ def validate_path(
                 )
             )
         elif q.follows is not None:
-            problems.extend(
-                _same_levels(q, [f for (fid, _), f in seen.items() if fid == q.follows])
-            )
+            followed = [f for (fid, _), f in seen.items() if fid == q.follows]
+            problems.extend(_same_levels(q, followed))
+            problems.extend(_sources_known(q, max(followed, key=lambda f: version_key(f.version))))
     return problems
+
+
+def _sources_known(follow_up: Questionnaire, newest: Questionnaire) -> list[DefinitionProblem]:
+    """A context value ``from`` the assessment names an answer or derived value of the newest
+    version of what it follows (an older record without it reads as missing)."""
+    return [
+        DefinitionProblem(
+            follow_up.path,
+            value.line,
+            f"context value {value.id!r}: 'from' names nothing in {newest.id} {newest.version}",
+        )
+        for value in follow_up.context.values()
+        if value.source is not None
+        and value.source[0] == "assessment"
+        and value.source[1] not in newest.question_by_id
+        and value.source[1] not in newest.derived_by_id
+    ]
 
 
 def _same_levels(

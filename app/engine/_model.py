@@ -310,6 +310,23 @@ class ContextValue:
     line: int
     label: str | None = None
     options: frozenset[str] = frozenset()
+    # A follow-up's: where its caller reads the value ("from"), so that services name no
+    # question ids: ("assessment", id) the followed assessment's answer or derived value,
+    # ("previous_checkin", id) the last check-in's answer.
+    source: tuple[str, str] | None = None
+    # An assessment of an older version that could not give it: the first check-in whose
+    # answers fill the gaps stands in (the value is then provisional).
+    stand_in: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TrendSeries:
+    """One line of a follow-up's trend: its value at the start (a context value) and at each
+    check-in (a question or derived value of the check-in)."""
+
+    name: str  # the trend point's key
+    checkin: str
+    start: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,6 +385,7 @@ class Questionnaire:
     removed: dict[str, Removed] = field(default_factory=dict)
     context: dict[str, ContextValue] = field(default_factory=dict)
     progression: Progression | None = None
+    trend: tuple[TrendSeries, ...] = ()
     follows: str | None = None  # a follow-up's: the id of the questionnaire it follows up
     # An older version is still accepted from API clients that ask for it until this day.
     accept_until: date | None = None

@@ -31,6 +31,7 @@ from ._model import (
     Rule,
     SafetyNet,
     Section,
+    TrendSeries,
 )
 from ._yaml import LDict
 
@@ -40,6 +41,7 @@ _RESERVED: Final = frozenset(
 ICONS: Final = ("alert", "clock", "doctor", "tick")  # the icons patient pages have
 RISKS: Final = ("high", "moderate", "low")  # FHIR's risk-probability codes
 _STYLE: Final = re.compile(r"^[a-z][a-z0-9-]*$")  # a CSS class modifier
+SOURCES: Final = ("assessment", "previous_checkin")  # where a follow-up's context comes from
 
 
 class QuestionnaireReader:
@@ -193,7 +195,9 @@ class QuestionnaireReader:
         types = {"boolean": BOOL, "integer": NUMBER, "number": NUMBER, "choice": CHOICE,
                  "multi_choice": MULTI}  # fmt: skip
         for raw, line in r.items(self.top, "context", "questionnaire", required=False):
-            data = r.mapping(raw, line, "context value", ("id", "type"), ("label", "options"))
+            data = r.mapping(
+                raw, line, "context value", ("id", "type"), ("label", "options", "from", "stand_in")
+            )
             if data is None:
                 continue
             cid = r.identifier(data, "id", "context value")
@@ -208,16 +212,70 @@ class QuestionnaireReader:
             options = frozenset(str(o) for o, _ in r.items(data, "options", where, required=False))
             if ctype in ("choice", "multi_choice") and not options:
                 r.problem(data.line, f"{where}: a {ctype} value needs 'options'")
+            source = self._source(data, where)
+            stand_in = data.get("stand_in")
+            if stand_in is not None and (
+                stand_in != "first_checkin" or source is None or source[0] != "assessment"
+            ):
+                r.problem(
+                    data.line_of("stand_in"),
+                    f"{where}: 'stand_in' may only be first_checkin, for a value from the assessment",
+                )  # fmt: skip
             out[cid] = ContextValue(
-                cid, str(ctype), data.line, r.text(data, "label", where, required=False), options
-            )
+                cid, str(ctype), data.line, r.text(data, "label", where, required=False), options,
+                source, stand_in is not None,
+            )  # fmt: skip
             self.scope[cid] = VarInfo(types[str(ctype)], options)
         return out
+
+    def _source(self, data: LDict, where: str) -> tuple[str, str] | None:
+        """``from``: "assessment.<id>" or "previous_checkin.<id>"."""
+        raw = data.get("from")
+        if raw is None:
+            return None
+        place, _, name = str(raw).partition(".")
+        if place not in SOURCES or not ID.match(name):
+            self.r.problem(
+                data.line_of("from"),
+                f"{where}: 'from' must be {' or '.join(s + '.<id>' for s in SOURCES)} (got {raw!r})",
+            )
+            return None
+        return place, name
 
     def check_context(self, context: dict[str, ContextValue]) -> None:
         for cid, value in context.items():
             if cid in self.questions:
                 self.r.problem(value.line, f"context value {cid!r}: a question has the same id")
+            source = value.source
+            if source and source[0] == "previous_checkin" and source[1] not in self.questions:
+                self.r.problem(value.line, f"context value {cid!r}: 'from' names no question here")
+
+    def trend(
+        self, context: dict[str, ContextValue], derived: tuple[Derived, ...]
+    ) -> tuple[TrendSeries, ...]:
+        """A follow-up's trend (optional): per line, its name, the check-in's question or
+        derived value, and the context value at the start. Call after ``derived``."""
+        r = self.r
+        known = set(self.questions) | {d.id for d in derived}
+        out: list[TrendSeries] = []
+        for raw, line in r.items(self.top, "trend", "questionnaire", required=False):
+            data = r.mapping(raw, line, "trend line", ("name", "checkin"), ("start",))
+            if data is None:
+                continue
+            name = r.identifier(data, "name", "trend line")
+            where = f"trend line {name!r}"
+            checkin = r.identifier(data, "checkin", where)
+            if checkin not in known:
+                r.problem(
+                    data.line_of("checkin"), f"{where}: no question or derived value {checkin!r}"
+                )
+            start = data.get("start")
+            if start is not None and start not in context:
+                r.problem(data.line_of("start"), f"{where}: no context value {start!r}")
+            if any(s.name == name for s in out):
+                r.problem(data.line_of("name"), f"{where}: duplicate name")
+            out.append(TrendSeries(name, checkin, None if start is None else str(start)))
+        return tuple(out)
 
     def progression(self, rules: tuple[Rule, ...]) -> Progression | None:
         """How a follow-up moves each plan block (optional): per block, a days question and a

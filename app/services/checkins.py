@@ -5,7 +5,9 @@ A check-in re-screens the warning signs, asks about pain and function (PEG) and 
 exercise block went, and moves the plan on. Its questionnaire (``follows`` the assessment's)
 reads the context this service gives it: the blocks of the current plan, the weeks since the
 plan began, the baselines (PEG and pain), the last check-in's global change, and the first
-assessment's answers about age, cancer, pregnancy and bone health.
+assessment's answers about age, cancer, pregnancy and bone health. Which answers and derived
+values those are, and which ones the trend shows, the check-in's YAML says (``from`` in its
+``context``, and ``trend``): no question id is named here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from sqlmodel import Session, col, func, select
 
 from app.clock import Clock, system_clock
 from app.config import CheckinLimits
-from app.engine import AnswerError, Evaluation, Questionnaire, build_result, progress_plan
+from app.engine import (
+    AnswerError,
+    Evaluation,
+    Questionnaire,
+    build_result,
+    progress_plan,
+    value_of,
+)
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
 
@@ -32,6 +41,9 @@ from .questionnaires import Registry, UnknownQuestionnaireError
 
 DUE_WEEKS: Final = (2, 4, 8)  # after a self-care result
 LIMIT_PERIOD: Final = timedelta(days=1)  # CHECKINS_PER_DAY counts any 24 hours
+# The context values this service works out itself (the YAML's others say where they are from).
+PLAN_BLOCKS: Final = "plan_blocks"
+WEEKS_SINCE_START: Final = "weeks_since_start"
 _INSERT = insert(Checkin)
 
 
@@ -117,56 +129,91 @@ def current_plan(assessment: Assessment, checkins: Sequence[Checkin]) -> dict[st
 
 
 def context_for(
+    registry: Registry,
     assessment: Assessment,
     checkins: list[Checkin],
     answers: Mapping[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
     """What the check-in questionnaire reads besides the person's answers."""
+    return _context(questionnaire_for(registry, assessment), registry, assessment, checkins,
+                    answers, now)  # fmt: skip
+
+
+def _context(
+    q: Questionnaire,
+    registry: Registry,
+    assessment: Assessment,
+    checkins: list[Checkin],
+    answers: Mapping[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
     plan = current_plan(assessment, checkins)
-    start = assessment.answers
-    previous = checkins[-1].answers.get("global_change") if checkins else None
-    return {
-        "plan_blocks": [
+    known = {
+        PLAN_BLOCKS: [
             b["code"]
             for b in plan["blocks"]
             if not b.get("paused") and b.get("start_step") is not None
         ],
-        "weeks_since_start": (now - plan_started(assessment)) / timedelta(weeks=1),
-        "baseline_peg": baseline_peg(assessment, checkins, answers)[0],
-        "baseline_pain": start.get("pain_intensity"),
-        "previous_global_change": previous,
-        "cancer_history": start.get("cancer_history"),
-        "age": start.get("age"),
-        "pregnant_at_start": start.get("pregnant"),
-        "osteoporosis_or_steroids": start.get("osteoporosis_or_steroids"),
+        WEEKS_SINCE_START: (now - plan_started(assessment)) / timedelta(weeks=1),
     }
+    start, _ = _start_values(q, registry, assessment, checkins, answers)
+    out: dict[str, Any] = {}
+    for value in q.context.values():
+        if value.source is None:
+            out[value.id] = known.get(value.id)
+        elif value.source[0] == "previous_checkin":
+            out[value.id] = checkins[-1].answers.get(value.source[1]) if checkins else None
+        else:
+            out[value.id] = start[value.id]
+    return out
 
 
-def baseline_peg(
-    assessment: Assessment, checkins: Sequence[Checkin], answers: Mapping[str, Any] | None = None
-) -> tuple[float | None, bool]:
-    """The PEG at the start, and whether it is provisional.
-
-    From 2.1.0 the audit asks all three items. An older assessment asked only the pain item:
-    the first check-in's enjoyment and activity (this one, if it is the first) stand in, which
-    staff pages mark as provisional. A check-in that stopped at a warning sign before they were
-    asked does not count as the first: the first that answered them stands in.
-    """
-    start = assessment.answers
-    own = _mean(start, ("pain_intensity", "peg_enjoyment", "peg_activity"))
-    if own is not None:
-        return own, False
-    given = [*(c.answers for c in checkins), answers or {}]
-    first = next((a for a in given if _mean(a, ("peg_enjoyment", "peg_activity")) is not None), {})
-    stand_in = {**first, "pain_intensity": start.get("pain_intensity")}
-    return _mean(stand_in, ("pain_intensity", "peg_enjoyment", "peg_activity")), True
+def start_values(
+    registry: Registry,
+    assessment: Assessment,
+    checkins: Sequence[Checkin],
+    answers: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """The context values read from the assessment (by context id), and whether one of them
+    is provisional (a stand-in)."""
+    q = questionnaire_for(registry, assessment)
+    return _start_values(q, registry, assessment, checkins, answers)
 
 
-def _mean(values: Mapping[str, Any], keys: tuple[str, ...]) -> float | None:
-    items = [values.get(k) for k in keys]
-    numbers = [float(v) for v in items if isinstance(v, int | float) and not isinstance(v, bool)]
-    return sum(numbers) / len(keys) if len(numbers) == len(keys) else None
+def _start_values(
+    q: Questionnaire,
+    registry: Registry,
+    assessment: Assessment,
+    checkins: Sequence[Checkin],
+    answers: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], bool]:
+    """Each is the assessment's answer or derived value, worked out with the newest version of
+    its questionnaire (the loader checked that it has them all).
+
+    A value marked ``stand_in`` that an older assessment cannot give (2.0.0 asked only the
+    pain item of the PEG) takes the first check-in's answers to fill the gaps (this one's, if
+    it is the first), which staff pages mark as provisional. A check-in that stopped at a
+    warning sign before they were asked does not count as the first: the first that answered
+    them stands in."""
+    followed = registry.get(assessment.questionnaire_id)
+    own = assessment.answers
+    out: dict[str, Any] = {}
+    provisional = False
+    for value in q.context.values():
+        if value.source is None or value.source[0] != "assessment":
+            continue
+        name = value.source[1]
+        found = value_of(followed, own, name)
+        if found is None and value.stand_in:
+            given = [*(c.answers for c in checkins), answers or {}]
+            found = next(
+                (v for a in given if (v := value_of(followed, {**a, **own}, name)) is not None),
+                None,
+            )
+            provisional = provisional or found is not None
+        out[value.id] = found
+    return out, provisional
 
 
 def days_on_step(
@@ -190,12 +237,19 @@ def evaluate_checkin(
     answers: Mapping[str, Any],
     now: datetime | None = None,
 ) -> Evaluation:
+    """The one evaluation of a check-in request: the route makes it, and ``record_checkin``
+    stores it."""
     q = questionnaire_for(registry, assessment)
-    return engine_evaluate(q, answers, context_for(assessment, checkins, answers, now or utcnow()))
+    context = _context(q, registry, assessment, checkins, answers, now or utcnow())
+    return engine_evaluate(q, answers, context)
 
 
 def checkin_result(
-    evaluation: Evaluation, assessment: Assessment, checkins: list[Checkin], now: datetime
+    registry: Registry,
+    evaluation: Evaluation,
+    assessment: Assessment,
+    checkins: list[Checkin],
+    now: datetime,
 ) -> dict[str, Any]:
     """The result contract of a check-in, plus the plan from now on, what changed in it and
     why, and the trend of pain and PEG.
@@ -217,7 +271,7 @@ def checkin_result(
                 block["changed_at"] = now.isoformat()
     result["plan"] = plan
     result["changes"] = changes
-    result["trend"] = trend(assessment, checkins, evaluation.answers, now)
+    result["trend"] = trend(registry, assessment, checkins, evaluation, now)
     return result
 
 
@@ -227,6 +281,7 @@ def record_checkin(
     assessment: Assessment,
     answers: Mapping[str, Any],
     *,
+    evaluation: Evaluation | None = None,
     channel: str,
     api_client_id: uuid.UUID | None = None,
     idempotency_key: str | None = None,
@@ -234,7 +289,9 @@ def record_checkin(
     clock: Clock = system_clock,
     limits: CheckinLimits = CheckinLimits(),  # noqa: B008 - frozen, so one shared is fine
 ) -> RecordedCheckin:
-    """Evaluate and store a check-in; AnswerError if the answers are not a complete one,
+    """Store a check-in: ``evaluation`` is the request's (``evaluate_checkin``; ``answers`` as
+    sent), evaluated here only when not given, or when another check-in came in between
+    (it changes the plan and baselines it reads). AnswerError if the answers are not a complete one,
     IdempotencyConflictError if the key was used with other answers, CheckinLimitError
     beyond ``limits.per_day`` in 24 hours (never for one that finds a warning sign). The same
     answers as a check-in of the last ``limits.duplicate_window`` return that one
@@ -247,7 +304,10 @@ def record_checkin(
     hold(session, assessment.id)
     now = now or clock()
     checkins = list_checkins(session, assessment.id)
-    evaluation = evaluate_checkin(registry, assessment, checkins, answers, now)
+    q = questionnaire_for(registry, assessment)
+    context = _context(q, registry, assessment, checkins, answers, now)
+    if evaluation is None or _read_another(evaluation, context):
+        evaluation = engine_evaluate(q, answers, context)
     fingerprint = request_hash(evaluation.questionnaire.id, answers)
     if idempotency_key is not None:
         earlier = _by_key(session, assessment.id, api_client_id, idempotency_key)
@@ -260,8 +320,7 @@ def record_checkin(
     ) is not None:
         # A double tap, a resent form, a client's loop: the person checked in once.
         return RecordedCheckin(same.id, same.assessment_id, same.created_at, same.result, True)
-    result = checkin_result(evaluation, assessment, checkins, now)
-    q = evaluation.questionnaire
+    result = checkin_result(registry, evaluation, assessment, checkins, now)
     if not q.level_by_code[result["triage"]["level"]].urgent:
         # A check-in that finds a warning sign is stored whatever the day's count: turned away,
         # an app's user would not be told to get help, nor the clinic alerted. Its alerts
@@ -306,6 +365,15 @@ def record_checkin(
             now=now,
         )
     return RecordedCheckin(row["id"], assessment.id, now, result)
+
+
+def _read_another(evaluation: Evaluation, context: Mapping[str, Any]) -> bool:
+    """Whether the caller's evaluation read another context than the check-ins stored now give
+    (one came in meanwhile). The weeks are the request's: a moment's wait changes nothing."""
+    given = dict(evaluation.context)
+    return any(
+        given.get(key) != value for key, value in context.items() if key != WEEKS_SINCE_START
+    )
 
 
 def _same_answers(
@@ -353,40 +421,54 @@ def _replay(earlier: Checkin, fingerprint: str) -> RecordedCheckin:
 
 
 def trend(
+    registry: Registry,
     assessment: Assessment,
     checkins: list[Checkin],
-    answers: Mapping[str, Any] | None = None,
+    evaluation: Evaluation | None = None,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Pain and PEG (0-10) over time, like with like: the start, each check-in, and this one.
-
-    ``pain`` is the weekly average (the audit's pain_intensity, then each check-in's
-    peg_pain), ``pain_now`` the pain on the day (check-ins only), ``peg`` the PEG score (from
-    the baseline at the start; ``provisional`` when the first check-in stood in for it)."""
-    base, provisional = baseline_peg(assessment, checkins, answers)
-    start: dict[str, Any] = {
-        "at": assessment.created_at.isoformat(),
-        "pain": assessment.answers.get("pain_intensity"),
-        "pain_now": None,
-        "peg": None if base is None else round(base, 1),
-    }
-    if provisional and base is not None:
-        start["provisional"] = True
-    points = [start]
-    given = [(c.created_at, c.answers) for c in checkins]
-    if answers is not None and now is not None:
-        given.append((now, dict(answers)))
-    for at, values in given:
-        peg = _mean(values, ("peg_pain", "peg_enjoyment", "peg_activity"))
-        points.append(
-            {
-                "at": at.isoformat(),
-                "pain": values.get("peg_pain"),
-                "pain_now": values.get("pain_now"),
-                "peg": None if peg is None else round(peg, 1),
-            }
-        )
+    """Pain and PEG (0-10) over time, like with like: the start, each check-in, and this one
+    (``evaluation``, at ``now``). The lines are the check-in YAML's ``trend``: at the start a
+    context value read from the assessment (``provisional`` when the first check-in stood in
+    for it), at each check-in its answer or derived value (this one's from its evaluation)."""
+    follow_up = registry.follow_up(assessment.questionnaire_id)
+    if follow_up is None:
+        return []
+    answers = None if evaluation is None else evaluation.answers
+    start, provisional = _start_values(follow_up, registry, assessment, checkins, answers)
+    first: dict[str, Any] = {"at": assessment.created_at.isoformat()}
+    for line in follow_up.trend:
+        first[line.name] = None if line.start is None else _shown(start.get(line.start))
+    if provisional:
+        first["provisional"] = True
+    points = [first]
+    for checkin in checkins:
+        # The newest definition's lines, over each stored check-in's answers (older versions
+        # have the same ids and derive the PEG score alike).
+        points.append(_point(checkin.created_at, follow_up, checkin.answers))
+    if evaluation is not None and now is not None:
+        points.append(_point(now, follow_up, evaluation=evaluation))
     return points
+
+
+def _point(
+    at: datetime,
+    q: Questionnaire,
+    answers: Mapping[str, Any] | None = None,
+    evaluation: Evaluation | None = None,
+) -> dict[str, Any]:
+    point: dict[str, Any] = {"at": at.isoformat()}
+    for line in q.trend:
+        value = value_of(q, answers or {}, line.checkin) if evaluation is None else (
+            evaluation.value(line.checkin)
+        )  # fmt: skip
+        point[line.name] = _shown(value)
+    return point
+
+
+def _shown(value: Any) -> Any:
+    """A mean to one decimal, as the trend has always stored it (a whole answer as it is)."""
+    return round(value, 1) if isinstance(value, float) else value
 
 
 def next_due(assessment: Assessment, checkins: Sequence[Checkin] | int) -> datetime | None:

@@ -8,6 +8,7 @@ nothing behind, and every answer is checked again on the server when the check-i
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -153,6 +154,9 @@ async def send_checkin(
             registry,
             assessment,
             page_input.answers,
+            # This request's one evaluation. The form's answers on hidden pages were dropped
+            # above, so none is stored as ignored.
+            evaluation=dataclasses.replace(evaluation, ignored=()),
             channel="intake" if assessment.clinic_id else "web",
             clock=clock,
             limits=settings_of(request).checkin_limits,

@@ -473,7 +473,9 @@ def _follow_up(
         "past_checkins": [
             {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}"} for c in found
         ],
-        "trend": display.trend_chart(checkins.trend(assessment, found)) if found else None,
+        "trend": display.trend_chart(checkins.trend(registry, assessment, found))
+        if found
+        else None,
     }
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock
+from tests.fixtures import (
+    CHECKIN_BLOCKS,
+    CHECKIN_SIGNS,
+    TestClock,
+    count_evaluations,
+)
 from tests.support.answers import checkin
 
 from .conftest import Key, make_clinic, make_key
@@ -221,3 +227,24 @@ def test_a_check_in_can_be_driven_page_by_page_and_shows_only_the_plans_blocks(
     assert done["result"]["triage"]["level"] == "self_care"
     assert done["result"]["plan"] is not None
     assert db.exec(select(Checkin)).all() == []  # nothing stored
+
+
+def test_a_check_in_post_is_evaluated_once(
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    clock: TestClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assessment_id = stored(client, api_key, complete_answers)
+    clock.advance(timedelta(days=8))
+    made = count_evaluations(monkeypatch)
+    posted = client.post(
+        f"/api/v1/assessments/{assessment_id}/checkins",
+        json={"answers": checkin(peg_pain=4, peg_enjoyment=5, peg_activity=6)},
+        headers=api_key.headers,
+    )
+    assert posted.status_code == 201, posted.text
+    assert made == ["low-back-checkin"]
+    # Its PEG is the definition's peg_score, from that one evaluation: (4 + 5 + 6) / 3.
+    assert posted.json()["result"]["trend"][-1]["peg"] == 5.0

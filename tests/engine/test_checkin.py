@@ -4,11 +4,22 @@ loadable for the check-ins stored under it."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.engine import AnswerError, assess, build_result, evaluate, progress_plan
+from app.engine import (
+    AnswerError,
+    DefinitionError,
+    assess,
+    build_result,
+    evaluate,
+    load_versions,
+    progress_plan,
+    value_of,
+)
 
 from .support import (
     CHECKIN_CONTEXT,
@@ -24,6 +35,7 @@ from .support import (
 CHECKIN = checkin_questionnaire()
 SIGNS = [q.id for q in CHECKIN.pages[0].questions]
 CONTEXT = CHECKIN_CONTEXT
+DEFINITIONS = Path(__file__).parents[2] / "questionnaires"
 # Check-in 1.0.0 knew only these context values.
 CONTEXT_1_0: dict[str, Any] = {
     "plan_blocks": list(PLAN_BLOCKS),
@@ -605,3 +617,73 @@ def test_check_in_1_0_has_none_of_the_1_1_questions() -> None:
         assess(old, {**checkin_answers(old), "new_leg_symptoms": False}, CONTEXT_1_0)
     assert [p.question for p in caught.value.problems] == ["new_leg_symptoms"]
     assert only_known(old, checkin()) == checkin_answers(old)
+
+
+# -- where the app reads the context and the trend (the YAML, not the services) -----------------
+
+
+def _definitions(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """A copy of the definitions with the check-in's text edited."""
+    folder = tmp_path / "questionnaires"
+    shutil.copytree(DEFINITIONS, folder)
+    path = folder / "low-back-checkin.yaml"
+    text = path.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_the_check_in_names_where_each_context_value_and_trend_line_comes_from() -> None:
+    sources = {c.id: c.source for c in CHECKIN.context.values()}
+    assert sources["baseline_pain"] == ("assessment", "pain_intensity")
+    assert sources["baseline_peg"] == ("assessment", "peg_baseline")
+    assert sources["previous_global_change"] == ("previous_checkin", "global_change")
+    assert sources["plan_blocks"] is None  # the app works it out from the plan
+    assert CHECKIN.context["baseline_peg"].stand_in
+    assert [(t.name, t.start, t.checkin) for t in CHECKIN.trend] == [
+        ("pain", "baseline_pain", "peg_pain"),
+        ("pain_now", None, "pain_now"),
+        ("peg", "baseline_peg", "peg_score"),
+    ]
+
+
+def test_a_source_or_trend_line_that_names_nothing_is_a_definition_error(
+    tmp_path: Path,
+) -> None:
+    folder = _definitions(
+        tmp_path,
+        ("from: previous_checkin.global_change", "from: previous_checkin.global_mood"),
+        ("from: assessment.age", "from: checkin.age"),
+        ("checkin: peg_score}", "checkin: peg_total}"),
+        ("start: baseline_pain,", "start: baseline_pains,"),
+        ("stand_in: first_checkin", "stand_in: any_checkin"),
+    )
+    with pytest.raises(DefinitionError) as raised:
+        load_versions(folder)
+    said = " | ".join(p.message for p in raised.value.problems)
+    assert "context value 'previous_global_change': 'from' names no question here" in said
+    assert "context value 'age': 'from' must be assessment.<id> or previous_checkin.<id>" in said
+    assert "trend line 'peg': no question or derived value 'peg_total'" in said
+    assert "trend line 'pain': no context value 'baseline_pains'" in said
+    assert "'stand_in' may only be first_checkin" in said
+
+
+def test_a_source_the_followed_assessment_does_not_have_is_a_definition_error(
+    tmp_path: Path,
+) -> None:
+    folder = _definitions(tmp_path, ("from: assessment.pregnant", "from: assessment.pregnancy"))
+    with pytest.raises(DefinitionError) as raised:
+        load_versions(folder)
+    [problem] = raised.value.problems
+    assert "context value 'pregnant_at_start': 'from' names nothing in low-back-audit" in (
+        problem.message
+    )
+
+
+def test_value_of_reads_a_derived_value_from_stored_answers() -> None:
+    stored = {"peg_pain": 4, "peg_enjoyment": 5, "peg_activity": 6}
+    assert value_of(CHECKIN, stored, "peg_score") == 5.0
+    assert value_of(CHECKIN, stored, "peg_pain") == 4
+    assert value_of(CHECKIN, {"peg_pain": 4}, "peg_score") is None  # an item missing

@@ -26,6 +26,7 @@ from tests.fixtures import (
     V2_ANSWERS,
     TestClock,
     checkin_answers,
+    count_evaluations,
     record_assessment,
 )
 
@@ -82,7 +83,7 @@ def test_the_context_comes_from_the_audit_and_the_last_check_in(
     assessment = stored(db, registry, age=67, pregnant=False, osteoporosis_or_steroids=False)
     first = check_in(db, registry, assessment, 8 * DAY, global_change="a_little_worse")
     found = checkins.list_checkins(db, assessment.id)
-    context = checkins.context_for(assessment, found, checkin_answers(), T0 + 15 * DAY)
+    context = checkins.context_for(registry, assessment, found, checkin_answers(), T0 + 15 * DAY)
     assert context["baseline_peg"] == pytest.approx(BASELINE_PEG)
     assert context["baseline_pain"] == 4
     assert context["previous_global_change"] == "a_little_worse"
@@ -91,7 +92,7 @@ def test_the_context_comes_from_the_audit_and_the_last_check_in(
     assert context["weeks_since_start"] == pytest.approx(15 / 7)
     assert first.result["questionnaire"]["version"] == "1.1.0"
     # At the first check-in there is no previous one.
-    assert checkins.context_for(assessment, [], {}, T0)["previous_global_change"] is None
+    assert checkins.context_for(registry, assessment, [], {}, T0)["previous_global_change"] is None
 
 
 @pytest.mark.parametrize(
@@ -149,8 +150,8 @@ def test_a_2_0_0_assessment_has_a_provisional_baseline_from_its_first_check_in(
     assert "not_improving" in codes(found)  # 5.0 is not 30 % better than 5.0
     # Later check-ins keep the first one's stand-ins.
     rows = checkins.list_checkins(db, assessment.id)
-    baseline, provisional = checkins.baseline_peg(assessment, rows, checkin_answers())
-    assert (baseline, provisional) == (5.0, True)
+    start, provisional = checkins.start_values(registry, assessment, rows, checkin_answers())
+    assert (start["baseline_peg"], provisional) == (5.0, True)
 
 
 def test_a_first_check_in_stopped_by_a_warning_sign_does_not_leave_a_2_0_0_baseline_empty(
@@ -414,3 +415,26 @@ def test_check_ins_sent_at_once_cannot_slip_past_the_limit(
         thread.join()
     assert sorted(outcomes) == ["refused"] * 7 + ["stored"] * 3
     assert len(checkins.list_checkins(db, assessment.id)) == 3
+
+
+def test_the_callers_evaluation_is_stored_unless_a_check_in_came_in_meanwhile(
+    db: Session, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assessment = stored(db, registry)
+    now = T0 + 9 * DAY
+    fresh = checkins.evaluate_checkin(registry, assessment, [], checkin_answers(), now)
+    worse = checkin_answers(global_change="much_worse")
+    stale = checkins.evaluate_checkin(registry, assessment, [], worse, now + DAY)
+    made = count_evaluations(monkeypatch)
+    checkins.record_checkin(
+        db, registry, assessment, checkin_answers(), evaluation=fresh, channel="web", now=now
+    )
+    db.commit()
+    assert made == []  # the caller's, as it was
+    # Another check-in is stored after this evaluation read none: its plan and global change
+    # are what the next one moves on from, so it is evaluated again.
+    found = checkins.record_checkin(
+        db, registry, assessment, worse, evaluation=stale, channel="web", now=now + DAY,
+    )  # fmt: skip
+    assert made == ["low-back-checkin"]
+    assert len(found.result["trend"]) == 3

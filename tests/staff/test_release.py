@@ -399,6 +399,6 @@ def test_a_check_in_after_a_release_counts_from_the_release_and_a_known_pregnanc
     [tilts] = [c for c in found.result["changes"] if c["block"] == "pelvic_tilts"]
     assert tilts["to_step"] == tilts["from_step"]
     assert "less than a week ago" in tilts["why"]
-    context = checkins.context_for(assessment, [], {}, RELEASED_ON + timedelta(weeks=1))
+    context = checkins.context_for(registry, assessment, [], {}, RELEASED_ON + timedelta(weeks=1))
     assert context["weeks_since_start"] == pytest.approx(1)
     assert context["pregnant_at_start"] is True

@@ -8,11 +8,17 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, Checkin
-from tests.fixtures import CHECKIN_BLOCKS, CHECKIN_SIGNS, TestClock
+from tests.fixtures import (
+    CHECKIN_BLOCKS,
+    CHECKIN_SIGNS,
+    TestClock,
+    count_evaluations,
+)
 from tests.support.answers import checkin
 
 from .helpers import csrf_of, form_fields, post_page, run_interview, self_care_answers
@@ -357,3 +363,17 @@ def test_past_the_days_limit_the_page_says_when_the_next_check_in_is_possible(
     # A warning sign must not wait for the limit: the page says what to do now.
     assert "Call 999 or go to A&amp;E now" in refused.text
     assert len(db.exec(select(Checkin)).all()) == 3
+
+
+def test_a_check_in_sent_from_the_pages_is_evaluated_once(
+    client: TestClient, db: Session, clock: TestClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = result_url(client)
+    clock.advance(timedelta(days=8))
+    csrf = csrf_of(client.get(f"{url}/checkin").text)  # the form's own evaluation, not counted
+    made = count_evaluations(monkeypatch)
+    sent = post_page(client, f"{url}/checkin", form_fields(checkin()), csrf=csrf)
+    assert sent.status_code == 303, sent.text
+    assert made == ["low-back-checkin"]
+    [stored] = db.exec(select(Checkin)).all()
+    assert stored.result["ignored_answers"] == []

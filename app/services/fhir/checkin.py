@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Final
 
-from app.engine import Questionnaire
+from app.engine import Questionnaire, value_of
 from app.models import Assessment, Checkin
 
 from .bundle import ASSESSMENT_SYSTEM, RESPONDENT_SYSTEM, TRIAGE_LEVEL_SYSTEM, TRIAGE_RULE_SYSTEM
@@ -33,7 +33,7 @@ _SURVEY: Final = {
         }
     ]
 }
-# question id (or "peg_score"): codings, text
+# question or derived value id: codings, text (the codes of our own system are these ids)
 SCORES: Final = {
     "pain_now": (
         [
@@ -80,9 +80,12 @@ def checkin_bundle(
         "item": response_items(q, checkin.answers),
     }
     values = dict(checkin.answers)
-    items = [values.get(k) for k in ("peg_pain", "peg_enjoyment", "peg_activity")]
-    if all(isinstance(v, int) for v in items):
-        values["peg_score"] = round(sum(items) / 3, 2)  # type: ignore[arg-type]
+    for derived in q.derived:
+        # The definition's PEG score, over the stored answers (none when an item is missing);
+        # a mean to two decimals, as this export has always given it.
+        score = value_of(q, checkin.answers, derived.id) if derived.id in SCORES else None
+        if score is not None:
+            values[derived.id] = round(score, 2) if isinstance(score, float) else score
     observations = []
     for key, (codings, text) in SCORES.items():
         if key not in values:
