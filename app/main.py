@@ -36,8 +36,9 @@ from .web.trust import router as trust_router
 
 def create_served_app() -> FastAPI:
     """The app as `backaudit serve` runs it: uvicorn calls this once in each worker process."""
-    # `serve` has uvicorn send the security headers (app/cli.py), so that its own answers (a 400
-    # for a request it cannot parse) carry them too; added here as well, they would come twice.
+    # `serve` has uvicorn send the security headers (app/cli/server.py), so that its own
+    # answers (a 400 for a request it cannot parse) carry them too; added here as well, they
+    # would come twice.
     app = create_app(server_sends_security_headers=True)
     # What exists now (modules, routes, the loaded questionnaires) lives as long as the process.
     # Frozen, the collector stops walking it on every full collection: those took ~80 ms, a

@@ -25,7 +25,8 @@ from app.models import Clinic
 from app.services import clinics, replay, rule_report
 from app.services.questionnaires import Registry
 
-EXIT_OK, EXIT_PROBLEM = 0, 2
+from .exits import EXIT_OK, EXIT_PROBLEM
+
 TOP_LISTED = 10  # ids listed as most often missing, or dropped
 
 
