@@ -86,7 +86,8 @@ def test_the_command_line_is_one_package() -> None:
         and ("cli" in path.stem.split("_") or "add_subparsers" in path.read_text())
     ]
     assert elsewhere == []
-    assert (APP / "cli" / "__init__.py").is_file() and (APP / "cli" / "__main__.py").is_file()
+    assert (APP / "cli" / "__init__.py").is_file()
+    assert (APP / "cli" / "__main__.py").is_file()
 
 
 def test_the_engine_imports_nothing_outside_itself() -> None:

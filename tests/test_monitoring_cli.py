@@ -16,9 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.cli import main
+from app.cli.reports import read_only_session
 from app.config import Settings, get_settings
 from app.models import Assessment, Clinic, utcnow
-from app.cli.reports import read_only_session
 from app.services import checkins, clinics
 from app.services.questionnaires import Registry
 from tests.fixtures import checkin_answers

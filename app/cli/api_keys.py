@@ -17,7 +17,6 @@ from app.services import api_keys, clinics
 from .exits import EXIT_OK, EXIT_PROBLEM
 
 
-
 def register(sub: Any) -> None:
     """Add the `api-key` subcommands to the `backaudit` parser."""
     keys = sub.add_parser("api-key", help="keys for apps that use the JSON API").add_subparsers(

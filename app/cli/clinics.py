@@ -20,7 +20,6 @@ from app.services import auth as auth_service
 from .exits import EXIT_OK, EXIT_PROBLEM
 
 
-
 def register(sub: Any) -> None:
     clinic = sub.add_parser("clinic", help="clinics").add_subparsers(
         title="clinic commands", metavar="ACTION"
