@@ -118,7 +118,11 @@ def create_app(
         sum(pool_limits(settings.database_url, settings.db_pool_size, settings.db_max_overflow))
     )
     # Loading validates every definition: a broken questionnaire stops the app starting.
-    app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+    app.state.registry = Registry.load(
+        settings.questionnaires_dir,
+        settings.default_questionnaire,
+        settings.help_lines.placeholders(),
+    )
     app.state.alert_sender = None  # the lifespan starts one
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
     # Result PDFs are made in processes of their own, started on the first one.

@@ -84,7 +84,10 @@ def cmd_assess(args: argparse.Namespace) -> int:
         data = data["answers"]
     try:
         registry = Registry(
-            load_versions(settings.questionnaires_dir), settings.default_questionnaire
+            load_versions(
+                settings.questionnaires_dir, help_lines=settings.help_lines.placeholders()
+            ),
+            settings.default_questionnaire,
         )
     except DefinitionError as exc:
         print(exc, file=sys.stderr)
@@ -112,5 +115,3 @@ def cmd_assess(args: argparse.Namespace) -> int:
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     print()
     return EXIT_OK
-
-

@@ -118,7 +118,11 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
 
 def _registry() -> Registry:
     settings = get_settings()
-    return Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+    return Registry.load(
+        settings.questionnaires_dir,
+        settings.default_questionnaire,
+        settings.help_lines.placeholders(),
+    )
 
 
 def _clinic(session: Session, id_or_name: str | None) -> Clinic | None:

@@ -115,5 +115,3 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
         alembic_config(get_settings().database_url), message=args.message, autogenerate=True
     )
     return EXIT_OK
-
-
