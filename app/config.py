@@ -38,6 +38,31 @@ class CheckinLimits:
     duplicate_window: timedelta = timedelta(minutes=10)
 
 
+@dataclass(frozen=True, slots=True)
+class HelpLines:
+    """Who to call, in one place: every page and the questionnaires' texts read these (pages as
+    the Jinja global ``help_lines``, texts as {emergency_name}-style placeholders filled when
+    the definitions are loaded), so a deployment outside England that sets them sees them
+    everywhere. The values are Settings' (EMERGENCY_NUMBER and the rest)."""
+
+    emergency_number: str
+    emergency_name: str
+    urgent_number: str
+    urgent_name: str
+    urgent_online_url: str
+    urgent_online_name: str
+
+    def placeholders(self) -> dict[str, str]:
+        """What a questionnaire text's help-line placeholders stand for."""
+        return {
+            "emergency_number": self.emergency_number,
+            "emergency_name": self.emergency_name,
+            "urgent_number": self.urgent_number,
+            "urgent_name": self.urgent_name,
+            "urgent_online_name": self.urgent_online_name,
+        }
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -224,6 +249,17 @@ class Settings(BaseSettings):
     @property
     def alert_sender(self) -> str:
         return self.alert_from or f"noreply@{urlsplit(self.public_url).hostname or 'localhost'}"
+
+    @property
+    def help_lines(self) -> HelpLines:
+        return HelpLines(
+            emergency_number=self.emergency_number,
+            emergency_name=self.emergency_name,
+            urgent_number=self.urgent_number,
+            urgent_name=self.urgent_name,
+            urgent_online_url=self.urgent_online_url,
+            urgent_online_name=self.urgent_online_name,
+        )
 
     @property
     def is_development(self) -> bool:

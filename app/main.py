@@ -36,8 +36,9 @@ from .web.trust import router as trust_router
 
 def create_served_app() -> FastAPI:
     """The app as `backaudit serve` runs it: uvicorn calls this once in each worker process."""
-    # `serve` has uvicorn send the security headers (app/cli.py), so that its own answers (a 400
-    # for a request it cannot parse) carry them too; added here as well, they would come twice.
+    # `serve` has uvicorn send the security headers (app/cli/server.py), so that its own
+    # answers (a 400 for a request it cannot parse) carry them too; added here as well, they
+    # would come twice.
     app = create_app(server_sends_security_headers=True)
     # What exists now (modules, routes, the loaded questionnaires) lives as long as the process.
     # Frozen, the collector stops walking it on every full collection: those took ~80 ms, a
@@ -117,7 +118,11 @@ def create_app(
         sum(pool_limits(settings.database_url, settings.db_pool_size, settings.db_max_overflow))
     )
     # Loading validates every definition: a broken questionnaire stops the app starting.
-    app.state.registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+    app.state.registry = Registry.load(
+        settings.questionnaires_dir,
+        settings.default_questionnaire,
+        settings.help_lines.placeholders(),
+    )
     app.state.alert_sender = None  # the lifespan starts one
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
     # Result PDFs are made in processes of their own, started on the first one.

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from .assets import static_url
+from .config import HelpLines
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+def help_lines_of(request: Request) -> HelpLines:
+    """The app's help lines (its settings'): each app may have its own, so a request's page
+    reads them from its app, not from a module-wide global."""
+    help_lines: HelpLines = request.app.state.settings.help_lines
+    return help_lines
+
+
+def _help_lines(request: Request) -> dict[str, Any]:
+    # Every page may say whom to call (the footer does): `help_lines` is in every page's context.
+    return {"help_lines": help_lines_of(request)}
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_help_lines])
 templates.env.globals["static_url"] = static_url
 
 

@@ -323,7 +323,11 @@ def main() -> int:
     args = parser.parse_args()
     settings = get_settings()
     url = args.database_url or settings.database_url
-    registry = Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+    registry = Registry.load(
+        settings.questionnaires_dir,
+        settings.default_questionnaire,
+        settings.help_lines.placeholders(),
+    )
     started = time.perf_counter()
     with command_session(url) as session:
         levels = populate(session, registry, args.count, seed=args.seed, months=args.months)

@@ -69,11 +69,25 @@ def test_services_and_shared_modules_import_no_door() -> None:
     crossings = [
         f"{path.relative_to(APP.parent)} imports {module}"
         for path in sorted(shared)
-        if path.name not in ("main.py", "cli.py", "admin_cli.py")  # they assemble the doors
+        if path.relative_to(APP) != Path("main.py")  # it assembles the doors
         for module in sorted(imported_modules(path))
         if door_of(module) is not None
     ]
     assert crossings == []
+
+
+def test_the_command_line_is_one_package() -> None:
+    """Every `backaudit` command lives in app/cli (a module per group of commands); no door or
+    service keeps a command module of its own. (app/cli imports no door: the check above.)"""
+    elsewhere = [
+        str(path.relative_to(APP.parent))
+        for path in sorted(APP.rglob("*.py"))
+        if path.relative_to(APP).parts[0] != "cli"
+        and ("cli" in path.stem.split("_") or "add_subparsers" in path.read_text())
+    ]
+    assert elsewhere == []
+    assert (APP / "cli" / "__init__.py").is_file()
+    assert (APP / "cli" / "__main__.py").is_file()
 
 
 def test_the_engine_imports_nothing_outside_itself() -> None:

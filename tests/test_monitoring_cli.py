@@ -1,4 +1,4 @@
-"""`backaudit replay` and `backaudit report rules` (app/monitoring_cli.py): what they print,
+"""`backaudit replay` and `backaudit report rules` (app/cli/reports.py): what they print,
 that they change nothing (and cannot), and their one-line errors."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.cli import main
+from app.cli.reports import read_only_session
 from app.config import Settings, get_settings
 from app.models import Assessment, Clinic, utcnow
-from app.monitoring_cli import read_only_session
 from app.services import checkins, clinics
 from app.services.questionnaires import Registry
 from tests.fixtures import checkin_answers

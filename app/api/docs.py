@@ -13,7 +13,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.templating import templates
+from app.templating import help_lines_of, templates
 
 from .openapi import api_openapi
 
@@ -61,6 +61,7 @@ def api_docs(request: Request) -> HTMLResponse:
     return HTMLResponse(
         _PAGE.render(
             request=request,
+            help_lines=help_lines_of(request),  # the footer's (base.html)
             doc=document,
             openapi_url="/api/v1/openapi.json",
             operations=_operations(document),

@@ -21,6 +21,7 @@ from ._errors import (
 )
 from ._evaluate import Evaluation, evaluate, triage_level, value_of
 from ._expr import Expr
+from ._help_lines import HELP_LINES
 from ._load import load_directory, load_questionnaire, load_versions, validate_path, version_key
 from ._model import (
     TRIAGE_LEVEL,
@@ -55,6 +56,7 @@ from ._result import RELEASED, assess, build_result
 from ._warnings import rule_warnings
 
 __all__ = [
+    "HELP_LINES",
     "RELEASED",
     "TRIAGE_LEVEL",
     "And",

@@ -20,14 +20,18 @@ from pathlib import Path
 from ._checks import StructureChecks
 from ._errors import DefinitionError, DefinitionProblem
 from ._fields import FieldReader
+from ._help_lines import put_help_lines
 from ._model import TRIAGE_LEVEL, PlanSpec, Questionnaire, Rule
 from ._plan import load_exercise_blocks, read_blocks, read_plan
 from ._read import QuestionnaireReader
 from ._yaml import LDict, load_yaml
 
 
-def load_questionnaire(path: str | Path) -> Questionnaire:
-    """Load and validate a questionnaire and the exercise-blocks file it names.
+def load_questionnaire(
+    path: str | Path, *, help_lines: Mapping[str, str] | None = None
+) -> Questionnaire:
+    """Load and validate a questionnaire and the exercise-blocks file it names; ``help_lines``
+    are put into its texts' help-line placeholders (app/engine/_help_lines.py).
 
     Raises DefinitionError listing every problem in both files.
     """
@@ -73,6 +77,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     )
     if top is None:
         raise DefinitionError(r.problems)
+    put_help_lines(r, top, help_lines)
     q = _read_questionnaire(r, top, path)
     if r.problems or q is None:
         raise DefinitionError(r.problems)
@@ -192,11 +197,14 @@ def load_directory(path: str | Path) -> dict[str, Questionnaire]:
     return latest
 
 
-def load_versions(path: str | Path) -> list[Questionnaire]:
+def load_versions(
+    path: str | Path, *, help_lines: Mapping[str, str] | None = None
+) -> list[Questionnaire]:
     """Every questionnaire in a folder, every version of each (old versions stay, read-only, so
-    that old submissions are shown with their own questions); raises DefinitionError."""
+    that old submissions are shown with their own questions), with ``help_lines`` put in;
+    raises DefinitionError."""
     loaded: list[Questionnaire] = []
-    problems = validate_path(path, loaded=loaded)
+    problems = validate_path(path, loaded=loaded, help_lines=help_lines)
     if problems:
         raise DefinitionError(problems)
     return loaded
@@ -211,7 +219,10 @@ def version_key(version: str) -> tuple[int, ...]:
 
 
 def validate_path(
-    path: str | Path, *, loaded: list[Questionnaire] | None = None
+    path: str | Path,
+    *,
+    loaded: list[Questionnaire] | None = None,
+    help_lines: Mapping[str, str] | None = None,
 ) -> list[DefinitionProblem]:
     """Check a definition file, or every .yaml file in a folder; returns every problem.
 
@@ -238,7 +249,7 @@ def validate_path(
             continue
         try:
             if "sections" in raw:
-                questionnaire = load_questionnaire(file)
+                questionnaire = load_questionnaire(file, help_lines=help_lines)
                 key = (questionnaire.id, questionnaire.version)
                 if key in seen:
                     problems.append(

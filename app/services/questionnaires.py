@@ -6,7 +6,7 @@ submission is shown with the version that produced it, never re-read against tod
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
@@ -54,8 +54,13 @@ class Registry:
         )
 
     @classmethod
-    def load(cls, directory: Path, default_id: str) -> Registry:
-        return cls(load_versions(directory), default_id)
+    def load(
+        cls, directory: Path, default_id: str, help_lines: Mapping[str, str] | None = None
+    ) -> Registry:
+        """Every version in ``directory``; ``help_lines`` (Settings.help_lines.placeholders())
+        go into the texts that name a help line, so the results, the API, FHIR and the pages
+        all say the deployment's numbers."""
+        return cls(load_versions(directory, help_lines=help_lines), default_id)
 
     def get(self, questionnaire_id: str) -> Questionnaire:
         """The newest version: the one new interviews use."""

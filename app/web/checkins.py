@@ -190,7 +190,6 @@ async def send_checkin(
 def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datetime) -> Response:
     """A 429 in words: how many a day, when the next is possible, and, since a warning sign
     must never wait for the limit, what to do about one now."""
-    settings = settings_of(request)
     wait = max(1, math.ceil((exc.next_at - now).total_seconds()))
     response = render(
         request,
@@ -200,8 +199,6 @@ def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datet
             # In UK time, as the service's numbers are UK ones (EMERGENCY_NUMBER...).
             "next_at_text": f"{exc.next_at.astimezone(PERSON_ZONE):%H:%M on %-d %B %Y}",
             "result_url": f"/result/{token}",
-            "emergency_name": settings.emergency_name,
-            "urgent_name": settings.urgent_name,
         },
         status_code=429,
     )
@@ -275,7 +272,6 @@ async def checkin_result(
         raise AppError(404)
     result = checkin.result
     due = checkin_service.next_due(assessment, found)
-    settings = settings_of(request)
     return render(
         request,
         "web/checkin_result.html",
@@ -288,8 +284,6 @@ async def checkin_result(
             == registry.for_record(
                 checkin.questionnaire_id, checkin.questionnaire_version
             ).self_care_level,
-            "urgent_name": settings.urgent_name,
-            "emergency_name": settings.emergency_name,
             "chart": trend_chart(result.get("trend", [])),
             "next_due": due,
             "result_url": f"/result/{token}",

@@ -103,7 +103,6 @@ async def correction_closed(request: Request, exc: Exception) -> Response:
             "clinic": exc.clinic,
             "clinic_name": exc.clinic.name if exc.clinic else None,
             "window_minutes": settings.correction_window_minutes,
-            "emergency_name": settings.emergency_name,
         },
         status_code=409,
     )

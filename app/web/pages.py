@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData as StarletteForm
 from starlette.responses import RedirectResponse, Response
 
+from app.config import HelpLines
 from app.deps import settings_of
 from app.errors import AppError
 from app.security import new_token, sign, verify
@@ -64,9 +65,10 @@ def render(
     return response
 
 
-def page_html(template: str, context: dict[str, Any]) -> str:
-    """A page as HTML text, outside a response (for a PDF): no request, no forms."""
-    return templates.get_template(template).render(context)
+def page_html(template: str, context: dict[str, Any], help_lines: HelpLines) -> str:
+    """A page as HTML text, outside a response (for a PDF): no request, no forms; so the help
+    lines every page may show are given here."""
+    return templates.get_template(template).render({**context, "help_lines": help_lines})
 
 
 def redirect(location: str) -> RedirectResponse:

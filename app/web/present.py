@@ -244,9 +244,6 @@ def result_view(
         "help_now": display.help_now(
             settings, most_urgent=most_urgent, urgent=bool(found and found.urgent)
         ),
-        # What the page's own sentences call the numbers ("call NHS 111 or your GP surgery").
-        "emergency_name": settings.emergency_name,
-        "urgent_name": settings.urgent_name,
         "self_care": level == q.self_care_level,
         "contributors": contributors,
         # False on urgent and emergency pages: no habits block at all (not "none stood out").

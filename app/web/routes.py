@@ -422,7 +422,11 @@ async def result_pdf(
     """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet.
     Made once per version of the page and kept (app/services/result_pdfs.py)."""
     _, _, view = await _result_view(db, registry, settings, token, assessment)
-    html = page_html("web/result.html", {**view, "pdf": True, "static_url": pdf.static_file_url})
+    html = page_html(
+        "web/result.html",
+        {**view, "pdf": True, "static_url": pdf.static_file_url},
+        settings.help_lines,
+    )
     key = result_pdfs.page_key(html)
     document = await db.run(result_pdfs.stored, assessment.id, key)
     if document is None:

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app import cli, main
+from app.cli import questionnaires as cli_questionnaires
 from app.clock import Clock
 from app.config import Settings
 from app.models import Assessment
@@ -261,7 +262,7 @@ def answers_file(tmp_path: Path) -> Path:
 
 def on_day(monkeypatch: pytest.MonkeyPatch, when: datetime) -> None:
     """The command line's clock (it reads the day to check ``accept_until``)."""
-    monkeypatch.setattr(cli, "system_clock", lambda: when)
+    monkeypatch.setattr(cli_questionnaires, "system_clock", lambda: when)
 
 
 def test_the_cli_assesses_with_a_pinned_version_and_names_the_newer_one(

@@ -461,19 +461,14 @@ def test_a_bad_condition_in_dropped_advice(tmp_path: Path) -> None:
 
 
 def test_the_safety_net_second_tier_needs_its_signs(tmp_path: Path) -> None:
-    old = (
-        "  today_title: Speak to a GP today, or call 111, if you get any of these\n  today_signs:\n"
-    )
-    start = REAL.index(old)
+    title = "  today_title: Speak to a GP today, or call {urgent_number}, if you get any of these"
+    start = REAL.index(f"{title}\n  today_signs:\n")
     end = REAL.index("  self_care: >-\n    See a GP", start)
-    path = broken(tmp_path, REAL[start:end],
-                  "  today_title: Speak to a GP today, or call 111, if you get any of these\n")  # fmt: skip
+    path = broken(tmp_path, REAL[start:end], f"{title}\n")
     found = problems(path)
     assert found == [
         (
-            line_of(
-                path, "  today_title: Speak to a GP today, or call 111, if you get any of these"
-            ),
+            line_of(path, title),
             "safety_net: missing required key 'today_signs' (with 'today_title')",
         )
     ]
@@ -558,3 +553,34 @@ def test_rule_warnings_in_a_small_questionnaire(tmp_path: Path, when: str, warns
     assert [w.message.split("'")[1] for w in found] == (["extra"] if warns else [])
     if warns:
         assert found[0].line == line_of(path, "  - code: extra")
+
+
+# -- help-line placeholders ----------------------------------------------------------------------
+
+
+def test_a_level_text_may_name_only_a_help_line(tmp_path: Path) -> None:
+    path = broken(tmp_path, "Call {emergency_name} now,", "Call {emergency_nmae} now,")
+    [(line, message)] = problems(path)
+    typo = next(text for text in path.read_text().splitlines() if "{emergency_nmae}" in text)
+    assert line == line_of(path, typo) - 1  # the line of its key, `advice: >-`
+    assert message.startswith("levels advice: {emergency_nmae} is not a help line")
+    assert "{emergency_name}" in message
+
+
+def test_the_help_lines_given_are_put_into_the_texts(tmp_path: Path) -> None:
+    elsewhere = {
+        "emergency_number": "112",
+        "emergency_name": "112",
+        "urgent_number": "116117",
+        "urgent_name": "the 116117 helpline",
+        "urgent_online_name": "the 116117 website",
+    }
+    path = broken(tmp_path, "\nversion:", "\nversion:")  # the real file, beside its blocks
+    q = load_questionnaire(path, help_lines=elsewhere)
+    texts = [lv.advice + (lv.action or "") for lv in q.levels]
+    assert q.safety_net is not None
+    texts += [q.safety_net.title, q.safety_net.today_title or ""]
+    assert any("Call 112 now" in t for t in texts)
+    assert any("call the 116117 helpline or use the 116117 website" in t for t in texts)
+    assert "or call 116117, if you get any of these" in (q.safety_net.today_title or "")
+    assert not any("{" in t or "999" in t or "111" in t for t in texts)

@@ -371,7 +371,8 @@ def test_every_result_carries_the_safety_net_and_only_self_care_the_gp_advice(
     signs = " ".join(net["signs"]).lower()
     for sign in ("between your legs", "peeing", "pooing", "sex", "both legs", "walking"):
         assert sign in signs
-    assert "999" in net["title"]
+    # The engine is given no help lines here: the title names the emergency line by placeholder.
+    assert "{emergency_name}" in net["title"]
     assert (net["see_gp"] is not None) is (level == "self_care")
     if net["see_gp"]:
         assert "4 weeks" in net["see_gp"]

@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.migrate import command_session
 from app.services import api_keys, clinics
 
-EXIT_OK, EXIT_PROBLEM = 0, 2
+from .exits import EXIT_OK, EXIT_PROBLEM
 
 
 def register(sub: Any) -> None:

@@ -25,7 +25,8 @@ from app.models import Clinic
 from app.services import clinics, replay, rule_report
 from app.services.questionnaires import Registry
 
-EXIT_OK, EXIT_PROBLEM = 0, 2
+from .exits import EXIT_OK, EXIT_PROBLEM
+
 TOP_LISTED = 10  # ids listed as most often missing, or dropped
 
 
@@ -117,7 +118,11 @@ def _read_only(dbapi_connection: Any, _record: Any) -> None:
 
 def _registry() -> Registry:
     settings = get_settings()
-    return Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+    return Registry.load(
+        settings.questionnaires_dir,
+        settings.default_questionnaire,
+        settings.help_lines.placeholders(),
+    )
 
 
 def _clinic(session: Session, id_or_name: str | None) -> Clinic | None:

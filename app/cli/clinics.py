@@ -17,7 +17,7 @@ from app.models import Clinic
 from app.services import alerts, audit, clinics, second_factor
 from app.services import auth as auth_service
 
-EXIT_OK, EXIT_PROBLEM = 0, 2
+from .exits import EXIT_OK, EXIT_PROBLEM
 
 
 def register(sub: Any) -> None:

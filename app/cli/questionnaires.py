@@ -1,0 +1,117 @@
+"""`backaudit validate` and `backaudit assess`: the engine on files, no database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from app.clock import system_clock
+from app.config import get_settings
+from app.engine import (
+    AnswerError,
+    DefinitionError,
+    Questionnaire,
+    assess,
+    load_versions,
+    rule_warnings,
+    validate_path,
+    version_key,
+)
+from app.services.questionnaires import (
+    Registry,
+    UnknownQuestionnaireError,
+    VersionNotAcceptedError,
+)
+
+from .exits import EXIT_OK, EXIT_PROBLEM
+
+
+def register(sub: Any) -> None:
+    """Add `validate` and `assess` to the `backaudit` parser."""
+    p = sub.add_parser("validate", help="check questionnaire and exercise-block files")
+    p.add_argument(
+        "path", nargs="?", type=Path, help="a file or folder (default: the questionnaires folder)"
+    )
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("assess", help="print the result for a JSON file of answers")
+    p.add_argument("file", help='a JSON object of answers, or {"answers": {...}}; "-" reads stdin')
+    p.add_argument("--questionnaire", help="questionnaire id (default: the default questionnaire)")
+    p.add_argument(
+        "--questionnaire-version",
+        help="assess against this older version while it is accepted (default: the newest)",
+    )
+    p.set_defaults(handler=cmd_assess)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    path = args.path or get_settings().questionnaires_dir
+    loaded: list[Questionnaire] = []
+    problems = validate_path(path, loaded=loaded)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return EXIT_PROBLEM
+    # Warnings for the version in use only: older versions are read-only.
+    newest: dict[str, Questionnaire] = {}
+    for q in loaded:
+        if q.id not in newest or version_key(q.version) > version_key(newest[q.id].version):
+            newest[q.id] = q
+    warnings = [w for q in newest.values() for w in rule_warnings(q)]
+    for warning in warnings:
+        print(warning, file=sys.stderr)
+    print(f"{path}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+    return EXIT_OK
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return EXIT_PROBLEM
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        print(f"{args.file}: not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if isinstance(data, dict) and set(data) == {"answers"}:
+        data = data["answers"]
+    try:
+        registry = Registry(
+            load_versions(
+                settings.questionnaires_dir, help_lines=settings.help_lines.placeholders()
+            ),
+            settings.default_questionnaire,
+        )
+    except DefinitionError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_PROBLEM
+    qid = args.questionnaire or settings.default_questionnaire
+    try:
+        q = registry.for_client(qid, args.questionnaire_version, system_clock().date())
+    except UnknownQuestionnaireError:
+        names = ", ".join(q.id for q in registry.all())
+        print(f"unknown questionnaire {qid!r} (have: {names})", file=sys.stderr)
+        return EXIT_PROBLEM
+    except VersionNotAcceptedError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_PROBLEM
+    try:
+        result = assess(q, data)
+    except AnswerError as exc:
+        for problem in exc.problems:
+            print(f"{problem.question}: {problem.message} [{problem.code}]", file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found; no result", file=sys.stderr)
+        return EXIT_PROBLEM
+    newer = registry.newer_version(q.id, q.version)
+    if newer is not None:
+        result["questionnaire"]["newer_version"] = newer
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return EXIT_OK
