@@ -255,3 +255,20 @@ def test_a_check_in_that_loses_a_race_returns_the_winners_or_a_conflict(
         assert loser.json()["id"] == winner.json()["id"]
         assert loser.headers["Idempotency-Replayed"] == "true"
     assert checkins(db) == 1
+
+
+@pytest.mark.parametrize(
+    "body", [{"answers": 3}, {"answers": {}, "questionnaire": "no-such-questionnaire"}]
+)
+def test_a_malformed_key_is_named_before_the_bodys_problems_on_both_routes(
+    client: TestClient, api_key: Key, db: Session, body: dict[str, Any]
+) -> None:
+    """The header is checked once, before the body and the questionnaire are read, whichever
+    route it is sent to (the answer is a 422 either way; this says which problem it names)."""
+    headers = {**api_key.headers, "Idempotency-Key": "has space"}
+    for url in (ASSESSMENTS, f"{ASSESSMENTS}/{uuid.uuid4()}/checkins"):
+        response = client.post(url, json=body, headers=headers)
+
+        assert response.status_code == 422
+        assert [p["field"] for p in response.json()["problems"]] == ["Idempotency-Key"]
+    assert count(db) == 0
