@@ -1,6 +1,8 @@
 """The code's shape, as README's "How the code is laid out" describes it: the engine imports
 nothing of the app, and no door (app/web, app/staff, app/api) imports another, in Python or in
-templates. Doors share services, the engine, models and app-wide helpers, never each other."""
+templates. Doors share services, the engine, models and app-wide helpers, never each other.
+Services import no presentation (app/display.py, templates), and no module uses another's
+private names (``_name``): what two modules share is public, in the module it belongs to."""
 
 from __future__ import annotations
 
@@ -18,6 +20,24 @@ ENGINE_MAY_IMPORT = {*sys.stdlib_module_names, "yaml"}
 TEMPLATE_REFERENCE = re.compile(r"""{%-?\s*(?:extends|include|import|from)\s+["']([^"']+)["']""")
 
 
+# Presentation: what only the doors' pages use. Services hand data to the doors, which make
+# the pages; a service that needs an answer's words uses app/answer_text.py.
+PRESENTATION = ("app.display", "app.templating", "jinja2", "fastapi.templating")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(APP.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _from_module(node: ast.ImportFrom, package: str) -> str:
+    """The absolute name of the module a ``from ... import`` reads (relative ones resolved)."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")[: len(package.split(".")) - node.level + 1]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
 def imported_modules(path: Path) -> set[str]:
     """Every module ``path`` imports, as absolute dotted names (relative imports resolved)."""
     package = ".".join(path.relative_to(APP.parent).with_suffix("").parts[:-1])
@@ -26,15 +46,56 @@ def imported_modules(path: Path) -> set[str]:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                module = ".".join([*base, *([node.module] if node.module else [])])
-            else:
-                module = node.module or ""
+            module = _from_module(node, package)
             found.add(module)
             # `from app import display` imports the module app.display.
             found.update(f"{module}.{alias.name}" for alias in node.names)
     return found
+
+
+def is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_uses(source: str, module: str, package: str) -> list[str]:
+    """Where ``module`` (in ``package``) uses another app module's private names: ``from x
+    import _name``, ``x._name``, or a private module (``x._y``) from outside its package."""
+    found: list[str] = []
+    bound: set[str] = set()  # names bound to something of another app module
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "app":
+                    bound.add(alias.asname or alias.name.split(".")[0])
+                    found.extend(_private_module(alias.name, package, node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            source_module = _from_module(node, package)
+            if source_module.split(".")[0] != "app" or source_module == module:
+                continue
+            found.extend(_private_module(source_module, package, node.lineno))
+            for alias in node.names:
+                bound.add(alias.asname or alias.name)
+                if is_private(alias.name):
+                    found.append(f"line {node.lineno}: {alias.name} from {source_module}")
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in bound
+            and is_private(node.attr)
+        ):
+            found.append(f"line {node.lineno}: {node.value.id}.{node.attr}")
+    return found
+
+
+def _private_module(name: str, package: str, line: int) -> list[str]:
+    """A private module (``app.engine._model``) is its package's own."""
+    parts = name.split(".")
+    return [
+        f"line {line}: module {name}"
+        for i, part in enumerate(parts)
+        if is_private(part) and not (package + ".").startswith(".".join(parts[:i]) + ".")
+    ]
 
 
 def door_of(module: str) -> str | None:
@@ -190,3 +251,45 @@ def string_literals(path: Path) -> set[str]:
 def test_check_in_code_names_no_question_id(module: str) -> None:
     named = string_literals(APP / module) & question_ids()
     assert not named, f"app/{module} names question ids {sorted(named)}: say them in the YAML"
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    crossings = [
+        f"{path.relative_to(APP.parent)} {use}"
+        for path in sorted(APP.rglob("*.py"))
+        for use in private_uses(
+            path.read_text(),
+            module_name(path),
+            ".".join(path.relative_to(APP.parent).with_suffix("").parts[:-1]),
+        )
+    ]
+    assert crossings == []
+
+
+def test_the_private_name_check_sees_a_crossing() -> None:
+    source = (
+        "from .bundle import _prediction as prediction\n"
+        "from app.services import assessments\n"
+        "from app.engine._model import Rule\n"
+        "from ..engine._model import Step\n"
+        "assessments._replay(None)\n"
+    )
+    assert private_uses(source, "app.services.fhir.checkin", "app.services.fhir") == [
+        "line 1: _prediction from app.services.fhir.bundle",
+        "line 3: module app.engine._model",
+        "line 4: module app.services.engine._model",
+        "line 5: assessments._replay",
+    ]
+    # Inside its package, a private module is the package's own; a module's own names too.
+    assert private_uses("from ._model import Rule\n", "app.engine._load", "app.engine") == []
+
+
+def test_services_import_no_presentation() -> None:
+    crossings = [
+        f"{path.relative_to(APP.parent)} imports {module}"
+        for path in sorted((APP / "services").rglob("*.py"))
+        for module in sorted(imported_modules(path))
+        if module.startswith(PRESENTATION)
+    ]
+    assert crossings == []
+    assert "app.display" in imported_modules(APP / "web" / "routes.py")  # the check sees one

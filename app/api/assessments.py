@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Iterable
-from typing import Annotated, Any, Final
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Response, status
+from fastapi import APIRouter, Body, Response, status
 
-from app.deps import ClockDep, Db, DbDep, RegistryDep, SettingsDep
+from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
-from app.models import Assessment
 from app.services import assessments as assessment_service
-from app.services import audit
-from app.services.api_keys import Caller
-from app.services.assessments import IdempotencyConflictError
+from app.services.idempotency import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
+from .access import ASSESSMENT_ERRORS, audit_by_key, read_assessment
 from .auth import ApiClientDep
 from .errors import ApiRoute, field_problem, problem_dicts
 from .examples import EXAMPLE_ANSWERS, EXAMPLE_RECORD, SAFETY_ALL_NO
+from .idempotency import idempotency_key_header
 from .responses import (
     ERRORS,
     FHIR_JSON,
@@ -38,9 +34,6 @@ from .responses import (
 from .schemas import AssessmentCreate, AssessmentRecord, ErrorResponse
 
 router = APIRouter(route_class=ApiRoute)
-
-# Printable ASCII without spaces, like the keys clients generate (UUIDs, ULIDs, random tokens).
-IDEMPOTENCY_KEY: Final = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
 @router.post(
@@ -100,12 +93,12 @@ async def create_assessment(
     ],
     idempotency_key: Annotated[
         str | None,
-        Header(
+        idempotency_key_header(
             description="Any unique string up to 200 printable characters (a UUID is good)."
             " Retrying with the same key and body never stores twice.",
             examples=["5f2b6c1e-8d4a-4e8e-9a51-0c7f3e6d2b90"],
         ),
-    ] = None,
+    ],
 ) -> Response:
     q = (
         registry.default
@@ -114,12 +107,6 @@ async def create_assessment(
     )
     if body.questionnaire_version is not None:
         q = client_version(registry, q.id, body.questionnaire_version, today=clock().date())
-    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise AppError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "The Idempotency-Key header is not valid.",
-            [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
-        )
     refuse_more_answers_than_questions(q, body.answers)
     try:
         recorded = await db.run(
@@ -178,57 +165,12 @@ def _questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questi
     return q
 
 
-_ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    404: {
-        "model": ErrorResponse,
-        "description": "No assessment with this id that this key may read.",
-    },
-}
-
-
-async def _read(assessment_id: str, client: Caller, db: Db, *, action: str) -> Assessment:
-    """The assessment this client may read, or a 404. A clinic's submission read through the
-    API is in that clinic's audit log, with the key's name, as staff reads are."""
-    assessment = await _readable(assessment_id, client, db)
-    await audit_by_key(db, client, assessment.clinic_id, assessment.id, action)
-    return assessment
-
-
-async def audit_by_key(
-    db: Db,
-    client: Caller,
-    clinic_id: uuid.UUID | None,
-    assessment_id: uuid.UUID,
-    action: str,
-    *,
-    checkin_ids: Iterable[uuid.UUID | str] = (),
-) -> None:
-    """What this key read or wrote of a clinic's submission, in the clinic's audit log."""
-    await db.run(
-        audit.record_health_data, clinic_id, assessment_id, action,
-        who=audit.by_api_key(client.name, client.id), checkin_ids=checkin_ids,
-    )  # fmt: skip
-
-
-async def _readable(assessment_id: str, client: Caller, db: Db) -> Assessment:
-    assessment = await db.run(
-        assessment_service.get_for_api_client,
-        assessment_id=assessment_id,
-        api_client_id=client.id,
-        clinic_id=client.clinic_id,
-    )
-    if assessment is None:
-        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
-    return assessment
-
-
 @router.get(
     "/assessments/{assessment_id}",
     response_model=AssessmentRecord,
     responses={
         200: {"content": {"application/json": {"example": EXAMPLE_RECORD}}},
-        **_ASSESSMENT_ERRORS,
+        **ASSESSMENT_ERRORS,
     },
     tags=["assessments"],
     summary="A stored assessment",
@@ -238,7 +180,7 @@ async def _readable(assessment_id: str, client: Caller, db: Db) -> Assessment:
 async def get_assessment(
     assessment_id: str, client: ApiClientDep, db: DbDep, registry: RegistryDep
 ) -> Response:
-    assessment = await _read(assessment_id, client, db, action="assessment.viewed")
+    assessment = await read_assessment(assessment_id, client, db, action="assessment.viewed")
     return health_data_response(presenters.record(assessment, registry))
 
 
@@ -270,7 +212,7 @@ async def get_assessment(
                 }
             },
         },
-        **_ASSESSMENT_ERRORS,
+        **ASSESSMENT_ERRORS,
     },
     response_class=FhirResponse,
     tags=["assessments", "fhir"],
@@ -283,7 +225,7 @@ async def get_assessment_fhir(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    assessment = await _read(assessment_id, client, db, action="export.fhir")
+    assessment = await read_assessment(assessment_id, client, db, action="export.fhir")
     try:
         bundle = assessment_service.fhir_bundle_json(
             registry, assessment, base_url=settings.public_url

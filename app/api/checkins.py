@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Body, Header, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from app import codec
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
@@ -15,17 +15,17 @@ from app.errors import AppError
 from app.models import Assessment, Checkin
 from app.services import checkins as checkin_service
 from app.services import interview
-from app.services.assessments import IdempotencyConflictError
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
+from app.services.idempotency import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
-from .assessments import IDEMPOTENCY_KEY, _readable, audit_by_key
+from .access import ASSESSMENT_ERRORS, audit_by_key, readable_assessment
 from .auth import ApiClientDep
 from .errors import ApiRoute, answer_problems, field_problem
+from .idempotency import idempotency_key_header
 from .responses import (
-    ERRORS,
     FHIR_JSON,
     NO_STORE,
     NOT_JSON,
@@ -80,14 +80,6 @@ EXAMPLE_CHECKIN: dict[str, Any] = {
 }
 _BODY_EXAMPLES = {"checkin": {"summary": "A check-in", "value": {"answers": CHECKIN_ANSWERS}}}
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    **ERRORS,
-    404: {
-        "model": ErrorResponse,
-        "description": "No assessment with this id that this key may read.",
-    },
-}
-
 
 def _refuse_too_many(registry: Registry, assessment: Assessment, answers: dict[str, Any]) -> None:
     """More answers than the check-in has questions: a 422 before the engine lists them."""
@@ -135,7 +127,7 @@ def _record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str,
             "description": "Stored.",
             "content": {"application/json": {"example": EXAMPLE_CHECKIN}},
         },
-        **_ERRORS,
+        **ASSESSMENT_ERRORS,
         **NOT_JSON,
         409: {
             "model": ErrorResponse,
@@ -175,15 +167,9 @@ async def create_checkin(
     clock: ClockDep,
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[str | None, idempotency_key_header()],
 ) -> Response:
-    if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
-        raise AppError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "The Idempotency-Key header is not valid.",
-            [field_problem("Idempotency-Key", "invalid", "must be 1 to 200 printable characters")],
-        )
-    assessment = await _readable(assessment_id, client, db)  # another's: 404 first
+    assessment = await readable_assessment(assessment_id, client, db)  # another's: 404 first
     if not client.may_write_checkins:
         raise AppError(
             status.HTTP_403_FORBIDDEN,
@@ -262,7 +248,7 @@ async def create_checkin(
                 }
             }
         },
-        **_ERRORS,
+        **ASSESSMENT_ERRORS,
     },
     tags=["checkins"],
     summary="An assessment's check-ins, oldest first, a page at a time, and when the next is due",
@@ -278,7 +264,7 @@ async def list_checkins(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    assessment = await _readable(assessment_id, client, db)
+    assessment = await readable_assessment(assessment_id, client, db)
     found, total = await db.run(
         checkin_service.checkin_page, assessment.id, offset=offset, limit=limit
     )
@@ -328,7 +314,7 @@ async def list_checkins(
                 }
             },
         },
-        **_ERRORS,
+        **ASSESSMENT_ERRORS,
     },
     response_class=FhirResponse,
     tags=["checkins", "fhir"],
@@ -342,7 +328,7 @@ async def get_checkin_fhir(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    assessment = await _readable(assessment_id, client, db)
+    assessment = await readable_assessment(assessment_id, client, db)
     checkin = await db.run(checkin_service.get_checkin, assessment.id, checkin_id)
     if checkin is None:
         raise AppError(status.HTTP_404_NOT_FOUND, "There is no such check-in.")
@@ -364,7 +350,7 @@ async def get_checkin_fhir(
     response_model=NextStep,
     responses={
         200: {"content": {"application/json": {"example": {"complete": False, "page": "…"}}}},
-        **_ERRORS,
+        **ASSESSMENT_ERRORS,
         **NOT_JSON,
         409: {"model": ErrorResponse, "description": "No plan to follow."},
     },
@@ -382,7 +368,7 @@ async def next_checkin_page(
     clock: ClockDep,
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
 ) -> Response:
-    assessment = await _readable(assessment_id, client, db)
+    assessment = await readable_assessment(assessment_id, client, db)
     _refuse_too_many(registry, assessment, body.answers)
     found = await db.run(checkin_service.list_checkins, assessment.id)
     now = clock()  # as storing it would read it

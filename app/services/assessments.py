@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import secrets
 import uuid
 from collections.abc import Mapping
@@ -24,6 +22,7 @@ from app.engine import AnswerError, Evaluation, build_result
 from app.models import Alert, Assessment, Checkin, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
+from app.services.idempotency import KeyedRequest, insert_once, request_hash, stored_before
 from app.services.questionnaires import Registry
 
 Channel = Literal["web", "intake", "api"]
@@ -44,10 +43,6 @@ class Recorded:
     this is the one chance to use it."""
     replayed: bool = False
     """A retry with an Idempotency-Key already used for this request: the record stored then."""
-
-
-class IdempotencyConflictError(Exception):
-    """The Idempotency-Key was already used by this client for a different request."""
 
 
 class AlreadyReplacedError(Exception):
@@ -82,11 +77,10 @@ def record(
 
     With an ``idempotency_key`` (API clients), ``given`` is the request's answers as sent: a
     retry of the same request returns the first record (``replayed``), and a different request
-    with the same key raises IdempotencyConflictError. Race-safe: two requests with the same
-    key can both find no earlier record; the unique constraint on (api_client_id,
-    idempotency_key) lets one insert, and the other answers with the winner's record; it rolls
-    its transaction back to read it, so a caller with a key must not have written anything else
-    in the session (the API writes nothing else).
+    with the same key raises IdempotencyConflictError (app/services/idempotency.py, which also
+    settles two requests racing with one key: the unique constraint on (api_client_id,
+    idempotency_key) decides). A caller with a key must not have written anything else in the
+    session (the API writes nothing else).
 
     ``replaces``: the record this one corrects (a person who mis-tapped an emergency answer).
     It is kept, for the audit trail, with ``replaced_by_id`` pointing here; its result link
@@ -98,15 +92,16 @@ def record(
     system clock's time when not given. The routes give their app's clock's (app/clock.py).
     """
     q = evaluation.questionnaire
-    fingerprint = None
+    keyed = None
     if idempotency_key is not None:
         assert api_client_id is not None, "idempotency keys belong to an API client"
-        fingerprint = request_hash(q.id, given if given is not None else evaluation.answers)
-        earlier = find_by_idempotency_key(
-            session, api_client_id=api_client_id, idempotency_key=idempotency_key
+        keyed = _keyed(
+            api_client_id,
+            idempotency_key,
+            request_hash(q.id, given if given is not None else evaluation.answers),
         )
-        if earlier is not None:
-            return _replay(earlier, fingerprint)
+        if (earlier := stored_before(session, keyed)) is not None:
+            return _replayed(earlier)
     if evaluation.problems or (not evaluation.complete and not allow_incomplete):
         raise AnswerError(evaluation.required_problems())
     result = build_result(evaluation)
@@ -128,30 +123,24 @@ def record(
         "intake_link_id": intake_link_id,
         "result_token_hash": hash_token(token) if token else None,
         "idempotency_key": idempotency_key,
-        "request_hash": fingerprint,
+        "request_hash": None if keyed is None else keyed.fingerprint,
         "created_at": now,
         "updated_at": now,
         "reviewed_at": None,
         "reviewed_by_id": None,
     }
-    try:
+
+    def insert() -> None:
         if channel == "intake" and clinic_id is not None:
             _insert_with_reference(session, row)
         else:
             # Core INSERT, no ORM flush: that cost a fifth of an API request, and this runs
             # for every submission.
             session.connection().execute(_INSERT, row)
-    except IntegrityError:
-        if idempotency_key is None or api_client_id is None or fingerprint is None:
-            raise
-        # Nothing else was written in this request: the loser's transaction only read.
-        session.rollback()
-        winner = find_by_idempotency_key(
-            session, api_client_id=api_client_id, idempotency_key=idempotency_key
-        )
-        if winner is None:
-            raise
-        return _replay(winner, fingerprint)
+
+    # Nothing else was written in this request: a loser of the race on its key only read.
+    if (winner := insert_once(session, keyed, insert)) is not None:
+        return _replayed(winner)
     if replaces is not None:
         _replace(session, replaces, row["id"], now)
     if clinic_id is not None and q.level_by_code[level].urgent:
@@ -189,9 +178,18 @@ def _replace(session: Session, old_id: uuid.UUID, new_id: uuid.UUID, now: dateti
         )  # fmt: skip
 
 
-def _replay(earlier: Assessment, fingerprint: str) -> Recorded:
-    if earlier.request_hash != fingerprint:
-        raise IdempotencyConflictError
+def _keyed(api_client_id: uuid.UUID, key: str, fingerprint: str) -> KeyedRequest[Assessment]:
+    return KeyedRequest(
+        key,
+        fingerprint,
+        # Looked up when called, so a test can make the first look-up miss (a lost race).
+        lambda session: find_by_idempotency_key(
+            session, api_client_id=api_client_id, idempotency_key=key
+        ),
+    )
+
+
+def _replayed(earlier: Assessment) -> Recorded:
     return Recorded(
         id=earlier.id,
         channel=earlier.channel,  # type: ignore[arg-type]
@@ -385,18 +383,6 @@ def delete_assessment(session: Session, assessment: Assessment) -> None:
 
 
 # -- API channel: idempotent creation and per-client reading -------------------------------------
-
-
-def request_hash(questionnaire_id: str, answers: Mapping[str, Any]) -> str:
-    """A fingerprint of what was asked for, to tell a retry from a different request that
-    reuses an Idempotency-Key (key order and spacing do not matter)."""
-    canonical = json.dumps(
-        {"questionnaire": questionnaire_id, "answers": answers},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def find_by_idempotency_key(

@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from app.clock import Clock, system_clock
@@ -36,7 +35,8 @@ from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
 
 from . import alerts
-from .assessments import IdempotencyConflictError, hold, request_hash
+from .assessments import hold
+from .idempotency import KeyedRequest, insert_once, request_hash, stored_before
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 DUE_WEEKS: Final = (2, 4, 8)  # after a self-care result
@@ -291,8 +291,8 @@ def record_checkin(
 ) -> RecordedCheckin:
     """Store a check-in: ``evaluation`` is the request's (``evaluate_checkin``; ``answers`` as
     sent), evaluated here only when not given, or when another check-in came in between
-    (it changes the plan and baselines it reads). AnswerError if the answers are not a complete one,
-    IdempotencyConflictError if the key was used with other answers, CheckinLimitError
+    (it changes the plan and baselines it reads). AnswerError if the answers are not a complete
+    one, IdempotencyConflictError if the key was used with other answers, CheckinLimitError
     beyond ``limits.per_day`` in 24 hours (never for one that finds a warning sign). The same
     answers as a check-in of the last ``limits.duplicate_window`` return that one
     (``replayed``), stored and alerted once.
@@ -308,11 +308,16 @@ def record_checkin(
     context = _context(q, registry, assessment, checkins, answers, now)
     if evaluation is None or _read_another(evaluation, context):
         evaluation = engine_evaluate(q, answers, context)
-    fingerprint = request_hash(evaluation.questionnaire.id, answers)
+    keyed = None
     if idempotency_key is not None:
-        earlier = _by_key(session, assessment.id, api_client_id, idempotency_key)
-        if earlier is not None:
-            return _replay(earlier, fingerprint)
+        keyed = _keyed(
+            assessment.id,
+            api_client_id,
+            idempotency_key,
+            request_hash(evaluation.questionnaire.id, answers),
+        )
+        if (earlier := stored_before(session, keyed)) is not None:
+            return _replayed(earlier)
     if not evaluation.complete:
         raise AnswerError(evaluation.required_problems())
     if (
@@ -338,21 +343,14 @@ def record_checkin(
         "channel": channel,
         "api_client_id": api_client_id,
         "idempotency_key": idempotency_key,
-        "request_hash": fingerprint if idempotency_key is not None else None,
+        "request_hash": None if keyed is None else keyed.fingerprint,
         "created_at": now,
     }
-    try:
-        # Core INSERT, as assessments are stored: building an ORM object cost a tenth of it.
-        session.connection().execute(_INSERT, row)
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        # Another request with the same key won the race; this one had only read.
-        session.rollback()
-        earlier = _by_key(session, assessment.id, api_client_id, idempotency_key)
-        if earlier is None:
-            raise
-        return _replay(earlier, fingerprint)
+    # Core INSERT, as assessments are stored: building an ORM object cost a tenth of it. If
+    # another request with the same key won the race, this one had only read.
+    winner = insert_once(session, keyed, lambda: session.connection().execute(_INSERT, row))
+    if winner is not None:
+        return _replayed(winner)
     if assessment.clinic_id is not None and q.level_by_code[row["triage_level"]].urgent:
         # A warning sign at a check-in reaches the clinic as a submission's would, stored
         # together with the check-in or not at all; an alert still waiting covers it.
@@ -399,22 +397,19 @@ def _within_limit(checkins: Sequence[Checkin], per_day: int, now: datetime) -> N
         raise CheckinLimitError(per_day, recent[len(recent) - per_day] + LIMIT_PERIOD)
 
 
-def _by_key(
-    session: Session, assessment_id: uuid.UUID, api_client_id: uuid.UUID | None, key: str
-) -> Checkin | None:
+def _keyed(
+    assessment_id: uuid.UUID, api_client_id: uuid.UUID | None, key: str, fingerprint: str
+) -> KeyedRequest[Checkin]:
     # The caller's own key only: another app's same key is another request.
-    return session.exec(
-        select(Checkin).where(
-            Checkin.assessment_id == assessment_id,
-            Checkin.api_client_id == api_client_id,
-            Checkin.idempotency_key == key,
-        )
-    ).first()
+    query = select(Checkin).where(
+        Checkin.assessment_id == assessment_id,
+        Checkin.api_client_id == api_client_id,
+        Checkin.idempotency_key == key,
+    )
+    return KeyedRequest(key, fingerprint, lambda session: session.exec(query).first())
 
 
-def _replay(earlier: Checkin, fingerprint: str) -> RecordedCheckin:
-    if earlier.request_hash != fingerprint:
-        raise IdempotencyConflictError
+def _replayed(earlier: Checkin) -> RecordedCheckin:
     return RecordedCheckin(
         earlier.id, earlier.assessment_id, earlier.created_at, earlier.result, replayed=True
     )

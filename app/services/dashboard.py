@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
-from app.display import answer_text
+from app.answer_text import answer_text
 from app.engine import Question
 from app.models import Assessment, Checkin, IntakeLink, StaffUser, SubmissionSeen, utcnow
 from app.services.assessments import hold, normalise_reference

@@ -16,10 +16,10 @@ import segno
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app.answer_text import answer_text
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.display import (
     LevelLook,
-    answer_text,
     dropped_titles,
     level_look,
     plan_blocks,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from app.display import CM_PER_INCH, IMPERIAL, KG_PER_POUND, show_number
+from app.answer_text import CM_PER_INCH, IMPERIAL, KG_PER_POUND, show_number
 from app.engine import Question
 
 Units = Literal["metric", "imperial"]

@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app import display
+from app.answer_text import IMPERIAL, answer_text, show_number, to_imperial
 from app.config import Settings
-from app.display import IMPERIAL, show_number, to_imperial
 from app.engine import Question
 from app.models import Assessment, Checkin, Clinic
 from app.services import clinics
@@ -288,7 +288,7 @@ def answers_for_doctor(
         (
             title,
             [
-                AnswerLine(r.question.text, ", ".join(display.answer_text(r.question, r.value)))
+                AnswerLine(r.question.text, ", ".join(answer_text(r.question, r.value)))
                 for r in rows
             ],
         )

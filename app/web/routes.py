@@ -23,6 +23,7 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from app import display
+from app.answer_text import answer_text
 from app.config import Settings
 from app.deps import (
     ClockDep,
@@ -247,7 +248,7 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
             [
                 {
                     "question": row.question,
-                    "lines": display.answer_text(row.question, row.value),
+                    "lines": answer_text(row.question, row.value),
                     "change_url": question_url(
                         entry, row.page, changing=Change(row.question.id, level.code)
                     ),

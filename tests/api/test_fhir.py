@@ -74,7 +74,7 @@ def test_every_question_is_an_item_once_with_its_type(
     items = items_by_link_id(questionnaire)
     for question in registry.default.questions:
         item = items[question.id]
-        assert item["type"] == fhir._FHIR_TYPE[question.type]
+        assert item["type"] == fhir.FHIR_ITEM_TYPE[question.type]
         assert item["required"] is question.required
         assert item.get("repeats", False) is (question.type == "multi_choice")
 

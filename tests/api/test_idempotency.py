@@ -1,17 +1,23 @@
-"""Idempotency-Key on POST /api/v1/assessments: a retry never stores twice."""
+"""Idempotency-Key on POST /api/v1/assessments (and on a check-in, which shares its header check
+and its race handling: app/api/idempotency.py, app/services/idempotency.py): a retry never
+stores twice."""
 
 from __future__ import annotations
 
 import threading
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from app.models import Assessment
+from app.models import Assessment, Checkin
 from app.services import assessments as assessment_service
+from app.services import checkins as checkin_service
+from app.services import idempotency
+from tests.fixtures import TestClock, checkin_answers
 
 from .conftest import Key, make_key
 
@@ -175,3 +181,94 @@ def test_concurrent_retries_store_exactly_one_record(
     assert statuses == [200, 200, 200, 200, 200, 201]
     assert len({r.json()["id"] for r in responses}) == 1
     assert count(db) == 1
+
+
+def stored_assessment(client: TestClient, key: Key, answers: dict[str, Any]) -> str:
+    response = client.post(ASSESSMENTS, json={"answers": answers}, headers=key.headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def checkins(db: Session) -> int:
+    db.expire_all()
+    return db.exec(select(func.count()).select_from(Checkin)).one()
+
+
+@pytest.mark.parametrize("bad_key", ["", " ", "x" * 201, "has space"])
+def test_a_check_in_with_a_malformed_key_is_the_same_422_and_stores_nothing(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], db: Session, bad_key: str
+) -> None:
+    assessment_id = stored_assessment(client, api_key, complete_answers)
+    response = client.post(
+        f"{ASSESSMENTS}/{assessment_id}/checkins",
+        json={"answers": checkin_answers()},
+        headers={**api_key.headers, "Idempotency-Key": bad_key},
+    )
+
+    assert response.status_code == 422
+    assert response.json()["problems"] == [
+        {
+            "field": "Idempotency-Key",
+            "code": "invalid",
+            "message": "must be 1 to 200 printable characters",
+        }
+    ]
+    assert checkins(db) == 0
+
+
+@pytest.mark.parametrize(("same_body", "status"), [(True, 200), (False, 409)])
+def test_a_check_in_that_loses_a_race_returns_the_winners_or_a_conflict(
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    db: Session,
+    clock: TestClock,
+    monkeypatch: pytest.MonkeyPatch,
+    same_body: bool,
+    status: int,
+) -> None:
+    assessment_id = stored_assessment(client, api_key, complete_answers)
+    url = f"{ASSESSMENTS}/{assessment_id}/checkins"
+    headers = {**api_key.headers, "Idempotency-Key": "raced"}
+    winner = client.post(url, json={"answers": checkin_answers()}, headers=headers)
+    assert winner.status_code == 201
+    # Past the duplicate window, so that the same answers are not a duplicate: only the key
+    # ties the two requests.
+    clock.advance(timedelta(minutes=30))
+    # The loser looked before the winner committed, so it saw no earlier check-in and inserts:
+    # the unique constraint refuses the second row.
+    real_lookup = idempotency.stored_before
+    calls: list[str] = []
+
+    def stale_first_lookup(*args: Any, **kwargs: Any) -> Checkin | None:
+        calls.append("lookup")
+        return None if len(calls) == 1 else real_lookup(*args, **kwargs)
+
+    monkeypatch.setattr(checkin_service, "stored_before", stale_first_lookup)
+    answers = checkin_answers() if same_body else checkin_answers(pain_now=8)
+
+    loser = client.post(url, json={"answers": answers}, headers=headers)
+
+    assert calls == ["lookup"]  # then the insert lost, and the winner was read back
+    assert loser.status_code == status
+    if same_body:
+        assert loser.json()["id"] == winner.json()["id"]
+        assert loser.headers["Idempotency-Replayed"] == "true"
+    assert checkins(db) == 1
+
+
+@pytest.mark.parametrize(
+    "body", [{"answers": 3}, {"answers": {}, "questionnaire": "no-such-questionnaire"}]
+)
+def test_a_malformed_key_is_named_before_the_bodys_problems_on_both_routes(
+    client: TestClient, api_key: Key, db: Session, body: dict[str, Any]
+) -> None:
+    """The header is checked once, before the body and the questionnaire are read, whichever
+    route it is sent to (the answer is a 422 either way; this says which problem it names)."""
+    headers = {**api_key.headers, "Idempotency-Key": "has space"}
+    for url in (ASSESSMENTS, f"{ASSESSMENTS}/{uuid.uuid4()}/checkins"):
+        response = client.post(url, json=body, headers=headers)
+
+        assert response.status_code == 422
+        assert [p["field"] for p in response.json()["problems"]] == ["Idempotency-Key"]
+    assert count(db) == 0

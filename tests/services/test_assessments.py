@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.models import Assessment
 from app.services import api_keys, assessments
-from app.services.assessments import IdempotencyConflictError
+from app.services.idempotency import IdempotencyConflictError
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 from tests.support.records import stored_assessments
 

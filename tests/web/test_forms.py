@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.display import to_imperial
+from app.answer_text import to_imperial
 from app.engine import Questionnaire
 from app.models import Draft
 from app.services.questionnaires import Registry

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from app.display import unit_for
+from app.answer_text import unit_for
 from tests.web.helpers import run_interview, safety_answers, self_care_answers
 
 

@@ -19,13 +19,13 @@ from .bundle import (
 )
 from .coding import FHIR_VERSION, option_system, page_link_id, questionnaire_url, section_link_id
 from .conditions import ENABLE_CONDITION_URL, EnableWhen, enable_when
-from .questionnaire import _FHIR_TYPE as _FHIR_TYPE  # the tests check item types against it
-from .questionnaire import STOP_CONDITION_URL, UCUM, questionnaire_resource
+from .questionnaire import FHIR_ITEM_TYPE, STOP_CONDITION_URL, UCUM, questionnaire_resource
 
 __all__ = [
     "ASSESSMENT_SYSTEM",
     "CONTRIBUTOR_SYSTEM",
     "ENABLE_CONDITION_URL",
+    "FHIR_ITEM_TYPE",
     "FHIR_VERSION",
     "RESPONDENT_SYSTEM",
     "STOP_CONDITION_URL",

@@ -77,7 +77,7 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
         "status": "completed" if assessment.complete else "stopped",
         "subject": subject,
         "authored": authored,
-        "item": _response_items(q, assessment.answers),
+        "item": response_items(q, assessment.answers),
     }
 
     observations: list[dict[str, Any]] = []
@@ -124,7 +124,7 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
         "occurrenceDateTime": authored,
         "basis": [qr_ref, *({"reference": f"urn:uuid:{o['id']}"} for o in observations)],
         "prediction": [
-            _prediction(
+            risk_prediction(
                 TRIAGE_LEVEL_SYSTEM,
                 triage["level"],
                 triage.get("clinician") or triage["title"],
@@ -132,7 +132,7 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
                 clinical=bool(triage.get("clinician")),
             ),
             *(
-                _prediction(
+                risk_prediction(
                     TRIAGE_RULE_SYSTEM,
                     reason["code"],
                     reason.get("clinician") or reason["code"],
@@ -168,7 +168,7 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
     }
 
 
-def _prediction(
+def risk_prediction(
     system: str,
     code: str,
     display: str,
@@ -200,7 +200,7 @@ def _prediction(
     return prediction
 
 
-def _response_items(q: Questionnaire, answers: dict[str, Any]) -> list[dict[str, Any]]:
+def response_items(q: Questionnaire, answers: dict[str, Any]) -> list[dict[str, Any]]:
     """The answers, nested in the same section and page groups as the Questionnaire."""
     sections: list[dict[str, Any]] = []
     for section in q.sections:

@@ -16,9 +16,14 @@ from typing import Any, Final
 from app.engine import Questionnaire, value_of
 from app.models import Assessment, Checkin
 
-from .bundle import ASSESSMENT_SYSTEM, RESPONDENT_SYSTEM, TRIAGE_LEVEL_SYSTEM, TRIAGE_RULE_SYSTEM
-from .bundle import _prediction as prediction
-from .bundle import _response_items as response_items
+from .bundle import (
+    ASSESSMENT_SYSTEM,
+    RESPONDENT_SYSTEM,
+    TRIAGE_LEVEL_SYSTEM,
+    TRIAGE_RULE_SYSTEM,
+    response_items,
+    risk_prediction,
+)
 from .coding import questionnaire_url
 
 CHECKIN_SYSTEM: Final = "urn:backaudit:checkin"
@@ -117,12 +122,12 @@ def checkin_bundle(
         "occurrenceDateTime": authored,
         "basis": [qr_ref, *({"reference": f"urn:uuid:{o['id']}"} for o in observations)],
         "prediction": [
-            prediction(
+            risk_prediction(
                 TRIAGE_LEVEL_SYSTEM, triage["level"], triage.get("clinician") or triage["title"],
                 q.level_by_code.get(triage["level"]), clinical=True,
             ),
             *(
-                prediction(
+                risk_prediction(
                     TRIAGE_RULE_SYSTEM, r["code"], r.get("clinician") or r["code"],
                     q.level_by_code.get(r["level"]), clinical=True,
                 )

@@ -22,7 +22,7 @@ _UCUM_CODES: Final = {
     "days": "d",
     "minutes a week": "min/wk",
 }
-_FHIR_TYPE: Final = {
+FHIR_ITEM_TYPE: Final = {
     "boolean": "boolean",
     "integer": "integer",
     "number": "decimal",
@@ -79,7 +79,7 @@ def _question_item(q: Questionnaire, question: Question) -> dict[str, Any]:
     item: dict[str, Any] = {
         "linkId": question.id,
         "text": question.text,
-        "type": _FHIR_TYPE[question.type],
+        "type": FHIR_ITEM_TYPE[question.type],
         "required": question.required,
     }
     extensions: list[dict[str, Any]] = []

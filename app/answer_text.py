@@ -1,0 +1,65 @@
+"""An answer in words, with its unit (and feet and inches, stones and pounds where the
+question's widget offers them): the same words on the patient pages, the staff pages and in
+the clinics' CSV exports. Plain text, no page look: services may use it (app/display.py is the
+pages' own, and services may not import it)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from app.engine import Question
+
+CM_PER_INCH: Final = 2.54
+KG_PER_POUND: Final = 0.45359237
+
+# Widgets that can also be filled in with imperial units: the two parts, and how many of the
+# small unit make one of the big one.
+IMPERIAL: Final = {
+    "height": ("feet", "inches", 12),
+    "weight": ("stones", "pounds", 14),
+}
+
+
+def to_imperial(question: Question, value: float, *, whole: bool = False) -> tuple[int, float]:
+    """cm as (feet, inches) or kg as (stones, pounds); the small part to one decimal, or to a
+    whole number. Rounded before splitting, so there is never a 12th inch or 14th pound."""
+    _, _, per = IMPERIAL[question.widget or ""]
+    small_unit = CM_PER_INCH if question.widget == "height" else KG_PER_POUND
+    total = round(value / small_unit, None if whole else 1)
+    big = int(total // per)
+    return big, round(total - big * per, 1)
+
+
+def show_number(value: float) -> str:
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+SHORT: Final = {"feet": "ft", "inches": "in", "stones": "st", "pounds": "lb"}
+
+
+def answer_text(question: Question, value: Any) -> list[str]:
+    """An answer as lines of text (a multiple choice gives one line per option)."""
+    if question.type == "boolean":
+        return ["Yes" if value else "No"]
+    if question.type in ("choice", "multi_choice"):
+        labels = {o.code: o.label for o in question.options}
+        codes = value if isinstance(value, list) else [value]
+        return [labels.get(code) or str(code) for code in codes]
+    text = show_number(value)
+    if question.widget in IMPERIAL:
+        big, small, _ = IMPERIAL[question.widget or ""]
+        whole, rest = to_imperial(question, value, whole=True)
+        return [f"{text} {question.unit} ({whole} {SHORT[big]} {rest} {SHORT[small]})"]
+    if question.unit:
+        text = f"{text} {unit_for(question.unit, value)}"
+    return [text]
+
+
+def unit_for(unit: str, value: Any) -> str:
+    """ "1 day a week", not "1 days a week": the unit's first word in the singular for one."""
+    first, _, rest = unit.partition(" ")
+    if value == 1 and first in ("days", "hours", "minutes", "years"):
+        return " ".join(filter(None, (first[:-1], rest)))
+    return unit
