@@ -321,8 +321,10 @@ def test_a_check_in_stored_by_check_in_1_0_0_is_read_back_naming_1_1_0(
     )
     db.commit()
     assessment = db.get_one(Assessment, recorded.id)
-    for _ in range(2):
-        checkins.record_checkin(db, registry, assessment, checkin_answers(), channel="api")
+    for pain in (3, 4):  # different answers: the same again would be the same check-in
+        checkins.record_checkin(
+            db, registry, assessment, checkin_answers(pain_now=pain), channel="api"
+        )
     db.commit()
     # The first as check-in 1.0.0 stored it (before 1.1.0 was released).
     old = checkins.list_checkins(db, assessment.id)[0]

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.models import Assessment, AuditEvent, Clinic
 from app.services import audit, checkins, intake
+from app.services.api_keys import CHECKINS_WRITE
 from tests.api.conftest import Key, make_key
 from tests.fixtures import EXAMPLE_ANSWERS, TestClock, checkin_answers, record_assessment
 from tests.staff.test_release import SEE_DOCTOR, answer_page, release
@@ -170,7 +171,7 @@ def world(
     db.commit()
     with TestClient(app) as patient:
         yield World(
-            app, db, clinic, signed_in(clinic), patient, make_key(db, "front desk", clinic.id),
+            app, db, clinic, signed_in(clinic), patient, make_key(db, "front desk", clinic.id, scopes=(CHECKINS_WRITE,)),
             assessment, f"/result/{recorded.result_token}", done.id, clock,
         )  # fmt: skip
 
