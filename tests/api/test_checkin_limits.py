@@ -108,8 +108,10 @@ def test_ten_identical_urgent_check_ins_are_one_check_in_with_one_alert_per_way(
 
 
 def test_an_emergency_check_in_raises_the_waiting_alert_to_its_level(
-    client: TestClient, db: Session, complete_answers: dict[str, Any]
+    db: Session, client: TestClient, complete_answers: dict[str, Any]
 ) -> None:
+    # ``db`` first, so it is emptied last: after the client has stopped the app's alert
+    # sender, which may be writing an attempt at the webhook meanwhile.
     key = alerting_clinic_key(db)
     url = f"/api/v1/assessments/{stored(client, key, complete_answers)}/checkins"
     client.post(url, json={"answers": checkin_answers(fever=True)}, headers=key.headers)
