@@ -90,10 +90,10 @@ def host_allowed(header: str, allowed: list[str]) -> bool:
 
 
 class RequestTarget:
-    """Refuses, with a 400 before anything else sees it, a request whose Host header is not
-    exactly an allowed host (what the app builds from it, a redirect's address, must never name
-    another site), and one whose path holds control characters (``/static/%00``: file and
-    database calls fail on a NUL byte).
+    """Refuses, before anything else sees it, a request whose Host header is not exactly an
+    allowed host (a 400: what the app builds from it, a redirect's address, must never name
+    another site), and one whose path holds control characters (a 404: ``/static/%00``; file
+    and database calls fail on a NUL byte).
 
     ``proxies_trusted`` False (FORWARDED_ALLOW_IPS unset): the first request that comes with
     ``X-Forwarded-For`` is logged as a warning, once: behind a proxy every client then has the
@@ -122,18 +122,32 @@ class RequestTarget:
             await _bad_request(send, b"Invalid host header")
             return
         if any(ord(c) < 32 or ord(c) == 127 for c in scope["path"]):
-            await _bad_request(send, b"Invalid request path")
+            # No page or resource has such a path: a 404, as the API documents for its ids
+            # (in its own JSON), not the 500 a NUL byte gave in file and database calls.
+            await _not_found(send, api=scope["path"].startswith("/api/"))
             return
         await self.app(scope, receive, send)
 
 
 async def _bad_request(send: Send, body: bytes) -> None:
+    await _plain(send, 400, body, b"text/plain; charset=utf-8")
+
+
+async def _not_found(send: Send, *, api: bool) -> None:
+    if api:
+        body = b'{"detail":"Not Found","problems":[]}'
+        await _plain(send, 404, body, b"application/json")
+    else:
+        await _plain(send, 404, b"Not found", b"text/plain; charset=utf-8")
+
+
+async def _plain(send: Send, status: int, body: bytes, content_type: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 400,
+            "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

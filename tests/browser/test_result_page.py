@@ -170,7 +170,8 @@ def test_the_pdf_link_downloads_the_pdf(
     page = new_page(**PHONE_390, accept_downloads=True)
     page.goto(result_url(live_server, URGENT))
     with page.expect_download(timeout=60_000) as download:
-        page.get_by_role("link", name="Download a PDF").click()
+        # A PDF takes seconds of CPU (more on a busy machine): the click waits as long.
+        page.get_by_role("link", name="Download a PDF").click(timeout=60_000)
     path = download.value.path()
     assert download.value.suggested_filename.startswith("back-pain-result-")
     with open(path, "rb") as file:
