@@ -5,38 +5,16 @@ pages' own, and services may not import it)."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from app.engine import Question
-
-CM_PER_INCH: Final = 2.54
-KG_PER_POUND: Final = 0.45359237
-
-# Widgets that can also be filled in with imperial units: the two parts, and how many of the
-# small unit make one of the big one.
-IMPERIAL: Final = {
-    "height": ("feet", "inches", 12),
-    "weight": ("stones", "pounds", 14),
-}
-
-
-def to_imperial(question: Question, value: float, *, whole: bool = False) -> tuple[int, float]:
-    """cm as (feet, inches) or kg as (stones, pounds); the small part to one decimal, or to a
-    whole number. Rounded before splitting, so there is never a 12th inch or 14th pound."""
-    _, _, per = IMPERIAL[question.widget or ""]
-    small_unit = CM_PER_INCH if question.widget == "height" else KG_PER_POUND
-    total = round(value / small_unit, None if whole else 1)
-    big = int(total // per)
-    return big, round(total - big * per, 1)
+from app.units import IMPERIAL, SHORT, to_imperial
 
 
 def show_number(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.1f}".rstrip("0").rstrip(".")
-
-
-SHORT: Final = {"feet": "ft", "inches": "in", "stones": "st", "pounds": "lb"}
 
 
 def answer_text(question: Question, value: Any) -> list[str]:

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     # The host names the app answers to (comma-separated; "*.example.org" for subdomains);
     # unset: PUBLIC_URL's host, localhost and 127.0.0.1. Any other Host header gets a 400.
     allowed_hosts: str = ""
-    # The sign-in throttle (app/services/auth.py): after the free attempts, the first wait, and
+    # The sign-in throttle (app/services/login_throttle.py): after the free attempts, the first wait, and
     # the longest wait per e-mail address (short: a stranger can make any account wait) and per
     # client address (the stranger's own). At most an hour: counters are kept that long.
     login_first_delay_seconds: float = Field(default=15.0, gt=0, le=3600)

@@ -211,13 +211,13 @@ class StaffSession(SQLModel, table=True):
     created_at: datetime = _time()
     expires_at: datetime = _time()  # the absolute limit, however busy the session is
     # The last request, to within a minute (it is written at most once a minute): a session
-    # unused for the idle timeout ends (app/services/auth.py).
+    # unused for the idle timeout ends (app/services/staff_sessions.py).
     last_seen_at: datetime = _time()
 
 
 class LoginThrottle(SQLModel, table=True):
     """Sign-in attempts counted for one e-mail address, or for one client address, and when the
-    next may be checked (app/services/auth.py). The key is a hash: neither e-mail addresses nor
+    next may be checked (app/services/login_throttle.py). The key is a hash: neither e-mail addresses nor
     client addresses are kept here."""
 
     __tablename__ = "login_throttle"
@@ -360,7 +360,7 @@ class ResultPdf(SQLModel, table=True):
 
 class SubmissionSeen(SQLModel, table=True):
     """What a staff member last saw of a submission: how many of its check-ins its page showed
-    them, and when. A review covers those and no more (app/services/dashboard.py), whatever
+    them, and when. A review covers those and no more (app/services/queue.py), whatever
     the browser sends."""
 
     __tablename__ = "submission_seen"

@@ -14,8 +14,8 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.migrate import command_session
 from app.models import Clinic
+from app.services import accounts as auth_service
 from app.services import alerts, audit, clinics, second_factor
-from app.services import auth as auth_service
 
 from .exits import EXIT_OK, EXIT_PROBLEM
 

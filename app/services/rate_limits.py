@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from app.models import RateBucket
 from app.security import hash_token
-from app.services.auth import client_network
+from app.services.login_throttle import client_network
 
 # Full buckets are the same as no row: those full this long are deleted, now and then.
 FORGET_AFTER: Final = timedelta(minutes=10)

@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 
 from app.engine import Questionnaire, build_result, evaluate
 from app.models import Assessment
-from app.services.dashboard import csv_line_writer
+from app.services.exports import csv_line_writer
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 from app.services.rule_report import reason_codes
 

@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 from sqlmodel import Session, col, select
 
 from app.models import Assessment, Checkin
-from app.services.dashboard import csv_line_writer
+from app.services.exports import csv_line_writer
 from app.services.questionnaires import Registry
 
 Kind = Literal["submissions", "check-ins"]

@@ -44,7 +44,7 @@ from sqlmodel import Session, col, delete, func, or_, select, update
 
 from app.models import Clinic, StaffRecoveryCode, StaffSession, StaffUser
 from app.security import hash_token
-from app.services import auth
+from app.services import login_throttle
 
 ISSUER: Final = "backaudit"  # the name authenticator apps show for the entry
 STEP_SECONDS: Final = 30
@@ -188,16 +188,16 @@ def use_recovery_code(session: Session, user: StaffUser, code: str, *, now: date
 
 
 def claim_code_attempt(
-    session: Session, *, user_id: uuid.UUID, policy: auth.ThrottlePolicy
+    session: Session, *, user_id: uuid.UUID, policy: login_throttle.ThrottlePolicy
 ) -> timedelta | None:
-    """Codes are throttled per account, as passwords are (app/services/auth.py): None, and the
+    """Codes are throttled per account, as passwords are (app/services/login_throttle.py): None, and the
     attempt is counted, or how long to wait. Only someone with the password gets this far, so
     the rule is the harsh one."""
-    return auth.claim_attempt(session, {_code_key(user_id): policy.per_second_factor})
+    return login_throttle.claim_attempt(session, {_code_key(user_id): policy.per_second_factor})
 
 
 def forgive_code_attempt(session: Session, *, user_id: uuid.UUID) -> None:
-    auth.forgive_attempt(session, clear=[_code_key(user_id)])
+    login_throttle.forgive_attempt(session, clear=[_code_key(user_id)])
 
 
 def _code_key(user_id: uuid.UUID) -> str:

@@ -2,7 +2,7 @@
 
 - the known-device cookie: this browser signed in to this account before (the account's id, a
   random id for the device, when it was made). Its attempts at that account are throttled
-  apart from everyone else's (app/services/auth.py), so a stranger cannot hold it up. It grants
+  apart from everyone else's (app/services/login_throttle.py), so a stranger cannot hold it up. It grants
   nothing else: the password, and the second factor, are still asked for.
 - the half-done sign-in: the password was right, the second factor is still to come (the
   account's id, a random nonce for the code form's token, when the password was checked).

@@ -13,9 +13,8 @@ from app.deps import DbDep, RegistryDep, SettingsDep, take_rate
 from app.display import level_look
 from app.errors import AppError
 from app.models import AuditEvent, StaffUser
-from app.services import api_keys, audit, clinics, rate_limits, second_factor
-from app.services import auth as auth_service
-from app.services.auth import ROLES, AccountError, EmailInUseError
+from app.services import accounts, api_keys, audit, clinics, rate_limits, second_factor
+from app.services.accounts import ROLES, AccountError, EmailInUseError
 from app.services.questionnaires import Registry
 
 from .deps import AdminStaff, CsrfProtected, audit_by, render
@@ -36,7 +35,7 @@ def _back(path: str) -> RedirectResponse:
 
 @router.get("/members", response_class=HTMLResponse)
 async def members(request: Request, staff: AdminStaff, db: DbDep) -> HTMLResponse:
-    people = await db.run(auth_service.list_staff, clinic_id=staff.clinic.id)
+    people = await db.run(accounts.list_staff, clinic_id=staff.clinic.id)
     return render(
         request, "staff/members.html", staff, people=people, roles=ROLES,
         needs_second_factor=partial(second_factor.required, clinic=staff.clinic),
@@ -80,7 +79,7 @@ async def invite(
         return page
     try:
         user, token = await db.run(
-            auth_service.create_user, clinic_id=staff.clinic.id, email=email, role=role
+            accounts.create_user, clinic_id=staff.clinic.id, email=email, role=role
         )
     except AccountError as error:
         field = "role" if "Role" in str(error) else "email"
@@ -109,7 +108,7 @@ async def invite(
 
 
 async def _member(staff: AdminStaff, db: DbDep, user_id: str) -> StaffUser:
-    member = await db.run(auth_service.get_clinic_staff, clinic_id=staff.clinic.id, user_id=user_id)
+    member = await db.run(accounts.get_clinic_staff, clinic_id=staff.clinic.id, user_id=user_id)
     if member is None:
         raise AppError(status.HTTP_404_NOT_FOUND)
     return member
@@ -124,7 +123,7 @@ async def change_role(
     if member.id == staff.user.id:
         raise AppError(status.HTTP_400_BAD_REQUEST, "You cannot change your own role")
     try:
-        await db.run(auth_service.change_role, member, role)
+        await db.run(accounts.change_role, member, role)
     except AccountError as error:
         raise AppError(status.HTTP_400_BAD_REQUEST, str(error)) from None
     await audit_by(
@@ -143,7 +142,7 @@ async def disable_member(user_id: str, staff: AdminStaff, db: DbDep) -> Response
     member = await _member(staff, db, user_id)
     if member.id == staff.user.id:
         raise AppError(status.HTTP_400_BAD_REQUEST, "You cannot disable your own account")
-    await db.run(auth_service.disable, member)
+    await db.run(accounts.disable, member)
     await audit_by(db, staff, "staff.disabled", target_type="staff_user", target_id=member.id)
     return _back("/staff/members")
 
@@ -284,9 +283,7 @@ async def audit_log(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:  # fmt: skip
     events, total = await db.run(audit.list_events, clinic_id=staff.clinic.id, page=page)
-    people = {
-        u.id: u.email for u in await db.run(auth_service.list_staff, clinic_id=staff.clinic.id)
-    }
+    people = {u.id: u.email for u in await db.run(accounts.list_staff, clinic_id=staff.clinic.id)}
     return render(
         request, "staff/audit.html", staff, events=events, people=people, page=page,
         pages=max(1, -(-total // 50)), total=total,
@@ -323,7 +320,7 @@ def event_item(registry: Registry, event: AuditEvent) -> str:
 
 
 def export_filters(registry: Registry, filters: Any, listed: str | None = None) -> str:
-    """A CSV export's filters (as app.services.dashboard.Filters.describe() stored them), in
+    """A CSV export's filters (as app.services.filters.Filters.describe() stored them), in
     words: "Submissions: Emergency or Urgent; submitted from 01 Mar 2026; not reviewed".
     ``listed``: what the rows were (submissions, check-ins, the queue)."""
     listed = listed or "submissions"

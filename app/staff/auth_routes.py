@@ -18,8 +18,7 @@ from app.deps import ClockDep, Db, DbDep, SettingsDep, settings_of
 from app.errors import AppError
 from app.models import StaffUser
 from app.security import new_token, sign, verify
-from app.services import audit, second_factor
-from app.services import auth as auth_service
+from app.services import accounts, audit, login_throttle, second_factor, staff_sessions
 from app.services import sign_in_tokens as tokens
 
 from .deps import SECOND_FACTOR_PATH, SESSION_COOKIE, audit_by, render
@@ -114,7 +113,7 @@ async def login(
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-login", nonce, login_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-    if not auth_service.could_sign_in_with(email, password):
+    if not accounts.could_sign_in_with(email, password):
         # The same answer as a wrong password: the form tells nothing about accounts.
         return _login_page(
             request, settings.secret_key, next_url=_safe_next(next), email="",
@@ -122,7 +121,7 @@ async def login(
         )  # fmt: skip
     ip = _client_ip(request)
     policy = _policy(settings)
-    account = await db.run(auth_service.find_account, email)
+    account = await db.run(accounts.find_account, email)
     # A browser that signed in to this account before is throttled on its own (its cookie is
     # signed for the account): a stranger's failures at this e-mail do not hold it up.
     device = tokens.read_device(
@@ -131,7 +130,7 @@ async def login(
     known = device.device_id if device and account and device.user_id == account.id else None
     # Counted, and committed, before the password is checked: concurrent attempts see it.
     wait = await db.run_committed(
-        auth_service.claim_login_attempt, email=email, client_ip=ip, policy=policy, device=known
+        login_throttle.claim_login_attempt, email=email, client_ip=ip, policy=policy, device=known
     )
     if wait is not None:
         refused = _login_page(
@@ -142,9 +141,9 @@ async def login(
         refused.headers["Retry-After"] = str(_seconds(wait))
         return refused
     # Argon2 in a worker thread: tens of milliseconds that must not hold up the event loop.
-    matched = await run_in_threadpool(auth_service.password_matches, account, password)
-    if not auth_service.may_sign_in(account, matched):
-        await db.run_committed(auth_service.forget_old_login_attempts)
+    matched = await run_in_threadpool(accounts.password_matches, account, password)
+    if not accounts.may_sign_in(account, matched):
+        await db.run_committed(login_throttle.forget_old_login_attempts)
         if account is not None:
             # In the account's clinic's log: someone tried it. The e-mail masked, never the
             # password; an unknown e-mail belongs to no clinic's log.
@@ -159,9 +158,9 @@ async def login(
         )  # fmt: skip
     user = account
     await db.run_committed(
-        auth_service.forgive_login_attempt, email=email, client_ip=ip, policy=policy, device=known
+        login_throttle.forgive_login_attempt, email=email, client_ip=ip, policy=policy, device=known
     )
-    await db.run(auth_service.rehash_if_needed, user, password)
+    await db.run(accounts.rehash_if_needed, user, password)
     response: Response
     if second_factor.enrolled(user):
         # The password is right; the session starts once the second factor is too.
@@ -171,7 +170,7 @@ async def login(
         )
         _set_cookie(response, settings, PENDING_COOKIE, pending, path=CODE_PATH)
     else:
-        clinic = await db.run(auth_service.clinic_of, user)
+        clinic = await db.run(accounts.clinic_of, user)
         # Someone who must have a second factor and has none sets it up before anything else.
         must_enrol = second_factor.must_enrol(user, clinic)
         response = await _start_session(
@@ -193,8 +192,8 @@ async def _start_session(
     """Every factor is right: a fresh session (no fixation; the old cookie's, if any, is
     ended), and on to ``next_url``. The session cookie has no Max-Age or Expires: it goes when
     the browser closes, and the server ends it after 12 hours, or 30 minutes unused."""
-    await db.run(auth_service.end_session, request.cookies.get(SESSION_COOKIE))
-    token = await db.run(auth_service.start_session, user, now=clock())
+    await db.run(staff_sessions.end_session, request.cookies.get(SESSION_COOKIE))
+    token = await db.run(staff_sessions.start_session, user, now=clock())
     await db.run(audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.login")
     response = RedirectResponse(_safe_next(next_url), status.HTTP_303_SEE_OTHER)
     _set_cookie(response, settings, SESSION_COOKIE, token)
@@ -211,8 +210,8 @@ def _set_cookie(
     )  # fmt: skip
 
 
-def _policy(settings: Settings) -> auth_service.ThrottlePolicy:
-    return auth_service.ThrottlePolicy.of(
+def _policy(settings: Settings) -> login_throttle.ThrottlePolicy:
+    return login_throttle.ThrottlePolicy.of(
         first_delay=settings.login_first_delay_seconds,
         max_email_delay=settings.login_max_delay_email_seconds,
         max_address_delay=settings.login_max_delay_address_seconds,
@@ -283,7 +282,7 @@ async def code(
         return _back_to_login(next)
     if not verify(settings.secret_key, "staff-second-factor", pending.nonce, form_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-    user = await db.run(auth_service.active_user, pending.user_id)
+    user = await db.run(accounts.active_user, pending.user_id)
     if user is None or not second_factor.enrolled(user):
         return _back_to_login(next)
     recovery = method == "recovery"
@@ -342,13 +341,13 @@ async def logout(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    staff = await db.run(auth_service.signed_in, token, now=clock())
+    staff = await db.run(staff_sessions.signed_in, token, now=clock())
     if staff is not None:
         # Logout is CSRF-protected too, so another site cannot sign staff out.
         if csrf_token != staff.session.csrf_token:
             raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
         await audit_by(db, staff, "staff.logout")
-        await db.run(auth_service.end_session, token)
+        await db.run(staff_sessions.end_session, token)
     response = RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response
@@ -379,7 +378,7 @@ def _set_password_page(
 async def set_password_form(
     request: Request, token: str, db: DbDep, settings: SettingsDep
 ) -> HTMLResponse:
-    user = await db.run(auth_service.user_for_set_password_token, token)
+    user = await db.run(accounts.user_for_set_password_token, token)
     if user is None:
         return render(request, "staff/link_invalid.html", None, status_code=status.HTTP_410_GONE)
     return _set_password_page(request, settings.secret_key, email=user.email, errors={})
@@ -400,11 +399,11 @@ async def set_password(
     nonce = request.cookies.get(SETUP_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-set-password", nonce, form_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-    user = await db.run(auth_service.user_for_set_password_token, token)
+    user = await db.run(accounts.user_for_set_password_token, token)
     if user is None:
         return render(request, "staff/link_invalid.html", None, status_code=status.HTTP_410_GONE)
     errors: dict[str, str] = {}
-    problem = auth_service.password_problem(password)
+    problem = accounts.password_problem(password)
     if problem:
         errors["password"] = problem
     elif password != confirm:
@@ -414,8 +413,8 @@ async def set_password(
             request, settings.secret_key, email=user.email, errors=errors,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
-    password_hash = await run_in_threadpool(auth_service.hash_password, password)
-    await db.run(auth_service.set_password, user, password, password_hash=password_hash)
+    password_hash = await run_in_threadpool(accounts.hash_password, password)
+    await db.run(accounts.set_password, user, password, password_hash=password_hash)
     await db.run(
         audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.password_set"
     )

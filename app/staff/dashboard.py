@@ -1,22 +1,18 @@
-"""The clinic's submissions (queue, detail, review, exports) and its intake links.
+"""The clinic's submissions: the queue, its CSV exports, one submission, review and release.
 
-Any staff member works the queue and sends links; admins also manage staff and keys (admin.py).
+Any staff member works the queue; intake links are links.py, and admins' pages admin.py.
 Every read and change of a submission is written to the audit log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import segno
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app.answer_text import answer_text
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.display import (
     LevelLook,
@@ -27,11 +23,10 @@ from app.display import (
 )
 from app.errors import AppError
 from app.models import utcnow
-from app.services import alerts, assessments, clinics, intake
+from app.presentation.answers import answers_by_section
+from app.services import alerts, assessments, clinics, exports, filters, queue
 from app.services import checkins as checkin_service
-from app.services import dashboard as queue
 from app.services import release as release_service
-from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from .deps import CsrfProtected, CurrentStaff, audit_by, render
@@ -46,13 +41,13 @@ def read_filters(
     date_to: Annotated[str | None, Query(alias="to", max_length=40)] = None,
     reviewed: Annotated[str | None, Query(max_length=10)] = None,
     search: Annotated[str | None, Query(alias="q", max_length=200)] = None,
-) -> queue.FilterInput:
+) -> filters.FilterInput:
     """The queue's filters from the query string: the page and its CSV export read the same."""
     known = [lv.code for lv in registry.levels]
-    return queue.read_filters(known, level, date_from, date_to, reviewed, search)
+    return filters.read_filters(known, level, date_from, date_to, reviewed, search)
 
 
-FiltersDep = Annotated[queue.FilterInput, Depends(read_filters)]
+FiltersDep = Annotated[filters.FilterInput, Depends(read_filters)]
 
 
 # -- the queue ------------------------------------------------------------------------------------
@@ -104,7 +99,7 @@ async def submissions(
         filters=given.filters,
         errors=given.errors,
         values=given.values,
-        date_hint=queue.DATE_HINT,
+        date_hint=filters.DATE_HINT,
         levels=registry.levels,
         level_look=_level_look(registry),
         query=query,
@@ -129,9 +124,9 @@ async def export_csv(
 ) -> Response:
     if given.errors:
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
-    # Up to queue.EXPORT_LIMIT records, each decompressed: seconds, away from the event loop.
+    # Up to exports.EXPORT_LIMIT records, each decompressed: seconds, away from the event loop.
     lines = await db.run_long_read(
-        queue.csv_export,
+        exports.csv_export,
         clinic_id=staff.clinic.id,
         filters=given.filters,
         urgent=registry.urgent_codes,
@@ -161,7 +156,7 @@ async def export_checkins_csv(
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
     follow_up = registry.follow_up(registry.default_id)
     lines = await db.run_long_read(
-        queue.checkin_csv_export,
+        exports.checkin_csv_export,
         clinic_id=staff.clinic.id,
         filters=given.filters,
         flagging=registry.flag_codes,
@@ -192,11 +187,11 @@ def _csv_download(lines: list[str], what: str, staff: CurrentStaff) -> Response:
 
 def _export_shape(
     registry: Registry, staff: CurrentStaff, questionnaire_id: str | None = None
-) -> queue.ExportShape:
+) -> exports.ExportShape:
     """The CSV's answer columns are the current questionnaire's questions, in order."""
     current = registry.get(questionnaire_id) if questionnaire_id else registry.default
     look = _level_look(registry)
-    return queue.ExportShape(
+    return exports.ExportShape(
         questions=[question for page in current.pages for question in page.questions],
         level_label=lambda code: look(code).label,
         zone=clinics.zone_of(staff.clinic),
@@ -247,9 +242,10 @@ async def submission(
         flag=(await db.run(queue.flagged_checkins, [a], registry.flag_codes)).get(a.id),
         flag_levels=registry.flag_codes, urgent_levels=registry.urgent_codes,
         title="Submission", s=found, a=a, result=a.result, alerted=alerted,
-        answers=_answers_in_order(
+        answers=answers_by_section(
             registry, a.questionnaire_id, a.questionnaire_version, a.answers,
-            [reason["code"] for reason in a.result["triage"]["reasons"]],
+            reasons=[reason["code"] for reason in a.result["triage"]["reasons"]],
+            unknown_title="Answers",
         ),
         focus_blocks=focus, optional_blocks=optional,
         dropped=dropped_titles(a.result.get("plan"), q.exercise_blocks),
@@ -271,50 +267,6 @@ def _level_look(registry: Registry, questionnaire_id: str | None = None) -> Any:
         return level_look(registry.level(code, questionnaire_id), code)
 
     return look
-
-
-@dataclass(frozen=True, slots=True)
-class AnswerLine:
-    question_id: str
-    text: str
-    lines: list[str]
-    behind_reason: bool  # a triage rule that fired read this answer
-
-
-def _answers_in_order(
-    registry: RegistryDep,
-    questionnaire_id: str,
-    version: str,
-    answers: dict[str, Any],
-    reasons: list[str],
-) -> list[tuple[str, list[AnswerLine]]]:
-    """Every stored answer in question order, by section, marking those behind a triage reason.
-    The answers as recorded, with the questions of the version that asked them: never
-    evaluated again against today's definition."""
-    try:
-        q = registry.exact(questionnaire_id, version)
-    except UnknownQuestionnaireError:
-        return [("Answers", [AnswerLine(k, k, [str(v)], False) for k, v in answers.items()])]
-    behind = q.questions_behind(reasons)
-    grouped = [
-        (
-            title,
-            [
-                AnswerLine(
-                    r.question.id,
-                    r.question.text,
-                    answer_text(r.question, r.value),
-                    r.question.id in behind,
-                )
-                for r in rows
-            ],
-        )
-        for title, rows in answer_rows(q, answers)
-    ]
-    # Answers the definition no longer has are still listed, never silently hidden.
-    shown = {line.question_id for _, rows in grouped for line in rows}
-    rest = [AnswerLine(k, k, [str(v)], False) for k, v in answers.items() if k not in shown]
-    return grouped + ([("Other answers", rest)] if rest else [])
 
 
 @router.post("/assessments/{assessment_id}/review", dependencies=[CsrfProtected])
@@ -396,100 +348,3 @@ async def export_fhir(
             "Cache-Control": "no-store",
         },
     )
-
-
-# -- intake links ---------------------------------------------------------------------------------
-
-
-@router.get("/links", response_class=HTMLResponse)
-async def links(
-    request: Request,
-    staff: CurrentStaff,
-    db: DbDep,
-    revoked: Annotated[str, Query(max_length=40)] = "",
-) -> HTMLResponse:
-    rows = await db.run(intake.list_links, clinic_id=staff.clinic.id)
-    # After a revoke: say it is done, naming the link (only one of this clinic's).
-    done = next((row.link for row in rows if str(row.link.id) == revoked), None)
-    return render(request, "staff/links.html", staff, title="Intake links", rows=rows, revoked=done)
-
-
-@router.get("/links/new", response_class=HTMLResponse)
-def new_link_form(request: Request, staff: CurrentStaff) -> HTMLResponse:
-    return render(
-        request, "staff/link_new.html", staff, title="New intake link", errors={},
-        values={"valid_for": "14", "use": "single"}, choices=intake.VALID_FOR_DAYS,
-    )  # fmt: skip
-
-
-@router.post("/links/new", response_class=HTMLResponse, dependencies=[CsrfProtected])
-async def create_link(
-    request: Request,
-    staff: CurrentStaff,
-    db: DbDep,
-    settings: SettingsDep,
-    label: Annotated[str, Form(max_length=200)] = "",
-    use: Annotated[str, Form(max_length=10)] = "",
-    valid_for: Annotated[str, Form(max_length=5)] = "",
-) -> Response:
-    errors: dict[str, str] = {}
-    if problem := intake.label_problem(label):
-        errors["label"] = problem
-    if use not in ("single", "reusable"):
-        errors["use"] = "Choose whether the link can be used once or many times"
-    days = int(valid_for) if valid_for.isdigit() else 0
-    if days not in intake.VALID_FOR_DAYS:
-        errors["valid_for"] = "Choose how long the link works"
-    if errors:
-        return render(
-            request, "staff/link_new.html", staff, title="New intake link", errors=errors,
-            values={"label": label, "use": use, "valid_for": valid_for},
-            choices=intake.VALID_FOR_DAYS, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )  # fmt: skip
-    link, token = await db.run(
-        intake.create_link,
-        clinic_id=staff.clinic.id,
-        label=label,
-        single_use=use == "single",
-        valid_for=timedelta(days=days),
-        created_by_id=staff.user.id,
-    )
-    await audit_by(
-        db,
-        staff,
-        "link.created",
-        target_type="intake_link",
-        target_id=link.id,
-        detail={"single_use": link.single_use, "days": days},
-    )
-    url = f"{settings.public_url.rstrip('/')}/intake/{token}"
-    qr = segno.make(url, error="m").svg_inline(
-        scale=4, border=2, omitsize=True, title=None, svgclass="qr__svg", lineclass=None
-    )
-    return render(
-        request, "staff/link_created.html", staff, title="Intake link created",
-        link=link, url=url, qr=qr,
-    )  # fmt: skip
-
-
-@router.get("/links/{link_id}/revoke", response_class=HTMLResponse)
-async def confirm_revoke(
-    link_id: str, request: Request, staff: CurrentStaff, db: DbDep
-) -> Response:
-    """Revoking cannot be undone: the button asks first, on a page of its own (no script)."""
-    link = await db.run(intake.get_clinic_link, clinic_id=staff.clinic.id, link_id=link_id)
-    if link is None:
-        raise AppError(status.HTTP_404_NOT_FOUND)
-    if intake.link_state(link) != "active":
-        return RedirectResponse("/staff/links", status.HTTP_303_SEE_OTHER)
-    return render(request, "staff/link_revoke.html", staff, title="Revoke this link?", link=link)
-
-
-@router.post("/links/{link_id}/revoke", dependencies=[CsrfProtected])
-async def revoke_link(link_id: str, staff: CurrentStaff, db: DbDep) -> Response:
-    link = await db.run(intake.get_clinic_link, clinic_id=staff.clinic.id, link_id=link_id)
-    if link is None:
-        raise AppError(status.HTTP_404_NOT_FOUND)
-    await db.run(intake.revoke_link, link)
-    await audit_by(db, staff, "link.revoked", target_type="intake_link", target_id=link.id)
-    return RedirectResponse(f"/staff/links?revoked={link.id}", status.HTTP_303_SEE_OTHER)

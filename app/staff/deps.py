@@ -20,8 +20,8 @@ from fastapi.responses import HTMLResponse
 
 from app.deps import ClockDep, Db, DbDep
 from app.errors import AppError
-from app.services import audit, auth, clinics, second_factor
-from app.services.auth import SignedIn
+from app.services import audit, clinics, second_factor, staff_sessions
+from app.services.staff_sessions import SignedIn
 from app.templating import templates
 
 SESSION_COOKIE: Final = "backaudit_staff"
@@ -35,7 +35,7 @@ async def require_signed_in(request: Request, db: DbDep, clock: ClockDep) -> Sta
     is written at most once a minute (in a transaction of its own, before the route writes
     anything, so that an export's long read holds no write lock)."""
     now = clock()
-    staff = await db.run(auth.signed_in, request.cookies.get(SESSION_COOKIE), now=now)
+    staff = await db.run(staff_sessions.signed_in, request.cookies.get(SESSION_COOKIE), now=now)
     if staff is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise AppError(
@@ -43,8 +43,8 @@ async def require_signed_in(request: Request, db: DbDep, clock: ClockDep) -> Sta
             "Please sign in",
             headers={"Location": f"/staff/login?next={quote(target, safe='')}"},
         )
-    if auth.seen_long_ago(staff.session, now):
-        await db.run_committed(auth.mark_seen, staff.session, now)
+    if staff_sessions.seen_long_ago(staff.session, now):
+        await db.run_committed(staff_sessions.mark_seen, staff.session, now)
     request.state.staff = staff
     return staff
 

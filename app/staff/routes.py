@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import admin, alerts, auth_routes, dashboard, reports, second_factor_routes
+from . import admin, alerts, auth_routes, dashboard, links, reports, second_factor_routes
 from .deps import require_signed_in, require_staff
 
 router = APIRouter(include_in_schema=False)
@@ -19,6 +19,7 @@ router.include_router(second_factor_routes.router, dependencies=[Depends(require
 
 protected = APIRouter(dependencies=[Depends(require_staff)])
 protected.include_router(dashboard.router)
+protected.include_router(links.router)
 protected.include_router(admin.router)
 protected.include_router(alerts.router)
 protected.include_router(reports.router)

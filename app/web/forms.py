@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from app.answer_text import CM_PER_INCH, IMPERIAL, KG_PER_POUND, show_number
+from app.answer_text import show_number
 from app.engine import Question
+from app.units import IMPERIAL, small_unit, to_metric, unit_name
 
 Units = Literal["metric", "imperial"]
 
@@ -185,9 +186,7 @@ def _read_imperial(question: Question, form: FormData, out: PageInput) -> None:
     if small_value is None or not 0 <= small_value < per:
         _error(out, question, f"{qid}-{small}", f"Enter {small} as a number from 0 to {per - 1}")
         return
-    total_small = big_value * per + small_value
-    metric = total_small * (CM_PER_INCH if question.widget == "height" else KG_PER_POUND)
-    metric = round(metric, 1)
+    metric = to_metric(question, big_value, small_value)
     if not _in_range(question, metric):
         _error(
             out,
@@ -267,23 +266,17 @@ def _range_text(question: Question) -> str:
 
 
 def _imperial_range_text(question: Question, big: str, small: str, per: int) -> str:
-    small_unit = CM_PER_INCH if question.widget == "height" else KG_PER_POUND
+    size = small_unit(question)
 
     def part(value: float | None, rounding: Callable[[float], int]) -> str:
         if value is None:
             return ""
         # The lowest whole value that is allowed (ceil) or the highest (floor), so the range
         # shown never includes a value the check refuses.
-        whole, rest = divmod(rounding(value / small_unit), per)
-        text = f"{whole} {_singular(big, whole)}"
+        whole, rest = divmod(rounding(value / size), per)
+        text = f"{whole} {unit_name(big, whole)}"
         if rest:
-            text += f" {rest} {_singular(small, rest)}"
+            text += f" {rest} {unit_name(small, rest)}"
         return text
 
     return f"from {part(question.minimum, math.ceil)} to {part(question.maximum, math.floor)}"
-
-
-def _singular(unit: str, count: float) -> str:
-    if count == 1:
-        return {"feet": "foot", "inches": "inch", "stones": "stone", "pounds": "pound"}[unit]
-    return "stone" if unit == "stones" else unit

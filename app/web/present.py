@@ -11,14 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app import display
-from app.answer_text import IMPERIAL, answer_text, show_number, to_imperial
+from app.answer_text import show_number
 from app.config import Settings
 from app.engine import Question
 from app.models import Assessment, Checkin, Clinic
+from app.presentation.answers import answers_by_section
 from app.services import clinics
 from app.services.checkins import current_plan
-from app.services.interview import answer_rows
-from app.services.questionnaires import Registry, UnknownQuestionnaireError
+from app.services.questionnaires import Registry
+from app.units import IMPERIAL, to_imperial
 
 from .forms import FieldError, PageInput, Units
 
@@ -169,12 +170,6 @@ def _switch_url(base_url: str, query: Mapping[str, str], question: Question, uni
 # -- The result page -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerLine:
-    question: str
-    answer: str
-
-
 def result_view(
     assessment: Assessment,
     registry: Registry,
@@ -265,38 +260,16 @@ def result_view(
         "release_on": assessment.released_at.strftime("%-d %B %Y")
         if assessment.released_at
         else "",
-        "answer_groups": answers_for_doctor(registry, assessment),
+        "answer_groups": answers_by_section(
+            registry,
+            assessment.questionnaire_id,
+            assessment.questionnaire_version,
+            assessment.answers,
+        ),
         "result_link": settings.public_url.rstrip("/") + path,
         "pdf_url": f"{path}/pdf",
         "delete_url": f"{path}/delete",
     }
-
-
-def answers_for_doctor(
-    registry: Registry, assessment: Assessment
-) -> list[tuple[str, list[AnswerLine]]]:
-    """Every stored answer as question and answer in words, by section, in question order,
-    with the questions of the version that asked them. An answer that version does not have
-    is still listed, as stored."""
-    answers = assessment.answers
-    try:
-        q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
-        sections = answer_rows(q, answers)
-    except UnknownQuestionnaireError:
-        sections = []
-    groups = [
-        (
-            title,
-            [
-                AnswerLine(r.question.text, ", ".join(answer_text(r.question, r.value)))
-                for r in rows
-            ],
-        )
-        for title, rows in sections
-    ]
-    shown = {r.question.id for _, rows in sections for r in rows}
-    rest = [AnswerLine(k, str(v)) for k, v in answers.items() if k not in shown]
-    return groups + ([("Other answers", rest)] if rest else [])
 
 
 def moment(at: datetime, clinic: Clinic | None) -> str:

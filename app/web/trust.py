@@ -12,9 +12,9 @@ from starlette.responses import Response
 
 from app.deps import RegistryDep, SettingsDep
 from app.services import about
-from app.services.auth import SESSION_IDLE_TIMEOUT, SESSION_LIFETIME
 from app.services.drafts import DRAFT_LIFETIME
 from app.services.sign_in_tokens import DEVICE_LIFETIME, PENDING_LIFETIME
+from app.services.staff_sessions import SESSION_IDLE_TIMEOUT, SESSION_LIFETIME
 
 from .entry import WEB_DRAFT_COOKIE
 from .pages import CSRF_COOKIE, render

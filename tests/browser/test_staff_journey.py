@@ -22,7 +22,7 @@ import pytest
 
 from app.models import utcnow
 from app.services import second_factor
-from app.services.auth import create_user
+from app.services.accounts import create_user
 from app.services.clinics import create_clinic
 from app.services.intake import create_link
 from tests.browser.conftest import LiveServer, PatientForm

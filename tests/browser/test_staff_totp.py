@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import select
 
 from app.models import StaffSession, StaffUser, utcnow
-from app.services.auth import create_user
+from app.services.accounts import create_user
 from app.services.clinics import create_clinic
 from tests.browser.conftest import LiveServer
 

@@ -16,7 +16,7 @@ from app.api.examples import EXAMPLE_ANSWERS
 from app.db import make_engine
 from app.engine import evaluate, load_questionnaire
 from app.migrate import upgrade
-from app.services import api_keys, assessments, auth, clinics
+from app.services import accounts, api_keys, assessments, clinics
 
 out = Path("/tmp/v1db")
 engine = make_engine(f"sqlite:///{out / 'release1.db'}")
@@ -26,7 +26,7 @@ q = load_questionnaire("questionnaires/low-back-audit.yaml")
 secrets: dict[str, Any] = {}
 with Session(engine) as s:
     clinic = clinics.create_clinic(s, name="Release One Clinic")
-    user, _ = auth.create_user(
+    user, _ = accounts.create_user(
         s,
         clinic_id=clinic.id,
         email="clinician@example.org",

@@ -10,7 +10,8 @@ import re
 import pytest
 
 from app.models import Assessment
-from app.services.dashboard import CSV_COLUMNS, Submission, csv_rows
+from app.services.exports import CSV_COLUMNS, csv_rows
+from app.services.queue import Submission
 
 # Where a spreadsheet may start a new cell, depending on its locale and import settings.
 SEPARATORS = re.compile(r"[,;\t\r\n]")

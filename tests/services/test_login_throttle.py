@@ -1,4 +1,4 @@
-"""The sign-in throttle's counters (app/services/auth.py), on a clock the test sets."""
+"""The sign-in throttle's counters (app/services/login_throttle.py), on a clock the test sets."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.models import LoginThrottle, utcnow
-from app.services import auth
+from app.services import login_throttle
 
-POLICY = auth.ThrottlePolicy.of(first_delay=15, max_email_delay=60, max_address_delay=900)
+POLICY = login_throttle.ThrottlePolicy.of(first_delay=15, max_email_delay=60, max_address_delay=900)
 START = utcnow()
 
 Claim = Callable[..., timedelta | None]
@@ -21,7 +21,9 @@ Claim = Callable[..., timedelta | None]
 @pytest.fixture
 def claim(db: Session) -> Claim:
     def attempt(email: str, address: str, at: datetime) -> timedelta | None:
-        wait = auth.claim_login_attempt(db, email=email, client_ip=address, policy=POLICY, now=at)
+        wait = login_throttle.claim_login_attempt(
+            db, email=email, client_ip=address, policy=POLICY, now=at
+        )
         db.commit()
         return wait
 
@@ -57,7 +59,7 @@ def test_an_address_gets_ten_free_attempts_then_waits_that_double_up_to_a_quarte
 
 
 def test_a_refused_attempt_counts_nothing(claim: Claim, db: Session) -> None:
-    for _ in range(auth.FREE_ATTEMPTS_PER_EMAIL):
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         assert claim("amy@example.org", "10.0.0.1", START) is None
     for seconds in range(10):
         wait = claim("amy@example.org", "10.0.0.2", START + timedelta(seconds=seconds))
@@ -84,7 +86,7 @@ def test_a_success_clears_the_e_mail_s_count_and_takes_its_own_back_from_the_add
     for _ in range(3):
         claim("amy@example.org", "10.0.0.1", START)
     claim("amy@example.org", "10.0.0.1", START)  # the right password, as it turns out
-    auth.forgive_login_attempt(
+    login_throttle.forgive_login_attempt(
         db, email="Amy@example.org", client_ip="10.0.0.1", policy=POLICY, now=START
     )
     db.commit()
@@ -94,34 +96,36 @@ def test_a_success_clears_the_e_mail_s_count_and_takes_its_own_back_from_the_add
 def test_a_success_does_not_lift_an_address_s_wait_that_failures_earned(
     claim: Claim, db: Session
 ) -> None:
-    for n in range(auth.FREE_ATTEMPTS_PER_ADDRESS + 1):
+    for n in range(login_throttle.FREE_ATTEMPTS_PER_ADDRESS + 1):
         claim(f"guess{n}@example.org", "10.0.0.1", START + timedelta(seconds=15 * n))
-    auth.forgive_login_attempt(
+    login_throttle.forgive_login_attempt(
         db, email="guess10@example.org", client_ip="10.0.0.1", policy=POLICY, now=START
     )
     db.commit()
-    later = START + timedelta(seconds=15 * auth.FREE_ATTEMPTS_PER_ADDRESS)
+    later = START + timedelta(seconds=15 * login_throttle.FREE_ATTEMPTS_PER_ADDRESS)
     assert claim("amy@example.org", "10.0.0.1", later) is not None
 
 
 def test_a_counter_without_attempts_for_an_hour_starts_again(claim: Claim) -> None:
-    for _ in range(auth.FREE_ATTEMPTS_PER_EMAIL):
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         claim("amy@example.org", "10.0.0.1", START)
-    an_hour_on = START + auth.THROTTLE_MEMORY
-    for _ in range(auth.FREE_ATTEMPTS_PER_EMAIL):
+    an_hour_on = START + login_throttle.THROTTLE_MEMORY
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         assert claim("amy@example.org", "10.0.0.1", an_hour_on) is None
 
 
 def test_old_counters_are_deleted_and_recent_ones_kept(claim: Claim, db: Session) -> None:
     claim("old@example.org", "10.0.0.1", START)
     claim("new@example.org", "10.0.0.1", START + timedelta(minutes=30))
-    auth.forget_old_login_attempts(db, now=START + auth.THROTTLE_MEMORY + timedelta(seconds=1))
+    login_throttle.forget_old_login_attempts(
+        db, now=START + login_throttle.THROTTLE_MEMORY + timedelta(seconds=1)
+    )
     db.commit()
     assert sorted(c.failures for c in db.exec(select(LoginThrottle)).all()) == [1, 2]
 
 
 def test_ipv6_clients_are_counted_by_their_64_bit_network(claim: Claim) -> None:
-    for n in range(auth.FREE_ATTEMPTS_PER_ADDRESS):
+    for n in range(login_throttle.FREE_ATTEMPTS_PER_ADDRESS):
         assert claim(f"guess{n}@example.org", f"2001:db8:1:2::{n + 1:x}", START) is None
     assert claim("amy@example.org", "2001:db8:1:2:ffff::1", START) is not None
     assert claim("amy@example.org", "2001:db8:1:3::1", START) is None
@@ -132,16 +136,20 @@ def test_a_success_takes_back_only_its_own_count_when_others_counted_meanwhile(
 ) -> None:
     """As a request does: claim, check the password (others claim meanwhile), then forgive, on
     the one session, which may still hold the counters as it read them at its claim."""
-    auth.claim_login_attempt(db, email="amy@example.org", client_ip="10.0.0.1", policy=POLICY)
+    login_throttle.claim_login_attempt(
+        db, email="amy@example.org", client_ip="10.0.0.1", policy=POLICY
+    )
     db.commit()
     held = db.exec(select(LoginThrottle)).all()  # noqa: F841 - the session keeps these
     with Session(engine) as other:
         for n in range(3):
-            auth.claim_login_attempt(
+            login_throttle.claim_login_attempt(
                 other, email=f"guess{n}@example.org", client_ip="10.0.0.1", policy=POLICY
             )
             other.commit()
-    auth.forgive_login_attempt(db, email="amy@example.org", client_ip="10.0.0.1", policy=POLICY)
+    login_throttle.forgive_login_attempt(
+        db, email="amy@example.org", client_ip="10.0.0.1", policy=POLICY
+    )
     db.commit()
     with Session(engine) as check:
         address = max(c.failures for c in check.exec(select(LoginThrottle)).all())

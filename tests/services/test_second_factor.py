@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.models import Clinic, StaffRecoveryCode, StaffSession, StaffUser
 from app.security import hash_token
-from app.services import auth, second_factor
+from app.services import accounts, second_factor, staff_sessions
 from tests.conftest import TEST_SECRET
 
 START = datetime.fromisoformat("2026-12-07T09:00:10+00:00")  # 10 s into a 30 s step
@@ -25,7 +25,7 @@ def code(secret: str, at: datetime, steps_later: int = 0) -> str:
 
 @pytest.fixture
 def user(db: Session, clinic: Clinic) -> StaffUser:
-    made, _ = auth.create_user(
+    made, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="amy@riverside.example", role="admin", password="p" * 12
     )
     db.commit()
@@ -137,7 +137,7 @@ def test_the_secret_is_stored_encrypted_for_its_account_and_key(
     given = code(secret, START)
     assert not second_factor.use_code(db, user, given, secret_key=other_key, now=START)
     # ...nor can the same ciphertext be read as another account's.
-    other, _ = auth.create_user(
+    other, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="bo@riverside.example", role="admin", password="p" * 12
     )
     other.totp_secret = stored
@@ -177,7 +177,7 @@ def test_another_account_s_recovery_code_does_not_work(
     db: Session, user: StaffUser, clinic: Clinic
 ) -> None:
     _, codes = enrol(db, user)
-    other, _ = auth.create_user(
+    other, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="bo@riverside.example", role="admin", password="p" * 12
     )
     enrol(db, other)
@@ -188,8 +188,8 @@ def test_a_reset_removes_the_second_factor_its_codes_and_the_sessions(
     db: Session, user: StaffUser
 ) -> None:
     secret, codes = enrol(db, user)
-    auth.start_session(db, user, now=START)
-    kept = auth.start_session(db, user, now=START)
+    staff_sessions.start_session(db, user, now=START)
+    kept = staff_sessions.start_session(db, user, now=START)
     kept_id = db.exec(
         select(StaffSession.id).where(StaffSession.token_hash == hash_token(kept))
     ).one()
@@ -210,7 +210,7 @@ def test_a_reset_removes_the_second_factor_its_codes_and_the_sessions(
 def test_admins_must_have_a_second_factor_and_clinicians_when_their_clinic_says(
     db: Session, user: StaffUser, clinic: Clinic
 ) -> None:
-    clinician, _ = auth.create_user(
+    clinician, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="bo@riverside.example", role="clinician", password="p" * 12
     )
     assert second_factor.must_enrol(user, clinic)

@@ -18,8 +18,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.main import create_app
 from app.models import Clinic, StaffUser, utcnow
-from app.services import auth as auth_service
-from app.services import clinics, second_factor
+from app.services import accounts, clinics, second_factor
 from tests.conftest import TEST_SECRET, empty_tables
 
 PASSWORD = "correct horse battery staple"
@@ -106,7 +105,7 @@ def make_staff(db: Session) -> MakeStaff:
     counter = iter(range(1000))
 
     def make(clinic: Clinic, role: str = "clinician", email: str | None = None) -> StaffUser:
-        user, _ = auth_service.create_user(
+        user, _ = accounts.create_user(
             db,
             clinic_id=clinic.id,
             email=email or f"{role}{next(counter)}@{clinic.name.split()[0].lower()}.example",

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Clinic, LoginThrottle, StaffSession, StaffUser, utcnow
-from app.services import auth as auth_service
+from app.services import accounts, login_throttle
 
 from .conftest import PASSWORD, MakeStaff, MovableClock, SignedInClient, csrf, form_token, sign_in
 
@@ -113,10 +113,10 @@ def test_every_failed_sign_in_says_the_same_thing(
     elif case == "unknown e-mail":
         email = "nobody@example.org"
     elif case == "disabled account":
-        auth_service.disable(db, user)
+        accounts.disable(db, user)
         db.commit()
     else:
-        invited, _ = auth_service.create_user(
+        invited, _ = accounts.create_user(
             db, clinic_id=clinic.id, email="new@example.org", role="clinician"
         )
         db.commit()
@@ -149,13 +149,13 @@ def test_what_no_account_can_have_fails_like_a_wrong_password_without_a_check(
 ) -> None:
     user = make_staff(clinic)
     checked: list[str] = []
-    real = auth_service.password_matches
+    real = accounts.password_matches
 
     def counting(account: StaffUser | None, password: str) -> bool:
         checked.append(password)
         return real(account, password)
 
-    monkeypatch.setattr(auth_service, "password_matches", counting)
+    monkeypatch.setattr(accounts, "password_matches", counting)
     response = sign_in(client, email_of(user.email), password)
     assert response.status_code == 401
     assert "The e-mail address or password is not right" in response.text
@@ -195,7 +195,7 @@ def test_repeated_failures_are_throttled_even_with_the_right_password(
     client: TestClient, clinic: Clinic, make_staff: MakeStaff, db: Session
 ) -> None:
     user = make_staff(clinic)
-    for _ in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         assert sign_in(client, user.email, "wrong password!!").status_code == 401
     response = sign_in(client, user.email)
     assert response.status_code == 429
@@ -216,7 +216,7 @@ def test_many_failures_from_one_address_are_throttled_across_e_mails(
     client: TestClient, clinic: Clinic, make_staff: MakeStaff
 ) -> None:
     user = make_staff(clinic)
-    for n in range(auth_service.FREE_ATTEMPTS_PER_ADDRESS):
+    for n in range(login_throttle.FREE_ATTEMPTS_PER_ADDRESS):
         sign_in(client, f"guess{n}@example.org", "whatever-password")
     assert sign_in(client, user.email).status_code == 429
 
@@ -245,7 +245,7 @@ def test_an_expired_session_is_signed_out(
 
 
 def test_set_password_link_works_once(client: TestClient, clinic: Clinic, db: Session) -> None:
-    user, token = auth_service.create_user(
+    user, token = accounts.create_user(
         db, clinic_id=clinic.id, email="Ann@Example.org", role="admin"
     )
     db.commit()
@@ -279,7 +279,7 @@ def test_set_password_link_works_once(client: TestClient, clinic: Clinic, db: Se
 def test_set_password_without_the_form_token_is_refused_and_the_link_still_works(
     client: TestClient, clinic: Clinic, db: Session
 ) -> None:
-    user, token = auth_service.create_user(
+    user, token = accounts.create_user(
         db, clinic_id=clinic.id, email="bo@example.org", role="clinician"
     )
     db.commit()
@@ -339,7 +339,7 @@ def test_counters_without_attempts_for_an_hour_are_deleted(
 ) -> None:
     sign_in(client, "someone@elsewhere.example", "a wrong password")
     for counter in db.exec(select(LoginThrottle)).all():
-        counter.updated_at = utcnow() - auth_service.THROTTLE_MEMORY - timedelta(seconds=1)
+        counter.updated_at = utcnow() - login_throttle.THROTTLE_MEMORY - timedelta(seconds=1)
         db.add(counter)
     db.commit()
     sign_in(client, "another@elsewhere.example", "a wrong password")

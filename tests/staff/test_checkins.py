@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Assessment, Clinic, StaffUser, utcnow
-from app.services import auth as auth_service
-from app.services import checkins, dashboard
+from app.services import accounts, checkins
+from app.services.queue import NewCheckinError, count_unreviewed_urgent, mark_reviewed, mark_seen
 from tests.fixtures import V2_ANSWERS, record_assessment
 from tests.staff.conftest import SignedInClient, csrf
 from tests.staff.test_dashboard import queue_ids, submit
@@ -24,7 +24,7 @@ from tests.support.answers import checkin_all_too_easy
 
 
 def make_user(db: Session, clinic: Clinic) -> StaffUser:
-    user, _ = auth_service.create_user(
+    user, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="reviewer@riverside.example", role="clinician",
         password="correct horse battery staple",
     )  # fmt: skip
@@ -139,7 +139,7 @@ def test_a_red_flag_at_a_check_in_raises_the_banner_and_sorts_first_for_its_clin
     assert queue_ids(queue.text)[:2] == [str(emergency.id), str(followed.id)]
     assert queue_ids(browser.get("/staff/?level=urgent").text) == [str(followed.id)]
     registry = app.state.registry
-    count = dashboard.count_unreviewed_urgent
+    count = count_unreviewed_urgent
     assert (
         count(db, clinic_id=clinic.id, urgent=registry.urgent_codes, flagging=registry.flag_codes)
         == 1
@@ -291,12 +291,12 @@ def test_a_review_counts_the_check_ins_after_taking_the_submission(
     assessment = submit(db, clinic)
     staff = make_user(db, clinic)
     check_in(app, db, assessment)
-    with pytest.raises(dashboard.NewCheckinError):
-        dashboard.mark_reviewed(db, assessment, by=staff)  # never shown it
+    with pytest.raises(NewCheckinError):
+        mark_reviewed(db, assessment, by=staff)  # never shown it
     db.rollback()
-    dashboard.mark_seen(db, assessment.id, by=staff, checkins_seen=1)
-    dashboard.mark_seen(db, assessment.id, by=staff, checkins_seen=1)  # again: one row
-    dashboard.mark_reviewed(db, assessment, by=staff)
+    mark_seen(db, assessment.id, by=staff, checkins_seen=1)
+    mark_seen(db, assessment.id, by=staff, checkins_seen=1)  # again: one row
+    mark_reviewed(db, assessment, by=staff)
     db.commit()
     assert db.get_one(Assessment, assessment.id).reviewed_at is not None
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlmodel import Session, select
 
 from app.models import Clinic, LoginThrottle, StaffUser
-from app.services import auth as auth_service
+from app.services import accounts, login_throttle
 from app.staff.auth_routes import DEVICE_COOKIE
 
 from .conftest import PASSWORD, MakeStaff, form_token
@@ -104,14 +104,14 @@ def argon2_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every password check the login route makes (they run in worker threads)."""
     checked: list[str] = []
     lock = threading.Lock()
-    real = auth_service.password_matches
+    real = accounts.password_matches
 
     def counting(user: StaffUser | None, password: str) -> bool:
         with lock:
             checked.append(password)
         return real(user, password)
 
-    monkeypatch.setattr(auth_service, "password_matches", counting)
+    monkeypatch.setattr(accounts, "password_matches", counting)
     return checked
 
 
@@ -143,7 +143,7 @@ def test_thirty_concurrent_guesses_get_five_password_checks_and_the_rest_wait(
     responses = run(thirty_at_once)
 
     statuses = sorted(r.status_code for r in responses)
-    free = auth_service.FREE_ATTEMPTS_PER_EMAIL
+    free = login_throttle.FREE_ATTEMPTS_PER_EMAIL
     assert statuses == [401] * free + [429] * (30 - free)
     assert len(argon2_checks) == free
     # The first wait, counted from the fifth failure (less the time that passed since).
@@ -174,7 +174,7 @@ def test_thirty_concurrent_guesses_from_one_address_at_many_e_mails_get_its_free
 
     statuses = sorted(r.status_code for r in run(thirty_at_once))
 
-    free = auth_service.FREE_ATTEMPTS_PER_ADDRESS
+    free = login_throttle.FREE_ATTEMPTS_PER_ADDRESS
     assert statuses == [401] * free + [429] * (30 - free)
     assert len(argon2_checks) == free
 
@@ -185,7 +185,7 @@ def test_a_stranger_s_failures_make_the_clinician_wait_at_most_the_e_mail_s_cap(
     settings = app.state.settings
     stranger, clinician = "203.0.113.66", "198.51.100.7"
     # The stranger keeps guessing, waiting each time as long as told to.
-    for _ in range(auth_service.FREE_ATTEMPTS_PER_ADDRESS + 4):
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_ADDRESS + 4):
         response = sign_in_once(app, stranger, user.email, WRONG)
         if response.status_code == 429:
             as_if_passed(db, float(response.headers["retry-after"]))
@@ -208,7 +208,7 @@ def test_a_refused_attempt_is_not_counted_and_does_not_make_the_wait_longer(
     app: FastAPI, user: StaffUser, argon2_checks: list[str]
 ) -> None:
     wait_a_minute_at_first(app)
-    for _ in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         assert sign_in_once(app, "10.0.4.1", user.email, WRONG).status_code == 401
     first_wait = int(app.state.settings.login_first_delay_seconds)
     for _ in range(5):
@@ -217,7 +217,7 @@ def test_a_refused_attempt_is_not_counted_and_does_not_make_the_wait_longer(
         wait = int(refused.headers["retry-after"])
         assert 0 < wait <= first_wait
         assert f"Try again in {wait} second" in refused.text
-    assert len(argon2_checks) == auth_service.FREE_ATTEMPTS_PER_EMAIL
+    assert len(argon2_checks) == login_throttle.FREE_ATTEMPTS_PER_EMAIL
 
 
 # -- known devices (hardening, second pass) -------------------------------------------------------
@@ -228,7 +228,7 @@ def test_the_right_password_from_a_known_device_gets_in_while_the_e_mail_waits(
 ) -> None:
     device = known_device(app, "198.51.100.7", user)
     # A stranger, from as many addresses as it takes, keeps the e-mail waiting.
-    for n in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+    for n in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         assert sign_in_once(app, f"203.0.113.{n}", user.email, WRONG).status_code == 401
     assert sign_in_once(app, "203.0.113.99", user.email, WRONG).status_code == 429
     # A browser that never signed in waits, even with the right password...
@@ -260,7 +260,7 @@ def test_behind_a_proxy_one_address_s_failures_hold_up_only_new_browsers(
     proxy = "10.0.0.1"
     device = known_device(app, proxy, user)
     colleague = make_staff(clinic)
-    for n in range(auth_service.FREE_ATTEMPTS_PER_ADDRESS):
+    for n in range(login_throttle.FREE_ATTEMPTS_PER_ADDRESS):
         assert sign_in_once(app, proxy, f"guess{n}@example.org", WRONG).status_code == 401
     assert sign_in_once(app, proxy, colleague.email, PASSWORD).status_code == 429
     assert sign_in_once(app, proxy, user.email, PASSWORD, device).status_code == 303
@@ -275,17 +275,17 @@ def test_a_known_device_s_own_failures_are_throttled_on_that_device_alone(
     would, and they do not make anyone else wait."""
     wait_a_minute_at_first(app)
     device = known_device(app, "198.51.100.7", user)
-    for _ in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         assert sign_in_once(app, "203.0.113.5", user.email, WRONG, device).status_code == 401
     assert sign_in_once(app, "203.0.113.5", user.email, PASSWORD, device).status_code == 429
-    assert len(argon2_checks) == 1 + auth_service.FREE_ATTEMPTS_PER_EMAIL
+    assert len(argon2_checks) == 1 + login_throttle.FREE_ATTEMPTS_PER_EMAIL
     assert sign_in_once(app, "198.51.100.9", user.email, PASSWORD).status_code == 303
 
 
 def test_a_forged_or_foreign_device_cookie_is_a_new_browser(app: FastAPI, user: StaffUser) -> None:
     device = known_device(app, "198.51.100.7", user)
     fields, _, _ = device.rpartition(".")
-    for _ in range(auth_service.FREE_ATTEMPTS_PER_EMAIL):
+    for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         sign_in_once(app, "203.0.113.5", user.email, WRONG, f"{fields}.{'0' * 64}")
     assert sign_in_once(app, "198.51.100.7", user.email, PASSWORD, "nonsense").status_code == 429
     assert sign_in_once(app, "198.51.100.7", user.email, PASSWORD, device).status_code == 303

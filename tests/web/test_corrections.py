@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from app.models import Alert, Assessment, AuditEvent, Clinic, Draft, IntakeLink
 from app.security import hash_token
-from app.services import assessments, dashboard
+from app.services import assessments, filters, queue
 from app.services.assessments import AlreadyReplacedError
 from tests.fixtures import TestClock, record_assessment
 from tests.web.conftest import make_link
@@ -294,34 +294,34 @@ def test_the_staff_queue_keeps_a_corrected_emergency_until_it_is_reviewed(
 ) -> None:
     _, result = intake_emergency(client, db, clinic)
     urgent = ("emergency", "urgent")
-    assert dashboard.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 1
+    assert queue.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 1
     begin(client, result)
     run_interview(client, self_care_answers(), prefix=f"{result}/change")
 
     old, new = records(db)
 
-    def queue(search: str = "") -> list[dashboard.Submission]:
-        rows, total = dashboard.list_submissions(
-            db, clinic_id=clinic.id, filters=dashboard.Filters(search=search), urgent=urgent
+    def listed(search: str = "") -> list[queue.Submission]:
+        rows, total = queue.list_submissions(
+            db, clinic_id=clinic.id, filters=filters.Filters(search=search), urgent=urgent
         )
         assert total == len(rows)
         return rows
 
     # The original first (an emergency), marked as corrected; the correction says what it replaced.
-    first, second = queue()
+    first, second = listed()
     assert (first.assessment.id, second.assessment.id) == (old.id, new.id)
     assert first.corrected_at == new.created_at
     assert (second.replaces_id, second.replaces_level) == (old.id, "emergency")
-    assert dashboard.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 1
+    assert queue.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 1
     assert old.reference is not None
-    assert [s.assessment.id for s in queue(old.reference.lower())] == [old.id]
+    assert [s.assessment.id for s in listed(old.reference.lower())] == [old.id]
 
     old.reviewed_at = new.created_at
     db.add(old)
     db.commit()
-    assert [s.assessment.id for s in queue()] == [new.id]
-    assert dashboard.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 0
-    kept = dashboard.get_submission(db, clinic_id=clinic.id, assessment_id=str(old.id))
+    assert [s.assessment.id for s in listed()] == [new.id]
+    assert queue.count_unreviewed_urgent(db, clinic_id=clinic.id, urgent=urgent) == 0
+    kept = queue.get_submission(db, clinic_id=clinic.id, assessment_id=str(old.id))
     assert kept is not None
     assert kept.assessment.replaced_by_id == new.id
 

@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.answer_text import to_imperial
 from app.engine import Questionnaire
 from app.models import Draft
 from app.services.questionnaires import Registry
+from app.units import to_imperial
 from app.web.forms import read_page
 from tests.web.helpers import (
     EMERGENCY_PAGE,

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from app.models import Assessment, AuditEvent, Clinic, Draft, IntakeLink, utcnow
 from app.security import hash_token
-from app.services import auth as auth_service
+from app.services import accounts
 from tests.staff.conftest import code_at, enrol, enter_code, sign_in
 from tests.web.conftest import make_link
 from tests.web.helpers import FIRST_PAGE, csrf_of, run_interview, self_care_answers
@@ -185,7 +185,7 @@ def test_the_clinic_audit_log_says_the_patient_removed_their_page(
     confirm = client.get(f"{location}/delete")
     client.post(f"{location}/delete", data={"csrf_token": csrf_of(confirm.text)})
 
-    admin, _ = auth_service.create_user(
+    admin, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="lead@riverside.example", role="admin",
         password="correct horse battery staple",
     )  # fmt: skip

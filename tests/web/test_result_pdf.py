@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.models import Assessment, ResultPdf
-from app.services import auth, checkins, clinics, pdf
+from app.services import accounts, checkins, clinics, pdf
 from app.services import release as release_service
 from tests.fixtures import (
     EXAMPLE_ANSWERS,
@@ -129,7 +129,7 @@ def test_a_release_gives_a_new_pdf(
     app: FastAPI, client: TestClient, db: Session, renderer: pdf.PdfRenderer
 ) -> None:
     clinic = clinics.create_clinic(db, name="Riverside Physio")
-    clinician, _ = auth.create_user(
+    clinician, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="clinician@riverside.example", role="clinician",
         password="a long enough password 1",
     )  # fmt: skip

@@ -15,8 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Assessment, Clinic
-from app.services import auth as auth_service
-from app.services import checkins
+from app.services import accounts, checkins
 from tests.fixtures import (
     EXAMPLE_ANSWERS,
     SAFETY_ALL_NO,
@@ -127,7 +126,7 @@ def test_staff_keep_the_habits_of_an_urgent_submission(
     app: FastAPI, client: TestClient, db: Session, clinic: Clinic
 ) -> None:
     assessment = stored(app, db, URGENT, channel="intake", clinic_id=clinic.id).assessment
-    user, _ = auth_service.create_user(
+    user, _ = accounts.create_user(
         db, clinic_id=clinic.id, email="gp@riverside.example", role="clinician",
         password="correct horse battery staple",
     )  # fmt: skip
