@@ -110,6 +110,10 @@ class ExprError(Exception):
         self.column = column
 
 
+def _is_in(a: Any, b: Any) -> bool:
+    return a in b
+
+
 _COMPARE: Final[dict[type[ast.cmpop], Callable[[Any, Any], bool]]] = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -117,7 +121,7 @@ _COMPARE: Final[dict[type[ast.cmpop], Callable[[Any, Any], bool]]] = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
-    ast.In: lambda a, b: a in b,
+    ast.In: _is_in,
     ast.NotIn: lambda a, b: a not in b,
 }
 _ARITH: Final[dict[type[ast.operator], tuple[ArithmeticOperator, Callable[[Any, Any], Any]]]] = {
@@ -161,6 +165,37 @@ def compile_expr(source: str, scope: Mapping[str, VarInfo], *, want: str | None 
             return fn(ctx) is True
 
     return Expr(text, typ, frozenset(checker.names), node, fn, holds)
+
+
+def _all_true(parts: list[Evaluator]) -> Evaluator:
+    """``a and b and ...``: plain loops and a two-part shortcut, not all() over a generator —
+    conditions are the engine's hot loop, and most have two parts."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda ctx: first(ctx) is True and second(ctx) is True
+
+    def conjunction(ctx: Mapping[str, Any]) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop, not a generator: the hot path
+            if part(ctx) is not True:
+                return False
+        return True
+
+    return conjunction
+
+
+def _any_true(parts: list[Evaluator]) -> Evaluator:
+    """``a or b or ...``, as _all_true."""
+    if len(parts) == 2:
+        first, second = parts
+        return lambda ctx: first(ctx) is True or second(ctx) is True
+
+    def disjunction(ctx: Mapping[str, Any]) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop, not a generator: the hot path
+            if part(ctx) is True:
+                return True
+        return False
+
+    return disjunction
 
 
 def names_in(source: Any) -> set[str]:
@@ -237,10 +272,8 @@ class _Compiler:
         parts = [part.evaluate for part in compiled]
         operands = tuple(part.node for part in compiled)
         if isinstance(node.op, ast.And):
-            return _Compiled(
-                BOOL, lambda ctx: all(part(ctx) is True for part in parts), And(operands)
-            )
-        return _Compiled(BOOL, lambda ctx: any(part(ctx) is True for part in parts), Or(operands))
+            return _Compiled(BOOL, _all_true(parts), And(operands))
+        return _Compiled(BOOL, _any_true(parts), Or(operands))
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> _Compiled:
         if isinstance(node.op, ast.Not):
@@ -422,6 +455,12 @@ def _single_comparison(
     right_is_literal, constant = _literal(right)
     if right_is_literal and isinstance(left, ast.Name) and left.id not in _CONSTANT_NAMES:
         name = left.id
+        # The two commonest, without calling the operator: "x == 'a'" and "x in ['a', 'b']"
+        # (a value that is MISSING equals no constant and is in no list).
+        if op is operator.eq:
+            return lambda ctx: ctx[name] == constant
+        if op is _is_in and isinstance(constant, frozenset):
+            return lambda ctx: ctx[name] in constant
 
         def name_vs_constant(ctx: Mapping[str, Any]) -> bool:
             value = ctx[name]
