@@ -8,7 +8,7 @@ after each test that used the database, so tests never see each other's data.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import psycopg
@@ -25,6 +25,7 @@ from app.main import create_app
 from app.migrate import downgrade, upgrade
 from app.models import Clinic, metadata
 from app.services import clinics, pdf
+from app.services.questionnaires import Registry
 from tests.fixtures import TestClock
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -45,6 +46,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if skipped:
         config.hook.pytest_deselected(items=skipped)
         items[:] = kept
+
+
+_LOADED: dict[tuple[object, ...], Registry] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _questionnaires_loaded_once() -> Iterator[None]:
+    """Loading the definitions validates every version of every questionnaire: about 0.2 s,
+    more than most tests take, and every app a test makes loads them. The same files (same
+    names, sizes and times) with the same help lines give the same Registry, so each process
+    loads them once; a test that writes a definition of its own still gets it checked."""
+    real = Registry.load.__func__  # type: ignore[attr-defined]
+
+    def load(
+        cls: type[Registry],
+        directory: Path,
+        default_id: str,
+        help_lines: Mapping[str, str] | None = None,
+    ) -> Registry:
+        files = sorted(
+            (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in Path(directory).glob("*")
+        )
+        key = (str(directory), tuple(files), default_id, tuple(sorted((help_lines or {}).items())))
+        if key not in _LOADED:
+            _LOADED[key] = real(cls, directory, default_id, help_lines)
+        return _LOADED[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Registry, "load", classmethod(load))
+        yield
 
 
 @pytest.fixture(scope="session")

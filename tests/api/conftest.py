@@ -75,7 +75,9 @@ def emergency_answers() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def loaded_registry() -> Registry:
     settings = Settings(environment="test", secret_key=TEST_SECRET)
-    return Registry.load(QUESTIONNAIRES, settings.default_questionnaire)
+    return Registry.load(
+        QUESTIONNAIRES, settings.default_questionnaire, settings.help_lines.placeholders()
+    )
 
 
 @pytest.fixture
