@@ -33,6 +33,7 @@ from tests.fixtures import (
     checkin_answers,
     record_assessment,
 )
+from tests.support.asyncio_apart import run_apart
 from tests.web.pdf_workers import dies_once, fake_pdf, gated_pdf
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -263,7 +264,7 @@ def test_a_request_whose_client_leaves_while_waiting_is_never_made(tmp_path: Pat
         return await making, outcome[0]
 
     try:
-        first, second = asyncio.run(run())
+        first, second = run_apart(run)
     finally:
         renderer.shutdown()
     assert first.startswith(b"%PDF")
@@ -317,7 +318,7 @@ def test_the_same_page_asked_for_twice_at_once_is_made_once(tmp_path: Path) -> N
         return list(await asyncio.gather(first, second, other, return_exceptions=True))
 
     try:
-        first, second, other = asyncio.run(run())
+        first, second, other = run_apart(run)
     finally:
         renderer.shutdown()
     assert first == second == fake_pdf("<p>mine</p>")
