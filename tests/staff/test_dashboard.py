@@ -76,7 +76,11 @@ def test_urgent_cases_come_first_then_newest(
 
 
 def test_which_levels_are_urgent_comes_from_the_definition(
-    app: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session
+    app: FastAPI,
+    signed_in: SignedInClient,
+    clinic: Clinic,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The queue's order and banner follow the levels marked ``urgent`` in the questionnaire:
     mark only the emergency level urgent, and an urgent-level case sorts with the rest."""
@@ -86,12 +90,13 @@ def test_which_levels_are_urgent_comes_from_the_definition(
     old_self_care = submit(db, clinic, days_ago=3)
     browser = signed_in(clinic)
 
-    registry.urgent_codes = frozenset({"emergency"})
+    # Through monkeypatch: the loaded definitions are shared by the tests of this process.
+    monkeypatch.setattr(registry, "urgent_codes", frozenset({"emergency"}))
     page = browser.get("/staff/")
     assert queue_ids(page.text) == [str(a.id) for a in (old_emergency, new_urgent, old_self_care)]
     assert "1 emergency or urgent submission not reviewed yet" in page.text
 
-    registry.urgent_codes = frozenset()
+    monkeypatch.setattr(registry, "urgent_codes", frozenset())
     page = browser.get("/staff/")
     assert queue_ids(page.text) == [str(a.id) for a in (new_urgent, old_self_care, old_emergency)]
     assert "not reviewed yet" not in page.text
