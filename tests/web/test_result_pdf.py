@@ -30,6 +30,7 @@ from app.services import release as release_service
 from tests.fixtures import (
     EXAMPLE_ANSWERS,
     SAFETY_ALL_NO,
+    TestClock,
     checkin_answers,
     record_assessment,
 )
@@ -39,6 +40,12 @@ from tests.web.pdf_workers import dies_once, fake_pdf, gated_pdf
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SELF_CARE = dict(EXAMPLE_ANSWERS)
 EMERGENCY = {**SAFETY_ALL_NO, "saddle_numbness": True}
+
+
+@pytest.fixture(autouse=True)
+def _on_the_records_clock(clock: TestClock) -> None:
+    """The app reads the same time line as the records below, whatever today's date."""
+    clock.set(T0 + timedelta(days=20))
 
 
 @pytest.fixture
