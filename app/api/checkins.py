@@ -7,15 +7,24 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Query, Response, status
+from sqlmodel import Session
 
 from app import codec
+from app.clock import Clock
+from app.config import CheckinLimits
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
 from app.models import Assessment, Checkin
+from app.services import assessments as assessment_service
+from app.services import audit, interview
 from app.services import checkins as checkin_service
-from app.services import interview
-from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
+from app.services.api_keys import Caller
+from app.services.checkins import (
+    CheckinLimitError,
+    CheckinNotPossibleError,
+    RecordedCheckin,
+)
 from app.services.fhir.checkin import checkin_bundle
 from app.services.idempotency import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -169,33 +178,11 @@ async def create_checkin(
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, idempotency_key_header()],
 ) -> Response:
-    assessment = await readable_assessment(assessment_id, client, db)  # another's: 404 first
-    if not client.may_write_checkins:
-        raise AppError(
-            status.HTTP_403_FORBIDDEN,
-            "This API key reads the clinic's submissions but may not store check-ins: an admin"
-            " can make a key with the checkins:write scope.",
-            [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
-        )
-    _refuse_too_many(registry, assessment, body.answers)
-    found = await db.run(checkin_service.list_checkins, assessment.id)
     try:
-        # The request's one evaluation: stored as it is unless a check-in came in meanwhile.
-        evaluation = checkin_service.evaluate_checkin(
-            registry, assessment, found, body.answers, clock()
-        )
-        recorded = await db.run(
-            checkin_service.record_checkin,
-            registry,
-            assessment,
-            body.answers,
-            evaluation=evaluation,
-            channel="api",
-            api_client_id=client.id,
-            idempotency_key=idempotency_key,
-            clock=clock,
-            limits=settings.checkin_limits,
-        )
+        assessment, recorded = await db.run(
+            _store, registry, client, assessment_id, body.answers,
+            idempotency_key=idempotency_key, clock=clock, limits=settings.checkin_limits,
+        )  # fmt: skip
     except CheckinLimitError as exc:
         raise limit_reached(exc, clock()) from None
     except CheckinNotPossibleError as exc:
@@ -216,11 +203,6 @@ async def create_checkin(
             "This Idempotency-Key was already used for a different request.",
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
-    # A retry reads the stored check-in back: audited as a read, not a second write.
-    await audit_by_key(
-        db, client, assessment.clinic_id, assessment.id,
-        "checkin.replayed" if recorded.replayed else "checkin.created", checkin_ids=[recorded.id],
-    )  # fmt: skip
     headers = {"Location": f"/api/v1/assessments/{assessment.id}/checkins"}
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
@@ -229,6 +211,46 @@ async def create_checkin(
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
         headers=headers,
     )
+
+
+def _store(
+    session: Session,
+    registry: Registry,
+    client: Caller,
+    assessment_id: str,
+    answers: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    clock: Clock,
+    limits: CheckinLimits,
+) -> tuple[Assessment, RecordedCheckin]:
+    """A check-in POST's one transaction: which assessment this key may write to (404 first,
+    then the scope), the check-in evaluated once and stored, and the clinic's audit event, so
+    that a check-in never lands without it."""
+    assessment = assessment_service.get_for_api_client(
+        session, assessment_id=assessment_id, api_client_id=client.id, clinic_id=client.clinic_id
+    )
+    if assessment is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
+    if not client.may_write_checkins:
+        raise AppError(
+            status.HTTP_403_FORBIDDEN,
+            "This API key reads the clinic's submissions but may not store check-ins: an admin"
+            " can make a key with the checkins:write scope.",
+            [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
+        )
+    _refuse_too_many(registry, assessment, answers)
+    recorded = checkin_service.record_checkin(
+        session, registry, assessment, answers, channel="api", api_client_id=client.id,
+        idempotency_key=idempotency_key, clock=clock, limits=limits,
+    )  # fmt: skip
+    # A retry reads the stored check-in back: audited as a read, not a second write.
+    audit.record_health_data(
+        session, assessment.clinic_id, assessment.id,
+        "checkin.replayed" if recorded.replayed else "checkin.created",
+        who=audit.by_api_key(client.name, client.id), checkin_ids=[recorded.id],
+    )  # fmt: skip
+    return assessment, recorded
 
 
 @router.get(
