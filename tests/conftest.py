@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import make_url, text
@@ -24,7 +25,7 @@ from app.db import make_engine, normalise_url
 from app.main import create_app
 from app.migrate import downgrade, upgrade
 from app.models import Clinic, metadata
-from app.services import clinics, pdf
+from app.services import accounts, clinics, pdf
 from app.services.questionnaires import Registry
 from tests.fixtures import TestClock
 
@@ -46,6 +47,26 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if skipped:
         config.hook.pytest_deselected(items=skipped)
         items[:] = kept
+
+
+# The app's own hasher (Argon2id, the library's recommended parameters: about 0.3 s a hash
+# here), kept for the test that checks it; the tests' hasher is cheap (see below).
+APP_PASSWORD_HASHER = accounts._hasher
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """Argon2id with the least work it allows, in this test process: every staff test signs
+    in, and at the app's parameters the hashes alone took minutes of the suite. The hashes are
+    still real Argon2id (checked, rehashed and refused as in the app); servers that tests start
+    as processes of their own keep the app's parameters."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        )
+        accounts._dummy_hash.cache_clear()
+        yield
+    accounts._dummy_hash.cache_clear()
 
 
 _LOADED: dict[tuple[object, ...], Registry] = {}

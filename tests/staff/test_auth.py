@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import argon2
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 from app.models import AuditEvent, Clinic, LoginThrottle, StaffSession, StaffUser, utcnow
 from app.services import accounts, login_throttle
+from tests.conftest import APP_PASSWORD_HASHER
 
 from .conftest import PASSWORD, MakeStaff, MovableClock, SignedInClient, csrf, form_token, sign_in
 
@@ -315,6 +317,34 @@ def test_passwords_are_stored_as_argon2id_hashes(
     assert stored.password_hash is not None
     assert stored.password_hash.startswith("$argon2id$")
     assert PASSWORD not in stored.password_hash
+
+
+def test_the_app_hashes_passwords_with_argon2id_s_recommended_parameters() -> None:
+    """The tests hash with less work (tests/conftest.py); the app with RFC 9106's
+    recommendation as argon2-cffi ships it."""
+    recommended = argon2.profiles.RFC_9106_LOW_MEMORY
+    assert APP_PASSWORD_HASHER.type is argon2.Type.ID
+    assert APP_PASSWORD_HASHER.time_cost == recommended.time_cost
+    assert APP_PASSWORD_HASHER.memory_cost == recommended.memory_cost
+    assert APP_PASSWORD_HASHER.parallelism == recommended.parallelism
+
+
+def test_a_hash_made_with_other_parameters_is_replaced_at_the_next_sign_in(
+    client: TestClient, db: Session, clinic: Clinic, make_staff: MakeStaff
+) -> None:
+    """Here the app's parameters are the "older" ones: the tests' hasher asks for less work."""
+    user = make_staff(clinic)
+    old = APP_PASSWORD_HASHER.hash(PASSWORD)
+    user.password_hash = old
+    db.add(user)
+    db.commit()
+    assert sign_in(client, user.email).status_code == 303
+    db.expire_all()
+    stored = db.get(StaffUser, user.id)
+    assert stored is not None
+    assert stored.password_hash not in (None, old)
+    assert accounts.password_matches(stored, PASSWORD)
+    assert not accounts.password_matches(stored, "not the password")
 
 
 def test_sign_in_and_out_are_in_the_audit_log(

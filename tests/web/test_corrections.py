@@ -557,7 +557,8 @@ def test_a_result_link_finds_the_newest_of_a_long_line_in_two_queries(
     db.expire_all()
     with statements(db) as seen:
         found = assessments.get_by_result_token(db, only_token)
-    assert found is not None and found.id == only[0]
+    assert found is not None
+    assert found.id == only[0]
     assert len(seen) == 1  # never corrected (most records): no recursive query
     middle = db.get(Assessment, ids[70])
     assert middle is not None
