@@ -30,6 +30,7 @@ from app.services.questionnaires import Registry
 from tests.fixtures import TestClock
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -100,6 +101,16 @@ def _questionnaires_loaded_once() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
+def registry() -> Registry:
+    """Every questionnaire as the app loads them, with the default help lines in the texts:
+    the same object as a test app's ``app.state.registry`` (loaded once, above)."""
+    settings = Settings(environment="test", secret_key=TEST_SECRET)
+    return Registry.load(
+        QUESTIONNAIRES, settings.default_questionnaire, settings.help_lines.placeholders()
+    )
+
+
+@pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
@@ -158,7 +169,7 @@ def settings(database_url: str) -> Settings:
         environment="test",
         database_url=database_url,
         secret_key=TEST_SECRET,
-        questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
+        questionnaires_dir=QUESTIONNAIRES,
         # The test clients' host names (Starlette's TestClient, schemathesis).
         allowed_hosts="testserver,localhost",
         # Every test client shares one address and one clock that hardly moves: the rate limits

@@ -35,11 +35,6 @@ def use_test_database(
     get_settings.cache_clear()
 
 
-@pytest.fixture
-def registry(settings: Settings) -> Registry:
-    return Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
-
-
 def known_records(db: Session, registry: Registry) -> dict[str, uuid.UUID]:
     """The known 2.0.0 records, made on 1 to 7 January 2026, in KNOWN's order."""
     return {

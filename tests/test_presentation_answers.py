@@ -3,20 +3,9 @@ page and the patient's result page both show, read from the record as stored."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from app.presentation.answers import OTHER_ANSWERS, AnswerLine, answers_by_section
 from app.services.questionnaires import Registry
 from tests.fixtures import EXAMPLE_ANSWERS
-
-QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
-
-
-@pytest.fixture(scope="module")
-def registry() -> Registry:
-    return Registry.load(QUESTIONNAIRES, "low-back-audit")
 
 
 def test_answers_come_by_section_in_question_order_in_words(registry: Registry) -> None:

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import main
-from app.config import Settings
 from app.models import Clinic
 from app.services.api_keys import create_api_key
-from app.services.questionnaires import Registry
-from tests.conftest import TEST_SECRET, empty_tables
-from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, TestClock
-
-QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 
 
 @dataclass(frozen=True)
@@ -70,34 +60,3 @@ def complete_answers() -> dict[str, Any]:
 def emergency_answers() -> dict[str, Any]:
     """An early stop: the safety screen with one emergency sign, nothing else."""
     return {**SAFETY_ALL_NO, "saddle_numbness": True}
-
-
-@pytest.fixture(scope="session")
-def loaded_registry() -> Registry:
-    settings = Settings(environment="test", secret_key=TEST_SECRET)
-    return Registry.load(
-        QUESTIONNAIRES, settings.default_questionnaire, settings.help_lines.placeholders()
-    )
-
-
-@pytest.fixture
-def app(
-    settings: Settings,
-    engine: Engine,
-    loaded_registry: Registry,
-    monkeypatch: pytest.MonkeyPatch,
-    clock: TestClock,
-) -> Iterator[FastAPI]:
-    """The real app, but the questionnaire is loaded (and fully validated) once per session:
-    that takes longer than most tests here."""
-    monkeypatch.setattr(Registry, "load", classmethod(lambda cls, *_: loaded_registry))
-    application = main.create_app(settings, clock=clock)
-    yield application
-    application.state.engine.dispose()
-    empty_tables(engine)
-
-
-@pytest.fixture
-def registry(app: FastAPI) -> Registry:
-    loaded: Registry = app.state.registry
-    return loaded

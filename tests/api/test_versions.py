@@ -49,11 +49,8 @@ def at_before(clock: TestClock) -> TestClock:
 
 
 @pytest.fixture
-def app_on(
-    settings: Settings, loaded_registry: Registry, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Any]:
+def app_on(settings: Settings) -> Iterator[Any]:
     """Apps on a clock of the test's choosing (the test's tables are emptied by ``db``)."""
-    monkeypatch.setattr(Registry, "load", classmethod(lambda cls, *_: loaded_registry))
     made: list[FastAPI] = []
 
     def make(clock: Clock) -> TestClient:
