@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.engine import Plan
 from app.models import Assessment
 from app.services import checkins
 from app.services.checkins import RecordedCheckin
@@ -29,6 +30,7 @@ from tests.fixtures import (
     count_evaluations,
     record_assessment,
 )
+from tests.support.results import plan_of, start_of
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -59,10 +61,11 @@ def codes(found: RecordedCheckin) -> list[str]:
     return [r["code"] for r in found.result["triage"]["reasons"]]
 
 
-def steps(plan: dict[str, Any]) -> dict[str, str]:
+def steps(plan: Plan | None) -> dict[str, str]:
     """Each block's current step code (or "paused")."""
+    assert plan is not None
     return {
-        b["code"]: "paused" if b.get("paused") else b["steps"][b["start_step"]]["code"]
+        b["code"]: "paused" if b.get("paused") else b["steps"][start_of(b)]["code"]
         for b in plan["blocks"]
     }
 
@@ -208,7 +211,7 @@ def test_a_step_up_needs_a_week_on_the_step(db: Session, registry: Registry) -> 
 
     moved = check_in(db, registry, assessment, 8 * DAY, **too_easy)
     assert steps(moved.result["plan"])["pelvic_tilts"] == "kneeling"
-    [block] = [b for b in moved.result["plan"]["blocks"] if b["code"] == "pelvic_tilts"]
+    [block] = [b for b in plan_of(moved.result)["blocks"] if b["code"] == "pelvic_tilts"]
     assert block["changed_at"] == (T0 + 8 * DAY).isoformat()
 
     # A day later, too easy on 7 days again: the step changed a day ago, so it stays; a block
