@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from pydantic.config import JsonDict
@@ -93,7 +93,7 @@ def _one_line(schema: JsonDict) -> None:
 
 
 def _result(schema: JsonDict) -> None:
-    schema["examples"] = [EXAMPLE_SELF_CARE_RESULT]
+    schema["examples"] = [cast("JsonDict", EXAMPLE_SELF_CARE_RESULT)]  # a Result is JSON
     _one_line(schema)
 
 
