@@ -10,7 +10,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any, Final
 
 from app.config import Settings
-from app.engine import Level
+from app.engine import ContributorScore, ExerciseStep, Level, Plan, TrendPoint
 
 # -- Result ---------------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ CHART_BAR_MAX: Final = 240
 CHART_ROW: Final = 46
 
 
-def contributor_chart(contributors: list[dict[str, Any]]) -> Chart | None:
+def contributor_chart(contributors: list[ContributorScore]) -> Chart | None:
     """A horizontal bar chart, scores 0 to 3; a narrow drawing, so its text stays readable when
     a phone scales it down."""
     if not contributors:
@@ -99,7 +99,7 @@ class TrendChart:
         return " ".join(f"{x},{y}" for x, y in line)
 
 
-def trend_chart(points: list[dict[str, Any]], zone: tzinfo | None = None) -> TrendChart:
+def trend_chart(points: list[TrendPoint], zone: tzinfo | None = None) -> TrendChart:
     """``points``: a check-in's ``trend`` (services.checkins.trend), oldest first. ``zone``:
     the one the dates are read in (a clinic's), else as stored (UTC)."""
     chart = TrendChart(rows=[], pain=[], peg=[])
@@ -111,26 +111,32 @@ def trend_chart(points: list[dict[str, Any]], zone: tzinfo | None = None) -> Tre
         return [
             (
                 round(chart.left + inner_w * i / count),
-                round(chart.top + inner_h * (1 - float(p[key]) / 10)),
+                round(chart.top + inner_h * (1 - value / 10)),
             )
             for i, p in enumerate(points)
-            if isinstance(p.get(key), int | float)
+            if (value := _number(p, key)) is not None
         ]
 
     rows = [
         TrendRow(
             "Start" if i == 0 else f"Check-in {i}",
-            datetime.fromisoformat(p["at"]).astimezone(zone).date()
+            datetime.fromisoformat(str(p["at"])).astimezone(zone).date()
             if zone
-            else datetime.fromisoformat(p["at"]).date(),
-            p.get("pain"),
-            p.get("peg"),
-            p.get("pain_now"),
+            else datetime.fromisoformat(str(p["at"])).date(),
+            _number(p, "pain"),
+            _number(p, "peg"),
+            _number(p, "pain_now"),
             bool(p.get("provisional")),
         )
         for i, p in enumerate(points)
     ]
     return TrendChart(rows=rows, pain=line("pain"), peg=line("peg"), pain_now=line("pain_now"))
+
+
+def _number(point: TrendPoint, line: str) -> float | None:
+    """A line's value at a point; None where it has none (a check-in stopped early)."""
+    value = point.get(line)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,19 +148,19 @@ class PlanBlock:
     focus: bool
     # The step to start with; None when no step suits the person (e.g. no hangs with a
     # shoulder problem): the block then keeps only its companion stretch.
-    step: dict[str, Any] | None
+    step: ExerciseStep | None
     step_number: int  # 1-based, counting only the steps that suit the person
     step_count: int  # the steps that suit the person
-    later: list[dict[str, Any]]  # the steps after it that suit the person, listed briefly
-    companion: dict[str, Any] | None
+    later: list[ExerciseStep]  # the steps after it that suit the person, listed briefly
+    companion: ExerciseStep | None
     left_out: int  # how many of the block's steps were left out because they may not suit
     paused: bool = False  # a check-in paused it (it made the pain worse, or see a doctor first)
 
     @property
     def start_title(self) -> str:
         """What to start with: the step, or the block's stretch when no step suits."""
-        first = self.step or self.companion or {}
-        return str(first.get("title", ""))
+        first = self.step or self.companion
+        return first["title"] if first else ""
 
     @property
     def cautions(self) -> list[str]:
@@ -162,7 +168,7 @@ class PlanBlock:
         return list(self.step.get("cautions") or []) if self.step else []
 
 
-def plan_blocks(plan: dict[str, Any] | None) -> tuple[list[PlanBlock], list[PlanBlock]]:
+def plan_blocks(plan: Plan | None) -> tuple[list[PlanBlock], list[PlanBlock]]:
     """The plan's blocks as (focus, optional), each at its starting step.
 
     ``start_step`` is an index into ``steps`` (version 2.0.0 on; null when no step suits), or a
@@ -198,7 +204,7 @@ def plan_blocks(plan: dict[str, Any] | None) -> tuple[list[PlanBlock], list[Plan
     return focus, optional
 
 
-def _start_index(start: Any, steps: list[dict[str, Any]]) -> int | None:
+def _start_index(start: int | str | None, steps: list[ExerciseStep]) -> int | None:
     """The index of the starting step: an int as it is (2.0.0), a code looked up (1.0.0)."""
     if start is None:
         return None
@@ -207,7 +213,7 @@ def _start_index(start: Any, steps: list[dict[str, Any]]) -> int | None:
     return next((i for i, s in enumerate(steps) if s["code"] == start), 0)
 
 
-def dropped_titles(plan: dict[str, Any] | None, blocks: Mapping[str, Any]) -> list[str]:
+def dropped_titles(plan: Plan | None, blocks: Mapping[str, Any]) -> list[str]:
     """The titles of the blocks left out of a plan because none of their steps suits the
     person (``plan.dropped``, from version 2.0.0), from the record's own exercise blocks; a
     code they no longer have is shown as it is."""

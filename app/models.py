@@ -30,6 +30,7 @@ from sqlmodel import Column, Field, SQLModel
 
 from . import codec
 from .clock import system_clock
+from .engine import CheckinResult, Result
 
 # Explicit constraint names, so migrations are the same on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -285,7 +286,7 @@ class Assessment(SQLModel, table=True):
     questionnaire_id: str = Field(max_length=100)
     questionnaire_version: str = Field(max_length=40)
     answers: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
-    result: dict[str, Any] = Field(sa_column=Column(CompressedJSON(), nullable=False))
+    result: Result = Field(sa_column=Column(CompressedJSON(), nullable=False))
     triage_level: str = Field(max_length=20, index=True)
     triage_rank: int = 0  # 0 = most urgent; sorts the clinic queue
     complete: bool = True
@@ -333,7 +334,7 @@ class Checkin(SQLModel, table=True):
     questionnaire_id: str = Field(max_length=100)
     questionnaire_version: str = Field(max_length=40)
     answers: dict[str, Any] = Field(sa_column=Column(JSONType, nullable=False))
-    result: dict[str, Any] = Field(sa_column=Column(CompressedJSON(), nullable=False))
+    result: CheckinResult = Field(sa_column=Column(CompressedJSON(), nullable=False))
     triage_level: str = Field(max_length=20, index=True)
     triage_rank: int = 0
     channel: str = Field(max_length=10)  # web | intake | api

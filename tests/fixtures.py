@@ -13,12 +13,13 @@ from sqlmodel import Session
 
 from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 from app.clock import system_clock
-from app.engine import Evaluation, Questionnaire, evaluate
+from app.engine import Evaluation, Questionnaire, Result, evaluate
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment
 from app.services import assessments
 from app.services.assessments import Recorded
 from app.services.questionnaires import Registry
+from tests.support.results import start_of
 
 __all__ = [
     "EXAMPLE_ANSWERS",
@@ -118,19 +119,19 @@ def record_v1_assessment(
     return dataclasses.replace(recorded, result=row.result)
 
 
-def as_release_1(result: Mapping[str, Any]) -> dict[str, Any]:
+def as_release_1(result: Result) -> Result:
     """A result in the shape release 1 (questionnaire 1.0.0) stored it."""
-    old = copy.deepcopy(dict(result))
+    old = copy.deepcopy(result)
     old.pop("safety_net", None)
     old.pop("release", None)  # 2.1's
     triage = old["triage"]
     for item in (triage, *triage["reasons"]):
         item.pop("clinician", None)
         item.pop("action", None)
-    if old.get("plan"):
+    if old["plan"] is not None:
         old["plan"].pop("dropped", None)
         for block in old["plan"]["blocks"]:
-            block["start_step"] = block["steps"][block["start_step"]]["code"]
+            block["start_step"] = block["steps"][start_of(block)]["code"]
             for step in [*block["steps"], *([block["companion"]] if "companion" in block else [])]:
                 step.pop("allowed", None)
                 step.pop("cautions", None)

@@ -317,7 +317,7 @@ def test_a_result_stored_as_plain_json_is_still_read(fresh_database: str) -> Non
         with Session(engine) as session:
             assessment = session.get(Assessment, row_id)
             assert assessment is not None
-            assert assessment.result == {"triage": {"level": "self_care"}}
+            assert dict(assessment.result) == {"triage": {"level": "self_care"}}
     finally:
         engine.dispose()
 

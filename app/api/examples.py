@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.engine import Result
+
 SAFETY_ALL_NO: dict[str, Any] = {
     "age": 42,
     "saddle_numbness": False,
@@ -64,7 +66,7 @@ EXAMPLE_ANSWERS: dict[str, Any] = {
     "hang_check": "under_20_s",
     "sides_differ": False,
 }
-EXAMPLE_EMERGENCY_RESULT: dict[str, Any] = {
+EXAMPLE_EMERGENCY_RESULT: Result = {
     "questionnaire": {"id": "low-back-audit", "version": "2.1.0"},
     "complete": True,
     "triage": {
@@ -97,7 +99,7 @@ EXAMPLE_EMERGENCY_RESULT: dict[str, Any] = {
         "see_gp": None,
     },
 }
-EXAMPLE_SELF_CARE_RESULT: dict[str, Any] = {
+EXAMPLE_SELF_CARE_RESULT: Result = {
     "questionnaire": {"id": "low-back-audit", "version": "2.1.0"},
     "complete": True,
     "triage": {

@@ -11,6 +11,8 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.services.questionnaires import Registry
+
 API_PATH: Final = "/api/v1"
 _DESCRIPTION: Final = """\
 The JSON API for other apps: read the questionnaire (also as FHIR R4), drive the interview one
@@ -57,6 +59,7 @@ def api_openapi(app: FastAPI) -> dict[str, Any]:
     }
     _use_our_error_shape(document)
     _drop_unused_schemas(document)
+    _name_the_definitions_values(document, app.state.registry)
     app.state.api_openapi = document
     return document
 
@@ -96,3 +99,17 @@ def _drop_unused_schemas(document: dict[str, Any]) -> None:
     for name in list(schemas):
         if name not in used:
             del schemas[name]
+
+
+def _name_the_definitions_values(document: dict[str, Any], registry: Registry) -> None:
+    """What the result contract leaves to the loaded definitions (a level code is a string to
+    the engine's types), named for clients: the triage levels, most urgent first, and the
+    range of a contributor's score (the result lists only those that score at least 1)."""
+    schemas = document.get("components", {}).get("schemas", {})
+    if "Triage" in schemas:
+        level = schemas["Triage"]["properties"]["level"]
+        level["enum"] = [lv.code for lv in registry.levels]
+    if "ContributorScore" in schemas:
+        score = schemas["ContributorScore"]["properties"]["score"]
+        score["minimum"] = 1
+        score["maximum"] = max(c.maximum for q in registry.all() for c in q.contributors)

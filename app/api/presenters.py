@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from app.engine import Evaluation, Page, Question, Questionnaire, build_result
+from app.engine import (
+    Evaluation,
+    Page,
+    Question,
+    Questionnaire,
+    QuestionnaireRef,
+    Result,
+    build_result,
+)
 from app.models import Assessment
 from app.services.assessments import Recorded
 from app.services.interview import Standing
@@ -108,15 +116,20 @@ def _page(q: Questionnaire, evaluation: Evaluation, page: Page) -> dict[str, Any
     }
 
 
-def version_news(result: dict[str, Any], registry: Registry) -> dict[str, Any]:
+AnyResult = TypeVar("AnyResult", bound=Result)  # an assessment's, or a check-in's
+
+
+def version_news(result: AnyResult, registry: Registry) -> AnyResult:
     """A result whose ``questionnaire`` names ``newer_version`` when a newer version exists
     (an API client that pinned an older one, or a stored record; a copy, never the stored
     dict)."""
-    ref = result.get("questionnaire") or {}
-    newer = registry.newer_version(ref.get("id", ""), ref.get("version", ""))
+    ref = result["questionnaire"]
+    newer = registry.newer_version(ref["id"], ref["version"])
     if newer is None:
         return result
-    return {**result, "questionnaire": {**ref, "newer_version": newer}}
+    news = result.copy()
+    news["questionnaire"] = {**ref, "newer_version": newer}
+    return news
 
 
 def next_step(standing: Standing, registry: Registry) -> dict[str, Any]:
@@ -124,7 +137,7 @@ def next_step(standing: Standing, registry: Registry) -> dict[str, Any]:
     evaluation = standing.evaluation
     q = evaluation.questionnaire
     next_page = standing.next_page
-    ref: dict[str, Any] = {"id": q.id, "version": q.version}
+    ref: QuestionnaireRef = {"id": q.id, "version": q.version}
     newer = registry.newer_version(q.id, q.version)
     if newer is not None:
         ref["newer_version"] = newer

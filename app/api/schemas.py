@@ -1,16 +1,34 @@
 """Request and response bodies of the JSON API (their examples are in examples.py).
 
-The result models describe the product's result contract; the engine builds that object and
-the API sends it as it is (the models document it, and the tests check them against it).
+The result contract is the engine's own types (app/engine/_contract.py): the engine builds the
+object, the API sends it as it is, and these models hold it, so the document is derived from
+the same types as the JSON.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
+from pydantic.config import JsonDict
+
+from app.engine import (
+    CheckinResult,
+    ContributorScore,
+    ExerciseStep,
+    Plan,
+    PlanBlock,
+    PlanChange,
+    QuestionnaireRef,
+    Reason,
+    Release,
+    Result,
+    SafetyNet,
+    SafetyNetToday,
+    Triage,
+)
 
 from .examples import EXAMPLE_ANSWERS, EXAMPLE_RECORD, EXAMPLE_SELF_CARE_RESULT
 
@@ -61,123 +79,54 @@ class ErrorResponse(BaseModel):
 
 # -- the result contract ---------------------------------------------------------------------------
 
-
-class QuestionnaireRef(BaseModel):
-    id: str
-    version: str = Field(description="The version that assessed it.")
-    newer_version: str | None = Field(
-        None, description="The newest version, when it is newer than `version` (left out if not)."
-    )
+# The engine types it (app/engine/_contract.py) and the API sends what the engine built, so the
+# document is derived from those types: their attribute docstrings are the fields'
+# descriptions. The level codes are the definitions' (app/api/openapi.py names them).
 
 
-class Reason(BaseModel):
-    code: str
-    level: str
-    message: str = Field(description="For the person, in plain words.")
-    clinician: str | None = Field(
-        None, description="A short clinical label, for staff (from version 2.0.0)."
-    )
-    action: str | None = Field(None, description="What a clinic should do (from version 2.0.0).")
+def _one_line(schema: JsonDict) -> None:
+    """A docstring is wrapped at the source's width: one line in the document."""
+    fields = schema.get("properties")
+    for field in fields.values() if isinstance(fields, dict) else ():
+        if isinstance(field, dict) and isinstance(field.get("description"), str):
+            field["description"] = " ".join(str(field["description"]).split())
 
 
-class Triage(BaseModel):
-    level: Literal["emergency", "urgent", "see_doctor", "self_care"]
-    title: str
-    advice: str
-    clinician: str | None = Field(None, description="The level's clinical title, for staff.")
-    action: str | None = Field(None, description="What a clinic should do at this level.")
-    reasons: list[Reason]
+def _result(schema: JsonDict) -> None:
+    schema["examples"] = [cast("JsonDict", EXAMPLE_SELF_CARE_RESULT)]  # a Result is JSON
+    _one_line(schema)
 
 
-class ContributorScore(BaseModel):
-    code: str
-    score: int = Field(ge=1, le=3)
-    label: str
-    why: str
-    advice: str
+def _checkin_result(schema: JsonDict) -> None:
+    """Its fields from the result contract keep their descriptions (pydantic reads only the
+    class's own docstrings)."""
+    inherited = TypeAdapter(Result).json_schema()["properties"]
+    fields = schema.get("properties")
+    for name, field in fields.items() if isinstance(fields, dict) else ():
+        said = inherited.get(name, {}).get("description")
+        if isinstance(field, dict) and said is not None:
+            field.setdefault("description", said)
+    _one_line(schema)
 
 
-class ExerciseStep(BaseModel):
-    code: str
-    title: str
-    how: str
-    cues: list[str]
-    mistakes: list[str]
-    progress_when: str
-    image: str | None = None
-    image_alt: str | None = None
-    allowed: bool = Field(
-        True, description="False when the person's answers (joints, falls) rule this step out."
-    )
-    cautions: list[str] = Field([], description="Extra tips for this person, for this step.")
-
-
-class PlanBlock(BaseModel):
-    code: str
-    title: str
-    summary: str
-    focus: bool
-    relevance: int
-    start_step: int | str | None = Field(
-        description="Where to start: an index into `steps`, always an allowed step; from"
-        " version 2.1.0 never null. (Version 2.0.0 results give null when no step is allowed"
-        " and only the companion stretch remains; version 1.0.0 results give the step's code.)"
-    )
-    steps: list[ExerciseStep]
-    dose: str
-    companion: ExerciseStep | None = None
-
-
-class Plan(BaseModel):
-    blocks: list[PlanBlock]
-    advice: list[str]
-    dropped: list[str] = Field(
-        [], description="Blocks left out because none of their steps suits the person."
-    )
-
-
-class SafetyNetToday(BaseModel):
-    title: str
-    signs: list[str] = Field(description="Signs to speak to a GP about today (or call 111).")
-
-
-class SafetyNet(BaseModel):
-    title: str
-    signs: list[str] = Field(description="Every emergency sign, in plain words.")
-    action: str
-    see_gp: str | None = Field(
-        description="For self-care (or a released programme): when to see a GP. Null otherwise."
-    )
-    today: SafetyNetToday | None = Field(
-        None, description="From version 2.1.0, the second tier: see a GP today or call 111."
-    )
-
-
-class Release(BaseModel):
-    by: str = Field(description="The staff member who released the programme (their e-mail).")
-    at: str = Field(description="When, in UTC (ISO 8601).")
-
-
-class Result(BaseModel):
-    """The result contract: the same object for the API, the CLI and stored records."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_SELF_CARE_RESULT]})
-
-    questionnaire: QuestionnaireRef
-    complete: bool
-    triage: Triage
-    contributors: list[ContributorScore]
-    plan: Plan | None
-    release: Release | None = Field(
-        None,
-        description="From version 2.1.0: who released the exercise programme after review, and"
-        " when (a see-a-doctor result has a plan only then); null when nobody did. Left out of"
-        " results stored before 2.1.0.",
-    )
-    ignored_answers: list[str]
-    safety_net: SafetyNet | None = Field(
-        None, description="On every result from version 2.0.0: the warning signs to act on."
-    )
+for _part in (
+    QuestionnaireRef,
+    Reason,
+    Triage,
+    ContributorScore,
+    ExerciseStep,
+    PlanBlock,
+    Plan,
+    SafetyNetToday,
+    SafetyNet,
+    Release,
+    PlanChange,
+):
+    with_config(ConfigDict(use_attribute_docstrings=True, json_schema_extra=_one_line))(_part)
+with_config(ConfigDict(use_attribute_docstrings=True, json_schema_extra=_result))(Result)
+with_config(ConfigDict(use_attribute_docstrings=True, json_schema_extra=_checkin_result))(
+    CheckinResult
+)
 
 
 # -- assessments -----------------------------------------------------------------------------------
@@ -218,7 +167,7 @@ class CheckinRecord(BaseModel):
     id: str
     assessment_id: str
     created_at: str
-    result: dict[str, Any] = Field(
+    result: CheckinResult = Field(
         description="The result contract (triage, reasons with their three texts, safety net),"
         " plus `plan` (the plan from now on; at see-a-doctor kept with pauses only, null"
         " after an urgent or emergency sign),"

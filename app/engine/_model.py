@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
+from ._contract import ExerciseStep
 from ._errors import AnswerProblem
 from ._expr import Expr, ExprError, VarInfo, compile_expr
 
@@ -226,7 +227,7 @@ class Step:
     avoid_when: str | None = None
     cautions: tuple[tuple[str, str], ...] = ()  # (condition, text)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ExerciseStep:
         return {
             "code": self.code,
             "title": self.title,

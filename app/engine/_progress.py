@@ -8,17 +8,17 @@ first answers ruled out (``allowed`` false) are never moved to.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
+from ._contract import Plan, PlanBlock, PlanChange
 from ._evaluate import Evaluation
 from ._model import TRIAGE_LEVEL, Move, Progression
 
 
 def progress_plan(
     evaluation: Evaluation,
-    plan: dict[str, Any],
+    plan: Plan,
     days_on_step: Mapping[str, float] | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[Plan, list[PlanChange]]:
     """The plan after this follow-up, and what changed in each block and why.
 
     ``plan`` is the current plan, as in a result (``start_step`` an index into ``steps``, or a
@@ -34,8 +34,8 @@ def progress_plan(
     q = evaluation.questionnaire
     spec = q.progression
     # Only a block's start step and pause change: the steps themselves are shared, not copied.
-    moved = {**plan, "blocks": [dict(block) for block in plan["blocks"]]}
-    changes: list[dict[str, Any]] = []
+    moved: Plan = {**plan, "blocks": [block.copy() for block in plan["blocks"]]}
+    changes: list[PlanChange] = []
     if spec is None:
         return moved, changes
     ctx = evaluation.context
@@ -68,7 +68,7 @@ def progress_plan(
     return moved, changes
 
 
-def step_index(block: dict[str, Any]) -> int | None:
+def step_index(block: PlanBlock) -> int | None:
     """The index of a block's current step (results of 1.0.0 give the step's code)."""
     start = block.get("start_step")
     if isinstance(start, str):
@@ -76,7 +76,7 @@ def step_index(block: dict[str, Any]) -> int | None:
     return start if isinstance(start, int) else None
 
 
-def _move(block: dict[str, Any], current: int, move: Move, days: int) -> dict[str, Any]:
+def _move(block: PlanBlock, current: int, move: Move, days: int) -> PlanChange:
     steps = block["steps"]
     allowed = [bool(s.get("allowed", True)) for s in steps]
     target: int | None = current

@@ -6,6 +6,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from ._contract import ExerciseStep, Plan, PlanBlock, Result, SafetyNet
 from ._errors import AnswerError
 from ._evaluate import Evaluation, evaluate
 from ._expr import MISSING
@@ -16,7 +17,7 @@ RELEASED = "released"  # the context value that says a clinician released the pr
 
 def assess(
     q: Questionnaire, answers: Mapping[str, Any], context: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+) -> Result:
     """The result for a complete set of answers; raises AnswerError listing every problem."""
     evaluation = evaluate(q, answers, context)
     if not evaluation.complete:
@@ -24,7 +25,7 @@ def assess(
     return build_result(evaluation)
 
 
-def build_result(evaluation: Evaluation) -> dict[str, Any]:
+def build_result(evaluation: Evaluation) -> Result:
     """The result contract. For partial answers the triage is provisional and there is no plan."""
     q = evaluation.questionnaire
     ctx = evaluation.context
@@ -53,7 +54,7 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
             ),
         ]
     )
-    result: dict[str, Any] = {
+    result: Result = {
         "questionnaire": {"id": q.id, "version": q.version},
         "complete": evaluation.complete,
         "triage": {
@@ -92,17 +93,15 @@ def build_result(evaluation: Evaluation) -> dict[str, Any]:
     }
     if q.safety_net is not None:
         net = q.safety_net
-        result["safety_net"] = {
+        safety_net: SafetyNet = {
             "title": net.title,
             "signs": list(net.signs),
             "action": net.action,
             "see_gp": net.self_care if plan is not None or self_care else None,
         }
         if net.today_title is not None:
-            result["safety_net"]["today"] = {
-                "title": net.today_title,
-                "signs": list(net.today_signs),
-            }
+            safety_net["today"] = {"title": net.today_title, "signs": list(net.today_signs)}
+        result["safety_net"] = safety_net
     return result
 
 
@@ -118,10 +117,8 @@ def score_contributor(contributor: Contributor, ctx: Mapping[str, Any]) -> int:
     return max(0, min(score, contributor.maximum))
 
 
-def build_plan(
-    q: Questionnaire, ctx: Mapping[str, Any], scores: Mapping[str, int]
-) -> dict[str, Any]:
-    ranked: list[tuple[int, int, dict[str, Any]]] = []
+def build_plan(q: Questionnaire, ctx: Mapping[str, Any], scores: Mapping[str, int]) -> Plan:
+    ranked: list[tuple[int, int, PlanBlock]] = []
     dropped: list[str] = []
     suits: set[str] = set()  # the codes of steps (and stretches) that suit this person
     from_first = q.plan.from_first is not None and q.plan.from_first.holds(ctx)
@@ -142,16 +139,16 @@ def build_plan(
                 if rule.when is None or rule.when.holds(ctx):
                     chosen = next(i for i, s in enumerate(block.steps) if s.code == rule.step)
                     break
-        steps = []
+        steps: list[ExerciseStep] = []
         for position, step in enumerate(block.steps):
             data = step.as_dict()
             data["allowed"] = allowed[position]
             tips = spec.cautions[position] if position < len(spec.cautions) else ()
             data["cautions"] = [text for when, text in tips if when.holds(ctx)]
             steps.append(data)
-            if data["allowed"]:
+            if allowed[position]:
                 suits.add(step.code)
-        entry: dict[str, Any] = {
+        entry: PlanBlock = {
             "code": block.code,
             "title": block.title,
             "summary": block.summary,
@@ -162,10 +159,11 @@ def build_plan(
             "dose": block.dose,
         }
         if companion is not None:
-            entry["companion"] = companion.as_dict()
-            entry["companion"]["cautions"] = [
+            stretch = companion.as_dict()
+            stretch["cautions"] = [
                 text for when, text in spec.companion_cautions if when.holds(ctx)
             ]
+            entry["companion"] = stretch
             suits.add(companion.code)
         ranked.append((relevance, index, entry))
     ranked.sort(key=lambda item: (-item[0], item[1]))

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from app import codec
-from app.engine import AnswerError, Evaluation, build_result
+from app.engine import AnswerError, Evaluation, Result, build_result
 from app.models import Alert, Assessment, Checkin, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
@@ -37,7 +37,7 @@ class Recorded:
     channel: Channel
     created_at: datetime
     # Out of the repr: a traceback or error report that prints locals must not carry them.
-    result: dict[str, Any] = field(repr=False)
+    result: Result = field(repr=False)
     result_token: str | None = field(repr=False)
     """web and intake: the secret of the person's result link. Only its hash is stored, so
     this is the one chance to use it."""

@@ -25,8 +25,13 @@ from app.clock import Clock, system_clock
 from app.config import CheckinLimits
 from app.engine import (
     AnswerError,
+    CheckinResult,
     Evaluation,
+    Plan,
+    PlanChange,
     Questionnaire,
+    TrendPoint,
+    TrendValue,
     build_result,
     progress_plan,
     value_of,
@@ -65,7 +70,7 @@ class RecordedCheckin:
     id: uuid.UUID
     assessment_id: uuid.UUID
     created_at: datetime
-    result: dict[str, Any] = field(repr=False)
+    result: CheckinResult = field(repr=False)
     replayed: bool = False  # an earlier check-in: the same Idempotency-Key, or the same answers
 
 
@@ -119,13 +124,16 @@ def get_checkin(session: Session, assessment_id: uuid.UUID, checkin_id: str) -> 
     ).first()
 
 
-def current_plan(assessment: Assessment, checkins: Sequence[Checkin]) -> dict[str, Any]:
-    """The plan as the last check-in that made one left it; else the assessment's own."""
+def current_plan(assessment: Assessment, checkins: Sequence[Checkin]) -> Plan:
+    """The plan as the last check-in that made one left it; else the assessment's own (which
+    ``questionnaire_for`` checked is there)."""
     for checkin in reversed(checkins):
         plan = checkin.result.get("plan")
         if plan:
-            return dict(plan)
-    return dict(assessment.result["plan"])
+            return plan.copy()
+    plan = assessment.result["plan"]
+    assert plan is not None, "a check-in follows a result with a plan"
+    return plan.copy()
 
 
 def context_for(
@@ -216,9 +224,7 @@ def _start_values(
     return out, provisional
 
 
-def days_on_step(
-    assessment: Assessment, plan: Mapping[str, Any], now: datetime
-) -> dict[str, float]:
+def days_on_step(assessment: Assessment, plan: Plan, now: datetime) -> dict[str, float]:
     """Per block, the days since its step last changed (a check-in stamps ``changed_at`` on a
     block it moves), or since the plan began."""
     start = plan_started(assessment)
@@ -250,7 +256,7 @@ def checkin_result(
     assessment: Assessment,
     checkins: list[Checkin],
     now: datetime,
-) -> dict[str, Any]:
+) -> CheckinResult:
     """The result contract of a check-in, plus the plan from now on, what changed in it and
     why, and the trend of pain and PEG.
 
@@ -261,7 +267,7 @@ def checkin_result(
     q = evaluation.questionnaire
     level = q.level_by_code[result["triage"]["level"]]
     plan = None
-    changes: list[dict[str, Any]] = []
+    changes: list[PlanChange] = []
     if evaluation.complete and not level.urgent:
         current = current_plan(assessment, checkins)
         plan, changes = progress_plan(evaluation, current, days_on_step(assessment, current, now))
@@ -269,10 +275,12 @@ def checkin_result(
         for block in plan["blocks"]:
             if block["code"] in moved:
                 block["changed_at"] = now.isoformat()
-    result["plan"] = plan
-    result["changes"] = changes
-    result["trend"] = trend(registry, assessment, checkins, evaluation, now)
-    return result
+    return {
+        **result,
+        "plan": plan,
+        "changes": changes,
+        "trend": trend(registry, assessment, checkins, evaluation, now),
+    }
 
 
 def record_checkin(
@@ -326,20 +334,22 @@ def record_checkin(
         # A double tap, a resent form, a client's loop: the person checked in once.
         return RecordedCheckin(same.id, same.assessment_id, same.created_at, same.result, True)
     result = checkin_result(registry, evaluation, assessment, checkins, now)
-    if not q.level_by_code[result["triage"]["level"]].urgent:
+    level = q.level_by_code[result["triage"]["level"]]
+    if not level.urgent:
         # A check-in that finds a warning sign is stored whatever the day's count: turned away,
         # an app's user would not be told to get help, nor the clinic alerted. Its alerts
         # coalesce, and the API's rate limits bound a loop of them.
         _within_limit(checkins, limits.per_day, now)
+    checkin_id = uuid.uuid4()
     row = {
-        "id": uuid.uuid4(),
+        "id": checkin_id,
         "assessment_id": assessment.id,
         "questionnaire_id": q.id,
         "questionnaire_version": q.version,
         "answers": dict(evaluation.answers),
         "result": result,
-        "triage_level": result["triage"]["level"],
-        "triage_rank": q.level_by_code[result["triage"]["level"]].rank,
+        "triage_level": level.code,
+        "triage_rank": level.rank,
         "channel": channel,
         "api_client_id": api_client_id,
         "idempotency_key": idempotency_key,
@@ -351,18 +361,18 @@ def record_checkin(
     winner = insert_once(session, keyed, lambda: session.connection().execute(_INSERT, row))
     if winner is not None:
         return _replayed(winner)
-    if assessment.clinic_id is not None and q.level_by_code[row["triage_level"]].urgent:
+    if assessment.clinic_id is not None and level.urgent:
         # A warning sign at a check-in reaches the clinic as a submission's would, stored
         # together with the check-in or not at all; an alert still waiting covers it.
         alerts.queue_for_checkin(
             session,
             clinic_id=assessment.clinic_id,
             assessment_id=assessment.id,
-            checkin_id=row["id"],
-            rank=row["triage_rank"],
+            checkin_id=checkin_id,
+            rank=level.rank,
             now=now,
         )
-    return RecordedCheckin(row["id"], assessment.id, now, result)
+    return RecordedCheckin(checkin_id, assessment.id, now, result)
 
 
 def _read_another(evaluation: Evaluation, context: Mapping[str, Any]) -> bool:
@@ -421,7 +431,7 @@ def trend(
     checkins: list[Checkin],
     evaluation: Evaluation | None = None,
     now: datetime | None = None,
-) -> list[dict[str, Any]]:
+) -> list[TrendPoint]:
     """Pain and PEG (0-10) over time, like with like: the start, each check-in, and this one
     (``evaluation``, at ``now``). The lines are the check-in YAML's ``trend``: at the start a
     context value read from the assessment (``provisional`` when the first check-in stood in
@@ -431,7 +441,7 @@ def trend(
         return []
     answers = None if evaluation is None else evaluation.answers
     start, provisional = _start_values(follow_up, registry, assessment, checkins, answers)
-    first: dict[str, Any] = {"at": assessment.created_at.isoformat()}
+    first: TrendPoint = {"at": assessment.created_at.isoformat()}
     for line in follow_up.trend:
         first[line.name] = None if line.start is None else _shown(start.get(line.start))
     if provisional:
@@ -451,8 +461,8 @@ def _point(
     q: Questionnaire,
     answers: Mapping[str, Any] | None = None,
     evaluation: Evaluation | None = None,
-) -> dict[str, Any]:
-    point: dict[str, Any] = {"at": at.isoformat()}
+) -> TrendPoint:
+    point: TrendPoint = {"at": at.isoformat()}
     for line in q.trend:
         value = value_of(q, answers or {}, line.checkin) if evaluation is None else (
             evaluation.value(line.checkin)
@@ -461,7 +471,7 @@ def _point(
     return point
 
 
-def _shown(value: Any) -> Any:
+def _shown(value: Any) -> TrendValue:
     """A mean to one decimal, as the trend has always stored it (a whole answer as it is)."""
     return round(value, 1) if isinstance(value, float) else value
 

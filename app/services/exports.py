@@ -18,7 +18,7 @@ from typing import Any, Final
 from sqlmodel import Session, col, select
 
 from app.answer_text import answer_text
-from app.engine import Question
+from app.engine import Question, Triage
 from app.models import Assessment, Checkin, IntakeLink
 from app.services.filters import Filters
 from app.services.queue import Submission, checkin_flags, submission_query
@@ -225,7 +225,7 @@ def checkin_csv_rows(
         )
 
 
-def _triage_cells(level: str, triage: dict[str, Any], shape: ExportShape) -> tuple[str, ...]:
+def _triage_cells(level: str, triage: Triage, shape: ExportShape) -> tuple[str, ...]:
     """triage_level, triage_label, triage_reasons, triage_clinician, triage_action,
     reasons_clinician and reasons_action, for a submission or a check-in."""
     reasons = triage["reasons"]

@@ -25,7 +25,15 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.engine import RELEASED, AnswerError, Evaluation, Questionnaire, build_result, evaluate
+from app.engine import (
+    RELEASED,
+    AnswerError,
+    Evaluation,
+    Questionnaire,
+    Release,
+    build_result,
+    evaluate,
+)
 from app.models import Assessment, StaffUser
 
 from . import audit
@@ -101,7 +109,7 @@ def release(
     session.flush()
 
 
-def release_of(by: StaffUser, at: datetime) -> dict[str, Any]:
+def release_of(by: StaffUser, at: datetime) -> Release:
     """The result's ``release``: who released the programme, and when."""
     return {"by": by.email, "at": at.isoformat().replace("+00:00", "Z")}
 

@@ -15,10 +15,11 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 from sqlmodel import Session, col, select
 
+from app.engine import Result
 from app.models import Assessment, Checkin
 from app.services.exports import csv_line_writer
 from app.services.questionnaires import Registry
@@ -82,9 +83,17 @@ def rule_report(
 _BATCH: Final = 500  # rows fetched at a time: only the reasons are kept, never the results
 
 
+_Row = tuple[str, datetime, Result]
+
+
+def _rows(rows: Iterable[tuple[str, datetime, Mapping[Any, Any]]]) -> Iterable[_Row]:
+    # SQLModel's select() types a column of TypedDict as a Mapping: the stored result it is.
+    return cast("Iterable[_Row]", rows)
+
+
 def _submissions(
     session: Session, clinic_id: uuid.UUID | None, start: datetime | None
-) -> Iterator[tuple[str, datetime, Mapping[str, Any]]]:
+) -> Iterator[_Row]:
     query = select(Assessment.questionnaire_id, Assessment.created_at, Assessment.result).where(
         col(Assessment.replaced_by_id).is_(None)
     )
@@ -92,12 +101,12 @@ def _submissions(
         query = query.where(col(Assessment.clinic_id) == clinic_id)
     if start is not None:
         query = query.where(col(Assessment.created_at) >= start)
-    yield from session.exec(query.execution_options(yield_per=_BATCH))
+    yield from _rows(session.exec(query.execution_options(yield_per=_BATCH)))
 
 
 def _checkins(
     session: Session, clinic_id: uuid.UUID | None, start: datetime | None
-) -> Iterator[tuple[str, datetime, Mapping[str, Any]]]:
+) -> Iterator[_Row]:
     query = select(Checkin.questionnaire_id, Checkin.created_at, Checkin.result)
     if clinic_id is not None:
         # A check-in belongs to its submission's clinic.
@@ -106,13 +115,12 @@ def _checkins(
         )
     if start is not None:
         query = query.where(col(Checkin.created_at) >= start)
-    yield from session.exec(query.execution_options(yield_per=_BATCH))
+    yield from _rows(session.exec(query.execution_options(yield_per=_BATCH)))
 
 
-def reason_codes(result: Mapping[str, Any]) -> list[str]:
+def reason_codes(result: Result) -> list[str]:
     """The codes of a stored result's reasons (every rule that fired), in its own order."""
-    triage = result.get("triage") or {}
-    return [str(reason["code"]) for reason in triage.get("reasons") or () if "code" in reason]
+    return [reason["code"] for reason in result["triage"]["reasons"]]
 
 
 class _Tally:
@@ -123,7 +131,7 @@ class _Tally:
         self.alone: dict[tuple[Kind, str, date], Counter[str]] = {}
         self.with_others: dict[tuple[Kind, str, date], Counter[str]] = {}
 
-    def add(self, kind: Kind, qid: str, created_at: datetime, result: Mapping[str, Any]) -> None:
+    def add(self, kind: Kind, qid: str, created_at: datetime, result: Result) -> None:
         local = created_at.astimezone(self.zone)
         key = (kind, qid, date(local.year, local.month, 1))
         self.records[key] += 1

@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from app.api import examples, schemas
+from app.engine import Result
+from app.services.questionnaires import Registry
 
 from .conftest import Key
 
@@ -102,8 +105,8 @@ def test_every_operation_with_a_body_documents_the_415(openapi: dict[str, Any]) 
 @pytest.mark.parametrize(
     ("model", "example"),
     [
-        (schemas.Result, examples.EXAMPLE_SELF_CARE_RESULT),
-        (schemas.Result, examples.EXAMPLE_EMERGENCY_RESULT),
+        (Result, examples.EXAMPLE_SELF_CARE_RESULT),
+        (Result, examples.EXAMPLE_EMERGENCY_RESULT),
         (schemas.AssessmentRecord, examples.EXAMPLE_RECORD),
         *(
             (model, example)
@@ -120,7 +123,7 @@ def test_every_operation_with_a_body_documents_the_415(openapi: dict[str, Any]) 
     ],
 )
 def test_every_example_fits_its_model(model: type[Any], example: dict[str, Any]) -> None:
-    model.model_validate(example)
+    TypeAdapter(model).validate_python(example, extra="forbid")
 
 
 def test_the_documented_request_examples_really_work(
@@ -172,3 +175,27 @@ def test_the_usual_address_of_the_openapi_document_leads_to_the_api_s(client: Te
     # which would load scripts from a CDN.
     assert client.get("/docs").status_code == 404
     assert client.get("/redoc").status_code == 404
+
+
+def test_the_document_names_the_levels_of_the_loaded_definitions(
+    openapi: dict[str, Any], registry: Registry
+) -> None:
+    """The engine's types say a level is a string; the codes are the definitions' data."""
+    level = openapi["components"]["schemas"]["Triage"]["properties"]["level"]
+    assert level["enum"] == [lv.code for lv in registry.levels]
+    assert level["enum"][0] == "emergency"  # most urgent first
+
+
+def test_the_result_contracts_descriptions_are_the_engines_docstrings(
+    openapi: dict[str, Any],
+) -> None:
+    schemas_ = openapi["components"]["schemas"]
+    start_step = schemas_["PlanBlock"]["properties"]["start_step"]["description"]
+    assert start_step.startswith("Where to start: an index into `steps`")
+    assert "\n" not in start_step  # the docstring's wrapping is not the document's
+    checkin = schemas_["CheckinResult"]["properties"]
+    assert (
+        checkin["release"]["description"]
+        == schemas_["Result"]["properties"]["release"]["description"]
+    )
+    assert schemas_["Result"]["examples"][0]["triage"]["level"] == "self_care"

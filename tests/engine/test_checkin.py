@@ -13,6 +13,10 @@ import pytest
 from app.engine import (
     AnswerError,
     DefinitionError,
+    Plan,
+    PlanBlock,
+    PlanChange,
+    Result,
     assess,
     build_result,
     evaluate,
@@ -20,6 +24,7 @@ from app.engine import (
     progress_plan,
     value_of,
 )
+from tests.support.results import start_of
 
 from .support import (
     CHECKIN_CONTEXT,
@@ -50,21 +55,21 @@ def checkin(**changes: Any) -> dict[str, Any]:
     return checkin_answers(CHECKIN, **changes)
 
 
-def result(context: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
+def result(context: dict[str, Any] | None = None, **changes: Any) -> Result:
     return assess(CHECKIN, checkin(**changes), {**CONTEXT, **(context or {})})
 
 
-def result_1_0(context: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
+def result_1_0(context: dict[str, Any] | None = None, **changes: Any) -> Result:
     old = checkin_1_0()
     return assess(old, checkin_answers(old, **changes), {**CONTEXT_1_0, **(context or {})})
 
 
-def codes(found: dict[str, Any]) -> list[str]:
+def codes(found: Result) -> list[str]:
     return [r["code"] for r in found["triage"]["reasons"]]
 
 
-def level(found: dict[str, Any]) -> str:
-    return str(found["triage"]["level"])
+def level(found: Result) -> str:
+    return found["triage"]["level"]
 
 
 # -- the safety page ---------------------------------------------------------------------------
@@ -348,7 +353,7 @@ def test_a_pregnancy_new_since_the_start_pauses_every_block(
     assert ("pregnancy" in codes(found)) is fires
     assert level(found) == ("see_doctor" if fires else "self_care")
     evaluation = evaluate(CHECKIN, checkin(pregnant=pregnant), {**CONTEXT, **context})
-    new, changes = progress_plan(evaluation, plan_of())
+    new, changes = progress_plan(evaluation, audit_plan())
     paused = {b["code"] for b in new["blocks"] if b.get("paused")}
     assert paused == (set(PLAN_BLOCKS) if fires else set())
     if fires:
@@ -375,7 +380,7 @@ def test_every_check_in_carries_both_tiers_of_the_safety_net() -> None:
         )
         assert any("below the knee" in sign for sign in net["today"]["signs"])
         assert (net["see_gp"] is not None) is (level(found) == "self_care")
-    assert "struggling to cope" in result()["safety_net"]["see_gp"]
+    assert "struggling to cope" in (result()["safety_net"]["see_gp"] or "")
 
 
 # -- which questions are asked -----------------------------------------------------------------
@@ -417,29 +422,29 @@ def test_check_in_1_0_asked_the_block_questions_at_self_care_only() -> None:
 # -- progression ------------------------------------------------------------------------------
 
 
-def plan_of(**changes: Any) -> dict[str, Any]:
-    made: dict[str, Any] | None = assess(questionnaire(), answers(**changes))["plan"]
+def audit_plan(**changes: Any) -> Plan:
+    made = assess(questionnaire(), answers(**changes))["plan"]
     assert made is not None
     return made
 
 
 def moved(
-    plan: dict[str, Any],
+    plan: Plan,
     context: dict[str, Any] | None = None,
     days_on_step: dict[str, float] | None = None,
     **changes: Any,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, PlanBlock], dict[str, PlanChange]]:
     evaluation = evaluate(CHECKIN, checkin(**changes), {**CONTEXT, **(context or {})})
     new, made = progress_plan(evaluation, plan, days_on_step)
     return {b["code"]: b for b in new["blocks"]}, {c["block"]: c for c in made}
 
 
-def at(block: dict[str, Any]) -> str | None:
+def at(block: PlanBlock) -> str | None:
     index = block["start_step"]
-    return None if index is None else str(block["steps"][index]["code"])
+    return None if index is None else block["steps"][start_of(block)]["code"]
 
 
-def starting_at(plan: dict[str, Any], block: str, step: str) -> dict[str, Any]:
+def starting_at(plan: Plan, block: str, step: str) -> Plan:
     """The plan with ``block`` on ``step`` (as a later check-in may have left it)."""
     blocks = []
     for entry in plan["blocks"]:
@@ -452,7 +457,7 @@ def starting_at(plan: dict[str, Any], block: str, step: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("days", "to"), [(5, "single_leg"), (4, "two_leg")])
 def test_too_easy_moves_up_after_5_days_and_not_before(days: int, to: str) -> None:
-    plan = plan_of(bridge_check="hard_or_untried")
+    plan = audit_plan(bridge_check="hard_or_untried")
     blocks, changes = moved(plan, hip_bridge_feel="too_easy", hip_bridge_days=days)
     assert at(blocks["hip_bridge"]) == to
     change = changes["hip_bridge"]
@@ -468,17 +473,17 @@ def test_too_easy_moves_up_after_5_days_and_not_before(days: int, to: str) -> No
 
 
 def test_too_hard_moves_down_and_at_the_first_step_stays() -> None:
-    plan = plan_of(bridge_check="single_leg_easy")  # starts at figure_4
+    plan = audit_plan(bridge_check="single_leg_easy")  # starts at figure_4
     blocks, changes = moved(plan, hip_bridge_feel="too_hard")
     assert at(blocks["hip_bridge"]) == "single_leg"
-    first = plan_of(bridge_check="hard_or_untried")
+    first = audit_plan(bridge_check="hard_or_untried")
     blocks, changes = moved(first, hip_bridge_feel="too_hard")
     assert at(blocks["hip_bridge"]) == "two_leg"
     assert "easiest step" in changes["hip_bridge"]["why"]
 
 
 def test_made_pain_worse_pauses_the_block() -> None:
-    blocks, changes = moved(plan_of(), pelvic_tilts_feel="made_pain_worse")
+    blocks, changes = moved(audit_plan(), pelvic_tilts_feel="made_pain_worse")
     assert blocks["pelvic_tilts"]["paused"] is True
     assert changes["pelvic_tilts"]["paused"] is True
     assert changes["pelvic_tilts"]["to_step"] is None
@@ -494,7 +499,7 @@ def test_made_pain_worse_pauses_the_block() -> None:
 
 def test_moving_up_and_down_skips_a_step_the_persons_answers_rule_out() -> None:
     # Hypermobile: the frog is left out, so seated hip drops → standing rotation and back.
-    plan = starting_at(plan_of(hypermobile=True), "hip_rotation", "seated_hip_drops")
+    plan = starting_at(audit_plan(hypermobile=True), "hip_rotation", "seated_hip_drops")
     blocks, changes = moved(plan, hip_rotation_feel="too_easy", hip_rotation_days=6)
     assert at(blocks["hip_rotation"]) == "standing_rotation"
     assert changes["hip_rotation"]["to_step"] == "standing_rotation"
@@ -505,7 +510,7 @@ def test_moving_up_and_down_skips_a_step_the_persons_answers_rule_out() -> None:
 
 def test_falls_and_a_hip_leave_seated_hip_drops_as_the_only_step_and_it_stays() -> None:
     # Falls: the foot-on-step and standing turns are left out; a hip problem, the frog.
-    plan = plan_of(falls_or_unsteady=True, joint_problems=["hip"], hip_replacement="no",
+    plan = audit_plan(falls_or_unsteady=True, joint_problems=["hip"], hip_replacement="no",
                    hang_check=None)  # fmt: skip
     assert at(next(b for b in plan["blocks"] if b["code"] == "hip_rotation")) == (
         "seated_hip_drops"
@@ -519,7 +524,7 @@ def test_falls_and_a_hip_leave_seated_hip_drops_as_the_only_step_and_it_stays() 
 
 
 def test_about_right_stays_and_the_last_step_stays_when_too_easy() -> None:
-    plan = plan_of(bridge_check="single_leg_easy")
+    plan = audit_plan(bridge_check="single_leg_easy")
     blocks, changes = moved(plan, hip_bridge_feel="too_easy", hip_bridge_days=7)
     assert at(blocks["hip_bridge"]) == "figure_4"
     assert "last step" in changes["hip_bridge"]["why"]
@@ -541,7 +546,7 @@ def test_about_right_stays_and_the_last_step_stays_when_too_easy() -> None:
 def test_no_block_moves_up_while_the_pain_is_a_little_worse(
     context: dict[str, Any], changes: dict[str, Any]
 ) -> None:
-    plan = plan_of(bridge_check="hard_or_untried")
+    plan = audit_plan(bridge_check="hard_or_untried")
     found = result(context, **changes)
     assert level(found) == "self_care"
     blocks, made = moved(plan, context, hip_bridge_feel="too_easy", hip_bridge_days=7, **changes)
@@ -551,13 +556,13 @@ def test_no_block_moves_up_while_the_pain_is_a_little_worse(
         " moved you on."
     )
     # A step down and a pause still apply.
-    blocks, _made = moved(plan_of(bridge_check="single_leg_easy"), context,
+    blocks, _made = moved(audit_plan(bridge_check="single_leg_easy"), context,
                           hip_bridge_feel="too_hard", **changes)  # fmt: skip
     assert at(blocks["hip_bridge"]) == "single_leg"
 
 
 def test_pain_up_by_one_does_not_hold_the_plan() -> None:
-    plan = plan_of(bridge_check="hard_or_untried")
+    plan = audit_plan(bridge_check="hard_or_untried")
     blocks, _made = moved(plan, {"baseline_pain": 4}, hip_bridge_feel="too_easy",
                           hip_bridge_days=7, peg_pain=5)  # fmt: skip
     assert at(blocks["hip_bridge"]) == "single_leg"
@@ -565,7 +570,7 @@ def test_pain_up_by_one_does_not_hold_the_plan() -> None:
 
 @pytest.mark.parametrize(("days_on_step", "to"), [(6, "two_leg"), (6.9, "two_leg"), (7, "single_leg"), (None, "single_leg")])  # fmt: skip
 def test_a_step_up_needs_a_week_on_the_step(days_on_step: float | None, to: str) -> None:
-    plan = plan_of(bridge_check="hard_or_untried")
+    plan = audit_plan(bridge_check="hard_or_untried")
     since = None if days_on_step is None else {"hip_bridge": days_on_step}
     blocks, made = moved(plan, None, since, hip_bridge_feel="too_easy", hip_bridge_days=7)
     assert at(blocks["hip_bridge"]) == to
@@ -583,7 +588,7 @@ def test_a_step_up_needs_a_week_on_the_step(days_on_step: float | None, to: str)
     ],
 )
 def test_at_see_doctor_nothing_moves_and_only_pauses_apply(changes: dict[str, Any]) -> None:
-    plan = plan_of(bridge_check="two_leg_easy")  # hip bridge on single_leg
+    plan = audit_plan(bridge_check="two_leg_easy")  # hip bridge on single_leg
     feel = {"hip_bridge_feel": "too_easy", "squat_mobility_feel": "too_hard",
             "thoracic_lats_feel": "made_pain_worse", **changes}  # fmt: skip
     assert level(result(**feel)) == "see_doctor"
@@ -597,7 +602,7 @@ def test_at_see_doctor_nothing_moves_and_only_pauses_apply(changes: dict[str, An
 
 
 def test_at_urgent_the_plan_is_left_as_it_was() -> None:
-    plan = plan_of(bridge_check="two_leg_easy")
+    plan = audit_plan(bridge_check="two_leg_easy")
     blocks, made = moved(plan, fever=True, hip_bridge_feel="too_easy", hip_bridge_days=7,
                          pelvic_tilts_feel="made_pain_worse")  # fmt: skip
     assert made == {}

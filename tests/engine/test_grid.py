@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from app.engine import assess, load_questionnaire
+from app.engine import Result, assess, load_questionnaire
 
 from .support import QUESTIONNAIRES, answers, questionnaire
 
@@ -41,7 +41,7 @@ def grid() -> list[dict[str, Any]]:
     return cases
 
 
-def self_care_fraction(results: list[dict[str, Any]]) -> float:
+def self_care_fraction(results: list[Result]) -> float:
     reached = sum(1 for r in results if r["triage"]["level"] == "self_care")
     return reached / len(results)
 

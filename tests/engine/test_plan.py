@@ -6,34 +6,33 @@ from typing import Any
 
 import pytest
 
-from app.engine import AnswerError, assess, build_result, evaluate
+from app.engine import AnswerError, ExerciseStep, Plan, PlanBlock, assess, build_result, evaluate
+from tests.support.results import plan_of, start_of
 
 from .support import LEVELS, answers, audit_2_0, only_known, questionnaire
 
 
-def plan(**changes: Any) -> dict[str, Any]:
+def plan(**changes: Any) -> Plan:
     result = assess(questionnaire(), answers(**changes))
     assert result["triage"]["level"] == "self_care"
-    made = result["plan"]
-    assert isinstance(made, dict)
-    return made
+    return plan_of(result)
 
 
-def start(block: dict[str, Any]) -> str | None:
+def start(block: PlanBlock) -> str | None:
     """The code of the block's start step (the result gives its index)."""
-    index = block["start_step"]
-    return None if index is None else str(block["steps"][index]["code"])
+    return None if block["start_step"] is None else block["steps"][start_of(block)]["code"]
 
 
-def order(p: dict[str, Any]) -> list[tuple[str, int, bool, str | None]]:
+def order(p: Plan) -> list[tuple[str, int, bool, str | None]]:
     return [(b["code"], b["relevance"], b["focus"], start(b)) for b in p["blocks"]]
 
 
-def blocks(p: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def blocks(p: Plan | None) -> dict[str, PlanBlock]:
+    assert p is not None
     return {b["code"]: b for b in p["blocks"]}
 
 
-def allowed(block: dict[str, Any]) -> list[str]:
+def allowed(block: PlanBlock) -> list[str]:
     return [s["code"] for s in block["steps"] if s["allowed"]]
 
 
@@ -109,7 +108,7 @@ def test_start_step_comes_from_the_movement_check(
     check: str, value: str, block: str, start: str
 ) -> None:
     found = blocks(plan(**{check: value}))[block]
-    assert found["steps"][found["start_step"]]["code"] == start
+    assert found["steps"][start_of(found)]["code"] == start
 
 
 def test_each_block_carries_steps_dose_and_texts() -> None:
@@ -234,8 +233,7 @@ def test_no_person_is_given_a_step_their_answers_rule_out() -> None:
                     hang_check="over_20_s" if hangs else None,
                 )
                 for block in p["blocks"]:
-                    assert block["start_step"] is not None
-                    assert block["steps"][block["start_step"]]["allowed"], (
+                    assert block["steps"][start_of(block)]["allowed"], (
                         joints,
                         replaced,
                         falls,
@@ -283,9 +281,10 @@ def test_a_block_with_no_step_that_suits_is_dropped_with_advice(tmp_path: Any) -
     (tmp_path / "exercise-blocks.yaml").write_text(text)
     q = load_questionnaire(tmp_path / "low-back-audit.yaml")
     result = assess(q, {**BASELINE, "joint_problems": ["hip"], "hip_replacement": "no"})
-    assert result["plan"]["dropped"] == ["hip_rotation"]
-    assert "hip_rotation" not in [b["code"] for b in result["plan"]["blocks"]]
-    (said,) = [a for a in result["plan"]["advice"] if "We left out" in a]
+    made = plan_of(result)
+    assert made["dropped"] == ["hip_rotation"]
+    assert "hip_rotation" not in [b["code"] for b in made["blocks"]]
+    (said,) = [a for a in made["advice"] if "We left out" in a]
     assert "Hip rotation" in said
     assert "physiotherapist" in said
     assert "surgical team" not in said  # no joint was replaced
@@ -376,9 +375,10 @@ TIP_WORDS = {
 }
 
 
-def steps_of(p: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def steps_of(p: Plan | None) -> dict[str, ExerciseStep]:
     """Every step (and companion stretch) in the plan by code, with whether it suits."""
-    found: dict[str, dict[str, Any]] = {}
+    assert p is not None
+    found: dict[str, ExerciseStep] = {}
     for block in p["blocks"]:
         for step in block["steps"]:
             found[step["code"]] = step
@@ -408,8 +408,7 @@ def test_each_condition_leaves_out_exactly_the_steps_of_its_rows(condition: str)
         else:  # a dropped block: none of its steps suits
             assert not expected, (condition, code)
     for block in p["blocks"]:
-        assert block["start_step"] is not None
-        assert block["steps"][block["start_step"]]["allowed"], (condition, block["code"])
+        assert block["steps"][start_of(block)]["allowed"], (condition, block["code"])
 
 
 @pytest.mark.parametrize("condition", sorted(CONDITIONS))

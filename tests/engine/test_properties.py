@@ -11,11 +11,14 @@ from hypothesis import strategies as st
 from app.engine import (
     AnswerError,
     EngineError,
+    Plan,
+    PlanBlock,
     Question,
     build_result,
     evaluate,
     progress_plan,
 )
+from tests.support.results import plan_of, start_of
 
 from .support import (
     BASELINE,
@@ -196,7 +199,7 @@ def test_no_plan_offers_a_step_that_the_persons_answers_rule_out(answers: dict[s
         offered = {step["code"] for step in block["steps"] if step["allowed"]}
         assert not offered & ruled_out, block["code"]
         if block["start_step"] is not None:
-            assert block["steps"][block["start_step"]]["allowed"]
+            assert block["steps"][start_of(block)]["allowed"]
         else:
             assert not offered
             assert block.get("companion")
@@ -343,7 +346,7 @@ def checkins(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 PLANS = [
-    build_result(evaluate(Q, {**BASELINE, **changes}))["plan"]
+    plan_of(build_result(evaluate(Q, {**BASELINE, **changes})))
     for changes in (
         {},
         {"bridge_check": "hard_or_untried", "squat_check": "cannot", "hang_check": "cannot_or_untried"},
@@ -355,10 +358,10 @@ PLANS = [
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> dict[str, Any]:
+def plans(draw: st.DrawFn) -> Plan:
     """One of a few real plans, each block moved to any step that suits (as check-ins may)."""
     plan = draw(st.sampled_from(PLANS))
-    blocks = []
+    blocks: list[PlanBlock] = []
     for block in plan["blocks"]:
         suits = [i for i, step in enumerate(block["steps"]) if step["allowed"]]
         blocks.append({**block, "start_step": draw(st.sampled_from(suits))})
@@ -374,7 +377,7 @@ days_on_steps = st.none() | st.dictionaries(
 @given(checkins(), plans(), days_on_steps)
 def test_a_check_in_never_moves_a_block_up_on_worse_pain_and_only_pauses_unless_self_care(
     checkin: tuple[dict[str, Any], dict[str, Any]],
-    plan: dict[str, Any],
+    plan: Plan,
     days_on_step: dict[str, float] | None,
 ) -> None:
     answers, context = checkin
@@ -386,9 +389,9 @@ def test_a_check_in_never_moves_a_block_up_on_worse_pain_and_only_pauses_unless_
         "peg_pain" in kept and kept["peg_pain"] - context["baseline_pain"] >= 2
     )
     for before, after in zip(plan["blocks"], new["blocks"], strict=True):
-        assert after["steps"][after["start_step"]]["allowed"]  # never onto a left-out step
+        assert after["steps"][start_of(after)]["allowed"]  # never onto a left-out step
         if worse:
-            assert after["start_step"] <= before["start_step"], (before["code"], kept)
+            assert start_of(after) <= start_of(before), (before["code"], kept)
         if level != "self_care":
             assert after["start_step"] == before["start_step"], (before["code"], level)
     if level != "self_care":

@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from app.engine import assess, evaluate, progress_plan
+from app.engine import Result, assess, evaluate, progress_plan
+from tests.support.results import plan_of, start_of
 
 from .support import (
     CHECKIN_CONTEXT,
@@ -110,7 +111,7 @@ AUDIT_CASES = [
 ]  # fmt: skip
 
 
-def audit_levels(case: Case) -> tuple[dict[str, Any], dict[str, Any]]:
+def audit_levels(case: Case) -> tuple[Result, Result]:
     given = answers(**case.changes)
     old = audit_2_0()
     return assess(questionnaire(), given), assess(old, only_known(old, given))
@@ -150,8 +151,8 @@ def test_2_0_lost_past_cancer_after_an_emergency_stop() -> None:
 def test_never_checked_long_standing_pain_is_told_to_book_a_check() -> None:
     case = next(c for c in AUDIT_CASES if c.name == "pain over 3 months, never checked")
     new, old = audit_levels(case)
-    assert any("no one has checked it yet" in a for a in new["plan"]["advice"])
-    assert not any("no one has checked it yet" in a for a in old["plan"]["advice"])
+    assert any("no one has checked it yet" in a for a in plan_of(new)["advice"])
+    assert not any("no one has checked it yet" in a for a in plan_of(old)["advice"])
 
 
 # -- check-ins ---------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ CHECKIN_CASES = [
 CONTEXT_KEYS = set(CHECKIN_CONTEXT) | {"previous_global_change"}
 
 
-def checkin_results(case: Case) -> tuple[dict[str, Any], dict[str, Any]]:
+def checkin_results(case: Case) -> tuple[Result, Result]:
     context = {**CHECKIN_CONTEXT, **{k: v for k, v in case.changes.items() if k in CONTEXT_KEYS}}
     changes = {k: v for k, v in case.changes.items() if k not in CONTEXT_KEYS}
     given = checkin_answers(checkin_questionnaire(), **changes)
@@ -223,7 +224,7 @@ def test_what_check_in_1_0_gave(case: Case) -> None:
 
 def moved_up(q_new: bool, case: Case) -> set[str]:
     """The blocks that a 'too easy on 7 days' answer moves up, under 1.1.0 or 1.0.0."""
-    plan = assess(questionnaire(), answers(bridge_check="hard_or_untried"))["plan"]
+    plan = plan_of(assess(questionnaire(), answers(bridge_check="hard_or_untried")))
     context = {**CHECKIN_CONTEXT, **{k: v for k, v in case.changes.items() if k in CONTEXT_KEYS}}
     changes = {k: v for k, v in case.changes.items() if k not in CONTEXT_KEYS}
     changes |= {"hip_bridge_feel": "too_easy", "hip_bridge_days": 7}
@@ -234,7 +235,7 @@ def moved_up(q_new: bool, case: Case) -> set[str]:
     return {
         after["code"]
         for before, after in zip(plan["blocks"], new["blocks"], strict=True)
-        if after["start_step"] > before["start_step"]
+        if start_of(after) > start_of(before)
     }
 
 

@@ -145,4 +145,4 @@ def test_version_2_0_had_one_tier() -> None:
     old = audit_2_0()
     net = assess(old, only_known(old, answers()))["safety_net"]
     assert "today" not in net
-    assert "struggling to cope" not in net["see_gp"]
+    assert "struggling to cope" not in (net["see_gp"] or "")

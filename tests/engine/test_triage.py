@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app.engine import AnswerError, assess, build_result, evaluate
+from app.engine import AnswerError, Result, assess, build_result, evaluate
 
 from .support import BASELINE, answers, audit_2_0, only_known, questionnaire
 
@@ -60,7 +60,7 @@ RULES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
 ]  # fmt: skip
 
 
-def reason_codes(result: dict[str, Any]) -> list[str]:
+def reason_codes(result: Result) -> list[str]:
     return [reason["code"] for reason in result["triage"]["reasons"]]
 
 

@@ -12,9 +12,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app.engine import CheckinResult, Plan
 from app.models import Assessment
 from app.services import checkins
 from app.services.checkins import RecordedCheckin
@@ -29,6 +31,7 @@ from tests.fixtures import (
     count_evaluations,
     record_assessment,
 )
+from tests.support.results import plan_of, start_of
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -59,10 +62,11 @@ def codes(found: RecordedCheckin) -> list[str]:
     return [r["code"] for r in found.result["triage"]["reasons"]]
 
 
-def steps(plan: dict[str, Any]) -> dict[str, str]:
+def steps(plan: Plan | None) -> dict[str, str]:
     """Each block's current step code (or "paused")."""
+    assert plan is not None
     return {
-        b["code"]: "paused" if b.get("paused") else b["steps"][b["start_step"]]["code"]
+        b["code"]: "paused" if b.get("paused") else b["steps"][start_of(b)]["code"]
         for b in plan["blocks"]
     }
 
@@ -208,7 +212,7 @@ def test_a_step_up_needs_a_week_on_the_step(db: Session, registry: Registry) -> 
 
     moved = check_in(db, registry, assessment, 8 * DAY, **too_easy)
     assert steps(moved.result["plan"])["pelvic_tilts"] == "kneeling"
-    [block] = [b for b in moved.result["plan"]["blocks"] if b["code"] == "pelvic_tilts"]
+    [block] = [b for b in plan_of(moved.result)["blocks"] if b["code"] == "pelvic_tilts"]
     assert block["changed_at"] == (T0 + 8 * DAY).isoformat()
 
     # A day later, too easy on 7 days again: the step changed a day ago, so it stays; a block
@@ -438,3 +442,36 @@ def test_the_callers_evaluation_is_stored_unless_a_check_in_came_in_meanwhile(
     )  # fmt: skip
     assert made == ["low-back-checkin"]
     assert len(found.result["trend"]) == 3
+
+
+# -- the contract ---------------------------------------------------------------------------------
+
+
+def test_stored_check_in_results_are_the_contract_with_nothing_more(
+    db: Session, registry: Registry
+) -> None:
+    """Each check-in's result as stored (plan moved on and stamped, changes, trend), at
+    self-care, see-a-doctor and urgent, and after a 2.0.0 audit (a provisional start), against
+    app/engine/_contract.py: a key the service adds must be in the types."""
+    contract = TypeAdapter(CheckinResult)
+    assessment = stored(db, registry)
+    found = [
+        check_in(db, registry, assessment, 8 * DAY, **all_too_easy()),
+        check_in(db, registry, assessment, 9 * DAY, pregnant=True),
+        check_in(db, registry, assessment, 10 * DAY, fever=True),
+    ]
+    old = registry.exact("low-back-audit", "2.0.0")
+    recorded = record_assessment(db, old, V2_ANSWERS, channel="web", now=T0)
+    db.commit()
+    found.append(check_in(db, registry, db.get_one(Assessment, recorded.id), 8 * DAY))
+    levels = [each.result["triage"]["level"] for each in found]
+    assert levels == ["self_care", "see_doctor", "urgent", "self_care"]
+    assert any("changed_at" in block for block in plan_of(found[0].result)["blocks"])
+    assert found[-1].result["trend"][0].get("provisional") is True
+    follow_up = registry.follow_up(old.id)
+    assert follow_up is not None
+    lines = {"at", "provisional", *(line.name for line in follow_up.trend)}
+    for each in found:
+        contract.validate_python(each.result, strict=True, extra="forbid")
+        # A trend point's other keys are the check-in definition's lines (not the types').
+        assert all(set(point) <= lines for point in each.result["trend"])

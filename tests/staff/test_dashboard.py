@@ -21,6 +21,7 @@ from tests.engine.support import answers as complete_answers
 from tests.engine.support import questionnaire
 from tests.fixtures import V2_ANSWERS, record_assessment, record_v1_assessment
 from tests.staff.conftest import SignedInClient, csrf
+from tests.support.results import plan_of
 
 ROW = re.compile(r'href="/staff/assessments/([0-9a-f-]{36})"')
 
@@ -212,7 +213,7 @@ def test_the_detail_page_shows_reasons_contributors_plan_and_every_answer_in_ord
     self_care = submit(db, clinic)
     plan_page = signed_in(clinic).get(f"/staff/assessments/{self_care.id}")
     assert 'class="reason-tag"' not in plan_page.text
-    for block in self_care.result["plan"]["blocks"]:
+    for block in plan_of(self_care.result)["blocks"]:
         assert block["title"] in plan_page.text
 
 
@@ -269,7 +270,7 @@ def test_a_2_0_0_submission_whose_hangs_were_all_left_out_shows_the_stretch_only
         channel="intake", clinic_id=clinic.id,
     )  # fmt: skip
     db.commit()
-    [block] = [b for b in recorded.result["plan"]["blocks"] if b["code"] == "thoracic_lats"]
+    [block] = [b for b in plan_of(recorded.result)["blocks"] if b["code"] == "thoracic_lats"]
     assert block["start_step"] is None
     page = signed_in(clinic).get(f"/staff/assessments/{recorded.id}").text
     assert "No step suits (hangs left out); Side stretch at a door frame only" in page

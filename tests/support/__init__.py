@@ -3,4 +3,5 @@
 - ``network``: a free loopback port for a real server or receiver
 - ``records``: what the database holds, read afresh
 - ``answers``: answer sets (the check-in's; the audit's are still in tests/fixtures.py)
+- ``results``: a result's parts that a test expects (its plan)
 """

@@ -198,7 +198,9 @@ def test_a_plan_with_no_hangs_starts_that_block_with_a_seated_step(
 
 
 def test_the_contributor_chart_leaves_room_for_its_zero() -> None:
-    chart = display.contributor_chart([{"label": "Sitting", "score": 3}])
+    chart = display.contributor_chart(
+        [{"code": "sitting", "score": 3, "label": "Sitting", "why": "", "advice": ""}]
+    )
     assert chart is not None
     zero = dict(chart.ticks)[0]
     # The label is centred on its line: half a 12px digit must fit left of it.
