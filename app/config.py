@@ -70,7 +70,6 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./backaudit.db"
     secret_key: str = _DEV_SECRET
     questionnaires_dir: Path = project_dir("questionnaires")
-    default_questionnaire: str = "low-back-audit"
     # The address people use to reach the site; used for links and QR codes in clinic pages.
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
@@ -89,9 +88,6 @@ class Settings(BaseSettings):
     # A request's headers must arrive within this many seconds of its first byte, or the
     # connection is closed (app/serving.py): a slow client cannot hold a connection for ever.
     headers_timeout: float = Field(default=10.0, gt=0, le=300)
-    # Request bodies over these are refused (413) before they are read further.
-    max_api_body_bytes: int = Field(default=64 * 1024, ge=1024)
-    max_form_body_bytes: int = Field(default=32 * 1024, ge=1024)
     # The proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated
     # addresses, e.g. "127.0.0.1" for nginx on the same machine); none by default, so a client
     # cannot pick the address the sign-in throttle counts.
@@ -105,9 +101,6 @@ class Settings(BaseSettings):
     login_first_delay_seconds: float = Field(default=15.0, gt=0, le=3600)
     login_max_delay_email_seconds: float = Field(default=60.0, gt=0, le=3600)
     login_max_delay_address_seconds: float = Field(default=900.0, gt=0, le=3600)
-    # How long after an emergency result the person may still say "I answered by mistake"
-    # and correct it (app/services/interview.py); 0: never.
-    correction_window_minutes: int = Field(default=30, ge=0, le=1440)
     # Rate limits (app/services/rate_limits.py): requests per minute for each API key and for
     # each client address on the API, and the forms' submissions per hour from each client
     # address. Each is also how many may come at once. 0: no limit. A clinic has tens of

@@ -25,7 +25,7 @@ from .deps import DbDep, DbSlots
 from .middleware import BodyLimit, Compress, RequestLog, RequestTarget, SecurityHeaders
 from .services import pdf
 from .services.alert_delivery import AlertSender
-from .services.questionnaires import Registry
+from .services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 from .staff.routes import router as staff_router
 from .web import errors as web_errors
 from .web.checkins import router as checkin_router
@@ -120,7 +120,7 @@ def create_app(
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(
         settings.questionnaires_dir,
-        settings.default_questionnaire,
+        DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
     )
     app.state.alert_sender = None  # the lifespan starts one
@@ -131,11 +131,7 @@ def create_app(
     )
 
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
-    app.add_middleware(
-        BodyLimit,
-        api_bytes=settings.max_api_body_bytes,
-        form_bytes=settings.max_form_body_bytes,
-    )
+    app.add_middleware(BodyLimit)
     # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.
     app.add_middleware(
         RequestTarget,

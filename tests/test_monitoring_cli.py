@@ -20,7 +20,7 @@ from app.cli.reports import read_only_session
 from app.config import Settings, get_settings
 from app.models import Assessment, Clinic, utcnow
 from app.services import checkins, clinics
-from app.services.questionnaires import Registry
+from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 from tests.fixtures import checkin_answers
 from tests.monitoring_data import KNOWN, database_digest, day, store, v2_answers
 
@@ -37,7 +37,7 @@ def use_test_database(
 
 @pytest.fixture
 def registry(settings: Settings) -> Registry:
-    return Registry.load(settings.questionnaires_dir, settings.default_questionnaire)
+    return Registry.load(settings.questionnaires_dir, DEFAULT_QUESTIONNAIRE)
 
 
 def known_records(db: Session, registry: Registry) -> dict[str, uuid.UUID]:

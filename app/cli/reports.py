@@ -23,7 +23,7 @@ from app.engine import DefinitionError
 from app.migrate import require_current_schema
 from app.models import Clinic
 from app.services import clinics, replay, rule_report
-from app.services.questionnaires import Registry
+from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 
 from .exits import EXIT_OK, EXIT_PROBLEM
 
@@ -120,7 +120,7 @@ def _registry() -> Registry:
     settings = get_settings()
     return Registry.load(
         settings.questionnaires_dir,
-        settings.default_questionnaire,
+        DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
     )
 

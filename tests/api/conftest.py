@@ -18,7 +18,7 @@ from app import main
 from app.config import Settings
 from app.models import Clinic
 from app.services.api_keys import create_api_key
-from app.services.questionnaires import Registry
+from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 from tests.conftest import TEST_SECRET, empty_tables
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, TestClock
 
@@ -75,9 +75,7 @@ def emergency_answers() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def loaded_registry() -> Registry:
     settings = Settings(environment="test", secret_key=TEST_SECRET)
-    return Registry.load(
-        QUESTIONNAIRES, settings.default_questionnaire, settings.help_lines.placeholders()
-    )
+    return Registry.load(QUESTIONNAIRES, DEFAULT_QUESTIONNAIRE, settings.help_lines.placeholders())
 
 
 @pytest.fixture
