@@ -109,13 +109,17 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.engine = make_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
+        settings.database.url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+        pool_timeout=settings.database.pool_timeout,
     )
     app.state.db_slots = DbSlots(
-        sum(pool_limits(settings.database_url, settings.db_pool_size, settings.db_max_overflow))
+        sum(
+            pool_limits(
+                settings.database.url, settings.database.pool_size, settings.database.max_overflow
+            )
+        )
     )
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(
@@ -127,7 +131,7 @@ def create_app(
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
     # Result PDFs are made in processes of their own, started on the first one.
     app.state.pdf_renderer = pdf.PdfRenderer(
-        workers=settings.pdf_workers, max_pending=settings.pdf_max_pending
+        workers=settings.pdf.workers, max_pending=settings.pdf.max_pending
     )
 
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
@@ -136,7 +140,7 @@ def create_app(
     app.add_middleware(
         RequestTarget,
         allowed_hosts=settings.trusted_hosts,
-        proxies_trusted=bool(settings.forwarded_allow_ips),
+        proxies_trusted=bool(settings.http.forwarded_allow_ips),
     )
     if not server_sends_security_headers:
         app.add_middleware(SecurityHeaders, hsts=not settings.is_development)

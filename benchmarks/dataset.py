@@ -322,7 +322,7 @@ def main() -> int:
     parser.add_argument("--database-url", help="default: DATABASE_URL")
     args = parser.parse_args()
     settings = get_settings()
-    url = args.database_url or settings.database_url
+    url = args.database_url or settings.database.url
     registry = Registry.load(
         settings.questionnaires_dir,
         DEFAULT_QUESTIONNAIRE,

@@ -19,7 +19,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
+from app.config import Database, Http, Limits, Settings
 from app.db import make_engine, normalise_url
 from app.main import create_app
 from app.migrate import downgrade, upgrade
@@ -135,17 +135,19 @@ def db(engine: Engine) -> Iterator[Session]:
 def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
-        database_url=database_url,
         secret_key=TEST_SECRET,
         questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
+        database=Database(url=database_url),
         # The test clients' host names (Starlette's TestClient, schemathesis).
-        allowed_hosts="testserver,localhost",
+        http=Http(allowed_hosts="testserver,localhost"),
         # Every test client shares one address and one clock that hardly moves: the rate limits
         # are tested with their own low values (tests/*/test_rate_limits.py).
-        rate_limit_api_key_per_minute=100_000,
-        rate_limit_api_address_per_minute=100_000,
-        rate_limit_submissions_per_hour=100_000,
-        rate_limit_staff_invites_per_hour=100_000,
+        limits=Limits(
+            api_key_per_minute=100_000,
+            api_address_per_minute=100_000,
+            submissions_per_hour=100_000,
+            staff_invites_per_hour=100_000,
+        ),
     )
 
 

@@ -194,7 +194,7 @@ async def create_checkin(
             api_client_id=client.id,
             idempotency_key=idempotency_key,
             clock=clock,
-            limits=settings.checkin_limits,
+            limits=settings.limits.checkins,
         )
     except CheckinLimitError as exc:
         raise limit_reached(exc, clock()) from None

@@ -87,7 +87,7 @@ def read_only_session() -> Iterator[Session]:
     """A session on DATABASE_URL that cannot write: the database refuses it (SQLite's
     query_only, PostgreSQL's read-only transactions), whatever a bug might try. The schema
     must be current: a read-only command migrates nothing."""
-    url = get_settings().database_url
+    url = get_settings().database.url
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
