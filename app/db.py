@@ -31,7 +31,7 @@ def make_engine(
     pool_timeout: float = 10.0,
 ) -> Engine:
     """One engine per process. Pool sizes left unset get the database's own default (see
-    app.config.Settings.db_pool_size)."""
+    app.config.Database.pool_size)."""
     url = normalise_url(url)
     sqlite = url.startswith("sqlite")
     size, overflow = pool_limits(url, pool_size, max_overflow)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any, Final
 
-from app.config import Settings
+from app.config import HelpLines
 from app.engine import ContributorScore, ExerciseStep, Level, Plan, TrendPoint
 
 # -- Result ---------------------------------------------------------------------------------------
@@ -272,15 +272,15 @@ class HelpNow:
     online_name: str | None = None
 
 
-def help_now(settings: Settings, *, most_urgent: bool, urgent: bool) -> HelpNow | None:
+def help_now(lines: HelpLines, *, most_urgent: bool, urgent: bool) -> HelpNow | None:
     """The most urgent level (rank 0) calls the emergency number; other urgent levels the
     urgent-advice line and its website; the rest have no call to make now."""
     if most_urgent:
-        return HelpNow(PhoneCall(settings.emergency_number, settings.emergency_name))
+        return HelpNow(PhoneCall(lines.emergency_number, lines.emergency_name))
     if urgent:
         return HelpNow(
-            PhoneCall(settings.urgent_number, settings.urgent_name),
-            online_url=settings.urgent_online_url or None,
-            online_name=settings.urgent_online_name if settings.urgent_online_url else None,
+            PhoneCall(lines.urgent_number, lines.urgent_name),
+            online_url=lines.urgent_online_url or None,
+            online_name=lines.urgent_online_name if lines.urgent_online_url else None,
         )
     return None

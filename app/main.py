@@ -25,7 +25,7 @@ from .deps import DbDep, DbSlots
 from .middleware import BodyLimit, Compress, RequestLog, RequestTarget, SecurityHeaders
 from .services import pdf
 from .services.alert_delivery import AlertSender
-from .services.questionnaires import Registry
+from .services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 from .staff.routes import router as staff_router
 from .web import errors as web_errors
 from .web.checkins import router as checkin_router
@@ -109,38 +109,38 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.engine = make_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout,
+        settings.database.url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+        pool_timeout=settings.database.pool_timeout,
     )
     app.state.db_slots = DbSlots(
-        sum(pool_limits(settings.database_url, settings.db_pool_size, settings.db_max_overflow))
+        sum(
+            pool_limits(
+                settings.database.url, settings.database.pool_size, settings.database.max_overflow
+            )
+        )
     )
     # Loading validates every definition: a broken questionnaire stops the app starting.
     app.state.registry = Registry.load(
         settings.questionnaires_dir,
-        settings.default_questionnaire,
+        DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
     )
     app.state.alert_sender = None  # the lifespan starts one
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
     # Result PDFs are made in processes of their own, started on the first one.
     app.state.pdf_renderer = pdf.PdfRenderer(
-        workers=settings.pdf_workers, max_pending=settings.pdf_max_pending
+        workers=settings.pdf.workers, max_pending=settings.pdf.max_pending
     )
 
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
-    app.add_middleware(
-        BodyLimit,
-        api_bytes=settings.max_api_body_bytes,
-        form_bytes=settings.max_form_body_bytes,
-    )
+    app.add_middleware(BodyLimit)
     # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.
     app.add_middleware(
         RequestTarget,
         allowed_hosts=settings.trusted_hosts,
-        proxies_trusted=bool(settings.forwarded_allow_ips),
+        proxies_trusted=bool(settings.http.forwarded_allow_ips),
     )
     if not server_sends_security_headers:
         app.add_middleware(SecurityHeaders, hsts=not settings.is_development)

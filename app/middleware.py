@@ -197,23 +197,27 @@ def route_template(scope: Scope) -> str:
     return "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
 
 
+# The largest request bodies the API and the forms accept: sized to the questionnaire (a page's
+# answers are a few hundred bytes, a whole set of API answers a few kilobytes), not to a
+# deployment, so constants; a reverse proxy in front may still set a lower limit of its own.
+API_BODY_LIMIT: Final = 64 * 1024
+FORM_BODY_LIMIT: Final = 32 * 1024
+
+
 class BodyLimit:
     """Refuses a request body over its limit with a 413, before anything parses it: the API's
-    and the forms' limits apart (a page's answers are a few hundred bytes, a whole set of API
-    answers a few kilobytes). The body is read here, at most ``limit`` bytes of it, and handed
-    on as it came."""
+    and the forms' limits apart. The body is read here, at most ``limit`` bytes of it, and
+    handed on as it came."""
 
-    def __init__(self, app: ASGIApp, *, api_bytes: int, form_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.api_bytes = api_bytes
-        self.form_bytes = form_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         api = scope["path"].startswith("/api/")
-        limit = self.api_bytes if api else self.form_bytes
+        limit = API_BODY_LIMIT if api else FORM_BODY_LIMIT
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             await _too_large(send, api, limit)

@@ -43,7 +43,7 @@ class HeadersTimeoutProtocol(HttpToolsProtocol):
 
     def _start_headers_timer(self) -> None:
         self._headers_timer = self.loop.call_later(
-            get_settings().headers_timeout, self._headers_too_slow
+            get_settings().http.headers_timeout, self._headers_too_slow
         )
 
     def _stop_headers_timer(self) -> None:

@@ -65,7 +65,7 @@ from app.engine import TRIAGE_LEVEL, Questionnaire, evaluate  # noqa: E402
 from app.migrate import command_session  # noqa: E402
 from app.models import Assessment, utcnow  # noqa: E402
 from app.services import assessments, clinics  # noqa: E402
-from app.services.questionnaires import Registry  # noqa: E402
+from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry  # noqa: E402
 
 VERSION = "2.0.0"
 CLINICS = (("Riverside Physio", 0.5), ("Hilltop GP", 0.3), ("Harbour Back Clinic", 0.2))
@@ -322,10 +322,10 @@ def main() -> int:
     parser.add_argument("--database-url", help="default: DATABASE_URL")
     args = parser.parse_args()
     settings = get_settings()
-    url = args.database_url or settings.database_url
+    url = args.database_url or settings.database.url
     registry = Registry.load(
         settings.questionnaires_dir,
-        settings.default_questionnaire,
+        DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
     )
     started = time.perf_counter()

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO  # noqa: E402
-from app.config import Settings  # noqa: E402
+from app.config import Database, Http, Settings  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.engine import evaluate  # noqa: E402
 from app.main import create_app  # noqa: E402
@@ -138,10 +138,10 @@ def main() -> int:
         engine.dispose()
         settings = Settings(
             environment="test",
-            database_url=url,
+            database=Database(url=url),
             secret_key="benchmark-secret-key-that-is-long-enough",
             log_level="WARNING",
-            allowed_hosts="testserver",  # the TestClient's
+            http=Http(allowed_hosts="testserver"),  # the TestClient's
         )
         app = create_app(settings)
         app.add_api_route("/_benchmark/trivial", lambda: PlainTextResponse("ok"))

@@ -20,13 +20,13 @@ from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
+from app.config import Database, Http, Limits, Settings
 from app.db import make_engine, normalise_url
 from app.main import create_app
 from app.migrate import downgrade, upgrade
 from app.models import Clinic, metadata
 from app.services import accounts, clinics, pdf
-from app.services.questionnaires import Registry
+from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 from tests.fixtures import TestClock
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -105,9 +105,7 @@ def registry() -> Registry:
     """Every questionnaire as the app loads them, with the default help lines in the texts:
     the same object as a test app's ``app.state.registry`` (loaded once, above)."""
     settings = Settings(environment="test", secret_key=TEST_SECRET)
-    return Registry.load(
-        QUESTIONNAIRES, settings.default_questionnaire, settings.help_lines.placeholders()
-    )
+    return Registry.load(QUESTIONNAIRES, DEFAULT_QUESTIONNAIRE, settings.help_lines.placeholders())
 
 
 @pytest.fixture(scope="session")
@@ -167,17 +165,19 @@ def db(engine: Engine) -> Iterator[Session]:
 def settings(database_url: str) -> Settings:
     return Settings(
         environment="test",
-        database_url=database_url,
         secret_key=TEST_SECRET,
         questionnaires_dir=QUESTIONNAIRES,
+        database=Database(url=database_url),
         # The test clients' host names (Starlette's TestClient, schemathesis).
-        allowed_hosts="testserver,localhost",
+        http=Http(allowed_hosts="testserver,localhost"),
         # Every test client shares one address and one clock that hardly moves: the rate limits
         # are tested with their own low values (tests/*/test_rate_limits.py).
-        rate_limit_api_key_per_minute=100_000,
-        rate_limit_api_address_per_minute=100_000,
-        rate_limit_submissions_per_hour=100_000,
-        rate_limit_staff_invites_per_hour=100_000,
+        limits=Limits(
+            api_key_per_minute=100_000,
+            api_address_per_minute=100_000,
+            submissions_per_hour=100_000,
+            staff_invites_per_hour=100_000,
+        ),
     )
 
 

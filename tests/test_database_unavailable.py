@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from app.services.api_keys import KEY_PREFIX
+from tests.support.settings import settings_with
 
 WELL_FORMED_KEY = KEY_PREFIX + "A" * 32
 UNREACHABLE = {
@@ -27,7 +28,7 @@ def client(
     request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
 ) -> Iterator[TestClient]:
     url = UNREACHABLE[request.param].format(tmp=tmp_path)
-    app = create_app(settings.model_copy(update={"database_url": url}))
+    app = create_app(settings_with(settings, database={"url": url}))
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
     app.state.engine.dispose()

@@ -25,6 +25,7 @@ from app.models import Assessment, Clinic
 from app.services.api_keys import create_api_key
 from tests.conftest import empty_tables
 from tests.fixtures import EXAMPLE_ANSWERS
+from tests.support.settings import settings_with
 
 
 def _select_one(session: Session) -> None:
@@ -49,9 +50,7 @@ def test_more_requests_than_connections_wait_their_turn_without_blocking(
     """One connection, five requests at once: each waits for the one before, on the event loop,
     instead of in the pool, where on SQLite it would stop the loop until the pool timed out."""
     app = create_app(
-        settings.model_copy(
-            update={"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout": 2.0}
-        )
+        settings_with(settings, database={"pool_size": 1, "max_overflow": 0, "pool_timeout": 2.0})
     )
 
     async def five_at_once() -> float:

@@ -7,8 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from app.config import Settings
+from app.config import Http, Settings
 from app.main import create_app
+from tests.support.settings import settings_with
 
 
 def test_a_request_for_another_host_is_a_400_with_the_security_headers(
@@ -24,8 +25,8 @@ def test_a_request_for_another_host_is_a_400_with_the_security_headers(
 def test_by_default_the_public_url_s_host_and_the_local_names_are_allowed(
     settings: Settings,
 ) -> None:
-    public = settings.model_copy(
-        update={"public_url": "https://backaudit.example.org", "allowed_hosts": ""}
+    public = settings_with(
+        settings, public_url="https://backaudit.example.org", http={"allowed_hosts": ""}
     )
     assert public.trusted_hosts == ["backaudit.example.org", "localhost", "127.0.0.1"]
     with TestClient(create_app(public), base_url="https://backaudit.example.org") as browser:
@@ -37,7 +38,7 @@ def test_by_default_the_public_url_s_host_and_the_local_names_are_allowed(
 def test_allowed_hosts_replaces_the_default_and_takes_subdomain_patterns(
     settings: Settings,
 ) -> None:
-    named = settings.model_copy(update={"allowed_hosts": "Clinic.example, *.backaudit.example"})
+    named = settings_with(settings, http={"allowed_hosts": "Clinic.example, *.backaudit.example"})
     assert named.trusted_hosts == ["clinic.example", "*.backaudit.example"]
     with TestClient(create_app(named), base_url="http://eu.backaudit.example") as browser:
         assert browser.get("/healthz").status_code == 200
@@ -47,7 +48,7 @@ def test_allowed_hosts_replaces_the_default_and_takes_subdomain_patterns(
 @pytest.mark.parametrize("pattern", ["back*.example", "*backaudit.example", "a.*.example"])
 def test_a_malformed_host_pattern_stops_the_app_starting(pattern: str) -> None:
     with pytest.raises(ValidationError, match="ALLOWED_HOSTS"):
-        Settings(allowed_hosts=pattern)
+        Http(allowed_hosts=pattern)
 
 
 @pytest.mark.parametrize(
@@ -105,7 +106,7 @@ def test_proxy_headers_without_forwarded_allow_ips_are_warned_of_once(
 def test_with_forwarded_allow_ips_set_proxy_headers_are_not_warned_of(
     settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    behind = settings.model_copy(update={"forwarded_allow_ips": "127.0.0.1"})
+    behind = settings_with(settings, http={"forwarded_allow_ips": "127.0.0.1"})
     with TestClient(create_app(behind)) as browser:
         browser.get("/healthz", headers={"X-Forwarded-For": "203.0.113.7"})
     assert "FORWARDED_ALLOW_IPS" not in caplog.text

@@ -29,7 +29,7 @@ from tests.monitoring_data import KNOWN, database_digest, day, store, v2_answers
 def use_test_database(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, db: Session
 ) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", settings.database.url)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

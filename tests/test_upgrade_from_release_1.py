@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.config import Database, Http, Settings
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
@@ -43,10 +43,10 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     engine.dispose()
     settings = Settings(
         environment="test",
-        database_url=url,
+        database=Database(url=url),
         secret_key=TEST_SECRET,
         questionnaires_dir=Path(__file__).resolve().parent.parent / "questionnaires",
-        allowed_hosts="testserver",  # the TestClient's host name
+        http=Http(allowed_hosts="testserver"),  # the TestClient's host name
     )
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -40,7 +40,7 @@ def too_many_requests(wait: timedelta, per: str) -> AppError:
 
 async def limit_client_address(request: Request, db: DbDep, settings: SettingsDep) -> None:
     """Every API request, with a key or without, counts against its client's address."""
-    limit = rate_limits.Limit(settings.rate_limit_api_address_per_minute, timedelta(minutes=1))
+    limit = rate_limits.Limit(settings.limits.api_address_per_minute, timedelta(minutes=1))
     bucket = rate_limits.api_address_bucket(client_ip(request))
     wait = await take_rate(request, db, {bucket: limit})
     if wait is not None:
@@ -58,7 +58,7 @@ async def require_api_client(
     client = await db.run(api_keys.authenticate, key=credentials.credentials)
     if client is None:
         raise unauthorized("The API key is not valid (unknown, malformed or revoked).")
-    limit = rate_limits.Limit(settings.rate_limit_api_key_per_minute, timedelta(minutes=1))
+    limit = rate_limits.Limit(settings.limits.api_key_per_minute, timedelta(minutes=1))
     wait = await take_rate(request, db, {rate_limits.api_key_bucket(client.id): limit})
     if wait is not None:
         raise too_many_requests(wait, "with this API key")

@@ -181,7 +181,7 @@ async def create_checkin(
     try:
         assessment, recorded = await db.run(
             _store, registry, client, assessment_id, body.answers,
-            idempotency_key=idempotency_key, clock=clock, limits=settings.checkin_limits,
+            idempotency_key=idempotency_key, clock=clock, limits=settings.limits.checkins,
         )  # fmt: skip
     except CheckinLimitError as exc:
         raise limit_reached(exc, clock()) from None

@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
 
 
 def _session() -> AbstractContextManager[Session]:
-    return command_session(get_settings().database_url)
+    return command_session(get_settings().database.url)
 
 
 def cmd_create(args: argparse.Namespace) -> int:

@@ -110,7 +110,7 @@ _OPTION = {
 
 
 def _session() -> AbstractContextManager[Session]:
-    return command_session(get_settings().database_url)
+    return command_session(get_settings().database.url)
 
 
 def cmd_clinic_create(args: argparse.Namespace) -> int:
@@ -172,7 +172,7 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
                 alerts.set_alert_email(session, clinic, args.email)
                 changes.append("alerts.email_set" if args.email.strip() else "alerts.email_removed")
             if args.webhook_url is not None:
-                allowed = settings.webhook_networks
+                allowed = settings.alerts.webhook_networks
                 if problem := alerts.webhook_url_problem(
                     args.webhook_url, allow_http=settings.is_development, allowed_networks=allowed
                 ) or alerts.webhook_host_problem(args.webhook_url, allowed_networks=allowed):

@@ -21,6 +21,7 @@ from app.engine import (
     version_key,
 )
 from app.services.questionnaires import (
+    DEFAULT_QUESTIONNAIRE,
     Registry,
     UnknownQuestionnaireError,
     VersionNotAcceptedError,
@@ -87,12 +88,12 @@ def cmd_assess(args: argparse.Namespace) -> int:
             load_versions(
                 settings.questionnaires_dir, help_lines=settings.help_lines.placeholders()
             ),
-            settings.default_questionnaire,
+            DEFAULT_QUESTIONNAIRE,
         )
     except DefinitionError as exc:
         print(exc, file=sys.stderr)
         return EXIT_PROBLEM
-    qid = args.questionnaire or settings.default_questionnaire
+    qid = args.questionnaire or DEFAULT_QUESTIONNAIRE
     try:
         q = registry.for_client(qid, args.questionnaire_version, system_clock().date())
     except UnknownQuestionnaireError:

@@ -23,7 +23,7 @@ from app.engine import DefinitionError
 from app.migrate import require_current_schema
 from app.models import Clinic
 from app.services import clinics, replay, rule_report
-from app.services.questionnaires import Registry
+from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 
 from .exits import EXIT_OK, EXIT_PROBLEM
 
@@ -87,7 +87,7 @@ def read_only_session() -> Iterator[Session]:
     """A session on DATABASE_URL that cannot write: the database refuses it (SQLite's
     query_only, PostgreSQL's read-only transactions), whatever a bug might try. The schema
     must be current: a read-only command migrates nothing."""
-    url = get_settings().database_url
+    url = get_settings().database.url
     parsed = make_url(normalise_url(url))
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
@@ -120,7 +120,7 @@ def _registry() -> Registry:
     settings = get_settings()
     return Registry.load(
         settings.questionnaires_dir,
-        settings.default_questionnaire,
+        DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
     )
 

@@ -43,7 +43,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.serving import HeadersTimeoutProtocol, raise_open_files_limit
 
     settings = get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database.url)
     try:
         prepare(engine)  # SQLite, the embedded default: migrated here, zero set-up
     finally:
@@ -63,8 +63,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         access_log=False,  # our own request log names routes, never paths with tokens
         # X-Forwarded-* only from the proxies named in FORWARDED_ALLOW_IPS (none by default).
-        proxy_headers=bool(settings.forwarded_allow_ips),
-        forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        proxy_headers=bool(settings.http.forwarded_allow_ips),
+        forwarded_allow_ips=settings.http.forwarded_allow_ips or None,
         server_header=False,  # "Server: uvicorn" tells an attacker what to try
         # uvicorn sends these on every response, its own 400 for a request it cannot parse
         # included; the served app does not add them again (create_served_app). httptools, not
@@ -97,7 +97,7 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 def _migrate(step: Callable[[Any, str], None], revision: str, done: str) -> int:
     from app.db import make_engine
 
-    engine = make_engine(get_settings().database_url)
+    engine = make_engine(get_settings().database.url)
     try:
         step(engine, revision)
     finally:
@@ -112,6 +112,6 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
     from app.migrate import alembic_config
 
     command.revision(
-        alembic_config(get_settings().database_url), message=args.message, autogenerate=True
+        alembic_config(get_settings().database.url), message=args.message, autogenerate=True
     )
     return EXIT_OK

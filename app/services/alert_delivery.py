@@ -94,7 +94,7 @@ def send(
 def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datetime) -> Outcome:
     if not claim.email:
         return Outcome(False, "the clinic has no alert e-mail address now", retry=False)
-    if not settings.smtp_host:
+    if not settings.mail.host:
         return Outcome(False, "e-mail is not set up on this server (SMTP_HOST)")
     level = registry.level(claim.level, claim.questionnaire_id)
     message = alerts.email_message(
@@ -105,16 +105,16 @@ def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datet
         now=now,
     )
     with smtplib.SMTP(
-        settings.smtp_host, settings.smtp_port, timeout=settings.alert_timeout_seconds
+        settings.mail.host, settings.mail.port, timeout=settings.alerts.timeout_seconds
     ) as smtp:
-        if settings.smtp_starttls:
+        if settings.mail.starttls:
             smtp.starttls(context=ssl.create_default_context())
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        if settings.mail.username:
+            smtp.login(settings.mail.username, settings.mail.password.get_secret_value())
         refused = smtp.send_message(message)
     if refused:
         return Outcome(False, f"refused by the mail server: {sorted(refused)}")
-    return Outcome(True, f"accepted by {settings.smtp_host}")
+    return Outcome(True, f"accepted by {settings.mail.host}")
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
@@ -160,9 +160,9 @@ def _post_webhook(claim: Claim, settings: Settings, now: datetime) -> Outcome:
     host, port = url.hostname or "", alerts.url_port(url)
     # Checked now, not only when saved: a name can resolve elsewhere since. The connection
     # goes to these addresses, so it cannot change between this check and the connect.
-    addresses = webhook_addresses.checked_addresses(host, port, settings.webhook_networks)
+    addresses = webhook_addresses.checked_addresses(host, port, settings.alerts.webhook_networks)
     kind = _PinnedHTTPSConnection if url.scheme == "https" else _PinnedHTTPConnection
-    connection = kind(host, port, addresses=addresses, timeout=settings.alert_timeout_seconds)
+    connection = kind(host, port, addresses=addresses, timeout=settings.alerts.timeout_seconds)
     try:
         # http.client follows no redirect: a 3xx is an answer other than 2xx, a failed attempt.
         connection.request(
@@ -231,7 +231,7 @@ class AlertSender:
         assert self._wake is not None
         self._wake.set()
         settings = self._work[1]
-        await asyncio.wait({self._task}, timeout=settings.alert_timeout_seconds + 5)
+        await asyncio.wait({self._task}, timeout=settings.alerts.timeout_seconds + 5)
         self._task.cancel()
         with suppress(asyncio.CancelledError):
             await self._task

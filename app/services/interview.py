@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from sqlmodel import Session, col, select
 
@@ -375,13 +375,19 @@ class CorrectionClosedError(Exception):
         self.clinic = clinic  # whom to contact instead
 
 
+# How long after an emergency result the person may still say "I answered by mistake" and
+# correct it. A clinical safety control (hazard H51, docs/clinical-safety/hazard-log.md), so
+# fixed here with its hazard, not a setting a deployment could change past its review.
+CORRECTION_WINDOW: Final = timedelta(minutes=30)
+
+
 @dataclass(frozen=True, slots=True)
 class CorrectionRules:
     """When a correction is allowed: ``now`` (the app's clock) within ``window`` of the first
     result of its line (so correcting a correction does not stretch it)."""
 
     now: datetime
-    window: timedelta
+    window: timedelta = CORRECTION_WINDOW
 
 
 def why_not_correctable(

@@ -9,8 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 from app.engine import Level, Questionnaire, load_versions, version_key
+
+# What new interviews and the API use when no questionnaire is named: the one audit this app
+# runs (the API's examples name it too), so not a setting.
+DEFAULT_QUESTIONNAIRE: Final = "low-back-audit"
 
 
 class UnknownQuestionnaireError(LookupError):

@@ -58,7 +58,7 @@ async def invite(
 ) -> Response:
     # Addresses are unique across clinics, so a refusal says an account exists somewhere:
     # every try counts against the clinic, so nobody can try addresses by the hundred.
-    limit = rate_limits.Limit(settings.rate_limit_staff_invites_per_hour, timedelta(hours=1))
+    limit = rate_limits.Limit(settings.limits.staff_invites_per_hour, timedelta(hours=1))
     bucket = rate_limits.staff_invite_bucket(staff.clinic.id)
     wait = await take_rate(request, db, {bucket: limit})
     if wait is not None:

@@ -60,7 +60,7 @@ async def set_webhook(
     settings: SettingsDep,
     webhook_url: Annotated[str, Form(max_length=2100)] = "",
 ) -> Response:  # fmt: skip
-    allow_http, allowed = settings.is_development, settings.webhook_networks
+    allow_http, allowed = settings.is_development, settings.alerts.webhook_networks
     problem = alerts.webhook_url_problem(
         webhook_url, allow_http=allow_http, allowed_networks=allowed
     ) or await run_in_threadpool(  # DNS: never on the event loop

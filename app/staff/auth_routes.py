@@ -212,9 +212,9 @@ def _set_cookie(
 
 def _policy(settings: Settings) -> login_throttle.ThrottlePolicy:
     return login_throttle.ThrottlePolicy.of(
-        first_delay=settings.login_first_delay_seconds,
-        max_email_delay=settings.login_max_delay_email_seconds,
-        max_address_delay=settings.login_max_delay_address_seconds,
+        first_delay=settings.sign_in.first_delay_seconds,
+        max_email_delay=settings.sign_in.max_delay_email_seconds,
+        max_address_delay=settings.sign_in.max_delay_address_seconds,
     )
 
 

@@ -159,7 +159,7 @@ async def send_checkin(
             evaluation=dataclasses.replace(evaluation, ignored=()),
             channel="intake" if assessment.clinic_id else "web",
             clock=clock,
-            limits=settings_of(request).checkin_limits,
+            limits=settings_of(request).limits.checkins,
         )
     except CheckinLimitError as exc:
         return _limit_page(request, token, exc, clock())

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Literal
 
 from fastapi import Request
 from sqlmodel import Session
 
 from app.clock import Clock
-from app.deps import Db, settings_of
+from app.deps import Db
 from app.errors import AppError
 from app.models import Clinic, Draft, IntakeLink
 from app.services import drafts, intake
@@ -55,10 +54,9 @@ class CorrectionClosedPageError(AppError):
 
 
 def correction_rules(request: Request) -> flow.CorrectionRules:
-    """The correction window (CORRECTION_WINDOW_MINUTES) at the app's clock's time now."""
+    """The correction window (interview.CORRECTION_WINDOW) at the app's clock's time now."""
     clock: Clock = request.app.state.clock
-    minutes = settings_of(request).correction_window_minutes
-    return flow.CorrectionRules(now=clock(), window=timedelta(minutes=minutes))
+    return flow.CorrectionRules(now=clock())
 
 
 def correction_cookie(assessment_id: uuid.UUID) -> str:

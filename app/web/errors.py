@@ -5,6 +5,7 @@ routes render the same errors as JSON themselves (app/api/errors.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -12,8 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.deps import settings_of
 from app.errors import DATABASE_UNAVAILABLE, AppError, DatabaseUnavailableError, log_unavailable
+from app.services import interview
 
 from .entry import CorrectionClosedPageError, LinkGonePageError
 from .pages import CsrfError, redirect, render
@@ -93,7 +94,6 @@ async def correction_closed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CorrectionClosedPageError)
     if exc.back_to_result:
         return redirect(exc.result_url)
-    settings = settings_of(request)
     return render(
         request,
         "web/correction_closed.html",
@@ -102,7 +102,7 @@ async def correction_closed(request: Request, exc: Exception) -> Response:
             "result_url": exc.result_url,
             "clinic": exc.clinic,
             "clinic_name": exc.clinic.name if exc.clinic else None,
-            "window_minutes": settings.correction_window_minutes,
+            "window_minutes": interview.CORRECTION_WINDOW // timedelta(minutes=1),
         },
         status_code=409,
     )

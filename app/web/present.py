@@ -214,7 +214,7 @@ def result_view(
             "paused": [c["block"] for c in last.result.get("changes", []) if c.get("paused")],
             # A warning sign at the check-in: the call button, as on an urgent result.
             "help_now": display.help_now(
-                settings,
+                settings.help_lines,
                 most_urgent=last.triage_rank == 0,
                 urgent=bool(last_level and last_level.urgent),
             ),
@@ -237,7 +237,7 @@ def result_view(
         else display.level_look(found, level),
         "most_urgent": most_urgent,
         "help_now": display.help_now(
-            settings, most_urgent=most_urgent, urgent=bool(found and found.urgent)
+            settings.help_lines, most_urgent=most_urgent, urgent=bool(found and found.urgent)
         ),
         "self_care": level == q.self_care_level,
         "contributors": contributors,

@@ -311,7 +311,7 @@ async def _finish(
 async def _limit_submissions(request: Request, db: Db) -> None:
     """Submissions (the form's, an intake link's, a correction's) count against the client's
     address; past the limit nothing is stored and the draft stays, to be sent later."""
-    per_hour = settings_of(request).rate_limit_submissions_per_hour
+    per_hour = settings_of(request).limits.submissions_per_hour
     bucket = rate_limits.submission_address_bucket(client_ip(request))
     wait = await take_rate(request, db, {bucket: rate_limits.Limit(per_hour, timedelta(hours=1))})
     if wait is not None:

@@ -94,8 +94,8 @@ def _page(request: Request, template: str, settings: SettingsDep, **context: obj
         request,
         f"web/trust/{template}.html",
         {
-            "operator_name": settings.operator_name,
-            "contact_email": settings.contact_email,
+            "operator_name": settings.operator.name,
+            "contact_email": settings.operator.contact_email,
             "draft_days": DRAFT_DAYS,
             **context,
         },

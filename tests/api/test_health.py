@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
+from tests.support.settings import settings_with
 
 
 def test_health_is_ok_with_a_reachable_database(client: TestClient) -> None:
@@ -21,8 +22,8 @@ def test_health_is_ok_with_a_reachable_database(client: TestClient) -> None:
 def test_health_is_a_503_when_the_database_cannot_be_reached(
     settings: Settings, tmp_path: Path
 ) -> None:
-    unreachable = settings.model_copy(
-        update={"database_url": f"sqlite:///{tmp_path}/no/such/folder/db.sqlite"}
+    unreachable = settings_with(
+        settings, database={"url": f"sqlite:///{tmp_path}/no/such/folder/db.sqlite"}
     )
     app = create_app(unreachable)
 

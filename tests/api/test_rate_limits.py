@@ -13,6 +13,7 @@ from app.config import Settings
 from app.models import RateBucket
 from tests.api.conftest import Key, make_key
 from tests.fixtures import TestClock
+from tests.support.settings import settings_with
 
 # An assessment nobody has: 404 for a key that may ask, 429 for one that may not yet.
 NOBODYS = "/api/v1/assessments/0b6c2a1e-4d3f-4c8e-9a7b-000000000000"
@@ -20,9 +21,7 @@ NOBODYS = "/api/v1/assessments/0b6c2a1e-4d3f-4c8e-9a7b-000000000000"
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"rate_limit_api_key_per_minute": 3, "rate_limit_api_address_per_minute": 6}
-    )
+    return settings_with(settings, limits={"api_key_per_minute": 3, "api_address_per_minute": 6})
 
 
 def test_a_key_past_its_limit_gets_a_429_with_retry_after_until_its_bucket_fills(
@@ -71,8 +70,8 @@ def test_an_address_past_its_limit_gets_a_429_with_or_without_a_key(
 
 
 def test_a_limit_of_0_turns_it_off(settings: Settings, client: TestClient, api_key: Key) -> None:
-    client.app.state.settings = settings.model_copy(  # type: ignore[attr-defined]
-        update={"rate_limit_api_key_per_minute": 0, "rate_limit_api_address_per_minute": 0}
+    client.app.state.settings = settings_with(  # type: ignore[attr-defined]
+        settings, limits={"api_key_per_minute": 0, "api_address_per_minute": 0}
     )
     for _ in range(10):
         assert client.get(NOBODYS, headers=api_key.headers).status_code == 404

@@ -35,7 +35,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import Settings
+from app.config import Database, Settings
 from app.db import make_engine
 from app.main import create_app
 from app.migrate import upgrade
@@ -83,7 +83,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     upgrade(engine)
     settings = Settings(
         environment="test",
-        database_url=database_url,
+        database=Database(url=database_url),
         secret_key=TEST_SECRET,
         questionnaires_dir=ROOT / "questionnaires",
     )

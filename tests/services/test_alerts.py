@@ -53,6 +53,7 @@ from tests.alert_receivers import (
 )
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, checkin_answers, record_assessment
 from tests.support.network import free_port
+from tests.support.settings import settings_with
 from tests.web.conftest import make_link
 from tests.web.helpers import EMERGENCY_PAGE, FIRST_PAGE, answer, run_interview
 
@@ -91,16 +92,15 @@ def t0(request: pytest.FixtureRequest) -> datetime:
 
 @pytest.fixture
 def settings(settings: Settings, mailbox: Mailbox) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_host": "127.0.0.1",
-            "smtp_port": mailbox.port,
-            "smtp_starttls": False,
-            "alert_from": "backaudit@riverside.example",
-            "public_url": "https://backaudit.example.org",
+    return settings_with(
+        settings,
+        mail={"host": "127.0.0.1", "port": mailbox.port, "starttls": False},
+        public_url="https://backaudit.example.org",
+        alerts={
+            "sender": "backaudit@riverside.example",
             # The receivers are on loopback: a clinic's internal receiver, allowed.
             "webhook_allowed_networks": "127.0.0.0/8",
-        }
+        },
     )
 
 
@@ -505,7 +505,7 @@ def test_an_address_removed_before_sending_fails_the_alert_without_retries(
 
 @pytest.fixture
 def app_with_silent_mail(settings: Settings, silent_server: SilentServer) -> Iterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"smtp_port": silent_server.port}))
+    app = create_app(settings_with(settings, mail={"port": silent_server.port}))
     yield app
     app.state.engine.dispose()
 
@@ -548,7 +548,7 @@ def test_with_no_mail_server_set_up_an_email_alert_waits_and_says_why(
     with_alerts(db, clinic)
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
-    assert send_due(engine, settings.model_copy(update={"smtp_host": ""}), registry, t0) == 1
+    assert send_due(engine, settings_with(settings, mail={"host": ""}), registry, t0) == 1
     [alert] = stored_alerts(db)
     assert alert.status == "pending"
     assert attempts_of(db, alert) == [(False, "e-mail is not set up on this server (SMTP_HOST)")]
@@ -766,7 +766,7 @@ def test_a_name_resolving_to_an_internal_address_at_send_time_is_never_connected
     counting_listener: CountingListener, connections: list[object], host: str,
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:  # fmt: skip
-    strict = settings.model_copy(update={"webhook_allowed_networks": ""})
+    strict = settings_with(settings, alerts={"webhook_allowed_networks": ""})
     address = webhook_addresses.literal_address(host.strip("[]"))
     assert address is not None
     # The name was public when saved; now it answers with the internal address.
@@ -788,7 +788,7 @@ def test_an_internal_address_stored_before_the_check_is_never_connected_to(
     db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
     counting_listener: CountingListener, t0: datetime,
 ) -> None:  # fmt: skip
-    strict = settings.model_copy(update={"webhook_allowed_networks": ""})
+    strict = settings_with(settings, alerts={"webhook_allowed_networks": ""})
     with_webhook_stored(db, clinic, f"http://127.0.0.1:{counting_listener.port}/hook")
     assert urgent_alert_sent(db, engine, strict, registry, clinic, t0) == [
         (False, "could not deliver")
@@ -807,7 +807,7 @@ def test_a_name_that_rebinds_after_the_check_is_connected_at_the_checked_address
     """DNS rebinding: the name answers with an allowed address for the check, then with a
     refused one. The connection goes to the address that was checked: a second lookup for
     the connection would have gone to the listener on 127.0.0.2, which nobody reaches."""
-    only_one = settings.model_copy(update={"webhook_allowed_networks": "127.0.0.1/32"})
+    only_one = settings_with(settings, alerts={"webhook_allowed_networks": "127.0.0.1/32"})
     port = receiver.server.server_address[1]
     elsewhere = CountingListener("127.0.0.2", port)
     try:
@@ -828,7 +828,7 @@ def test_a_name_with_a_public_and_an_internal_address_is_refused_whole(
     db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
     receiver: Receiver, monkeypatch: pytest.MonkeyPatch, connections: list[object],
 ) -> None:  # fmt: skip
-    only_one = settings.model_copy(update={"webhook_allowed_networks": "127.0.0.1/32"})
+    only_one = settings_with(settings, alerts={"webhook_allowed_networks": "127.0.0.1/32"})
     port = receiver.server.server_address[1]
     with_webhook_stored(db, clinic, f"http://hooks.riverside.example:{port}/hooks/backaudit")
     fake_dns(monkeypatch, "hooks.riverside.example", ["127.0.0.1", "127.0.0.2"])

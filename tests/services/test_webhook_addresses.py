@@ -7,7 +7,7 @@ from ipaddress import ip_address, ip_network
 
 import pytest
 
-from app.config import Settings
+from app.config import Alerts
 from app.services import alerts
 from app.services.webhook_addresses import (
     RefusedAddressError,
@@ -57,9 +57,12 @@ def test_names_are_left_to_the_resolver_and_checked_by_what_it_answers(
 
 
 def test_the_setting_takes_networks_and_names_a_bad_one() -> None:
-    settings = Settings(webhook_allowed_networks=" 10.20.0.0/16, fd00:ba::/32 ,")
-    assert settings.webhook_networks == (ip_network("10.20.0.0/16"), ip_network("fd00:ba::/32"))
-    assert Settings().webhook_networks == ()  # none by default
+    configured = Alerts(webhook_allowed_networks=" 10.20.0.0/16, fd00:ba::/32 ,")
+    assert configured.webhook_networks == (
+        ip_network("10.20.0.0/16"),
+        ip_network("fd00:ba::/32"),
+    )
+    assert Alerts().webhook_networks == ()  # none by default
     for bad in ("10.20.0.1/16", "intranet", "10.0.0.0/33"):
         with pytest.raises(ValueError, match=f"WEBHOOK_ALLOWED_NETWORKS: '{bad}'"):
-            Settings(webhook_allowed_networks=bad)
+            Alerts(webhook_allowed_networks=bad)

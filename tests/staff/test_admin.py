@@ -15,6 +15,7 @@ from app.config import Settings
 from app.models import ApiClient, AuditEvent, Clinic, StaffUser
 from app.services import api_keys
 from tests.fixtures import TestClock
+from tests.support.settings import settings_with
 
 from .conftest import MakeStaff, SignedInClient, form_token, sign_in
 
@@ -282,7 +283,7 @@ def test_a_clinic_can_try_only_so_many_addresses_an_hour(
 ) -> None:  # fmt: skip
     """An address in use at another clinic is refused, which tells that it has an account: the
     tries are counted per clinic, so addresses cannot be tried by the hundred."""
-    app.state.settings = settings.model_copy(update={"rate_limit_staff_invites_per_hour": 3})
+    app.state.settings = settings_with(settings, limits={"staff_invites_per_hour": 3})
     theirs = make_staff(other_clinic, email="theirs@hilltop.example")
     admin, colleague = signed_in(clinic, "admin"), signed_in(clinic, "admin")
 

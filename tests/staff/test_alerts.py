@@ -20,6 +20,7 @@ from app.services import alerts
 from app.services.alert_delivery import deliver_due
 from tests.alert_receivers import REFUSED_WEBHOOK_HOSTS, fake_dns
 from tests.fixtures import SAFETY_ALL_NO, record_assessment
+from tests.support.settings import settings_with
 
 from .conftest import MakeStaff, SignedInClient, code_at, enrol, enter_code, form_token, sign_in
 
@@ -30,13 +31,13 @@ LOOPBACK = IPv4Network("127.0.0.0/8")
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     # HOOK is on loopback: allowed, as README says for a clinic's internal receiver.
-    return settings.model_copy(update={"webhook_allowed_networks": "127.0.0.0/8"})
+    return settings_with(settings, alerts={"webhook_allowed_networks": "127.0.0.0/8"})
 
 
 @pytest.fixture
 def strict(app: FastAPI) -> FastAPI:
     """The app as deployed by default: no internal network allowed for webhooks."""
-    app.state.settings = app.state.settings.model_copy(update={"webhook_allowed_networks": ""})
+    app.state.settings = settings_with(app.state.settings, alerts={"webhook_allowed_networks": ""})
     return app
 
 
@@ -218,8 +219,8 @@ def test_a_name_that_resolves_to_an_internal_address_is_refused_when_saved(
 def test_an_allowed_internal_network_is_accepted_and_no_other(
     strict: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session
 ) -> None:
-    strict.state.settings = strict.state.settings.model_copy(
-        update={"webhook_allowed_networks": "10.20.0.0/16, fd00:ba::/32"}
+    strict.state.settings = settings_with(
+        strict.state.settings, alerts={"webhook_allowed_networks": "10.20.0.0/16, fd00:ba::/32"}
     )
     admin = signed_in(clinic, "admin")
     for url in ("https://10.21.0.5/hook", "https://[fd00:bb::5]/hook", "https://127.0.0.1/"):

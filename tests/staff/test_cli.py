@@ -16,7 +16,7 @@ from app.models import AuditEvent, Clinic, StaffUser
 def use_test_database(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, db: Session
 ) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", settings.database.url)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from app.models import Clinic, LoginThrottle, StaffUser
 from app.services import accounts, login_throttle
 from app.staff.auth_routes import DEVICE_COOKIE
+from tests.support.settings import settings_with
 
 from .conftest import PASSWORD, MakeStaff, form_token
 
@@ -123,7 +124,7 @@ def user(clinic: Clinic, make_staff: MakeStaff) -> StaffUser:
 def wait_a_minute_at_first(app: FastAPI) -> None:
     """The first wait as long as the e-mail's longest: a loaded machine's slow requests cannot
     outlast it in the middle of a test."""
-    app.state.settings = app.state.settings.model_copy(update={"login_first_delay_seconds": 60.0})
+    app.state.settings = settings_with(app.state.settings, sign_in={"first_delay_seconds": 60.0})
 
 
 def test_thirty_concurrent_guesses_get_five_password_checks_and_the_rest_wait(
@@ -147,13 +148,13 @@ def test_thirty_concurrent_guesses_get_five_password_checks_and_the_rest_wait(
     assert statuses == [401] * free + [429] * (30 - free)
     assert len(argon2_checks) == free
     # The first wait, counted from the fifth failure (less the time that passed since).
-    first_wait = app.state.settings.login_first_delay_seconds
+    first_wait = app.state.settings.sign_in.first_delay_seconds
     waits = [int(r.headers["retry-after"]) for r in responses if r.status_code == 429]
     assert all(0 < wait <= first_wait for wait in waits)
 
     # Still waiting, even with the right password; once the wait is over, it works.
     assert sign_in_once(app, "10.0.2.1", user.email, PASSWORD).status_code == 429
-    as_if_passed(db, app.state.settings.login_first_delay_seconds)
+    as_if_passed(db, app.state.settings.sign_in.first_delay_seconds)
     signed_in = sign_in_once(app, "10.0.2.1", user.email, PASSWORD)
     assert signed_in.status_code == 303
     # ...and a success clears the e-mail's count: the next failure is a plain one.
@@ -194,11 +195,11 @@ def test_a_stranger_s_failures_make_the_clinician_wait_at_most_the_e_mail_s_cap(
 
     at_clinic = sign_in_once(app, clinician, user.email, PASSWORD)
     assert at_clinic.status_code == 429
-    assert int(at_clinic.headers["retry-after"]) <= settings.login_max_delay_email_seconds
+    assert int(at_clinic.headers["retry-after"]) <= settings.sign_in.max_delay_email_seconds
     stranger_waits = sign_in_once(app, stranger, "someone.else@example.org", WRONG)
-    assert int(stranger_waits.headers["retry-after"]) > settings.login_max_delay_email_seconds
+    assert int(stranger_waits.headers["retry-after"]) > settings.sign_in.max_delay_email_seconds
 
-    as_if_passed(db, settings.login_max_delay_email_seconds)
+    as_if_passed(db, settings.sign_in.max_delay_email_seconds)
     assert sign_in_once(app, clinician, user.email, PASSWORD).status_code == 303
     # The stranger's own address still waits, for any e-mail.
     assert sign_in_once(app, stranger, "someone.else@example.org", WRONG).status_code == 429
@@ -210,7 +211,7 @@ def test_a_refused_attempt_is_not_counted_and_does_not_make_the_wait_longer(
     wait_a_minute_at_first(app)
     for _ in range(login_throttle.FREE_ATTEMPTS_PER_EMAIL):
         assert sign_in_once(app, "10.0.4.1", user.email, WRONG).status_code == 401
-    first_wait = int(app.state.settings.login_first_delay_seconds)
+    first_wait = int(app.state.settings.sign_in.first_delay_seconds)
     for _ in range(5):
         refused = sign_in_once(app, "10.0.4.1", user.email, WRONG)
         assert refused.status_code == 429

@@ -419,7 +419,7 @@ def test_an_admin_cannot_reset_another_clinic_s_staff(
 def command_line(
     monkeypatch: pytest.MonkeyPatch, settings: Settings, db: Session
 ) -> Iterator[None]:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", settings.database.url)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from app.engine import Questionnaire
 from app.models import Draft
-from app.services.questionnaires import Registry
+from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 from app.units import to_imperial
 from app.web.forms import read_page
 from tests.web.helpers import (
@@ -25,7 +25,7 @@ from tests.web.helpers import (
 
 @pytest.fixture
 def questionnaire(settings) -> Questionnaire:  # type: ignore[no-untyped-def]
-    return Registry.load(settings.questionnaires_dir, settings.default_questionnaire).default
+    return Registry.load(settings.questionnaires_dir, DEFAULT_QUESTIONNAIRE).default
 
 
 def questions(q: Questionnaire, *ids: str) -> list:  # type: ignore[type-arg]

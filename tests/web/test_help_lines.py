@@ -18,6 +18,7 @@ from app.engine import HELP_LINES
 from app.main import create_app
 from app.services.api_keys import create_api_key
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment
+from tests.support.settings import settings_with
 from tests.web.helpers import FIRST_PAGE, run_interview
 
 EMERGENCY = {"age": 42, "saddle_numbness": True, "bladder_change": False, "bowel_change": False}
@@ -39,7 +40,7 @@ NAME_THE_URGENT_LINE = ["/", "/about", "/contact", f"/questions/{FIRST_PAGE}"]
 
 @pytest.fixture
 def elsewhere(settings: Settings) -> Iterator[FastAPI]:
-    app = create_app(settings.model_copy(update=ELSEWHERE))
+    app = create_app(settings_with(settings, help_lines=ELSEWHERE))
     yield app
     app.state.engine.dispose()
 

@@ -12,13 +12,14 @@ from sqlmodel import Session, select
 from app.config import Settings
 from app.models import Assessment, Clinic, IntakeLink
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, TestClock
+from tests.support.settings import settings_with
 from tests.web.conftest import make_link
 from tests.web.helpers import csrf_of, is_result, post_page, run_interview, self_care_answers
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"rate_limit_submissions_per_hour": 2})
+    return settings_with(settings, limits={"submissions_per_hour": 2})
 
 
 def stored(db: Session) -> int:

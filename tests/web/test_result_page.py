@@ -18,11 +18,10 @@ from sqlmodel import Session
 
 from app import display
 from app.assets import STATIC_DIR
-from app.config import Settings
+from app.config import HelpLines, Settings
 from app.main import create_app
 from app.services import pdf
 from app.services.questionnaires import Registry
-from tests.conftest import TEST_SECRET
 from tests.fixtures import (
     EXAMPLE_ANSWERS,
     SAFETY_ALL_NO,
@@ -30,6 +29,7 @@ from tests.fixtures import (
     record_assessment,
     record_v1_assessment,
 )
+from tests.support.settings import settings_with
 
 EMERGENCY = {"age": 42, "saddle_numbness": True, "bladder_change": False, "bowel_change": False}
 URGENT = {**SAFETY_ALL_NO, "fever": True}
@@ -91,14 +91,15 @@ def test_results_that_need_no_call_now_have_no_call_button(
 
 
 def test_another_countrys_numbers_come_from_the_settings(settings: Settings, db: Session) -> None:
-    elsewhere = settings.model_copy(
-        update={
+    elsewhere = settings_with(
+        settings,
+        help_lines={
             "emergency_number": "112",
             "emergency_name": "112",
             "urgent_number": "116117",
             "urgent_name": "the 116117 helpline",
             "urgent_online_url": "",
-        }
+        },
     )
     app = create_app(elsewhere)
     try:
@@ -132,7 +133,7 @@ def test_numbers_and_names_that_disagree_stop_the_app_at_start(
     changes: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ValidationError, match=message):
-        Settings.model_validate({"environment": "test", "secret_key": TEST_SECRET, **changes})
+        HelpLines.model_validate(changes)
 
 
 # -- Self-care: the week's plan first -------------------------------------------------------------

@@ -23,7 +23,7 @@ from httpx import Response
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from app.config import Settings
+from app.config import Pdf
 from app.models import Assessment, ResultPdf
 from app.services import accounts, checkins, clinics, pdf
 from app.services import release as release_service
@@ -299,9 +299,9 @@ def test_a_worker_process_that_dies_is_replaced(
     assert kept(db) != []
 
 
-def test_pdf_max_pending_below_the_workers_is_refused(database_url: str) -> None:
+def test_pdf_max_pending_below_the_workers_is_refused() -> None:
     with pytest.raises(ValidationError, match="PDF_MAX_PENDING"):
-        Settings(database_url=database_url, pdf_workers=2, pdf_max_pending=1)
+        Pdf(workers=2, max_pending=1)
 
 
 def test_the_same_page_asked_for_twice_at_once_is_made_once(tmp_path: Path) -> None:

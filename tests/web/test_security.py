@@ -12,6 +12,7 @@ from app.assets import static_url
 from app.config import Settings
 from app.main import create_app
 from app.models import Assessment, Draft
+from tests.support.settings import settings_with
 from tests.web.helpers import (
     FIRST_PAGE,
     form_fields,
@@ -71,7 +72,7 @@ def test_a_forged_host_header_never_reaches_a_link(settings: Settings, engine) -
     """Static files are linked by path: a Host header anyone can send must not point the
     page's stylesheet or script at another site, even where every host is allowed (a forged
     one is refused before this: tests/test_hosts.py)."""
-    any_host = settings.model_copy(update={"allowed_hosts": "*"})
+    any_host = settings_with(settings, http={"allowed_hosts": "*"})
     with TestClient(create_app(any_host)) as client:
         pages = [
             client.get(path, headers={"Host": "evil.example"}) for path in ("/", "/staff/login")

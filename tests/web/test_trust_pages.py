@@ -18,6 +18,7 @@ from app.config import Settings
 from app.main import create_app
 from app.services import about
 from app.services.drafts import DRAFT_LIFETIME
+from tests.support.settings import settings_with
 
 APP = Path(__file__).resolve().parents[2] / "app"
 TRUST_PAGES = {
@@ -155,8 +156,8 @@ def test_the_cookies_page_lists_every_cookie_the_code_sets(client: TestClient) -
 def test_contact_shows_the_operators_address_when_one_is_set(
     settings: Settings, engine: Engine
 ) -> None:
-    configured = settings.model_copy(
-        update={"contact_email": "help@backaudit.example", "operator_name": "Example Health"}
+    configured = settings_with(
+        settings, operator={"contact_email": "help@backaudit.example", "name": "Example Health"}
     )
     with TestClient(create_app(configured)) as client:
         for path in ("/contact", "/privacy", "/accessibility"):
@@ -174,4 +175,4 @@ def test_contact_says_so_when_no_address_is_set(client: TestClient) -> None:
 @pytest.mark.parametrize("email", ["not-an-address", "a@b@c", "a b@example.org", "@example.org"])
 def test_a_contact_email_that_is_not_one_is_refused(settings: Settings, email: str) -> None:
     with pytest.raises(ValidationError, match="CONTACT_EMAIL"):
-        Settings(**{**settings.model_dump(), "contact_email": email})
+        settings_with(settings, operator={"contact_email": email})
