@@ -20,7 +20,7 @@ from app.security import new_token, sign, verify
 from app.services import accounts, audit, login_throttle, sign_in, staff_sessions
 from app.services import sign_in_tokens as tokens
 
-from .deps import SECOND_FACTOR_PATH, SESSION_COOKIE, audit_by, render
+from .deps import SECOND_FACTOR_PATH, SESSION_COOKIE, render
 
 router = APIRouter()
 
@@ -301,13 +301,8 @@ async def logout(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    staff = await db.run(staff_sessions.signed_in, token, now=clock())
-    if staff is not None:
-        # Logout is CSRF-protected too, so another site cannot sign staff out.
-        if csrf_token != staff.session.csrf_token:
-            raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-        await audit_by(db, staff, "staff.logout")
-        await db.run(staff_sessions.end_session, token)
+    if await db.run(staff_sessions.sign_out, token, csrf_token, now=clock()) == "form_expired":
+        raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
     response = RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response
