@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from sqlmodel import Session, col, func, select
 
-from app.models import AuditEvent
+from app.models import AuditEvent, StaffUser
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,10 @@ class Actor:
 
     clinic_id: uuid.UUID
     user_id: uuid.UUID
+
+    @classmethod
+    def of(cls, user: StaffUser) -> Actor:
+        return cls(user.clinic_id, user.id)
 
 
 def record_by(

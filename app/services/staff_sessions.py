@@ -28,7 +28,7 @@ class SignedIn:
 
     @property
     def actor(self) -> audit.Actor:
-        return audit.Actor(self.clinic.id, self.user.id)
+        return audit.Actor.of(self.user)
 
 
 def start_session(session: Session, user: StaffUser, *, now: datetime | None = None) -> str:
