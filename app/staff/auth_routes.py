@@ -17,7 +17,7 @@ from app.config import Settings
 from app.deps import ClockDep, DbDep, SettingsDep, client_ip, settings_of
 from app.errors import AppError
 from app.security import new_token, sign, verify
-from app.services import accounts, audit, login_throttle, sign_in, staff_sessions
+from app.services import accounts, login_throttle, sign_in, staff_sessions
 from app.services import sign_in_tokens as tokens
 
 from .deps import SECOND_FACTOR_PATH, SESSION_COOKIE, render
@@ -370,9 +370,6 @@ async def set_password(
         )  # fmt: skip
     password_hash = await run_in_threadpool(accounts.hash_password, password)
     await db.run(accounts.set_password, user, password, password_hash=password_hash)
-    await db.run(
-        audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.password_set"
-    )
     # Post/redirect/get: the sign-in page says the password is set.
     response = RedirectResponse("/staff/login?password_set=1", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SETUP_CSRF_COOKIE, path=SETUP_PATH)
