@@ -6,13 +6,17 @@ engine per process; app/deps.py says where a request's work with them runs.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 from . import codec
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -76,3 +80,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def committed(
+    session: Session,
+    work: Callable[Concatenate[Session, P], T],
+    /,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """``work`` in a transaction of its own, committed before this returns (rolled back if it
+    raises). The one place besides the request's end that commits: for a step concurrent
+    requests must see at once (the sign-in throttle counts an attempt before its password is
+    checked), taken before the request writes anything else, which would be committed with it.
+    """
+    try:
+        result = work(session, *args, **kwargs)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .clock import Clock
 from .config import Settings
+from .db import committed
 from .services import alerts, rate_limits
 from .services.questionnaires import Registry
 
@@ -71,7 +72,19 @@ class Db:
         the request writes anything else, which would be committed early with it."""
         if self._has_written():
             raise RuntimeError("a committed step must come before the request's writes")
-        return await self.run(_committed, work, *args, **kwargs)
+        return await self.run(committed, work, *args, **kwargs)
+
+    async def run_off_loop(
+        self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """A use case with slow work of its own (a password's Argon2 check, tens of
+        milliseconds of CPU): in the thread pool on every database, so the event loop goes on
+        serving meanwhile, and committed there before this returns. (On SQLite a write lock
+        left for the loop to commit would put the loop's own writers to sleep in SQLite's busy
+        handler until then.) Only as the request's first writes, like ``run_committed``."""
+        if self._has_written():
+            raise RuntimeError("a use case off the loop must come before the request's writes")
+        return await run_in_threadpool(partial(committed, self.session, work, *args, **kwargs))
 
     def _has_written(self) -> bool:
         if self.session.new or self.session.dirty or self.session.deleted:
@@ -81,22 +94,6 @@ class Db:
         # Flushed writes: SQLite's driver begins a transaction only for a write.
         driver = self.session.connection().connection.dbapi_connection
         return bool(getattr(driver, "in_transaction", False))
-
-
-def _committed(
-    session: Session,
-    work: Callable[Concatenate[Session, P], T],
-    /,
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> T:
-    try:
-        result = work(session, *args, **kwargs)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
 
 
 def settings_of(request: Request) -> Settings:

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.models import Clinic, StaffSession, StaffUser, utcnow
 from app.security import hash_token, new_token
+from app.services import audit
 from app.services.text import control_character_problem
 
 Role = Literal["admin", "clinician"]
@@ -118,8 +119,8 @@ def user_for_set_password_token(session: Session, token: str) -> StaffUser | Non
 def set_password(
     session: Session, user: StaffUser, password: str, *, password_hash: str | None = None
 ) -> None:
-    """``password_hash``: hash_password(password), when the caller made it already (away from
-    its event loop)."""
+    """The password set, in the clinic's audit log. ``password_hash``: hash_password(password),
+    when the caller made it already (away from its event loop)."""
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
@@ -130,6 +131,7 @@ def set_password(
     # A new password signs out every existing session of this account.
     session.exec(delete(StaffSession).where(col(StaffSession.user_id) == user.id))
     session.flush()
+    audit.record_by(session, audit.Actor.of(user), "staff.password_set")
 
 
 # -- logging in ----------------------------------------------------------------------------------

@@ -4,11 +4,41 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlmodel import Session, col, func, select
 
-from app.models import AuditEvent
+from app.models import AuditEvent, StaffUser
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A signed-in staff member, as the audit log names who did something: the event goes in
+    their clinic's log. Services that act for one take it and write the event themselves, in
+    the same call and transaction as the action, so no action lands without its event."""
+
+    clinic_id: uuid.UUID
+    user_id: uuid.UUID
+
+    @classmethod
+    def of(cls, user: StaffUser) -> Actor:
+        return cls(user.clinic_id, user.id)
+
+
+def record_by(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: str | uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    return record(
+        session, clinic_id=actor.clinic_id, actor_id=actor.user_id, action=action,
+        target_type=target_type, target_id=target_id, detail=detail,
+    )  # fmt: skip
 
 
 def record(

@@ -220,3 +220,30 @@ def revoke_link(session: Session, link: IntakeLink) -> None:
         link.revoked_at = utcnow()
         session.add(link)
         session.flush()
+
+
+# -- staff's changes, each with its audit event (audit.Actor) --------------------------------------
+
+
+def create_link_for_clinic(
+    session: Session, by: audit.Actor, *, label: str | None, single_use: bool, valid_for: timedelta
+) -> tuple[IntakeLink, str]:
+    """A new link of the staff member's clinic, and its token (shown once)."""
+    link, token = create_link(
+        session, clinic_id=by.clinic_id, label=label, single_use=single_use,
+        valid_for=valid_for, created_by_id=by.user_id,
+    )  # fmt: skip
+    audit.record_by(
+        session, by, "link.created", target_type="intake_link", target_id=link.id,
+        detail={"single_use": link.single_use, "days": valid_for.days},
+    )  # fmt: skip
+    return link, token
+
+
+def revoke_clinic_link(session: Session, by: audit.Actor, link_id: str) -> IntakeLink | None:
+    """The clinic's link, revoked; None if the clinic has no such link."""
+    link = get_clinic_link(session, clinic_id=by.clinic_id, link_id=link_id)
+    if link is not None:
+        revoke_link(session, link)
+        audit.record_by(session, by, "link.revoked", target_type="intake_link", target_id=link.id)
+    return link

@@ -223,38 +223,28 @@ def standing(q: Questionnaire, answers: Mapping[str, Any]) -> Standing:
 
 
 @dataclass(frozen=True, slots=True)
-class Answered:
-    """What answering a page led to."""
-
-    evaluation: Evaluation
-    recorded: Recorded | None = None  # an emergency sign ended the interview: stored
-    new_draft_token: str | None = None  # a new draft's token, for the cookie
-    next_page: Page | None = None  # None: every page is answered (check the answers)
-    tell_doctor: Level | None = None  # newly pointed to a doctor: say so before going on
+class ShowErrors:
+    """The form found problems in the page's answers, and no emergency sign overrides them:
+    nothing is stored, and the page comes back with its messages."""
 
 
 @dataclass(frozen=True, slots=True)
-class PageAnswers:
-    """The interview with one page's answers put in: what they were, and the one evaluation of
-    them that a page's post needs."""
+class Finished:
+    """An emergency sign ended the interview: it is recorded."""
 
-    given: dict[str, Any]
-    evaluation: Evaluation
-
-    @property
-    def emergency(self) -> Evaluation | None:
-        return emergency_stop(self.evaluation, self.given)
+    recorded: Recorded
 
 
-def with_page(
-    interview: Interview, answers: Mapping[str, Any], cleared: Iterable[str]
-) -> PageAnswers:
-    """The interview's answers with a page's answers put in and its cleared ones taken out."""
-    merged = dict(interview.answers)
-    for question_id in cleared:
-        merged.pop(question_id, None)
-    merged.update(answers)
-    return PageAnswers(merged, evaluate(interview.questionnaire, merged))
+@dataclass(frozen=True, slots=True)
+class GoTo:
+    """The answers are kept in the draft; on to ``next_page``."""
+
+    next_page: Page | None  # None: every page is answered (check the answers)
+    tell_doctor: Level | None = None  # newly pointed to a doctor: say so before going on
+    new_draft_token: str | None = None  # a new draft's token, for the cookie
+
+
+PageOutcome = ShowErrors | Finished | GoTo
 
 
 def answer_page(
@@ -262,16 +252,25 @@ def answer_page(
     origin: Origin,
     interview: Interview,
     page: Page,
-    page_answers: PageAnswers,
+    answers: Mapping[str, Any],
+    cleared: Iterable[str],
     *,
+    form_has_errors: bool,
     changing: bool,
     now: datetime | None = None,
-) -> Answered:
-    """Keep a page's answers (branching drops answers to questions that are now hidden) and
-    decide where to go next. An emergency sign ends the interview: it is recorded at once
-    (at ``now``, as ``finish_with``)."""
-    after = page_answers.evaluation
-    stop = page_answers.emergency
+) -> PageOutcome:
+    """Put a page's answers in (and its cleared ones out) and decide, once, what that leads
+    to. An emergency sign ends the interview, whatever else the form says: it is recorded at
+    once (at ``now``, as ``finish_with``). Otherwise the answers are kept (branching drops
+    answers to questions that are now hidden) and the next page chosen."""
+    given = dict(interview.answers)
+    for question_id in cleared:
+        given.pop(question_id, None)
+    given.update(answers)
+    after = evaluate(interview.questionnaire, given)
+    stop = emergency_stop(after, given)
+    if form_has_errors and stop is None:
+        return ShowErrors()
     if stop is not None and interview.evaluation.stopped:
         # Correcting a stored emergency result: a page before the one with the emergency
         # answer is not that answer confirmed. On to it, to change it or to confirm it.
@@ -281,7 +280,7 @@ def answer_page(
         ):
             stop = None
     if stop is not None:
-        return Answered(stop, recorded=finish_with(session, origin, interview.draft, stop, now=now))
+        return Finished(finish_with(session, origin, interview.draft, stop, now=now))
     if after.problems:  # the form checked every field: this would be a bug, so store nothing
         raise AnswerError(list(after.problems))
 
@@ -302,7 +301,7 @@ def answer_page(
         before = doctor_level(interview.evaluation)
         if newly is not None and (before is None or newly.rank < before.rank):
             tell = newly
-    return Answered(after, new_draft_token=new_token, next_page=target, tell_doctor=tell)
+    return GoTo(target, tell_doctor=tell, new_draft_token=new_token)
 
 
 def finish(

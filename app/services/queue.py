@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
 from app.models import Assessment, Checkin, IntakeLink, StaffUser, SubmissionSeen, utcnow
+from app.services import audit
 from app.services.assessments import hold
 from app.services.filters import Filters, not_replaced_or_unreviewed, unreviewed_checkin
 
@@ -295,3 +296,18 @@ def unmark_reviewed(session: Session, assessment: Assessment) -> None:
     assessment.updated_at = utcnow()
     session.add(assessment)
     session.flush()
+
+
+def set_reviewed(
+    session: Session, assessment: Assessment, *, by: StaffUser, reviewed: bool
+) -> None:
+    """Mark the submission as reviewed (or not), in the clinic's audit log; NewCheckinError,
+    and nothing stored, if a check-in came that the reviewer's page has not shown them."""
+    if reviewed:
+        mark_reviewed(session, assessment, by=by)
+    else:
+        unmark_reviewed(session, assessment)
+    action = "assessment.reviewed" if reviewed else "assessment.unreviewed"
+    audit.record_by(
+        session, audit.Actor.of(by), action, target_type="assessment", target_id=assessment.id
+    )

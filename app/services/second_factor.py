@@ -33,6 +33,7 @@ import hmac
 import os
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -44,7 +45,7 @@ from sqlmodel import Session, col, delete, func, or_, select, update
 
 from app.models import Clinic, StaffRecoveryCode, StaffSession, StaffUser
 from app.security import hash_token
-from app.services import login_throttle
+from app.services import audit, login_throttle
 
 ISSUER: Final = "backaudit"  # the name authenticator apps show for the entry
 STEP_SECONDS: Final = 30
@@ -140,6 +141,52 @@ def reset(session: Session, user: StaffUser, *, keep_session_id: uuid.UUID | Non
         ended = ended.where(col(StaffSession.id) != keep_session_id)
     session.exec(ended)
     session.flush()
+
+
+# -- a staff member's own changes, each with its audit event -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    recovery_codes: list[str]  # to show once
+
+
+@dataclass(frozen=True, slots=True)
+class WrongCode:
+    secret: str  # the same secret, to try again
+
+
+def enrol_with_code(
+    session: Session, user: StaffUser, code: str, *, secret_key: str, now: datetime
+) -> Enrolled | WrongCode:
+    """The first code from the app: on with the second factor, or the setting up again."""
+    codes = finish_enrolment(session, user, code, secret_key=secret_key, now=now)
+    if codes is None:
+        return WrongCode(begin_enrolment(session, user, secret_key=secret_key))
+    audit.record_by(
+        session, audit.Actor.of(user), "staff.2fa_enrolled", target_type="staff_user",
+        target_id=user.id,
+    )  # fmt: skip
+    return Enrolled(codes)
+
+
+def renew_recovery_codes(session: Session, user: StaffUser, *, now: datetime) -> list[str]:
+    codes = new_recovery_codes(session, user, now=now)
+    audit.record_by(
+        session, audit.Actor.of(user), "staff.2fa_recovery_codes_renewed",
+        target_type="staff_user", target_id=user.id,
+    )  # fmt: skip
+    return codes
+
+
+def replace_own(session: Session, user: StaffUser, *, keep_session_id: uuid.UUID) -> None:
+    """A new phone or app: the old secret and recovery codes stop working now, and the
+    person's other sessions end (``keep_session_id``, theirs, goes on)."""
+    reset(session, user, keep_session_id=keep_session_id)
+    audit.record_by(
+        session, audit.Actor.of(user), "staff.2fa_reset", target_type="staff_user",
+        target_id=user.id, detail={"by": "themselves"},
+    )  # fmt: skip
 
 
 # -- signing in ----------------------------------------------------------------------------------

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Final, Literal
 
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, select, update
 
 from app.models import Clinic, StaffSession, StaffUser, utcnow
 from app.security import hash_token, new_token
+from app.services import audit
 
 SESSION_LIFETIME: Final = timedelta(hours=12)  # however busy the session is
 SESSION_IDLE_TIMEOUT: Final = timedelta(minutes=30)  # since its last request
@@ -24,6 +25,10 @@ class SignedIn:
     user: StaffUser
     clinic: Clinic
     session: StaffSession
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor.of(self.user)
 
 
 def start_session(session: Session, user: StaffUser, *, now: datetime | None = None) -> str:
@@ -89,3 +94,18 @@ def end_session(session: Session, token: str | None) -> None:
     if token:
         session.exec(delete(StaffSession).where(col(StaffSession.token_hash) == hash_token(token)))
         session.flush()
+
+
+def sign_out(
+    session: Session, token: str | None, csrf_token: str, *, now: datetime
+) -> Literal["signed_out", "not_signed_in", "form_expired"]:
+    """The cookie's session ends, in its clinic's log. The form is CSRF-protected too, so that
+    another site cannot sign staff out."""
+    staff = signed_in(session, token, now=now)
+    if staff is None:
+        return "not_signed_in"
+    if csrf_token != staff.session.csrf_token:
+        return "form_expired"
+    audit.record_by(session, staff.actor, "staff.logout")
+    end_session(session, token)
+    return "signed_out"

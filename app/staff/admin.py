@@ -12,12 +12,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.deps import DbDep, RegistryDep, SettingsDep, take_rate
 from app.display import level_look
 from app.errors import AppError
-from app.models import AuditEvent, StaffUser
-from app.services import accounts, api_keys, audit, clinics, rate_limits, second_factor
+from app.models import AuditEvent
+from app.services import (
+    accounts,
+    api_keys,
+    audit,
+    clinic_admin,
+    clinics,
+    rate_limits,
+    second_factor,
+)
 from app.services.accounts import ROLES, AccountError, EmailInUseError
 from app.services.questionnaires import Registry
 
-from .deps import AdminStaff, CsrfProtected, audit_by, render
+from .deps import AdminStaff, CsrfProtected, render
 
 router = APIRouter()
 
@@ -78,9 +86,7 @@ async def invite(
         page.headers["Retry-After"] = rate_limits.retry_after(wait)
         return page
     try:
-        user, token = await db.run(
-            accounts.create_user, clinic_id=staff.clinic.id, email=email, role=role
-        )
+        user, token = await db.run(clinic_admin.invite_member, staff.actor, email=email, role=role)
     except AccountError as error:
         field = "role" if "Role" in str(error) else "email"
         # Addresses are unique across clinics: one message whichever clinic has the account,
@@ -95,23 +101,17 @@ async def invite(
             values={"email": email, "role": role},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    await audit_by(
-        db,
-        staff,
-        "staff.invited",
-        target_type="staff_user",
-        target_id=user.id,
-        detail={"role": user.role},
-    )
     link = f"{settings.public_url.rstrip('/')}/staff/set-password/{token}"
     return render(request, "staff/member_created.html", staff, member=user, link=link)
 
 
-async def _member(staff: AdminStaff, db: DbDep, user_id: str) -> StaffUser:
-    member = await db.run(accounts.get_clinic_staff, clinic_id=staff.clinic.id, user_id=user_id)
-    if member is None:
+def _answer(outcome: clinic_admin.Outcome, back: str) -> Response:
+    """Back to the page after a change; 404 for what is not the clinic's; 400 saying why not."""
+    if isinstance(outcome, clinic_admin.NotFound):
         raise AppError(status.HTTP_404_NOT_FOUND)
-    return member
+    if isinstance(outcome, clinic_admin.Refused):
+        raise AppError(status.HTTP_400_BAD_REQUEST, outcome.message)
+    return _back(back)
 
 
 @router.post("/members/{user_id}/role", dependencies=[CsrfProtected])
@@ -119,47 +119,21 @@ async def change_role(
     user_id: str, staff: AdminStaff, db: DbDep,
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:  # fmt: skip
-    member = await _member(staff, db, user_id)
-    if member.id == staff.user.id:
-        raise AppError(status.HTTP_400_BAD_REQUEST, "You cannot change your own role")
-    try:
-        await db.run(accounts.change_role, member, role)
-    except AccountError as error:
-        raise AppError(status.HTTP_400_BAD_REQUEST, str(error)) from None
-    await audit_by(
-        db,
-        staff,
-        "staff.role_changed",
-        target_type="staff_user",
-        target_id=member.id,
-        detail={"role": role},
-    )
-    return _back("/staff/members")
+    outcome = await db.run(clinic_admin.change_role, staff.actor, user_id, role)
+    return _answer(outcome, "/staff/members")
 
 
 @router.post("/members/{user_id}/disable", dependencies=[CsrfProtected])
 async def disable_member(user_id: str, staff: AdminStaff, db: DbDep) -> Response:
-    member = await _member(staff, db, user_id)
-    if member.id == staff.user.id:
-        raise AppError(status.HTTP_400_BAD_REQUEST, "You cannot disable your own account")
-    await db.run(accounts.disable, member)
-    await audit_by(db, staff, "staff.disabled", target_type="staff_user", target_id=member.id)
-    return _back("/staff/members")
+    outcome = await db.run(clinic_admin.disable_member, staff.actor, user_id)
+    return _answer(outcome, "/staff/members")
 
 
 @router.post("/members/{user_id}/second-factor/reset", dependencies=[CsrfProtected])
 async def reset_second_factor(user_id: str, staff: AdminStaff, db: DbDep) -> Response:
-    """A member who lost their phone and their recovery codes: their second factor and
-    sessions go, and they set it up again at their next sign-in (if they must have one)."""
-    member = await _member(staff, db, user_id)
-    if member.id == staff.user.id:
-        raise AppError(
-            status.HTTP_400_BAD_REQUEST,
-            "Set up a new app for yourself on your Second factor page",
-        )
-    await db.run(second_factor.reset, member)
-    await audit_by(db, staff, "staff.2fa_reset", target_type="staff_user", target_id=member.id)
-    return _back("/staff/members")
+    """A member who lost their phone and their recovery codes (clinic_admin.py)."""
+    outcome = await db.run(clinic_admin.reset_second_factor, staff.actor, user_id)
+    return _answer(outcome, "/staff/members")
 
 
 # -- clinic details -------------------------------------------------------------------------------
@@ -198,12 +172,7 @@ async def save_clinic_details(
     details = clinics.ClinicDetails(phone, contact_email, address, time_zone)
     if errors := clinics.details_problems(details):
         return _details_page(request, staff, details, errors)
-    changed = await db.run(clinics.update_details, staff.clinic, details)
-    if changed:
-        await audit_by(
-            db, staff, "clinic.updated", target_type="clinic", target_id=staff.clinic.id,
-            detail={"fields": changed},
-        )  # fmt: skip
+    await db.run(clinic_admin.save_details, staff.actor, staff.clinic, details)
     return _back("/staff/clinic?saved=1")
 
 
@@ -213,11 +182,7 @@ async def save_second_factor_rule(
 ) -> Response:
     """Whether clinicians must sign in with a second factor too (admins always must)."""
     required = clinicians == "yes"
-    if await db.run(second_factor.set_required_for_clinicians, staff.clinic, required):
-        await audit_by(
-            db, staff, "clinic.2fa_rule_changed", target_type="clinic",
-            target_id=staff.clinic.id, detail={"clinicians_must_use_2fa": required},
-        )  # fmt: skip
+    await db.run(clinic_admin.set_second_factor_rule, staff.actor, staff.clinic, required)
     return _back("/staff/clinic?saved=2fa")
 
 
@@ -243,35 +208,14 @@ async def create_key(
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
     scopes = [api_keys.CHECKINS_WRITE] if checkins_write == "yes" else []
-    client, key = await db.run(
-        api_keys.create_api_key, name=name, clinic_id=staff.clinic.id, scopes=scopes
-    )
-    await audit_by(
-        db,
-        staff,
-        "api_key.created",
-        target_type="api_client",
-        target_id=client.id,
-        detail={"prefix": client.key_prefix, "scopes": client.scopes},
-    )
+    client, key = await db.run(clinic_admin.create_api_key, staff.actor, name=name, scopes=scopes)
     return render(request, "staff/api_key_created.html", staff, client=client, key=key)
 
 
 @router.post("/api-keys/{key_id}/revoke", dependencies=[CsrfProtected])
 async def revoke_key(key_id: str, staff: AdminStaff, db: DbDep) -> Response:
-    client = await db.run(api_keys.get_clinic_api_key, clinic_id=staff.clinic.id, key_id=key_id)
-    if client is None:
-        raise AppError(status.HTTP_404_NOT_FOUND)
-    await db.run(api_keys.revoke_api_key, prefix_or_id=str(client.id))
-    await audit_by(
-        db,
-        staff,
-        "api_key.revoked",
-        target_type="api_client",
-        target_id=client.id,
-        detail={"prefix": client.key_prefix},
-    )
-    return _back("/staff/api-keys")
+    outcome = await db.run(clinic_admin.revoke_api_key, staff.actor, key_id)
+    return _answer(outcome, "/staff/api-keys")
 
 
 # -- audit log ------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import level_look
 from app.errors import AppError
-from app.services import alerts
+from app.services import alerts, clinic_admin
 
-from .deps import AdminStaff, CsrfProtected, audit_by, render
+from .deps import AdminStaff, CsrfProtected, render
 
 router = APIRouter()
 
@@ -48,9 +48,7 @@ async def set_email(
             request, staff, db, registry,
             errors={"alert_email": problem}, values={"alert_email": alert_email},
         )  # fmt: skip
-    await db.run(alerts.set_alert_email, staff.clinic, alert_email)
-    # Whether alerts go by e-mail, not the address: the page shows who set what, and when.
-    await audit_by(db, staff, "alerts.email_set" if alert_email.strip() else "alerts.email_removed")
+    await db.run(clinic_admin.set_alert_email, staff.actor, staff.clinic, alert_email)
     return RedirectResponse("/staff/alerts", status.HTTP_303_SEE_OTHER)
 
 
@@ -72,12 +70,9 @@ async def set_webhook(
             errors={"webhook_url": problem}, values={"webhook_url": webhook_url},
         )  # fmt: skip
     secret = await db.run(
-        alerts.set_webhook, staff.clinic, webhook_url,
+        clinic_admin.set_webhook, staff.actor, staff.clinic, webhook_url,
         allow_http=allow_http, allowed_networks=allowed,
     )  # fmt: skip
-    await audit_by(
-        db, staff, "alerts.webhook_set" if webhook_url.strip() else "alerts.webhook_removed"
-    )
     if secret is None:
         return RedirectResponse("/staff/alerts", status.HTTP_303_SEE_OTHER)
     return _secret_page(request, staff, secret)
@@ -87,8 +82,7 @@ async def set_webhook(
 async def new_secret(request: Request, staff: AdminStaff, db: DbDep) -> Response:
     if staff.clinic.webhook_url is None:
         raise AppError(status.HTTP_400_BAD_REQUEST, "Set the webhook address first")
-    secret = await db.run(alerts.rotate_webhook_secret, staff.clinic)
-    await audit_by(db, staff, "alerts.webhook_secret_rotated")
+    secret = await db.run(clinic_admin.rotate_webhook_secret, staff.actor, staff.clinic)
     return _secret_page(request, staff, secret)
 
 

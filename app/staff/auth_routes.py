@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request, status
@@ -14,14 +14,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.clock import Clock
 from app.config import Settings
-from app.deps import ClockDep, Db, DbDep, SettingsDep, settings_of
+from app.deps import ClockDep, DbDep, SettingsDep, client_ip, settings_of
 from app.errors import AppError
-from app.models import StaffUser
 from app.security import new_token, sign, verify
-from app.services import accounts, audit, login_throttle, second_factor, staff_sessions
+from app.services import accounts, login_throttle, sign_in, staff_sessions
 from app.services import sign_in_tokens as tokens
 
-from .deps import SECOND_FACTOR_PATH, SESSION_COOKIE, audit_by, render
+from .deps import SECOND_FACTOR_PATH, SESSION_COOKIE, render
 
 router = APIRouter()
 
@@ -39,16 +38,6 @@ EXPIRED: Final = "The form had expired. Please try again."
 FAILED: Final = "The e-mail address or password is not right, or the account is not active."
 WRONG_CODE: Final = "The code is not right. Enter the code your app shows now."
 WRONG_RECOVERY_CODE: Final = "The recovery code is not right, or it has been used."
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
-def mask_email(email: str) -> str:
-    """ "amy@riverside.example" as "a**@riverside.example": enough to tell accounts apart."""
-    name, _, domain = email.partition("@")
-    return f"{name[:1]}{'*' * max(2, len(name) - 1)}@{domain}"
 
 
 def _duration(seconds: int) -> str:
@@ -104,7 +93,7 @@ async def login(
     db: DbDep,
     settings: SettingsDep,
     clock: ClockDep,
-    # No length limits here: a value no account can have fails like any other (below).
+    # No length limits here: a value no account can have fails like any other (sign_in.py).
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     login_token: Annotated[str, Form(max_length=200)] = "",
@@ -113,90 +102,72 @@ async def login(
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not nonce or not verify(settings.secret_key, "staff-login", nonce, login_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-    if not accounts.could_sign_in_with(email, password):
-        # The same answer as a wrong password: the form tells nothing about accounts.
-        return _login_page(
-            request, settings.secret_key, next_url=_safe_next(next), email="",
-            error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
-        )  # fmt: skip
-    ip = _client_ip(request)
-    policy = _policy(settings)
-    account = await db.run(accounts.find_account, email)
-    # A browser that signed in to this account before is throttled on its own (its cookie is
-    # signed for the account): a stranger's failures at this e-mail do not hold it up.
-    device = tokens.read_device(
-        settings.secret_key, request.cookies.get(DEVICE_COOKIE), now=clock()
+    outcome = await db.run_off_loop(
+        sign_in.with_password, email, password, _browser(request), _config(settings, clock)
     )
-    known = device.device_id if device and account and device.user_id == account.id else None
-    # Counted, and committed, before the password is checked: concurrent attempts see it.
-    wait = await db.run_committed(
-        login_throttle.claim_login_attempt, email=email, client_ip=ip, policy=policy, device=known
-    )
-    if wait is not None:
-        refused = _login_page(
-            request, settings.secret_key, next_url=_safe_next(next), email=email,
-            error=f"Too many failed attempts. Try again in {_duration(_seconds(wait))}.",
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        )  # fmt: skip
-        refused.headers["Retry-After"] = str(_seconds(wait))
-        return refused
-    # Argon2 in a worker thread: tens of milliseconds that must not hold up the event loop.
-    matched = await run_in_threadpool(accounts.password_matches, account, password)
-    if not accounts.may_sign_in(account, matched):
-        await db.run_committed(login_throttle.forget_old_login_attempts)
-        if account is not None:
-            # In the account's clinic's log: someone tried it. The e-mail masked, never the
-            # password; an unknown e-mail belongs to no clinic's log.
-            await db.run(
-                audit.record, clinic_id=account.clinic_id, actor_id=None,
-                action="staff.login_failed", target_type="staff_user", target_id=account.id,
-                detail={"email": mask_email(account.email)},
-            )  # fmt: skip
-        return _login_page(
-            request, settings.secret_key, next_url=_safe_next(next), email=email,
-            error=FAILED, status_code=status.HTTP_401_UNAUTHORIZED,
-        )  # fmt: skip
-    user = account
-    await db.run_committed(
-        login_throttle.forgive_login_attempt, email=email, client_ip=ip, policy=policy, device=known
-    )
-    await db.run(accounts.rehash_if_needed, user, password)
-    response: Response
-    if second_factor.enrolled(user):
-        # The password is right; the session starts once the second factor is too.
-        pending = tokens.pending_token(settings.secret_key, user.id, now=clock())
-        response = RedirectResponse(
+    if isinstance(outcome, sign_in.Refused | sign_in.Throttled):
+        return _login_refused(request, settings, outcome, email=email, next_url=_safe_next(next))
+    if isinstance(outcome, sign_in.CodeNeeded):
+        response: Response = RedirectResponse(
             f"{CODE_PATH}?next={quote(_safe_next(next), safe='')}", status.HTTP_303_SEE_OTHER
         )
-        _set_cookie(response, settings, PENDING_COOKIE, pending, path=CODE_PATH)
+        _set_cookie(response, settings, PENDING_COOKIE, outcome.pending_token, path=CODE_PATH)
     else:
-        clinic = await db.run(accounts.clinic_of, user)
-        # Someone who must have a second factor and has none sets it up before anything else.
-        must_enrol = second_factor.must_enrol(user, clinic)
-        response = await _start_session(
-            request, db, settings, clock, user, SECOND_FACTOR_PATH if must_enrol else next
+        response = _session_started(
+            settings, outcome, SECOND_FACTOR_PATH if outcome.must_enrol else next
         )
-    # This browser now knows the password: it is a known device for this account.
-    device_value = tokens.device_token(settings.secret_key, user.id, now=clock())
-    _set_cookie(
-        response, settings, DEVICE_COOKIE, device_value,
-        max_age=int(tokens.DEVICE_LIFETIME.total_seconds()),
-    )  # fmt: skip
+    if outcome.device_token:  # this browser now knows the password: a known device
+        age = int(tokens.DEVICE_LIFETIME.total_seconds())
+        _set_cookie(response, settings, DEVICE_COOKIE, outcome.device_token, max_age=age)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/staff")
     return response
 
 
-async def _start_session(
-    request: Request, db: Db, settings: Settings, clock: Clock, user: StaffUser, next_url: str
+def _login_refused(
+    request: Request,
+    settings: Settings,
+    refusal: sign_in.Refused | sign_in.Throttled,
+    *,
+    email: str,
+    next_url: str,
 ) -> Response:
-    """Every factor is right: a fresh session (no fixation; the old cookie's, if any, is
-    ended), and on to ``next_url``. The session cookie has no Max-Age or Expires: it goes when
-    the browser closes, and the server ends it after 12 hours, or 30 minutes unused."""
-    await db.run(staff_sessions.end_session, request.cookies.get(SESSION_COOKIE))
-    token = await db.run(staff_sessions.start_session, user, now=clock())
-    await db.run(audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.login")
+    """The form again, saying why (the same words for every failure), e-mail filled in."""
+    if isinstance(refusal, sign_in.Throttled):
+        wait = _duration(_seconds(refusal.wait))
+        page = _login_page(
+            request, settings.secret_key, next_url=next_url, email=email,
+            error=f"Too many failed attempts. Try again in {wait}.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )  # fmt: skip
+        return _retry_after(page, refusal.wait)
+    return _login_page(
+        request, settings.secret_key, next_url=next_url, error=FAILED,
+        email=email if refusal.keep_email else "", status_code=status.HTTP_401_UNAUTHORIZED,
+    )  # fmt: skip
+
+
+def _config(settings: Settings, clock: Clock) -> sign_in.Config:
+    return sign_in.Config(_policy(settings), settings.secret_key, clock)
+
+
+def _browser(request: Request) -> sign_in.Browser:
+    return sign_in.Browser(
+        client_ip=client_ip(request),
+        device_cookie=request.cookies.get(DEVICE_COOKIE),
+        session_cookie=request.cookies.get(SESSION_COOKIE),
+    )
+
+
+def _session_started(settings: Settings, signed_in: sign_in.SignedIn, next_url: str) -> Response:
+    """On to ``next_url`` with the new session. The session cookie has no Max-Age or Expires: it
+    goes when the browser closes, and the server ends it after 12 hours, or 30 minutes unused."""
     response = RedirectResponse(_safe_next(next_url), status.HTTP_303_SEE_OTHER)
-    _set_cookie(response, settings, SESSION_COOKIE, token)
+    _set_cookie(response, settings, SESSION_COOKIE, signed_in.session_token)
+    return response
+
+
+def _retry_after(response: Response, wait: timedelta) -> Response:
+    response.headers["Retry-After"] = str(_seconds(wait))
     return response
 
 
@@ -282,55 +253,44 @@ async def code(
         return _back_to_login(next)
     if not verify(settings.secret_key, "staff-second-factor", pending.nonce, form_token):
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-    user = await db.run(accounts.active_user, pending.user_id)
-    if user is None or not second_factor.enrolled(user):
-        return _back_to_login(next)
     recovery = method == "recovery"
-    wait = await db.run_committed(
-        second_factor.claim_code_attempt, user_id=user.id, policy=_policy(settings)
-    )
-    if wait is not None:
-        refused = _code_page(
-            request, settings, pending, next_url=_safe_next(next), recovery=recovery,
-            error=f"Too many wrong codes. Try again in {_duration(_seconds(wait))}.",
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        )  # fmt: skip
-        refused.headers["Retry-After"] = str(_seconds(wait))
-        return refused
-    now = clock()
-    if recovery:
-        ok = await db.run(second_factor.use_recovery_code, user, code, now=now)
-    else:
-        ok = await db.run(
-            second_factor.use_code, user, code, secret_key=settings.secret_key, now=now
-        )
-    used = "recovery_code" if recovery else "app"
-    if not ok:
-        # Someone with the password got the code wrong: worth the clinic's notice.
-        await db.run(
-            audit.record, clinic_id=user.clinic_id, actor_id=None, action="staff.2fa_failed",
-            target_type="staff_user", target_id=user.id, detail={"method": used},
-        )  # fmt: skip
-        return _code_page(
-            request, settings, pending, next_url=_safe_next(next), recovery=recovery,
-            error=WRONG_RECOVERY_CODE if recovery else WRONG_CODE,
-            status_code=status.HTTP_401_UNAUTHORIZED,
-        )  # fmt: skip
-    await db.run(second_factor.forgive_code_attempt, user_id=user.id)
-    detail: dict[str, Any] = {"method": used}
-    if recovery:
-        detail["recovery_codes_left"] = await db.run(second_factor.recovery_codes_left, user)
-    await db.run(
-        audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.2fa_used",
-        target_type="staff_user", target_id=user.id, detail=detail,
+    outcome = await db.run(
+        sign_in.with_code, pending.user_id, code, _browser(request), _config(settings, clock),
+        recovery=recovery,
     )  # fmt: skip
+    if isinstance(outcome, sign_in.CodeStepGone):
+        return _back_to_login(next)
+    if isinstance(outcome, sign_in.Refused | sign_in.Throttled):
+        return _code_refused(request, settings, pending, outcome, recovery, _safe_next(next))
     # After a recovery code, the second factor's page: a new app, or new recovery codes.
-    response = await _start_session(
-        request, db, settings, clock, user,
-        f"{SECOND_FACTOR_PATH}?recovery_used=1" if recovery else next,
-    )  # fmt: skip
+    response = _session_started(
+        settings, outcome, f"{SECOND_FACTOR_PATH}?recovery_used=1" if recovery else next
+    )
     response.delete_cookie(PENDING_COOKIE, path=CODE_PATH)
     return response
+
+
+def _code_refused(
+    request: Request,
+    settings: Settings,
+    pending: tokens.Pending,
+    refusal: sign_in.Refused | sign_in.Throttled,
+    recovery: bool,
+    next_url: str,
+) -> Response:
+    if isinstance(refusal, sign_in.Throttled):
+        wait = _duration(_seconds(refusal.wait))
+        page = _code_page(
+            request, settings, pending, next_url=next_url, recovery=recovery,
+            error=f"Too many wrong codes. Try again in {wait}.",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )  # fmt: skip
+        return _retry_after(page, refusal.wait)
+    return _code_page(
+        request, settings, pending, next_url=next_url, recovery=recovery,
+        error=WRONG_RECOVERY_CODE if recovery else WRONG_CODE,
+        status_code=status.HTTP_401_UNAUTHORIZED,
+    )  # fmt: skip
 
 
 @router.post("/logout")
@@ -341,13 +301,8 @@ async def logout(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
-    staff = await db.run(staff_sessions.signed_in, token, now=clock())
-    if staff is not None:
-        # Logout is CSRF-protected too, so another site cannot sign staff out.
-        if csrf_token != staff.session.csrf_token:
-            raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
-        await audit_by(db, staff, "staff.logout")
-        await db.run(staff_sessions.end_session, token)
+    if await db.run(staff_sessions.sign_out, token, csrf_token, now=clock()) == "form_expired":
+        raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
     response = RedirectResponse("/staff/login", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SESSION_COOKIE, path="/staff")
     return response
@@ -415,9 +370,6 @@ async def set_password(
         )  # fmt: skip
     password_hash = await run_in_threadpool(accounts.hash_password, password)
     await db.run(accounts.set_password, user, password, password_hash=password_hash)
-    await db.run(
-        audit.record, clinic_id=user.clinic_id, actor_id=user.id, action="staff.password_set"
-    )
     # Post/redirect/get: the sign-in page says the password is set.
     response = RedirectResponse("/staff/login?password_set=1", status.HTTP_303_SEE_OTHER)
     response.delete_cookie(SETUP_CSRF_COOKIE, path=SETUP_PATH)

@@ -284,22 +284,16 @@ async def review(
             status.HTTP_400_BAD_REQUEST,
             "Mark the submission as reviewed (yes) or as not reviewed (no)",
         )
-    if reviewed == "no":
-        await db.run(queue.unmark_reviewed, a)
-        action = "assessment.unreviewed"
-    else:
-        # A review covers the check-ins this person's page showed them (kept on the server):
-        # one that came while the page was open has not been read, and is not marked as seen.
-        try:
-            await db.run(queue.mark_reviewed, a, by=staff.user)
-        except queue.NewCheckinError:
-            raise AppError(
-                status.HTTP_409_CONFLICT,
-                "A check-in came after you opened this submission. Open it again, read the "
-                "new check-in, then mark the submission as reviewed.",
-            ) from None
-        action = "assessment.reviewed"
-    await audit_by(db, staff, action, target_type="assessment", target_id=a.id)
+    # A review covers the check-ins this person's page showed them (kept on the server): one
+    # that came while the page was open has not been read, and is not marked as seen.
+    try:
+        await db.run(queue.set_reviewed, a, by=staff.user, reviewed=reviewed == "yes")
+    except queue.NewCheckinError:
+        raise AppError(
+            status.HTTP_409_CONFLICT,
+            "A check-in came after you opened this submission. Open it again, read the "
+            "new check-in, then mark the submission as reviewed.",
+        ) from None
     return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)
 
 

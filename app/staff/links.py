@@ -16,7 +16,7 @@ from app.deps import DbDep, SettingsDep
 from app.errors import AppError
 from app.services import intake
 
-from .deps import CsrfProtected, CurrentStaff, audit_by, render
+from .deps import CsrfProtected, CurrentStaff, render
 
 router = APIRouter()
 
@@ -67,21 +67,9 @@ async def create_link(
             choices=intake.VALID_FOR_DAYS, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )  # fmt: skip
     link, token = await db.run(
-        intake.create_link,
-        clinic_id=staff.clinic.id,
-        label=label,
-        single_use=use == "single",
+        intake.create_link_for_clinic, staff.actor, label=label, single_use=use == "single",
         valid_for=timedelta(days=days),
-        created_by_id=staff.user.id,
-    )
-    await audit_by(
-        db,
-        staff,
-        "link.created",
-        target_type="intake_link",
-        target_id=link.id,
-        detail={"single_use": link.single_use, "days": days},
-    )
+    )  # fmt: skip
     url = f"{settings.public_url.rstrip('/')}/intake/{token}"
     qr = segno.make(url, error="m").svg_inline(
         scale=4, border=2, omitsize=True, title=None, svgclass="qr__svg", lineclass=None
@@ -107,9 +95,7 @@ async def confirm_revoke(
 
 @router.post("/links/{link_id}/revoke", dependencies=[CsrfProtected])
 async def revoke_link(link_id: str, staff: CurrentStaff, db: DbDep) -> Response:
-    link = await db.run(intake.get_clinic_link, clinic_id=staff.clinic.id, link_id=link_id)
+    link = await db.run(intake.revoke_clinic_link, staff.actor, link_id)
     if link is None:
         raise AppError(status.HTTP_404_NOT_FOUND)
-    await db.run(intake.revoke_link, link)
-    await audit_by(db, staff, "link.revoked", target_type="intake_link", target_id=link.id)
     return RedirectResponse(f"/staff/links?revoked={link.id}", status.HTTP_303_SEE_OTHER)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from app.deps import ClockDep, DbDep, SettingsDep
 from app.services import second_factor
 
-from .deps import SECOND_FACTOR_PATH, CsrfProtected, SignedInStaff, StaffContext, audit_by, render
+from .deps import SECOND_FACTOR_PATH, CsrfProtected, SignedInStaff, StaffContext, render
 
 router = APIRouter()
 
@@ -85,20 +85,14 @@ async def enrol(
 ) -> Response:
     if second_factor.enrolled(staff.user):
         return RedirectResponse(SECOND_FACTOR_PATH, status.HTTP_303_SEE_OTHER)
-    codes = await db.run(
-        second_factor.finish_enrolment, staff.user, code,
+    outcome = await db.run(
+        second_factor.enrol_with_code, staff.user, code,
         secret_key=settings.secret_key, now=clock(),
     )  # fmt: skip
-    if codes is None:
-        secret = await db.run(
-            second_factor.begin_enrolment, staff.user, secret_key=settings.secret_key
-        )
+    if isinstance(outcome, second_factor.WrongCode):
         error = "Enter the 6-digit code your app shows" if not code.strip() else WRONG_CODE
-        return _setup_page(request, staff, secret, error=error)
-    await audit_by(
-        db, staff, "staff.2fa_enrolled", target_type="staff_user", target_id=staff.user.id
-    )
-    return _codes_page(request, staff, codes)
+        return _setup_page(request, staff, outcome.secret, error=error)
+    return _codes_page(request, staff, outcome.recovery_codes)
 
 
 @router.post(
@@ -111,11 +105,7 @@ async def new_recovery_codes(
 ) -> Response:
     if not second_factor.enrolled(staff.user):
         return RedirectResponse(SECOND_FACTOR_PATH, status.HTTP_303_SEE_OTHER)
-    codes = await db.run(second_factor.new_recovery_codes, staff.user, now=clock())
-    await audit_by(
-        db, staff, "staff.2fa_recovery_codes_renewed", target_type="staff_user",
-        target_id=staff.user.id,
-    )  # fmt: skip
+    codes = await db.run(second_factor.renew_recovery_codes, staff.user, now=clock())
     return _codes_page(request, staff, codes)
 
 
@@ -124,9 +114,5 @@ async def replace(staff: SignedInStaff, db: DbDep) -> Response:
     """A new phone or app: the old secret and recovery codes stop working now, the person's
     other sessions end (this one goes on), and the setting-up page follows."""
     if second_factor.enrolled(staff.user):
-        await db.run(second_factor.reset, staff.user, keep_session_id=staff.session.id)
-        await audit_by(
-            db, staff, "staff.2fa_reset", target_type="staff_user", target_id=staff.user.id,
-            detail={"by": "themselves"},
-        )  # fmt: skip
+        await db.run(second_factor.replace_own, staff.user, keep_session_id=staff.session.id)
     return RedirectResponse(SECOND_FACTOR_PATH, status.HTTP_303_SEE_OTHER)

@@ -152,38 +152,43 @@ async def answer_question_page(
         return redirect(_resume_url(entry, interview))
     page_input = read_page(interview.evaluation.visible_on(page), form)
     changing = _change_of(interview.questionnaire, {k: v[0] for k, v in form.items() if v})
-    after = flow.with_page(interview, page_input.answers, page_input.cleared)
-    if page_input.errors and after.emergency is None:
-        # Nothing is stored; the page comes back with the messages.
-        return _render_page(
-            request, entry, interview, page, page_input, page_input.units, changing=changing
-        )
     with _cannot_store(entry):
-        answered = await db.run(
+        outcome = await db.run(
             flow.answer_page,
             entry.origin,
             interview,
             page,
-            after,
+            page_input.answers,
+            page_input.cleared,
+            form_has_errors=bool(page_input.errors),
             changing=changing is not None,
             now=clock(),
         )
-    if answered.recorded is not None:
-        return _finished(request, entry, answered.recorded)
-    response = redirect(_after_page(entry, answered, changing=changing))
-    if answered.new_draft_token:
-        set_cookie(
-            response, request, entry.cookie_name, answered.new_draft_token,
-            max_age=DRAFT_COOKIE_AGE,
-        )  # fmt: skip
-    return response
+    match outcome:
+        case flow.ShowErrors():
+            return _render_page(
+                request, entry, interview, page, page_input, page_input.units, changing=changing
+            )
+        case flow.Finished(recorded=recorded):
+            return _finished(request, entry, recorded)
+        case flow.GoTo(new_draft_token=new_draft_token):
+            response = redirect(_after_page(entry, outcome, changing=changing))
+            if new_draft_token:
+                set_cookie(
+                    response,
+                    request,
+                    entry.cookie_name,
+                    new_draft_token,
+                    max_age=DRAFT_COOKIE_AGE,
+                )
+            return response
 
 
-def _after_page(entry: Entry, answered: flow.Answered, *, changing: Change | None) -> str:
-    target = answered.next_page
+def _after_page(entry: Entry, go_to: flow.GoTo, *, changing: Change | None) -> str:
+    target = go_to.next_page
     if target is None:
         return changing.check_url(entry) if changing else entry.url("check")
-    if answered.tell_doctor is not None:
+    if go_to.tell_doctor is not None:
         # Tell them now, and let them choose to stop or go on.
         return f"{entry.url('advice')}?next={target.id}" + (
             f"&{changing.query()}" if changing else ""

@@ -69,25 +69,37 @@ def test_answering_the_emergency_page_records_at_once_and_drops_the_draft(
     about_you, page = q.pages[0], q.pages[1]
     assert page.id == "emergency_nerves"
     answered_first = interview.answer_page(
-        db, WEB, first, about_you, interview.with_page(first, {"age": 42}, ()),
-        changing=False,
-    )  # fmt: skip
-    assert answered_first.recorded is None
+        db, WEB, first, about_you, {"age": 42}, (), form_has_errors=False, changing=False
+    )
+    assert isinstance(answered_first, interview.GoTo)
     assert answered_first.new_draft_token
     assert answered_first.next_page == page
     draft = db.exec(select(Draft)).one()
 
     again = interview.resume(registry, draft)
+    # The form's problems with another answer do not hold the emergency advice up.
     answered = interview.answer_page(
-        db, WEB, again, page, interview.with_page(again, {"saddle_numbness": True}, ()),
-        changing=False,
-    )  # fmt: skip
+        db, WEB, again, page, {"saddle_numbness": True}, (), form_has_errors=True, changing=False
+    )
     db.commit()
 
-    assert answered.recorded is not None
+    assert isinstance(answered, interview.Finished)
     assert answered.recorded.result["triage"]["level"] == "emergency"
     assert db.exec(select(Draft)).all() == []
     assert db.exec(select(Assessment)).one().id == answered.recorded.id
+
+
+def test_a_page_with_the_form_s_problems_and_no_emergency_stores_nothing(
+    db: Session, registry: Registry, q: Questionnaire
+) -> None:
+    first = interview.resume(registry, None)
+    answered = interview.answer_page(
+        db, WEB, first, q.pages[1], {"saddle_numbness": False}, (), form_has_errors=True,
+        changing=False,
+    )  # fmt: skip
+
+    assert isinstance(answered, interview.ShowErrors)
+    assert db.exec(select(Draft)).all() == []
 
 
 def test_stored_answers_are_listed_in_question_order_as_stored(q: Questionnaire) -> None:
