@@ -44,6 +44,7 @@ TABLES = {
     "intake_link",
     "login_throttle",
     "rate_bucket",
+    "result_contact",
     "result_pdf",
     "staff_recovery_code",
     "staff_session",
