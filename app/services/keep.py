@@ -64,17 +64,19 @@ def ask(
         raise ValueError("Enter your e-mail address")
     if problem := alerts.email_problem(email):
         raise ValueError(problem.replace("alerts@example.org", "name@example.com"))
-    contact = session.get(ResultContact, assessment.id)
-    if contact is None:
-        contact = ResultContact(assessment_id=assessment.id, email=email, unsubscribe_id="")
-    contact.email = email
-    contact.unsubscribe_id = new_token(16)
-    contact.reminders = reminders and has_programme(registry, assessment)
-    contact.link_sealed = _seal(secret_key, assessment.id, token)
-    contact.link_due_at, contact.link_attempts = now, 0
-    contact.remind_at = first_reminder(session, assessment, now) if contact.reminders else None
-    contact.reminder_attempts = 0
-    contact.created_at = now
+    # A new row, not an update: the sender may be sending (or forgetting) the old one now.
+    forget(session, [assessment.id])
+    reminders = reminders and has_programme(registry, assessment)
+    contact = ResultContact(
+        assessment_id=assessment.id,
+        email=email,
+        unsubscribe_id=new_token(16),
+        reminders=reminders,
+        link_sealed=_seal(secret_key, assessment.id, token),
+        link_due_at=now,
+        remind_at=first_reminder(session, assessment, now) if reminders else None,
+        created_at=now,
+    )
     session.add(contact)
     session.flush()
     session.info[alerts.QUEUED] = True  # the sender is woken after the commit
@@ -231,8 +233,14 @@ def record_attempt(
     given_up = not outcome.ok and (not outcome.retry or claim.attempts >= alerts.MAX_ATTEMPTS)
     values: dict[str, object]
     if claim.kind == "link" and not claim.reminders and (outcome.ok or given_up):
-        # Given for this e-mail only: once it is sent (or given up), the address goes.
-        forget(session, [claim.assessment_id])
+        # Given for this e-mail only: once it is sent (or given up), the address goes (unless
+        # a new one was given meanwhile: its row's attempts start again at 0).
+        session.connection().execute(
+            delete(ResultContact).where(
+                col(ResultContact.assessment_id) == claim.assessment_id,
+                col(ResultContact.link_attempts) == claim.attempts,
+            )
+        )
         return "sent" if outcome.ok else "failed"
     if claim.kind == "link":
         if outcome.ok or given_up:  # the sealed link goes either way
@@ -304,8 +312,8 @@ def email_message(claim: Claim, *, sender: str, now: datetime) -> EmailMessage:
             "\n"
             f"{stop}{claim.unsubscribe_url}\n"
             "\n"
-            "If you did not ask for this, someone typed your address by mistake: open the"
-            " link above to forget it.\n"
+            "If you did not ask for this, someone typed your address by mistake: open that"
+            " last link to have us forget it.\n"
         )
         return message
     assert claim.due is not None
