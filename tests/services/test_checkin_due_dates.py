@@ -18,7 +18,7 @@ DAY = timedelta(days=1)
 
 def record() -> Assessment:
     return Assessment(
-        questionnaire_id="q", questionnaire_version="1", answers={}, result={},  # type: ignore[arg-type]
+        questionnaire_id="q", questionnaire_version="1", answers={}, result={},  # type: ignore[typeddict-item]
         triage_level="self_care", channel="web", created_at=START,
     )  # fmt: skip
 
@@ -26,7 +26,7 @@ def record() -> Assessment:
 def checkin_at(days: float) -> Checkin:
     return Checkin(
         id=uuid.uuid4(), assessment_id=uuid.uuid4(), questionnaire_id="c",
-        questionnaire_version="1", answers={}, result={},  # type: ignore[arg-type]
+        questionnaire_version="1", answers={}, result={},  # type: ignore[typeddict-item]
         triage_level="self_care", channel="web", created_at=START + days * DAY,
     )  # fmt: skip
 

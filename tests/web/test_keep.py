@@ -177,8 +177,12 @@ def test_without_reminders_the_address_goes_once_the_link_is_sent(
     ask_for_link(client, result_url, reminders=False)
     wait_until(lambda: len(mailbox.messages) == 1)
     assert "you asked for no reminders" in body(mailbox.messages[0])
-    db.expire_all()
-    wait_until(lambda: (db.expire_all(), db.exec(select(ResultContact)).first())[1] is None)
+
+    def forgotten() -> bool:
+        db.expire_all()
+        return db.exec(select(ResultContact)).first() is None
+
+    wait_until(forgotten)
 
 
 def test_deleting_the_result_deletes_the_address(
