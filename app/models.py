@@ -1,8 +1,8 @@
 """Database tables, all in one place. Services read and write these; routes never do directly.
 
 Secrets that grant access (API keys, intake tokens, result links, sessions, set-password
-links) are stored only as SHA-256 hashes: they are long random values, so a fast hash is
-enough, and a leaked database does not leak access.
+links, staff invitations) are stored only as SHA-256 hashes: they are long random values, so a
+fast hash is enough, and a leaked database does not leak access.
 """
 
 from __future__ import annotations
@@ -104,6 +104,25 @@ class StaffUser(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, max_length=200, repr=False)
     totp_enrolled_at: datetime | None = _optional_time()
     totp_last_step: int | None = None
+
+
+class StaffInvitation(SQLModel, table=True):
+    """An admin's invitation to join their clinic (app/services/invitations.py). The account is
+    made only when the person accepts it, so inviting says nothing about whether the address
+    has an account at another clinic. Only the SHA-256 hash of the link's token is kept."""
+
+    __tablename__ = "staff_invitation"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
+    email: str = Field(max_length=320)  # stored lower-case, as StaffUser.email
+    role: str = Field(max_length=20)  # admin | clinician
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = _time()
+    invited_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = _time()
+    accepted_at: datetime | None = _optional_time()
+    revoked_at: datetime | None = _optional_time()
 
 
 class StaffRecoveryCode(SQLModel, table=True):

@@ -46,6 +46,7 @@ TABLES = {
     "login_throttle",
     "rate_bucket",
     "result_pdf",
+    "staff_invitation",
     "staff_recovery_code",
     "staff_session",
     "staff_user",
