@@ -21,6 +21,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Final
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -183,10 +184,20 @@ def accept(
         session.add(invitation)
         session.flush()
         return None
-    user, _ = accounts.create_user(
-        session, clinic_id=invitation.clinic_id, email=invitation.email, role=invitation.role,
-        password=password, password_hash=password_hash,
-    )  # fmt: skip
+    try:
+        # Another clinic's invitation for the same address, accepted at the same moment: one
+        # account, made by whichever comes first; the other finds the address taken (the
+        # check, or on PostgreSQL the unique constraint) and is an unusable invitation.
+        with session.begin_nested():
+            user, _ = accounts.create_user(
+                session, clinic_id=invitation.clinic_id, email=invitation.email,
+                role=invitation.role, password=password, password_hash=password_hash,
+            )  # fmt: skip
+    except (IntegrityError, accounts.EmailInUseError):
+        invitation.accepted_at = None
+        session.add(invitation)
+        session.flush()
+        return None
     audit.record(
         session, clinic_id=invitation.clinic_id, actor_id=user.id,
         action="staff.invitation_accepted", target_type="staff_invitation",

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.models import AuditEvent, Clinic, StaffInvitation, StaffUser
 from app.security import hash_token
+from app.services import accounts
 from tests.alert_receivers import Mailbox, mailbox  # noqa: F401 (a fixture)
 from tests.fixtures import TestClock
 from tests.support.network import free_port
@@ -312,3 +313,26 @@ def test_an_invitation_the_mail_server_does_not_take_is_withdrawn(
     assert invitation.revoked_at is not None
     actions = [e.action for e in db.exec(select(AuditEvent).order_by(col(AuditEvent.created_at)))]
     assert actions[-2:] == ["staff.invited", "staff.invitation_revoked"]
+
+
+def test_an_address_taken_between_the_check_and_the_account_is_an_unusable_link(
+    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, make_staff: MakeStaff,
+    browser: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Two clinics' invitations for one address, accepted at the same moment: the second finds
+    the address taken only when it makes the account. It reads as any unusable link, not a
+    500, and its invitation stays pending."""
+    admin = signed_in(clinic, "admin")
+    path, _ = link_in(invite(admin, "both@example.org").text)
+    form = browser.get(path)
+    make_staff(other_clinic, email="both@example.org")  # the other clinic's, just now
+    monkeypatch.setattr(accounts, "email_in_use", lambda *_: False)  # both checks came first
+    data = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD, "form_token": form_token(form.text)}
+    sent = browser.post(path, data=data, follow_redirects=False)
+    assert sent.status_code == 410
+    assert "This invitation cannot be used" in sent.text
+    db.expire_all()
+    [pending] = db.exec(select(StaffInvitation)).all()
+    assert pending.accepted_at is None
+    [user] = db.exec(select(StaffUser).where(StaffUser.email == "both@example.org")).all()
+    assert user.clinic_id == other_clinic.id
