@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from app.deps import ClockDep, DbDep, RegistryDep, settings_of
-from app.display import trend_chart
+from app.display import help_now, level_look, trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin
@@ -85,6 +85,16 @@ async def checkin_form(
     registry: RegistryDep,
     clock: ClockDep,
 ) -> Response:
+    try:
+        checkin_service.questionnaire_for(registry, assessment)
+    except CheckinNotPossibleError:
+        # A bookmark or the see-a-doctor page's link, before there is a plan to check in on:
+        # say when check-ins start, not "page not found".
+        return render(
+            request,
+            "web/checkin_not_yet.html",
+            {"result_url": f"/result/{token}", "released": assessment.released_at is not None},
+        )
     found = await db.run(checkin_service.list_checkins, assessment.id)
     evaluation = _evaluate(registry, assessment, found, {})
     first = next(p for p in evaluation.questionnaire.pages if evaluation.page_is_visible(p))
@@ -287,6 +297,7 @@ async def checkin_result(
         c.created_at for c in found if (c.created_at, c.id) < (checkin.created_at, checkin.id)
     ]
     early_due = checkin_service.due_on(assessment, before)
+    level = registry.level(checkin.triage_level, checkin.questionnaire_id)
     return render(
         request,
         "web/checkin_result.html",
@@ -295,6 +306,13 @@ async def checkin_result(
             "level": result["triage"]["level"],
             # For the safety net (web/_safety_net.html).
             "most_urgent": checkin.triage_rank == 0,
+            # A warning sign: the call button straight after the heading, as on a result.
+            "help_now": help_now(
+                settings_of(request).help_lines,
+                most_urgent=checkin.triage_rank == 0,
+                urgent=bool(level and level.urgent),
+            ),
+            "call_style": level_look(level, checkin.triage_level).style,
             "self_care": checkin.triage_level
             == registry.for_record(
                 checkin.questionnaire_id, checkin.questionnaire_version

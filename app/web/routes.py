@@ -111,6 +111,12 @@ async def start(request: Request, entry: EntryDep, interview: InterviewDep) -> R
     resume_url = None
     if interview.draft is not None and interview.evaluation.answers:
         resume_url = _resume_url(entry, interview)
+        # Told to speak to a doctor today before they left: that comes first again, with its
+        # call button, not a question page with the reminder below the Continue button.
+        told = flow.doctor_level(interview.evaluation)
+        next_page = interview.evaluation.next_page
+        if told is not None and told.urgent and next_page is not None:
+            resume_url = f"{entry.url('advice')}?next={next_page.id}"
     first = interview.questionnaire.pages[0]
     return render(
         request,
@@ -199,8 +205,11 @@ def _after_page(entry: Entry, go_to: flow.GoTo, *, changing: Change | None) -> s
 
 
 @form_route("/advice", "GET")
-async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
-    """Told to see a doctor: they may stop here, or finish the questions for the appointment."""
+async def advice(
+    request: Request, entry: EntryDep, interview: InterviewDep, settings: SettingsDep
+) -> Response:
+    """Told to see a doctor: they may stop here, or finish the questions for the appointment.
+    Urgent: the call button first, as on the urgent result."""
     level = flow.doctor_level(interview.evaluation)
     next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
     if level is None or next_page is None:
@@ -215,6 +224,7 @@ async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> 
             entry,
             level=level,
             look=display.level_look(level),
+            help_now=display.help_now(settings.help_lines, most_urgent=False, urgent=level.urgent),
             reasons=flow.reasons_so_far(interview.evaluation),
             continue_url=question_url(entry, next_page, changing=changing),
             back_url=question_url(entry, answered, changing=changing) if answered else None,
@@ -331,6 +341,29 @@ async def _limit_submissions(request: Request, db: Db) -> None:
         )
 
 
+# Not /change: that path is the correction's own form (its start page).
+@router.get("/result/{token}/mistake", response_class=HTMLResponse, include_in_schema=False)
+async def confirm_correction(
+    request: Request, token: str, assessment: AssessmentDep, db: DbDep
+) -> Response:
+    """ "I answered by mistake", asked first: nothing changes until they say yes. Too late, or
+    once the clinic has it: the page that says why (as the POST would)."""
+    result_url = f"/result/{token}"
+    closed = await db.run(flow.why_not_correctable, assessment, correction_rules(request))
+    clinic = await _clinic_of(db, assessment)
+    if closed is not None:
+        raise CorrectionClosedPageError(result_url, closed, clinic)
+    return render(
+        request,
+        "web/correct_confirm.html",
+        {
+            "result_url": result_url,
+            "change_url": f"{result_url}/change",
+            "sent_to": clinic.name if clinic else None,
+        },
+    )
+
+
 @router.post("/result/{result_token}/change", include_in_schema=False)
 async def begin_correction(
     request: Request, result_token: str, form: CheckedForm, db: DbDep, registry: RegistryDep
@@ -415,9 +448,10 @@ async def result_page(
             "reference": assessment.reference,
             "urgent": found is not None and found.urgent,
             "created_at": assessment.created_at,
-            "change_url": f"/result/{token}/change" if closed is None else None,
+            "change_url": f"/result/{token}/mistake" if closed is None else None,
             # A correction says which result it replaced, and when that was.
             "replaces_from": present.moment(earlier.created_at, clinic) if earlier else None,
+            "replaces_title": earlier.result["triage"]["title"] if earlier else None,
         },
     )
 
@@ -671,7 +705,7 @@ def _render_page(
             heading=heading,
             title=heading,
             section_title=flow.section_title(interview.questionnaire, page),
-            progress=evaluation.progress(),
+            progress=flow.progress(evaluation, page),
             action=base_url,
             changing=changing,
             correcting=entry.corrects is not None,
