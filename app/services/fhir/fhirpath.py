@@ -104,7 +104,7 @@ class FhirPath:
         for variable in variables:
             if variable in _RESERVED or variables.count(variable) > 1:
                 raise FhirPathError(
-                    f"two names, or a FHIRPath name, give the variable {variable!r}"
+                    f"the variable {variable!r} would be given twice, or is FHIRPath's own"
                 )
 
     # -- what a name needs ------------------------------------------------------------------
