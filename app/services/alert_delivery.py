@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import http.client
 import logging
-import smtplib
 import socket
 import ssl
 import threading
@@ -31,7 +30,7 @@ from sqlmodel import Session
 from app import __version__
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.services import alerts, webhook_addresses
+from app.services import alerts, mail, webhook_addresses
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
 
@@ -94,7 +93,7 @@ def send(
 def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datetime) -> Outcome:
     if not claim.email:
         return Outcome(False, "the clinic has no alert e-mail address now", retry=False)
-    if not settings.mail.host:
+    if not mail.configured(settings):
         return Outcome(False, "e-mail is not set up on this server (SMTP_HOST)")
     level = registry.level(claim.level, claim.questionnaire_id)
     message = alerts.email_message(
@@ -104,17 +103,10 @@ def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datet
         public_url=settings.public_url,
         now=now,
     )
-    with smtplib.SMTP(
-        settings.mail.host, settings.mail.port, timeout=settings.alerts.timeout_seconds
-    ) as smtp:
-        if settings.mail.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.mail.username:
-            smtp.login(settings.mail.username, settings.mail.password.get_secret_value())
-        refused = smtp.send_message(message)
-    if refused:
-        return Outcome(False, f"refused by the mail server: {sorted(refused)}")
-    return Outcome(True, f"accepted by {settings.mail.host}")
+    try:
+        return Outcome(True, mail.send(settings, message))
+    except mail.MailNotSentError as refused:
+        return Outcome(False, str(refused))
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

@@ -253,6 +253,18 @@ def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: st
     return codec.dumps(fhir.assessment_bundle(assessment, q, base_url=base_url))
 
 
+def fhir_risk_assessment(
+    session: Session, registry: Registry, assessment_id: uuid.UUID, *, base_url: str
+) -> dict[str, Any]:
+    """A just-stored assessment's RiskAssessment, as its FHIR Bundle has it: what FHIR in
+    answers with."""
+    assessment = session.get_one(Assessment, assessment_id)
+    q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
+    return fhir.bundle_resource(
+        fhir.assessment_bundle(assessment, q, base_url=base_url), "RiskAssessment"
+    )
+
+
 def get_by_result_token(session: Session, token: str) -> Assessment | None:
     """The record a result link shows: its own, or the newest one that corrected it.
 

@@ -269,8 +269,6 @@ def answer_page(
     given.update(answers)
     after = evaluate(interview.questionnaire, given)
     stop = emergency_stop(after, given)
-    if form_has_errors and stop is None:
-        return ShowErrors()
     if stop is not None and interview.evaluation.stopped:
         # Correcting a stored emergency result: a page before the one with the emergency
         # answer is not that answer confirmed. On to it, to change it or to confirm it.
@@ -279,6 +277,10 @@ def answer_page(
             after.questionnaire, first
         ):
             stop = None
+    # An emergency answer ends the interview whatever else the form says; otherwise (an
+    # earlier page of a correction too) a mistake comes back with its error.
+    if form_has_errors and stop is None:
+        return ShowErrors()
     if stop is not None:
         return Finished(finish_with(session, origin, interview.draft, stop, now=now))
     if after.problems:  # the form checked every field: this would be a bug, so store nothing

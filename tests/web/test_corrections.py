@@ -129,6 +129,24 @@ def test_continuing_from_an_earlier_page_goes_on_to_the_emergency_answer(
         assert skipped.headers["location"] == f"{prefix}/questions/{EMERGENCY_PAGE}", later
 
 
+def test_a_mistake_on_an_earlier_page_of_a_correction_comes_back_with_its_error(
+    client: TestClient, db: Session
+) -> None:
+    """The emergency answer still stands while it is being corrected: a wrong answer on a page
+    before it is shown with its error, as anywhere else, not dropped on the way on."""
+    result = emergency_result(client)
+    begin(client, result)
+    prefix = f"{result}/change"
+    response = post_page(
+        client, f"{prefix}/questions/{FIRST_PAGE}", {"age": "130", "pregnant": "no"}
+    )
+    assert response.status_code == 400
+    assert "There is a problem" in response.text
+    earlier = client.get(f"{prefix}/questions/{FIRST_PAGE}")
+    assert f'value="{self_care_answers()["age"]}"' in earlier.text  # the stored age kept
+    assert len(records(db)) == 1
+
+
 def test_keeping_the_emergency_answer_stores_it_again_as_the_newest(
     client: TestClient, db: Session
 ) -> None:

@@ -268,6 +268,7 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.mark.database_agnostic  # what the PDF says: the same from either database
 @pytest.mark.usefixtures("pdfs")
 def test_the_result_downloads_as_a_pdf_with_the_date_level_plan_and_answers(
     app: FastAPI, client: TestClient, db: Session
@@ -309,6 +310,7 @@ def test_the_result_downloads_as_a_pdf_with_the_date_level_plan_and_answers(
     assert app.state.pdf_renderer.rendered == 1
 
 
+@pytest.mark.database_agnostic  # what the PDF says: the same from either database
 @pytest.mark.usefixtures("pdfs")
 def test_an_emergency_pdf_holds_the_call_the_reasons_and_the_answers(
     app: FastAPI, client: TestClient, db: Session
@@ -324,6 +326,7 @@ def test_an_emergency_pdf_holds_the_call_the_reasons_and_the_answers(
     assert "Your answers, for your doctor" in text
 
 
+@pytest.mark.database_agnostic  # what the PDF says: the same from either database
 @pytest.mark.usefixtures("pdfs")
 def test_an_old_result_downloads_as_a_pdf(app: FastAPI, client: TestClient, db: Session) -> None:
     recorded = record_v1_assessment(db, app.state.registry, channel="web")

@@ -7,6 +7,9 @@ Plain dicts in, plain JSON-ready dicts out; the tests parse every export with th
 - ``conditions``: branching conditions as ``enableWhen``, or SDC ``enableWhenExpression``;
 - ``fhirpath``: the one translator from the engine's conditions to FHIRPath;
 - ``bundle``: an assessment's QuestionnaireResponse, RiskAssessment and Observations;
+- ``checkin``: a check-in's QuestionnaireResponse, RiskAssessment and Observations;
+- ``narrative``: the short generated ``text`` of each resource;
+- ``response_in``: FHIR in, a QuestionnaireResponse read back into answers;
 - ``coding``: URLs, code systems, link ids and typed answers that all of them share.
 """
 
@@ -17,6 +20,7 @@ from .bundle import (
     TRIAGE_LEVEL_SYSTEM,
     TRIAGE_RULE_SYSTEM,
     assessment_bundle,
+    bundle_resource,
 )
 from .coding import FHIR_VERSION, option_system, page_link_id, questionnaire_url, section_link_id
 from .conditions import (
@@ -35,6 +39,7 @@ from .questionnaire import (
     VARIABLE_URL,
     questionnaire_resource,
 )
+from .response_in import ResponseNotReadableError, named_questionnaire, read_answers
 
 __all__ = [
     "ASSESSMENT_SYSTEM",
@@ -55,12 +60,16 @@ __all__ = [
     "EnableWhen",
     "FhirPath",
     "FhirPathError",
+    "ResponseNotReadableError",
     "Variable",
     "assessment_bundle",
+    "bundle_resource",
     "enable_when",
+    "named_questionnaire",
     "option_system",
     "page_link_id",
     "questionnaire_resource",
     "questionnaire_url",
+    "read_answers",
     "section_link_id",
 ]

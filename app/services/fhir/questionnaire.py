@@ -9,6 +9,7 @@ from app.engine import Option, Page, Question, Questionnaire, Section
 from .coding import option_system, page_link_id, questionnaire_url, section_link_id
 from .conditions import add_condition
 from .fhirpath import CONTEXT_LINK_ID, FhirPath, variable_name
+from .narrative import narrative
 
 STOP_CONDITION_URL: Final = "urn:backaudit:fhir:extension:stop-condition"
 DERIVED_LINK_ID: Final = "derived"  # the hidden group of derived values
@@ -70,7 +71,7 @@ def questionnaire_resource(q: Questionnaire, *, base_url: str) -> dict[str, Any]
         items.insert(0, export.context_item())
     if q.derived:
         items.append(export.derived_item())
-    return {
+    resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": q.id,
         "extension": extensions,
@@ -83,6 +84,10 @@ def questionnaire_resource(q: Questionnaire, *, base_url: str) -> dict[str, Any]
         "description": q.description,
         "item": items,
     }
+    resource["text"] = narrative(
+        f"{q.title}, version {q.version}", (section.title for section in q.sections)
+    )
+    return resource
 
 
 class _Export:
