@@ -28,8 +28,8 @@ from fhirpathpy.models import models
 
 from app.engine import Constant, Questionnaire, evaluate, triage_level, walk
 from app.services import fhir
-from app.services.fhir.bundle import response_items
 from app.services.questionnaires import Registry
+from tests.support.sdc import asked_and_response, response_of
 
 ANSWER_SETS = 2_000
 _R4 = models["r4"]
@@ -173,53 +173,6 @@ def _enable_when(condition: dict[str, Any], answers: dict[str, list[dict[str, An
     return any(compare[condition["operator"]](v, expected) for v in values)
 
 
-# -- the engine's side ---------------------------------------------------------------------
-
-
-def engine_visible(q: Questionnaire, answers: dict[str, Any], context: dict[str, Any]) -> set[str]:
-    """The questions the interview asks: visible ones, on the pages before the emergency stop
-    and the page that stopped it (services/interview.stop_page)."""
-    evaluation = evaluate(q, answers, context)
-    visible = {question.id for question in evaluation.visible}
-    asked: set[str] = set()
-    stopped, answered = False, -1
-    for page in q.pages:
-        start = page.questions[0].position
-        so_far = {
-            k: v for k, v in evaluation.answers.items() if q.question_by_id[k].position < start
-        }
-        if q.stop_when is not None and len(so_far) != answered:  # no new answer: as before
-            stopped, answered = evaluate(q, so_far, context).stopped, len(so_far)
-        if stopped:
-            break
-        asked |= {question.id for question in page.questions if question.id in visible}
-    return asked
-
-
-def response_of(
-    q: Questionnaire, answers: dict[str, Any], context: dict[str, Any]
-) -> dict[str, Any]:
-    items = response_items(q, answers)
-    if context:
-        given = []
-        for key, value in context.items():
-            kind = q.context[key].type
-            values = value if kind == "multi_choice" else [value]
-            given.append({"linkId": key, "answer": [_value(q, key, kind, v) for v in values]})
-        items.insert(0, {"linkId": fhir.CONTEXT_LINK_ID, "item": given})
-    return {"resourceType": "QuestionnaireResponse", "status": "completed", "item": items}
-
-
-def _value(q: Questionnaire, key: str, kind: str, value: Any) -> dict[str, Any]:
-    if kind == "boolean":
-        return {"valueBoolean": value}
-    if kind == "integer":
-        return {"valueInteger": value}
-    if kind == "number":
-        return {"valueDecimal": value}
-    return {"valueCoding": {"system": fhir.option_system(q.id, key), "code": value}}
-
-
 # -- answer sets ---------------------------------------------------------------------------
 
 
@@ -306,10 +259,9 @@ def test_a_fhir_form_filler_asks_what_the_engine_asks(
     paths: set[frozenset[str]] = set()
     levels: set[str] = set()
     for answers, context in answer_sets(q, ANSWER_SETS, seed=25):
-        expected = engine_visible(q, answers, context)
+        expected, response = asked_and_response(q, answers, context)
         evaluation = evaluate(q, answers, context)
-        kept = {k: v for k, v in evaluation.answers.items() if k in expected}
-        shown = filler.enabled_questions(response_of(q, kept, context)) & question_ids
+        shown = filler.enabled_questions(response) & question_ids
         paths.add(frozenset(expected))
         levels.add(triage_level(q, evaluation.context))
         if shown != expected:
