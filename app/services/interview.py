@@ -139,6 +139,17 @@ def stop_page(evaluation: Evaluation) -> Page | None:
     return None
 
 
+def progress(evaluation: Evaluation, page: Page) -> dict[str, int]:
+    """How far through the questions ``page`` is. A stopped interview (a correction, back at its
+    emergency answer) has nothing left to ask, which would read 100%: count it as it was before
+    that page was answered, which is where the person is."""
+    if not evaluation.stopped:
+        return evaluation.progress()
+    on_page = {x.id for x in page.questions}
+    before = {k: v for k, v in evaluation.answers.items() if k not in on_page}
+    return evaluate(evaluation.questionnaire, before).progress()
+
+
 def last_visible_page(evaluation: Evaluation) -> Page:
     pages = evaluation.questionnaire.pages
     return next((p for p in reversed(pages) if evaluation.page_is_visible(p)), pages[-1])

@@ -60,8 +60,9 @@ def emergency_result(client: TestClient, prefix: str = "") -> str:
 
 
 def begin(client: TestClient, result: str) -> httpx.Response:
-    page = client.get(result)
-    assert "I answered by mistake: change my answers" in page.text
+    assert f'href="{result}/mistake">I answered by mistake</a>' in client.get(result).text
+    page = client.get(f"{result}/mistake")  # asked first: nothing changes yet
+    assert "Yes, change my answers" in page.text
     return client.post(
         f"{result}/change", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
     )
@@ -70,9 +71,13 @@ def begin(client: TestClient, result: str) -> httpx.Response:
 def test_the_emergency_result_offers_to_change_the_answers(client: TestClient) -> None:
     result = emergency_result(client)
     html = client.get(result).text
-    form = re.search(r'<form method="post" action="([^"]+)">\s*<input type="hidden"', html)
+    # A quiet link, not a button: it must not compete with the call button.
+    assert f'<a class="quiet-link" href="{result}/mistake">I answered by mistake</a>' in html
+    confirm = client.get(f"{result}/mistake").text
+    form = re.search(r'<form method="post" action="([^"]+)">\s*<input type="hidden"', confirm)
     assert form is not None
     assert form.group(1) == f"{result}/change"
+    assert f'href="{result}">No, go back to my result</a>' in confirm
     # After what to do now: the emergency advice stays first.
     assert html.index("What to do now") < html.index("I answered by mistake")
 
