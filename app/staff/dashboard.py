@@ -48,6 +48,9 @@ def read_filters(
 
 
 FiltersDep = Annotated[filters.FilterInput, Depends(read_filters)]
+# Excel reads a CSV as UTF-8 only after a byte-order mark ("Zoë" otherwise shows as "ZoÃ«");
+# "?bom=no" leaves it out, for programs that would keep it as part of the first heading.
+BomDep = Annotated[str, Query(max_length=3, pattern="^(yes|no)$")]
 
 
 # -- the queue ------------------------------------------------------------------------------------
@@ -121,6 +124,7 @@ async def export_csv(
     db: DbDep,
     registry: RegistryDep,
     given: FiltersDep,
+    bom: BomDep = "yes",
 ) -> Response:
     if given.errors:
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
@@ -141,7 +145,7 @@ async def export_csv(
         # Up to 50,000 rows: their number, and the filters that chose them, not every id.
         detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
-    return _csv_download(lines, "submissions", staff)
+    return _csv_download(lines, "submissions", staff, bom=bom == "yes")
 
 
 @router.get("/export-checkins.csv")
@@ -150,6 +154,7 @@ async def export_checkins_csv(
     db: DbDep,
     registry: RegistryDep,
     given: FiltersDep,
+    bom: BomDep = "yes",
 ) -> Response:
     """One row per check-in of the submissions the filters choose."""
     if given.errors:
@@ -169,14 +174,32 @@ async def export_checkins_csv(
         target_type="checkin",
         detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
-    return _csv_download(lines, "check-ins", staff)
+    return _csv_download(lines, "check-ins", staff, bom=bom == "yes")
 
 
-def _csv_download(lines: list[str], what: str, staff: CurrentStaff) -> Response:
+@router.get("/export-dictionary.csv")
+def export_dictionary(staff: CurrentStaff, registry: RegistryDep, bom: BomDep = "yes") -> Response:
+    """What each column of the submissions export holds (no patient data: not audited)."""
+    lines = exports.dictionary_rows(exports.CSV_COLUMNS, _export_shape(registry, staff))
+    return _csv_download(list(lines), "submissions-columns", staff, bom=bom == "yes")
+
+
+@router.get("/export-checkins-dictionary.csv")
+def export_checkins_dictionary(
+    staff: CurrentStaff, registry: RegistryDep, bom: BomDep = "yes"
+) -> Response:
+    """What each column of the check-ins export holds."""
+    follow_up = registry.follow_up(registry.default_id)
+    shape = _export_shape(registry, staff, follow_up.id if follow_up else None)
+    lines = exports.dictionary_rows(exports.CHECKIN_CSV_COLUMNS, shape)
+    return _csv_download(list(lines), "check-ins-columns", staff, bom=bom == "yes")
+
+
+def _csv_download(lines: list[str], what: str, staff: CurrentStaff, *, bom: bool) -> Response:
     """An export as a file named for what it holds and the clinic's date today."""
     day = utcnow().astimezone(clinics.zone_of(staff.clinic))
     return Response(
-        "".join(lines),
+        ("\ufeff" if bom else "") + "".join(lines),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="backaudit-{what}-{day:%Y-%m-%d}.csv"',
