@@ -62,6 +62,7 @@ async def submissions(
     staff: CurrentStaff,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     given: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
@@ -89,11 +90,29 @@ async def submissions(
             },
         )  # fmt: skip
     query = urlencode(given.filters.query_string())
+    urgent_waiting = await db.run(
+        queue.count_unreviewed_urgent,
+        clinic_id=staff.clinic.id,
+        urgent=registry.urgent_codes,
+        flagging=registry.flag_codes,
+    )
     return render(
         request,
         "staff/dashboard.html",
         staff,
-        title="Submissions",
+        # The count leads the tab's title, so a new urgent case shows in a tab in the background.
+        title=f"({urgent_waiting} urgent) Submissions" if urgent_waiting else "Submissions",
+        now=clock(),
+        by_level=await db.run(
+            queue.unreviewed_by_level,
+            clinic_id=staff.clinic.id,
+            levels=[level.code for level in registry.levels if level.urgent],
+            flagging=registry.flag_codes,
+            zone=clinics.zone_of(staff.clinic),
+        ),
+        alerts_missing=not alerts.has_route(staff.clinic),
+        urgent_levels=registry.urgent_codes,
+        level_action=_level_action(registry),
         rows=rows,
         flagged=flagged,
         total=total,
@@ -108,12 +127,7 @@ async def submissions(
         query=query,
         export_url="/staff/export.csv" + (f"?{query}" if query else ""),
         checkins_export_url="/staff/export-checkins.csv" + (f"?{query}" if query else ""),
-        urgent_waiting=await db.run(
-            queue.count_unreviewed_urgent,
-            clinic_id=staff.clinic.id,
-            urgent=registry.urgent_codes,
-            flagging=registry.flag_codes,
-        ),
+        urgent_waiting=urgent_waiting,
         status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
     )
 
@@ -290,6 +304,18 @@ def _level_look(registry: Registry, questionnaire_id: str | None = None) -> Any:
         return level_look(registry.level(code, questionnaire_id), code)
 
     return look
+
+
+def _level_action(registry: Registry) -> Any:
+    """For the queue: what the clinic should do at a level, its action's first sentence
+    ("Contact the patient now."), so an emergency row reads apart from an urgent one."""
+
+    def action(code: str) -> str:
+        level = registry.level(code)
+        text = level.action if level is not None else None
+        return (text or "").split(". ", 1)[0].rstrip(".") + "." if text else ""
+
+    return action
 
 
 @router.post("/assessments/{assessment_id}/review", dependencies=[CsrfProtected])
