@@ -267,6 +267,17 @@ class HelpLines(SettingsGroup):
         default="https://111.nhs.uk", validation_alias="URGENT_ONLINE_URL"
     )
     urgent_online_name: str = Field(default="NHS 111 online", validation_alias="URGENT_ONLINE_NAME")
+    # Relay UK: a textphone or the Relay UK app dials 18001 before the number (999 and 111 alike),
+    # so the relay number is always the prefix and the number above. Empty leaves it out.
+    text_relay_prefix: str = Field(default="18001", validation_alias="TEXT_RELAY_PREFIX")
+    text_relay_name: str = Field(default="Relay UK", validation_alias="TEXT_RELAY_NAME")
+    find_emergency_url: str = Field(
+        default="https://www.nhs.uk/service-search/find-an-accident-and-emergency-service",
+        validation_alias="FIND_EMERGENCY_URL",
+    )
+    find_emergency_name: str = Field(
+        default="Find your nearest A&E", validation_alias="FIND_EMERGENCY_NAME"
+    )
 
     def placeholders(self) -> dict[str, str]:
         """What a questionnaire text's help-line placeholders stand for."""
@@ -288,8 +299,14 @@ class HelpLines(SettingsGroup):
                 raise ValueError(f"{name}_NUMBER: {number!r} is not a phone number (digits)")
             if number.lstrip("+") not in words.replace(" ", ""):
                 raise ValueError(f"{name}_NAME must show the number it calls ({number})")
-        if self.urgent_online_url and not self.urgent_online_url.startswith("https://"):
-            raise ValueError("URGENT_ONLINE_URL must start with https:// (or be empty)")
+        for name, url in (
+            ("URGENT_ONLINE_URL", self.urgent_online_url),
+            ("FIND_EMERGENCY_URL", self.find_emergency_url),
+        ):
+            if url and not url.startswith("https://"):
+                raise ValueError(f"{name} must start with https:// (or be empty)")
+        if self.text_relay_prefix and not self.text_relay_prefix.isdigit():
+            raise ValueError(f"TEXT_RELAY_PREFIX: {self.text_relay_prefix!r} is not digits")
         return self
 
 

@@ -265,22 +265,38 @@ class PhoneCall:
 @dataclass(frozen=True, slots=True)
 class HelpNow:
     """What an emergency or urgent result leads with: the number to call now, and for urgent
-    advice, where to get it online. The numbers are settings: they differ by country."""
+    advice, where to get it online; for an emergency, where the nearest A&E is; for both, the
+    same number through the text relay (people who cannot hear or speak on the phone). The
+    numbers are settings: they differ by country."""
 
     call: PhoneCall
     online_url: str | None = None
     online_name: str | None = None
+    find_url: str | None = None
+    find_name: str | None = None
+    relay: str | None = None  # shown, not a tel: link: a textphone or the relay app dials it
+    relay_name: str | None = None
 
 
 def help_now(lines: HelpLines, *, most_urgent: bool, urgent: bool) -> HelpNow | None:
     """The most urgent level (rank 0) calls the emergency number; other urgent levels the
     urgent-advice line and its website; the rest have no call to make now."""
-    if most_urgent:
-        return HelpNow(PhoneCall(lines.emergency_number, lines.emergency_name))
-    if urgent:
-        return HelpNow(
-            PhoneCall(lines.urgent_number, lines.urgent_name),
-            online_url=lines.urgent_online_url or None,
-            online_name=lines.urgent_online_name if lines.urgent_online_url else None,
-        )
-    return None
+    if not (most_urgent or urgent):
+        return None
+    number, name = (
+        (lines.emergency_number, lines.emergency_name)
+        if most_urgent
+        else (lines.urgent_number, lines.urgent_name)
+    )
+    relay = f"{lines.text_relay_prefix} {number}" if lines.text_relay_prefix else None
+    found = bool(most_urgent and lines.find_emergency_url)
+    online = bool(not most_urgent and lines.urgent_online_url)
+    return HelpNow(
+        PhoneCall(number, name),
+        online_url=lines.urgent_online_url if online else None,
+        online_name=lines.urgent_online_name if online else None,
+        find_url=lines.find_emergency_url if found else None,
+        find_name=lines.find_emergency_name if found else None,
+        relay=relay,
+        relay_name=lines.text_relay_name if relay else None,
+    )

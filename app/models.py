@@ -1,35 +1,21 @@
 """Database tables, all in one place. Services read and write these; routes never do directly.
 
 Secrets that grant access (API keys, intake tokens, result links, sessions, set-password
-links) are stored only as SHA-256 hashes: they are long random values, so a fast hash is
-enough, and a leaked database does not leak access.
+links, staff invitations) are stored only as SHA-256 hashes: they are long random values, so a
+fast hash is enough, and a leaked database does not leak access.
 """
 
 from __future__ import annotations
 
-import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-import zstandard
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    Index,
-    LargeBinary,
-    MetaData,
-    TypeDecorator,
-    UniqueConstraint,
-    Uuid,
-)
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy import ForeignKey, Index, LargeBinary, MetaData, UniqueConstraint, Uuid
 from sqlmodel import Column, Field, SQLModel
 
-from . import codec
 from .clock import system_clock
+from .column_types import CompressedJSON, JSONType, UTCDateTime
 from .engine import CheckinResult, Result
 
 # Explicit constraint names, so migrations are the same on SQLite and PostgreSQL.
@@ -42,77 +28,8 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 
-JSONType = JSON().with_variant(JSONB(), "postgresql")
-
-
-# Level 1, not zstd's default 3: under load compressing was ~11% of the API's CPU at level 3,
-# and level 1 needs a quarter less time for rows 5% larger (7.2 instead of 6.8 kB).
-ZSTD_LEVEL = 1
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # how every zstd frame begins
-
-
-class _Zstd(threading.local):
-    # zstandard's (de)compressor objects must not be used by two threads at once; making a new
-    # one for every value costs a third more than reusing one.
-    def __init__(self) -> None:
-        self.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
-        self.decompressor = zstandard.ZstdDecompressor()
-
-
-_ZSTD = _Zstd()
-
-
-class CompressedJSON(TypeDecorator[Any]):
-    """A JSON value stored as one standard zstd frame of its UTF-8 JSON text.
-
-    For the assessment's result: ~22 kB of JSON, most of it the plan's exercise texts. As jsonb,
-    PostgreSQL parsed it and compressed it (lz4) to ~12 kB on every insert, and those bytes set
-    the API's tail latency under load (benchmarks/api.py: p99 25-73 ms, rising from round to
-    round as the table grew; 22-39 ms as zstd). zstd makes ~7 kB in ~30 us, here, in the app.
-    Nothing queries inside a result in SQL: what is filtered or sorted on has its own columns.
-    The frame format is standard (Python 3.14's compression.zstd reads it too), and the key
-    order is kept as written.
-    """
-
-    impl = LargeBinary
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | None:
-        if value is None:
-            return None
-        return _ZSTD.compressor.compress(codec.dumps(value))
-
-    def process_result_value(self, value: bytes | str | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, str) or value[:4] != ZSTD_MAGIC:
-            # Plain JSON, as a process of an older version still running during an upgrade can
-            # write it on SQLite: read, not refused (one such row would fail a whole page).
-            return codec.loads(value)
-        return codec.loads(_ZSTD.decompressor.decompress(value))
-
-
 # The app's clock (app/clock.py), by the name the code has always used.
 utcnow = system_clock
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every database (SQLite drops the zone otherwise)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; use app.models.utcnow()")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _time(*, index: bool = False) -> Any:
@@ -187,6 +104,25 @@ class StaffUser(SQLModel, table=True):
     totp_secret: str | None = Field(default=None, max_length=200, repr=False)
     totp_enrolled_at: datetime | None = _optional_time()
     totp_last_step: int | None = None
+
+
+class StaffInvitation(SQLModel, table=True):
+    """An admin's invitation to join their clinic (app/services/invitations.py). The account is
+    made only when the person accepts it, so inviting says nothing about whether the address
+    has an account at another clinic. Only the SHA-256 hash of the link's token is kept."""
+
+    __tablename__ = "staff_invitation"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    clinic_id: uuid.UUID = Field(foreign_key="clinic.id", index=True)
+    email: str = Field(max_length=320)  # stored lower-case, as StaffUser.email
+    role: str = Field(max_length=20)  # admin | clinician
+    token_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = _time()
+    invited_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+    created_at: datetime = _time()
+    accepted_at: datetime | None = _optional_time()
+    revoked_at: datetime | None = _optional_time()
 
 
 class StaffRecoveryCode(SQLModel, table=True):
@@ -359,6 +295,33 @@ class ResultPdf(SQLModel, table=True):
     created_at: datetime = _time()
 
 
+class ResultContact(SQLModel, table=True):
+    """The e-mail address a person gave on their result page (app/services/keep.py): for the
+    one e-mail with their result link they asked for, and, only if they agreed, for reminders
+    when a check-in is due. Deleted with the result, or when they unsubscribe. Never logged.
+
+    An outbox of two messages: ``link_due_at`` while the link e-mail waits to be sent (the
+    link's secret waits with it, sealed with a key made from SECRET_KEY, and is erased once it
+    is sent or given up), ``remind_at`` the next check-in's due date while reminders are on."""
+
+    __tablename__ = "result_contact"
+
+    assessment_id: uuid.UUID = Field(
+        sa_column=Column(Uuid(), ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    )
+    email: str = Field(max_length=320, repr=False)
+    reminders: bool = False
+    # Names the row in the unsubscribe link, which also carries an HMAC of it (SECRET_KEY):
+    # the link works without signing in, and this column alone unsubscribes nobody.
+    unsubscribe_id: str = Field(max_length=32, unique=True)
+    link_sealed: str | None = Field(default=None, max_length=200, repr=False)
+    link_due_at: datetime | None = _optional_time(index=True)
+    link_attempts: int = 0
+    remind_at: datetime | None = _optional_time(index=True)
+    reminder_attempts: int = 0
+    created_at: datetime = _time()
+
+
 class SubmissionSeen(SQLModel, table=True):
     """What a staff member last saw of a submission: how many of its check-ins its page showed
     them, and when. A review covers those and no more (app/services/queue.py), whatever
@@ -429,6 +392,7 @@ __all__ = [
     "Draft",
     "IntakeLink",
     "LoginThrottle",
+    "ResultContact",
     "StaffSession",
     "StaffUser",
     "SubmissionSeen",

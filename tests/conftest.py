@@ -36,7 +36,8 @@ QUESTIONNAIRES = Path(__file__).resolve().parent.parent / "questionnaires"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the PostgreSQL pass (TEST_DATABASE_URL set), only the tests that touch the database
     run: those that use it through the fixtures below (all of them read ``database_url``), and
-    those marked ``postgres``. The others ran on SQLite already and would say the same again."""
+    those marked ``postgres``, but not those marked ``database_agnostic``. The others ran on
+    SQLite already and would say the same again."""
     if not os.environ.get("TEST_DATABASE_URL"):
         return
     kept: list[pytest.Item] = []
@@ -44,6 +45,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         names = getattr(item, "fixturenames", ())
         touches = "database_url" in names or item.get_closest_marker("postgres") is not None
+        if item.get_closest_marker("database_agnostic") is not None:
+            touches = False
         (kept if touches else skipped).append(item)
     if skipped:
         config.hook.pytest_deselected(items=skipped)

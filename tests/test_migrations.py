@@ -27,10 +27,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
 from app.cli import main
+from app.column_types import JSONType
 from app.config import get_settings
 from app.db import make_engine, normalise_url
 from app.migrate import downgrade, prepare, upgrade
-from app.models import Assessment, JSONType, metadata
+from app.models import Assessment, metadata
 
 TABLES = {
     "alert",
@@ -44,7 +45,9 @@ TABLES = {
     "intake_link",
     "login_throttle",
     "rate_bucket",
+    "result_contact",
     "result_pdf",
+    "staff_invitation",
     "staff_recovery_code",
     "staff_session",
     "staff_user",

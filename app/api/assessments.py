@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
 
+from app.clock import Clock
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
 from app.services import assessments as assessment_service
+from app.services.api_keys import Caller
+from app.services.assessments import Recorded
 from app.services.idempotency import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -103,24 +106,48 @@ async def create_assessment(
     q = (
         registry.default
         if body.questionnaire is None
-        else _questionnaire_for_body(registry, body.questionnaire)
+        else questionnaire_for_body(registry, body.questionnaire)
     )
     if body.questionnaire_version is not None:
         q = client_version(registry, q.id, body.questionnaire_version, today=clock().date())
-    refuse_more_answers_than_questions(q, body.answers)
+    recorded = await store_answers(
+        db, client, clock, q, body.answers, idempotency_key=idempotency_key,
+        pinned=body.questionnaire_version is not None,
+    )  # fmt: skip
+    return health_data_response(
+        presenters.record(recorded, registry),
+        status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
+        headers=record_headers(recorded),
+    )
+
+
+async def store_answers(
+    db: DbDep,
+    client: Caller,
+    clock: Clock,
+    q: Questionnaire,
+    answers: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    pinned: bool,
+) -> Recorded:
+    """Assess and store an API client's answers, and audit it: what JSON answers and a
+    QuestionnaireResponse (app/api/fhir_in.py) share, errors and idempotency included.
+    ``pinned``: the client named the version."""
+    refuse_more_answers_than_questions(q, answers)
     try:
         recorded = await db.run(
             assessment_service.record,
-            evaluate(q, body.answers),
+            evaluate(q, answers),
             channel="api",
             api_client_id=client.id,
             clinic_id=client.clinic_id,
             idempotency_key=idempotency_key,
             # A pinned version is part of the request: the same key with another pin is
             # another request (409), not a replay of the first.
-            given=body.answers
-            if body.questionnaire_version is None
-            else {"answers": body.answers, "questionnaire_version": q.version},
+            given=answers
+            if not pinned
+            else {"answers": answers, "questionnaire_version": q.version},
             now=clock(),
         )
     except AnswerError as exc:
@@ -139,17 +166,17 @@ async def create_assessment(
     # A retry reads the stored record back: it is audited as a read, not a second write.
     action = "assessment.replayed" if recorded.replayed else "assessment.created"
     await audit_by_key(db, client, client.clinic_id, recorded.id, action)
+    return recorded
+
+
+def record_headers(recorded: Recorded) -> dict[str, str]:
     headers = {"Location": f"/api/v1/assessments/{recorded.id}"}
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
-    return health_data_response(
-        presenters.record(recorded, registry),
-        status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
-        headers=headers,
-    )
+    return headers
 
 
-def _questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questionnaire:
+def questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questionnaire:
     """For a questionnaire named in the body: 422, the request cannot be carried out."""
     q = questionnaire_or_error(
         registry, questionnaire_id, status.HTTP_422_UNPROCESSABLE_CONTENT, "; nothing was stored."

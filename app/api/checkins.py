@@ -33,6 +33,7 @@ from . import presenters
 from .access import ASSESSMENT_ERRORS, audit_by_key, readable_assessment
 from .auth import ApiClientDep
 from .errors import ApiRoute, answer_problems, field_problem
+from .examples import CHECKIN_ANSWERS, EXAMPLE_CHECKIN
 from .idempotency import idempotency_key_header
 from .responses import (
     FHIR_JSON,
@@ -52,41 +53,6 @@ PAGE_SIZE: Final = 20  # check-ins in a page of the list, unless the client asks
 # 120 check-ins, all at once).
 MAX_PAGE_SIZE: Final = 25
 
-CHECKIN_ANSWERS: dict[str, Any] = {
-    **dict.fromkeys(
-        ["saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change",
-         "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss",
-         "night_pain", "pain_on_straining", "thoracic_pain", "back_shape_change"],
-        False,
-    ),
-    "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 2, "peg_activity": 3,
-    "global_change": "a_little_better", "hip_bridge_days": 5, "hip_bridge_feel": "too_easy",
-}  # fmt: skip
-EXAMPLE_CHECKIN: dict[str, Any] = {
-    "id": "6a0e2c1f-7d4b-4b8a-9c1e-3f5d2a9b7c10",
-    "assessment_id": "0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11",
-    "created_at": "2026-12-08T09:30:00Z",
-    "result": {
-        "questionnaire": {"id": "low-back-checkin", "version": "1.0.0"},
-        "complete": True,
-        "triage": {"level": "self_care", "title": "Keep going with your plan", "reasons": []},
-        "plan": {"blocks": ["…"], "advice": ["…"], "dropped": []},
-        "changes": [
-            {
-                "block": "hip_bridge",
-                "from_step": "two_leg",
-                "to_step": "single_leg",
-                "paused": False,
-                "why": "Hip bridge: moving on to Single-leg bridge: you found Two-leg bridge too"
-                " easy on 5 days.",
-            }
-        ],
-        "trend": [
-            {"at": "2026-11-24T09:30:00+00:00", "pain": 4, "peg": None},
-            {"at": "2026-12-08T09:30:00+00:00", "pain": 3, "peg": 2.7},
-        ],
-    },
-}
 _BODY_EXAMPLES = {"checkin": {"summary": "A check-in", "value": {"answers": CHECKIN_ANSWERS}}}
 
 
@@ -110,7 +76,7 @@ def limit_reached(exc: CheckinLimitError, now: datetime) -> AppError:
     )
 
 
-def _record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str, Any]:
+def checkin_record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str, Any]:
     return {
         "id": str(checkin.id),
         "assessment_id": str(checkin.assessment_id),
@@ -178,10 +144,36 @@ async def create_checkin(
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, idempotency_key_header()],
 ) -> Response:
+    assessment, recorded = await store_checkin(
+        db, registry, client, assessment_id, body.answers,
+        idempotency_key=idempotency_key, clock=clock, limits=settings.limits.checkins,
+    )  # fmt: skip
+    return health_data_response(
+        checkin_record(recorded, registry),
+        status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
+        headers=checkin_headers(assessment, recorded),
+    )
+
+
+async def store_checkin(
+    db: DbDep,
+    registry: Registry,
+    client: Caller,
+    assessment_id: str,
+    answers: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    clock: Clock,
+    limits: CheckinLimits,
+    questionnaire_id: str | None = None,
+) -> tuple[Assessment, RecordedCheckin]:
+    """Store an API client's check-in, with the API's errors: what JSON answers and a
+    QuestionnaireResponse (app/api/fhir_in.py, which names the check-in's questionnaire in
+    ``questionnaire_id``) share."""
     try:
-        assessment, recorded = await db.run(
-            _store, registry, client, assessment_id, body.answers,
-            idempotency_key=idempotency_key, clock=clock, limits=settings.limits.checkins,
+        return await db.run(
+            _store, registry, client, assessment_id, answers, idempotency_key=idempotency_key,
+            clock=clock, limits=limits, questionnaire_id=questionnaire_id,
         )  # fmt: skip
     except CheckinLimitError as exc:
         raise limit_reached(exc, clock()) from None
@@ -203,14 +195,13 @@ async def create_checkin(
             "This Idempotency-Key was already used for a different request.",
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
+
+
+def checkin_headers(assessment: Assessment, recorded: RecordedCheckin) -> dict[str, str]:
     headers = {"Location": f"/api/v1/assessments/{assessment.id}/checkins"}
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
-    return health_data_response(
-        _record(recorded, registry),
-        status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
-        headers=headers,
-    )
+    return headers
 
 
 def _store(
@@ -223,6 +214,7 @@ def _store(
     idempotency_key: str | None,
     clock: Clock,
     limits: CheckinLimits,
+    questionnaire_id: str | None = None,
 ) -> tuple[Assessment, RecordedCheckin]:
     """A check-in POST's one transaction: which assessment this key may write to (404 first,
     then the scope), the check-in evaluated once and stored, and the clinic's audit event, so
@@ -238,6 +230,17 @@ def _store(
             "This API key reads the clinic's submissions but may not store check-ins: an admin"
             " can make a key with the checkins:write scope.",
             [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
+        )
+    follow_up = registry.follow_up(assessment.questionnaire_id)
+    if questionnaire_id is not None and (follow_up is None or follow_up.id != questionnaire_id):
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "This assessment's check-in is another questionnaire; nothing was stored.",
+            [
+                field_problem(
+                    "questionnaire", "not_this_checkin", "is not this assessment's check-in"
+                )
+            ],
         )
     _refuse_too_many(registry, assessment, answers)
     recorded = checkin_service.record_checkin(
@@ -305,7 +308,7 @@ async def list_checkins(
     )  # fmt: skip
     return health_data_response(
         {
-            "checkins": [_record(c, registry) for c in found],
+            "checkins": [checkin_record(c, registry) for c in found],
             "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),
             "total": total,
             "next": following,

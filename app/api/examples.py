@@ -171,3 +171,81 @@ EXAMPLE_RECORD: dict[str, Any] = {
     "channel": "api",
     "result": EXAMPLE_SELF_CARE_RESULT,
 }
+
+# A check-in (app/api/checkins.py): its answers, and the record stored for them.
+CHECKIN_ANSWERS: dict[str, Any] = {
+    **dict.fromkeys(
+        ["saddle_numbness", "bladder_change", "bowel_change", "sexual_function_change",
+         "both_legs", "chest_pain", "leg_weakness", "walking_difficulty", "fever", "weight_loss",
+         "night_pain", "pain_on_straining", "thoracic_pain", "back_shape_change"],
+        False,
+    ),
+    "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 2, "peg_activity": 3,
+    "global_change": "a_little_better", "hip_bridge_days": 5, "hip_bridge_feel": "too_easy",
+}  # fmt: skip
+EXAMPLE_CHECKIN: dict[str, Any] = {
+    "id": "6a0e2c1f-7d4b-4b8a-9c1e-3f5d2a9b7c10",
+    "assessment_id": "0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11",
+    "created_at": "2026-12-08T09:30:00Z",
+    "result": {
+        "questionnaire": {"id": "low-back-checkin", "version": "1.0.0"},
+        "complete": True,
+        "triage": {"level": "self_care", "title": "Keep going with your plan", "reasons": []},
+        "plan": {"blocks": ["…"], "advice": ["…"], "dropped": []},
+        "changes": [
+            {
+                "block": "hip_bridge",
+                "from_step": "two_leg",
+                "to_step": "single_leg",
+                "paused": False,
+                "why": "Hip bridge: moving on to Single-leg bridge: you found Two-leg bridge too"
+                " easy on 5 days.",
+            }
+        ],
+        "trend": [
+            {"at": "2026-11-24T09:30:00+00:00", "pain": 4, "peg": None},
+            {"at": "2026-12-08T09:30:00+00:00", "pain": 3, "peg": 2.7},
+        ],
+    },
+}
+
+# FHIR in (app/api/fhir_in.py): an emergency stop as a QuestionnaireResponse, as the README
+# shows it. Without a version in `questionnaire`, the current version is meant.
+EXAMPLE_QUESTIONNAIRE_RESPONSE: dict[str, Any] = {
+    "resourceType": "QuestionnaireResponse",
+    "questionnaire": "http://127.0.0.1:8000/api/v1/questionnaires/low-back-audit",
+    "status": "completed",
+    "item": [
+        {
+            "linkId": "section-safety",
+            "item": [
+                {"linkId": "page-about_you", "item": [
+                    {"linkId": "age", "answer": [{"valueInteger": 52}]},
+                ]},
+                {"linkId": "page-emergency_nerves", "item": [
+                    {"linkId": "saddle_numbness", "answer": [{"valueBoolean": True}]},
+                    {"linkId": "bladder_change", "answer": [{"valueBoolean": False}]},
+                    {"linkId": "bowel_change", "answer": [{"valueBoolean": False}]},
+                    {"linkId": "sexual_function_change", "answer": [{"valueBoolean": False}]},
+                ]},
+            ],
+        }
+    ],
+}  # fmt: skip
+EXAMPLE_RISK_ASSESSMENT: dict[str, Any] = {
+    "resourceType": "RiskAssessment",
+    "status": "final",
+    "prediction": [
+        {
+            "outcome": {"coding": [{"system": "urn:backaudit:triage-level", "code": "self_care"}]},
+            "qualitativeRisk": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/risk-probability",
+                        "code": "low",
+                    }
+                ]
+            },
+        }
+    ],
+}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Header, Response
 
 from app import codec
 from app.deps import ClockDep, RegistryDep, SettingsDep
@@ -54,15 +54,57 @@ async def list_questionnaires(registry: RegistryDep) -> Response:
 @router.get(
     "/questionnaires/{questionnaire_id}",
     response_model=QuestionnaireDefinition,
-    responses=NOT_FOUND,
+    responses={
+        200: {
+            "content": {
+                FHIR_JSON: {
+                    "schema": fhir_schema("Questionnaire"),
+                    "example": {"resourceType": "Questionnaire", "id": "low-back-audit"},
+                }
+            },
+        },
+        **NOT_FOUND,
+    },
     tags=["questionnaires"],
     summary="A questionnaire's whole definition",
     description="Sections, pages and questions (type, options, range, unit, and the conditions"
     " that show them, as written), derived values, triage levels and rules, and the version."
-    " Question ids and codes are a public contract: they are added to, never renamed.",
+    " Question ids and codes are a public contract: they are added to, never renamed."
+    " This address is also the FHIR Questionnaire's canonical `url`: with"
+    " `Accept: application/fhir+json` it answers with the FHIR Questionnaire (as"
+    " `/questionnaires/{id}/fhir`).",
 )
-async def get_questionnaire(questionnaire_id: str, registry: RegistryDep) -> Response:
-    return json_response(presenters.definition(questionnaire_or_404(registry, questionnaire_id)))
+async def get_questionnaire(
+    questionnaire_id: str,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    q = questionnaire_or_404(registry, questionnaire_id)
+    if wants_fhir(accept):
+        resource = fhir.questionnaire_resource(q, base_url=settings.public_url)
+        return FhirResponse(codec.dumps(resource), headers=VARY_ACCEPT)
+    return json_response(presenters.definition(q), headers=VARY_ACCEPT)
+
+
+# One address, two representations: a cache must not give one to a client that asked for the
+# other.
+VARY_ACCEPT: Final = {"Vary": "Accept"}
+
+
+def wants_fhir(accept: str | None) -> bool:
+    """Whether the Accept header asks for FHIR JSON (``application/fhir+json``, or FHIR's
+    ``application/json+fhir`` of DSTU2) before plain JSON: a FHIR client resolving the
+    canonical URL sends one of these."""
+    if not accept:
+        return False
+    for media_range in accept.split(","):
+        media_type = media_range.split(";")[0].strip().lower()
+        if media_type in (FHIR_JSON, "application/json+fhir"):
+            return True
+        if media_type in ("application/json", "*/*", "application/*"):
+            return False
+    return False
 
 
 @router.get(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from . import assessments, checkins, questionnaires
+from . import assessments, checkins, fhir_in, questionnaires
 from .auth import limit_client_address
 from .errors import ApiRoute
 from .openapi import api_openapi
@@ -23,6 +23,7 @@ router = APIRouter(route_class=ApiRoute, dependencies=[Depends(limit_client_addr
 router.include_router(questionnaires.router)
 router.include_router(assessments.router)
 router.include_router(checkins.router)
+router.include_router(fhir_in.router)
 
 
 @router.get("/openapi.json", include_in_schema=False)

@@ -51,6 +51,27 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def email_problem(email: str) -> str | None:
+    """Why ``email`` (normalised) cannot be a staff address, for people; None if it can."""
+    if (
+        "@" not in email
+        or len(email) > MAX_EMAIL_LENGTH
+        or email.startswith("@")
+        or email.endswith("@")
+    ):
+        return "Enter an e-mail address, like name@example.org"
+    return control_character_problem(email)
+
+
+def role_problem(role: str) -> str | None:
+    return None if role in ROLES else "Role must be admin or clinician"
+
+
+def email_in_use(session: Session, email: str) -> bool:
+    """Whether an account in any clinic has ``email`` (normalised): addresses are unique."""
+    return session.exec(select(StaffUser.id).where(StaffUser.email == email)).first() is not None
+
+
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters"
@@ -73,21 +94,15 @@ def create_user(
     email: str,
     role: str,
     password: str | None = None,
+    password_hash: str | None = None,
 ) -> tuple[StaffUser, str | None]:
-    """Create a staff account. Without a password, returns a one-time set-password token."""
+    """Create a staff account. Without a password, returns a one-time set-password token.
+    ``password_hash``: hash_password(password), when the caller made it already (away from its
+    event loop)."""
     email = normalise_email(email)
-    if (
-        "@" not in email
-        or len(email) > MAX_EMAIL_LENGTH
-        or email.startswith("@")
-        or email.endswith("@")
-    ):
-        raise AccountError("Enter an e-mail address, like name@example.org")
-    if problem := control_character_problem(email):
+    if problem := email_problem(email) or role_problem(role):
         raise AccountError(problem)
-    if role not in ROLES:
-        raise AccountError("Role must be admin or clinician")
-    if session.exec(select(StaffUser).where(StaffUser.email == email)).first() is not None:
+    if email_in_use(session, email):
         raise EmailInUseError("There is already an account with this e-mail address")
     user = StaffUser(clinic_id=clinic_id, email=email, role=role)
     token = None
@@ -95,7 +110,7 @@ def create_user(
         problem = password_problem(password)
         if problem:
             raise AccountError(problem)
-        user.password_hash = hash_password(password)
+        user.password_hash = password_hash or hash_password(password)
     else:
         token = new_token(32)
         user.set_password_token_hash = hash_token(token)
@@ -205,8 +220,8 @@ def get_clinic_staff(session: Session, *, clinic_id: uuid.UUID, user_id: str) ->
 
 
 def change_role(session: Session, user: StaffUser, role: str) -> None:
-    if role not in ROLES:
-        raise AccountError("Role must be admin or clinician")
+    if problem := role_problem(role):
+        raise AccountError(problem)
     user.role = role
     session.add(user)
     session.flush()

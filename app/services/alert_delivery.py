@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import http.client
 import logging
-import smtplib
 import socket
 import ssl
 import threading
 from contextlib import suppress
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,7 +31,7 @@ from sqlmodel import Session
 from app import __version__
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.services import alerts, webhook_addresses
+from app.services import alerts, keep, mail, webhook_addresses
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
 
@@ -69,6 +69,43 @@ def deliver_due(
         reason = f" ({outcome.reason})" if outcome.reason else ""
         log("alert %s (%s) attempt %d: %s%s", claim.id, claim.kind, claim.attempts, status, reason)
         tried += 1
+    return tried + deliver_personal(engine, settings, clock=clock, stop=stop, limit=PASS_LIMIT)
+
+
+def deliver_personal(
+    engine: Engine,
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    stop: threading.Event | None = None,
+    limit: int = PASS_LIMIT,
+) -> int:
+    """Send the e-mails people asked for on their result page (app/services/keep.py): their
+    link, and check-in reminders when due. The same claim, send, record as alerts."""
+    tried = 0
+    while tried < limit and not (stop and stop.is_set()):
+        with Session(engine, expire_on_commit=False) as session:
+            claim = keep.claim_next(
+                session, now=clock(), secret_key=settings.secret_key,
+                public_url=settings.public_url,
+            )  # fmt: skip
+            session.commit()
+        if claim is None:
+            break
+        try:
+            outcome = _send_message(
+                keep.email_message(claim, sender=settings.alert_sender, now=clock()), settings
+            )
+        except Exception as error:  # recorded, retried, never lost
+            outcome = Outcome(False, _describe(error))
+        with Session(engine, expire_on_commit=False) as session:
+            status = keep.record_attempt(session, claim, outcome, now=clock())
+            session.commit()
+        # Which kind and how it went; never the address, whose result, or the server's words
+        # (a refusal can quote the address).
+        log = logger.info if outcome.ok else logger.warning
+        log("personal e-mail (%s) attempt %d: %s", claim.kind, claim.attempts, status)
+        tried += 1
     return tried
 
 
@@ -94,7 +131,7 @@ def send(
 def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datetime) -> Outcome:
     if not claim.email:
         return Outcome(False, "the clinic has no alert e-mail address now", retry=False)
-    if not settings.mail.host:
+    if not mail.configured(settings):
         return Outcome(False, "e-mail is not set up on this server (SMTP_HOST)")
     level = registry.level(claim.level, claim.questionnaire_id)
     message = alerts.email_message(
@@ -104,17 +141,14 @@ def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datet
         public_url=settings.public_url,
         now=now,
     )
-    with smtplib.SMTP(
-        settings.mail.host, settings.mail.port, timeout=settings.alerts.timeout_seconds
-    ) as smtp:
-        if settings.mail.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.mail.username:
-            smtp.login(settings.mail.username, settings.mail.password.get_secret_value())
-        refused = smtp.send_message(message)
-    if refused:
-        return Outcome(False, f"refused by the mail server: {sorted(refused)}")
-    return Outcome(True, f"accepted by {settings.mail.host}")
+    return _send_message(message, settings)
+
+
+def _send_message(message: EmailMessage, settings: Settings) -> Outcome:
+    try:
+        return Outcome(True, mail.send(settings, message))
+    except mail.MailNotSentError as refused:
+        return Outcome(False, str(refused))
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, or_, select
 
 from app import codec
 from app.engine import AnswerError, Evaluation, Result, build_result
-from app.models import Alert, Assessment, Checkin, SubmissionSeen, utcnow
+from app.models import Alert, Assessment, Checkin, ResultContact, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
 from app.services.idempotency import KeyedRequest, insert_once, request_hash, stored_before
@@ -253,6 +253,18 @@ def fhir_bundle_json(registry: Registry, assessment: Assessment, *, base_url: st
     return codec.dumps(fhir.assessment_bundle(assessment, q, base_url=base_url))
 
 
+def fhir_risk_assessment(
+    session: Session, registry: Registry, assessment_id: uuid.UUID, *, base_url: str
+) -> dict[str, Any]:
+    """A just-stored assessment's RiskAssessment, as its FHIR Bundle has it: what FHIR in
+    answers with."""
+    assessment = session.get_one(Assessment, assessment_id)
+    q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
+    return fhir.bundle_resource(
+        fhir.assessment_bundle(assessment, q, base_url=base_url), "RiskAssessment"
+    )
+
+
 def get_by_result_token(session: Session, token: str) -> Assessment | None:
     """The record a result link shows: its own, or the newest one that corrected it.
 
@@ -346,8 +358,12 @@ def remove_result_link(session: Session, assessment: Assessment) -> None:
     says so."""
     now = utcnow()
     line = line_of(session, assessment) or [assessment]
-    # Their kept PDFs were only for that page: they go with it.
+    # Their kept PDFs were only for that page: they go with it, and so does the address they
+    # gave for their link and reminders (app/services/keep.py).
     result_pdfs.forget(session, [each.id for each in line])
+    session.connection().execute(
+        delete(ResultContact).where(col(ResultContact.assessment_id).in_([e.id for e in line]))
+    )
     linked = [each for each in line if each.result_token_hash]
     if not linked:
         return
@@ -377,6 +393,8 @@ def delete_assessment(session: Session, assessment: Assessment) -> None:
     ids = [each.id for each in line]
     result_pdfs.forget(session, ids)
     connection = session.connection()
+    # The address they gave for their link and reminders (app/services/keep.py) goes too.
+    connection.execute(delete(ResultContact).where(col(ResultContact.assessment_id).in_(ids)))
     connection.execute(delete(Checkin).where(col(Checkin.assessment_id).in_(ids)))
     connection.execute(delete(SubmissionSeen).where(col(SubmissionSeen.assessment_id).in_(ids)))
     connection.execute(

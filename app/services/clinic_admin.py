@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from sqlmodel import Session
 
-from app.models import ApiClient, Clinic, StaffUser
-from app.services import accounts, alerts, api_keys, clinics, second_factor
+from app.models import ApiClient, Clinic
+from app.services import accounts, alerts, api_keys, clinics, invitations, second_factor
 from app.services.accounts import AccountError
 from app.services.audit import Actor, record_by
 from app.services.webhook_addresses import Network
@@ -41,15 +42,36 @@ NOT_FOUND: Final = NotFound()
 
 
 def invite_member(
-    session: Session, by: Actor, *, email: str, role: str
-) -> tuple[StaffUser, str | None]:
-    """A new account and its set-password token (AccountError if it cannot be made)."""
-    user, token = accounts.create_user(session, clinic_id=by.clinic_id, email=email, role=role)
+    session: Session, by: Actor, *, email: str, role: str, now: datetime
+) -> invitations.Invited:
+    """An invitation to the admin's clinic and its link's token (AccountError if the address
+    or role cannot be, or the address is a member here). The event has the same shape for
+    every address: it says nothing about other clinics."""
+    invited = invitations.invite(
+        session, clinic_id=by.clinic_id, invited_by=by.user_id, email=email, role=role, now=now
+    )
     record_by(
-        session, by, "staff.invited", target_type="staff_user", target_id=user.id,
-        detail={"role": user.role},
+        session, by, "staff.invited", target_type="staff_invitation",
+        target_id=invited.invitation.id, detail={"role": invited.invitation.role},
     )  # fmt: skip
-    return user, token
+    return invited
+
+
+def revoke_invitation(
+    session: Session, by: Actor, invitation_id: str, *, now: datetime, why: str | None = None
+) -> Outcome:
+    """``why``: when the app withdrew it for the admin (an e-mail the mail server refused)."""
+    invitation = invitations.get_pending(
+        session, clinic_id=by.clinic_id, invitation_id=invitation_id, now=now
+    )
+    if invitation is None:
+        return NOT_FOUND
+    invitations.revoke(session, invitation, now=now)
+    record_by(
+        session, by, "staff.invitation_revoked", target_type="staff_invitation",
+        target_id=invitation.id, detail={"why": why} if why else None,
+    )  # fmt: skip
+    return DONE
 
 
 def change_role(session: Session, by: Actor, user_id: str, role: str) -> Outcome:

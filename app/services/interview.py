@@ -139,6 +139,17 @@ def stop_page(evaluation: Evaluation) -> Page | None:
     return None
 
 
+def progress(evaluation: Evaluation, page: Page) -> dict[str, int]:
+    """How far through the questions ``page`` is. A stopped interview (a correction, back at its
+    emergency answer) has nothing left to ask, which would read 100%: count it as it was before
+    that page was answered, which is where the person is."""
+    if not evaluation.stopped:
+        return evaluation.progress()
+    on_page = {x.id for x in page.questions}
+    before = {k: v for k, v in evaluation.answers.items() if k not in on_page}
+    return evaluate(evaluation.questionnaire, before).progress()
+
+
 def last_visible_page(evaluation: Evaluation) -> Page:
     pages = evaluation.questionnaire.pages
     return next((p for p in reversed(pages) if evaluation.page_is_visible(p)), pages[-1])
@@ -269,8 +280,6 @@ def answer_page(
     given.update(answers)
     after = evaluate(interview.questionnaire, given)
     stop = emergency_stop(after, given)
-    if form_has_errors and stop is None:
-        return ShowErrors()
     if stop is not None and interview.evaluation.stopped:
         # Correcting a stored emergency result: a page before the one with the emergency
         # answer is not that answer confirmed. On to it, to change it or to confirm it.
@@ -279,6 +288,10 @@ def answer_page(
             after.questionnaire, first
         ):
             stop = None
+    # An emergency answer ends the interview whatever else the form says; otherwise (an
+    # earlier page of a correction too) a mistake comes back with its error.
+    if form_has_errors and stop is None:
+        return ShowErrors()
     if stop is not None:
         return Finished(finish_with(session, origin, interview.draft, stop, now=now))
     if after.problems:  # the form checked every field: this would be a bug, so store nothing

@@ -8,8 +8,9 @@ from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import DbDep, RegistryDep, SettingsDep, take_rate
+from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep, take_rate
 from app.display import level_look
 from app.errors import AppError
 from app.models import AuditEvent
@@ -19,19 +20,17 @@ from app.services import (
     audit,
     clinic_admin,
     clinics,
+    invitations,
+    mail,
     rate_limits,
     second_factor,
 )
-from app.services.accounts import ROLES, AccountError, EmailInUseError
+from app.services.accounts import ROLES, AccountError
 from app.services.questionnaires import Registry
 
 from .deps import AdminStaff, CsrfProtected, render
 
 router = APIRouter()
-
-EMAIL_NOT_USABLE = (
-    "This e-mail address cannot be used. Ask the person for another address, or contact support."
-)
 
 
 def _back(path: str) -> RedirectResponse:
@@ -42,10 +41,15 @@ def _back(path: str) -> RedirectResponse:
 
 
 @router.get("/members", response_class=HTMLResponse)
-async def members(request: Request, staff: AdminStaff, db: DbDep) -> HTMLResponse:
+async def members(
+    request: Request, staff: AdminStaff, db: DbDep, clock: ClockDep,
+    revoked: Annotated[str, Query(max_length=5)] = "",
+) -> HTMLResponse:  # fmt: skip
     people = await db.run(accounts.list_staff, clinic_id=staff.clinic.id)
+    invited = await db.run(invitations.pending, clinic_id=staff.clinic.id, now=clock())
     return render(
-        request, "staff/members.html", staff, people=people, roles=ROLES,
+        request, "staff/members.html", staff, people=people, roles=ROLES, invited=invited,
+        revoked=revoked == "1",
         needs_second_factor=partial(second_factor.required, clinic=staff.clinic),
     )  # fmt: skip
 
@@ -61,11 +65,12 @@ async def invite(
     staff: AdminStaff,
     db: DbDep,
     settings: SettingsDep,
+    clock: ClockDep,
     email: Annotated[str, Form(max_length=320)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    # Addresses are unique across clinics, so a refusal says an account exists somewhere:
-    # every try counts against the clinic, so nobody can try addresses by the hundred.
+    # Inviting says nothing about other clinics' accounts (app/services/invitations.py); the
+    # limit still bounds how many invitations a clinic makes, and sends by e-mail.
     limit = rate_limits.Limit(settings.limits.staff_invites_per_hour, timedelta(hours=1))
     bucket = rate_limits.staff_invite_bucket(staff.clinic.id)
     wait = await take_rate(request, db, {bucket: limit})
@@ -86,23 +91,49 @@ async def invite(
         page.headers["Retry-After"] = rate_limits.retry_after(wait)
         return page
     try:
-        user, token = await db.run(clinic_admin.invite_member, staff.actor, email=email, role=role)
+        # Committed before any e-mail goes: no mail server is waited for with the database
+        # held (on SQLite, its one writer), and a link that is sent works.
+        invited = await db.run_committed(
+            clinic_admin.invite_member, staff.actor, email=email, role=role, now=clock()
+        )
     except AccountError as error:
         field = "role" if "Role" in str(error) else "email"
-        # Addresses are unique across clinics: one message whichever clinic has the account,
-        # so that an admin cannot learn who works elsewhere.
-        message = EMAIL_NOT_USABLE if isinstance(error, EmailInUseError) else str(error)
         return render(
             request,
             "staff/member_new.html",
             staff,
             roles=ROLES,
-            errors={field: message},
+            errors={field: str(error)},
             values={"email": email, "role": role},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
-    link = f"{settings.public_url.rstrip('/')}/staff/set-password/{token}"
-    return render(request, "staff/member_created.html", staff, member=user, link=link)
+    invitation = invited.invitation
+    if not mail.configured(settings):
+        # The admin passes the link on, and could open it themselves (README: Security).
+        link = invitations.link(settings.public_url, invited.token)
+        return render(request, "staff/member_created.html", staff, invitation=invitation, link=link)
+    sent = await run_in_threadpool(
+        invitations.send_by_email, settings, invited, clinic_name=staff.clinic.name, now=clock()
+    )
+    if not sent:
+        # Nobody has the link: the invitation goes, and the admin is asked to try again.
+        await db.run(
+            clinic_admin.revoke_invitation, staff.actor, str(invitation.id), now=clock(),
+            why="e-mail not sent",
+        )  # fmt: skip
+        return render(
+            request, "staff/member_created.html", staff, invitation=invitation, not_sent=True,
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )  # fmt: skip
+    return render(request, "staff/member_created.html", staff, invitation=invitation, sent=True)
+
+
+@router.post("/members/invitations/{invitation_id}/revoke", dependencies=[CsrfProtected])
+async def revoke_invitation(
+    invitation_id: str, staff: AdminStaff, db: DbDep, clock: ClockDep
+) -> Response:
+    outcome = await db.run(clinic_admin.revoke_invitation, staff.actor, invitation_id, now=clock())
+    return _answer(outcome, "/staff/members?revoked=1")
 
 
 def _answer(outcome: clinic_admin.Outcome, back: str) -> Response:

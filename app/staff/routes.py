@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from . import admin, alerts, auth_routes, dashboard, links, reports, second_factor_routes
+from . import (
+    admin,
+    alerts,
+    auth_routes,
+    dashboard,
+    invitation_routes,
+    links,
+    reports,
+    second_factor_routes,
+)
 from .deps import require_signed_in, require_staff
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_routes.router)
+router.include_router(invitation_routes.router)
 router.include_router(second_factor_routes.router, dependencies=[Depends(require_signed_in)])
 
 protected = APIRouter(dependencies=[Depends(require_staff)])

@@ -169,6 +169,11 @@ def _switch_url(base_url: str, query: Mapping[str, str], question: Question, uni
 
 # -- The result page -------------------------------------------------------------------------------
 
+# Contributors the person's page leaves out when an answer is yes: body weight in pregnancy (a
+# BMI then says nothing about habits, and weight gain is expected). The record keeps its score,
+# for staff, the export and FHIR; only the person's page (and its PDF) is spared the advice.
+NOT_SHOWN_WHEN = {"weight": "pregnant"}
+
 
 def result_view(
     assessment: Assessment,
@@ -226,7 +231,11 @@ def result_view(
     # Urgent and emergency pages say what to do now, not which habits to change (staff pages
     # keep the contributors).
     habits_shown = not (most_urgent or (found is not None and found.urgent))
-    contributors = result["contributors"] if habits_shown else []
+    contributors = [
+        c
+        for c in (result["contributors"] if habits_shown else [])
+        if assessment.answers.get(NOT_SHOWN_WHEN.get(c["code"], "")) is not True
+    ]
     path = f"/result/{token}"
     return {
         "result": result,
@@ -243,6 +252,10 @@ def result_view(
         "contributors": contributors,
         # False on urgent and emergency pages: no habits block at all (not "none stood out").
         "habits_shown": habits_shown,
+        # See a doctor: a clinic may release the programme after review (not yet done).
+        "releasable": bool(found and found.releasable)
+        and assessment.released_at is None
+        and not result.get("plan"),
         "chart": display.contributor_chart(contributors),
         "score_words": display.SCORE_WORDS,
         "focus_blocks": focus,
@@ -268,6 +281,7 @@ def result_view(
         ),
         "result_link": settings.public_url.rstrip("/") + path,
         "pdf_url": f"{path}/pdf",
+        "checkin_info_url": f"{path}/checkin",
         "delete_url": f"{path}/delete",
     }
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
@@ -42,7 +43,7 @@ from app.services import assessments, audit, checkins, intake, pdf, rate_limits,
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
-from . import contact, present
+from . import contact, keep, present
 from .entry import (
     CorrectionClosedPageError,
     Entry,
@@ -56,6 +57,7 @@ from .pages import DRAFT_COOKIE_AGE, CheckedForm, page_html, redirect, render, s
 
 router = APIRouter()
 router.include_router(contact.router)
+router.include_router(keep.router)
 
 # A PDF takes a few seconds to make: when all the PDF workers are busy, try again after this.
 PDF_RETRY_AFTER_SECONDS = 10
@@ -109,6 +111,12 @@ async def start(request: Request, entry: EntryDep, interview: InterviewDep) -> R
     resume_url = None
     if interview.draft is not None and interview.evaluation.answers:
         resume_url = _resume_url(entry, interview)
+        # Told to speak to a doctor today before they left: that comes first again, with its
+        # call button, not a question page with the reminder below the Continue button.
+        told = flow.doctor_level(interview.evaluation)
+        next_page = interview.evaluation.next_page
+        if told is not None and told.urgent and next_page is not None:
+            resume_url = f"{entry.url('advice')}?next={next_page.id}"
     first = interview.questionnaire.pages[0]
     return render(
         request,
@@ -197,8 +205,11 @@ def _after_page(entry: Entry, go_to: flow.GoTo, *, changing: Change | None) -> s
 
 
 @form_route("/advice", "GET")
-async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> Response:
-    """Told to see a doctor: they may stop here, or finish the questions for the appointment."""
+async def advice(
+    request: Request, entry: EntryDep, interview: InterviewDep, settings: SettingsDep
+) -> Response:
+    """Told to see a doctor: they may stop here, or finish the questions for the appointment.
+    Urgent: the call button first, as on the urgent result."""
     level = flow.doctor_level(interview.evaluation)
     next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
     if level is None or next_page is None:
@@ -213,6 +224,7 @@ async def advice(request: Request, entry: EntryDep, interview: InterviewDep) -> 
             entry,
             level=level,
             look=display.level_look(level),
+            help_now=display.help_now(settings.help_lines, most_urgent=False, urgent=level.urgent),
             reasons=flow.reasons_so_far(interview.evaluation),
             continue_url=question_url(entry, next_page, changing=changing),
             back_url=question_url(entry, answered, changing=changing) if answered else None,
@@ -329,6 +341,29 @@ async def _limit_submissions(request: Request, db: Db) -> None:
         )
 
 
+# Not /change: that path is the correction's own form (its start page).
+@router.get("/result/{token}/mistake", response_class=HTMLResponse, include_in_schema=False)
+async def confirm_correction(
+    request: Request, token: str, assessment: AssessmentDep, db: DbDep
+) -> Response:
+    """ "I answered by mistake", asked first: nothing changes until they say yes. Too late, or
+    once the clinic has it: the page that says why (as the POST would)."""
+    result_url = f"/result/{token}"
+    closed = await db.run(flow.why_not_correctable, assessment, correction_rules(request))
+    clinic = await _clinic_of(db, assessment)
+    if closed is not None:
+        raise CorrectionClosedPageError(result_url, closed, clinic)
+    return render(
+        request,
+        "web/correct_confirm.html",
+        {
+            "result_url": result_url,
+            "change_url": f"{result_url}/change",
+            "sent_to": clinic.name if clinic else None,
+        },
+    )
+
+
 @router.post("/result/{result_token}/change", include_in_schema=False)
 async def begin_correction(
     request: Request, result_token: str, form: CheckedForm, db: DbDep, registry: RegistryDep
@@ -387,13 +422,17 @@ async def result_page(
     db: DbDep,
     registry: RegistryDep,
     settings: SettingsDep,
+    clock: ClockDep,
 ) -> Response:
     clinic, found_checkins, view = await _result_view(db, registry, settings, token, assessment)
     result = assessment.result
     found = registry.level(result["triage"]["level"], assessment.questionnaire_id)
-    follow_up = _follow_up(token, assessment, found_checkins, registry)
+    follow_up = _follow_up(token, assessment, found_checkins, registry, clock())
     asked = await contact.contact_context(
         db, registry, assessment, token, given=request.query_params.get("contact") == "given"
+    )
+    kept = await keep.keep_context(
+        db, registry, assessment, token, sent=request.query_params.get("kept") == "sent"
     )
     closed = await db.run(flow.why_not_correctable, assessment, correction_rules(request))
     earlier = await db.run(assessments.replaced_record, assessment)
@@ -404,13 +443,15 @@ async def result_page(
             **view,
             **follow_up,
             **asked,
+            **kept,
             "clinic": clinic,
             "reference": assessment.reference,
             "urgent": found is not None and found.urgent,
             "created_at": assessment.created_at,
-            "change_url": f"/result/{token}/change" if closed is None else None,
+            "change_url": f"/result/{token}/mistake" if closed is None else None,
             # A correction says which result it replaced, and when that was.
             "replaces_from": present.moment(earlier.created_at, clinic) if earlier else None,
+            "replaces_title": earlier.result["triage"]["title"] if earlier else None,
         },
     )
 
@@ -430,7 +471,8 @@ async def result_pdf(
     _, _, view = await _result_view(db, registry, settings, token, assessment)
     html = page_html(
         "web/result.html",
-        {**view, "pdf": True, "static_url": pdf.static_file_url},
+        # The link and its QR code are on the PDF: the person's own copy, their way back.
+        {**view, "pdf": True, "static_url": pdf.static_file_url, "result_qr": qr_svg(view)},
         settings.help_lines,
     )
     key = result_pdfs.page_key(html)
@@ -465,23 +507,37 @@ async def result_pdf(
     )
 
 
+def qr_svg(view: Mapping[str, Any]) -> str:
+    """The result link as a QR code, an inline SVG (no request, no script) for the PDF."""
+    return str(
+        segno.make(view["result_link"], error="m").svg_inline(
+            scale=3, title="QR code of your private result link"
+        )
+    )
+
+
 def _follow_up(
-    token: str, assessment: Assessment, found: list[Checkin], registry: Registry
+    token: str, assessment: Assessment, found: list[Checkin], registry: Registry, now: datetime
 ) -> dict[str, Any]:
     """For a result with a plan (self-care, or released after review): where to check in, when
-    the next is due, earlier check-ins and the trend of pain and PEG over them."""
+    the next is due (a check-in opens on its due date; one before it is an early one, labelled),
+    earlier check-ins and the trend of pain and PEG over them."""
     try:
         q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
     except UnknownQuestionnaireError:
         return {}
     if not checkins.has_programme(assessment, q):
         return {}
+    due = checkins.due_on(assessment, [c.created_at for c in found])
+    early = checkins.early(assessment, found)
     return {
         "checkins_url": f"/result/{token}/checkin",
         "checkins_ics": f"/result/{token}/checkins.ics",
-        "next_checkin": checkins.next_due(assessment, found),
+        "next_checkin": due,
+        "checkin_open": due is not None and due <= now,
         "past_checkins": [
-            {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}"} for c in found
+            {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}", "early": c.id in early}
+            for c in found
         ],
         "trend": display.trend_chart(checkins.trend(registry, assessment, found))
         if found
@@ -649,7 +705,7 @@ def _render_page(
             heading=heading,
             title=heading,
             section_title=flow.section_title(interview.questionnaire, page),
-            progress=evaluation.progress(),
+            progress=flow.progress(evaluation, page),
             action=base_url,
             changing=changing,
             correcting=entry.corrects is not None,

@@ -86,6 +86,11 @@ STAFF_COOKIES = (
         "Checks that the form to set your password is this site's own.",
         "Until you close your browser.",
     ),
+    Cookie(
+        "backaudit_invitation",
+        "Checks that the form to accept an invitation to a clinic's staff is this site's own.",
+        "Until you close your browser.",
+    ),
 )
 
 

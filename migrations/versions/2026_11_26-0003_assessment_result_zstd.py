@@ -7,7 +7,7 @@ Create Date: 2026-11-26 14:00:00
 A result is ~22 kB of JSON, most of it the plan's exercise texts. Stored as jsonb, PostgreSQL
 parsed it and compressed it to ~12 kB on every insert, and under load those bytes set the API's
 tail latency (benchmarks/api.py). Now the app compresses it with zstd (~7 kB, one standard zstd
-frame of the UTF-8 JSON; app.models.CompressedJSON) and the database stores the bytes as they
+frame of the UTF-8 JSON; app.column_types.CompressedJSON) and the database stores the bytes as they
 are: on PostgreSQL with STORAGE EXTERNAL, because compressing them again gains nothing. The
 same on SQLite.
 

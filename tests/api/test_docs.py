@@ -27,6 +27,8 @@ OPERATIONS = {
     ("get", "/api/v1/assessments/{assessment_id}/checkins"),
     ("post", "/api/v1/assessments/{assessment_id}/checkins/next"),
     ("get", "/api/v1/assessments/{assessment_id}/checkins/{checkin_id}/fhir"),
+    ("post", "/api/v1/assessments/fhir"),
+    ("post", "/api/v1/assessments/{assessment_id}/checkins/fhir"),
     ("get", "/healthz"),
 }
 
@@ -66,12 +68,15 @@ def test_every_api_operation_has_response_examples_and_posts_have_request_exampl
         if path == "/healthz":
             continue
         ok = op["responses"].get("200") or op["responses"]["201"]
-        [media] = ok["content"].values()
+        # JSON first; the canonical URL also answers FHIR JSON (Accept), with its own example.
+        media, *others = ok["content"].values()
+        assert all(other.get("example") for other in others), (method, path)
         ref = media.get("schema", {}).get("$ref", "")
         example = media.get("example") or schemas_.get(ref.rsplit("/", 1)[-1], {}).get("examples")
         assert example, f"{method} {path} has no response example"
         if method == "post":
-            assert op["requestBody"]["content"]["application/json"]["examples"]
+            [body] = op["requestBody"]["content"].values()  # application/json, or FHIR's
+            assert body["examples"]
 
 
 def test_validation_errors_are_documented_with_our_error_shape(openapi: dict[str, Any]) -> None:

@@ -56,7 +56,7 @@ SCALES = {
 
 
 @pytest.mark.parametrize("width", [SMALL_PHONE["width"], PHONE_390, DESKTOP["width"]])
-def test_the_pain_scales_stay_on_one_row_with_their_words_under_0_and_10(
+def test_the_pain_scales_read_0_to_10_in_rows_with_44px_targets_and_words_under_them(
     width: int,
     new_page: Callable[..., Any],
     live_server: LiveServer,
@@ -73,8 +73,12 @@ def test_the_pain_scales_stay_on_one_row_with_their_words_under_0_and_10(
         labels = scale.locator(".scale__label")
         assert labels.count() == 11, question
         boxes = [labels.nth(i).bounding_box() for i in range(11)]
-        assert len({round(b["y"]) for b in boxes}) == 1, f"{question}: all 11 options on one row"
-        assert all(b["width"] >= 24 and b["height"] >= 24 for b in boxes)  # WCAG 2.5.8
+        rows = sorted({round(b["y"]) for b in boxes})
+        # Eleven 44px targets (WCAG 2.5.5, issue 26) fit one row from 620px; a phone has two,
+        # 0 to 5 and 6 to 10, each read left to right.
+        assert len(rows) == (1 if width >= 620 else 2), f"{question}: rows {rows}"
+        assert [round(b["y"]) for b in boxes] == sorted(round(b["y"]) for b in boxes)
+        assert all(b["width"] >= 44 and b["height"] >= 44 for b in boxes)
 
         low, high = scale.locator(".scale__ends span").all()
         assert " ".join(low.inner_text().split()) == low_words
@@ -82,8 +86,10 @@ def test_the_pain_scales_stay_on_one_row_with_their_words_under_0_and_10(
         low_box, high_box = low.bounding_box(), high.bounding_box()
         # Under 0: starting where 0 starts; under 10: ending where 10 ends; below the row.
         assert abs(low_box["x"] - boxes[0]["x"]) <= 1
-        assert abs((high_box["x"] + high_box["width"]) - (boxes[10]["x"] + boxes[10]["width"])) <= 1
-        assert low_box["y"] >= boxes[0]["y"] + boxes[0]["height"]
+        if len(rows) == 1:
+            right = boxes[10]["x"] + boxes[10]["width"]
+            assert abs((high_box["x"] + high_box["width"]) - right) <= 1
+        assert low_box["y"] >= boxes[10]["y"] + boxes[10]["height"]
 
         labels.nth(10).scroll_into_view_if_needed()
         ten = labels.nth(10).bounding_box()  # the box can be tapped (the radio lies over it)
@@ -134,7 +140,9 @@ def test_a_mis_tapped_emergency_answer_is_corrected_and_replaces_the_stored_resu
     screenshot(page, f"result-emergency-correct-{width}")
 
     with page.expect_navigation():
-        page.get_by_role("button", name="I answered by mistake: change my answers").click()
+        page.get_by_role("link", name="I answered by mistake").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, change my answers").click()
     assert (
         urlsplit(page.url).path
         == urlsplit(emergency_url).path + "/change/questions/emergency_nerves"
@@ -159,7 +167,7 @@ def test_a_mis_tapped_emergency_answer_is_corrected_and_replaces_the_stored_resu
     # The old private link now shows the new result.
     page.goto(emergency_url)
     assert page.get_by_role("heading", level=1).inner_text() == "You can start the programme"
-    assert page.get_by_role("button", name="I answered by mistake: change my answers").count() == 0
+    assert page.get_by_role("link", name="I answered by mistake").count() == 0
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, Clinic, StaffUser
+from app.models import AuditEvent, Clinic, StaffUser, utcnow
 from app.services import accounts, clinic_admin, clinics
 from app.services.audit import Actor
 
@@ -26,14 +26,25 @@ def events(db: Session) -> list[tuple[str, str | None]]:
 
 def test_a_change_is_stored_with_its_event(db: Session, clinic: Clinic, admin: StaffUser) -> None:
     by = Actor(clinic.id, admin.id)
-    member, _ = clinic_admin.invite_member(db, by, email="ben@riverside.example", role="clinician")
+    member, _ = accounts.create_user(
+        db, clinic_id=clinic.id, email="ben@riverside.example", role="clinician"
+    )
+    invited = clinic_admin.invite_member(
+        db, by, email="cy@riverside.example", role="clinician", now=utcnow()
+    )
+    invitation_id = str(invited.invitation.id)
 
     outcome = clinic_admin.change_role(db, by, str(member.id), "admin")
+    withdrawn = clinic_admin.revoke_invitation(db, by, invitation_id, now=utcnow())
     db.commit()
 
-    assert outcome == clinic_admin.DONE
+    assert outcome == withdrawn == clinic_admin.DONE
     assert db.get_one(StaffUser, member.id).role == "admin"
-    assert events(db) == [("staff.invited", str(member.id)), ("staff.role_changed", str(member.id))]
+    assert events(db) == [
+        ("staff.invited", invitation_id),
+        ("staff.role_changed", str(member.id)),
+        ("staff.invitation_revoked", invitation_id),
+    ]
     assert {e.actor_id for e in db.exec(select(AuditEvent)).all()} == {admin.id}
 
 
@@ -51,6 +62,9 @@ def test_a_refused_change_and_another_clinic_s_member_leave_no_event(
     )
     assert clinic_admin.disable_member(db, by, str(stranger.id)) == clinic_admin.NOT_FOUND
     assert clinic_admin.revoke_api_key(db, by, "not-a-key") == clinic_admin.NOT_FOUND
+    assert clinic_admin.revoke_invitation(db, by, "not-an-id", now=utcnow()) == (
+        clinic_admin.NOT_FOUND
+    )
     db.commit()
 
     assert events(db) == []

@@ -19,7 +19,12 @@ from tests.conftest import APP_PASSWORD_HASHER
 
 from .conftest import PASSWORD, MakeStaff, MovableClock, SignedInClient, csrf, form_token, sign_in
 
-PUBLIC = {"/staff/login", "/staff/logout", "/staff/set-password/{token}"}
+PUBLIC = {
+    "/staff/login",
+    "/staff/logout",
+    "/staff/set-password/{token}",
+    "/staff/invitation/{token}",
+}
 
 
 def staff_routes(app: FastAPI) -> list[tuple[str, str]]:

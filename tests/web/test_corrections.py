@@ -60,8 +60,9 @@ def emergency_result(client: TestClient, prefix: str = "") -> str:
 
 
 def begin(client: TestClient, result: str) -> httpx.Response:
-    page = client.get(result)
-    assert "I answered by mistake: change my answers" in page.text
+    assert f'href="{result}/mistake">I answered by mistake</a>' in client.get(result).text
+    page = client.get(f"{result}/mistake")  # asked first: nothing changes yet
+    assert "Yes, change my answers" in page.text
     return client.post(
         f"{result}/change", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
     )
@@ -70,9 +71,13 @@ def begin(client: TestClient, result: str) -> httpx.Response:
 def test_the_emergency_result_offers_to_change_the_answers(client: TestClient) -> None:
     result = emergency_result(client)
     html = client.get(result).text
-    form = re.search(r'<form method="post" action="([^"]+)">\s*<input type="hidden"', html)
+    # A quiet link, not a button: it must not compete with the call button.
+    assert f'<a class="quiet-link" href="{result}/mistake">I answered by mistake</a>' in html
+    confirm = client.get(f"{result}/mistake").text
+    form = re.search(r'<form method="post" action="([^"]+)">\s*<input type="hidden"', confirm)
     assert form is not None
     assert form.group(1) == f"{result}/change"
+    assert f'href="{result}">No, go back to my result</a>' in confirm
     # After what to do now: the emergency advice stays first.
     assert html.index("What to do now") < html.index("I answered by mistake")
 
@@ -127,6 +132,24 @@ def test_continuing_from_an_earlier_page_goes_on_to_the_emergency_answer(
     for later in (f"{prefix}/questions/emergency_other", f"{prefix}/check", prefix):
         skipped = client.get(later, follow_redirects=False)
         assert skipped.headers["location"] == f"{prefix}/questions/{EMERGENCY_PAGE}", later
+
+
+def test_a_mistake_on_an_earlier_page_of_a_correction_comes_back_with_its_error(
+    client: TestClient, db: Session
+) -> None:
+    """The emergency answer still stands while it is being corrected: a wrong answer on a page
+    before it is shown with its error, as anywhere else, not dropped on the way on."""
+    result = emergency_result(client)
+    begin(client, result)
+    prefix = f"{result}/change"
+    response = post_page(
+        client, f"{prefix}/questions/{FIRST_PAGE}", {"age": "130", "pregnant": "no"}
+    )
+    assert response.status_code == 400
+    assert "There is a problem" in response.text
+    earlier = client.get(f"{prefix}/questions/{FIRST_PAGE}")
+    assert f'value="{self_care_answers()["age"]}"' in earlier.text  # the stored age kept
+    assert len(records(db)) == 1
 
 
 def test_keeping_the_emergency_answer_stores_it_again_as_the_newest(

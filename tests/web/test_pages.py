@@ -9,14 +9,17 @@ from app.answer_text import unit_for
 from tests.web.helpers import run_interview, safety_answers, self_care_answers
 
 
-def test_the_start_page_says_what_this_is_who_it_is_not_for_and_how_long_it_takes(
+def test_the_start_page_says_what_this_is_that_it_lets_everyone_in_and_how_long_it_takes(
     client: TestClient,
 ) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert "<h1" in page.text
     assert "Check your back pain" in page.text
-    assert "Who this is not for" in page.text
+    # Nobody is turned away: the questions triage these (issue 26).
+    assert "Who this is for" in page.text
+    assert "Who this is not for" not in page.text
+    assert "you can still answer" in page.text
     assert "accident" in page.text
     assert "disc problem" in page.text
     assert "unwell" in page.text

@@ -268,6 +268,7 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.mark.database_agnostic  # what the PDF says: the same from either database
 @pytest.mark.usefixtures("pdfs")
 def test_the_result_downloads_as_a_pdf_with_the_date_level_plan_and_answers(
     app: FastAPI, client: TestClient, db: Session
@@ -309,6 +310,7 @@ def test_the_result_downloads_as_a_pdf_with_the_date_level_plan_and_answers(
     assert app.state.pdf_renderer.rendered == 1
 
 
+@pytest.mark.database_agnostic  # what the PDF says: the same from either database
 @pytest.mark.usefixtures("pdfs")
 def test_an_emergency_pdf_holds_the_call_the_reasons_and_the_answers(
     app: FastAPI, client: TestClient, db: Session
@@ -324,6 +326,7 @@ def test_an_emergency_pdf_holds_the_call_the_reasons_and_the_answers(
     assert "Your answers, for your doctor" in text
 
 
+@pytest.mark.database_agnostic  # what the PDF says: the same from either database
 @pytest.mark.usefixtures("pdfs")
 def test_an_old_result_downloads_as_a_pdf(app: FastAPI, client: TestClient, db: Session) -> None:
     recorded = record_v1_assessment(db, app.state.registry, channel="web")
@@ -415,3 +418,16 @@ def test_the_printout_keeps_cards_whole_and_prints_what_is_folded(
     rules = re.findall(r"\n  ([^{}]+)\{([^}]*)\}", print_rules())
     matching = [body for names, body in rules if selector in [n.strip() for n in names.split(",")]]
     assert any(declaration in body for body in matching), (selector, declaration)
+
+
+@pytest.mark.usefixtures("pdfs")
+def test_the_pdf_carries_the_result_link_and_its_qr_code(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings
+) -> None:
+    path = stored_result(app, db, SELF_CARE)
+    document = client.get(f"{path}/pdf").content
+    text = "".join(words(page) for page in pdf_text(document)).replace(" ", "")
+    # The link, written out (a long word may be broken across lines), and the words of the QR
+    # code beside it (the code itself is an inline SVG from segno, drawn as paths).
+    assert (settings.public_url + path).replace(" ", "") in text
+    assert "scanthiscodewithaphone'scamera" in text

@@ -9,6 +9,7 @@ from app.engine import Level, Question, Questionnaire
 from app.models import Assessment
 
 from .coding import answer_value, page_link_id, questionnaire_url, section_link_id
+from .narrative import observation_narrative, response_narrative, risk_narrative
 
 ASSESSMENT_SYSTEM: Final = "urn:backaudit:assessment"
 RESPONDENT_SYSTEM: Final = "urn:backaudit:respondent"
@@ -79,6 +80,9 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
         "authored": authored,
         "item": response_items(q, assessment.answers),
     }
+    response["text"] = response_narrative(
+        q.title, assessment.questionnaire_version, response["status"], len(assessment.answers)
+    )
 
     observations: list[dict[str, Any]] = []
     for contributor in result.get("contributors", []):
@@ -107,6 +111,7 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
                 "subject": subject,
                 "effectiveDateTime": authored,
                 "valueInteger": contributor["score"],
+                "text": observation_narrative(contributor["label"], contributor["score"]),
                 "derivedFrom": [qr_ref],
                 "note": [{"text": contributor["why"]}],
             }
@@ -145,6 +150,11 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
             ),
         ],
         "mitigation": triage.get("action") or triage["advice"],
+        "text": risk_narrative(
+            q.title,
+            triage.get("clinician") or triage["title"],
+            (reason.get("clinician") or reason["code"] for reason in triage["reasons"]),
+        ),
     }
     notes = [
         {"text": f"{item['clinician']}: {item['action']}"}
@@ -166,6 +176,15 @@ def assessment_bundle(assessment: Assessment, q: Questionnaire, *, base_url: str
             for resource in resources
         ],
     }
+
+
+def bundle_resource(bundle: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    """The Bundle's (first) entry of that type: what FHIR in answers with (a RiskAssessment)."""
+    return next(
+        entry["resource"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == resource_type
+    )
 
 
 def risk_prediction(

@@ -17,7 +17,6 @@ from app.engine import Questionnaire, value_of
 from app.models import Assessment, Checkin
 
 from .bundle import (
-    ASSESSMENT_SYSTEM,
     RESPONDENT_SYSTEM,
     TRIAGE_LEVEL_SYSTEM,
     TRIAGE_RULE_SYSTEM,
@@ -25,6 +24,8 @@ from .bundle import (
     risk_prediction,
 )
 from .coding import questionnaire_url
+from .narrative import observation_narrative, response_narrative, risk_narrative
+from .questionnaire import UCUM
 
 CHECKIN_SYSTEM: Final = "urn:backaudit:checkin"
 SCORE_SYSTEM: Final = "urn:backaudit:checkin-score"
@@ -83,6 +84,9 @@ def checkin_bundle(
         "subject": subject,
         "authored": authored,
         "item": response_items(q, checkin.answers),
+        "text": response_narrative(
+            q.title, checkin.questionnaire_version, "completed", len(checkin.answers)
+        ),
     }
     values = dict(checkin.answers)
     for derived in q.derived:
@@ -105,17 +109,22 @@ def checkin_bundle(
             "subject": subject,
             "effectiveDateTime": authored,
             "derivedFrom": [qr_ref],
+            "text": observation_narrative(text, value),
         }
         if isinstance(value, int):
             observation["valueInteger"] = value
         else:
-            observation["valueQuantity"] = {"value": value, "unit": "score"}
+            # A unitless score, in UCUM's annotation form as FHIR's scores are given.
+            observation["valueQuantity"] = {
+                "value": value, "unit": "score", "system": UCUM, "code": "{score}",
+            }  # fmt: skip
         observations.append(observation)
     triage = checkin.result["triage"]
     risk = {
         "resourceType": "RiskAssessment",
         "id": str(uuid.uuid5(checkin.id, "risk-assessment")),
-        "identifier": [{"system": ASSESSMENT_SYSTEM, "value": str(assessment.id)}],
+        # Its own: the check-in's, not the assessment's (that RiskAssessment is another one).
+        "identifier": [{"system": CHECKIN_SYSTEM, "value": str(checkin.id)}],
         "status": "final",
         "code": {"text": f"{q.title}: red-flag triage and progress"},
         "subject": subject,
@@ -135,6 +144,10 @@ def checkin_bundle(
             ),
         ],
         "mitigation": triage.get("action") or triage["advice"],
+        "text": risk_narrative(
+            f"{q.title} (check-in)", triage.get("clinician") or triage["title"],
+            (r.get("clinician") or r["code"] for r in triage["reasons"]),
+        ),
     }  # fmt: skip
     resources = [response, risk, *observations]
     return {

@@ -8,6 +8,7 @@ from app.engine import Page, Question, Questionnaire, Section
 
 from .coding import option_system, page_link_id, questionnaire_url, section_link_id
 from .conditions import add_condition
+from .narrative import narrative
 
 STOP_CONDITION_URL: Final = "urn:backaudit:fhir:extension:stop-condition"
 UCUM: Final = "http://unitsofmeasure.org"
@@ -46,6 +47,9 @@ def questionnaire_resource(q: Questionnaire, *, base_url: str) -> dict[str, Any]
         "description": q.description,
         "item": [_section_item(q, section) for section in q.sections],
     }
+    resource["text"] = narrative(
+        f"{q.title}, version {q.version}", (section.title for section in q.sections)
+    )
     if q.stop_when is not None:
         resource["extension"] = [{"url": STOP_CONDITION_URL, "valueString": q.stop_when.source}]
     return resource
