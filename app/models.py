@@ -295,6 +295,33 @@ class ResultPdf(SQLModel, table=True):
     created_at: datetime = _time()
 
 
+class ResultContact(SQLModel, table=True):
+    """The e-mail address a person gave on their result page (app/services/keep.py): for the
+    one e-mail with their result link they asked for, and, only if they agreed, for reminders
+    when a check-in is due. Deleted with the result, or when they unsubscribe. Never logged.
+
+    An outbox of two messages: ``link_due_at`` while the link e-mail waits to be sent (the
+    link's secret waits with it, sealed with a key made from SECRET_KEY, and is erased once it
+    is sent or given up), ``remind_at`` the next check-in's due date while reminders are on."""
+
+    __tablename__ = "result_contact"
+
+    assessment_id: uuid.UUID = Field(
+        sa_column=Column(Uuid(), ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    )
+    email: str = Field(max_length=320, repr=False)
+    reminders: bool = False
+    # Names the row in the unsubscribe link, which also carries an HMAC of it (SECRET_KEY):
+    # the link works without signing in, and this column alone unsubscribes nobody.
+    unsubscribe_id: str = Field(max_length=32, unique=True)
+    link_sealed: str | None = Field(default=None, max_length=200, repr=False)
+    link_due_at: datetime | None = _optional_time(index=True)
+    link_attempts: int = 0
+    remind_at: datetime | None = _optional_time(index=True)
+    reminder_attempts: int = 0
+    created_at: datetime = _time()
+
+
 class SubmissionSeen(SQLModel, table=True):
     """What a staff member last saw of a submission: how many of its check-ins its page showed
     them, and when. A review covers those and no more (app/services/queue.py), whatever
@@ -365,6 +392,7 @@ __all__ = [
     "Draft",
     "IntakeLink",
     "LoginThrottle",
+    "ResultContact",
     "StaffSession",
     "StaffUser",
     "SubmissionSeen",

@@ -54,6 +54,24 @@ def test_validate_reports_every_problem_with_file_and_line(
     assert "2 problem(s) found" in err
 
 
+def test_validate_refuses_a_condition_fhir_cannot_say(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A derived value named "resource" would read as FHIRPath's own %resource in the export.
+    shutil.copy(QUESTIONNAIRES / "exercise-blocks.yaml", tmp_path)
+    text = (QUESTIONNAIRES / "low-back-audit.yaml").read_text()
+    target = tmp_path / "low-back-audit.yaml"
+    target.write_text(
+        text.replace("  - id: bmi\n", "  - id: resource\n    value: age + 1\n  - id: bmi\n", 1)
+    )
+
+    assert main(["validate", str(tmp_path)]) == 2
+
+    err = capsys.readouterr().err
+    assert f"{target}: the FHIR export cannot say this:" in err
+    assert "'resource'" in err
+
+
 def test_validate_a_missing_path_is_a_problem_not_a_crash(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -45,6 +45,7 @@ TABLES = {
     "intake_link",
     "login_throttle",
     "rate_bucket",
+    "result_contact",
     "result_pdf",
     "staff_invitation",
     "staff_recovery_code",

@@ -138,9 +138,11 @@ def wants_fhir(accept: str | None) -> bool:
     response_class=FhirResponse,
     tags=["questionnaires", "fhir"],
     summary="A questionnaire as a FHIR R4 Questionnaire",
-    description="Sections and pages are groups. Branching that FHIR can express is given as"
-    " enableWhen; conditions it cannot express (the triage so far, derived values) are given"
-    " as written in the extension `urn:backaudit:fhir:extension:enable-condition`.",
+    description="Sections and pages are groups. Branching that enableWhen can say exactly is"
+    " enableWhen; every other condition (the triage so far, derived values, the emergency stop)"
+    " is an SDC enableWhenExpression in FHIRPath, with answers, derived values, triage rules and"
+    " the triage level as root variables, so an SDC form filler asks what backaudit asks. Values"
+    " the app gives (a release, a follow-up's plan) are hidden items in the group `context`.",
 )
 async def get_questionnaire_fhir(
     questionnaire_id: str, registry: RegistryDep, settings: SettingsDep

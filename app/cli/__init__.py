@@ -1,6 +1,7 @@
 """The `backaudit` command line: `main` reads the command and runs its handler. Each group of
 commands registers itself from its own module: questionnaires (validate, assess), server
-(serve, db), api_keys (api-key), clinics (clinic, user) and reports (report, replay). They
+(serve, db), api_keys (api-key), clinics (clinic, user), links (link) and reports (report,
+replay). They
 print and set exit codes; the work is in app/services and app/engine."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .exits import EXIT_BROKEN_PIPE, EXIT_PROBLEM, EXIT_USAGE
+from .exits import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_PROBLEM, EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # Ctrl+C, at a password prompt say: one line, not a traceback
+        print("\nbackaudit: stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except Exception as exc:
         message = _problem_message(exc)
         if message is None:
@@ -56,13 +60,13 @@ def _problem_message(exc: Exception) -> str | None:
 
 def _parser() -> argparse.ArgumentParser:
     # The groups load the services and the database code: imported when a command is read.
-    from . import api_keys, clinics, questionnaires, reports, server
+    from . import api_keys, clinics, links, questionnaires, reports, server
 
     parser = argparse.ArgumentParser(
         prog="backaudit", description="Low back pain: red-flag triage and a lifestyle audit."
     )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     # In this order in `backaudit --help`.
-    for group in (questionnaires, server, api_keys, clinics, reports):
+    for group in (questionnaires, server, api_keys, clinics, links, reports):
         group.register(sub)
     return parser

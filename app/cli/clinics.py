@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import warnings
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 from sqlmodel import Session
 
@@ -93,11 +94,11 @@ def _details(args: argparse.Namespace, clinic: Clinic) -> clinics.ClinicDetails:
     return replace(now, **given)
 
 
-def _detail_problems(details: clinics.ClinicDetails) -> bool:
+def _detail_problems(details: clinics.ClinicDetails, done: str) -> bool:
     """Print each problem with its option's name; True if there were any."""
     problems = clinics.details_problems(details)
     for name, message in problems.items():
-        print(f"{_OPTION[name]}: {message}", file=sys.stderr)
+        print(f"backaudit: {_OPTION[name]}: {message}; nothing was {done}", file=sys.stderr)
     return bool(problems)
 
 
@@ -118,11 +119,10 @@ def cmd_clinic_create(args: argparse.Namespace) -> int:
         try:
             clinic = clinics.create_clinic(session, name=args.name)
         except ValueError as error:
-            print(error, file=sys.stderr)
+            print(f"backaudit: {error}; nothing was created", file=sys.stderr)
             return EXIT_PROBLEM
         details = _details(args, clinic)
-        if _detail_problems(details):
-            print("nothing was created", file=sys.stderr)
+        if _detail_problems(details, "created"):
             return EXIT_PROBLEM
         clinics.update_details(session, clinic, details)
         session.commit()
@@ -136,11 +136,10 @@ def cmd_clinic_update(args: argparse.Namespace) -> int:
         try:
             clinic = clinics.find_clinic(session, id_or_name=args.clinic)
         except clinics.ClinicNotFoundError as error:
-            print(f"{error}; nothing was changed", file=sys.stderr)
+            print(f"backaudit: {error}; nothing was changed", file=sys.stderr)
             return EXIT_PROBLEM
         details = _details(args, clinic)
-        if _detail_problems(details):
-            print("nothing was changed", file=sys.stderr)
+        if _detail_problems(details, "changed"):
             return EXIT_PROBLEM
         changed = clinics.update_details(session, clinic, details)
         if changed:
@@ -187,7 +186,7 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
                 secret = alerts.rotate_webhook_secret(session, clinic)
                 changes.append("alerts.webhook_secret_rotated")
         except (clinics.ClinicNotFoundError, ValueError) as error:
-            print(f"{error}; nothing was changed", file=sys.stderr)
+            print(f"backaudit: {error}; nothing was changed", file=sys.stderr)
             return EXIT_PROBLEM
         for action in changes:
             audit.record(
@@ -203,12 +202,41 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+PASSWORD_TRIES: Final = 3
+
+
+def _ask_password() -> str | None:
+    """A password typed twice, checked as it is typed (a short one is asked for again); None,
+    with one line on stderr, after PASSWORD_TRIES tries or a second entry that differs."""
+    for _ in range(PASSWORD_TRIES):
+        password = _prompt(f"Password (at least {auth_service.MIN_PASSWORD_LENGTH} characters): ")
+        if problem := auth_service.password_problem(password):
+            print(f"backaudit: {problem[0].lower()}{problem[1:]}; try again", file=sys.stderr)
+            continue
+        if password != _prompt("Same password again: "):
+            print("backaudit: the passwords do not match; nothing was created", file=sys.stderr)
+            return None
+        return password
+    print("backaudit: no usable password given; nothing was created", file=sys.stderr)
+    return None
+
+
+def _prompt(prompt: str) -> str:
+    """getpass, with its warning (a file name, a line number and a line of code, like a
+    traceback) when the terminal cannot hide what is typed said in one line instead."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", getpass.GetPassWarning)
+        typed = getpass.getpass(prompt)
+    if caught:
+        print("backaudit: this terminal showed the password as it was typed", file=sys.stderr)
+    return typed
+
+
 def cmd_user_create(args: argparse.Namespace) -> int:
     password: str | None = None
     if not args.no_password and sys.stdin.isatty():
-        password = getpass.getpass("Password (at least 12 characters): ")
-        if password != getpass.getpass("Same password again: "):
-            print("the passwords do not match; nothing was created", file=sys.stderr)
+        password = _ask_password()
+        if password is None:
             return EXIT_PROBLEM
     with _session() as session:
         try:
@@ -217,7 +245,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
                 session, clinic_id=clinic.id, email=args.email, role=args.role, password=password
             )
         except (clinics.ClinicNotFoundError, auth_service.AccountError) as error:
-            print(f"{error}; nothing was created", file=sys.stderr)
+            print(f"backaudit: {error}; nothing was created", file=sys.stderr)
             return EXIT_PROBLEM
         session.commit()
         print(f"{user.role} {user.email} created for {clinic.name}")
@@ -231,7 +259,10 @@ def cmd_user_reset_2fa(args: argparse.Namespace) -> int:
     with _session() as session:
         user = auth_service.find_account(session, args.email)
         if user is None:
-            print(f"no account with e-mail {args.email!r}; nothing was changed", file=sys.stderr)
+            print(
+                f"backaudit: no account with e-mail {args.email!r}; nothing was changed",
+                file=sys.stderr,
+            )
             return EXIT_PROBLEM
         had = second_factor.enrolled(user) or user.totp_secret is not None
         second_factor.reset(session, user)

@@ -20,6 +20,7 @@ from app.engine import (
     validate_path,
     version_key,
 )
+from app.services import fhir
 from app.services.questionnaires import (
     DEFAULT_QUESTIONNAIRE,
     Registry,
@@ -57,6 +58,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return EXIT_PROBLEM
+    # Every condition must say the same in the FHIR export (SDC FHIRPath) as in the engine.
+    for q in loaded:
+        try:
+            fhir.questionnaire_resource(q, base_url="http://localhost")
+        except fhir.FhirPathError as exc:
+            print(f"{q.path}: the FHIR export cannot say this: {exc}", file=sys.stderr)
+            return EXIT_PROBLEM
     # Warnings for the version in use only: older versions are read-only.
     newest: dict[str, Questionnaire] = {}
     for q in loaded:

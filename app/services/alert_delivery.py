@@ -21,6 +21,7 @@ import ssl
 import threading
 from contextlib import suppress
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,7 +31,7 @@ from sqlmodel import Session
 from app import __version__
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.services import alerts, mail, webhook_addresses
+from app.services import alerts, keep, mail, webhook_addresses
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
 
@@ -68,6 +69,43 @@ def deliver_due(
         reason = f" ({outcome.reason})" if outcome.reason else ""
         log("alert %s (%s) attempt %d: %s%s", claim.id, claim.kind, claim.attempts, status, reason)
         tried += 1
+    return tried + deliver_personal(engine, settings, clock=clock, stop=stop, limit=PASS_LIMIT)
+
+
+def deliver_personal(
+    engine: Engine,
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    stop: threading.Event | None = None,
+    limit: int = PASS_LIMIT,
+) -> int:
+    """Send the e-mails people asked for on their result page (app/services/keep.py): their
+    link, and check-in reminders when due. The same claim, send, record as alerts."""
+    tried = 0
+    while tried < limit and not (stop and stop.is_set()):
+        with Session(engine, expire_on_commit=False) as session:
+            claim = keep.claim_next(
+                session, now=clock(), secret_key=settings.secret_key,
+                public_url=settings.public_url,
+            )  # fmt: skip
+            session.commit()
+        if claim is None:
+            break
+        try:
+            outcome = _send_message(
+                keep.email_message(claim, sender=settings.alert_sender, now=clock()), settings
+            )
+        except Exception as error:  # recorded, retried, never lost
+            outcome = Outcome(False, _describe(error))
+        with Session(engine, expire_on_commit=False) as session:
+            status = keep.record_attempt(session, claim, outcome, now=clock())
+            session.commit()
+        # Which kind and how it went; never the address, whose result, or the server's words
+        # (a refusal can quote the address).
+        log = logger.info if outcome.ok else logger.warning
+        log("personal e-mail (%s) attempt %d: %s", claim.kind, claim.attempts, status)
+        tried += 1
     return tried
 
 
@@ -103,6 +141,10 @@ def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datet
         public_url=settings.public_url,
         now=now,
     )
+    return _send_message(message, settings)
+
+
+def _send_message(message: EmailMessage, settings: Settings) -> Outcome:
     try:
         return Outcome(True, mail.send(settings, message))
     except mail.MailNotSentError as refused:

@@ -435,6 +435,12 @@ def webhook_host_problem(url: str, *, allowed_networks: Sequence[Network]) -> st
     return None
 
 
+def has_route(clinic: Clinic) -> bool:
+    """Whether the clinic is told of an emergency or urgent submission at all (an e-mail
+    address or a webhook); without one, only a look at the queue finds it."""
+    return bool(clinic.alert_email or clinic.webhook_url)
+
+
 def set_alert_email(session: Session, clinic: Clinic, email: str) -> None:
     """Where e-mail alerts go; empty turns them off. Alerts still waiting go to the new address."""
     if problem := email_problem(email):

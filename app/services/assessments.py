@@ -19,7 +19,7 @@ from sqlmodel import Session, col, or_, select
 
 from app import codec
 from app.engine import AnswerError, Evaluation, Result, build_result
-from app.models import Alert, Assessment, Checkin, SubmissionSeen, utcnow
+from app.models import Alert, Assessment, Checkin, ResultContact, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
 from app.services.idempotency import KeyedRequest, insert_once, request_hash, stored_before
@@ -358,8 +358,12 @@ def remove_result_link(session: Session, assessment: Assessment) -> None:
     says so."""
     now = utcnow()
     line = line_of(session, assessment) or [assessment]
-    # Their kept PDFs were only for that page: they go with it.
+    # Their kept PDFs were only for that page: they go with it, and so does the address they
+    # gave for their link and reminders (app/services/keep.py).
     result_pdfs.forget(session, [each.id for each in line])
+    session.connection().execute(
+        delete(ResultContact).where(col(ResultContact.assessment_id).in_([e.id for e in line]))
+    )
     linked = [each for each in line if each.result_token_hash]
     if not linked:
         return
@@ -389,6 +393,8 @@ def delete_assessment(session: Session, assessment: Assessment) -> None:
     ids = [each.id for each in line]
     result_pdfs.forget(session, ids)
     connection = session.connection()
+    # The address they gave for their link and reminders (app/services/keep.py) goes too.
+    connection.execute(delete(ResultContact).where(col(ResultContact.assessment_id).in_(ids)))
     connection.execute(delete(Checkin).where(col(Checkin.assessment_id).in_(ids)))
     connection.execute(delete(SubmissionSeen).where(col(SubmissionSeen.assessment_id).in_(ids)))
     connection.execute(

@@ -485,6 +485,34 @@ def next_due(assessment: Assessment, checkins: Sequence[Checkin] | int) -> datet
     return plan_started(assessment) + timedelta(weeks=DUE_WEEKS[done])
 
 
+def due_dates(assessment: Assessment) -> list[datetime]:
+    """The check-ins' due dates: 2, 4 and 8 weeks after the plan began."""
+    return [plan_started(assessment) + timedelta(weeks=weeks) for weeks in DUE_WEEKS]
+
+
+def due_on(assessment: Assessment, times: Sequence[datetime]) -> datetime | None:
+    """When the next check-in is due, for the person's pages and reminders: a check-in opens
+    on its due date, and one sent before it (an early check-in) does not count for it; one sent
+    late counts for the earliest due date it follows. None once all three are done."""
+    pending = iter(due_dates(assessment))
+    due = next(pending, None)
+    for at in sorted(times):
+        if due is not None and at >= due:
+            due = next(pending, None)
+    return due
+
+
+def early(assessment: Assessment, checkins: Sequence[Checkin]) -> set[uuid.UUID]:
+    """The check-ins sent before the one they followed was due: shown as early ones."""
+    ordered = sorted(checkins, key=lambda c: (c.created_at, c.id))
+    return {
+        c.id
+        for n, c in enumerate(ordered)
+        if (due := due_on(assessment, [x.created_at for x in ordered[:n]])) is not None
+        and c.created_at < due
+    }
+
+
 def checkin_page(
     session: Session, assessment_id: uuid.UUID, *, offset: int, limit: int
 ) -> tuple[list[Checkin], int]:

@@ -240,6 +240,23 @@ def create_link_for_clinic(
     return link, token
 
 
+def create_link_by_operator(
+    session: Session, clinic: Clinic, *, label: str | None, single_use: bool, valid_for: timedelta
+) -> tuple[IntakeLink, str]:
+    """A new link of ``clinic`` made from the command line (no staff member: the audit event
+    says so), and its token (shown once). ValueError for a patient reference that cannot be."""
+    link, token = create_link(
+        session, clinic_id=clinic.id, label=label, single_use=single_use,
+        valid_for=valid_for, created_by_id=None,
+    )  # fmt: skip
+    audit.record(
+        session, clinic_id=clinic.id, actor_id=None, action="link.created",
+        target_type="intake_link", target_id=link.id,
+        detail={"single_use": link.single_use, "days": valid_for.days, "by": "command line"},
+    )  # fmt: skip
+    return link, token
+
+
 def revoke_clinic_link(session: Session, by: audit.Actor, link_id: str) -> IntakeLink | None:
     """The clinic's link, revoked; None if the clinic has no such link."""
     link = get_clinic_link(session, clinic_id=by.clinic_id, link_id=link_id)

@@ -13,7 +13,7 @@ newer than it. Nothing is written when a check-in arrives; the flags are read fr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Final
@@ -123,17 +123,23 @@ def list_submissions(
     the levels at which a check-in flags its submission (Registry.flag_codes)."""
     flags = checkin_flags(clinic_id, urgent, flagging)
     conditions = filters.conditions(clinic_id, flags, flagging, zone)
-    total = session.exec(
-        select(func.count())
-        .select_from(Assessment)
-        .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
-        .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
-        .where(*conditions)
-    ).one()
     rows = session.exec(
         submission_query(conditions, flags, urgent).offset((page - 1) * PER_PAGE).limit(PER_PAGE)
     ).all()
-    return [Submission(*row) for row in rows], int(total)
+    return [Submission(*row) for row in rows], _count(session, conditions, flags)
+
+
+def _count(session: Session, conditions: list[ColumnElement[bool]], flags: Subquery) -> int:
+    """How many submissions meet ``conditions`` (Filters.conditions over ``flags``)."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Assessment)
+            .outerjoin(IntakeLink, col(IntakeLink.id) == col(Assessment.intake_link_id))
+            .outerjoin(flags, flags.c.assessment_id == col(Assessment.id))
+            .where(*conditions)
+        ).one()
+    )
 
 
 def submission_query(
@@ -213,6 +219,25 @@ def count_unreviewed_urgent(
             )
         ).one()
     )
+
+
+def unreviewed_by_level(
+    session: Session,
+    *,
+    clinic_id: uuid.UUID,
+    levels: Sequence[str],
+    flagging: Collection[str] = (),
+    zone: tzinfo = UTC,
+) -> list[tuple[str, int]]:
+    """For each of ``levels`` (the urgent ones, most urgent first): how many submissions the
+    queue filtered to that level and "not reviewed" shows, so that a count can link to its
+    list and the list has as many rows as the count said."""
+    flags = checkin_flags(clinic_id, (), flagging)
+    return [
+        (level, _count(session, chosen.conditions(clinic_id, flags, flagging, zone), flags))
+        for level in levels
+        for chosen in [Filters(levels=(level,), reviewed="no")]
+    ]
 
 
 def flagged_checkins(

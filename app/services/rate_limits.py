@@ -61,6 +61,11 @@ def staff_invite_bucket(clinic_id: object) -> str:
     return hash_token(f"staff-invite:{clinic_id}")
 
 
+def result_email_bucket(assessment_id: object) -> str:
+    """The result link e-mails one result may ask for: the form must not mail strangers."""
+    return hash_token(f"result-email:{assessment_id}")
+
+
 def take(session: Session, buckets: dict[str, Limit], *, now: datetime) -> timedelta | None:
     """One request from each of ``buckets`` (key: its limit). None: taken from every one.
     Otherwise how long until the emptiest has a request's worth again (some of the others may

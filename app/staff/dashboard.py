@@ -48,6 +48,9 @@ def read_filters(
 
 
 FiltersDep = Annotated[filters.FilterInput, Depends(read_filters)]
+# Excel reads a CSV as UTF-8 only after a byte-order mark ("Zoë" otherwise shows as "ZoÃ«");
+# "?bom=no" leaves it out, for programs that would keep it as part of the first heading.
+BomDep = Annotated[str, Query(max_length=3, pattern="^(yes|no)$")]
 
 
 # -- the queue ------------------------------------------------------------------------------------
@@ -59,6 +62,7 @@ async def submissions(
     staff: CurrentStaff,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     given: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
@@ -86,11 +90,29 @@ async def submissions(
             },
         )  # fmt: skip
     query = urlencode(given.filters.query_string())
+    urgent_waiting = await db.run(
+        queue.count_unreviewed_urgent,
+        clinic_id=staff.clinic.id,
+        urgent=registry.urgent_codes,
+        flagging=registry.flag_codes,
+    )
     return render(
         request,
         "staff/dashboard.html",
         staff,
-        title="Submissions",
+        # The count leads the tab's title, so a new urgent case shows in a tab in the background.
+        title=f"({urgent_waiting} urgent) Submissions" if urgent_waiting else "Submissions",
+        now=clock(),
+        by_level=await db.run(
+            queue.unreviewed_by_level,
+            clinic_id=staff.clinic.id,
+            levels=[level.code for level in registry.levels if level.urgent],
+            flagging=registry.flag_codes,
+            zone=clinics.zone_of(staff.clinic),
+        ),
+        alerts_missing=not alerts.has_route(staff.clinic),
+        urgent_levels=registry.urgent_codes,
+        level_action=_level_action(registry),
         rows=rows,
         flagged=flagged,
         total=total,
@@ -105,12 +127,7 @@ async def submissions(
         query=query,
         export_url="/staff/export.csv" + (f"?{query}" if query else ""),
         checkins_export_url="/staff/export-checkins.csv" + (f"?{query}" if query else ""),
-        urgent_waiting=await db.run(
-            queue.count_unreviewed_urgent,
-            clinic_id=staff.clinic.id,
-            urgent=registry.urgent_codes,
-            flagging=registry.flag_codes,
-        ),
+        urgent_waiting=urgent_waiting,
         status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
     )
 
@@ -121,6 +138,7 @@ async def export_csv(
     db: DbDep,
     registry: RegistryDep,
     given: FiltersDep,
+    bom: BomDep = "yes",
 ) -> Response:
     if given.errors:
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
@@ -141,7 +159,7 @@ async def export_csv(
         # Up to 50,000 rows: their number, and the filters that chose them, not every id.
         detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
-    return _csv_download(lines, "submissions", staff)
+    return _csv_download(lines, "submissions", staff, bom=bom == "yes")
 
 
 @router.get("/export-checkins.csv")
@@ -150,6 +168,7 @@ async def export_checkins_csv(
     db: DbDep,
     registry: RegistryDep,
     given: FiltersDep,
+    bom: BomDep = "yes",
 ) -> Response:
     """One row per check-in of the submissions the filters choose."""
     if given.errors:
@@ -169,14 +188,32 @@ async def export_checkins_csv(
         target_type="checkin",
         detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
-    return _csv_download(lines, "check-ins", staff)
+    return _csv_download(lines, "check-ins", staff, bom=bom == "yes")
 
 
-def _csv_download(lines: list[str], what: str, staff: CurrentStaff) -> Response:
+@router.get("/export-dictionary.csv")
+def export_dictionary(staff: CurrentStaff, registry: RegistryDep, bom: BomDep = "yes") -> Response:
+    """What each column of the submissions export holds (no patient data: not audited)."""
+    lines = exports.dictionary_rows(exports.CSV_COLUMNS, _export_shape(registry, staff))
+    return _csv_download(list(lines), "submissions-columns", staff, bom=bom == "yes")
+
+
+@router.get("/export-checkins-dictionary.csv")
+def export_checkins_dictionary(
+    staff: CurrentStaff, registry: RegistryDep, bom: BomDep = "yes"
+) -> Response:
+    """What each column of the check-ins export holds."""
+    follow_up = registry.follow_up(registry.default_id)
+    shape = _export_shape(registry, staff, follow_up.id if follow_up else None)
+    lines = exports.dictionary_rows(exports.CHECKIN_CSV_COLUMNS, shape)
+    return _csv_download(list(lines), "check-ins-columns", staff, bom=bom == "yes")
+
+
+def _csv_download(lines: list[str], what: str, staff: CurrentStaff, *, bom: bool) -> Response:
     """An export as a file named for what it holds and the clinic's date today."""
     day = utcnow().astimezone(clinics.zone_of(staff.clinic))
     return Response(
-        "".join(lines),
+        ("\ufeff" if bom else "") + "".join(lines),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="backaudit-{what}-{day:%Y-%m-%d}.csv"',
@@ -267,6 +304,18 @@ def _level_look(registry: Registry, questionnaire_id: str | None = None) -> Any:
         return level_look(registry.level(code, questionnaire_id), code)
 
     return look
+
+
+def _level_action(registry: Registry) -> Any:
+    """For the queue: what the clinic should do at a level, its action's first sentence
+    ("Contact the patient now."), so an emergency row reads apart from an urgent one."""
+
+    def action(code: str) -> str:
+        level = registry.level(code)
+        text = level.action if level is not None else None
+        return (text or "").split(". ", 1)[0].rstrip(".") + "." if text else ""
+
+    return action
 
 
 @router.post("/assessments/{assessment_id}/review", dependencies=[CsrfProtected])

@@ -9,6 +9,7 @@ still without the second factor they must have).
 from __future__ import annotations
 
 import hmac
+import re
 import uuid
 from datetime import UTC, datetime, tzinfo
 from functools import partial
@@ -102,6 +103,33 @@ async def audit_by(
     )  # fmt: skip
 
 
+def waiting_time(since: datetime, now: datetime) -> str:
+    """How long something has waited, as a queue shows it: "4 min", "2 h 15 min", "3 days"."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    days = hours // 24
+    return "1 day" if days == 1 else f"{days} days"
+
+
+# A phone number as people type it ("+44 7700 900123", "01632 960-001", "(0)20 7946 0000"):
+# 8 to 15 digits (E.164's most), and nothing but spaces, dots, dashes and brackets between.
+_PHONE: Final = re.compile(r"\+?[\d\s().\-]+")
+
+
+def phone_href(text: str | None) -> str | None:
+    """A tel: link for a phone number (tap to call on a phone); None for anything else, such
+    as a booking reference or an e-mail address."""
+    text = (text or "").strip()
+    digits = re.sub(r"\D", "", text)
+    if not _PHONE.fullmatch(text) or not 8 <= len(digits) <= 15:
+        return None
+    return "tel:" + ("+" if text.startswith("+") else "") + digits
+
+
 def local_time(moment: datetime, style: str = "minute", *, zone: tzinfo) -> str:
     """A time as staff read it, in their clinic's time zone, with the zone's abbreviation:
     "31 Mar 2026 14:05 BST". ``style``: minute, second, day, or long ("31 March 2026, 14:05
@@ -133,6 +161,8 @@ def render(
             "staff": staff,
             "csrf_token": staff.session.csrf_token if staff else "",
             "local_time": partial(local_time, zone=zone),
+            "phone_href": phone_href,
+            "waiting_time": waiting_time,
             **context,
         },
         status_code=status_code,

@@ -78,7 +78,12 @@ def _carried(
 
 @router.get("/result/{token}/checkin", response_class=HTMLResponse, include_in_schema=False)
 async def checkin_form(
-    request: Request, token: str, assessment: AssessmentDep, db: DbDep, registry: RegistryDep
+    request: Request,
+    token: str,
+    assessment: AssessmentDep,
+    db: DbDep,
+    registry: RegistryDep,
+    clock: ClockDep,
 ) -> Response:
     try:
         checkin_service.questionnaire_for(registry, assessment)
@@ -93,7 +98,11 @@ async def checkin_form(
     found = await db.run(checkin_service.list_checkins, assessment.id)
     evaluation = _evaluate(registry, assessment, found, {})
     first = next(p for p in evaluation.questionnaire.pages if evaluation.page_is_visible(p))
-    return _page(request, token, evaluation, first, None, carried=[])
+    # Before its due date a check-in is an early one: allowed, and the page says it will not
+    # count as the one due (app/services/checkins.py due_on).
+    due = checkin_service.due_on(assessment, [c.created_at for c in found])
+    early_until = due if due is not None and due > clock() else None
+    return _page(request, token, evaluation, first, None, carried=[], early_until=early_until)
 
 
 @router.post("/result/{token}/checkin", include_in_schema=False)
@@ -231,6 +240,7 @@ def _page(
     carried: list[tuple[str, str]],
     answers: Mapping[str, Any] | None = None,
     status_code: int = 200,
+    early_until: datetime | None = None,
 ) -> Response:
     """One page of the check-in, with the other pages' answers carried along."""
     q = evaluation.questionnaire
@@ -257,6 +267,7 @@ def _page(
             "count": len(pages),
             "last": last,
             "first": number == 1,
+            "early_until": early_until,
             "errors": page_input.errors if page_input else [],
             "action": f"/result/{token}/checkin",
             "result_url": f"/result/{token}",
@@ -281,7 +292,11 @@ async def checkin_result(
     if checkin is None:
         raise AppError(404)
     result = checkin.result
-    due = checkin_service.next_due(assessment, found)
+    due = checkin_service.due_on(assessment, [c.created_at for c in found])
+    before = [
+        c.created_at for c in found if (c.created_at, c.id) < (checkin.created_at, checkin.id)
+    ]
+    early_due = checkin_service.due_on(assessment, before)
     level = registry.level(checkin.triage_level, checkin.questionnaire_id)
     return render(
         request,
@@ -304,6 +319,8 @@ async def checkin_result(
             ).self_care_level,
             "chart": trend_chart(result.get("trend", [])),
             "next_due": due,
+            "early": checkin.id in checkin_service.early(assessment, found),
+            "early_due": early_due,
             "result_url": f"/result/{token}",
             "checkin_url": f"/result/{token}/checkin",
         },
@@ -312,7 +329,8 @@ async def checkin_result(
 
 @router.get("/result/{token}/checkins.ics", include_in_schema=False)
 async def reminders(request: Request, token: str, assessment: AssessmentDep) -> Response:
-    """Calendar reminders for the check-ins at 2, 4 and 8 weeks: no account or e-mail needed.
+    """Calendar reminders for the check-ins at 2, 4 and 8 weeks, each with an alarm on its
+    morning: no account or e-mail needed.
     The link in them is the person's private one, so the file is sent to them only; calendars
     keep (and often sync) it as long as the event, so each event says so, and ends on its day."""
     base = settings_of(request).public_url.rstrip("/")
@@ -330,6 +348,13 @@ async def reminders(request: Request, token: str, assessment: AssessmentDep) -> 
             "\\nThis link opens your answers: keep it to yourself. Delete this event"
             " (and your result\\, on its page) when you no longer need them.",
             f"URL:{base}/result/{token}/checkin",
+            # A reminder at 9 in the morning of the day (RFC 5545 3.6.6: an all-day event
+            # starts at midnight, the alarm 9 hours after). No link in it: the event has it.
+            "BEGIN:VALARM",
+            "ACTION:DISPLAY",
+            f"DESCRIPTION:Your {weeks}-week back pain check-in is due today",
+            "TRIGGER:PT9H",
+            "END:VALARM",
             "END:VEVENT",
         ]
     lines.append("END:VCALENDAR")

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
@@ -42,7 +43,7 @@ from app.services import assessments, audit, checkins, intake, pdf, rate_limits,
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
-from . import contact, present
+from . import contact, keep, present
 from .entry import (
     CorrectionClosedPageError,
     Entry,
@@ -56,6 +57,7 @@ from .pages import DRAFT_COOKIE_AGE, CheckedForm, page_html, redirect, render, s
 
 router = APIRouter()
 router.include_router(contact.router)
+router.include_router(keep.router)
 
 # A PDF takes a few seconds to make: when all the PDF workers are busy, try again after this.
 PDF_RETRY_AFTER_SECONDS = 10
@@ -420,13 +422,17 @@ async def result_page(
     db: DbDep,
     registry: RegistryDep,
     settings: SettingsDep,
+    clock: ClockDep,
 ) -> Response:
     clinic, found_checkins, view = await _result_view(db, registry, settings, token, assessment)
     result = assessment.result
     found = registry.level(result["triage"]["level"], assessment.questionnaire_id)
-    follow_up = _follow_up(token, assessment, found_checkins, registry)
+    follow_up = _follow_up(token, assessment, found_checkins, registry, clock())
     asked = await contact.contact_context(
         db, registry, assessment, token, given=request.query_params.get("contact") == "given"
+    )
+    kept = await keep.keep_context(
+        db, registry, assessment, token, sent=request.query_params.get("kept") == "sent"
     )
     closed = await db.run(flow.why_not_correctable, assessment, correction_rules(request))
     earlier = await db.run(assessments.replaced_record, assessment)
@@ -437,6 +443,7 @@ async def result_page(
             **view,
             **follow_up,
             **asked,
+            **kept,
             "clinic": clinic,
             "reference": assessment.reference,
             "urgent": found is not None and found.urgent,
@@ -464,7 +471,8 @@ async def result_pdf(
     _, _, view = await _result_view(db, registry, settings, token, assessment)
     html = page_html(
         "web/result.html",
-        {**view, "pdf": True, "static_url": pdf.static_file_url},
+        # The link and its QR code are on the PDF: the person's own copy, their way back.
+        {**view, "pdf": True, "static_url": pdf.static_file_url, "result_qr": qr_svg(view)},
         settings.help_lines,
     )
     key = result_pdfs.page_key(html)
@@ -499,23 +507,37 @@ async def result_pdf(
     )
 
 
+def qr_svg(view: Mapping[str, Any]) -> str:
+    """The result link as a QR code, an inline SVG (no request, no script) for the PDF."""
+    return str(
+        segno.make(view["result_link"], error="m").svg_inline(
+            scale=3, title="QR code of your private result link"
+        )
+    )
+
+
 def _follow_up(
-    token: str, assessment: Assessment, found: list[Checkin], registry: Registry
+    token: str, assessment: Assessment, found: list[Checkin], registry: Registry, now: datetime
 ) -> dict[str, Any]:
     """For a result with a plan (self-care, or released after review): where to check in, when
-    the next is due, earlier check-ins and the trend of pain and PEG over them."""
+    the next is due (a check-in opens on its due date; one before it is an early one, labelled),
+    earlier check-ins and the trend of pain and PEG over them."""
     try:
         q = registry.exact(assessment.questionnaire_id, assessment.questionnaire_version)
     except UnknownQuestionnaireError:
         return {}
     if not checkins.has_programme(assessment, q):
         return {}
+    due = checkins.due_on(assessment, [c.created_at for c in found])
+    early = checkins.early(assessment, found)
     return {
         "checkins_url": f"/result/{token}/checkin",
         "checkins_ics": f"/result/{token}/checkins.ics",
-        "next_checkin": checkins.next_due(assessment, found),
+        "next_checkin": due,
+        "checkin_open": due is not None and due <= now,
         "past_checkins": [
-            {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}"} for c in found
+            {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}", "early": c.id in early}
+            for c in found
         ],
         "trend": display.trend_chart(checkins.trend(registry, assessment, found))
         if found

@@ -59,10 +59,12 @@ def test_the_questionnaire_is_a_valid_r4_questionnaire(questionnaire: dict[str, 
     assert parsed.version == "2.1.0"
     assert parsed.url == "http://127.0.0.1:8000/api/v1/questionnaires/low-back-audit"
     assert [item.linkId for item in parsed.item or []] == [
+        "context",  # hidden: what the app gives (a release)
         "section-safety",
         "section-pain",
         "section-lifestyle",
         "section-movement",
+        "derived",  # hidden: BMI, counts and the rest, calculated
     ]
 
 
@@ -72,10 +74,15 @@ def test_every_question_is_an_item_once_with_its_type(
     link_ids = [item["linkId"] for item in walk(questionnaire["item"])]
     assert len(link_ids) == len(set(link_ids))
     items = items_by_link_id(questionnaire)
-    for question in registry.default.questions:
+    q = registry.default
+    # An answer on these pages can stop the interview; then the rest is not required.
+    stop_reads = fhir.FhirPath(q).condition_needs(q.stop_when) if q.stop_when else frozenset()
+    may_stop = {question.page_id for question in q.questions if question.id in stop_reads}
+    assert {"emergency_nerves", "leg_symptoms"} <= may_stop
+    for question in q.questions:
         item = items[question.id]
         assert item["type"] == fhir.FHIR_ITEM_TYPE[question.type]
-        assert item["required"] is question.required
+        assert item["required"] is (question.required and question.page_id not in may_stop)
         assert item.get("repeats", False) is (question.type == "multi_choice")
 
 
@@ -114,24 +121,15 @@ def test_choices_become_answer_options_and_ranges_become_min_and_max(
             None,
         ),
         (
-            "page-leg_compared",
-            [
-                {"question": "leg_pain", "operator": "exists", "answerBoolean": True},
-                {"question": "leg_pain", "operator": "!=", "answerCoding": {"code": "none"}},
-            ],
-            "all",
-        ),
-        (
-            "page-pain_began",
+            "recent_flare",
             [
                 {
                     "question": "pain_duration",
                     "operator": "=",
                     "answerCoding": {"code": "over_12_weeks"},
-                },
-                {"question": "age", "operator": ">=", "answerInteger": 45},
+                }
             ],
-            "all",
+            None,
         ),
         (
             "page-sport_detail",
@@ -200,8 +198,106 @@ def test_conditions_fhir_cannot_say_are_kept_as_written_in_an_extension(
 def test_the_early_stop_is_kept_as_written_on_the_questionnaire(
     questionnaire: dict[str, Any],
 ) -> None:
-    assert questionnaire["extension"] == [
-        {"url": fhir.STOP_CONDITION_URL, "valueString": 'triage_level == "emergency"'}
+    assert {
+        "url": fhir.STOP_CONDITION_URL,
+        "valueString": 'triage_level == "emergency"',
+    } in questionnaire["extension"]
+
+
+def expression_of(item: dict[str, Any]) -> str:
+    found = [e for e in item.get("extension", []) if e["url"] == fhir.ENABLE_WHEN_EXPRESSION_URL]
+    assert len(found) == 1
+    assert "enableWhen" not in item
+    expression: str = found[0]["valueExpression"]["expression"]
+    assert found[0]["valueExpression"]["language"] == "text/fhirpath"
+    return expression
+
+
+@pytest.mark.parametrize(
+    ("link_id", "expression"),
+    [
+        # The triage so far, read where every answer behind it is in.
+        ("section-lifestyle", "((%triageLevel != 'emergency') ~ true)"),
+        # The emergency stop, on a safety page: the emergency rules of the earlier pages.
+        (
+            "page-emergency_other",
+            "(%ruleCaudaEquinaSaddle or %ruleCaudaEquinaBladder or %ruleCaudaEquinaBowel"
+            " or %ruleCaudaEquinaSexual).not()",
+        ),
+        # Its own condition and the stop: an emergency can come up on the page before.
+        (
+            "page-leg_compared",
+            "(((%legPain != 'none') ~ true) and ((%triageLevel != 'emergency') ~ true))",
+        ),
+        # A multiple choice's "not in" is false when unanswered, as the engine's.
+        (
+            "page-hang",
+            "((%jointProblems.exists() and ('shoulder' in %jointProblems).not())"
+            " and (%fallsOrUnsteady ~ false) and ((%age < 75) ~ true))",
+        ),
+    ],
+)
+def test_other_branching_becomes_an_enable_when_expression(
+    questionnaire: dict[str, Any], link_id: str, expression: str
+) -> None:
+    assert expression_of(items_by_link_id(questionnaire)[link_id]) == expression
+
+
+def test_the_squat_check_is_asked_only_at_self_care_or_after_a_release(
+    questionnaire: dict[str, Any],
+) -> None:
+    expression = expression_of(items_by_link_id(questionnaire)["section-movement"])
+
+    assert "(%triageLevel = 'self_care') ~ true" in expression
+    assert "(%released ~ true) and ((%triageLevel = 'see_doctor') ~ true)" in expression
+
+
+def test_answers_derived_values_rules_and_the_triage_are_variables(
+    questionnaire: dict[str, Any],
+) -> None:
+    variables = {
+        e["valueExpression"]["name"]: e["valueExpression"]["expression"]
+        for e in questionnaire["extension"]
+        if e["url"] == fhir.VARIABLE_URL
+    }
+
+    assert variables["bmi"] == "(%weightKg / (%heightCm / 100).power(2))"
+    assert variables["inflammatoryCount"] == (
+        "iif(%inflammatoryFeatures.exists(), %inflammatoryFeatures.count())"
+    )
+    assert variables["ruleCaudaEquinaSaddle"] == "(%saddleNumbness ~ true)"
+    assert variables["triageLevel"].startswith("iif((%ruleCaudaEquinaSaddle or ")
+    assert variables["painDuration"].endswith(
+        ".item.where(linkId='pain_duration').answer.value.code"
+    )
+    assert list(variables).index("bmi") > list(variables).index("weightKg")
+    derived = items_by_link_id(questionnaire)["bmi"]
+    assert derived["readOnly"] is True
+    assert {"url": fhir.CALCULATED_EXPRESSION_URL, "valueExpression": {
+        "language": "text/fhirpath", "expression": "%bmi"}} in derived["extension"]  # fmt: skip
+
+
+def test_rendering_hints_say_what_the_app_shows(questionnaire: dict[str, Any]) -> None:
+    items = items_by_link_id(questionnaire)
+    urls = {link_id: {e["url"].rsplit("/", 1)[-1]: e for e in items[link_id].get("extension", [])}
+            for link_id in ("pain_intensity", "age", "squat_check")}  # fmt: skip
+
+    control = urls["pain_intensity"]["questionnaire-itemControl"]["valueCodeableConcept"]
+    assert control["coding"][0]["code"] == "slider"
+    assert urls["pain_intensity"]["questionnaire-sliderStepValue"]["valueInteger"] == 1
+    assert urls["age"]["entryFormat"]["valueString"] == "0 to 120 years"
+    media = urls["squat_check"]["sdc-questionnaire-itemMedia"]["valueAttachment"]
+    assert media["url"] == "http://127.0.0.1:8000/static/exercises/check-squat.svg"
+    assert media["contentType"] == "image/svg+xml"
+    assert media["title"]
+    none = next(
+        o for o in items["spine_diagnosis"]["answerOption"] if o["valueCoding"]["code"] == "none"
+    )
+    assert none["extension"] == [
+        {
+            "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive",
+            "valueBoolean": True,
+        }
     ]
 
 

@@ -485,3 +485,23 @@ def test_the_fhir_endpoints_are_in_the_openapi_document_with_an_example_that_wor
 
     assert response.status_code == 201, response.text
     assert response.json()["result"]["triage"]["level"] == "emergency"
+
+
+def test_the_hidden_context_and_derived_items_are_never_read_back(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    # The Questionnaire has hidden items for what the app gives (a clinician's release) and
+    # what it calculates (BMI): a response that fills them in changes nothing.
+    first = stored(client, api_key, {"answers": complete_answers | LEVELS["see_doctor"]})
+    bundle = exported(client, api_key, f"/api/v1/assessments/{first['id']}/fhir")
+    response = resource(bundle, "QuestionnaireResponse")
+    response["item"].insert(0, {"linkId": fhir.CONTEXT_LINK_ID, "item": [
+        {"linkId": "released", "answer": [{"valueBoolean": True}]}]})  # fmt: skip
+    response["item"].append({"linkId": fhir.DERIVED_LINK_ID, "item": [
+        {"linkId": "bmi", "answer": [{"valueDecimal": 40.0}]}]})  # fmt: skip
+
+    again = post_fhir(client, api_key, "/api/v1/assessments/fhir", response)
+
+    assert again.status_code == 201, again.text
+    assert again.json()["result"] == first["result"] | {"ignored_answers": []}
+    assert first["result"]["triage"]["level"] == "see_doctor"

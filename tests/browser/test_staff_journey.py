@@ -155,7 +155,8 @@ def queue_rows(page: Any) -> Any:
 
 def row_levels(page: Any) -> list[str]:
     return [
-        " ".join(t.split()) for t in queue_rows(page).locator("td:first-child").all_inner_texts()
+        " ".join(t.split())
+        for t in queue_rows(page).locator("td:first-child > .level-tag").all_inner_texts()
     ]
 
 

@@ -98,6 +98,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/assessments/{assessment_id}"): "assessment.viewed",
     ("GET", "/api/v1/assessments/{assessment_id}/fhir"): "export.fhir",
     ("POST", "/api/v1/assessments/{assessment_id}/checkins"): "checkin.created",
+    ("POST", "/api/v1/assessments/{assessment_id}/checkins/fhir"): "checkin.created",
     ("GET", "/api/v1/assessments/{assessment_id}/checkins"): "checkins.viewed",
     ("GET", "/api/v1/assessments/{assessment_id}/checkins/{checkin_id}/fhir"): "export.fhir",
     ("POST", "/api/v1/assessments/{assessment_id}/checkins/next"): "checkin.next",
@@ -265,6 +266,34 @@ def _web_checkin(w: World) -> tuple[str, list[str]]:
     return str(w.assessment.id), [sent.headers["location"].rsplit("/", 1)[1]]
 
 
+def _fhir_checkin(w: World) -> tuple[str, list[str]]:
+    """The world's check-in exported as a QuestionnaireResponse, with another pain score (the
+    same answers again would be the same check-in), posted back."""
+    base = f"/api/v1/assessments/{w.assessment.id}/checkins"
+    bundle = w.staff.get(f"{base}/{w.checkin_id}/fhir", headers=w.key.headers).json()
+    [response] = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    ]
+
+    def items(found: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for each in found:
+            yield each
+            yield from items(each.get("item", []))
+
+    [pain] = [i for i in items(response["item"]) if i["linkId"] == "pain_now"]
+    pain["answer"] = [{"valueInteger": (pain["answer"][0]["valueInteger"] + 1) % 3}]
+    changed = json.dumps(response)
+    sent = w.staff.post(
+        f"{base}/fhir",
+        content=changed,
+        headers={**w.key.headers, "Content-Type": "application/fhir+json"},
+    )
+    assert sent.status_code == 201, sent.text
+    return str(w.assessment.id), [sent.json()["id"]]
+
+
 CHECKIN_BODY = {"answers": checkin_answers()}
 DRIVERS: dict[tuple[str, str], Any] = {
     ("GET", "/staff/"): _staff_get("/staff/"),
@@ -288,6 +317,7 @@ DRIVERS: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/assessments/{assessment_id}/checkins"): _api(
         "POST", "/api/v1/assessments/{assessment_id}/checkins", CHECKIN_BODY, 201, new=True
     ),
+    ("POST", "/api/v1/assessments/{assessment_id}/checkins/fhir"): _fhir_checkin,
     ("GET", "/api/v1/assessments/{assessment_id}/checkins"): _api(
         "GET", "/api/v1/assessments/{assessment_id}/checkins"
     ),

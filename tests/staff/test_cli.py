@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import getpass
+import re
+import warnings
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, select
 
 from app.cli import main
 from app.config import Settings, get_settings
-from app.models import AuditEvent, Clinic, StaffUser
+from app.models import AuditEvent, Clinic, IntakeLink, StaffUser, utcnow
+from app.services.intake import resolve_link
 
 
 @pytest.fixture(autouse=True)
@@ -243,3 +249,149 @@ def test_clinic_alerts_refuses_a_webhook_at_an_internal_address_unless_its_netwo
     assert main(["clinic", "alerts", "Riverside Physio", "--webhook-url", url]) == 0
     db.expire_all()
     assert db.exec(select(Clinic)).one().webhook_url == url
+
+
+# -- intake links from the command line, and errors in one line (issue 26) ------------------------
+
+
+def _one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("backaudit: "), lines[0]
+    return lines[0]
+
+
+def test_link_create_prints_a_link_the_patient_pages_open(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    capsys.readouterr()
+    assert main(["link", "create", "--clinic", "Riverside Physio", "--label", "Appt 4471"]) == 0
+    out = capsys.readouterr().out
+    link = db.exec(select(IntakeLink)).one()
+    assert not link.single_use  # a poster link unless --single-use
+    assert link.label == "Appt 4471"
+    assert link.created_by_id is None
+    assert timedelta(days=13, hours=23) < link.expires_at - utcnow() <= timedelta(days=14)
+    [url] = re.findall(r"^https?://\S+/intake/(\S+)$", out, re.M)
+    assert resolve_link(db, url)[0].id == link.id  # the printed token opens this link
+    assert "for many submissions" in out
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "link.created")).one()
+    assert event.detail == {"single_use": False, "days": 14, "by": "command line"}
+    assert event.actor_id is None
+
+
+def test_link_create_takes_single_use_and_an_expiry_in_days_or_as_a_last_day(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio", "--time-zone", "Asia/Tokyo"])
+    assert main(["link", "create", "--clinic", "Riverside Physio", "--single-use", "--expires", "3"]) == 0  # fmt: skip
+    last_day = (utcnow() + timedelta(days=10)).astimezone(ZoneInfo("Asia/Tokyo")).date()
+    assert main(["link", "create", "--clinic", "Riverside Physio", "--expires", last_day.isoformat()]) == 0  # fmt: skip
+    short, dated = db.exec(select(IntakeLink).order_by(col(IntakeLink.expires_at))).all()
+    assert short.single_use
+    assert timedelta(days=2, hours=23) < short.expires_at - utcnow() <= timedelta(days=3)
+    # Until the end of that day where the clinic is.
+    end = datetime.combine(
+        last_day + timedelta(days=1), datetime.min.time(), ZoneInfo("Asia/Tokyo")
+    )
+    assert abs(dated.expires_at - end) < timedelta(seconds=5)
+    assert "for one submission" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--clinic", "Nowhere"], "no clinic with id or name 'Nowhere'; no link was made"),
+        (["--expires", "soon"], "--expires: 'soon' is neither a number of days nor a date"),
+        (["--expires", "0"], "--expires: '0' is not in the future"),
+        (["--expires", "2020-01-01"], "--expires: '2020-01-01' is not in the future"),
+        (["--expires", "91"], "--expires: a link works for at most 90 days"),
+        (["--label", "Appt\t4471"], "no link was made"),
+    ],
+)
+def test_link_create_refuses_in_one_line_and_makes_nothing(
+    capsys: pytest.CaptureFixture[str], db: Session, argv: list[str], says: str
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    capsys.readouterr()
+    argv = argv if "--clinic" in argv else ["--clinic", "Riverside Physio", *argv]
+    assert main(["link", "create", *argv]) == 2
+    assert says in _one_line(capsys.readouterr().err)
+    assert db.exec(select(IntakeLink)).all() == []
+
+
+def test_a_short_admin_password_is_asked_for_again_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    capsys.readouterr()
+    typed = iter(["short", "a good long password", "a good long password"])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(typed))
+    argv = ["user", "create", "--clinic", "Riverside Physio", "--email", "lead@example.org", "--role", "admin"]  # fmt: skip
+    assert main(argv) == 0
+    assert _one_line(capsys.readouterr().err) == (
+        "backaudit: use at least 12 characters; try again"
+    )
+    assert db.exec(select(StaffUser)).one().password_hash is not None
+
+
+def test_three_short_passwords_stop_in_one_line_each_and_create_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    main(["clinic", "create", "Riverside Physio"])
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "short")
+    argv = ["user", "create", "--clinic", "Riverside Physio", "--email", "lead@example.org", "--role", "admin"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        *["backaudit: use at least 12 characters; try again"] * 3,
+        "backaudit: no usable password given; nothing was created",
+    ]
+    assert db.exec(select(StaffUser)).all() == []
+
+
+def test_a_terminal_that_cannot_hide_the_password_is_said_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    def echoing_getpass(prompt: str = "") -> str:
+        warnings.warn("Can not control echo on the terminal.", getpass.GetPassWarning, stacklevel=2)
+        return "a good long password"
+
+    main(["clinic", "create", "Riverside Physio"])
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", echoing_getpass)
+    argv = ["user", "create", "--clinic", "Riverside Physio", "--email", "lead@example.org", "--role", "admin"]  # fmt: skip
+    assert main(argv) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["backaudit: this terminal showed the password as it was typed"] * 2
+
+
+def test_ctrl_c_at_a_prompt_stops_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    def interrupted(prompt: str = "") -> str:
+        raise KeyboardInterrupt
+
+    main(["clinic", "create", "Riverside Physio"])
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("getpass.getpass", interrupted)
+    assert (
+        main(["user", "create", "--clinic", "Riverside Physio", "--email", "a@example.org"]) == 130
+    )
+    assert _one_line(capsys.readouterr().err) == "backaudit: stopped"
+    assert db.exec(select(StaffUser)).all() == []
+
+
+def test_a_bad_time_zone_is_one_line_naming_the_option(
+    capsys: pytest.CaptureFixture[str], db: Session
+) -> None:
+    assert main(["clinic", "create", "Riverside Physio", "--time-zone", "Mars/Base"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert line.startswith("backaudit: --time-zone: ")
+    assert line.endswith("; nothing was created")

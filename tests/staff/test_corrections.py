@@ -82,7 +82,9 @@ def test_the_export_says_which_submission_was_corrected_and_by_which(
 ) -> None:
     old, new = corrected(db, clinic)
     response = signed_in(clinic).get("/staff/export.csv")
-    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.text))}
+    rows = {
+        row["id"]: row for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
+    }
     assert rows.keys() == {str(old.id), str(new.id)}  # the original until it is reviewed
     assert rows[str(old.id)]["corrected_at"] != ""
     assert rows[str(old.id)]["triage_level"] == "emergency"

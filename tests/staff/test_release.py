@@ -304,7 +304,10 @@ def test_after_a_release_the_person_answers_then_gets_a_gated_plan_and_check_ins
     assert "Your clinic has released the exercise programme" in page
     assert f'href="{questions}"' in page
     assert staff.email in page
-    assert client.get(f"{result_path}/checkin").status_code == 404  # no plan yet
+    not_yet = client.get(f"{result_path}/checkin")  # no plan yet: no check-in form
+    assert not_yet.status_code == 200
+    assert "Answer its questions on your result page to see your plan." in not_yet.text
+    assert 'name="pain_now"' not in not_yet.text
 
     # The first page: sent empty, every field is named.
     first = client.get(questions)

@@ -40,7 +40,9 @@ def test_times_are_in_the_clinics_time_zone(
     browser = signed_in(clinic)
     assert "02 Jul 2026 00:30 BST" in browser.get("/staff/").text
     assert "2 July 2026, 00:30 BST" in browser.get(f"/staff/assessments/{a.id}").text
-    row = next(csv.DictReader(io.StringIO(browser.get("/staff/export.csv").text)))
+    row = next(
+        csv.DictReader(io.StringIO(browser.get("/staff/export.csv").content.decode("utf-8-sig")))
+    )
     assert row["submitted_at"] == "2026-07-02T00:30:00+01:00"
 
     _zone(db, clinic, "America/New_York")
@@ -77,7 +79,11 @@ def test_staff_find_a_submission_by_its_reference_or_the_links_patient_reference
     assert queue_ids(found.text) == [str(ours.id)]  # never another clinic's
     assert "1 submission matches these filters" in found.text
     assert queue_ids(browser.get("/staff/", params={"q": "%"}).text) == []
-    rows = list(csv.DictReader(io.StringIO(browser.get("/staff/export.csv?q=4471").text)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(browser.get("/staff/export.csv?q=4471").content.decode("utf-8-sig"))
+        )
+    )
     assert [r["id"] for r in rows] == [str(ours.id)]
     assert rows[0]["reference"] == ours.reference
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "export.csv")).one()
@@ -90,21 +96,20 @@ def test_the_csv_has_readable_labels_and_every_answer_in_question_order(
     app: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session
 ) -> None:
     submit(db, clinic, bowel_change=True)
-    text = signed_in(clinic).get("/staff/export.csv").text
+    text = signed_in(clinic).get("/staff/export.csv").content.decode("utf-8-sig")
     reader = csv.DictReader(io.StringIO(text))
     row = next(reader)
     registry: Registry = app.state.registry
     questions = [qq for page in registry.default.pages for qq in page.questions]
     header = reader.fieldnames or []
-    answer_columns = [f"{qq.text} ({qq.id})" for qq in questions]
+    answer_columns = [f"{qq.id} ({qq.unit})" if qq.unit else qq.id for qq in questions]
     start = header.index(answer_columns[0])
     assert header[start : start + len(answer_columns)] == answer_columns
     assert header[-1] == "other_answers"
     assert row["triage_label"] == "Emergency"
     assert row["triage_level"] == "emergency"
-    by_id = {qq.id: qq for qq in questions}
-    assert row[f"{by_id['bowel_change'].text} (bowel_change)"] == "Yes"
-    assert row[f"{by_id['saddle_numbness'].text} (saddle_numbness)"] == "No"
+    assert row["bowel_change"] == "Yes"
+    assert row["saddle_numbness"] == "No"
 
 
 def test_revoking_a_link_asks_first_and_says_it_is_done(

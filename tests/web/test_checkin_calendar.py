@@ -22,3 +22,19 @@ def test_each_reminder_ends_on_its_day_and_says_the_link_is_private(
     assert f"DTSTART;VALUE=DATE:{day:%Y%m%d}\r\nDTEND;VALUE=DATE:{day + timedelta(1):%Y%m%d}" in ics
     assert ics.count("This link opens your answers: keep it to yourself.") == 3
     assert "(and your result\\, on its page)" in ics  # a comma is escaped in TEXT (RFC 5545)
+
+
+def test_each_check_in_has_an_alarm_on_the_morning_it_is_due(
+    client: TestClient, db: Session
+) -> None:
+    url, _ = run_interview(client, self_care_answers())
+    ics = client.get(f"{url}/checkins.ics").text
+    events = ics.split("BEGIN:VEVENT")[1:]
+    assert len(events) == 3
+    for weeks, event in zip((2, 4, 8), events, strict=True):
+        alarm = event[event.index("BEGIN:VALARM") : event.index("END:VALARM")]
+        # Nine hours into the all-day event: 9 in the morning of its day (RFC 5545 3.6.6).
+        assert "\r\nACTION:DISPLAY\r\n" in alarm
+        assert "\r\nTRIGGER:PT9H\r\n" in alarm
+        assert f"DESCRIPTION:Your {weeks}-week back pain check-in is due today" in alarm
+        assert "/result/" not in alarm  # the link stays in the event, not in the alert text

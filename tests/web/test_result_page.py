@@ -436,3 +436,16 @@ def test_the_printout_keeps_cards_whole_and_prints_what_is_folded(
     rules = re.findall(r"\n  ([^{}]+)\{([^}]*)\}", print_rules())
     matching = [body for names, body in rules if selector in [n.strip() for n in names.split(",")]]
     assert any(declaration in body for body in matching), (selector, declaration)
+
+
+@pytest.mark.usefixtures("pdfs")
+def test_the_pdf_carries_the_result_link_and_its_qr_code(
+    app: FastAPI, client: TestClient, db: Session, settings: Settings
+) -> None:
+    path = stored_result(app, db, SELF_CARE)
+    document = client.get(f"{path}/pdf").content
+    text = "".join(words(page) for page in pdf_text(document)).replace(" ", "")
+    # The link, written out (a long word may be broken across lines), and the words of the QR
+    # code beside it (the code itself is an inline SVG from segno, drawn as paths).
+    assert (settings.public_url + path).replace(" ", "") in text
+    assert "scanthiscodewithaphone'scamera" in text

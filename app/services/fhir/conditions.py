@@ -1,16 +1,15 @@
-"""Branching conditions as FHIR ``enableWhen``, or kept as written where FHIR cannot say them.
+"""Branching conditions as FHIR ``enableWhen``, or as SDC ``enableWhenExpression`` (FHIRPath).
 
 Each section, page and question ``when`` goes on its own item (a group is disabled together
 with everything in it), as ``enableWhen`` where FHIR can say the same thing: a yes/no answer,
 ``not`` one, a comparison of one earlier answer with a constant, ``in`` / ``not in`` a list of
 codes, and ``and`` / ``or`` of these. FHIR has no "no answer" semantics of its own for ``!=``,
-while ours is "false when unanswered", so ``!=`` also gets an ``exists`` check. What cannot be
-said with enableWhen (the triage so far, derived values such as BMI, counts) is not
-approximated: a half-true enableWhen would make a FHIR form show or hide questions differently
-from backaudit. Such items carry the condition's source text in the
-``urn:backaudit:fhir:extension:enable-condition`` extension (readable by people and by a
-renderer that knows our condition language). A generic FHIR renderer then shows such an item;
-backaudit ignores answers to questions that its branching hides, and says so.
+while ours is "false when unanswered", so ``!=`` also gets an ``exists`` check. Everything else
+(the triage so far, derived values such as BMI, counts, the emergency stop) becomes an SDC
+``enableWhenExpression`` from the one translator in ``fhirpath.py``, never an approximation:
+a half-true enableWhen would make a FHIR form show or hide questions differently from
+backaudit. Such items also carry the condition as written, in the
+``urn:backaudit:fhir:extension:enable-condition`` extension, for people.
 
 The translation reads the engine's parsed form of each condition (``Expr.tree``).
 """
@@ -20,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from app.engine import (
+    TRIAGE_LEVEL,
     And,
     Codes,
     Compare,
@@ -34,27 +34,83 @@ from app.engine import (
 )
 
 from .coding import answer_value
+from .fhirpath import FhirPath
 
 ENABLE_CONDITION_URL: Final = "urn:backaudit:fhir:extension:enable-condition"
+ENABLE_WHEN_EXPRESSION_URL: Final = (
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
+)
 _OPERATORS: Final = {"==": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 EnableWhen = list[dict[str, Any]]
 
 
-def add_condition(item: dict[str, Any], q: Questionnaire, condition: Expr | None) -> None:
-    """Put a section's, page's or question's ``when`` on its item."""
-    if condition is None:
+def add_condition(
+    item: dict[str, Any],
+    q: Questionnaire,
+    condition: Expr | None,
+    *,
+    paths: FhirPath,
+    before: int,
+    stop: Node | None = None,
+) -> None:
+    """Put what shows a section, page or question on its item: its ``when`` and, for an item
+    that an emergency stop can leave out, that it has not stopped (``stop``, the stop
+    condition). ``enableWhen`` where it says exactly the same (SDC allows no
+    enableWhenExpression beside it), otherwise an SDC ``enableWhenExpression`` read from the
+    answers before position ``before``; the condition as written is kept beside it."""
+    if condition is None and stop is None:
         return
-    mapped = enable_when(q, condition)
-    if mapped is None:
-        item.setdefault("extension", []).append(
-            {"url": ENABLE_CONDITION_URL, "valueString": condition.source}
-        )
+    if condition is not None and stop is None:
+        mapped = enable_when(q, condition)
+        if mapped is not None:
+            conditions, behavior = mapped
+            item["enableWhen"] = conditions
+            if behavior is not None:
+                item["enableBehavior"] = behavior
+            return
+    extensions = item.setdefault("extension", [])
+    parts: list[Node] = []
+    if condition is not None:
+        extensions.append({"url": ENABLE_CONDITION_URL, "valueString": condition.source})
+        parts.append(condition.tree)
+    if stop is not None:
+        not_stopped = _negation(stop)
+        if condition is None or not_stopped not in _conjuncts(condition.tree):
+            parts.append(not_stopped)
+    node = parts[0] if len(parts) == 1 else And(tuple(parts))
+    expression = paths.condition(node, before)
+    if expression == "true":  # the stop cannot have happened yet: nothing to say
+        if not extensions:
+            del item["extension"]
         return
-    conditions, behavior = mapped
-    item["enableWhen"] = conditions
-    if behavior is not None:
-        item["enableBehavior"] = behavior
+    extensions.append(
+        {
+            "url": ENABLE_WHEN_EXPRESSION_URL,
+            "valueExpression": {
+                "language": "text/fhirpath",
+                "expression": expression,
+            },
+        }
+    )
+
+
+def _negation(node: Node) -> Node:
+    """``not`` of a condition, as ``!=`` where it compares the triage level (which always has
+    a value, so flipping the operator is exact: for an answer it is not)."""
+    flipped = {"==": "!=", "!=": "==", "in": "not in", "not in": "in"}
+    if (
+        isinstance(node, Compare)
+        and len(node.operators) == 1
+        and isinstance(node.operands[0], Name)
+        and node.operands[0].id == TRIAGE_LEVEL
+    ):
+        return Compare(node.operands, (flipped[node.operators[0]],))  # type: ignore[arg-type]
+    return Not(node)
+
+
+def _conjuncts(node: Node) -> tuple[Node, ...]:
+    return node.operands if isinstance(node, And) else (node,)
 
 
 def enable_when(q: Questionnaire, condition: Expr | str) -> tuple[EnableWhen, str | None] | None:
