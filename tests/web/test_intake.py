@@ -69,6 +69,9 @@ def test_a_used_single_use_link_is_gone(client: TestClient, db: Session, clinic:
         assert response.status_code == 410
         assert "This link has already been used" in response.text
         assert "Riverside Physio" in response.text
+        # Not a dead end: where the person's own result link is to be found.
+        assert "Looking for your result?" in response.text
+        assert "/result/" not in response.text  # but never anyone's result link
         unhashed = re.sub(r"\.[0-9a-f]{12}\.", ".", response.text)  # static files' hashes
         assert "42" not in unhashed  # never anyone's answers
 
