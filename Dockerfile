@@ -15,9 +15,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 backaudit && mkdir /data && chown backaudit /data
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY app ./app
-RUN pip install .
+# The versions the tests run on (constraints.txt says why they are pinned).
+RUN pip install -c constraints.txt .
 COPY migrations ./migrations
 COPY questionnaires ./questionnaires
 
