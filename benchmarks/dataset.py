@@ -79,10 +79,15 @@ INFLAMMATORY = (
     "psoriasis",
 )  # fmt: skip
 DIAGNOSES = (
-    ("disc_bulge", 30), ("disc_herniation", 25), ("arthritis", 25), ("spinal_stenosis", 10),
-    ("spondylolisthesis", 5), ("spine_surgery", 5), ("spinal_fracture", 2),
+    ("disc_bulge", 30),
+    ("disc_herniation", 25),
+    ("arthritis", 25),
+    ("spinal_stenosis", 10),
+    ("spondylolisthesis", 5),
+    ("spine_surgery", 5),
+    ("spinal_fracture", 2),
     ("other_spine_condition", 3),
-)  # fmt: skip
+)
 
 
 def pick(rng: random.Random, weighted: Sequence[tuple[Any, float]]) -> Any:

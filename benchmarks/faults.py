@@ -913,10 +913,14 @@ def drill_webhook_ssrf(report: Report, drill: str, tmp: Path) -> None:
                 connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
                 try:
                     connection.request(
-                        "POST", "/api/v1/assessments", body=URGENT_BODY,
-                        headers={"Authorization": f"Bearer {api_key}",
-                                 "Content-Type": "application/json"},
-                    )  # fmt: skip
+                        "POST",
+                        "/api/v1/assessments",
+                        body=URGENT_BODY,
+                        headers={
+                            "Authorization": f"Bearer {api_key}",
+                            "Content-Type": "application/json",
+                        },
+                    )
                     response = connection.getresponse()
                     response.read()
                     statuses.append(response.status)
@@ -933,9 +937,10 @@ def drill_webhook_ssrf(report: Report, drill: str, tmp: Path) -> None:
         engine.dispose()
     classes = len(REFUSED_WEBHOOK_HOSTS)
     report.check(
-        drill, f"{classes} urgent submissions stored: {statuses.count(201)} got 201",
+        drill,
+        f"{classes} urgent submissions stored: {statuses.count(201)} got 201",
         statuses.count(201) == classes,
-    )  # fmt: skip
+    )
     report.check(
         drill,
         f"{len(stored)} attempts recorded, every one failed and said only 'could not deliver'",
@@ -1004,9 +1009,12 @@ def flood_setup(url: str) -> str:
             alerts.set_alert_email(session, clinic, "desk@clinic.example")
             # Nothing listens there: each try fails and waits, as a receiver that is down.
             alerts.set_webhook(
-                session, clinic, f"http://127.0.0.1:{free_port()}/hook", allow_http=True,
+                session,
+                clinic,
+                f"http://127.0.0.1:{free_port()}/hook",
+                allow_http=True,
                 allowed_networks=[ipaddress.IPv4Network("127.0.0.0/8")],
-            )  # fmt: skip
+            )
             _, key = create_api_key(
                 session=session, name="flood drill", clinic_id=clinic.id, scopes=[CHECKINS_WRITE]
             )
@@ -1022,9 +1030,11 @@ def post_json(
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     try:
         connection.request(
-            "POST", path, body=json.dumps(body).encode(),
+            "POST",
+            path,
+            body=json.dumps(body).encode(),
             headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         response = connection.getresponse()
         data = response.read()
         return response.status, dict(response.getheaders()), json.loads(data or b"{}")
@@ -1089,12 +1099,19 @@ def drill_checkin_flood(report: Report, drill: str, tmp: Path) -> None:
         f"{FLOOD_POSTS} posts in {seconds:.1f} s: {dict(sorted(statuses.items(), key=str))};"
         f" {checkins} check-ins stored; alerts {by_kind or 'none'}"
     )
-    report.check(drill, "every post answered 200, 201 or 429 (no 500)",
-                 set(statuses) <= {200, 201, 429} and not errors)  # fmt: skip
-    report.check(drill, f"at most CHECKINS_PER_DAY ({CHECKINS_PER_DAY}) without a warning sign"
-                 " stored (those with one always are, each different one once), as answered",
-                 routine <= CHECKINS_PER_DAY and len(created) == checkins
-                 and checkins - routine <= len(URGENT_FLOOD_BODIES))  # fmt: skip
+    report.check(
+        drill,
+        "every post answered 200, 201 or 429 (no 500)",
+        set(statuses) <= {200, 201, 429} and not errors,
+    )
+    report.check(
+        drill,
+        f"at most CHECKINS_PER_DAY ({CHECKINS_PER_DAY}) without a warning sign"
+        " stored (those with one always are, each different one once), as answered",
+        routine <= CHECKINS_PER_DAY
+        and len(created) == checkins
+        and checkins - routine <= len(URGENT_FLOOD_BODIES),
+    )
     report.check(drill, "identical posts answered with a stored check-in", replayed <= created)
     report.check(
         drill,
@@ -1102,8 +1119,11 @@ def drill_checkin_flood(report: Report, drill: str, tmp: Path) -> None:
         bool(refused)
         and all(h.get("retry-after", h.get("Retry-After", "")).isdigit() for h in refused),
     )
-    report.check(drill, "alerts of each way (e-mail, webhook) no more than check-ins stored",
-                 all(n <= checkins for n in by_kind.values()))  # fmt: skip
+    report.check(
+        drill,
+        "alerts of each way (e-mail, webhook) no more than check-ins stored",
+        all(n <= checkins for n in by_kind.values()),
+    )
 
 
 # -- drill e: a flood of PDFs ------------------------------------------------------------------
@@ -1272,9 +1292,10 @@ def drill_pdf_flood(report: Report, drill: str, tmp: Path) -> None:
     report.check(drill, f"{len(made)} PDFs made during the flood", len(made) >= 1)
     report.check(drill, "no 500, no uncaught exception in the server's log", not errors)
     report.check(
-        drill, f"/healthz answered 200 throughout ({flood.health_failed} not)",
+        drill,
+        f"/healthz answered 200 throughout ({flood.health_failed} not)",
         flood.health_failed == 0,
-    )  # fmt: skip
+    )
     report.check(drill, f"/healthz p99 {p99 * 1000:.1f} ms under 100 ms", p99 < 0.1)
     report.check(
         drill,

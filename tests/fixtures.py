@@ -156,11 +156,14 @@ def checkin_answers(**changes: Any) -> dict[str, Any]:
     given: dict[str, Any] = {
         **dict.fromkeys(CHECKIN_SIGNS, False),
         **dict.fromkeys(CHECKIN_NEW_SINCE_START, False),
-        "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
+        "pain_now": 3,
+        "peg_pain": 3,
+        "peg_enjoyment": 3,
+        "peg_activity": 3,
         "global_change": "a_little_better",
         **{f"{b}_days": 5 for b in CHECKIN_BLOCKS},
         **{f"{b}_feel": "about_right" for b in CHECKIN_BLOCKS},
-    }  # fmt: skip
+    }
     given.update(changes)
     return given
 

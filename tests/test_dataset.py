@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def generate(url: str, count: int) -> str:
     done = subprocess.run(
         [sys.executable, "benchmarks/dataset.py", "-n", str(count), "--database-url", url],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=300,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     return done.stdout
 
 

@@ -225,9 +225,7 @@ def question_ids() -> set[str]:
 
     loaded = load_versions(APP.parent / "questionnaires")
     lines = {line.name for q in loaded for line in q.trend}
-    return {
-        name for q in loaded for name in (*q.question_by_id, *q.derived_by_id)
-    } - lines  # fmt: skip
+    return {name for q in loaded for name in (*q.question_by_id, *q.derived_by_id)} - lines
 
 
 def string_literals(path: Path) -> set[str]:
@@ -243,9 +241,10 @@ def string_literals(path: Path) -> set[str]:
     return {
         node.value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
         and id(node) not in docstrings
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize("module", CHECKIN_MODULES)

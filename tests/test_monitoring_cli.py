@@ -143,13 +143,20 @@ def test_replay_writes_one_csv_row_per_record_and_changes_nothing(
 
 
 def test_replay_chooses_a_clinic_and_a_first_day(
-    db: Session, registry: Registry, clinic: Clinic, tmp_path: Path,
+    db: Session,
+    registry: Registry,
+    clinic: Clinic,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     other = clinics.create_clinic(db, name="Hilltop GP")
     db.commit()
-    early = store(db, registry, v2_answers(registry, walking_difficulty=True), at=day(1), clinic_id=clinic.id)  # fmt: skip
-    late = store(db, registry, v2_answers(registry, pain_intensity=9), at=day(20), clinic_id=clinic.id)  # fmt: skip
+    early = store(
+        db, registry, v2_answers(registry, walking_difficulty=True), at=day(1), clinic_id=clinic.id
+    )
+    late = store(
+        db, registry, v2_answers(registry, pain_intensity=9), at=day(20), clinic_id=clinic.id
+    )
     store(db, registry, v2_answers(registry), at=day(20), clinic_id=other.id)
     store(db, registry, v2_answers(registry), at=day(20))
     out = tmp_path / "rows.csv"

@@ -62,6 +62,10 @@ async def audit_by_key(
 ) -> None:
     """What this key read or wrote of a clinic's submission, in the clinic's audit log."""
     await db.run(
-        audit.record_health_data, clinic_id, assessment_id, action,
-        who=audit.by_api_key(client.name, client.id), checkin_ids=checkin_ids,
-    )  # fmt: skip
+        audit.record_health_data,
+        clinic_id,
+        assessment_id,
+        action,
+        who=audit.by_api_key(client.name, client.id),
+        checkin_ids=checkin_ids,
+    )

@@ -111,9 +111,14 @@ async def create_assessment(
     if body.questionnaire_version is not None:
         q = client_version(registry, q.id, body.questionnaire_version, today=clock().date())
     recorded = await store_answers(
-        db, client, clock, q, body.answers, idempotency_key=idempotency_key,
+        db,
+        client,
+        clock,
+        q,
+        body.answers,
+        idempotency_key=idempotency_key,
         pinned=body.questionnaire_version is not None,
-    )  # fmt: skip
+    )
     return health_data_response(
         presenters.record(recorded, registry),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,

@@ -249,10 +249,13 @@ def _store(
     )  # fmt: skip
     # A retry reads the stored check-in back: audited as a read, not a second write.
     audit.record_health_data(
-        session, assessment.clinic_id, assessment.id,
+        session,
+        assessment.clinic_id,
+        assessment.id,
         "checkin.replayed" if recorded.replayed else "checkin.created",
-        who=audit.by_api_key(client.name, client.id), checkin_ids=[recorded.id],
-    )  # fmt: skip
+        who=audit.by_api_key(client.name, client.id),
+        checkin_ids=[recorded.id],
+    )
     return assessment, recorded
 
 
@@ -303,9 +306,13 @@ async def list_checkins(
         )
         headers["Link"] = f'<{following}>; rel="next"'
     await audit_by_key(
-        db, client, assessment.clinic_id, assessment.id, "checkins.viewed",
+        db,
+        client,
+        assessment.clinic_id,
+        assessment.id,
+        "checkins.viewed",
         checkin_ids=[c.id for c in found],
-    )  # fmt: skip
+    )
     return health_data_response(
         {
             "checkins": [checkin_record(c, registry) for c in found],
@@ -414,7 +421,11 @@ async def next_checkin_page(
         step["result"] = checkin_service.checkin_result(registry, finished, assessment, found, now)
     # Stores nothing, but reads the plan and trend the earlier check-ins left.
     await audit_by_key(
-        db, client, assessment.clinic_id, assessment.id, "checkin.next",
+        db,
+        client,
+        assessment.clinic_id,
+        assessment.id,
+        "checkin.next",
         checkin_ids=[c.id for c in found],
-    )  # fmt: skip
+    )
     return health_data_response(step)

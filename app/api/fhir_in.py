@@ -119,9 +119,11 @@ def _answers(
     try:
         questionnaire_id, version = fhir.named_questionnaire(resource, base_url=base_url)
         q = questionnaire_or_error(
-            registry, questionnaire_id, status.HTTP_422_UNPROCESSABLE_CONTENT,
+            registry,
+            questionnaire_id,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             "; nothing was stored.",
-        )  # fmt: skip
+        )
         if not check_in:
             q = questionnaire_for_body(registry, q.id)
         elif q.follows is None:

@@ -144,10 +144,14 @@ def cmd_clinic_update(args: argparse.Namespace) -> int:
         changed = clinics.update_details(session, clinic, details)
         if changed:
             audit.record(
-                session, clinic_id=clinic.id, actor_id=None, action="clinic.updated",
-                target_type="clinic", target_id=clinic.id,
+                session,
+                clinic_id=clinic.id,
+                actor_id=None,
+                action="clinic.updated",
+                target_type="clinic",
+                target_id=clinic.id,
                 detail={"fields": changed, "by": "command line"},
-            )  # fmt: skip
+            )
         session.commit()
         print(f"{clinic.name}: " + (", ".join(changed) + " changed" if changed else "no change"))
     return EXIT_OK
@@ -177,9 +181,12 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
                 ) or alerts.webhook_host_problem(args.webhook_url, allowed_networks=allowed):
                     raise ValueError(problem)
                 secret = alerts.set_webhook(
-                    session, clinic, args.webhook_url, allow_http=settings.is_development,
+                    session,
+                    clinic,
+                    args.webhook_url,
+                    allow_http=settings.is_development,
                     allowed_networks=allowed,
-                )  # fmt: skip
+                )
                 url_set = bool(args.webhook_url.strip())
                 changes.append("alerts.webhook_set" if url_set else "alerts.webhook_removed")
             if args.new_webhook_secret:
@@ -190,9 +197,12 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
             return EXIT_PROBLEM
         for action in changes:
             audit.record(
-                session, clinic_id=clinic.id, actor_id=None, action=action,
+                session,
+                clinic_id=clinic.id,
+                actor_id=None,
+                action=action,
                 detail={"by": "command line"},
-            )  # fmt: skip
+            )
         session.commit()
         print(f"alerts for {clinic.name}")
         print(f"e-mail:  {clinic.alert_email or '(none)'}")
@@ -267,9 +277,14 @@ def cmd_user_reset_2fa(args: argparse.Namespace) -> int:
         had = second_factor.enrolled(user) or user.totp_secret is not None
         second_factor.reset(session, user)
         audit.record(
-            session, clinic_id=user.clinic_id, actor_id=None, action="staff.2fa_reset",
-            target_type="staff_user", target_id=user.id, detail={"by": "command line"},
-        )  # fmt: skip
+            session,
+            clinic_id=user.clinic_id,
+            actor_id=None,
+            action="staff.2fa_reset",
+            target_type="staff_user",
+            target_id=user.id,
+            detail={"by": "command line"},
+        )
         session.commit()
         if had:
             print(f"second factor of {user.email} removed; their sessions are ended")

@@ -49,9 +49,12 @@ def cmd_link_create(args: argparse.Namespace) -> int:
             clinic = clinics.find_clinic(session, id_or_name=args.clinic)
             valid_for = _valid_for(args.expires, clinics.zone_of(clinic))
             link, token = intake.create_link_by_operator(
-                session, clinic, label=args.label, single_use=args.single_use,
+                session,
+                clinic,
+                label=args.label,
+                single_use=args.single_use,
                 valid_for=valid_for,
-            )  # fmt: skip
+            )
         except (clinics.ClinicNotFoundError, ValueError) as error:
             print(f"backaudit: {error}; no link was made", file=sys.stderr)
             return EXIT_PROBLEM

@@ -163,9 +163,11 @@ def _stale_after(
     values too): what an evaluation must work out again when that answer is added."""
     reads: dict[str, set[str]] = {did: set(needs) for did, needs in derived_needs.items()}
     reads[TRIAGE_LEVEL] = {
-        need for rule in rules for name in rule.when.names
+        need
+        for rule in rules
+        for name in rule.when.names
         for need in derived_needs.get(name, {name})
-    }  # fmt: skip
+    }
     out: dict[str, set[str]] = {}
     for name, needs in reads.items():
         for answer in needs:

@@ -192,8 +192,13 @@ class QuestionnaireReader:
         that conditions can use them; a question may not have the same id (checked after)."""
         r = self.r
         out: dict[str, ContextValue] = {}
-        types = {"boolean": BOOL, "integer": NUMBER, "number": NUMBER, "choice": CHOICE,
-                 "multi_choice": MULTI}  # fmt: skip
+        types = {
+            "boolean": BOOL,
+            "integer": NUMBER,
+            "number": NUMBER,
+            "choice": CHOICE,
+            "multi_choice": MULTI,
+        }
         for raw, line in r.items(self.top, "context", "questionnaire", required=False):
             data = r.mapping(
                 raw, line, "context value", ("id", "type"), ("label", "options", "from", "stand_in")
@@ -220,11 +225,16 @@ class QuestionnaireReader:
                 r.problem(
                     data.line_of("stand_in"),
                     f"{where}: 'stand_in' may only be first_checkin, for a value from the assessment",
-                )  # fmt: skip
+                )
             out[cid] = ContextValue(
-                cid, str(ctype), data.line, r.text(data, "label", where, required=False), options,
-                source, stand_in is not None,
-            )  # fmt: skip
+                cid,
+                str(ctype),
+                data.line,
+                r.text(data, "label", where, required=False),
+                options,
+                source,
+                stand_in is not None,
+            )
             self.scope[cid] = VarInfo(types[str(ctype)], options)
         return out
 
@@ -303,9 +313,12 @@ class QuestionnaireReader:
         moves: list[Move] = []
         for raw, line in r.items(data, "moves", "progression"):
             item = r.mapping(
-                raw, line, "progression move", ("feel", "move", "why"),
+                raw,
+                line,
+                "progression move",
+                ("feel", "move", "why"),
                 ("min_days", "why_too_few_days", "why_at_end"),
-            )  # fmt: skip
+            )
             if item is None:
                 continue
             code = str(item.get("feel"))

@@ -86,9 +86,11 @@ def deliver_personal(
     while tried < limit and not (stop and stop.is_set()):
         with Session(engine, expire_on_commit=False) as session:
             claim = keep.claim_next(
-                session, now=clock(), secret_key=settings.secret_key,
+                session,
+                now=clock(),
+                secret_key=settings.secret_key,
                 public_url=settings.public_url,
-            )  # fmt: skip
+            )
             session.commit()
         if claim is None:
             break

@@ -115,7 +115,10 @@ def queue_for_checkin(
     kinds = [kind for kind, wanted in (("email", email), ("webhook", url and secret)) if wanted]
     standing = connection.execute(
         sa_select(
-            col(Alert.id), col(Alert.kind), col(Alert.attempts), col(Alert.status),
+            col(Alert.id),
+            col(Alert.kind),
+            col(Alert.attempts),
+            col(Alert.status),
             func.coalesce(col(Checkin.triage_rank), col(Assessment.triage_rank)).label("rank"),
         )
         .join(Assessment, col(Assessment.id) == col(Alert.assessment_id))
@@ -125,7 +128,7 @@ def queue_for_checkin(
             (col(Alert.status) == "pending")
             | ((col(Alert.status) == "sent") & (col(Alert.sent_at) >= now - COVERED_AFTER_SENDING)),
         )
-    ).all()  # fmt: skip
+    ).all()
     wanted = []
     for kind in kinds:
         mine = [row for row in standing if row.kind == kind]

@@ -173,9 +173,14 @@ def _replace(session: Session, old_id: uuid.UUID, new_id: uuid.UUID, now: dateti
     set_committed_value(old, "updated_at", now)
     if old.clinic_id is not None:
         audit.record(
-            session, clinic_id=old.clinic_id, actor_id=None, action="assessment.replaced",
-            target_type="assessment", target_id=old_id, detail={"replaced_by": str(new_id)},
-        )  # fmt: skip
+            session,
+            clinic_id=old.clinic_id,
+            actor_id=None,
+            action="assessment.replaced",
+            target_type="assessment",
+            target_id=old_id,
+            detail={"replaced_by": str(new_id)},
+        )
 
 
 def _keyed(api_client_id: uuid.UUID, key: str, fingerprint: str) -> KeyedRequest[Assessment]:
@@ -377,10 +382,13 @@ def remove_result_link(session: Session, assessment: Assessment) -> None:
         set_committed_value(each, "updated_at", now)
         if each.clinic_id is not None:
             audit.record(
-                session, clinic_id=each.clinic_id, actor_id=None,
-                action="assessment.patient_link_removed", target_type="assessment",
+                session,
+                clinic_id=each.clinic_id,
+                actor_id=None,
+                action="assessment.patient_link_removed",
+                target_type="assessment",
                 target_id=each.id,
-            )  # fmt: skip
+            )
 
 
 def delete_assessment(session: Session, assessment: Assessment) -> None:

@@ -36,9 +36,14 @@ def record_by(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     return record(
-        session, clinic_id=actor.clinic_id, actor_id=actor.user_id, action=action,
-        target_type=target_type, target_id=target_id, detail=detail,
-    )  # fmt: skip
+        session,
+        clinic_id=actor.clinic_id,
+        actor_id=actor.user_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+    )
 
 
 def record(
@@ -94,9 +99,14 @@ def record_health_data(
     if ids:
         extra["checkin_ids"] = ids
     return record(
-        session, clinic_id=clinic_id, actor_id=actor_id, action=action,
-        target_type="assessment", target_id=assessment_id, detail=extra,
-    )  # fmt: skip
+        session,
+        clinic_id=clinic_id,
+        actor_id=actor_id,
+        action=action,
+        target_type="assessment",
+        target_id=assessment_id,
+        detail=extra,
+    )
 
 
 def list_events(

@@ -144,8 +144,9 @@ def context_for(
     now: datetime,
 ) -> dict[str, Any]:
     """What the check-in questionnaire reads besides the person's answers."""
-    return _context(questionnaire_for(registry, assessment), registry, assessment, checkins,
-                    answers, now)  # fmt: skip
+    return _context(
+        questionnaire_for(registry, assessment), registry, assessment, checkins, answers, now
+    )
 
 
 def _context(
@@ -464,9 +465,11 @@ def _point(
 ) -> TrendPoint:
     point: TrendPoint = {"at": at.isoformat()}
     for line in q.trend:
-        value = value_of(q, answers or {}, line.checkin) if evaluation is None else (
-            evaluation.value(line.checkin)
-        )  # fmt: skip
+        value = (
+            value_of(q, answers or {}, line.checkin)
+            if evaluation is None
+            else (evaluation.value(line.checkin))
+        )
         point[line.name] = _shown(value)
     return point
 

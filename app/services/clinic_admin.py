@@ -51,9 +51,13 @@ def invite_member(
         session, clinic_id=by.clinic_id, invited_by=by.user_id, email=email, role=role, now=now
     )
     record_by(
-        session, by, "staff.invited", target_type="staff_invitation",
-        target_id=invited.invitation.id, detail={"role": invited.invitation.role},
-    )  # fmt: skip
+        session,
+        by,
+        "staff.invited",
+        target_type="staff_invitation",
+        target_id=invited.invitation.id,
+        detail={"role": invited.invitation.role},
+    )
     return invited
 
 
@@ -68,9 +72,13 @@ def revoke_invitation(
         return NOT_FOUND
     invitations.revoke(session, invitation, now=now)
     record_by(
-        session, by, "staff.invitation_revoked", target_type="staff_invitation",
-        target_id=invitation.id, detail={"why": why} if why else None,
-    )  # fmt: skip
+        session,
+        by,
+        "staff.invitation_revoked",
+        target_type="staff_invitation",
+        target_id=invitation.id,
+        detail={"why": why} if why else None,
+    )
     return DONE
 
 
@@ -85,9 +93,13 @@ def change_role(session: Session, by: Actor, user_id: str, role: str) -> Outcome
     except AccountError as error:
         return Refused(str(error))
     record_by(
-        session, by, "staff.role_changed", target_type="staff_user", target_id=member.id,
+        session,
+        by,
+        "staff.role_changed",
+        target_type="staff_user",
+        target_id=member.id,
         detail={"role": role},
-    )  # fmt: skip
+    )
     return DONE
 
 
@@ -125,18 +137,26 @@ def save_details(
     the log, never their values."""
     if changed := clinics.update_details(session, clinic, details):
         record_by(
-            session, by, "clinic.updated", target_type="clinic", target_id=clinic.id,
+            session,
+            by,
+            "clinic.updated",
+            target_type="clinic",
+            target_id=clinic.id,
             detail={"fields": changed},
-        )  # fmt: skip
+        )
 
 
 def set_second_factor_rule(session: Session, by: Actor, clinic: Clinic, required: bool) -> None:
     """Whether clinicians must sign in with a second factor too (admins always must)."""
     if second_factor.set_required_for_clinicians(session, clinic, required):
         record_by(
-            session, by, "clinic.2fa_rule_changed", target_type="clinic", target_id=clinic.id,
+            session,
+            by,
+            "clinic.2fa_rule_changed",
+            target_type="clinic",
+            target_id=clinic.id,
             detail={"clinicians_must_use_2fa": required},
-        )  # fmt: skip
+        )
 
 
 # -- API keys -------------------------------------------------------------------------------------
@@ -147,9 +167,13 @@ def create_api_key(
 ) -> tuple[ApiClient, str]:
     client, key = api_keys.create_api_key(session, name=name, clinic_id=by.clinic_id, scopes=scopes)
     record_by(
-        session, by, "api_key.created", target_type="api_client", target_id=client.id,
+        session,
+        by,
+        "api_key.created",
+        target_type="api_client",
+        target_id=client.id,
         detail={"prefix": client.key_prefix, "scopes": client.scopes},
-    )  # fmt: skip
+    )
     return client, key
 
 
@@ -159,9 +183,13 @@ def revoke_api_key(session: Session, by: Actor, key_id: str) -> Outcome:
         return NOT_FOUND
     api_keys.revoke_api_key(session, prefix_or_id=str(client.id))
     record_by(
-        session, by, "api_key.revoked", target_type="api_client", target_id=client.id,
+        session,
+        by,
+        "api_key.revoked",
+        target_type="api_client",
+        target_id=client.id,
         detail={"prefix": client.key_prefix},
-    )  # fmt: skip
+    )
     return DONE
 
 

@@ -164,9 +164,13 @@ def give_contact(session: Session, assessment: Assessment, *, name: str, contact
     session.add(assessment)
     if assessment.clinic_id is not None:
         audit.record(
-            session, clinic_id=assessment.clinic_id, actor_id=None,
-            action="assessment.contact_given", target_type="assessment", target_id=assessment.id,
-        )  # fmt: skip
+            session,
+            clinic_id=assessment.clinic_id,
+            actor_id=None,
+            action="assessment.contact_given",
+            target_type="assessment",
+            target_id=assessment.id,
+        )
     session.flush()
 
 
@@ -230,13 +234,21 @@ def create_link_for_clinic(
 ) -> tuple[IntakeLink, str]:
     """A new link of the staff member's clinic, and its token (shown once)."""
     link, token = create_link(
-        session, clinic_id=by.clinic_id, label=label, single_use=single_use,
-        valid_for=valid_for, created_by_id=by.user_id,
-    )  # fmt: skip
+        session,
+        clinic_id=by.clinic_id,
+        label=label,
+        single_use=single_use,
+        valid_for=valid_for,
+        created_by_id=by.user_id,
+    )
     audit.record_by(
-        session, by, "link.created", target_type="intake_link", target_id=link.id,
+        session,
+        by,
+        "link.created",
+        target_type="intake_link",
+        target_id=link.id,
         detail={"single_use": link.single_use, "days": valid_for.days},
-    )  # fmt: skip
+    )
     return link, token
 
 
@@ -246,14 +258,22 @@ def create_link_by_operator(
     """A new link of ``clinic`` made from the command line (no staff member: the audit event
     says so), and its token (shown once). ValueError for a patient reference that cannot be."""
     link, token = create_link(
-        session, clinic_id=clinic.id, label=label, single_use=single_use,
-        valid_for=valid_for, created_by_id=None,
-    )  # fmt: skip
+        session,
+        clinic_id=clinic.id,
+        label=label,
+        single_use=single_use,
+        valid_for=valid_for,
+        created_by_id=None,
+    )
     audit.record(
-        session, clinic_id=clinic.id, actor_id=None, action="link.created",
-        target_type="intake_link", target_id=link.id,
+        session,
+        clinic_id=clinic.id,
+        actor_id=None,
+        action="link.created",
+        target_type="intake_link",
+        target_id=link.id,
         detail={"single_use": link.single_use, "days": valid_for.days, "by": "command line"},
-    )  # fmt: skip
+    )
     return link, token
 
 

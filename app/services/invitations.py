@@ -82,9 +82,14 @@ def invite(
     )
     token = new_token(32)
     invitation = StaffInvitation(
-        clinic_id=clinic_id, email=email, role=role, token_hash=hash_token(token),
-        expires_at=now + LIFETIME, invited_by_id=invited_by, created_at=now,
-    )  # fmt: skip
+        clinic_id=clinic_id,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        expires_at=now + LIFETIME,
+        invited_by_id=invited_by,
+        created_at=now,
+    )
     session.add(invitation)
     session.flush()
     return Invited(invitation, token)
@@ -190,19 +195,27 @@ def accept(
         # check, or on PostgreSQL the unique constraint) and is an unusable invitation.
         with session.begin_nested():
             user, _ = accounts.create_user(
-                session, clinic_id=invitation.clinic_id, email=invitation.email,
-                role=invitation.role, password=password, password_hash=password_hash,
-            )  # fmt: skip
+                session,
+                clinic_id=invitation.clinic_id,
+                email=invitation.email,
+                role=invitation.role,
+                password=password,
+                password_hash=password_hash,
+            )
     except (IntegrityError, accounts.EmailInUseError):
         invitation.accepted_at = None
         session.add(invitation)
         session.flush()
         return None
     audit.record(
-        session, clinic_id=invitation.clinic_id, actor_id=user.id,
-        action="staff.invitation_accepted", target_type="staff_invitation",
-        target_id=invitation.id, detail={"staff_user_id": str(user.id), "role": user.role},
-    )  # fmt: skip
+        session,
+        clinic_id=invitation.clinic_id,
+        actor_id=user.id,
+        action="staff.invitation_accepted",
+        target_type="staff_invitation",
+        target_id=invitation.id,
+        detail={"staff_user_id": str(user.id), "role": user.role},
+    )
     return user
 
 
@@ -236,9 +249,12 @@ def send_by_email(settings: Settings, invited: Invited, *, clinic_name: str, now
     """Send the invitation to its address (SMTP, as clinic alerts go); whether the mail server
     took it. Blocking: in a worker thread. What went wrong goes to the server's log only."""
     message = email_message(
-        invited, clinic_name=clinic_name, sender=settings.alert_sender,
-        public_url=settings.public_url, now=now,
-    )  # fmt: skip
+        invited,
+        clinic_name=clinic_name,
+        sender=settings.alert_sender,
+        public_url=settings.public_url,
+        now=now,
+    )
     try:
         mail.send(settings, message)
     except Exception as error:  # the network's, smtplib's or the server's refusal: the same

@@ -167,10 +167,14 @@ def claim_next(
             _values(session, contact, link_sealed=None, link_due_at=None)
             continue
         return Claim(
-            contact.assessment_id, "link", contact.link_attempts, contact.email,
+            contact.assessment_id,
+            "link",
+            contact.link_attempts,
+            contact.email,
             base + UNSUBSCRIBE_PATH + unsubscribe_token(contact, secret_key),
-            result_url=f"{base}/result/{token}", reminders=contact.reminders,
-        )  # fmt: skip
+            result_url=f"{base}/result/{token}",
+            reminders=contact.reminders,
+        )
     for contact in _due(session, col(ResultContact.remind_at), now):
         if not contact.reminders or not _claimed(session, contact, "reminder", now):
             continue
@@ -185,10 +189,14 @@ def claim_next(
             _values(session, contact, remind_at=due, reminder_attempts=0)
             continue
         return Claim(
-            contact.assessment_id, "reminder", contact.reminder_attempts, contact.email,
-            base + UNSUBSCRIBE_PATH + unsubscribe_token(contact, secret_key), due=due,
+            contact.assessment_id,
+            "reminder",
+            contact.reminder_attempts,
+            contact.email,
+            base + UNSUBSCRIBE_PATH + unsubscribe_token(contact, secret_key),
+            due=due,
             reminders=True,
-        )  # fmt: skip
+        )
     return None
 
 

@@ -164,18 +164,24 @@ def enrol_with_code(
     if codes is None:
         return WrongCode(begin_enrolment(session, user, secret_key=secret_key))
     audit.record_by(
-        session, audit.Actor.of(user), "staff.2fa_enrolled", target_type="staff_user",
+        session,
+        audit.Actor.of(user),
+        "staff.2fa_enrolled",
+        target_type="staff_user",
         target_id=user.id,
-    )  # fmt: skip
+    )
     return Enrolled(codes)
 
 
 def renew_recovery_codes(session: Session, user: StaffUser, *, now: datetime) -> list[str]:
     codes = new_recovery_codes(session, user, now=now)
     audit.record_by(
-        session, audit.Actor.of(user), "staff.2fa_recovery_codes_renewed",
-        target_type="staff_user", target_id=user.id,
-    )  # fmt: skip
+        session,
+        audit.Actor.of(user),
+        "staff.2fa_recovery_codes_renewed",
+        target_type="staff_user",
+        target_id=user.id,
+    )
     return codes
 
 
@@ -184,9 +190,13 @@ def replace_own(session: Session, user: StaffUser, *, keep_session_id: uuid.UUID
     person's other sessions end (``keep_session_id``, theirs, goes on)."""
     reset(session, user, keep_session_id=keep_session_id)
     audit.record_by(
-        session, audit.Actor.of(user), "staff.2fa_reset", target_type="staff_user",
-        target_id=user.id, detail={"by": "themselves"},
-    )  # fmt: skip
+        session,
+        audit.Actor.of(user),
+        "staff.2fa_reset",
+        target_type="staff_user",
+        target_id=user.id,
+        detail={"by": "themselves"},
+    )
 
 
 # -- signing in ----------------------------------------------------------------------------------

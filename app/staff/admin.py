@@ -42,16 +42,24 @@ def _back(path: str) -> RedirectResponse:
 
 @router.get("/members", response_class=HTMLResponse)
 async def members(
-    request: Request, staff: AdminStaff, db: DbDep, clock: ClockDep,
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
+    clock: ClockDep,
     revoked: Annotated[str, Query(max_length=5)] = "",
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     people = await db.run(accounts.list_staff, clinic_id=staff.clinic.id)
     invited = await db.run(invitations.pending, clinic_id=staff.clinic.id, now=clock())
     return render(
-        request, "staff/members.html", staff, people=people, roles=ROLES, invited=invited,
+        request,
+        "staff/members.html",
+        staff,
+        people=people,
+        roles=ROLES,
+        invited=invited,
         revoked=revoked == "1",
         needs_second_factor=partial(second_factor.required, clinic=staff.clinic),
-    )  # fmt: skip
+    )
 
 
 @router.get("/members/new", response_class=HTMLResponse)
@@ -118,13 +126,20 @@ async def invite(
     if not sent:
         # Nobody has the link: the invitation goes, and the admin is asked to try again.
         await db.run(
-            clinic_admin.revoke_invitation, staff.actor, str(invitation.id), now=clock(),
+            clinic_admin.revoke_invitation,
+            staff.actor,
+            str(invitation.id),
+            now=clock(),
             why="e-mail not sent",
-        )  # fmt: skip
+        )
         return render(
-            request, "staff/member_created.html", staff, invitation=invitation, not_sent=True,
+            request,
+            "staff/member_created.html",
+            staff,
+            invitation=invitation,
+            not_sent=True,
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        )  # fmt: skip
+        )
     return render(request, "staff/member_created.html", staff, invitation=invitation, sent=True)
 
 
@@ -147,9 +162,11 @@ def _answer(outcome: clinic_admin.Outcome, back: str) -> Response:
 
 @router.post("/members/{user_id}/role", dependencies=[CsrfProtected])
 async def change_role(
-    user_id: str, staff: AdminStaff, db: DbDep,
+    user_id: str,
+    staff: AdminStaff,
+    db: DbDep,
     role: Annotated[str, Form(max_length=20)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     outcome = await db.run(clinic_admin.change_role, staff.actor, user_id, role)
     return _answer(outcome, "/staff/members")
 
@@ -186,20 +203,27 @@ def _details_page(
     saved: str = "",
 ) -> HTMLResponse:
     return render(
-        request, "staff/clinic.html", staff, title="Clinic details", values=values,
-        errors=errors, saved=saved,
+        request,
+        "staff/clinic.html",
+        staff,
+        title="Clinic details",
+        values=values,
+        errors=errors,
+        saved=saved,
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if errors else 200,
-    )  # fmt: skip
+    )
 
 
 @router.post("/clinic", response_class=HTMLResponse, dependencies=[CsrfProtected])
 async def save_clinic_details(
-    request: Request, staff: AdminStaff, db: DbDep,
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
     phone: Annotated[str, Form(max_length=100)] = "",
     contact_email: Annotated[str, Form(max_length=400)] = "",
     address: Annotated[str, Form(max_length=1000)] = "",
     time_zone: Annotated[str, Form(max_length=100)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     details = clinics.ClinicDetails(phone, contact_email, address, time_zone)
     if errors := clinics.details_problems(details):
         return _details_page(request, staff, details, errors)
@@ -228,16 +252,22 @@ async def keys(request: Request, staff: AdminStaff, db: DbDep) -> HTMLResponse:
 
 @router.post("/api-keys", response_class=HTMLResponse, dependencies=[CsrfProtected])
 async def create_key(
-    request: Request, staff: AdminStaff, db: DbDep,
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
     name: Annotated[str, Form(max_length=200)] = "",
     checkins_write: Annotated[str, Form(max_length=10)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     if problem := api_keys.name_problem(name):
         clients = await db.run(api_keys.list_clinic_api_keys, clinic_id=staff.clinic.id)
         return render(
-            request, "staff/api_keys.html", staff, clients=clients, errors={"name": problem},
+            request,
+            "staff/api_keys.html",
+            staff,
+            clients=clients,
+            errors={"name": problem},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )  # fmt: skip
+        )
     scopes = [api_keys.CHECKINS_WRITE] if checkins_write == "yes" else []
     client, key = await db.run(clinic_admin.create_api_key, staff.actor, name=name, scopes=scopes)
     return render(request, "staff/api_key_created.html", staff, client=client, key=key)
@@ -254,9 +284,12 @@ async def revoke_key(key_id: str, staff: AdminStaff, db: DbDep) -> Response:
 
 @router.get("/audit", response_class=HTMLResponse)
 async def audit_log(
-    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
+    registry: RegistryDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     events, total = await db.run(audit.list_events, clinic_id=staff.clinic.id, page=page)
     people = {u.id: u.email for u in await db.run(accounts.list_staff, clinic_id=staff.clinic.id)}
     return render(

@@ -19,16 +19,25 @@ router = APIRouter()
 
 
 async def _page(
-    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
-    *, errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
+    registry: RegistryDep,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
     lines = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id)
     return render(
-        request, "staff/alerts.html", staff, lines=lines,
+        request,
+        "staff/alerts.html",
+        staff,
+        lines=lines,
         look=lambda code: level_look(registry.level(code), code),
-        errors=errors or {}, values=values or {},
+        errors=errors or {},
+        values=values or {},
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if errors else status.HTTP_200_OK,
-    )  # fmt: skip
+    )
 
 
 @router.get("/alerts", response_class=HTMLResponse)
@@ -40,24 +49,34 @@ async def alerts_page(
 
 @router.post("/alerts/email", response_class=HTMLResponse, dependencies=[CsrfProtected])
 async def set_email(
-    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
+    registry: RegistryDep,
     alert_email: Annotated[str, Form(max_length=400)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     if problem := alerts.email_problem(alert_email):
         return await _page(
-            request, staff, db, registry,
-            errors={"alert_email": problem}, values={"alert_email": alert_email},
-        )  # fmt: skip
+            request,
+            staff,
+            db,
+            registry,
+            errors={"alert_email": problem},
+            values={"alert_email": alert_email},
+        )
     await db.run(clinic_admin.set_alert_email, staff.actor, staff.clinic, alert_email)
     return RedirectResponse("/staff/alerts", status.HTTP_303_SEE_OTHER)
 
 
 @router.post("/alerts/webhook", response_class=HTMLResponse, dependencies=[CsrfProtected])
 async def set_webhook(
-    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
+    registry: RegistryDep,
     settings: SettingsDep,
     webhook_url: Annotated[str, Form(max_length=2100)] = "",
-) -> Response:  # fmt: skip
+) -> Response:
     allow_http, allowed = settings.is_development, settings.alerts.webhook_networks
     problem = alerts.webhook_url_problem(
         webhook_url, allow_http=allow_http, allowed_networks=allowed
@@ -66,13 +85,21 @@ async def set_webhook(
     )
     if problem:
         return await _page(
-            request, staff, db, registry,
-            errors={"webhook_url": problem}, values={"webhook_url": webhook_url},
-        )  # fmt: skip
+            request,
+            staff,
+            db,
+            registry,
+            errors={"webhook_url": problem},
+            values={"webhook_url": webhook_url},
+        )
     secret = await db.run(
-        clinic_admin.set_webhook, staff.actor, staff.clinic, webhook_url,
-        allow_http=allow_http, allowed_networks=allowed,
-    )  # fmt: skip
+        clinic_admin.set_webhook,
+        staff.actor,
+        staff.clinic,
+        webhook_url,
+        allow_http=allow_http,
+        allowed_networks=allowed,
+    )
     if secret is None:
         return RedirectResponse("/staff/alerts", status.HTTP_303_SEE_OTHER)
     return _secret_page(request, staff, secret)

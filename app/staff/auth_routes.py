@@ -70,9 +70,13 @@ def _login_page(
         notice=notice,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, nonce, httponly=True, samesite="lax", path="/staff",
+        LOGIN_CSRF_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="lax",
+        path="/staff",
         secure=not settings_of(request).is_development,
-    )  # fmt: skip
+    )
     return response
 
 
@@ -135,15 +139,22 @@ def _login_refused(
     if isinstance(refusal, sign_in.Throttled):
         wait = _duration(_seconds(refusal.wait))
         page = _login_page(
-            request, settings.secret_key, next_url=next_url, email=email,
+            request,
+            settings.secret_key,
+            next_url=next_url,
+            email=email,
             error=f"Too many failed attempts. Try again in {wait}.",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        )  # fmt: skip
+        )
         return _retry_after(page, refusal.wait)
     return _login_page(
-        request, settings.secret_key, next_url=next_url, error=FAILED,
-        email=email if refusal.keep_email else "", status_code=status.HTTP_401_UNAUTHORIZED,
-    )  # fmt: skip
+        request,
+        settings.secret_key,
+        next_url=next_url,
+        error=FAILED,
+        email=email if refusal.keep_email else "",
+        status_code=status.HTTP_401_UNAUTHORIZED,
+    )
 
 
 def _config(settings: Settings, clock: Clock) -> sign_in.Config:
@@ -172,13 +183,23 @@ def _retry_after(response: Response, wait: timedelta) -> Response:
 
 
 def _set_cookie(
-    response: Response, settings: Settings, name: str, value: str, *,
-    path: str = "/staff", max_age: int | None = None,
-) -> None:  # fmt: skip
+    response: Response,
+    settings: Settings,
+    name: str,
+    value: str,
+    *,
+    path: str = "/staff",
+    max_age: int | None = None,
+) -> None:
     response.set_cookie(
-        name, value, httponly=True, samesite="lax", path=path,
-        secure=not settings.is_development, max_age=max_age,
-    )  # fmt: skip
+        name,
+        value,
+        httponly=True,
+        samesite="lax",
+        path=path,
+        secure=not settings.is_development,
+        max_age=max_age,
+    )
 
 
 def _policy(settings: Settings) -> login_throttle.ThrottlePolicy:
@@ -201,11 +222,16 @@ def _code_page(
     recovery: bool, error: str | None = None, status_code: int = 200,
 ) -> HTMLResponse:  # fmt: skip
     return render(
-        request, "staff/sign_in_code.html", None, status_code=status_code,
+        request,
+        "staff/sign_in_code.html",
+        None,
+        status_code=status_code,
         form_token=sign(settings.secret_key, "staff-second-factor", pending.nonce),
-        next_url=next_url, recovery=recovery, errors={"code": error} if error else {},
+        next_url=next_url,
+        recovery=recovery,
+        errors={"code": error} if error else {},
         title="Enter a recovery code" if recovery else "Enter the code from your app",
-    )  # fmt: skip
+    )
 
 
 def _pending(request: Request, settings: Settings, clock: Clock) -> tokens.Pending | None:
@@ -255,9 +281,13 @@ async def code(
         raise AppError(status.HTTP_403_FORBIDDEN, EXPIRED)
     recovery = method == "recovery"
     outcome = await db.run(
-        sign_in.with_code, pending.user_id, code, _browser(request), _config(settings, clock),
+        sign_in.with_code,
+        pending.user_id,
+        code,
+        _browser(request),
+        _config(settings, clock),
         recovery=recovery,
-    )  # fmt: skip
+    )
     if isinstance(outcome, sign_in.CodeStepGone):
         return _back_to_login(next)
     if isinstance(outcome, sign_in.Refused | sign_in.Throttled):
@@ -281,16 +311,24 @@ def _code_refused(
     if isinstance(refusal, sign_in.Throttled):
         wait = _duration(_seconds(refusal.wait))
         page = _code_page(
-            request, settings, pending, next_url=next_url, recovery=recovery,
+            request,
+            settings,
+            pending,
+            next_url=next_url,
+            recovery=recovery,
             error=f"Too many wrong codes. Try again in {wait}.",
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-        )  # fmt: skip
+        )
         return _retry_after(page, refusal.wait)
     return _code_page(
-        request, settings, pending, next_url=next_url, recovery=recovery,
+        request,
+        settings,
+        pending,
+        next_url=next_url,
+        recovery=recovery,
         error=WRONG_RECOVERY_CODE if recovery else WRONG_CODE,
         status_code=status.HTTP_401_UNAUTHORIZED,
-    )  # fmt: skip
+    )
 
 
 @router.post("/logout")
@@ -319,13 +357,22 @@ def _set_password_page(
     """The form, with a signed form token tied to a cookie nonce, as on the login form."""
     nonce = new_token(16)
     response = render(
-        request, "staff/set_password.html", None, status_code=status_code, email=email,
-        errors=errors, form_token=sign(settings_secret, "staff-set-password", nonce),
-    )  # fmt: skip
+        request,
+        "staff/set_password.html",
+        None,
+        status_code=status_code,
+        email=email,
+        errors=errors,
+        form_token=sign(settings_secret, "staff-set-password", nonce),
+    )
     response.set_cookie(
-        SETUP_CSRF_COOKIE, nonce, httponly=True, samesite="lax", path=SETUP_PATH,
+        SETUP_CSRF_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="lax",
+        path=SETUP_PATH,
         secure=not settings_of(request).is_development,
-    )  # fmt: skip
+    )
     return response
 
 
@@ -365,9 +412,12 @@ async def set_password(
         errors["confirm"] = "The passwords do not match"
     if errors:
         return _set_password_page(
-            request, settings.secret_key, email=user.email, errors=errors,
+            request,
+            settings.secret_key,
+            email=user.email,
+            errors=errors,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )  # fmt: skip
+        )
     password_hash = await run_in_threadpool(accounts.hash_password, password)
     await db.run(accounts.set_password, user, password, password_hash=password_hash)
     # Post/redirect/get: the sign-in page says the password is set.

@@ -82,13 +82,16 @@ async def submissions(
     )
     if rows:  # each row's level, reference and name, and a flagged check-in's reasons
         await audit_by(
-            db, staff, "queue.viewed", target_type="assessment",
+            db,
+            staff,
+            "queue.viewed",
+            target_type="assessment",
             detail={
                 "filters": given.filters.describe(),
                 "assessment_ids": [str(row.assessment.id) for row in rows],
                 "checkin_ids": [str(c.id) for c in flagged.values()],
             },
-        )  # fmt: skip
+        )
     query = urlencode(given.filters.query_string())
     urgent_waiting = await db.run(
         queue.count_unreviewed_urgent,
@@ -268,9 +271,13 @@ async def submission(
     # What this page shows is what a review of theirs will cover.
     await db.run(queue.mark_seen, a.id, by=staff.user, checkins_seen=len(followed))
     await audit_by(
-        db, staff, "assessment.viewed", target_type="assessment", target_id=a.id,
+        db,
+        staff,
+        "assessment.viewed",
+        target_type="assessment",
+        target_id=a.id,
         detail={"checkin_ids": [str(c.id) for c in followed]} if followed else None,
-    )  # fmt: skip
+    )
     alerted = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id)
     return render(
         request, "staff/submission.html", staff,

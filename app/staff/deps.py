@@ -98,9 +98,14 @@ async def audit_by(
 ) -> None:
     """Record what the signed-in staff member did, in their clinic's audit log."""
     await db.run(
-        audit.record, clinic_id=staff.clinic.id, actor_id=staff.user.id, action=action,
-        target_type=target_type, target_id=target_id, detail=detail,
-    )  # fmt: skip
+        audit.record,
+        clinic_id=staff.clinic.id,
+        actor_id=staff.user.id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+    )
 
 
 def waiting_time(since: datetime, now: datetime) -> str:

@@ -33,18 +33,26 @@ def _unusable(request: Request) -> HTMLResponse:
 
 
 def _form(
-    request: Request, settings: SettingsDep, offer: invitations.Offer, *,
-    errors: dict[str, str], status_code: int = 200,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    settings: SettingsDep,
+    offer: invitations.Offer,
+    *,
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> HTMLResponse:
     nonce = new_token(16)
     response = render(
         request, "staff/set_password.html", None, status_code=status_code, email=offer.email,
         offer=offer, errors=errors, form_token=sign(settings.secret_key, FORM_PURPOSE, nonce),
     )  # fmt: skip
     response.set_cookie(
-        FORM_COOKIE, nonce, httponly=True, samesite="lax", path=invitations.PATH,
+        FORM_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="lax",
+        path=invitations.PATH,
         secure=not settings.is_development,
-    )  # fmt: skip
+    )
     return response
 
 
@@ -82,9 +90,12 @@ async def accept_invitation(
         errors["confirm"] = "The passwords do not match"
     if errors:
         return _form(
-            request, settings, offer, errors=errors,
+            request,
+            settings,
+            offer,
+            errors=errors,
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )  # fmt: skip
+        )
     # Argon2 in a worker thread: tens of milliseconds that must not hold up the event loop.
     password_hash = await run_in_threadpool(accounts.hash_password, password)
     user = await db.run(

@@ -37,9 +37,14 @@ async def links(
 @router.get("/links/new", response_class=HTMLResponse)
 def new_link_form(request: Request, staff: CurrentStaff) -> HTMLResponse:
     return render(
-        request, "staff/link_new.html", staff, title="New intake link", errors={},
-        values={"valid_for": "14", "use": "single"}, choices=intake.VALID_FOR_DAYS,
-    )  # fmt: skip
+        request,
+        "staff/link_new.html",
+        staff,
+        title="New intake link",
+        errors={},
+        values={"valid_for": "14", "use": "single"},
+        choices=intake.VALID_FOR_DAYS,
+    )
 
 
 @router.post("/links/new", response_class=HTMLResponse, dependencies=[CsrfProtected])
@@ -62,22 +67,35 @@ async def create_link(
         errors["valid_for"] = "Choose how long the link works"
     if errors:
         return render(
-            request, "staff/link_new.html", staff, title="New intake link", errors=errors,
+            request,
+            "staff/link_new.html",
+            staff,
+            title="New intake link",
+            errors=errors,
             values={"label": label, "use": use, "valid_for": valid_for},
-            choices=intake.VALID_FOR_DAYS, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )  # fmt: skip
+            choices=intake.VALID_FOR_DAYS,
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
     link, token = await db.run(
-        intake.create_link_for_clinic, staff.actor, label=label, single_use=use == "single",
+        intake.create_link_for_clinic,
+        staff.actor,
+        label=label,
+        single_use=use == "single",
         valid_for=timedelta(days=days),
-    )  # fmt: skip
+    )
     url = f"{settings.public_url.rstrip('/')}/intake/{token}"
     qr = segno.make(url, error="m").svg_inline(
         scale=4, border=2, omitsize=True, title=None, svgclass="qr__svg", lineclass=None
     )
     return render(
-        request, "staff/link_created.html", staff, title="Intake link created",
-        link=link, url=url, qr=qr,
-    )  # fmt: skip
+        request,
+        "staff/link_created.html",
+        staff,
+        title="Intake link created",
+        link=link,
+        url=url,
+        qr=qr,
+    )
 
 
 @router.get("/links/{link_id}/revoke", response_class=HTMLResponse)

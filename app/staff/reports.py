@@ -16,16 +16,23 @@ from .deps import AdminStaff, render
 router = APIRouter()
 
 # What the page can show: the last N calendar months (this one included), or everything.
-PERIODS: Final = (("3", "The last 3 months"), ("6", "The last 6 months"),
-                  ("12", "The last 12 months"), ("all", "All months"))  # fmt: skip
+PERIODS: Final = (
+    ("3", "The last 3 months"),
+    ("6", "The last 6 months"),
+    ("12", "The last 12 months"),
+    ("all", "All months"),
+)
 DEFAULT_PERIOD: Final = "12"
 
 
 @router.get("/rules", response_class=HTMLResponse)
 async def rules(
-    request: Request, staff: AdminStaff, db: DbDep, registry: RegistryDep,
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
+    registry: RegistryDep,
     period: Annotated[str, Query(max_length=20)] = DEFAULT_PERIOD,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     if period not in dict(PERIODS):
         period = DEFAULT_PERIOD
     zone = clinics.zone_of(staff.clinic)

@@ -64,10 +64,14 @@ async def second_factor_page(
         return _setup_page(request, staff, secret)
     left = await db.run(second_factor.recovery_codes_left, staff.user)
     return render(
-        request, "staff/second_factor.html", staff, title="Second factor",
-        codes_left=left, recovery_used=recovery_used == "1",
+        request,
+        "staff/second_factor.html",
+        staff,
+        title="Second factor",
+        codes_left=left,
+        recovery_used=recovery_used == "1",
         required=second_factor.required(staff.user, staff.clinic),
-    )  # fmt: skip
+    )
 
 
 @router.post(
@@ -86,9 +90,12 @@ async def enrol(
     if second_factor.enrolled(staff.user):
         return RedirectResponse(SECOND_FACTOR_PATH, status.HTTP_303_SEE_OTHER)
     outcome = await db.run(
-        second_factor.enrol_with_code, staff.user, code,
-        secret_key=settings.secret_key, now=clock(),
-    )  # fmt: skip
+        second_factor.enrol_with_code,
+        staff.user,
+        code,
+        secret_key=settings.secret_key,
+        now=clock(),
+    )
     if isinstance(outcome, second_factor.WrongCode):
         error = "Enter the 6-digit code your app shows" if not code.strip() else WRONG_CODE
         return _setup_page(request, staff, outcome.secret, error=error)

@@ -143,9 +143,14 @@ async def send_checkin(
         before = flow.previous_page(evaluation, current)
         if before is not None:
             return _page(
-                request, token, evaluation, before, None,
-                carried=_carried(q, before, form), answers=sent.answers,
-            )  # fmt: skip
+                request,
+                token,
+                evaluation,
+                before,
+                None,
+                carried=_carried(q, before, form),
+                answers=sent.answers,
+            )
     if evaluation.stopped:
         # An emergency sign never waits for the other answers: an answer with a problem was
         # not read, so leaving it out gives the same level, and the check-in is sent now.
@@ -158,15 +163,25 @@ async def send_checkin(
         on_page = {x.id for x in again.questions}
         page_input.errors = [e for e in page_input.errors if e.question_id in on_page]
         return _page(
-            request, token, evaluation, again, page_input,
-            carried=_carried(q, again, form), status_code=422,
-        )  # fmt: skip
+            request,
+            token,
+            evaluation,
+            again,
+            page_input,
+            carried=_carried(q, again, form),
+            status_code=422,
+        )
     following = None if evaluation.stopped else flow.following_page(evaluation, current)
     if following is not None and following not in upto:
         return _page(
-            request, token, evaluation, following, None,
-            carried=_carried(q, following, form), answers=sent.answers,
-        )  # fmt: skip
+            request,
+            token,
+            evaluation,
+            following,
+            None,
+            carried=_carried(q, following, form),
+            answers=sent.answers,
+        )
     try:
         recorded = await db.run(
             checkin_service.record_checkin,
@@ -193,16 +208,24 @@ async def send_checkin(
             if p.question in by_id
         ]
         return _page(
-            request, token, evaluation, again, page_input,
-            carried=_carried(q, again, form), status_code=422,
-        )  # fmt: skip
+            request,
+            token,
+            evaluation,
+            again,
+            page_input,
+            carried=_carried(q, again, form),
+            status_code=422,
+        )
     # A clinic's patient wrote to the clinic's record: its audit log says so, as "the patient"
     # (no account; the private link is who they are). The same answers again are a read.
     await db.run(
-        audit.record_health_data, assessment.clinic_id, assessment.id,
+        audit.record_health_data,
+        assessment.clinic_id,
+        assessment.id,
         "checkin.replayed" if recorded.replayed else "checkin.created",
-        who=audit.BY_PERSON, checkin_ids=[recorded.id],
-    )  # fmt: skip
+        who=audit.BY_PERSON,
+        checkin_ids=[recorded.id],
+    )
     return redirect(f"/result/{token}/checkins/{recorded.id}")
 
 

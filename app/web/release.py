@@ -79,9 +79,12 @@ async def answer_page(
             release_service.answer, registry, assessment.id, page_input.answers, now=clock()
         )
         await db.run(
-            audit.record_health_data, assessment.clinic_id, assessment.id,
-            "assessment.release_answered", who=audit.BY_PERSON,
-        )  # fmt: skip
+            audit.record_health_data,
+            assessment.clinic_id,
+            assessment.id,
+            "assessment.release_answered",
+            who=audit.BY_PERSON,
+        )
     except AnswerError as exc:
         by_id = {q.id: q for q in shown}
         page_input.errors = [

@@ -319,9 +319,12 @@ async def _finish(
     # An intake submission is the clinic's record from now on: its audit log says the patient
     # wrote it (a correction's link to the one it replaces is logged as it is made).
     await db.run(
-        audit.record_health_data, entry.origin.clinic_id, recorded.id, "assessment.created",
+        audit.record_health_data,
+        entry.origin.clinic_id,
+        recorded.id,
+        "assessment.created",
         who=audit.BY_PERSON,
-    )  # fmt: skip
+    )
     return _finished(request, entry, recorded)
 
 
@@ -382,9 +385,12 @@ async def begin_correction(
         raise AppError(404)
     response = redirect(f"{result_url}/change/questions/{begun.page.id}")
     set_cookie(
-        response, request, correction_cookie(begun.assessment_id), begun.draft_token,
+        response,
+        request,
+        correction_cookie(begun.assessment_id),
+        begun.draft_token,
         max_age=DRAFT_COOKIE_AGE,
-    )  # fmt: skip
+    )
     return response
 
 
@@ -408,9 +414,13 @@ async def _result_view(
     clinic = await _clinic_of(db, assessment)
     found = await db.run(checkins.list_checkins, assessment.id)
     view = present.result_view(
-        assessment, registry, settings, token=token, sent_to=clinic.name if clinic else None,
+        assessment,
+        registry,
+        settings,
+        token=token,
+        sent_to=clinic.name if clinic else None,
         checkins=found,
-    )  # fmt: skip
+    )
     return clinic, found, view
 
 

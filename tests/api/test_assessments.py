@@ -526,8 +526,11 @@ def test_responses_with_answers_or_results_are_never_cached(
         ),
     }
     assert {name: r.status_code for name, r in responses.items()} == {
-        "created": 201, "read": 200, "fhir": 200, "next": 200,
-    }  # fmt: skip
+        "created": 201,
+        "read": 200,
+        "fhir": 200,
+        "next": 200,
+    }
     for name, response in responses.items():
         assert response.headers.get("cache-control") == "no-store", name
 

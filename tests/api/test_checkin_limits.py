@@ -41,9 +41,12 @@ def alerting_clinic_key(db: Session) -> Key:
     clinic = db.get_one(Clinic, clinic_id)
     alerts.set_alert_email(db, clinic, "desk@riverside.example")
     alerts.set_webhook(
-        db, clinic, "http://127.0.0.1:9/hook", allow_http=True,
+        db,
+        clinic,
+        "http://127.0.0.1:9/hook",
+        allow_http=True,
         allowed_networks=[IPv4Network("127.0.0.0/8")],
-    )  # fmt: skip
+    )
     db.commit()
     return make_key(db, "booking", clinic_id, scopes=(CHECKINS_WRITE,))
 
@@ -58,12 +61,16 @@ def test_past_the_days_limit_a_check_in_is_a_429_saying_when_the_next_is_possibl
     url = f"/api/v1/assessments/{stored(client, api_key, complete_answers)}/checkins"
     posted = []
     for pain in (2, 3, 4):  # CHECKINS_PER_DAY, by default 3
-        posted.append(client.post(url, json={"answers": checkin_answers(pain_now=pain)},
-                                  headers=api_key.headers))  # fmt: skip
+        posted.append(
+            client.post(
+                url, json={"answers": checkin_answers(pain_now=pain)}, headers=api_key.headers
+            )
+        )
         assert posted[-1].status_code == 201, posted[-1].text
         clock.advance(timedelta(hours=2))
-    refused = client.post(url, json={"answers": checkin_answers(pain_now=5)},
-                          headers=api_key.headers)  # fmt: skip
+    refused = client.post(
+        url, json={"answers": checkin_answers(pain_now=5)}, headers=api_key.headers
+    )
     assert refused.status_code == 429
     next_at = at(posted[0]) + timedelta(days=1)
     # The first is a day old 18 hours from now (give or take the test's own running time).
@@ -73,13 +80,15 @@ def test_past_the_days_limit_a_check_in_is_a_429_saying_when_the_next_is_possibl
     assert when in body["detail"]
     assert "3 check-ins in the last 24 hours" in body["detail"]
     assert body["problems"] == [
-        {"field": "assessment_id", "code": "checkin_limit",
-         "message": f"next check-in possible from {when}"},
-    ]  # fmt: skip
+        {
+            "field": "assessment_id",
+            "code": "checkin_limit",
+            "message": f"next check-in possible from {when}",
+        },
+    ]
     assert count(db, Checkin) == 3
     clock.advance(next_at - at(posted[2]) - timedelta(hours=2) + timedelta(seconds=1))
-    later = client.post(url, json={"answers": checkin_answers(pain_now=5)},
-                        headers=api_key.headers)  # fmt: skip
+    later = client.post(url, json={"answers": checkin_answers(pain_now=5)}, headers=api_key.headers)
     assert later.status_code == 201, later.text
 
 
@@ -115,8 +124,9 @@ def test_an_emergency_check_in_raises_the_waiting_alert_to_its_level(
     key = alerting_clinic_key(db)
     url = f"/api/v1/assessments/{stored(client, key, complete_answers)}/checkins"
     client.post(url, json={"answers": checkin_answers(fever=True)}, headers=key.headers)
-    worse = client.post(url, json={"answers": checkin_answers(saddle_numbness=True)},
-                        headers=key.headers)  # fmt: skip
+    worse = client.post(
+        url, json={"answers": checkin_answers(saddle_numbness=True)}, headers=key.headers
+    )
     assert worse.json()["result"]["triage"]["level"] == "emergency"
     clinic_id = key.clinic_id
     assert clinic_id is not None
@@ -138,8 +148,9 @@ def test_the_list_is_paginated_with_a_link_to_the_next_page(
     ids = []
     for n in range(23):
         clock.advance(timedelta(hours=9))  # under the day's limit
-        posted = client.post(url, json={"answers": checkin_answers(pain_now=n % 10)},
-                             headers=api_key.headers)  # fmt: skip
+        posted = client.post(
+            url, json={"answers": checkin_answers(pain_now=n % 10)}, headers=api_key.headers
+        )
         assert posted.status_code == 201, posted.text
         ids.append(posted.json()["id"])
     first = client.get(url, headers=api_key.headers)
@@ -198,18 +209,22 @@ def test_idempotency_keys_belong_to_the_api_key_that_sent_them(
     portal = make_key(db, "portal", clinic_id, scopes=(CHECKINS_WRITE,))
     url = f"/api/v1/assessments/{stored(client, booking, complete_answers)}/checkins"
     same_key = {"Idempotency-Key": "checkin-1"}
-    ours = client.post(url, json={"answers": checkin_answers(pain_now=2)},
-                       headers={**booking.headers, **same_key})  # fmt: skip
-    theirs = client.post(url, json={"answers": checkin_answers(pain_now=6)},
-                         headers={**portal.headers, **same_key})  # fmt: skip
+    ours = client.post(
+        url, json={"answers": checkin_answers(pain_now=2)}, headers={**booking.headers, **same_key}
+    )
+    theirs = client.post(
+        url, json={"answers": checkin_answers(pain_now=6)}, headers={**portal.headers, **same_key}
+    )
     # Before: a 409, telling the portal that another app had used its key.
     assert (ours.status_code, theirs.status_code) == (201, 201), theirs.text
     assert ours.json()["id"] != theirs.json()["id"]
-    again = client.post(url, json={"answers": checkin_answers(pain_now=6)},
-                        headers={**portal.headers, **same_key})  # fmt: skip
+    again = client.post(
+        url, json={"answers": checkin_answers(pain_now=6)}, headers={**portal.headers, **same_key}
+    )
     assert (again.status_code, again.json()["id"]) == (200, theirs.json()["id"])
-    mine = client.post(url, json={"answers": checkin_answers(pain_now=2)},
-                       headers={**booking.headers, **same_key})  # fmt: skip
+    mine = client.post(
+        url, json={"answers": checkin_answers(pain_now=2)}, headers={**booking.headers, **same_key}
+    )
     assert (mine.status_code, mine.json()["id"]) == (200, ours.json()["id"])
     assert count(db, Checkin) == 2
 
@@ -224,10 +239,15 @@ def test_a_clinic_key_stores_check_ins_only_with_the_checkins_write_scope(
     refused = client.post(url, json={"answers": checkin_answers()}, headers=reader.headers)
     assert refused.status_code == 403
     assert refused.json()["problems"] == [
-        {"field": "Authorization", "code": "scope_missing",
-         "message": "needs the checkins:write scope"},
-    ]  # fmt: skip
+        {
+            "field": "Authorization",
+            "code": "scope_missing",
+            "message": "needs the checkins:write scope",
+        },
+    ]
     assert count(db, Checkin) == 0
     assert client.get(url, headers=reader.headers).status_code == 200  # it still reads
-    assert client.post(url, json={"answers": checkin_answers()},
-                       headers=writer.headers).status_code == 201  # fmt: skip
+    assert (
+        client.post(url, json={"answers": checkin_answers()}, headers=writer.headers).status_code
+        == 201
+    )

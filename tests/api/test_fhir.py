@@ -273,14 +273,18 @@ def test_answers_derived_values_rules_and_the_triage_are_variables(
     assert list(variables).index("bmi") > list(variables).index("weightKg")
     derived = items_by_link_id(questionnaire)["bmi"]
     assert derived["readOnly"] is True
-    assert {"url": fhir.CALCULATED_EXPRESSION_URL, "valueExpression": {
-        "language": "text/fhirpath", "expression": "%bmi"}} in derived["extension"]  # fmt: skip
+    assert {
+        "url": fhir.CALCULATED_EXPRESSION_URL,
+        "valueExpression": {"language": "text/fhirpath", "expression": "%bmi"},
+    } in derived["extension"]
 
 
 def test_rendering_hints_say_what_the_app_shows(questionnaire: dict[str, Any]) -> None:
     items = items_by_link_id(questionnaire)
-    urls = {link_id: {e["url"].rsplit("/", 1)[-1]: e for e in items[link_id].get("extension", [])}
-            for link_id in ("pain_intensity", "age", "squat_check")}  # fmt: skip
+    urls = {
+        link_id: {e["url"].rsplit("/", 1)[-1]: e for e in items[link_id].get("extension", [])}
+        for link_id in ("pain_intensity", "age", "squat_check")
+    }
 
     control = urls["pain_intensity"]["questionnaire-itemControl"]["valueCodeableConcept"]
     assert control["coding"][0]["code"] == "slider"

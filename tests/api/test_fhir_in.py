@@ -495,10 +495,19 @@ def test_the_hidden_context_and_derived_items_are_never_read_back(
     first = stored(client, api_key, {"answers": complete_answers | LEVELS["see_doctor"]})
     bundle = exported(client, api_key, f"/api/v1/assessments/{first['id']}/fhir")
     response = resource(bundle, "QuestionnaireResponse")
-    response["item"].insert(0, {"linkId": fhir.CONTEXT_LINK_ID, "item": [
-        {"linkId": "released", "answer": [{"valueBoolean": True}]}]})  # fmt: skip
-    response["item"].append({"linkId": fhir.DERIVED_LINK_ID, "item": [
-        {"linkId": "bmi", "answer": [{"valueDecimal": 40.0}]}]})  # fmt: skip
+    response["item"].insert(
+        0,
+        {
+            "linkId": fhir.CONTEXT_LINK_ID,
+            "item": [{"linkId": "released", "answer": [{"valueBoolean": True}]}],
+        },
+    )
+    response["item"].append(
+        {
+            "linkId": fhir.DERIVED_LINK_ID,
+            "item": [{"linkId": "bmi", "answer": [{"valueDecimal": 40.0}]}],
+        }
+    )
 
     again = post_fhir(client, api_key, "/api/v1/assessments/fhir", response)
 

@@ -255,9 +255,12 @@ def test_more_answers_than_questions_are_refused_before_they_are_checked(
         response = client.post(url, json={"answers": too_many}, headers=headers)
         assert response.status_code == 422, url
         assert response.json()["problems"] == [
-            {"field": "answers", "code": "too_many",
-             "message": "has more entries than there are questions"}
-        ]  # fmt: skip
+            {
+                "field": "answers",
+                "code": "too_many",
+                "message": "has more entries than there are questions",
+            }
+        ]
 
 
 @pytest.mark.parametrize(

@@ -80,9 +80,13 @@ def test_check_ins_move_the_plan_on_and_a_worse_back_reaches_the_clinic(
     staff = make_staff(live_server)
     with live_server.session() as session:
         _, token = create_link(
-            session, clinic_id=staff.clinic_id, label="Appt 5120", single_use=True,
-            valid_for=timedelta(days=7), created_by_id=None,
-        )  # fmt: skip
+            session,
+            clinic_id=staff.clinic_id,
+            label="Appt 5120",
+            single_use=True,
+            valid_for=timedelta(days=7),
+            created_by_id=None,
+        )
         session.commit()
 
     # The patient answers the clinic's link on their phone: the programme fits.
@@ -210,10 +214,14 @@ def test_rising_pain_at_a_check_in_holds_the_plan_and_leads_the_result(
 
     # Pain now 9, 7 on average over the week, about the same; every block too easy every day.
     rising = checkin_answers(
-        pain_now=9, peg_pain=7, peg_enjoyment=6, peg_activity=6, global_change="same",
+        pain_now=9,
+        peg_pain=7,
+        peg_enjoyment=6,
+        peg_activity=6,
+        global_change="same",
         **{f"{block}_days": 7 for block in CHECKIN_BLOCKS},
         **{f"{block}_feel": "too_easy" for block in CHECKIN_BLOCKS},
-    )  # fmt: skip
+    )
     check_in(patient, rising, axe_check)
     assert patient.get_by_role("heading", level=1).inner_text() == (
         "Book an appointment with a GP or physio"

@@ -132,11 +132,12 @@ def test_clinic_details_poster_link_contact_search_copy_and_revoke(
     rows = queue_rows(staff)
     assert rows.count() == 1
     assert "Sam Patel, 07700 900123" in rows.first.inner_text()
+    assert rows.first.locator('a[href="tel:07700900123"]').count() == 1  # tap to call
     axe_check(staff, name=f"queue searched by reference ({size})")
     fits(staff)
     screenshot(staff, f"staff-queue-search-{size}")
     with staff.expect_navigation():
-        rows.first.get_by_role("link").click()
+        rows.first.locator('a[href^="/staff/assessments/"]').click()
     assert "Sam Patel" in staff.locator("dl.facts").inner_text()
     assert "you said" not in staff.locator("main").inner_text().lower()
     assert staff.locator('nav a[aria-current="true"]').inner_text() == "Submissions"

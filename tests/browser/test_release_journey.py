@@ -45,9 +45,13 @@ def intake_submission(
     patient's private result path."""
     with live_server.session() as session:
         link, _ = create_link(
-            session, clinic_id=staff.clinic_id, label=REFERENCE, single_use=True,
-            valid_for=timedelta(days=7), created_by_id=None,
-        )  # fmt: skip
+            session,
+            clinic_id=staff.clinic_id,
+            label=REFERENCE,
+            single_use=True,
+            valid_for=timedelta(days=7),
+            created_by_id=None,
+        )
         recorded = record_assessment(
             session,
             live_server.app.state.registry.default,

@@ -69,9 +69,12 @@ def make_staff(live_server: LiveServer, role: str = "clinician") -> Staff:
             now = utcnow()
             step = second_factor.time_step(now) - 1  # a step ago: now's code is still unused
             second_factor.finish_enrolment(
-                session, user, pyotp.TOTP(secret).generate_otp(step),
-                secret_key=live_server.settings.secret_key, now=now,
-            )  # fmt: skip
+                session,
+                user,
+                pyotp.TOTP(secret).generate_otp(step),
+                secret_key=live_server.settings.secret_key,
+                now=now,
+            )
             APP_SECRETS[user.email] = secret
             _LAST_STEP[user.email] = step
         session.commit()

@@ -157,10 +157,13 @@ def checkin_answers(q: Questionnaire | None = None, **changes: Any) -> dict[str,
     signs = [question.id for question in q.pages[0].questions]
     given: dict[str, Any] = {
         **dict.fromkeys(signs, False),
-        "pain_now": 3, "peg_pain": 3, "peg_enjoyment": 3, "peg_activity": 3,
+        "pain_now": 3,
+        "peg_pain": 3,
+        "peg_enjoyment": 3,
+        "peg_activity": 3,
         "global_change": "a_little_better",
         **{f"{b}_days": 5 for b in PLAN_BLOCKS},
         **{f"{b}_feel": "about_right" for b in PLAN_BLOCKS},
-    }  # fmt: skip
+    }
     given = {**only_known(q, given), **changes}
     return {key: value for key, value in given.items() if value is not None}

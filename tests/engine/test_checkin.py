@@ -192,8 +192,11 @@ def test_a_new_fall_at_65_or_with_weak_bones_is_urgent(
 
 
 def test_the_urgent_fall_rule_names_a_possible_fracture() -> None:
-    (reason,) = [r for r in result({"age": 70}, new_fall_or_injury=True)["triage"]["reasons"]
-                 if r["code"] == "new_fall_over_65"]  # fmt: skip
+    (reason,) = [
+        r
+        for r in result({"age": 70}, new_fall_or_injury=True)["triage"]["reasons"]
+        if r["code"] == "new_fall_over_65"
+    ]
     assert reason["level"] == "urgent"
     assert "fragility fracture" in reason["clinician"]
     assert "imaging" in reason["action"]
@@ -223,9 +226,12 @@ def test_pain_increased_from_the_start(
 ) -> None:
     found = result(
         {"baseline_pain": baseline, "baseline_peg": float(baseline)},
-        peg_pain=peg_pain, pain_now=pain_now, peg_enjoyment=0, peg_activity=0,
+        peg_pain=peg_pain,
+        pain_now=pain_now,
+        peg_enjoyment=0,
+        peg_activity=0,
         global_change=change,
-    )  # fmt: skip
+    )
     assert ("pain_increased" in codes(found)) is fires
     if fires:
         assert level(found) == "see_doctor"
@@ -279,9 +285,12 @@ def test_not_improving_from_3_5_weeks_is_the_30_percent_rule(
     pain, enjoyment, activity = items
     found = result(
         {"weeks_since_start": weeks, "baseline_peg": 10.0, "baseline_pain": 10},
-        global_change=change, peg_pain=pain, pain_now=pain, peg_enjoyment=enjoyment,
+        global_change=change,
+        peg_pain=pain,
+        pain_now=pain,
+        peg_enjoyment=enjoyment,
         peg_activity=activity,
-    )  # fmt: skip
+    )
     assert ("not_improving" in codes(found)) is fires
 
 
@@ -289,8 +298,11 @@ def test_not_improving_from_3_5_weeks_is_the_30_percent_rule(
 def test_check_in_1_0_said_not_improving_from_4_weeks(weeks: float, fires: bool) -> None:
     found = result_1_0(
         {"weeks_since_start": weeks, "baseline_peg": 10.0},
-        global_change="same", peg_pain=9, peg_enjoyment=9, peg_activity=9,
-    )  # fmt: skip
+        global_change="same",
+        peg_pain=9,
+        peg_enjoyment=9,
+        peg_activity=9,
+    )
     assert ("not_improving" in codes(found)) is fires
 
 
@@ -298,8 +310,12 @@ def test_the_first_check_in_at_2_weeks_is_never_not_improving() -> None:
     # A 2.1.0 assessment's PEG is the baseline: unchanged at 2 weeks is too early to judge.
     found = result(
         {"weeks_since_start": 2, "baseline_peg": 5.0, "baseline_pain": 5},
-        peg_pain=5, pain_now=5, peg_enjoyment=5, peg_activity=5, global_change="same",
-    )  # fmt: skip
+        peg_pain=5,
+        pain_now=5,
+        peg_enjoyment=5,
+        peg_activity=5,
+        global_change="same",
+    )
     assert "not_improving" not in codes(found)
     assert level(found) == "self_care"
 
@@ -510,8 +526,9 @@ def test_moving_up_and_down_skips_a_step_the_persons_answers_rule_out() -> None:
 
 def test_falls_and_a_hip_leave_seated_hip_drops_as_the_only_step_and_it_stays() -> None:
     # Falls: the foot-on-step and standing turns are left out; a hip problem, the frog.
-    plan = audit_plan(falls_or_unsteady=True, joint_problems=["hip"], hip_replacement="no",
-                   hang_check=None)  # fmt: skip
+    plan = audit_plan(
+        falls_or_unsteady=True, joint_problems=["hip"], hip_replacement="no", hang_check=None
+    )
     assert at(next(b for b in plan["blocks"] if b["code"] == "hip_rotation")) == (
         "seated_hip_drops"
     )
@@ -556,19 +573,24 @@ def test_no_block_moves_up_while_the_pain_is_a_little_worse(
         " moved you on."
     )
     # A step down and a pause still apply.
-    blocks, _made = moved(audit_plan(bridge_check="single_leg_easy"), context,
-                          hip_bridge_feel="too_hard", **changes)  # fmt: skip
+    blocks, _made = moved(
+        audit_plan(bridge_check="single_leg_easy"), context, hip_bridge_feel="too_hard", **changes
+    )
     assert at(blocks["hip_bridge"]) == "single_leg"
 
 
 def test_pain_up_by_one_does_not_hold_the_plan() -> None:
     plan = audit_plan(bridge_check="hard_or_untried")
-    blocks, _made = moved(plan, {"baseline_pain": 4}, hip_bridge_feel="too_easy",
-                          hip_bridge_days=7, peg_pain=5)  # fmt: skip
+    blocks, _made = moved(
+        plan, {"baseline_pain": 4}, hip_bridge_feel="too_easy", hip_bridge_days=7, peg_pain=5
+    )
     assert at(blocks["hip_bridge"]) == "single_leg"
 
 
-@pytest.mark.parametrize(("days_on_step", "to"), [(6, "two_leg"), (6.9, "two_leg"), (7, "single_leg"), (None, "single_leg")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("days_on_step", "to"),
+    [(6, "two_leg"), (6.9, "two_leg"), (7, "single_leg"), (None, "single_leg")],
+)
 def test_a_step_up_needs_a_week_on_the_step(days_on_step: float | None, to: str) -> None:
     plan = audit_plan(bridge_check="hard_or_untried")
     since = None if days_on_step is None else {"hip_bridge": days_on_step}
@@ -589,8 +611,12 @@ def test_a_step_up_needs_a_week_on_the_step(days_on_step: float | None, to: str)
 )
 def test_at_see_doctor_nothing_moves_and_only_pauses_apply(changes: dict[str, Any]) -> None:
     plan = audit_plan(bridge_check="two_leg_easy")  # hip bridge on single_leg
-    feel = {"hip_bridge_feel": "too_easy", "squat_mobility_feel": "too_hard",
-            "thoracic_lats_feel": "made_pain_worse", **changes}  # fmt: skip
+    feel = {
+        "hip_bridge_feel": "too_easy",
+        "squat_mobility_feel": "too_hard",
+        "thoracic_lats_feel": "made_pain_worse",
+        **changes,
+    }
     assert level(result(**feel)) == "see_doctor"
     blocks, made = moved(plan, hip_bridge_days=7, **feel)
     for code, block in blocks.items():
@@ -603,8 +629,13 @@ def test_at_see_doctor_nothing_moves_and_only_pauses_apply(changes: dict[str, An
 
 def test_at_urgent_the_plan_is_left_as_it_was() -> None:
     plan = audit_plan(bridge_check="two_leg_easy")
-    blocks, made = moved(plan, fever=True, hip_bridge_feel="too_easy", hip_bridge_days=7,
-                         pelvic_tilts_feel="made_pain_worse")  # fmt: skip
+    blocks, made = moved(
+        plan,
+        fever=True,
+        hip_bridge_feel="too_easy",
+        hip_bridge_days=7,
+        pelvic_tilts_feel="made_pain_worse",
+    )
     assert made == {}
     assert [b["start_step"] for b in blocks.values()] == [b["start_step"] for b in plan["blocks"]]
 

@@ -53,8 +53,11 @@ def test_the_real_definitions_load_without_problems() -> None:
 
 
 def test_unknown_key(tmp_path: Path) -> None:
-    path = broken(tmp_path, "            type: integer\n            text: How old are you?",
-                  "            type: integer\n            txet: How old are you?")  # fmt: skip
+    path = broken(
+        tmp_path,
+        "            type: integer\n            text: How old are you?",
+        "            type: integer\n            txet: How old are you?",
+    )
     found = problems(path)
     assert (
         line_of(path, "            txet: How old are you?"),
@@ -82,8 +85,11 @@ def test_duplicate_question_id(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
-    path = broken(tmp_path, "            text: Are you pregnant?\n",
-                  "            text: Are you pregnant?\n            text: Again?\n")  # fmt: skip
+    path = broken(
+        tmp_path,
+        "            text: Are you pregnant?\n",
+        "            text: Are you pregnant?\n            text: Again?\n",
+    )
     found = problems(path)
     assert (line_of(path, "            text: Again?"), "duplicate key 'text'") in found
 
@@ -144,8 +150,11 @@ def test_syntax_and_forbidden_syntax(tmp_path: Path, new: str, expected: str) ->
 
 
 def test_cycle_in_derived_values(tmp_path: Path) -> None:
-    path = broken(tmp_path, "    value: weight_kg / (height_cm / 100) ** 2\n",
-                  "    value: weight_kg / (height_cm / 100) ** 2 + loop\n  - id: loop\n    value: bmi + 1\n")  # fmt: skip
+    path = broken(
+        tmp_path,
+        "    value: weight_kg / (height_cm / 100) ** 2\n",
+        "    value: weight_kg / (height_cm / 100) ** 2 + loop\n  - id: loop\n    value: bmi + 1\n",
+    )
     found = problems(path)
     assert any("cycle" in m and "bmi" in m and "loop" in m for _, m in found)
     cycle_lines = {line for line, m in found if "cycle" in m}
@@ -156,8 +165,11 @@ def test_cycle_in_derived_values(tmp_path: Path) -> None:
 
 
 def test_a_question_that_depends_on_a_later_answer(tmp_path: Path) -> None:
-    path = broken(tmp_path, "            text: Do you have chest pain as well as your back pain?\n",
-                  "            text: Do you have chest pain as well as your back pain?\n            when: smoker\n")  # fmt: skip
+    path = broken(
+        tmp_path,
+        "            text: Do you have chest pain as well as your back pain?\n",
+        "            text: Do you have chest pain as well as your back pain?\n            when: smoker\n",
+    )
     found = problems(path)
     assert (line_of(path, "            when: smoker"),) == tuple(
         line for line, m in found if "not asked before it" in m
@@ -200,8 +212,11 @@ def test_a_question_whose_own_condition_can_never_hold(tmp_path: Path) -> None:
 def test_a_rule_that_would_hide_the_question_it_reads_is_circular(tmp_path: Path) -> None:
     # Movement checks are asked only at self care (or after a clinician's release, a context
     # value the check takes as not given): a see_doctor rule cannot read one.
-    path = broken(tmp_path, "    level: see_doctor\n    when: pain_intensity >= 8\n",
-                  "    level: see_doctor\n    when: squat_check == \"cannot\"\n")  # fmt: skip
+    path = broken(
+        tmp_path,
+        "    level: see_doctor\n    when: pain_intensity >= 8\n",
+        '    level: see_doctor\n    when: squat_check == "cannot"\n',
+    )
     found = problems(path)
     assert any("circular" in m and "squat_check" in m for _, m in found)
 
@@ -267,8 +282,12 @@ def test_a_step_condition_is_checked_against_the_questionnaires_names(tmp_path: 
 def test_a_version_must_list_the_ids_it_removed(tmp_path: Path) -> None:
     from app.engine import validate_path
 
-    for name in ("low-back-audit-1.0.0.yaml", "exercise-blocks-1.0.0.yaml",
-                 "exercise-blocks-2.0.0.yaml", "exercise-blocks.yaml"):  # fmt: skip
+    for name in (
+        "low-back-audit-1.0.0.yaml",
+        "exercise-blocks-1.0.0.yaml",
+        "exercise-blocks-2.0.0.yaml",
+        "exercise-blocks.yaml",
+    ):
         shutil.copy(QUESTIONNAIRES / name, tmp_path)
     line = '  - {id: major_trauma, version: "2.0.0", use: serious_accident}\n'
     # 2.0.0 removed it: 2.0.0 must list it, and so must every later version.
@@ -371,8 +390,11 @@ def test_a_bad_condition_in_advice_more(tmp_path: Path) -> None:
 
 
 def test_an_unknown_rule_in_pause_all_reasons(tmp_path: Path) -> None:
-    path = broken_checkin(tmp_path, "  pause_all_reasons: [pregnancy]\n",
-                          "  pause_all_reasons: [pregnancy, pregnant]\n")  # fmt: skip
+    path = broken_checkin(
+        tmp_path,
+        "  pause_all_reasons: [pregnancy]\n",
+        "  pause_all_reasons: [pregnancy, pregnant]\n",
+    )
     assert problems(path) == [
         (
             line_of(path, "  pause_all_reasons: [pregnancy, pregnant]"),
@@ -404,8 +426,10 @@ def test_a_bad_progression_key(tmp_path: Path, old: str, new: str, expected: str
 
 def test_an_urgent_level_cannot_be_released(tmp_path: Path) -> None:
     old = "    risk: high\n    urgent: true\n    advice: >-\n      Please speak to a doctor today."
-    new = ("    risk: high\n    urgent: true\n    releasable: true\n    advice: >-\n"
-           "      Please speak to a doctor today.")  # fmt: skip
+    new = (
+        "    risk: high\n    urgent: true\n    releasable: true\n    advice: >-\n"
+        "      Please speak to a doctor today."
+    )
     path = broken(tmp_path, old, new)
     assert problems(path) == [
         (

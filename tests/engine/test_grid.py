@@ -57,9 +57,10 @@ def test_most_ordinary_back_pain_reaches_self_care() -> None:
     # reason, not getting worse. All of it gets the programme, except (2.1) a first episode
     # after 50 that is recent or not improving (new_pain_over_50), which is checked first.
     ordinary = [
-        (case, r) for case, r in zip(cases, results, strict=True)
+        (case, r)
+        for case, r in zip(cases, results, strict=True)
         if case["onset"] != "fall_or_blow" and case["pain_trend"] != "worse"
-    ]  # fmt: skip
+    ]
     for case, r in ordinary:
         new_over_50 = (
             case["age"] >= 50
@@ -87,9 +88,12 @@ def test_version_1_sent_most_of_the_same_people_to_a_doctor() -> None:
     old = load_questionnaire(QUESTIONNAIRES / "low-back-audit-1.0.0.yaml")
     results = []
     for duration, onset, trend, leg, age in itertools.product(
-        DURATIONS, ("gradual", "sudden_no_cause", "after_minor_injury"), TRENDS_1_0,
-        ("none", "above_knee", "below_knee"), (30, 55),
-    ):  # fmt: skip
+        DURATIONS,
+        ("gradual", "sudden_no_cause", "after_minor_injury"),
+        TRENDS_1_0,
+        ("none", "above_knee", "below_knee"),
+        (30, 55),
+    ):
         results.append(assess(old, _version_1_answers(duration, onset, trend, leg, age)))
     fraction = self_care_fraction(results)
     print(f"\n1.0.0: {fraction:.0%} of {len(results)} answer sets reached self-care")
@@ -99,9 +103,14 @@ def test_version_1_sent_most_of_the_same_people_to_a_doctor() -> None:
 
 def _version_1_answers(duration: str, onset: str, trend: str, leg: str, age: int) -> dict[str, Any]:
     given = answers(
-        pain_intensity=4, pain_duration=duration, onset=onset, pain_trend=trend, leg_pain=leg,
-        leg_pain_worse_than_back=False if leg != "none" else None, age=age,
-    )  # fmt: skip
+        pain_intensity=4,
+        pain_duration=duration,
+        onset=onset,
+        pain_trend=trend,
+        leg_pain=leg,
+        leg_pain_worse_than_back=False if leg != "none" else None,
+        age=age,
+    )
     for gone in ("abdominal_pain", "recent_flare", "seen_about_this_pain", "peg_enjoyment",
                  "peg_activity", "hypermobile"):  # fmt: skip  # added in 2.1.0
         given.pop(gone)
@@ -112,7 +121,9 @@ def _version_1_answers(duration: str, onset: str, trend: str, leg: str, age: int
     given.update(major_trauma=False, leg_weakness_worsening=False)
     if duration == "over_12_weeks" and age < 45:
         given.update(
-            morning_stiffness_30min=False, exercise_helps_rest_does_not=False,
-            wakes_second_half_night=False, alternating_buttock_pain=False,
-        )  # fmt: skip
+            morning_stiffness_30min=False,
+            exercise_helps_rest_does_not=False,
+            wakes_second_half_night=False,
+            alternating_buttock_pain=False,
+        )
     return given

@@ -80,9 +80,13 @@ def test_unconditional_questions_are_always_visible_before_any_answer() -> None:
 def test_movement_checks_are_neither_shown_nor_required_when_a_doctor_is_needed() -> None:
     given = answers(pain_trend="worse")
     for check in (
-        "joint_problems", "falls_or_unsteady", "squat_check", "bridge_check", "hang_check",
+        "joint_problems",
+        "falls_or_unsteady",
+        "squat_check",
+        "bridge_check",
+        "hang_check",
         "sides_differ",
-    ):  # fmt: skip
+    ):
         given.pop(check)
     evaluation = evaluate(questionnaire(), given)
     assert evaluation.complete

@@ -78,8 +78,12 @@ def test_lifter_with_loaded_squats_is_told_to_step_back_and_gets_squat_work() ->
 def test_ties_keep_the_files_order_and_zero_relevance_is_never_focus() -> None:
     p = plan()  # nothing scores
     assert [b["code"] for b in p["blocks"]] == [
-        "pelvic_tilts", "hip_rotation", "hip_bridge", "squat_mobility", "thoracic_lats",
-    ]  # fmt: skip
+        "pelvic_tilts",
+        "hip_rotation",
+        "hip_bridge",
+        "squat_mobility",
+        "thoracic_lats",
+    ]
     assert not any(b["focus"] for b in p["blocks"])
 
 
@@ -147,13 +151,20 @@ def test_every_plan_has_the_stay_active_and_hurt_is_not_harm_advice() -> None:
 
 
 def test_pain_under_6_weeks_starts_every_block_at_its_first_step() -> None:
-    p = plan(pain_duration="under_6_weeks", squat_check="full_heels_down",
-             bridge_check="single_leg_easy", hang_check="over_20_s")  # fmt: skip
+    p = plan(
+        pain_duration="under_6_weeks",
+        squat_check="full_heels_down",
+        bridge_check="single_leg_easy",
+        hang_check="over_20_s",
+    )
     # (2.1) The upper-back block's first step is the seated side bend.
     assert {code: begin for code, _, _, begin in order(p)} == {
-        "pelvic_tilts": "lying", "hip_rotation": "foot_on_step", "hip_bridge": "two_leg",
-        "squat_mobility": "assisted_squat", "thoracic_lats": "seated_side_bend",
-    }  # fmt: skip
+        "pelvic_tilts": "lying",
+        "hip_rotation": "foot_on_step",
+        "hip_bridge": "two_leg",
+        "squat_mobility": "assisted_squat",
+        "thoracic_lats": "seated_side_bend",
+    }
     assert all(b["start_step"] == 0 for b in p["blocks"])
     assert any("starts at its easiest step" in a for a in p["advice"])
 
@@ -427,13 +438,23 @@ def test_each_condition_shows_exactly_the_tips_of_its_rows(condition: str) -> No
 def test_a_hip_replacement_or_hip_precautions_leaves_out_the_hip_movements() -> None:
     for condition in ("H_recent", "H_precautions"):
         found = steps_of(plan(**CONDITIONS[condition]))
-        for code in ("seated_hip_drops", "foot_on_step", "standing_rotation", "figure_4",
-                     "assisted_squat"):  # fmt: skip
+        for code in (
+            "seated_hip_drops",
+            "foot_on_step",
+            "standing_rotation",
+            "figure_4",
+            "assisted_squat",
+        ):
             assert code not in found or not found[code]["allowed"], (condition, code)
     # A hip replaced more than 3 months ago with no precautions keeps them, to chair height.
     found = steps_of(plan(**CONDITIONS["hip_replaced_long_ago"]))
-    for code in ("seated_hip_drops", "foot_on_step", "standing_rotation", "figure_4",
-                 "assisted_squat"):  # fmt: skip
+    for code in (
+        "seated_hip_drops",
+        "foot_on_step",
+        "standing_rotation",
+        "figure_4",
+        "assisted_squat",
+    ):
         assert found[code]["allowed"], code
     assert any("high chair" in tip for tip in found["assisted_squat"]["cautions"])
 
@@ -509,9 +530,13 @@ def test_a_released_plan_applies_all_step_gating() -> None:
 
 @pytest.mark.parametrize(
     ("changes", "level"),
-    [({"fever": True}, "urgent"), ({"infection_risk": True}, "urgent"),
-     ({"saddle_numbness": True}, "emergency"), ({"walking_difficulty": True}, "emergency")],
-)  # fmt: skip
+    [
+        ({"fever": True}, "urgent"),
+        ({"infection_risk": True}, "urgent"),
+        ({"saddle_numbness": True}, "emergency"),
+        ({"walking_difficulty": True}, "emergency"),
+    ],
+)
 def test_a_release_never_gives_an_urgent_or_emergency_result_a_plan(
     changes: dict[str, Any], level: str
 ) -> None:
@@ -544,9 +569,13 @@ CHRONIC_UNCHECKED = "no one has checked it yet"
 
 @pytest.mark.parametrize(
     ("duration", "seen", "shown"),
-    [("over_12_weeks", False, True), ("over_12_weeks", True, False),
-     ("6_to_12_weeks", False, False), ("under_6_weeks", None, False)],
-)  # fmt: skip
+    [
+        ("over_12_weeks", False, True),
+        ("over_12_weeks", True, False),
+        ("6_to_12_weeks", False, False),
+        ("under_6_weeks", None, False),
+    ],
+)
 def test_long_standing_pain_no_one_has_checked_is_told_to_book_a_check(
     duration: str, seen: bool | None, shown: bool
 ) -> None:

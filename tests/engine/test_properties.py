@@ -300,7 +300,9 @@ CHECKIN = checkin_questionnaire()
 # common, so that many check-ins stay at self_care with a block ready to move up: the cases
 # where holding it back matters. Every answer and context value can still take any value.
 _rare_sign = st.integers(0, 59).map(lambda n: n == 0)
-_feel = st.sampled_from(["too_easy", "too_easy", "too_easy", "about_right", "too_hard", "made_pain_worse"])  # fmt: skip
+_feel = st.sampled_from(
+    ["too_easy", "too_easy", "too_easy", "about_right", "too_hard", "made_pain_worse"]
+)
 _days = st.sampled_from([7, 6, 5, 5, 4, 0])
 _change = st.sampled_from(
     ["much_better", "better", "better", "a_little_better", "same", "a_little_worse",
@@ -349,12 +351,16 @@ PLANS = [
     plan_of(build_result(evaluate(Q, {**BASELINE, **changes})))
     for changes in (
         {},
-        {"bridge_check": "hard_or_untried", "squat_check": "cannot", "hang_check": "cannot_or_untried"},
+        {
+            "bridge_check": "hard_or_untried",
+            "squat_check": "cannot",
+            "hang_check": "cannot_or_untried",
+        },
         {"hypermobile": True, "bridge_check": "hard_or_untried"},
         {"falls_or_unsteady": True, "joint_problems": ["hip"], "hip_replacement": "no"},
         {"pain_duration": "under_6_weeks"},
     )
-]  # fmt: skip
+]
 
 
 @st.composite

@@ -40,8 +40,11 @@ class Case(NamedTuple):
 STEADY = {"pain_duration": "over_12_weeks", "pain_trend": "same", "recent_flare": False}
 FLARE = {**STEADY, "recent_flare": True}
 RECENT = {"pain_duration": "under_6_weeks"}
-SPINE_OP = {"spine_diagnosis": ["spine_surgery"], "spine_procedure_recent": True,
-            "pain_duration": "6_to_12_weeks"}  # fmt: skip
+SPINE_OP = {
+    "spine_diagnosis": ["spine_surgery"],
+    "spine_procedure_recent": True,
+    "pain_duration": "6_to_12_weeks",
+}
 THREE = ["started_before_35", "wakes_second_half_night", "better_with_movement"]
 
 AUDIT_CASES = [

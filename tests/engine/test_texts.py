@@ -113,9 +113,13 @@ GP_TODAY = [
 
 @pytest.mark.parametrize(
     ("changes", "level"),
-    [({}, "self_care"), ({"pregnant": True}, "see_doctor"), ({"fever": True}, "urgent"),
-     ({"saddle_numbness": True}, "emergency")],
-)  # fmt: skip
+    [
+        ({}, "self_care"),
+        ({"pregnant": True}, "see_doctor"),
+        ({"fever": True}, "urgent"),
+        ({"saddle_numbness": True}, "emergency"),
+    ],
+)
 def test_every_result_carries_both_tiers_of_the_safety_net(
     changes: dict[str, Any], level: str
 ) -> None:
@@ -136,8 +140,12 @@ def test_every_result_carries_both_tiers_of_the_safety_net(
     # The self-care line, only with a plan: what the check-ins ask, struggling to cope too.
     assert (net["see_gp"] is not None) is (level == "self_care")
     if net["see_gp"] is not None:
-        for words in ("about 4 weeks of the plan", "gets worse", "usual daily activities",
-                      "struggling to cope"):  # fmt: skip
+        for words in (
+            "about 4 weeks of the plan",
+            "gets worse",
+            "usual daily activities",
+            "struggling to cope",
+        ):
             assert words in net["see_gp"]
 
 

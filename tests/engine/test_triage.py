@@ -248,9 +248,14 @@ def test_new_pain_over_50_needs_a_first_episode_that_is_recent_or_not_improving(
 def test_new_pain_over_50(age: int, duration: str, trend: str, fires: bool) -> None:
     result = assess(
         questionnaire(),
-        answers(age=age, first_episode=True, pain_duration=duration, pain_trend=trend,
-                began_before_45=False),
-    )  # fmt: skip
+        answers(
+            age=age,
+            first_episode=True,
+            pain_duration=duration,
+            pain_trend=trend,
+            began_before_45=False,
+        ),
+    )
     assert ("new_pain_over_50" in reason_codes(result)) is fires
     if fires:
         assert result["triage"]["level"] == "see_doctor"
@@ -260,8 +265,13 @@ def test_new_pain_over_50(age: int, duration: str, trend: str, fires: bool) -> N
 
 def test_version_2_0_did_not_check_long_standing_first_pain_over_50() -> None:
     old = audit_2_0()
-    given = answers(age=55, first_episode=True, pain_duration="over_12_weeks", pain_trend="same",
-                    began_before_45=False)  # fmt: skip
+    given = answers(
+        age=55,
+        first_episode=True,
+        pain_duration="over_12_weeks",
+        pain_trend="same",
+        began_before_45=False,
+    )
     assert assess(old, only_known(old, given))["triage"]["level"] == "self_care"
 
 
@@ -332,13 +342,20 @@ def test_the_questions_behind_a_reason_include_those_read_through_derived_values
     q = questionnaire()
     # (2.1) new_pain_over_50 reads the trend too: recent, or not improving.
     assert q.questions_behind(["new_pain_over_50"]) == {
-        "age", "first_episode", "pain_duration", "pain_trend",
-    }  # fmt: skip
+        "age",
+        "first_episode",
+        "pain_duration",
+        "pain_trend",
+    }
     # cancer_history reads the derived "stable" and what stands behind it.
     assert q.questions_behind(["cancer_history"]) == {
-        "cancer_history", "pain_duration", "pain_trend", "night_pain", "recent_flare",
+        "cancer_history",
+        "pain_duration",
+        "pain_trend",
+        "night_pain",
+        "recent_flare",
         "pain_intensity",
-    }  # fmt: skip
+    }
     # inflammatory_pattern reads a derived count of the features, not the answer directly.
     assert q.questions_behind(["inflammatory_pattern"]) == {"inflammatory_features"}
     assert q.questions_behind(["cauda_equina_bowel", "fever"]) == {"bowel_change", "fever"}
@@ -359,9 +376,13 @@ def test_a_removed_id_names_the_version_that_removed_it_and_what_to_send() -> No
 
 @pytest.mark.parametrize(
     ("changes", "level"),
-    [({}, "self_care"), ({"pregnant": True}, "see_doctor"), ({"fever": True}, "urgent"),
-     ({"saddle_numbness": True}, "emergency")],
-)  # fmt: skip
+    [
+        ({}, "self_care"),
+        ({"pregnant": True}, "see_doctor"),
+        ({"fever": True}, "urgent"),
+        ({"saddle_numbness": True}, "emergency"),
+    ],
+)
 def test_every_result_carries_the_safety_net_and_only_self_care_the_gp_advice(
     changes: dict[str, Any], level: str
 ) -> None:
@@ -484,9 +505,14 @@ def test_spine_procedure_recent_is_asked_only_after_spine_surgery() -> None:
 def test_recent_injury(age: int, duration: str, trend: str, fires: bool) -> None:
     result = assess(
         questionnaire(),
-        answers(age=age, onset="fall_or_blow", pain_duration=duration, pain_trend=trend,
-                began_before_45=False),
-    )  # fmt: skip
+        answers(
+            age=age,
+            onset="fall_or_blow",
+            pain_duration=duration,
+            pain_trend=trend,
+            began_before_45=False,
+        ),
+    )
     codes = reason_codes(result)
     if age >= 65 and duration == "under_6_weeks":
         # At 65 or over a recent fall is a possible fracture (urgent); recent_injury is there too.
@@ -504,9 +530,10 @@ def test_inflammatory_features_3_for_a_blood_test_4_or_more_for_a_referral(
     count: int, code: str | None
 ) -> None:
     features = [
-        o.code for o in questionnaire().question_by_id["inflammatory_features"].options
+        o.code
+        for o in questionnaire().question_by_id["inflammatory_features"].options
         if not o.exclusive
-    ][:count] or ["none"]  # fmt: skip
+    ][:count] or ["none"]
     result = assess(questionnaire(), answers(**LONG_PAIN_YOUNG, inflammatory_features=features))
     found = {"inflammatory_possible", "inflammatory_pattern"} & set(reason_codes(result))
     assert found == ({code} if code else set())
@@ -530,14 +557,18 @@ def test_tummy_pain_with_back_pain_is_urgent() -> None:
 RULE_TEXTS: dict[str, tuple[str, str, str]] = {
     "gait_disturbance": ("checked straight away", "gait disturbance", "A&E"),
     "cancer_history": ("very bad", "spinal metastasis", "within 24 hours (NICE NG234)"),
-    "infection_risk_active": ("even if you do not have a temperature", "Spinal infection risk", "MRI"),
+    "infection_risk_active": (
+        "even if you do not have a temperature",
+        "Spinal infection risk",
+        "MRI",
+    ),
     "abdominal_pain": ("tummy", "AAA", "examine the abdomen"),
     "spine_procedure_recent": ("surgical team", "after spinal surgery", "Surgical team today"),
     "fragility_fracture": ("65 or over", "fragility fracture", "imaging"),
     "new_pain_over_50": ("not getting better", "recent or not improving", "Routine GP review"),
     "worsening_pain": ("Keep moving", "Steadily worsening pain", "Routine review"),
     "inflammatory_possible": ("blood test", "Three features", "HLA-B27"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("code", sorted(RULE_TEXTS))

@@ -226,9 +226,14 @@ def test_an_urgent_intake_submission_sends_one_email_without_health_details_and_
 
 
 def test_an_emergency_mail_names_the_level_and_the_time_in_the_clinics_zone(
-    db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    mailbox: Mailbox,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic)
     clinic.time_zone = "America/New_York"
     db.add(clinic)
@@ -251,9 +256,14 @@ def test_an_emergency_mail_names_the_level_and_the_time_in_the_clinics_zone(
 
 
 def test_a_line_break_in_a_clinic_name_stored_earlier_cannot_break_or_add_a_mail_header(
-    db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    mailbox: Mailbox,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic)
     clinic.name = "Riverside\r\nBcc: everyone@example.org\u202e Physio"  # as an old CLI stored it
     db.add(clinic)
@@ -354,9 +364,14 @@ def test_an_alert_is_stored_with_its_submission_or_not_at_all(
 
 
 def fails_twice_then_is_sent(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     """The retry and backoff scenario, for the clinic's webhook alert queued at ``t0`` (the
     receiver set to answer 500, 502, then 200)."""
     [alert] = stored_alerts(db)
@@ -380,8 +395,10 @@ def fails_twice_then_is_sent(
     [alert] = stored_alerts(db)
     assert (alert.status, alert.attempts, alert.sent_at) == ("sent", 3, at)
     assert attempts_of(db, alert) == [
-        (False, "could not deliver"), (False, "could not deliver"), (True, "delivered"),
-    ]  # fmt: skip
+        (False, "could not deliver"),
+        (False, "could not deliver"),
+        (True, "delivered"),
+    ]
     assert len(receiver.deliveries) == 3
     # Each attempt signed afresh, with its own time.
     secret = clinic.webhook_secret
@@ -394,9 +411,14 @@ def fails_twice_then_is_sent(
 
 
 def test_a_failing_webhook_is_retried_with_backoff_every_attempt_kept_until_it_is_sent(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     receiver.statuses = [500, 502, 200]
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
@@ -405,9 +427,13 @@ def test_a_failing_webhook_is_retried_with_backoff_every_attempt_kept_until_it_i
 
 
 def test_alert_scenario_holds_with_a_clock_far_in_the_future(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
     registry: Registry,
-) -> None:  # fmt: skip
+) -> None:
     """In 2099, through the app: an app whose clock says so stores an API submission and queues
     its alert then, and the sender, on the same clock, retries it with backoff until it is
     sent. Nothing in storing, claiming or retrying an alert reads today's date."""
@@ -432,9 +458,14 @@ def test_alert_scenario_holds_with_a_clock_far_in_the_future(
 
 
 def test_after_the_last_attempt_an_alert_is_failed_and_left_alone(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     receiver.statuses = [503]
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
@@ -456,9 +487,14 @@ def test_after_the_last_attempt_an_alert_is_failed_and_left_alone(
 
 
 def test_a_redirect_is_a_failed_attempt_not_followed(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     receiver.statuses = [307]
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
@@ -470,9 +506,14 @@ def test_a_redirect_is_a_failed_attempt_not_followed(
 
 
 def test_a_webhook_nobody_answers_is_a_failed_attempt_that_only_the_log_explains(
-    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
-    t0: datetime, caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with_alerts(db, clinic, email=None, webhook=f"http://127.0.0.1:{free_port()}/hook")
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
@@ -487,9 +528,14 @@ def test_a_webhook_nobody_answers_is_a_failed_attempt_that_only_the_log_explains
 
 
 def test_an_address_removed_before_sending_fails_the_alert_without_retries(
-    db: Session, clinic: Clinic, mailbox: Mailbox, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    mailbox: Mailbox,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic)
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     with_alerts(db, clinic, email=None)
@@ -542,9 +588,13 @@ def test_a_mail_server_that_hangs_neither_slows_nor_fails_submissions(
 
 
 def test_with_no_mail_server_set_up_an_email_alert_waits_and_says_why(
-    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
+    db: Session,
+    clinic: Clinic,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
     t0: datetime,
-) -> None:  # fmt: skip
+) -> None:
     with_alerts(db, clinic)
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
@@ -585,9 +635,14 @@ def test_of_two_senders_claiming_one_alert_only_one_gets_it(
 
 
 def test_senders_running_at_once_send_each_alert_once(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     for _ in range(24):
         record_assessment(
@@ -615,14 +670,19 @@ def test_senders_running_at_once_send_each_alert_once(
 
 
 def test_the_readme_s_receiver_check_accepts_a_real_alert_and_nothing_else(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
     registry: Registry,
-) -> None:  # fmt: skip
+) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     [snippet] = [
-        block for block in re.findall(r"```python\n(.*?)```", readme, re.S)
+        block
+        for block in re.findall(r"```python\n(.*?)```", readme, re.S)
         if "def is_from_backaudit" in block
-    ]  # fmt: skip
+    ]
     namespace: dict[str, Any] = {}
     exec(textwrap.dedent(snippet), namespace)
     is_from_backaudit = namespace["is_from_backaudit"]
@@ -735,9 +795,13 @@ def with_webhook_stored(db: Session, clinic: Clinic, url: str) -> None:
 
 
 def urgent_alert_sent(
-    db: Session, engine: Engine, settings: Settings, registry: Registry, clinic: Clinic,
+    db: Session,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    clinic: Clinic,
     t0: datetime,
-) -> list[tuple[bool, str]]:  # fmt: skip
+) -> list[tuple[bool, str]]:
     """An urgent submission for the clinic, its webhook alert tried once: the attempt."""
     record_assessment(db, registry.default, URGENT, channel="intake", clinic_id=clinic.id, now=t0)
     db.commit()
@@ -785,9 +849,14 @@ def test_a_name_resolving_to_an_internal_address_at_send_time_is_never_connected
 
 
 def test_an_internal_address_stored_before_the_check_is_never_connected_to(
-    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
-    counting_listener: CountingListener, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    counting_listener: CountingListener,
+    t0: datetime,
+) -> None:
     strict = settings_with(settings, alerts={"webhook_allowed_networks": ""})
     with_webhook_stored(db, clinic, f"http://127.0.0.1:{counting_listener.port}/hook")
     assert urgent_alert_sent(db, engine, strict, registry, clinic, t0) == [
@@ -867,10 +936,15 @@ def tls_receiver(tmp_path: Path) -> Iterator[tuple[TlsReceiver, Path]]:
 
 
 def test_https_to_the_checked_address_still_verifies_the_certificate_for_the_name(
-    db: Session, clinic: Clinic, engine: Engine, settings: Settings, registry: Registry,
-    tls_receiver: tuple[TlsReceiver, Path], monkeypatch: pytest.MonkeyPatch,
+    db: Session,
+    clinic: Clinic,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    tls_receiver: tuple[TlsReceiver, Path],
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+) -> None:
     hook, ca = tls_receiver
     port = hook.server.server_address[1]
     with_webhook_stored(db, clinic, f"https://hooks.riverside.example:{port}/hooks/backaudit")
@@ -906,30 +980,42 @@ def self_care_assessment(db: Session, registry: Registry, clinic: Clinic, at: da
 
 def check_in(db: Session, registry: Registry, assessment: Any, at: datetime, **changes: Any) -> Any:
     found = checkins.record_checkin(
-        db, registry, assessment, checkin_answers(**changes), channel="intake", now=at,
+        db,
+        registry,
+        assessment,
+        checkin_answers(**changes),
+        channel="intake",
+        now=at,
         limits=CheckinLimits(per_day=10),
-    )  # fmt: skip
+    )
     db.commit()
     return found
 
 
 def test_urgent_check_ins_coalesce_while_an_alert_waits_and_an_emergency_raises_it(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic, webhook=receiver.url)
     assessment = self_care_assessment(db, registry, clinic, t0)
     hour = timedelta(hours=1)
     first = check_in(db, registry, assessment, t0 + hour, fever=True)
     check_in(db, registry, assessment, t0 + 2 * hour, fever=True, pain_now=6)
     assert {(a.kind, a.checkin_id) for a in stored_alerts(db)} == {
-        ("email", first.id), ("webhook", first.id),
-    }  # fmt: skip
+        ("email", first.id),
+        ("webhook", first.id),
+    }
     # More urgent than the alerts waiting: they are raised to it, not joined by two more.
     worst = check_in(db, registry, assessment, t0 + 3 * hour, saddle_numbness=True)
     assert {(a.kind, a.checkin_id) for a in stored_alerts(db)} == {
-        ("email", worst.id), ("webhook", worst.id),
-    }  # fmt: skip
+        ("email", worst.id),
+        ("webhook", worst.id),
+    }
     assert send_due(engine, settings, registry, t0 + 3 * hour) == 2
     [hook] = receiver.deliveries
     assert json.loads(hook.body)["level"] == "emergency"
@@ -946,9 +1032,14 @@ def test_urgent_check_ins_coalesce_while_an_alert_waits_and_an_emergency_raises_
 
 
 def test_a_more_urgent_check_in_after_its_alert_was_tried_gets_an_alert_of_its_own(
-    db: Session, clinic: Clinic, receiver: Receiver, engine: Engine, settings: Settings,
-    registry: Registry, t0: datetime,
-) -> None:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    receiver: Receiver,
+    engine: Engine,
+    settings: Settings,
+    registry: Registry,
+    t0: datetime,
+) -> None:
     with_alerts(db, clinic, email=None, webhook=receiver.url)
     receiver.statuses = [503, 503, 503]
     assessment = self_care_assessment(db, registry, clinic, t0)

@@ -61,9 +61,11 @@ def test_a_person_told_to_see_a_doctor_may_stop_without_a_plan(
 def test_an_idempotency_key_replays_the_first_record(db: Session, q: Questionnaire) -> None:
     client_id = api_client(db)
     options: dict[str, Any] = {
-        "channel": "api", "api_client_id": client_id, "idempotency_key": "k-1",
+        "channel": "api",
+        "api_client_id": client_id,
+        "idempotency_key": "k-1",
         "given": EXAMPLE_ANSWERS,
-    }  # fmt: skip
+    }
     first = assessments.record(db, evaluate(q, EXAMPLE_ANSWERS), **options)
     db.commit()
     again = assessments.record(db, evaluate(q, EXAMPLE_ANSWERS), **options)
@@ -78,16 +80,24 @@ def test_an_idempotency_key_replays_the_first_record(db: Session, q: Questionnai
 def test_an_idempotency_key_with_other_answers_is_a_conflict(db: Session, q: Questionnaire) -> None:
     client_id = api_client(db)
     assessments.record(
-        db, evaluate(q, EXAMPLE_ANSWERS), channel="api", api_client_id=client_id,
-        idempotency_key="k-1", given=EXAMPLE_ANSWERS,
-    )  # fmt: skip
+        db,
+        evaluate(q, EXAMPLE_ANSWERS),
+        channel="api",
+        api_client_id=client_id,
+        idempotency_key="k-1",
+        given=EXAMPLE_ANSWERS,
+    )
     db.commit()
     other = {**EXAMPLE_ANSWERS, "age": 41}
     with pytest.raises(IdempotencyConflictError):
         assessments.record(
-            db, evaluate(q, other), channel="api", api_client_id=client_id,
-            idempotency_key="k-1", given=other,
-        )  # fmt: skip
+            db,
+            evaluate(q, other),
+            channel="api",
+            api_client_id=client_id,
+            idempotency_key="k-1",
+            given=other,
+        )
     assert len(stored_assessments(db)) == 1
 
 
@@ -98,9 +108,11 @@ def test_the_loser_of_a_race_for_one_key_gets_the_winners_record(
     constraint lets one insert, and the other answers with the winner's record."""
     client_id = api_client(db)
     options: dict[str, Any] = {
-        "channel": "api", "api_client_id": client_id, "idempotency_key": "k-race",
+        "channel": "api",
+        "api_client_id": client_id,
+        "idempotency_key": "k-race",
         "given": EXAMPLE_ANSWERS,
-    }  # fmt: skip
+    }
     winner = assessments.record(db, evaluate(q, EXAMPLE_ANSWERS), **options)
     db.commit()
 

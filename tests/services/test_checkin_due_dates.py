@@ -18,9 +18,14 @@ DAY = timedelta(days=1)
 
 def record() -> Assessment:
     return Assessment(
-        questionnaire_id="q", questionnaire_version="1", answers={}, result={},  # type: ignore[typeddict-item]
-        triage_level="self_care", channel="web", created_at=START,
-    )  # fmt: skip
+        questionnaire_id="q",
+        questionnaire_version="1",
+        answers={},
+        result={},  # type: ignore[typeddict-item]
+        triage_level="self_care",
+        channel="web",
+        created_at=START,
+    )
 
 
 def checkin_at(days: float) -> Checkin:

@@ -183,8 +183,9 @@ def test_a_first_check_in_stopped_by_a_warning_sign_does_not_leave_a_2_0_0_basel
 
 def test_a_little_worse_twice_running_is_see_a_doctor(db: Session, registry: Registry) -> None:
     assessment = stored(db, registry)
-    first = check_in(db, registry, assessment, 8 * DAY, global_change="a_little_worse",
-                     **all_too_easy())  # fmt: skip
+    first = check_in(
+        db, registry, assessment, 8 * DAY, global_change="a_little_worse", **all_too_easy()
+    )
     assert first.result["triage"]["level"] == "self_care"
     # Once: nothing moves up, and the advice says what to do if it goes on.
     assert all(c["to_step"] == c["from_step"] for c in first.result["changes"])
@@ -218,9 +219,14 @@ def test_a_step_up_needs_a_week_on_the_step(db: Session, registry: Registry) -> 
     # A day later, too easy on 7 days again: the step changed a day ago, so it stays; a block
     # whose step has not changed since the plan was made moves up.
     again = check_in(
-        db, registry, assessment, 9 * DAY,
-        **too_easy, hip_rotation_feel="too_easy", hip_rotation_days=7,
-    )  # fmt: skip
+        db,
+        registry,
+        assessment,
+        9 * DAY,
+        **too_easy,
+        hip_rotation_feel="too_easy",
+        hip_rotation_days=7,
+    )
     after = steps(again.result["plan"])
     assert after["pelvic_tilts"] == "kneeling"
     [tilts] = [c for c in again.result["changes"] if c["block"] == "pelvic_tilts"]
@@ -253,8 +259,9 @@ def test_pain_up_by_2_at_self_care_holds_every_block(db: Session, registry: Regi
     assert steps(found.result["plan"]) == steps(assessment.result["plan"])
     changes = found.result["changes"]
     assert {c["block"] for c in changes} == set(CHECKIN_BLOCKS)
-    assert all("your pain is a little worse, so we have not moved you on" in c["why"]
-               for c in changes)  # fmt: skip
+    assert all(
+        "your pain is a little worse, so we have not moved you on" in c["why"] for c in changes
+    )
 
 
 def test_a_pregnancy_new_since_the_start_pauses_every_block(
@@ -403,9 +410,13 @@ def test_check_ins_sent_at_once_cannot_slip_past_the_limit(
             start.wait()
             try:
                 checkins.record_checkin(
-                    session, registry, assessment, checkin_answers(pain_now=pain),
-                    channel="web", now=T0 + DAY,
-                )  # fmt: skip
+                    session,
+                    registry,
+                    assessment,
+                    checkin_answers(pain_now=pain),
+                    channel="web",
+                    now=T0 + DAY,
+                )
                 session.commit()
                 outcomes.append("stored")
             except checkins.CheckinLimitError:

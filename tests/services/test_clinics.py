@@ -54,16 +54,22 @@ def test_updating_stores_the_details_and_says_which_fields_changed(
 ) -> None:
     assert clinic.time_zone == "Europe/London"  # the default
     changed = clinics.update_details(
-        db, clinic,
-        ClinicDetails(phone=" 01632 960 001 ", address="1 River St\r\nTown", time_zone="Asia/Tokyo"),
-    )  # fmt: skip
+        db,
+        clinic,
+        ClinicDetails(
+            phone=" 01632 960 001 ", address="1 River St\r\nTown", time_zone="Asia/Tokyo"
+        ),
+    )
     assert changed == ["phone", "address", "time_zone"]
     db.commit()
     db.expire_all()
     stored = db.get_one(Clinic, clinic.id)
     assert (stored.phone, stored.contact_email, stored.address, stored.time_zone) == (
-        "01632 960 001", None, "1 River St\nTown", "Asia/Tokyo",
-    )  # fmt: skip
+        "01632 960 001",
+        None,
+        "1 River St\nTown",
+        "Asia/Tokyo",
+    )
     assert clinics.zone_of(stored) == ZoneInfo("Asia/Tokyo")
     assert clinics.update_details(db, stored, ClinicDetails.of(stored)) == []
     with pytest.raises(ValueError, match="time zone"):

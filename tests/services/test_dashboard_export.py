@@ -22,11 +22,14 @@ SEPARATORS = re.compile(r"[,;\t\r\n]")
 
 def export(patient_reference: str) -> str:
     assessment = Assessment(
-        questionnaire_id="low-back-audit", questionnaire_version="1", answers={},
+        questionnaire_id="low-back-audit",
+        questionnaire_version="1",
+        answers={},
         # Only what the export reads: the reasons' codes.
-        result=cast(Result, {"triage": {"reasons": [{"code": "red_flag"}]}}), triage_level="self_care",
+        result=cast(Result, {"triage": {"reasons": [{"code": "red_flag"}]}}),
+        triage_level="self_care",
         channel="intake",
-    )  # fmt: skip
+    )
     return "".join(csv_rows(iter([Submission(assessment, patient_reference, None)])))
 
 

@@ -21,9 +21,13 @@ def test_of_two_submissions_racing_for_a_single_use_link_only_one_is_stored(
     """Two tabs (or a double tap) both opened the link while it was unused; the first to finish
     uses it up, and the second stores nothing, however stale its view of the link."""
     _, token = intake.create_link(
-        db, clinic_id=clinic.id, label="", single_use=True, valid_for=timedelta(days=7),
+        db,
+        clinic_id=clinic.id,
+        label="",
+        single_use=True,
+        valid_for=timedelta(days=7),
         created_by_id=None,
-    )  # fmt: skip
+    )
     db.commit()
     emergency = evaluate(q, {**SAFETY_ALL_NO, "saddle_numbness": True})
 

@@ -50,8 +50,10 @@ def test_a_reference_drawn_twice_in_a_clinic_is_drawn_again(
     elsewhere = _intake(db, q, other)  # another clinic may have the same reference
     second = _intake(db, q, clinic)  # drew CDFGHJ, which the clinic has: drew again
     assert (first.reference, elsewhere.reference, second.reference) == (
-        "CDFGHJ", "CDFGHJ", "KMNPQR",
-    )  # fmt: skip
+        "CDFGHJ",
+        "CDFGHJ",
+        "KMNPQR",
+    )
     assert len(db.exec(select(Assessment)).all()) == 3
 
 

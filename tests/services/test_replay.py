@@ -93,10 +93,13 @@ def test_each_known_record_moves_as_2_1_0_says_and_the_others_stay(
     assert summary.records == 7
     assert summary.moves == {"up": 4, "same": 3}
     assert summary.level_table == {
-        ("self_care", "self_care"): 1, ("see_doctor", "urgent"): 2,
-        ("urgent", "emergency"): 1, ("self_care", "see_doctor"): 1,
-        ("emergency", "emergency"): 1, ("see_doctor", "see_doctor"): 1,
-    }  # fmt: skip
+        ("self_care", "self_care"): 1,
+        ("see_doctor", "urgent"): 2,
+        ("urgent", "emergency"): 1,
+        ("self_care", "see_doctor"): 1,
+        ("emergency", "emergency"): 1,
+        ("see_doctor", "see_doctor"): 1,
+    }
     rules = {r.code: (r.before, r.after, r.newly, r.no_longer) for r in summary.rule_rows()}
     assert rules == {
         "cauda_equina_saddle": (1, 1, 0, 0),
@@ -196,9 +199,12 @@ def test_only_other_versions_are_replayed_and_replaced_records_are_left_out(
 
 
 NEW_IN_2_1 = {
-    "abdominal_pain": False, "seen_about_this_pain": True, "peg_enjoyment": 3,
-    "peg_activity": 4, "hypermobile": False,
-}  # fmt: skip
+    "abdominal_pain": False,
+    "seen_about_this_pain": True,
+    "peg_enjoyment": 3,
+    "peg_activity": 4,
+    "hypermobile": False,
+}
 
 
 def test_filters_choose_the_clinic_and_the_first_day(

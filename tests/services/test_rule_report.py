@@ -34,8 +34,10 @@ def test_a_rule_counts_alone_only_when_it_was_the_only_reason(
 
     [month] = report.months
     assert (month.kind, month.questionnaire_id, month.month) == (
-        "submissions", "low-back-audit", date(2026, 3, 1),
-    )  # fmt: skip
+        "submissions",
+        "low-back-audit",
+        date(2026, 3, 1),
+    )
     assert (month.records, month.no_rule) == (3, 1)
     assert [(r.code, r.alone, r.with_others, r.total) for r in month.rules] == [
         ("cancer_history_stable", 0, 1, 1),
@@ -47,7 +49,12 @@ def test_a_rule_counts_alone_only_when_it_was_the_only_reason(
 
 def test_months_begin_in_the_zone_given(db: Session, registry: Registry) -> None:
     # 31 March 23:30 UTC is already 1 April in Tokyo.
-    store(db, registry, v2_answers(registry, pain_intensity=9), at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC))  # fmt: skip
+    store(
+        db,
+        registry,
+        v2_answers(registry, pain_intensity=9),
+        at=datetime(2026, 3, 31, 23, 30, tzinfo=UTC),
+    )
 
     in_utc = rule_report.rule_report(db, registry)
     in_tokyo = rule_report.rule_report(db, registry, zone=ZoneInfo("Asia/Tokyo"))
@@ -75,9 +82,11 @@ def test_a_clinic_sees_only_its_own_records(
     assert theirs == {("submissions", "2026-03"): {"pregnancy": (1, 0)}}
     assert everyone == {
         ("submissions", "2026-03"): {
-            "thoracic_pain": (1, 0), "pregnancy": (1, 0), "severe_pain": (1, 0),
+            "thoracic_pain": (1, 0),
+            "pregnancy": (1, 0),
+            "severe_pain": (1, 0),
         }
-    }  # fmt: skip
+    }
 
 
 def test_a_replaced_submission_is_left_out(db: Session, registry: Registry) -> None:

@@ -201,9 +201,12 @@ def test_a_webhook_at_the_server_itself_or_an_internal_network_is_refused_naming
 
 
 def test_a_name_that_resolves_to_an_internal_address_is_refused_when_saved(
-    strict: FastAPI, signed_in: SignedInClient, clinic: Clinic, db: Session,
+    strict: FastAPI,
+    signed_in: SignedInClient,
+    clinic: Clinic,
+    db: Session,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     admin = signed_in(clinic, "admin")
     token = csrf(admin)
     # One public answer and one internal one: the name is not to be trusted.
@@ -270,9 +273,12 @@ def test_the_page_shows_each_alerts_status_tries_and_last_attempt_for_this_clini
     for owner in (clinic, other_clinic):
         alerts.set_webhook(db, owner, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
         record_assessment(
-            db, registry.default, {**SAFETY_ALL_NO, "saddle_numbness": True},
-            channel="intake", clinic_id=owner.id,
-        )  # fmt: skip
+            db,
+            registry.default,
+            {**SAFETY_ALL_NO, "saddle_numbness": True},
+            channel="intake",
+            clinic_id=owner.id,
+        )
     db.commit()
     now = utcnow()
     deliver_due(engine, app.state.settings, registry, clock=lambda: now)
@@ -299,9 +305,12 @@ def test_a_submission_s_page_says_how_the_clinic_was_alerted(
     alerts.set_alert_email(db, clinic, "desk@riverside.example")
     alerts.set_webhook(db, clinic, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
     urgent = record_assessment(
-        db, registry.default, {**SAFETY_ALL_NO, "saddle_numbness": True},
-        channel="intake", clinic_id=clinic.id,
-    )  # fmt: skip
+        db,
+        registry.default,
+        {**SAFETY_ALL_NO, "saddle_numbness": True},
+        channel="intake",
+        clinic_id=clinic.id,
+    )
     calm = record_assessment(
         db,
         registry.default,

@@ -67,9 +67,13 @@ def test_an_event_shows_its_item_only_when_it_has_one(
 ) -> None:
     admin = signed_in(clinic, "admin")
     audit.record(
-        db, clinic_id=clinic.id, actor_id=None, action="api_key.revoked",
-        target_type="api_client", target_id="0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11",
-    )  # fmt: skip
+        db,
+        clinic_id=clinic.id,
+        actor_id=None,
+        action="api_key.revoked",
+        target_type="api_client",
+        target_id="0f8b8a52-3c0e-4d53-9a53-2f4f1b0a6c11",
+    )
     audit.record(
         db, clinic_id=clinic.id, actor_id=None, action="something.else", target_type="assessment"
     )
@@ -240,18 +244,23 @@ def _release_answered(w: World) -> tuple[str, list[str]]:
     assessment, path = _see_doctor(w)
     assert release(w.staff, assessment).status_code == 303
     sent = answer_page(
-        w.patient, f"{path}/before-you-exercise",
+        w.patient,
+        f"{path}/before-you-exercise",
         {"joint_problems": ["hip"], "falls_or_unsteady": False, "hypermobile": False},
-    )  # fmt: skip
+    )
     assert sent.status_code == 303, sent.text
     return str(assessment.id), []
 
 
 def _intake(w: World) -> tuple[str, list[str]]:
     _, token = intake.create_link(
-        w.db, clinic_id=w.clinic.id, label=None, single_use=True,
-        valid_for=timedelta(days=7), created_by_id=None,
-    )  # fmt: skip
+        w.db,
+        clinic_id=w.clinic.id,
+        label=None,
+        single_use=True,
+        valid_for=timedelta(days=7),
+        created_by_id=None,
+    )
     w.db.commit()
     location, _ = run_interview(w.patient, self_care_answers(), prefix=f"/intake/{token}")
     stored = w.db.exec(select(Assessment).order_by(col(Assessment.created_at).desc())).first()

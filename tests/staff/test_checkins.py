@@ -25,9 +25,12 @@ from tests.support.answers import checkin_all_too_easy
 
 def make_user(db: Session, clinic: Clinic) -> StaffUser:
     user, _ = accounts.create_user(
-        db, clinic_id=clinic.id, email="reviewer@riverside.example", role="clinician",
+        db,
+        clinic_id=clinic.id,
+        email="reviewer@riverside.example",
+        role="clinician",
         password="correct horse battery staple",
-    )  # fmt: skip
+    )
     db.commit()
     return user
 
@@ -327,9 +330,13 @@ def test_a_2_0_0_submissions_peg_baseline_is_marked_provisional_for_staff_only(
 ) -> None:
     registry = app.state.registry
     recorded = record_assessment(
-        db, registry.exact("low-back-audit", "2.0.0"), V2_ANSWERS, channel="intake",
-        clinic_id=clinic.id, now=utcnow() - timedelta(days=10),
-    )  # fmt: skip
+        db,
+        registry.exact("low-back-audit", "2.0.0"),
+        V2_ANSWERS,
+        channel="intake",
+        clinic_id=clinic.id,
+        now=utcnow() - timedelta(days=10),
+    )
     db.commit()
     assessment = db.get_one(Assessment, recorded.id)
     check_in(app, db, assessment, peg_pain=4, peg_enjoyment=5, peg_activity=6)

@@ -136,8 +136,11 @@ def test_clinic_create_takes_contact_details_and_a_time_zone(
     ]) == 0  # fmt: skip
     clinic = db.exec(select(Clinic)).one()
     assert (clinic.phone, clinic.contact_email, clinic.address, clinic.time_zone) == (
-        "01632 960 001", "reception@riverside.example", "1 River St\nTown", "Europe/Dublin",
-    )  # fmt: skip
+        "01632 960 001",
+        "reception@riverside.example",
+        "1 River St\nTown",
+        "Europe/Dublin",
+    )
 
 
 @pytest.mark.parametrize(
@@ -220,8 +223,10 @@ def test_clinic_alerts_sets_the_email_and_webhook_and_prints_the_secret_once(
     assert f"\n{rotated}" in capsys.readouterr().out
     actions = [e.action for e in db.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()]
     assert actions == [
-        "alerts.email_set", "alerts.webhook_set", "alerts.webhook_secret_rotated",
-    ]  # fmt: skip
+        "alerts.email_set",
+        "alerts.webhook_set",
+        "alerts.webhook_secret_rotated",
+    ]
 
 
 def test_clinic_alerts_refuses_a_bad_address_and_changes_nothing(
@@ -285,9 +290,15 @@ def test_link_create_takes_single_use_and_an_expiry_in_days_or_as_a_last_day(
     capsys: pytest.CaptureFixture[str], db: Session
 ) -> None:
     main(["clinic", "create", "Riverside Physio", "--time-zone", "Asia/Tokyo"])
-    assert main(["link", "create", "--clinic", "Riverside Physio", "--single-use", "--expires", "3"]) == 0  # fmt: skip
+    assert (
+        main(["link", "create", "--clinic", "Riverside Physio", "--single-use", "--expires", "3"])
+        == 0
+    )
     last_day = (utcnow() + timedelta(days=10)).astimezone(ZoneInfo("Asia/Tokyo")).date()
-    assert main(["link", "create", "--clinic", "Riverside Physio", "--expires", last_day.isoformat()]) == 0  # fmt: skip
+    assert (
+        main(["link", "create", "--clinic", "Riverside Physio", "--expires", last_day.isoformat()])
+        == 0
+    )
     short, dated = db.exec(select(IntakeLink).order_by(col(IntakeLink.expires_at))).all()
     assert short.single_use
     assert timedelta(days=2, hours=23) < short.expires_at - utcnow() <= timedelta(days=3)

@@ -37,8 +37,10 @@ def test_an_admin_sets_the_clinic_details(
     db.expire_all()
     stored = db.get_one(Clinic, clinic.id)
     assert (stored.phone, stored.contact_email, stored.time_zone) == (
-        "01632 960 001", "reception@riverside.example", "Europe/Dublin",
-    )  # fmt: skip
+        "01632 960 001",
+        "reception@riverside.example",
+        "Europe/Dublin",
+    )
     assert db.get_one(Clinic, other_clinic.id).phone is None
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "clinic.updated")).one()
     assert event.clinic_id == clinic.id

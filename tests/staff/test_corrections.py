@@ -23,9 +23,13 @@ from tests.staff.conftest import SignedInClient, form_token
 def corrected(db: Session, clinic: Clinic) -> tuple[Assessment, Assessment]:
     """An emergency intake submission, and the self-care one the person replaced it with."""
     link, _ = create_link(
-        db, clinic_id=clinic.id, label="patient 7", single_use=True,
-        valid_for=timedelta(days=7), created_by_id=None,
-    )  # fmt: skip
+        db,
+        clinic_id=clinic.id,
+        label="patient 7",
+        single_use=True,
+        valid_for=timedelta(days=7),
+        created_by_id=None,
+    )
     options = {"channel": "intake", "clinic_id": clinic.id, "intake_link_id": link.id}
     old = record_assessment(db, questionnaire(), complete_answers(saddle_numbness=True), **options)
     new = record_assessment(db, questionnaire(), complete_answers(), replaces=old.id, **options)

@@ -38,14 +38,22 @@ def submit(
     link_id = None
     if label is not None and clinic is not None:
         link, _ = create_link(
-            db, clinic_id=clinic.id, label=label, single_use=True,
-            valid_for=timedelta(days=7), created_by_id=None,
-        )  # fmt: skip
+            db,
+            clinic_id=clinic.id,
+            label=label,
+            single_use=True,
+            valid_for=timedelta(days=7),
+            created_by_id=None,
+        )
         link_id = link.id
     recorded = record_assessment(
-        db, questionnaire(), complete_answers(**changes), channel="intake",
-        clinic_id=clinic.id if clinic else None, intake_link_id=link_id,
-    )  # fmt: skip
+        db,
+        questionnaire(),
+        complete_answers(**changes),
+        channel="intake",
+        clinic_id=clinic.id if clinic else None,
+        intake_link_id=link_id,
+    )
     assessment = db.get_one(Assessment, recorded.id)
     assessment.created_at = utcnow() - timedelta(days=days_ago)
     db.add(assessment)
@@ -132,8 +140,9 @@ def test_filters_by_level_date_and_review(
     assert queue_ids(browser.get("/staff/", params={"from": since}).text) == [str(self_care_new.id)]
     until = (utcnow() - timedelta(days=5)).date().isoformat()
     assert set(queue_ids(browser.get("/staff/", params={"to": until}).text)) == {
-        str(emergency.id), str(self_care_old.id)
-    }  # fmt: skip
+        str(emergency.id),
+        str(self_care_old.id),
+    }
 
     not_reviewed = browser.get("/staff/", params={"reviewed": "no", "level": "self_care"})
     assert queue_ids(not_reviewed.text) == [str(self_care_old.id)]
@@ -266,9 +275,12 @@ def test_a_2_0_0_submission_whose_hangs_were_all_left_out_shows_the_stretch_only
     # step, only the side stretch (start_step null). Shown as stored, never re-evaluated.
     old = app.state.registry.exact("low-back-audit", "2.0.0")
     recorded = record_assessment(
-        db, old, {**V2_ANSWERS, "joint_problems": ["shoulder", "hip"]},
-        channel="intake", clinic_id=clinic.id,
-    )  # fmt: skip
+        db,
+        old,
+        {**V2_ANSWERS, "joint_problems": ["shoulder", "hip"]},
+        channel="intake",
+        clinic_id=clinic.id,
+    )
     db.commit()
     [block] = [b for b in plan_of(recorded.result)["blocks"] if b["code"] == "thoracic_lats"]
     assert block["start_step"] is None
@@ -344,8 +356,10 @@ def test_marking_reviewed_records_who_and_when_and_can_be_undone(
     assert stored.reviewed_by_id is None
     actions = db.exec(select(AuditEvent.action).where(AuditEvent.target_id == str(assessment.id)))
     assert set(actions.all()) >= {
-        "assessment.viewed", "assessment.reviewed", "assessment.unreviewed"
-    }  # fmt: skip
+        "assessment.viewed",
+        "assessment.reviewed",
+        "assessment.unreviewed",
+    }
 
 
 @pytest.mark.parametrize("reviewed", ["maybe", "YES", "", None, "yes" * 100])

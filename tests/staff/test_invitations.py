@@ -65,9 +65,12 @@ def browser(app: FastAPI) -> Iterator[TestClient]:
 
 
 def test_inviting_answers_the_same_for_a_free_address_one_in_use_elsewhere_and_one_invited_twice(
-    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, make_staff: MakeStaff,
+    signed_in: SignedInClient,
+    clinic: Clinic,
+    other_clinic: Clinic,
+    make_staff: MakeStaff,
     db: Session,
-) -> None:  # fmt: skip
+) -> None:
     make_staff(other_clinic, email="theirs@hilltop.example")
     admin = signed_in(clinic, "admin")
     assert invite(admin, "twice@example.org").status_code == 200
@@ -125,9 +128,14 @@ def test_an_admin_invitation_makes_an_admin_who_sets_up_a_second_factor_at_sign_
 
 
 def test_a_link_that_cannot_be_used_reads_the_same_whatever_the_reason(
-    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, make_staff: MakeStaff,
-    app: FastAPI, clock: TestClock, db: Session,
-) -> None:  # fmt: skip
+    signed_in: SignedInClient,
+    clinic: Clinic,
+    other_clinic: Clinic,
+    make_staff: MakeStaff,
+    app: FastAPI,
+    clock: TestClock,
+    db: Session,
+) -> None:
     admin = signed_in(clinic, "admin")
     paths = {
         case: link_in(invite(admin, f"{case}@example.org").text)[0]
@@ -198,9 +206,12 @@ def test_a_password_that_cannot_be_used_keeps_the_invitation(
 
 
 def test_a_clinic_sees_and_revokes_only_its_own_invitations(
-    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, db: Session,
+    signed_in: SignedInClient,
+    clinic: Clinic,
+    other_clinic: Clinic,
+    db: Session,
     browser: TestClient,
-) -> None:  # fmt: skip
+) -> None:
     theirs = signed_in(other_clinic, "admin")
     path, token = link_in(invite(theirs, "hers@hilltop.example").text)
     invitation = db.exec(
@@ -316,9 +327,14 @@ def test_an_invitation_the_mail_server_does_not_take_is_withdrawn(
 
 
 def test_an_address_taken_between_the_check_and_the_account_is_an_unusable_link(
-    signed_in: SignedInClient, clinic: Clinic, other_clinic: Clinic, make_staff: MakeStaff,
-    browser: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+    signed_in: SignedInClient,
+    clinic: Clinic,
+    other_clinic: Clinic,
+    make_staff: MakeStaff,
+    browser: TestClient,
+    db: Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Two clinics' invitations for one address, accepted at the same moment: the second finds
     the address taken only when it makes the account. It reads as any unusable link, not a
     500, and its invitation stays pending."""

@@ -140,9 +140,13 @@ def test_the_list_shows_each_links_state(
 ) -> None:
     def make(label: str, **state: object) -> None:
         link, _ = create_link(
-            db, clinic_id=clinic.id, label=label, single_use=True,
-            valid_for=timedelta(days=3), created_by_id=None,
-        )  # fmt: skip
+            db,
+            clinic_id=clinic.id,
+            label=label,
+            single_use=True,
+            valid_for=timedelta(days=3),
+            created_by_id=None,
+        )
         for key, value in state.items():
             setattr(link, key, value)
         db.add(link)
@@ -155,8 +159,11 @@ def test_the_list_shows_each_links_state(
     listing = signed_in(clinic).get("/staff/links").text
     rows = dict(re.findall(r"<td>(L-\w+)</td>\s*<td>Once</td>\s*<td>(\w+)</td>", listing))
     assert rows == {
-        "L-active": "Active", "L-used": "Used", "L-expired": "Expired", "L-revoked": "Revoked"
-    }  # fmt: skip
+        "L-active": "Active",
+        "L-used": "Used",
+        "L-expired": "Expired",
+        "L-revoked": "Revoked",
+    }
     assert listing.count("/revoke") == 1  # only the active one can be revoked
 
 

@@ -56,9 +56,14 @@ def submit(
 ) -> tuple[Assessment, str]:
     """A clinic's submission stored at T0, and its private result path."""
     recorded = record_assessment(
-        db, registry_of(app).default, answers, channel="intake", clinic_id=clinic.id, now=T0,
+        db,
+        registry_of(app).default,
+        answers,
+        channel="intake",
+        clinic_id=clinic.id,
+        now=T0,
         **options,
-    )  # fmt: skip
+    )
     db.commit()
     return db.get_one(Assessment, recorded.id), f"/result/{recorded.result_token}"
 
@@ -131,8 +136,12 @@ def test_the_questions_after_a_release_are_stored_page_by_page_then_the_plan_is_
     assert {k: stored.answers[k] for k in first} == first
     assert stored.result["plan"] is None
 
-    rest = {"squat_check": "with_support", "bridge_check": "two_leg_easy",
-            "hang_check": "under_20_s", "sides_differ": False}  # fmt: skip
+    rest = {
+        "squat_check": "with_support",
+        "bridge_check": "two_leg_easy",
+        "hang_check": "under_20_s",
+        "sides_differ": False,
+    }
     with pytest.raises(AnswerError):
         release_service.answer(db, registry, assessment.id, {"squat_check": "maybe"}, now=T0)
     db.rollback()
@@ -236,9 +245,13 @@ def test_a_see_a_doctor_submission_of_2_0_0_cannot_be_released(
 ) -> None:
     old = registry_of(app).exact("low-back-audit", "2.0.0")
     recorded = record_assessment(
-        db, old, {k: v for k, v in SEE_DOCTOR.items() if k not in ADDED_IN_2_1},
-        channel="intake", clinic_id=clinic.id, now=T0,
-    )  # fmt: skip
+        db,
+        old,
+        {k: v for k, v in SEE_DOCTOR.items() if k not in ADDED_IN_2_1},
+        channel="intake",
+        clinic_id=clinic.id,
+        now=T0,
+    )
     db.commit()
     assessment = db.get_one(Assessment, recorded.id)
     assert assessment.triage_level == "see_doctor"
@@ -320,9 +333,10 @@ def test_after_a_release_the_person_answers_then_gets_a_gated_plan_and_check_ins
 
     # A new hip, with movements to avoid: page by page, each stored as it is sent.
     sent = answer_page(
-        client, questions,
+        client,
+        questions,
         {"joint_problems": ["hip"], "falls_or_unsteady": False, "hypermobile": False},
-    )  # fmt: skip
+    )
     assert (sent.status_code, sent.headers["location"]) == (303, questions)
     assert reread(db, assessment).answers["joint_problems"] == ["hip"]
     assert reread(db, assessment).result["plan"] is None
@@ -371,8 +385,9 @@ def test_after_a_release_the_person_answers_then_gets_a_gated_plan_and_check_ins
     assert f"{(released_at + timedelta(weeks=2)):%-d %B %Y}" in page
     assert checkins.next_due(done, []) == released_at + timedelta(weeks=2)
     ics = client.get(f"{result_path}/checkins.ics").text
-    assert [f"DTSTART;VALUE=DATE:{(released_at + timedelta(weeks=w)):%Y%m%d}" in ics
-            for w in (2, 4, 8)] == [True, True, True]  # fmt: skip
+    assert [
+        f"DTSTART;VALUE=DATE:{(released_at + timedelta(weeks=w)):%Y%m%d}" in ics for w in (2, 4, 8)
+    ] == [True, True, True]
     assert client.get(f"{result_path}/checkin").status_code == 200
 
     # The API's record for the clinic shows the release.
@@ -395,10 +410,13 @@ def test_a_check_in_after_a_release_counts_from_the_release_and_a_known_pregnanc
     db.commit()
     assessment = reread(db, assessment)
     found = checkins.record_checkin(
-        db, registry, assessment,
+        db,
+        registry,
+        assessment,
         checkin_answers(pregnant=True, pelvic_tilts_feel="too_easy", pelvic_tilts_days=7),
-        channel="intake", now=RELEASED_ON + timedelta(days=3),
-    )  # fmt: skip
+        channel="intake",
+        now=RELEASED_ON + timedelta(days=3),
+    )
     db.commit()
     # Pregnant at the start: the programme was released for her, so not a reason now.
     assert found.result["triage"]["level"] == "self_care"

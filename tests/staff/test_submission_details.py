@@ -17,13 +17,21 @@ from tests.staff.conftest import SignedInClient
 
 def poster_submission(db: Session, clinic: Clinic, **changes: object) -> Assessment:
     link, _ = create_link(
-        db, clinic_id=clinic.id, label="Waiting room poster", single_use=False,
-        valid_for=timedelta(days=30), created_by_id=None,
-    )  # fmt: skip
+        db,
+        clinic_id=clinic.id,
+        label="Waiting room poster",
+        single_use=False,
+        valid_for=timedelta(days=30),
+        created_by_id=None,
+    )
     recorded = record_assessment(
-        db, questionnaire(), complete_answers(**changes), channel="intake",
-        clinic_id=clinic.id, intake_link_id=link.id,
-    )  # fmt: skip
+        db,
+        questionnaire(),
+        complete_answers(**changes),
+        channel="intake",
+        clinic_id=clinic.id,
+        intake_link_id=link.id,
+    )
     db.commit()
     return db.get_one(Assessment, recorded.id)
 

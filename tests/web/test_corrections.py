@@ -540,9 +540,12 @@ def long_line(db: Session, q: Any, length: int, **options: Any) -> tuple[list[uu
     token = ""
     for _ in range(length):
         recorded = record_assessment(
-            db, q, {**self_care_answers(), **MISTAP}, replaces=ids[-1] if ids else None,
+            db,
+            q,
+            {**self_care_answers(), **MISTAP},
+            replaces=ids[-1] if ids else None,
             **options,
-        )  # fmt: skip
+        )
         token = token or (recorded.result_token or "")
         ids.append(recorded.id)
     db.commit()

@@ -186,9 +186,12 @@ def test_the_clinic_audit_log_says_the_patient_removed_their_page(
     client.post(f"{location}/delete", data={"csrf_token": csrf_of(confirm.text)})
 
     admin, _ = accounts.create_user(
-        db, clinic_id=clinic.id, email="lead@riverside.example", role="admin",
+        db,
+        clinic_id=clinic.id,
+        email="lead@riverside.example",
+        role="admin",
         password="correct horse battery staple",
-    )  # fmt: skip
+    )
     db.commit()
     app_secret = enrol(db, admin).secret  # admins sign in with a second factor
     with TestClient(app) as staff:

@@ -217,9 +217,10 @@ def test_a_result_s_link_can_be_sent_three_times_an_hour(client: TestClient) -> 
     page = client.get(result_url).text
     codes = [
         client.post(
-            f"{result_url}/keep", data={"csrf_token": csrf_of(page), "email": ADDRESS},
+            f"{result_url}/keep",
+            data={"csrf_token": csrf_of(page), "email": ADDRESS},
             follow_redirects=False,
         ).status_code
         for _ in range(4)
-    ]  # fmt: skip
+    ]
     assert codes == [303, 303, 303, 429]

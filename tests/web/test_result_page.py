@@ -228,6 +228,24 @@ def test_an_old_result_shows_the_week_and_its_answers_with_its_own_questions(
     assert f"<dt>{trauma.text}</dt><dd>No</dd>" in answers.replace("&#39;", "'")
 
 
+def test_a_pregnant_persons_page_leaves_out_body_weight_and_the_record_keeps_its_score(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    q = app.state.registry.default
+    heavier = {**SELF_CARE, "weight_kg": 120}
+    assert "Body weight" in main_of(client.get(stored_result(app, db, heavier)).text)
+
+    recorded = record_assessment(db, q, {**heavier, "pregnant": True}, channel="web")
+    db.commit()
+    html = main_of(client.get(f"/result/{recorded.result_token}").text)
+
+    # Weight gain is expected in pregnancy: no advice to lose weight. Staff, the export and
+    # FHIR still have the score.
+    assert "Body weight" not in html
+    assert "Sitting" in html
+    assert "weight" in [c["code"] for c in recorded.result["contributors"]]
+
+
 # -- Keeping the result ---------------------------------------------------------------------------
 
 

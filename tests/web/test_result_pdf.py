@@ -59,9 +59,14 @@ def renderer(app: FastAPI) -> Iterator[pdf.PdfRenderer]:
 
 def store(db: Session, app: FastAPI, answers: dict[str, Any], **options: Any) -> tuple[Any, str]:
     recorded = record_assessment(
-        db, app.state.registry.default, answers, channel=options.pop("channel", "web"),
-        allow_incomplete=True, now=T0, **options,
-    )  # fmt: skip
+        db,
+        app.state.registry.default,
+        answers,
+        channel=options.pop("channel", "web"),
+        allow_incomplete=True,
+        now=T0,
+        **options,
+    )
     db.commit()
     return recorded, f"/result/{recorded.result_token}"
 
@@ -101,9 +106,13 @@ def test_a_check_in_gives_a_new_pdf(
     before = get_pdf(client, path).content
     assessment = db.get_one(Assessment, recorded.id)
     checkins.record_checkin(
-        db, app.state.registry, assessment, checkin_answers(), channel="web",
+        db,
+        app.state.registry,
+        assessment,
+        checkin_answers(),
+        channel="web",
         now=T0 + timedelta(days=15),
-    )  # fmt: skip
+    )
     db.commit()
 
     after = get_pdf(client, path).content
@@ -122,9 +131,13 @@ def test_a_correction_gives_a_new_pdf(
     old, path = store(db, app, EMERGENCY)
     before = get_pdf(client, path).content
     record_assessment(
-        db, app.state.registry.default, SELF_CARE, channel="web", replaces=old.id,
+        db,
+        app.state.registry.default,
+        SELF_CARE,
+        channel="web",
+        replaces=old.id,
         now=T0 + timedelta(minutes=2),
-    )  # fmt: skip
+    )
     db.commit()
 
     after = get_pdf(client, path).content  # the old link leads to the corrected result
@@ -138,17 +151,23 @@ def test_a_release_gives_a_new_pdf(
 ) -> None:
     clinic = clinics.create_clinic(db, name="Riverside Physio")
     clinician, _ = accounts.create_user(
-        db, clinic_id=clinic.id, email="clinician@riverside.example", role="clinician",
+        db,
+        clinic_id=clinic.id,
+        email="clinician@riverside.example",
+        role="clinician",
         password="a long enough password 1",
-    )  # fmt: skip
+    )
     db.commit()
     see_doctor = {**SELF_CARE, "pregnant": True}
     recorded, path = store(db, app, see_doctor, channel="intake", clinic_id=clinic.id)
     before = get_pdf(client, path).content
     release_service.release(
-        db, app.state.registry, db.get_one(Assessment, recorded.id), by=clinician,
+        db,
+        app.state.registry,
+        db.get_one(Assessment, recorded.id),
+        by=clinician,
         now=T0 + timedelta(days=1),
-    )  # fmt: skip
+    )
     db.commit()
 
     after = get_pdf(client, path).content

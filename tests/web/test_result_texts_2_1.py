@@ -127,9 +127,12 @@ def test_staff_keep_the_habits_of_an_urgent_submission(
 ) -> None:
     assessment = stored(app, db, URGENT, channel="intake", clinic_id=clinic.id).assessment
     user, _ = accounts.create_user(
-        db, clinic_id=clinic.id, email="gp@riverside.example", role="clinician",
+        db,
+        clinic_id=clinic.id,
+        email="gp@riverside.example",
+        role="clinician",
         password="correct horse battery staple",
-    )  # fmt: skip
+    )
     db.commit()
     with TestClient(app) as staff:
         assert sign_in(staff, user.email).status_code == 303

@@ -116,8 +116,11 @@ def checkin_bundle(
         else:
             # A unitless score, in UCUM's annotation form as FHIR's scores are given.
             observation["valueQuantity"] = {
-                "value": value, "unit": "score", "system": UCUM, "code": "{score}",
-            }  # fmt: skip
+                "value": value,
+                "unit": "score",
+                "system": UCUM,
+                "code": "{score}",
+            }
         observations.append(observation)
     triage = checkin.result["triage"]
     risk = {
