@@ -514,3 +514,34 @@ def test_the_hidden_context_and_derived_items_are_never_read_back(
     assert again.status_code == 201, again.text
     assert again.json()["result"] == first["result"] | {"ignored_answers": []}
     assert first["result"]["triage"]["level"] == "see_doctor"
+
+
+def test_a_response_with_what_lhc_forms_adds_is_read_as_ours(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+) -> None:
+    # LHC-Forms 40.1.3's own response (tests/browser/test_lhc_forms.py posts it) adds each
+    # item's text, each coding's display, a meta profile and tag and `authored`, all valid R4;
+    # its hidden items it leaves out. None of it is refused or read.
+    first = stored(client, api_key, {"answers": complete_answers})
+    bundle = exported(client, api_key, f"/api/v1/assessments/{first['id']}/fhir")
+    response = resource(bundle, "QuestionnaireResponse")
+    questionnaire = client.get("/api/v1/questionnaires/low-back-audit/fhir").json()
+    texts = {item["linkId"]: item["text"] for item in walk(questionnaire["item"]) if "text" in item}
+    for item in walk(response["item"]):
+        if item["linkId"] in texts:
+            item["text"] = texts[item["linkId"]]
+        for answer in item.get("answer", []):
+            if "valueCoding" in answer:
+                answer["valueCoding"]["display"] = "as the form showed it"
+    response |= {
+        "meta": {
+            "profile": ["http://hl7.org/fhir/4.0/StructureDefinition/QuestionnaireResponse"],
+            "tag": [{"code": "lformsVersion: 40.1.3"}],
+        },
+        "authored": "2026-01-05T10:00:00.000Z",
+    }
+
+    again = post_fhir(client, api_key, "/api/v1/assessments/fhir", response)
+
+    assert again.status_code == 201, again.text
+    assert again.json()["result"] == first["result"] | {"ignored_answers": []}

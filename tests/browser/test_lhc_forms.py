@@ -4,19 +4,28 @@ a dev dependency) in headless Chromium shows exactly the questions backaudit ask
 Each path's answers (those the engine keeps) are loaded into the form as a
 QuestionnaireResponse; LHC-Forms then runs the Questionnaire's enableWhen and SDC
 enableWhenExpression with its own FHIRPath engine (fhirpath.js), and the questions it renders
-are compared with the engine's. The lforms build is served to the page by Playwright at the
+are compared with the engine's. Then the QuestionnaireResponse LHC-Forms makes of the filled
+form (``getFormFHIRData``: its own, with its ``text``, ``display``, ``meta`` and ``authored``,
+and without the hidden items) is posted to the API's FHIR-in endpoint and must get the level
+the engine gives those answers, as the web form does. The lforms build is served to the page by Playwright at the
 live server's address (nothing of it is in the app), as UTF-8: its FHIRPath parser breaks when
 read as Latin-1.
 """
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.engine import evaluate, triage_level
+from app.models import Assessment, utcnow
+from app.services import checkins as checkin_service
+from app.services.api_keys import create_api_key
 from app.services.questionnaires import Registry
 from tests.browser.conftest import LiveServer
 from tests.fixtures import EXAMPLE_ANSWERS, checkin_answers
@@ -32,14 +41,18 @@ FORM_PAGE = """<!doctype html>
 <body><div id="form"></div>
 <script src="/lforms-test/webcomponent/assets/lib/zone.min.js"></script>
 <script src="/lforms-test/webcomponent/lhc-forms.js"></script></body></html>"""
-# Render the Questionnaire with a response's answers; the question items LHC-Forms shows.
+# Render the Questionnaire with a response's answers: the question items LHC-Forms shows, and
+# the QuestionnaireResponse it makes of the filled form itself.
 RENDER = """async ([questionnaire, response, questionIds]) => {
     const form = LForms.Util.convertFHIRQuestionnaireToLForms(questionnaire, 'R4');
     const filled = LForms.Util.mergeFHIRDataIntoLForms('QuestionnaireResponse', response, form, 'R4');
     await LForms.Util.addFormToPage(filled, 'form', {fhirVersion: 'R4'});
-    return questionIds.filter(id => document.querySelector(`[id^="item-${id}/"]`) !== null);
+    const shown = questionIds.filter(id => document.querySelector(`[id^="item-${id}/"]`) !== null);
+    const own = LForms.Util.getFormFHIRData('QuestionnaireResponse', 'R4', '#form');
+    return [shown, own];
 }"""
 
+# Each path is complete (the web form would end it): changes to the self-care answers.
 AUDIT_PATHS: dict[str, dict[str, Any]] = {
     "emergency on the first signs": {"saddle_numbness": True},
     "emergency on a later safety page": {"serious_accident": "last_6_weeks"},
@@ -47,16 +60,28 @@ AUDIT_PATHS: dict[str, dict[str, Any]] = {
     "urgent": {"fever": True},
     "see a doctor": {"pain_intensity": 9},
     "self-care": {},
-    "self-care, hip problems": {"joint_problems": ["hip"], "hip_replacement": "under_12_weeks"},
+    "self-care, hip problems": {
+        "joint_problems": ["hip"],
+        "hip_replacement": "under_12_weeks",
+        "hip_precautions": True,
+    },
     "self-care, a shoulder problem: no hang": {"joint_problems": ["shoulder"]},
     "self-care, 80 years old: no hang": {"age": 80},
     "2.1: a spine operation, long-standing pain at 50": {
         "spine_diagnosis": ["spine_surgery"],
         "pain_duration": "over_12_weeks",
         "age": 50,
+        "recent_flare": False,
+        "spine_procedure_recent": False,
+        "began_before_45": False,
     },
-    "height and weight not known": {"knows_height_weight": False},
-    "sport and weights": {"plays_sports": True, "lifts_weights": True},
+    "height and weight not known": {"knows_height_weight": False, "weight_self_rating": "healthy"},
+    "sport and weights": {
+        "plays_sports": True,
+        "lifts_weights": True,
+        "one_sided_sport": True,
+        "loaded_squats": False,
+    },
 }
 
 
@@ -83,14 +108,32 @@ def lhc_forms(new_page: Callable[..., Any], live_server: LiveServer) -> Any:
     return page
 
 
+@pytest.fixture
+def api_key(live_server: LiveServer) -> dict[str, str]:
+    with live_server.session() as session:
+        _, key = create_api_key(session, name="form filler")
+        session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
 def shown_by_lhc_forms(
     page: Any, questionnaire: dict[str, Any], response: dict[str, Any], ids: list[str]
-) -> set[str]:
-    return set(page.evaluate(RENDER, [questionnaire, response, ids]))
+) -> tuple[set[str], dict[str, Any]]:
+    """The questions LHC-Forms shows, and its own QuestionnaireResponse of the form."""
+    shown, own = page.evaluate(RENDER, [questionnaire, response, ids])
+    return set(shown), own
+
+
+def posted(page: Any, path: str, body: dict[str, Any], key: dict[str, str]) -> Any:
+    """The API's answer to a request: FHIR in (``…/fhir``, a QuestionnaireResponse) or JSON."""
+    kind = "application/fhir+json" if path.endswith("/fhir") else "application/json"
+    answer = page.request.post(path, data=json.dumps(body), headers={**key, "Content-Type": kind})
+    assert answer.status == 201, answer.text()
+    return answer.json()
 
 
 def test_lhc_forms_asks_what_the_engine_asks_along_every_audit_path(
-    lhc_forms: Any, registry: Registry
+    lhc_forms: Any, registry: Registry, api_key: dict[str, str]
 ) -> None:
     q = registry.get("low-back-audit")
     questionnaire = lhc_forms.request.get("/api/v1/questionnaires/low-back-audit/fhir").json()
@@ -105,8 +148,12 @@ def test_lhc_forms_asks_what_the_engine_asks_along_every_audit_path(
     ]
     for name, answers, context in paths:
         asked, response = asked_and_response(q, answers, context)
-        shown = shown_by_lhc_forms(lhc_forms, questionnaire, response, ids)
+        shown, own = shown_by_lhc_forms(lhc_forms, questionnaire, response, ids)
         assert (name, shown) == (name, asked)
+        # LHC-Forms' own response, posted back, gets the level the web form gives.
+        record = posted(lhc_forms, "/api/v1/assessments/fhir", own, api_key)
+        level = triage_level(q, evaluate(q, answers, context).context)
+        assert (name, record["result"]["triage"]["level"]) == (name, level)
     # The paths went where they should: the stop, and the checks only where allowed.
     assert "page-squat" not in asked  # the last: not released, see a doctor
     stop, _ = asked_and_response(q, {**EXAMPLE_ANSWERS, "saddle_numbness": True}, {})
@@ -115,7 +162,7 @@ def test_lhc_forms_asks_what_the_engine_asks_along_every_audit_path(
 
 
 def test_lhc_forms_asks_what_the_engine_asks_in_a_check_in(
-    lhc_forms: Any, registry: Registry
+    lhc_forms: Any, registry: Registry, live_server: LiveServer, api_key: dict[str, str]
 ) -> None:
     q = registry.get("low-back-checkin")
     questionnaire = lhc_forms.request.get("/api/v1/questionnaires/low-back-checkin/fhir").json()
@@ -138,5 +185,20 @@ def test_lhc_forms_asks_what_the_engine_asks_in_a_check_in(
     ]
     for name, answers, given in paths:
         asked, response = asked_and_response(q, answers, given)
-        shown = shown_by_lhc_forms(lhc_forms, questionnaire, response, ids)
+        shown, _ = shown_by_lhc_forms(lhc_forms, questionnaire, response, ids)
         assert (name, shown) == (name, asked)
+    # Posted back: each to a self-care result of its own (a check-in changes what the next one
+    # reads), filled with the context the app gives that result's check-ins.
+    for name, answers, _ in paths[:3]:
+        assessment = posted(lhc_forms, "/api/v1/assessments", {"answers": EXAMPLE_ANSWERS}, api_key)
+        with live_server.session() as session:
+            stored = session.get(Assessment, uuid.UUID(assessment["id"]))
+            assert stored is not None
+            given = checkin_service.context_for(registry, stored, [], answers, utcnow())
+        asked, response = asked_and_response(q, answers, given)
+        shown, own = shown_by_lhc_forms(lhc_forms, questionnaire, response, ids)
+        assert (name, shown) == (name, asked)
+        path = f"/api/v1/assessments/{assessment['id']}/checkins/fhir"
+        record = posted(lhc_forms, path, own, api_key)
+        level = triage_level(q, evaluate(q, answers, given).context)
+        assert (name, record["result"]["triage"]["level"]) == (name, level)
