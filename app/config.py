@@ -15,9 +15,10 @@ from datetime import timedelta
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -409,6 +410,23 @@ class Settings(BaseSettings):
     @property
     def is_development(self) -> bool:
         return self.environment != "production"
+
+
+# Variables that were settings and are now constants beside the code that uses them: a
+# deployment that still sets one is told at start-up that it does nothing.
+RETIRED_VARIABLES: Final = {
+    "MAX_API_BODY_BYTES": "a constant in app/middleware.py (64 KiB)",
+    "MAX_FORM_BODY_BYTES": "a constant in app/middleware.py (32 KiB)",
+    "CORRECTION_WINDOW_MINUTES": "a clinical control, a constant in app/services/interview.py",
+    "DEFAULT_QUESTIONNAIRE": "the app runs one audit: app/services/questionnaires.py",
+}
+
+
+def retired_variables_set(environ: Mapping[str, str], env_file: Path | None) -> list[str]:
+    """The retired variables set in ``environ`` or in the .env file, in RETIRED_VARIABLES'
+    order."""
+    in_file = dotenv_values(env_file) if env_file is not None and env_file.is_file() else {}
+    return [name for name in RETIRED_VARIABLES if name in environ or name in in_file]
 
 
 @lru_cache

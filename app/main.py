@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -19,7 +21,7 @@ from .api.errors import error_response
 from .api.openapi import API_PATH
 from .api.routes import router as api_router
 from .clock import Clock, system_clock
-from .config import Settings, get_settings
+from .config import RETIRED_VARIABLES, Settings, get_settings, retired_variables_set
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
 from .middleware import BodyLimit, Compress, RequestLog, RequestTarget, SecurityHeaders
@@ -106,6 +108,11 @@ def create_app(
         openapi_url=None,
         lifespan=_lifespan,
     )
+    for name in retired_variables_set(os.environ, Path(".env")):
+        logging.getLogger("backaudit").warning(
+            "%s is set but is no longer a setting (%s): it changes nothing", name,
+            RETIRED_VARIABLES[name],
+        )  # fmt: skip
     app.state.settings = settings
     app.state.clock = clock
     app.state.engine = make_engine(

@@ -3,13 +3,16 @@ deployments have in their .env files, and a bad value is reported by its variabl
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from app.config import Mail, Settings, SettingsGroup
+from app.config import Mail, Settings, SettingsGroup, retired_variables_set
+from app.main import create_app
 
 # For each group: variables a deployment sets, and what the group then holds.
 FLAT_NAMES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
@@ -183,3 +186,25 @@ def test_a_variable_named_after_a_group_is_not_read(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("MAIL", "/var/mail/backaudit")
     monkeypatch.setenv("PDF", "{not json")
     assert Settings().mail.host == ""
+
+
+def test_a_retired_variable_is_named_at_start_up_as_doing_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Four settings became constants: a deployment that still sets one (in the environment
+    or its .env file) is told so, not left to believe it works."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("DEFAULT_QUESTIONNAIRE=other\n")
+    monkeypatch.setenv("CORRECTION_WINDOW_MINUTES", "120")
+    assert retired_variables_set(os.environ, tmp_path / ".env") == [
+        "CORRECTION_WINDOW_MINUTES",
+        "DEFAULT_QUESTIONNAIRE",
+    ]
+    with caplog.at_level(logging.WARNING, logger="backaudit"):
+        create_app(Settings(environment="development")).state.engine.dispose()
+    warned = [r.getMessage() for r in caplog.records if "no longer a setting" in r.getMessage()]
+    assert len(warned) == 2
+    assert warned[0].startswith("CORRECTION_WINDOW_MINUTES is set but is no longer a setting")
+    monkeypatch.delenv("CORRECTION_WINDOW_MINUTES")
+    (tmp_path / ".env").unlink()
+    assert retired_variables_set(os.environ, tmp_path / ".env") == []
