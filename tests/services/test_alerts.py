@@ -582,7 +582,8 @@ def test_a_mail_server_that_hangs_neither_slows_nor_fails_submissions(
     attempts = db.exec(select(AlertAttempt).order_by(col(AlertAttempt.attempted_at))).all()
     assert [attempt.ok for attempt in attempts] == [False, False]
     assert attempts[0].detail.startswith("SMTPServerDisconnected")
-    assert attempts[1].detail.startswith("ConnectionRefusedError")
+    # The other alert's try met the server as it went: refused, or reset while it closed.
+    assert attempts[1].detail.startswith(("ConnectionRefusedError", "SMTPServerDisconnected"))
     assert {(a.status, a.attempts) for a in stored_alerts(db)} == {("pending", 1)}
     assert len(db.exec(select(Assessment)).all()) == 2
 
