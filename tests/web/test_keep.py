@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -18,7 +17,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from app.config import Settings
-from app.main import create_app
 from app.models import Assessment, ResultContact
 from app.services.alert_delivery import deliver_personal
 from tests.alert_receivers import Mailbox, mailbox, wait_until
@@ -47,13 +45,6 @@ def settings(settings: Settings, mailbox: Mailbox) -> Settings:
 @pytest.fixture
 def clock() -> TestClock:
     return TestClock(T0)
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine, clock: TestClock) -> Iterator[FastAPI]:
-    application = create_app(settings, clock=clock)
-    yield application
-    application.state.engine.dispose()
 
 
 def ask_for_link(client: TestClient, result_url: str, *, reminders: bool) -> None:
