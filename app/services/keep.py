@@ -14,11 +14,6 @@ that forgets the address, without signing in. Nothing here logs an address or an
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,12 +23,10 @@ from email.utils import format_datetime, make_msgid
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, col, delete, select, update
 
 from app.models import Assessment, ResultContact
-from app.security import new_token, sign, verify
+from app.security import new_token, seal, sign, unseal, verify
 
 from . import alerts, assessments, checkins
 from .questionnaires import Registry, UnknownQuestionnaireError
@@ -41,7 +34,7 @@ from .questionnaires import Registry, UnknownQuestionnaireError
 UNSUBSCRIBE_PURPOSE: Final = "result-contact-unsubscribe"
 UNSUBSCRIBE_PATH: Final = "/reminders/stop/"
 PERSON_ZONE: Final = ZoneInfo("Europe/London")  # the dates a person is shown
-_SEALED_PREFIX: Final = "v1:"
+LINK_PURPOSE: Final = "result links to e-mail"  # the key derived for it (app/security.py)
 
 
 def ask(
@@ -72,7 +65,7 @@ def ask(
         email=email,
         unsubscribe_id=new_token(16),
         reminders=reminders,
-        link_sealed=_seal(secret_key, assessment.id, token),
+        link_sealed=seal(secret_key, LINK_PURPOSE, assessment.id.bytes, token),
         link_due_at=now,
         remind_at=first_reminder(session, assessment, now) if reminders else None,
         created_at=now,
@@ -162,7 +155,7 @@ def claim_next(
         if not _claimed(session, contact, "link", now):
             continue
         sealed = contact.link_sealed or ""
-        token = _unseal(secret_key, contact.assessment_id, sealed)
+        token = unseal(secret_key, LINK_PURPOSE, contact.assessment_id.bytes, sealed)
         if token is None:  # SECRET_KEY changed: nothing to send, and nothing to keep
             _values(session, contact, link_sealed=None, link_due_at=None)
             continue
@@ -341,27 +334,3 @@ def email_message(claim: Claim, *, sender: str, now: datetime) -> EmailMessage:
         f"{stop}{claim.unsubscribe_url}\n"
     )
     return message
-
-
-# -- the link's secret, sealed while it waits ------------------------------------------------------
-
-
-def _cipher(secret_key: str) -> AESGCM:
-    key = hmac.new(secret_key.encode(), b"backaudit: result links to e-mail", hashlib.sha256)
-    return AESGCM(key.digest())
-
-
-def _seal(secret_key: str, assessment_id: uuid.UUID, token: str) -> str:
-    nonce = os.urandom(12)
-    sealed = _cipher(secret_key).encrypt(nonce, token.encode(), assessment_id.bytes)
-    return _SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
-
-
-def _unseal(secret_key: str, assessment_id: uuid.UUID, stored: str) -> str | None:
-    if not stored.startswith(_SEALED_PREFIX):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(stored.removeprefix(_SEALED_PREFIX))
-        return _cipher(secret_key).decrypt(raw[:12], raw[12:], assessment_id.bytes).decode()
-    except (InvalidTag, ValueError, binascii.Error):
-        return None

@@ -26,11 +26,7 @@ one of ten single-use recovery codes.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
-import os
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -38,13 +34,11 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import pyotp
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, delete, func, or_, select, update
 
 from app.models import Clinic, StaffRecoveryCode, StaffSession, StaffUser
-from app.security import hash_token
+from app.security import hash_token, seal, unseal
 from app.services import audit, login_throttle
 
 ISSUER: Final = "backaudit"  # the name authenticator apps show for the entry
@@ -55,7 +49,7 @@ RECOVERY_CODE_COUNT: Final = 10
 RECOVERY_CODE_LENGTH: Final = 16  # 16 characters of 32: 80 bits
 RECOVERY_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32
 _MISREAD: Final = str.maketrans({"O": "0", "I": "1", "L": "1"})  # as Crockford reads them
-_SEALED_PREFIX: Final = "v1."
+TOTP_PURPOSE: Final = "staff TOTP secrets"  # the key derived for it (app/security.py)
 
 
 # -- who must have one ---------------------------------------------------------------------------
@@ -92,10 +86,14 @@ def begin_enrolment(session: Session, user: StaffUser, *, secret_key: str) -> st
     before, so that a reload shows the same QR code, or a new one."""
     if enrolled(user):
         raise ValueError("a second factor is set up already")
-    secret = _unseal(secret_key, user.id, user.totp_secret) if user.totp_secret else None
+    secret = (
+        unseal(secret_key, TOTP_PURPOSE, user.id.bytes, user.totp_secret)
+        if user.totp_secret
+        else None
+    )
     if secret is None:
         secret = pyotp.random_base32()  # 32 characters: 160 bits, as RFC 4226 recommends
-        user.totp_secret = _seal(secret_key, user.id, secret)
+        user.totp_secret = seal(secret_key, TOTP_PURPOSE, user.id.bytes, secret)
         user.totp_last_step = None
         session.add(user)
         session.flush()
@@ -116,7 +114,7 @@ def finish_enrolment(
     codes, to show once. None when the code is not right (or setting up was not begun)."""
     if enrolled(user) or not user.totp_secret:
         return None
-    secret = _unseal(secret_key, user.id, user.totp_secret)
+    secret = unseal(secret_key, TOTP_PURPOSE, user.id.bytes, user.totp_secret)
     step = _matching_step(secret, code, now=now, after=None) if secret else None
     if step is None:
         return None
@@ -209,7 +207,7 @@ def use_code(
     stored, so it is not accepted again."""
     if not enrolled(user) or not user.totp_secret:
         return False
-    secret = _unseal(secret_key, user.id, user.totp_secret)
+    secret = unseal(secret_key, TOTP_PURPOSE, user.id.bytes, user.totp_secret)
     step = _matching_step(secret, code, now=now, after=user.totp_last_step) if secret else None
     if step is None:
         return False
@@ -315,28 +313,3 @@ def normalise_recovery_code(text: str) -> str:
 
 def _recovery_hash(user_id: uuid.UUID, normalised: str) -> str:
     return hash_token(f"recovery:{user_id}:{normalised}")
-
-
-# -- the secret, encrypted -----------------------------------------------------------------------
-
-
-def _cipher(secret_key: str) -> AESGCM:
-    key = hmac.new(secret_key.encode(), b"backaudit: staff TOTP secrets", hashlib.sha256)
-    return AESGCM(key.digest())
-
-
-def _seal(secret_key: str, user_id: uuid.UUID, secret: str) -> str:
-    nonce = os.urandom(12)
-    sealed = _cipher(secret_key).encrypt(nonce, secret.encode(), user_id.bytes)
-    return _SEALED_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
-
-
-def _unseal(secret_key: str, user_id: uuid.UUID, stored: str) -> str | None:
-    """The secret, or None if it cannot be read (SECRET_KEY changed, or another account's)."""
-    if not stored.startswith(_SEALED_PREFIX):
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(stored.removeprefix(_SEALED_PREFIX))
-        return _cipher(secret_key).decrypt(raw[:12], raw[12:], user_id.bytes).decode()
-    except (InvalidTag, ValueError, binascii.Error):
-        return None
