@@ -21,7 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,7 +32,7 @@ from sqlmodel import Session, col, func, select
 from app import codec
 from app.models import Alert, AlertAttempt, Assessment, Checkin, Clinic
 from app.security import new_token
-from app.services import webhook_addresses
+from app.services import mail, webhook_addresses
 from app.services.text import control_character_problem, one_line
 from app.services.webhook_addresses import Network
 
@@ -323,12 +322,12 @@ def email_message(
     # A name stored before names were checked may hold a line break: in a header that breaks
     # every alert of the clinic (email refuses it), so it goes as one line.
     clinic_name = one_line(claim.clinic_name)
-    message = EmailMessage()
-    message["Subject"] = f"{level_label} {claim.what} for {clinic_name}"
-    message["From"] = sender
-    message["To"] = claim.email or ""
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message = mail.new_message(
+        subject=f"{level_label} {claim.what} for {clinic_name}",
+        sender=sender,
+        to=claim.email or "",
+        now=now,
+    )
     message.set_content(
         f"A {claim.what} marked {level_label} arrived for {clinic_name} at {when}.\n"
         "\n"

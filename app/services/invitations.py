@@ -17,7 +17,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Final
 
 from sqlalchemy import update
@@ -225,12 +224,12 @@ def email_message(
     """The invitation e-mail, with the link: it goes to the address, and only there."""
     invitation = invited.invitation
     clinic_name = one_line(clinic_name)  # a line break in a header makes it unsendable
-    message = EmailMessage()
-    message["Subject"] = f"You are invited to join {clinic_name} on backaudit"
-    message["From"] = sender
-    message["To"] = invitation.email
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message = mail.new_message(
+        subject=f"You are invited to join {clinic_name} on backaudit",
+        sender=sender,
+        to=invitation.email,
+        now=now,
+    )
     hours = int(LIFETIME.total_seconds() // 3600)
     message.set_content(
         f"An admin at {clinic_name} has invited you to join its staff on backaudit,"

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -28,7 +27,7 @@ from sqlmodel import Session, col, delete, select, update
 from app.models import Assessment, ResultContact
 from app.security import new_token, seal, sign, unseal, verify
 
-from . import alerts, assessments, checkins
+from . import alerts, assessments, checkins, mail
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 UNSUBSCRIBE_PURPOSE: Final = "result-contact-unsubscribe"
@@ -281,11 +280,10 @@ def _due_dates(session: Session, assessment_id: uuid.UUID) -> list[datetime]:
 def email_message(claim: Claim, *, sender: str, now: datetime) -> EmailMessage:
     """The link e-mail (the link, and what the address is kept for) or a reminder (that a
     check-in is due and where the link is: never the link itself). Both say how to stop."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = claim.email
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    subject = (
+        "Your back pain result link" if claim.kind == "link" else "Your back pain check-in is due"
+    )
+    message = mail.new_message(subject=subject, sender=sender, to=claim.email, now=now)
     message["List-Unsubscribe"] = f"<{claim.unsubscribe_url}>"
     stop = (
         "To stop the reminders and have us forget your address, open:\n"
@@ -293,7 +291,6 @@ def email_message(claim: Claim, *, sender: str, now: datetime) -> EmailMessage:
         else "To have us forget your address now, open:\n"
     )
     if claim.kind == "link":
-        message["Subject"] = "Your back pain result link"
         kept = (
             "We keep your address to remind you when a check-in is due, until you delete"
             " your result or stop the reminders."
@@ -319,7 +316,6 @@ def email_message(claim: Claim, *, sender: str, now: datetime) -> EmailMessage:
         return message
     assert claim.due is not None
     day = f"{claim.due.astimezone(PERSON_ZONE):%-d %B %Y}"
-    message["Subject"] = "Your back pain check-in is due"
     message.set_content(
         f"Your back pain check-in is due (from {day}).\n"
         "\n"

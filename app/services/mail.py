@@ -1,18 +1,33 @@
 """Sending an e-mail through the configured SMTP server (SMTP_HOST and the settings beside it):
-clinic alerts (app/services/alert_delivery.py) and staff invitations. Blocking: call it in a
+clinic alerts (app/services/alert_delivery.py), staff invitations and the person's own e-mails
+(app/services/keep.py). Blocking: call it in a
 worker thread, never on the event loop."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import datetime
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 
 from app.config import Settings
 
 
 class MailNotSentError(Exception):
     """The message was not accepted; the text says why, for the log or the admin's page."""
+
+
+def new_message(*, subject: str, sender: str, to: str, now: datetime) -> EmailMessage:
+    """A message with the headers every e-mail of the app has: its Date (``now``, the sender's
+    clock) and a Message-ID in the sender's domain. The caller sets the content."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = to
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    return message
 
 
 def configured(settings: Settings) -> bool:
