@@ -28,8 +28,9 @@ LINK_EMAILS_PER_HOUR: Final = 3
 async def keep_context(
     db: Db, registry: Registry, assessment: Assessment, token: str, *, sent: bool = False
 ) -> dict[str, Any]:
-    """What the result page's "send me this link" form needs."""
-    contact = await db.run(keep.contact_of, assessment)
+    """What the result page's "send me this link" form needs. The stored address is read only
+    just after sending (``sent``), the one time the page speaks of it: not on every view."""
+    contact = await db.run(keep.contact_of, assessment) if sent else None
     return {
         "keep": {
             "url": f"/result/{token}/keep",
