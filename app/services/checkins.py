@@ -483,9 +483,8 @@ def next_due(assessment: Assessment, checkins: Sequence[Checkin] | int) -> datet
     """When the next check-in is due: 2, 4 and 8 weeks after the plan began (the result, or a
     clinician's release), one per check-in (given, or how many there are)."""
     done = checkins if isinstance(checkins, int) else len(checkins)
-    if done >= len(DUE_WEEKS):
-        return None
-    return plan_started(assessment) + timedelta(weeks=DUE_WEEKS[done])
+    dates = due_dates(assessment)
+    return dates[done] if done < len(dates) else None
 
 
 def due_dates(assessment: Assessment) -> list[datetime]:
