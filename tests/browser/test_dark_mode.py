@@ -6,13 +6,10 @@ focus 3:1)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from app.models import Assessment
-from app.services import checkins
 from tests.browser.conftest import LiveServer
 from tests.browser.test_staff_journey import make_staff, queue_rows, sign_in, submission
 from tests.browser.test_web_accessibility import (
@@ -20,10 +17,10 @@ from tests.browser.test_web_accessibility import (
     SEE_DOCTOR,
     SELF_CARE,
     URGENT,
+    open_checkin_result,
     result_url,
     with_draft,
 )
-from tests.fixtures import checkin_answers, record_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -65,24 +62,6 @@ def assert_dark(page: Any) -> None:
     background = page_background(page)
     assert contrast(page, background, "rgb(0, 0, 0)") < 1.5, background
     assert contrast(page, style(page, "body", "color"), background) >= 7
-
-
-def open_checkin_result(live_server: LiveServer) -> str:
-    registry = live_server.app.state.registry
-    with live_server.session() as session:
-        recorded = record_assessment(session, registry.default, SELF_CARE, channel="web")
-        assessment = session.get(Assessment, recorded.id)
-        assert assessment is not None
-        done = checkins.record_checkin(
-            session,
-            registry,
-            assessment,
-            checkin_answers(),
-            channel="web",
-            now=assessment.created_at + timedelta(days=14),
-        )
-        session.commit()
-    return f"/result/{recorded.result_token}/checkins/{done.id}"
 
 
 def open_question(live_server: LiveServer, page: Any) -> str:

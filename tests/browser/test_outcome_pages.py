@@ -6,23 +6,21 @@ small phone, scale buttons big enough to tap, and a start page that lets everyon
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from app.models import Assessment
-from app.services import checkins
 from tests.browser.conftest import LiveServer, PatientForm
 from tests.browser.test_web_accessibility import (
     EMERGENCY,
     SEE_DOCTOR,
     SELF_CARE,
     URGENT,
+    open_checkin_result,
     result_url,
     with_draft,
 )
-from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, checkin_answers, record_assessment
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 
 pytestmark = pytest.mark.browser
 
@@ -170,22 +168,9 @@ def test_a_check_in_result_fits_a_small_phone_names_only_what_its_chart_draws_an
     axe_check: Callable[..., Any],
     viewport: dict[str, int],
 ) -> None:
-    registry = live_server.app.state.registry
-    with live_server.session() as session:
-        recorded = record_assessment(session, registry.default, SELF_CARE, channel="web")
-        assessment = session.get(Assessment, recorded.id)
-        assert assessment is not None
-        done = checkins.record_checkin(
-            session,
-            registry,
-            assessment,
-            checkin_answers(),
-            channel="web",
-            now=assessment.created_at + timedelta(days=14),
-        )
-        session.commit()
+    path = open_checkin_result(live_server)
     page = new_page(**viewport)
-    page.goto(f"/result/{recorded.result_token}/checkins/{done.id}")
+    page.goto(path)
     no_sideways_scroll(page)
     main = page.locator("main").inner_text()
     assert "PEG" not in main

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from app.models import Clinic, utcnow
-from app.services import drafts
+from app.models import Assessment, Clinic, utcnow
+from app.services import checkins, drafts
 from app.services.intake import create_link
 from tests.browser.conftest import DESKTOP, PHONE, LiveServer
-from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, record_assessment
+from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, checkin_answers, record_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -212,3 +212,22 @@ def test_keyboard_focus_is_visible(new_page: Callable[..., Any], live_server: Li
         "() => getComputedStyle(document.activeElement.nextElementSibling, '::before').boxShadow"
     )
     assert shadow != "none"
+
+
+def open_checkin_result(live_server: LiveServer) -> str:
+    """A self-care result with one check-in two weeks on: the check-in result page's path."""
+    registry = live_server.app.state.registry
+    with live_server.session() as session:
+        recorded = record_assessment(session, registry.default, SELF_CARE, channel="web")
+        assessment = session.get(Assessment, recorded.id)
+        assert assessment is not None
+        done = checkins.record_checkin(
+            session,
+            registry,
+            assessment,
+            checkin_answers(),
+            channel="web",
+            now=assessment.created_at + timedelta(days=14),
+        )
+        session.commit()
+    return f"/result/{recorded.result_token}/checkins/{done.id}"
