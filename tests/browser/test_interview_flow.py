@@ -145,7 +145,7 @@ def test_a_mis_tapped_emergency_answer_is_corrected_and_replaces_the_stored_resu
         page.get_by_role("button", name="Yes, change my answers").click()
     assert (
         urlsplit(page.url).path
-        == urlsplit(emergency_url).path + "/change/questions/emergency_nerves"
+        == urlsplit(emergency_url).path + "/change/questions/emergency_signs"
     )
     assert page.get_by_text("You are changing your answers").is_visible()
     assert page.is_checked("#saddle_numbness")  # every answer kept, the mistake too
