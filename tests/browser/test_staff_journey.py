@@ -243,7 +243,8 @@ def test_an_intake_link_comes_back_to_the_top_of_the_queue_and_is_reviewed(
     with patient.expect_navigation():
         patient.get_by_role("link", name="Back", exact=True).click()
     assert patient.url.endswith(f"{path}/questions/warning_signs")
-    for question in ("fever", "night_pain"):
+    assert patient.is_checked("#fever")  # the urgent sign: yes
+    for question in ("weight_loss", "night_pain"):
         assert patient.is_checked(f"#{question}-no"), question
     with patient.expect_navigation():
         patient.get_by_role("link", name="Back", exact=True).click()
