@@ -11,13 +11,12 @@ check-in's warning signs:
 - taps for a person with no warning sign, through every safety page;
 - the longest error summary: each safety page sent with nothing answered.
 
-Layouts: "2.1.0 before" (the pages as they were, issue 26), "one a page" (NHS 111 online's
-one question per page), "groups of 4" (the questions in today's order, 4 to a page) and "now"
-(the definitions in questionnaires/: every sign that alone means an emergency on the first
-warning-sign page, the others at most 4 to a page). A checkbox list with
-"None of these" cannot be driven without new question ids (a public contract): its numbers are
-worked out and printed beside them (2 taps to any sign on its list, 2 a list with none, an
-error summary of 1).
+Layouts: "before" (the pages of audit 2.1.0 and check-in 1.1.0 as issue 26 found them), "one
+a page" (NHS 111 online's one question per page), "groups of 4" (both in today's order) and
+"now" (the definitions in questionnaires/: every sign that alone means an emergency on the first
+warning-sign page, the others at most 4 to a page). A checkbox list with "None of these" cannot
+be driven without new question ids (a public contract): its numbers are worked out and printed
+beside them (2 taps to any sign on its list, 2 a list with none, an error summary of 1).
 
     .venv/bin/python benchmarks/redflags.py
 """
@@ -64,7 +63,7 @@ EMERGENCY_ANSWERS: dict[str, Any] = {
 NO_SIGN: dict[str, Any] = {"age": 42, "serious_accident": "no"}  # and every yes/no "no"
 EMERGENCY_TITLE = "Get medical help now"
 
-# The safety pages of 2.1.0 before issue 26 (the audit's age page is left as it is).
+# The safety pages as issue 26 found them (the audit's age page is left as it is).
 BEFORE: dict[str, list[tuple[str, list[str]]]] = {
     AUDIT: [
         ("emergency_nerves", ["saddle_numbness", "bladder_change", "bowel_change",
@@ -286,7 +285,7 @@ def write_layout(folder: Path, layout: str) -> None:
         definition = yaml.safe_load(path.read_text(encoding="utf-8"))
         if layout == "now":
             continue
-        pages = BEFORE[name] if layout == "2.1.0 before" else LAYOUTS[layout](definition, keep)
+        pages = BEFORE[name] if layout == "before" else LAYOUTS[layout](definition, keep)
         path.write_text(yaml.safe_dump(_relayout(definition, pages, keep), sort_keys=False))
 
 
@@ -357,7 +356,7 @@ def measure(
 
 
 def main() -> int:
-    layouts = ("2.1.0 before", "one a page", "groups of 4", "now")
+    layouts = ("before", "one a page", "groups of 4", "now")
     results = {}
     for layout in layouts:
         with app_with(layout) as (client, audit, checkin):
