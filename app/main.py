@@ -133,6 +133,8 @@ def create_app(
         settings.questionnaires_dir,
         DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
+        offer_draft=settings.offer_draft_languages,
+        pseudo_locale=settings.pseudo_locale,
     )
     app.state.alert_sender = None  # the lifespan starts one
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate

@@ -13,6 +13,7 @@ from app.config import get_settings
 from app.engine import (
     AnswerError,
     DefinitionError,
+    DefinitionProblem,
     Questionnaire,
     assess,
     load_versions,
@@ -52,7 +53,9 @@ def register(sub: Any) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     path = args.path or get_settings().questionnaires_dir
     loaded: list[Questionnaire] = []
-    problems = validate_path(path, loaded=loaded)
+    # Texts of a translation left the same as the English: allowed, printed to look at.
+    same_as_english: list[DefinitionProblem] = []
+    problems = validate_path(path, loaded=loaded, warnings=same_as_english)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -70,7 +73,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for q in loaded:
         if q.id not in newest or version_key(q.version) > version_key(newest[q.id].version):
             newest[q.id] = q
-    warnings = [w for q in newest.values() for w in rule_warnings(q)]
+    warnings = [w for q in newest.values() for w in rule_warnings(q)] + same_as_english
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"{path}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
