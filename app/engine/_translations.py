@@ -140,7 +140,7 @@ def read_translation(
     status = raw.get("status")
     reviewed_by = raw.get("reviewed_by")
     reviewed_on = _day(raw.get("reviewed_on"))
-    if "status" in raw and status not in STATUSES:
+    if "status" in raw and status is not None and status not in STATUSES:
         problem(raw.line_of("status"), f"'status' must be draft or reviewed (got {status!r})")
     if status == "reviewed":
         if not isinstance(reviewed_by, str) or not reviewed_by.strip():
@@ -240,7 +240,7 @@ _ACCENTED: Final = str.maketrans(
     "abcdeghiklnoprstuwyzABCDEGHIKLNOPRSTUWYZ",
     "àƀçđéĝĥîķĺñöþŕšţûŵýžÀƁÇĐÉĜĤÎĶĹÑÖÞŔŠŢÛŴÝŽ",
 )
-_FILLER: Final = " ·ẋẋ·"
+_FILLER: Final = " ẋẋẋẋ"
 
 
 def pseudo_text(text: str) -> str:
@@ -253,8 +253,12 @@ def pseudo_text(text: str) -> str:
         out.append(match.group())
         end = match.end()
     out.append(text[end:].translate(_ACCENTED))
-    padding = (_FILLER * (1 + len(text) * 2 // (5 * len(_FILLER))))[: max(2, len(text) * 2 // 5)]
-    return f"{''.join(out)}{padding.rstrip()}"
+    # At least 40% more, in short words (a text may wrap as a translation's would).
+    extra = max(2, -(-len(text) * 2 // 5))
+    padding = (_FILLER * extra)[: extra + 1]
+    if padding.endswith(" "):
+        padding = padding[:-1] + "ẋ"
+    return f"{''.join(out)}{padding}"
 
 
 def pseudo_translation(definition: Mapping[str, Any], definition_path: str) -> Translation:

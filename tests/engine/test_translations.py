@@ -1,0 +1,334 @@
+"""Translations of the definitions (app/engine/_translations.py): checked completely before use,
+and only texts change, so every language gives the same levels, reasons and plan."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app.engine import (
+    PSEUDO_LANGUAGE,
+    Pairing,
+    Questionnaire,
+    assess,
+    load_questionnaire,
+    load_translated,
+    placeholders,
+    pseudo_text,
+    text_catalogue,
+    validate_path,
+)
+from app.engine._yaml import load_yaml
+
+from .support import QUESTIONNAIRES, answers
+
+AUDIT = "low-back-audit"
+BLOCKS = "exercise-blocks"
+
+
+def catalogue(stem: str) -> dict[str, str]:
+    raw, _ = load_yaml((QUESTIONNAIRES / f"{stem}.yaml").read_text(encoding="utf-8"), stem)
+    return text_catalogue(raw)
+
+
+def stand_in(text: str) -> str:
+    """A stand-in translation ("xx"): every text marked, every placeholder kept."""
+    return f"XX {text} XX"
+
+
+def write_translation(
+    folder: Path, stem: str, language: str = "xx", texts: dict[str, str] | None = None, **header: Any
+) -> Path:
+    """A translation file of ``stem`` (every text, as ``stand_in`` has it, unless
+    ``texts`` is given), with the header's fields changed by ``header``."""
+    raw, _ = load_yaml((folder / f"{stem}.yaml").read_text(encoding="utf-8"), stem)
+    data: dict[str, Any] = {
+        "language": language,
+        "name": "Test language",
+        "translates": raw.get("id", BLOCKS),
+        "version": str(raw["version"]),
+        "status": "draft",
+        "reviewed_by": None,
+        "reviewed_on": None,
+    }
+    data.update(header)
+    if texts is None:
+        texts = {key: stand_in(text) for key, text in text_catalogue(raw).items()}
+    data["texts"] = texts
+    path = folder / f"{stem}.{language}.yaml"
+    path.write_text(
+        "# a test translation\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """The newest audit and its exercise blocks, with a complete "xx" translation of both."""
+    for stem in (AUDIT, BLOCKS):
+        shutil.copy(QUESTIONNAIRES / f"{stem}.yaml", tmp_path)
+        write_translation(tmp_path, stem)
+    return tmp_path
+
+
+def checked(folder: Path, pseudo: bool = False) -> tuple[list[Any], list[Pairing], list[Any]]:
+    pairs: list[Pairing] = []
+    warnings: list[Any] = []
+    problems = validate_path(folder, translations=pairs, warnings=warnings, pseudo=pseudo)
+    return problems, pairs, warnings
+
+
+def line_of(path: Path, words: str) -> int:
+    """The line of ``path`` that holds ``words`` (1-based)."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if words in line:
+            return number
+    raise AssertionError(f"{words!r} not in {path}")
+
+
+def only_problem(folder: Path) -> str:
+    problems, _, _ = checked(folder)
+    assert len(problems) == 1, problems
+    return str(problems[0])
+
+
+def test_a_complete_translation_loads_and_only_its_texts_change(folder: Path) -> None:
+    problems, pairs, warnings = checked(folder)
+    assert problems == [] and warnings == []
+    (pair,) = pairs
+    assert (pair.translation.language, pair.translation.status) == ("xx", "draft")
+    assert pair.blocks is not None and pair.blocks.translates == BLOCKS
+    translated = load_translated(pair, help_lines={"emergency_name": "999"} | HELP)
+    assert translated.language == "xx"
+    english = load_questionnaire(folder / f"{AUDIT}.yaml", help_lines=HELP)
+    assert english.language == "en"
+    assert translated.title == f"XX {english.title} XX"
+    saddle = translated.question_by_id["saddle_numbness"]
+    assert saddle.text == f"XX {english.question_by_id['saddle_numbness'].text} XX"
+    assert translated.exercise_blocks["hip_bridge"].title.startswith("XX ")
+    # Help lines are put in after the texts: the translated safety net calls the same number.
+    assert translated.safety_net is not None and "999" in translated.safety_net.title
+
+
+HELP = {
+    "emergency_number": "999",
+    "emergency_name": "999",
+    "urgent_number": "111",
+    "urgent_name": "NHS 111",
+    "urgent_online_name": "NHS 111 online",
+}
+
+# Answer sets reaching every level, with reasons, contributors and a plan.
+CASES = [
+    {},
+    {"pain_duration": "over_12_weeks", "sitting_hours": 11, "sitting_breaks": "rarely", "sleep_hours": 5},
+    {"pregnant": True},
+    {"fever": True},
+    {"saddle_numbness": True},
+    {"leg_pain": "below_knee", "leg_pain_worse_than_back": False},
+]
+
+
+def codes(result: Any) -> Any:
+    """A result with its texts left out: what triage and the plan decided."""
+    plan = result["plan"]
+    return {
+        "level": result["triage"]["level"],
+        "reasons": [(r["code"], r["level"]) for r in result["triage"]["reasons"]],
+        "contributors": [(c["code"], c["score"]) for c in result["contributors"]],
+        "plan": None
+        if plan is None
+        else [
+            (
+                b["code"],
+                b["focus"],
+                b["relevance"],
+                b["start_step"],
+                [(s["code"], s.get("allowed", True)) for s in b["steps"]],
+            )
+            for b in plan["blocks"]
+        ],
+        "dropped": None if plan is None else plan.get("dropped"),
+        "ignored": result["ignored_answers"],
+    }
+
+
+def texts(result: Any) -> list[str]:
+    out = [result["triage"]["title"], result["triage"]["advice"]]
+    out += [r["message"] for r in result["triage"]["reasons"]]
+    out += [c["why"] for c in result["contributors"]]
+    out += [result["safety_net"]["title"], *result["safety_net"]["signs"]]
+    if result["plan"] is not None:
+        out += [b["title"] for b in result["plan"]["blocks"]] + result["plan"]["advice"]
+    return out
+
+
+@pytest.mark.parametrize("changes", CASES)
+def test_the_same_answers_give_the_same_result_in_every_language(
+    folder: Path, changes: dict[str, Any]
+) -> None:
+    problems, pairs, _ = checked(folder, pseudo=True)
+    assert problems == []
+    languages: dict[str, Questionnaire] = {"en": load_questionnaire(folder / f"{AUDIT}.yaml")}
+    for pair in pairs:
+        languages[pair.translation.language] = load_translated(pair)
+    assert set(languages) == {"en", "xx", PSEUDO_LANGUAGE}
+    results = {lang: assess(q, answers(**changes)) for lang, q in languages.items()}
+    english = results.pop("en")
+    for language, result in results.items():
+        assert codes(result) == codes(english), language
+        for ours, theirs in zip(texts(result), texts(english), strict=True):
+            assert ours != theirs, (language, theirs)
+
+
+def test_the_pseudo_locale_is_longer_accented_and_keeps_placeholders() -> None:
+    for stem in (AUDIT, BLOCKS, "low-back-checkin"):
+        for key, text in catalogue(stem).items():
+            pseudo = pseudo_text(text)
+            assert pseudo != text, key
+            assert placeholders(pseudo) == placeholders(text), key
+            assert len(pseudo) >= 1.3 * len(text), key
+            outside = pseudo
+            for placeholder in placeholders(text):
+                outside = outside.replace(placeholder, "")
+            assert not set("aeiouAEIOU") & set(outside), key
+
+
+# -- what makes a translation fail, each with its file and line ------------------------------
+
+
+def test_an_unknown_key_fails(folder: Path) -> None:
+    texts = {key: stand_in(t) for key, t in catalogue(AUDIT).items()}
+    texts["questions.no_such_question.text"] = "?"
+    path = write_translation(folder, AUDIT, texts=texts)
+    said = only_problem(folder)
+    line = line_of(path, "questions.no_such_question.text")
+    assert said.startswith(f"{path}:{line}: ")
+    assert "unknown text 'questions.no_such_question.text'" in said
+
+
+def test_a_missing_text_fails(folder: Path) -> None:
+    texts = {key: stand_in(t) for key, t in catalogue(AUDIT).items()}
+    del texts["questions.saddle_numbness.text"]
+    path = write_translation(folder, AUDIT, texts=texts)
+    said = only_problem(folder)
+    assert said.startswith(f"{path}:{line_of(path, 'texts:')}: ")
+    assert "missing text 'questions.saddle_numbness.text'" in said
+
+
+@pytest.mark.parametrize(
+    ("stem", "key", "broken", "named"),
+    [
+        # a help line dropped: the person would not be told whom to call
+        (AUDIT, "safety_net.title", "XX call someone XX", "{emergency_name}"),
+        # a help line renamed
+        (AUDIT, "safety_net.title", "XX call {emergency_number} XX", "{emergency_number}"),
+        # the plan's list of dropped blocks
+        (AUDIT, "plan.dropped_advice.0.text", "XX we left some out XX", "[blocks]"),
+    ],
+)
+def test_a_broken_placeholder_fails(
+    folder: Path, stem: str, key: str, broken: str, named: str
+) -> None:
+    texts = {k: stand_in(t) for k, t in catalogue(stem).items()}
+    assert key in texts
+    texts[key] = broken
+    path = write_translation(folder, stem, texts=texts)
+    said = only_problem(folder)
+    assert said.startswith(f"{path}:{line_of(path, key + ':')}: ")
+    assert "placeholders differ from the English" in said and named in said
+
+
+def test_another_version_fails(folder: Path) -> None:
+    path = write_translation(folder, AUDIT, version="2.0.0")
+    said = only_problem(folder)
+    assert said.startswith(f"{path}:{line_of(path, 'version:')}: ")
+    assert "'version' is '2.0.0'" in said and "2.1.0" in said
+
+
+def test_another_definition_fails(folder: Path) -> None:
+    path = write_translation(folder, AUDIT, translates="low-back-checkin")
+    said = only_problem(folder)
+    assert said.startswith(f"{path}:{line_of(path, 'translates:')}: ")
+
+
+@pytest.mark.parametrize("status", ["final", None, "Reviewed"])
+def test_a_bad_status_fails(folder: Path, status: str | None) -> None:
+    path = write_translation(folder, AUDIT, status=status)
+    said = only_problem(folder)
+    assert said.startswith(f"{path}:{line_of(path, 'status:')}: ")
+
+
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [
+        ({"reviewed_on": "2026-11-30"}, "reviewed_by"),
+        ({"reviewed_by": "A. Nowak, physiotherapist"}, "reviewed_on"),
+        ({"reviewed_by": "A. Nowak, physiotherapist", "reviewed_on": "last week"}, "reviewed_on"),
+    ],
+)
+def test_a_reviewed_status_needs_who_and_when(
+    folder: Path, header: dict[str, str], missing: str
+) -> None:
+    path = write_translation(folder, AUDIT, status="reviewed", **header)
+    said = only_problem(folder)
+    assert said.startswith(f"{path}:{line_of(path, missing + ':')}: ")
+    assert f"'{missing}'" in said
+
+
+def test_a_reviewed_translation_names_who_and_when(folder: Path) -> None:
+    for stem in (AUDIT, BLOCKS):
+        write_translation(
+            folder,
+            stem,
+            status="reviewed",
+            reviewed_by="A. Nowak, physiotherapist",
+            reviewed_on="2026-11-30",
+        )
+    problems, (pair,), _ = checked(folder)
+    assert problems == []
+    assert pair.translation.reviewed and pair.translation.reviewed_by == "A. Nowak, physiotherapist"
+    assert str(pair.translation.reviewed_on) == "2026-11-30"
+
+
+def test_a_language_other_than_the_file_names_fails(folder: Path) -> None:
+    path = write_translation(folder, AUDIT)
+    path.write_text(path.read_text(encoding="utf-8").replace("language: xx", "language: pl"))
+    said = only_problem(folder)
+    assert said.startswith(f"{path}:{line_of(path, 'language:')}: ")
+
+
+def test_a_questionnaire_translation_needs_its_exercise_blocks_translated(folder: Path) -> None:
+    (folder / f"{BLOCKS}.xx.yaml").unlink()
+    said = only_problem(folder)
+    assert said.startswith(f"{folder / f'{AUDIT}.xx.yaml'}:1: ")
+    assert "exercise-blocks.xx.yaml" in said
+
+
+def test_a_partial_translation_lists_every_missing_text(tmp_path: Path) -> None:
+    """The file in tests/data, beside the audit: a translator's first few texts, with file and
+    line for each problem."""
+    data = Path(__file__).resolve().parents[1] / "data" / "translations"
+    shutil.copy(QUESTIONNAIRES / f"{AUDIT}.yaml", tmp_path)
+    path = Path(shutil.copy(data / f"{AUDIT}.xx.yaml", tmp_path))
+    problems = validate_path(path)
+    missing = [p for p in problems if "missing text" in p.message]
+    assert len(missing) == len(catalogue(AUDIT)) - 3
+    assert all(p.file == str(path) and p.line == line_of(path, "texts:") for p in missing)
+    (placeholder,) = [p for p in problems if "placeholders" in p.message]
+    assert placeholder.line == line_of(path, "safety_net.title:")
+
+
+def test_a_text_left_in_english_is_a_warning_not_a_problem(folder: Path) -> None:
+    texts = {key: stand_in(t) for key, t in catalogue(AUDIT).items()}
+    texts["title"] = catalogue(AUDIT)["title"]
+    path = write_translation(folder, AUDIT, texts=texts)
+    problems, pairs, warnings = checked(folder)
+    assert problems == [] and len(pairs) == 1
+    (warning,) = warnings
+    assert str(warning) == f"{path}:{line_of(path, 'title:')}: title: the same as the English text"
