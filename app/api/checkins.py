@@ -13,7 +13,7 @@ from app import codec
 from app.clock import Clock
 from app.config import CheckinLimits
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
-from app.engine import AnswerError
+from app.engine import BASE_LANGUAGE, AnswerError
 from app.errors import AppError
 from app.models import Assessment, Checkin
 from app.services import assessments as assessment_service
@@ -42,6 +42,7 @@ from .responses import (
     FhirResponse,
     fhir_schema,
     health_data_response,
+    language_headers,
     refuse_more_answers_than_questions,
 )
 from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse, NextStep
@@ -83,6 +84,8 @@ def checkin_record(checkin: Checkin | RecordedCheckin, registry: Registry) -> di
         "created_at": checkin.created_at.isoformat().replace("+00:00", "Z"),
         # A check-in stored by an older version says which version is newer, as a record does.
         "result": presenters.version_news(checkin.result, registry),
+        # A check-in's plan carries on the stored plan's texts: English, the base language.
+        "language": BASE_LANGUAGE,
     }
 
 
@@ -151,7 +154,7 @@ async def create_checkin(
     return health_data_response(
         checkin_record(recorded, registry),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
-        headers=checkin_headers(assessment, recorded),
+        headers={**checkin_headers(assessment, recorded), **language_headers()},
     )
 
 
@@ -320,7 +323,7 @@ async def list_checkins(
             "total": total,
             "next": following,
         },
-        headers=headers,
+        headers={**headers, **language_headers()},
     )
 
 
