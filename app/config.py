@@ -312,15 +312,17 @@ class HelpLines(SettingsGroup):
 
 
 class Languages(SettingsGroup):
-    """Languages other than English (app/services/questionnaires.py). A translation is
-    ``draft`` until a qualified reviewer marks it ``reviewed``: a draft may hold a
-    mistranslated red-flag question, so drafts are offered only where LANGUAGES_OFFER_DRAFT
-    says so (unset: in development and tests, never in production). LANGUAGES_PSEUDO_LOCALE
-    adds the generated pseudo-locale en-XA (a draft; unset: in tests only), which production
-    refuses."""
+    """LANGUAGES_OFFER_DRAFT: offer translations not yet reviewed (unset: not in production);
+    LANGUAGES_PSEUDO_LOCALE: the generated en-XA too, a draft (unset: in tests only)."""
 
     offer_draft: bool | None = Field(default=None, validation_alias="LANGUAGES_OFFER_DRAFT")
     pseudo_locale: bool | None = Field(default=None, validation_alias="LANGUAGES_PSEUDO_LOCALE")
+
+    def offered(self, environment: str) -> tuple[bool, bool]:
+        """Whether drafts are offered, and the pseudo-locale: never in production."""
+        drafts = environment != "production" if self.offer_draft is None else self.offer_draft
+        pseudo = environment == "test" if self.pseudo_locale is None else self.pseudo_locale
+        return drafts, drafts and pseudo and environment != "production"
 
 
 def _group_of(field: FieldInfo) -> type[SettingsGroup] | None:
@@ -407,31 +409,6 @@ class Settings(BaseSettings):
                 " (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
-
-    @model_validator(mode="after")
-    def _no_pseudo_locale_in_production(self) -> Settings:
-        if self.environment == "production" and self.languages.pseudo_locale:
-            raise ValueError(
-                "LANGUAGES_PSEUDO_LOCALE is for tests: a production site never offers en-XA"
-            )
-        return self
-
-    @property
-    def offer_draft_languages(self) -> bool:
-        """Whether draft translations are offered: LANGUAGES_OFFER_DRAFT, or, unset, everywhere
-        but production."""
-        if self.languages.offer_draft is not None:
-            return self.languages.offer_draft
-        return self.environment != "production"
-
-    @property
-    def pseudo_locale(self) -> bool:
-        """Whether the pseudo-locale en-XA is offered (it is a draft, so only with drafts):
-        LANGUAGES_PSEUDO_LOCALE, or, unset, in tests; never in production."""
-        wanted = self.languages.pseudo_locale
-        if wanted is None:
-            wanted = self.environment == "test"
-        return wanted and self.environment != "production" and self.offer_draft_languages
 
     @property
     def trusted_hosts(self) -> list[str]:

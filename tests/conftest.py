@@ -125,12 +125,13 @@ def registry() -> Registry:
     """Every questionnaire as the app loads them, with the default help lines in the texts:
     the same object as a test app's ``app.state.registry`` (loaded once, above)."""
     settings = Settings(environment="test", secret_key=TEST_SECRET)
+    drafts, pseudo_locale = settings.languages.offered(settings.environment)
     return Registry.load(
         QUESTIONNAIRES,
         DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
-        offer_draft=settings.offer_draft_languages,
-        pseudo_locale=settings.pseudo_locale,
+        offer_draft=drafts,
+        pseudo_locale=pseudo_locale,
     )
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from app.engine import (
     PSEUDO_LANGUAGE,
@@ -19,56 +18,18 @@ from app.engine import (
     load_translated,
     placeholders,
     pseudo_text,
-    text_catalogue,
     validate_path,
 )
-from app.engine._yaml import load_yaml
+from tests.support.translations import (
+    AUDIT,
+    BLOCKS,
+    catalogue,
+    line_with,
+    stand_in,
+    write_translation,
+)
 
 from .support import QUESTIONNAIRES, answers
-
-AUDIT = "low-back-audit"
-BLOCKS = "exercise-blocks"
-
-
-def catalogue(stem: str) -> dict[str, str]:
-    raw, _ = load_yaml((QUESTIONNAIRES / f"{stem}.yaml").read_text(encoding="utf-8"), stem)
-    return text_catalogue(raw)
-
-
-def stand_in(text: str) -> str:
-    """A stand-in translation ("xx"): every text marked, every placeholder kept."""
-    return f"XX {text} XX"
-
-
-def write_translation(
-    folder: Path,
-    stem: str,
-    language: str = "xx",
-    texts: dict[str, str] | None = None,
-    **header: Any,
-) -> Path:
-    """A translation file of ``stem`` (every text, as ``stand_in`` has it, unless
-    ``texts`` is given), with the header's fields changed by ``header``."""
-    raw, _ = load_yaml((folder / f"{stem}.yaml").read_text(encoding="utf-8"), stem)
-    data: dict[str, Any] = {
-        "language": language,
-        "name": "Test language",
-        "translates": raw.get("id", BLOCKS),
-        "version": str(raw["version"]),
-        "status": "draft",
-        "reviewed_by": None,
-        "reviewed_on": None,
-    }
-    data.update(header)
-    if texts is None:
-        texts = {key: stand_in(text) for key, text in text_catalogue(raw).items()}
-    data["texts"] = texts
-    path = folder / f"{stem}.{language}.yaml"
-    path.write_text(
-        "# a test translation\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-        encoding="utf-8",
-    )
-    return path
 
 
 @pytest.fixture
@@ -85,14 +46,6 @@ def checked(folder: Path, pseudo: bool = False) -> tuple[list[Any], list[Pairing
     warnings: list[Any] = []
     problems = validate_path(folder, translations=pairs, warnings=warnings, pseudo=pseudo)
     return problems, pairs, warnings
-
-
-def line_of(path: Path, words: str) -> int:
-    """The line of ``path`` that holds ``words`` (1-based)."""
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if words in line:
-            return number
-    raise AssertionError(f"{words!r} not in {path}")
 
 
 def only_problem(folder: Path) -> str:
@@ -219,7 +172,7 @@ def test_an_unknown_key_fails(folder: Path) -> None:
     texts["questions.no_such_question.text"] = "?"
     path = write_translation(folder, AUDIT, texts=texts)
     said = only_problem(folder)
-    line = line_of(path, "questions.no_such_question.text")
+    line = line_with(path, "questions.no_such_question.text")
     assert said.startswith(f"{path}:{line}: ")
     assert "unknown text 'questions.no_such_question.text'" in said
 
@@ -229,7 +182,7 @@ def test_a_missing_text_fails(folder: Path) -> None:
     del texts["questions.saddle_numbness.text"]
     path = write_translation(folder, AUDIT, texts=texts)
     said = only_problem(folder)
-    assert said.startswith(f"{path}:{line_of(path, 'texts:')}: ")
+    assert said.startswith(f"{path}:{line_with(path, 'texts:')}: ")
     assert "missing text 'questions.saddle_numbness.text'" in said
 
 
@@ -252,7 +205,7 @@ def test_a_broken_placeholder_fails(
     texts[key] = broken
     path = write_translation(folder, stem, texts=texts)
     said = only_problem(folder)
-    assert said.startswith(f"{path}:{line_of(path, key + ':')}: ")
+    assert said.startswith(f"{path}:{line_with(path, key + ':')}: ")
     assert "placeholders differ from the English" in said
     assert named in said
 
@@ -260,7 +213,7 @@ def test_a_broken_placeholder_fails(
 def test_another_version_fails(folder: Path) -> None:
     path = write_translation(folder, AUDIT, version="2.0.0")
     said = only_problem(folder)
-    assert said.startswith(f"{path}:{line_of(path, 'version:')}: ")
+    assert said.startswith(f"{path}:{line_with(path, 'version:')}: ")
     assert "'version' is '2.0.0'" in said
     assert "2.1.0" in said
 
@@ -268,14 +221,14 @@ def test_another_version_fails(folder: Path) -> None:
 def test_another_definition_fails(folder: Path) -> None:
     path = write_translation(folder, AUDIT, translates="low-back-checkin")
     said = only_problem(folder)
-    assert said.startswith(f"{path}:{line_of(path, 'translates:')}: ")
+    assert said.startswith(f"{path}:{line_with(path, 'translates:')}: ")
 
 
 @pytest.mark.parametrize("status", ["final", None, "Reviewed"])
 def test_a_bad_status_fails(folder: Path, status: str | None) -> None:
     path = write_translation(folder, AUDIT, status=status)
     said = only_problem(folder)
-    assert said.startswith(f"{path}:{line_of(path, 'status:')}: ")
+    assert said.startswith(f"{path}:{line_with(path, 'status:')}: ")
 
 
 @pytest.mark.parametrize(
@@ -291,7 +244,7 @@ def test_a_reviewed_status_needs_who_and_when(
 ) -> None:
     path = write_translation(folder, AUDIT, status="reviewed", **header)
     said = only_problem(folder)
-    assert said.startswith(f"{path}:{line_of(path, missing + ':')}: ")
+    assert said.startswith(f"{path}:{line_with(path, missing + ':')}: ")
     assert f"'{missing}'" in said
 
 
@@ -315,7 +268,7 @@ def test_a_language_other_than_the_file_names_fails(folder: Path) -> None:
     path = write_translation(folder, AUDIT)
     path.write_text(path.read_text(encoding="utf-8").replace("language: xx", "language: pl"))
     said = only_problem(folder)
-    assert said.startswith(f"{path}:{line_of(path, 'language:')}: ")
+    assert said.startswith(f"{path}:{line_with(path, 'language:')}: ")
 
 
 def test_a_questionnaire_translation_needs_its_exercise_blocks_translated(folder: Path) -> None:
@@ -334,9 +287,9 @@ def test_a_partial_translation_lists_every_missing_text(tmp_path: Path) -> None:
     problems = validate_path(path)
     missing = [p for p in problems if "missing text" in p.message]
     assert len(missing) == len(catalogue(AUDIT)) - 3
-    assert all(p.file == str(path) and p.line == line_of(path, "texts:") for p in missing)
+    assert all(p.file == str(path) and p.line == line_with(path, "texts:") for p in missing)
     (placeholder,) = [p for p in problems if "placeholders" in p.message]
-    assert placeholder.line == line_of(path, "safety_net.title:")
+    assert placeholder.line == line_with(path, "safety_net.title:")
 
 
 def test_a_text_left_in_english_is_a_warning_not_a_problem(folder: Path) -> None:
@@ -347,4 +300,6 @@ def test_a_text_left_in_english_is_a_warning_not_a_problem(folder: Path) -> None
     assert problems == []
     assert len(pairs) == 1
     (warning,) = warnings
-    assert str(warning) == f"{path}:{line_of(path, 'title:')}: title: the same as the English text"
+    assert (
+        str(warning) == f"{path}:{line_with(path, 'title:')}: title: the same as the English text"
+    )
