@@ -12,17 +12,24 @@ and the caller says so (``Content-Language: en``). A result is never half transl
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, cast
+
+from sqlmodel import Session
 
 from app.engine import (
     BASE_LANGUAGE,
     RELEASED,
     AnswerError,
+    CheckinResult,
+    Plan,
     Result,
     build_result,
     evaluate,
 )
+from app.models import Assessment, Checkin
+from app.services import checkins
+from app.services.checkins import RecordedCheckin
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 # The keys of a result whose values are texts for the person (or lists of them): these may
@@ -114,3 +121,104 @@ def assessment_result(
         )
         return stored, BASE_LANGUAGE
     return result, language
+
+
+class _UntranslatableError(Exception):
+    """A stored text that is not the definition's: it cannot be put in another language."""
+
+
+def swap_texts(value: Any, english: Any, theirs: Any, key: str | None = None) -> Any:
+    """``value`` (a stored plan, or part of one) with each text that is ``english``'s in the
+    same place replaced by ``theirs``' (``english`` and ``theirs``: one result's plan in two
+    languages). Raises _UntranslatableError on a text ``english`` does not have there."""
+    if key in TEXT_FIELDS:
+        if value != english:
+            raise _UntranslatableError(key)
+        return theirs
+    if isinstance(value, dict):
+        if not isinstance(english, dict) or not isinstance(theirs, dict):
+            raise _UntranslatableError(key)
+        return {k: swap_texts(v, english.get(k), theirs.get(k), k) for k, v in value.items()}
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        if not isinstance(english, list) or not isinstance(theirs, list):
+            raise _UntranslatableError(key)
+        if len(value) != len(english) or len(english) != len(theirs):
+            raise _UntranslatableError(key)
+        return [swap_texts(*items, key) for items in zip(value, english, theirs, strict=True)]
+    return value
+
+
+def checkin_results(
+    session: Session,
+    registry: Registry,
+    assessment: Assessment,
+    wanted: Sequence[Checkin | RecordedCheckin],
+    language: str,
+) -> list[tuple[CheckinResult, str]]:
+    """Each stored check-in's result in ``language``, worked out again as ``record_checkin``
+    did (its answers, the check-ins before it, its time), with the plan's texts from the
+    assessment's result in that language; and the language each is in. The stored result
+    (English) where that cannot be done exactly."""
+    english = [(c.result, BASE_LANGUAGE) for c in wanted]
+    if language == BASE_LANGUAGE:
+        return english
+    followed, used = assessment_result(
+        registry,
+        assessment.result,
+        assessment.answers,
+        language,
+        released=assessment.released_at is not None,
+    )
+    if used != language:
+        return english
+    every = checkins.list_checkins(session, assessment.id)
+    index = {c.id: i for i, c in enumerate(every)}
+    out: list[tuple[CheckinResult, str]] = []
+    for stored, (result, _) in zip(wanted, english, strict=True):
+        i = index.get(stored.id)
+        row = every[i] if i is not None else None
+        made = (
+            None
+            if row is None
+            else _checkin_in(registry, assessment, every[:i], row, followed, language)
+        )
+        out.append((made, language) if made is not None else (result, BASE_LANGUAGE))
+    return out
+
+
+def _checkin_in(
+    registry: Registry,
+    assessment: Assessment,
+    earlier: list[Checkin],
+    row: Checkin,
+    followed: Result,
+    language: str,
+) -> CheckinResult | None:
+    ref = row.result["questionnaire"]
+    try:
+        q = registry.exact(ref["id"], ref["version"], language)
+    except UnknownQuestionnaireError:
+        return None
+    if q.language != language:
+        return None
+    english_plan, their_plan = assessment.result.get("plan"), followed.get("plan")
+
+    def plan_texts(plan: Plan) -> Plan:
+        if english_plan is None or their_plan is None:
+            raise _UntranslatableError("plan")
+        return cast(Plan, swap_texts(plan, english_plan, their_plan))
+
+    now = row.created_at
+    context = checkins.context_for(registry, assessment, earlier, row.answers, now)
+    try:
+        evaluation = evaluate(q, row.answers, context)
+        result = checkins.checkin_result(
+            registry, evaluation, assessment, earlier, now, plan_texts=plan_texts
+        )
+    except (AnswerError, _UntranslatableError):
+        return None
+    result["questionnaire"] = row.result["questionnaire"]
+    if not same_but_texts(result, row.result):
+        log.warning("a check-in result could not be made again in %s: sent in English", language)
+        return None
+    return result

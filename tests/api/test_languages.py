@@ -5,6 +5,7 @@ change with the language, and stored results stay English."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,10 +14,10 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.engine import PSEUDO_LANGUAGE
-from app.models import Assessment
+from app.models import Assessment, Checkin
 from app.services.questionnaires import Registry
 from app.services.result_language import same_but_texts
-from tests.fixtures import V2_ANSWERS, record_assessment
+from tests.fixtures import V2_ANSWERS, TestClock, record_assessment
 from tests.support.answers import checkin
 from tests.support.settings import settings_with
 
@@ -152,20 +153,49 @@ def test_a_stored_result_of_a_version_without_the_translation_is_sent_in_english
     assert response.json()["result"]["triage"] == recorded.result["triage"]
 
 
-def test_check_ins_say_they_are_in_english(
-    client: TestClient, api_key: Key, complete_answers: dict[str, Any]
+def test_a_check_in_is_stored_in_english_and_read_in_any_language(
+    client: TestClient,
+    api_key: Key,
+    complete_answers: dict[str, Any],
+    db: Session,
+    clock: TestClock,
 ) -> None:
     posted = client.post(
         "/api/v1/assessments", json={"answers": complete_answers}, headers=api_key.headers
     )
     url = f"/api/v1/assessments/{posted.json()['id']}/checkins"
-    done = client.post(url, json={"answers": checkin()}, headers={**api_key.headers, **PSEUDO})
+    clock.advance(timedelta(days=8))  # a step up needs a week on the step
+    answers = checkin(hip_bridge_feel="too_easy", hip_bridge_days=6)
+    done = client.post(url, json={"answers": answers}, headers={**api_key.headers, **PSEUDO})
     assert done.status_code == 201, done.text
-    assert done.headers["Content-Language"] == "en"
-    assert done.json()["language"] == "en"
+    assert done.headers["Content-Language"] == PSEUDO_LANGUAGE
+    assert done.json()["language"] == PSEUDO_LANGUAGE
+    ours = done.json()["result"]
+    stored = db.exec(select(Checkin)).one().result
+    assert same_but_texts(ours, dict(stored))
+    assert ours["trend"] == stored["trend"]
+    assert pseudo(ours["triage"]["advice"])
+    # The plan from now on and why each block moved, in the language, block and step titles too.
+    bridge = next(c for c in ours["changes"] if c["block"] == "hip_bridge")
+    assert (bridge["from_step"], bridge["to_step"]) == ("single_leg", "figure_4")
+    assert pseudo(bridge["why"])
+    assert "Hip bridge" not in bridge["why"]
+    assert all(pseudo(b["title"]) and pseudo(b["steps"][0]["how"]) for b in ours["plan"]["blocks"])
+    assert all(pseudo(text) for text in ours["plan"]["advice"])
+    # A second one, read back in a list: each in the language, the stored ones English.
+    clock.advance(timedelta(days=8))
+    again = client.post(url, json={"answers": checkin()}, headers=api_key.headers)
+    assert again.json()["language"] == "en"
     listed = client.get(url, headers={**api_key.headers, **PSEUDO})
-    assert listed.headers["Content-Language"] == "en"
-    assert [c["language"] for c in listed.json()["checkins"]] == ["en"]
+    assert listed.headers["Content-Language"] == PSEUDO_LANGUAGE
+    first, second = listed.json()["checkins"]
+    assert first["result"] == ours
+    assert second["language"] == PSEUDO_LANGUAGE
+    assert same_but_texts(second["result"], again.json()["result"])
+    assert pseudo(second["result"]["plan"]["blocks"][0]["title"])
+    english = client.get(url, headers=api_key.headers).json()["checkins"]
+    assert [c["language"] for c in english] == ["en", "en"]
+    assert english[0]["result"] == stored
 
 
 class TestWithoutDrafts:
