@@ -303,3 +303,22 @@ def test_a_text_left_in_english_is_a_warning_not_a_problem(folder: Path) -> None
     assert (
         str(warning) == f"{path}:{line_with(path, 'title:')}: title: the same as the English text"
     )
+
+
+def test_every_shipped_translation_checks_and_triages_as_the_english() -> None:
+    """The translations in questionnaires/ (and the pseudo-locale, so never none): valid, and
+    the audit gives the same levels, reasons and plan in each as in English."""
+    problems, pairs, _ = checked(QUESTIONNAIRES, pseudo=True)
+    assert problems == []
+    english = load_questionnaire(QUESTIONNAIRES / f"{AUDIT}.yaml")
+    audits = [p for p in pairs if p.translation.translates == AUDIT]
+    assert PSEUDO_LANGUAGE in {p.translation.language for p in audits}
+    for pair in audits:
+        translated = load_translated(pair)
+        assert translated.version == english.version
+        for changes in CASES:
+            ours, theirs = (
+                assess(translated, answers(**changes)),
+                assess(english, answers(**changes)),
+            )
+            assert codes(ours) == codes(theirs), (pair.translation.language, changes)

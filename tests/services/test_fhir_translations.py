@@ -52,7 +52,7 @@ def test_every_question_and_option_carries_its_translations(registry: Registry) 
             ):
                 coding = option["valueCoding"]
                 assert coding["code"] == their_option.code
-                assert translations(coding.get("_display")) == {PSEUDO_LANGUAGE: their_option.label}
+                assert translations(coding.get("_display"))[PSEUDO_LANGUAGE] == their_option.label
             if question.hint:
                 help_item = by_link[f"{question.id}-help"]
                 assert translations(help_item["_text"])[PSEUDO_LANGUAGE] == theirs.hint
