@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, Header, Response, status
+from fastapi import Depends, Request, Response, status
 
 from app import codec
 from app.deps import RegistryDep
@@ -82,14 +82,12 @@ def health_data_response(
     return json_response(content, status_code, {**NO_STORE, **(headers or {})})
 
 
-def requested_language(
-    registry: RegistryDep,
-    accept_language: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> str:
+def requested_language(registry: RegistryDep, request: Request) -> str:
     """The offered language the request's ``Accept-Language`` prefers (English when none):
     the texts of questionnaires and results are sent in it where a translation exists, and the
-    response names the language it used (``language``, ``Content-Language``)."""
-    return registry.negotiate(accept_language)
+    response names the language it used (``language``, ``Content-Language``). Read from the
+    request, not declared as a parameter: the API document changes only by that field."""
+    return registry.negotiate(request.headers.get("accept-language"))
 
 
 LanguageDep = Annotated[str, Depends(requested_language)]
