@@ -405,3 +405,18 @@ def test_the_served_app_freezes_its_start_up_heap_and_collects_less_often(tmp_pa
         check=True,
     )
     assert done.stdout.split() == ["10000", "True"]
+
+
+def test_texts_prints_a_translation_to_start_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for stem in ("low-back-audit", "exercise-blocks"):
+        shutil.copy(QUESTIONNAIRES / f"{stem}.yaml", tmp_path)
+        assert main(["texts", str(tmp_path / f"{stem}.yaml"), "--language", "de"]) == 0
+        started = capsys.readouterr().out.replace("name: ''", "name: Deutsch")
+        (tmp_path / f"{stem}.de.yaml").write_text(started, encoding="utf-8")
+    # Valid as it is, every text still English: each a warning to translate.
+    assert main(["validate", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert "questions.saddle_numbness.text: the same as the English text" in out.err
+    assert "blocks.hip_bridge.title: the same as the English text" in out.err

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from app.clock import system_clock
 from app.config import get_settings
 from app.engine import (
@@ -18,6 +20,7 @@ from app.engine import (
     assess,
     load_versions,
     rule_warnings,
+    text_catalogue,
     validate_path,
     version_key,
 )
@@ -39,6 +42,13 @@ def register(sub: Any) -> None:
         "path", nargs="?", type=Path, help="a file or folder (default: the questionnaires folder)"
     )
     p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser(
+        "texts", help="print a definition's texts by key: the start of a translation file"
+    )
+    p.add_argument("file", type=Path, help="a questionnaire or exercise-blocks file")
+    p.add_argument("--language", default="xx", help="the translation's language tag")
+    p.set_defaults(handler=cmd_texts)
 
     p = sub.add_parser("assess", help="print the result for a JSON file of answers")
     p.add_argument("file", help='a JSON object of answers, or {"answers": {...}}; "-" reads stdin')
@@ -77,6 +87,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"{path}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+    return EXIT_OK
+
+
+def cmd_texts(args: argparse.Namespace) -> int:
+    """A translation file to start from: the header, and every text in English by its key
+    (the translator replaces each; `backaudit validate` then warns of any left in English)."""
+    try:
+        top = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if not isinstance(top, dict) or not ({"sections", "blocks"} & set(top)):
+        print(f"{args.file}: not a questionnaire or exercise-blocks file", file=sys.stderr)
+        return EXIT_PROBLEM
+    header = {
+        "language": args.language,
+        "name": "",
+        "translates": "exercise-blocks" if "sections" not in top else top.get("id"),
+        "version": str(top.get("version")),
+        "status": "draft",
+        "reviewed_by": None,
+        "reviewed_on": None,
+    }
+    print(f"# {args.file.stem}.{args.language}.yaml: translate each text, keep every placeholder")
+    print(yaml.safe_dump(header, sort_keys=False, allow_unicode=True), end="")
+    texts = {"texts": text_catalogue(top)}
+    print(yaml.safe_dump(texts, sort_keys=False, allow_unicode=True, width=96), end="")
     return EXIT_OK
 
 
