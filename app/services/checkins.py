@@ -319,7 +319,12 @@ def record_checkin(
     checkins = list_checkins(session, assessment.id)
     q = questionnaire_for(registry, assessment)
     context = _context(q, registry, assessment, checkins, answers, now)
-    if evaluation is None or _read_another(evaluation, context):
+    # Stored in English, the base language, whatever the language the person read it in.
+    if (
+        evaluation is None
+        or evaluation.questionnaire.language != q.language
+        or _read_another(evaluation, context)
+    ):
         evaluation = engine_evaluate(q, answers, context)
     keyed = None
     if idempotency_key is not None:

@@ -5,17 +5,23 @@ the app starting; the pseudo-locale is for tests, never production."""
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session
 
 from app.config import Languages, Settings
-from app.engine import PSEUDO_LANGUAGE, DefinitionError
+from app.engine import PSEUDO_LANGUAGE, DefinitionError, evaluate
 from app.main import create_app
+from app.models import Assessment
+from app.services import checkins
 from app.services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry, negotiate
+from tests.fixtures import EXAMPLE_ANSWERS, checkin_answers, record_assessment
 from tests.support.settings import settings_with
 from tests.support.translations import AUDIT, BLOCKS, write_translation
 
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 REVIEWED = {
     "status": "reviewed",
@@ -123,3 +129,29 @@ def test_the_pseudo_locale_is_offered_in_tests_and_never_in_production(
 )
 def test_negotiation_follows_the_header_s_preferences(header: str | None, expected: str) -> None:
     assert negotiate(header, ["en", "pl"]) == expected
+
+
+def test_results_are_stored_in_english_whatever_the_language_read(
+    db: Session, registry: Registry
+) -> None:
+    """A door that asked in another language still stores the English result: an assessment's
+    evaluation must be the English questionnaire's, and a check-in's is made again in English."""
+    pseudo = registry.get(DEFAULT_QUESTIONNAIRE, PSEUDO_LANGUAGE)
+    assert pseudo.language == PSEUDO_LANGUAGE
+    with pytest.raises(ValueError, match="English"):
+        record_assessment(db, pseudo, EXAMPLE_ANSWERS, channel="web")
+    recorded = record_assessment(db, registry.default, EXAMPLE_ANSWERS, channel="web", now=T0)
+    db.commit()
+    assessment = db.get_one(Assessment, recorded.id)
+    answers = checkin_answers()
+    checkin_q = registry.get("low-back-checkin", PSEUDO_LANGUAGE)
+    context = checkins.context_for(registry, assessment, [], answers, T0 + timedelta(days=15))
+    in_pseudo = evaluate(checkin_q, answers, context)
+    stored = checkins.record_checkin(
+        db, registry, assessment, answers, evaluation=in_pseudo, channel="web",
+        now=T0 + timedelta(days=15),
+    )  # fmt: skip
+    db.commit()
+    english = registry.get("low-back-checkin").level_by_code[stored.result["triage"]["level"]]
+    assert stored.result["triage"]["title"] == english.title
+    assert "ẋ" not in str(stored.result)  # no text of the pseudo-locale anywhere
