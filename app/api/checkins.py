@@ -426,6 +426,7 @@ async def next_checkin_page(
     registry: RegistryDep,
     clock: ClockDep,
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
+    language: LanguageDep,
 ) -> Response:
     assessment = await readable_assessment(assessment_id, client, db)
     _refuse_too_many(registry, assessment, body.answers)
@@ -441,11 +442,15 @@ async def next_checkin_page(
             f"This assessment cannot have check-ins: {exc}.",
             [field_problem("assessment_id", "no_plan", str(exc))],
         ) from None
+    # In the language asked for where the check-in and its plan can be had in it.
+    evaluation, result = result_language.checkin_step(
+        registry, assessment, found, body.answers, evaluation, now, language
+    )
     finished = evaluation if evaluation.stopped or evaluation.complete else None
     step = presenters.next_step(interview.Standing(evaluation, finished), registry)
     step["problems"] = answer_problems(evaluation.problems)
-    if finished is not None and not finished.problems:
-        step["result"] = checkin_service.checkin_result(registry, finished, assessment, found, now)
+    if result is not None:
+        step["result"] = result
     # Stores nothing, but reads the plan and trend the earlier check-ins left.
     await audit_by_key(
         db,
@@ -455,4 +460,4 @@ async def next_checkin_page(
         "checkin.next",
         checkin_ids=[c.id for c in found],
     )
-    return health_data_response(step)
+    return health_data_response(step, headers=language_headers(evaluation.questionnaire.language))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Final, cast
 
 from sqlmodel import Session
@@ -22,6 +23,7 @@ from app.engine import (
     RELEASED,
     AnswerError,
     CheckinResult,
+    Evaluation,
     Plan,
     Result,
     build_result,
@@ -222,3 +224,49 @@ def _checkin_in(
         log.warning("a check-in result could not be made again in %s: sent in English", language)
         return None
     return result
+
+
+def checkin_step(
+    registry: Registry,
+    assessment: Assessment,
+    earlier: list[Checkin],
+    answers: Mapping[str, Any],
+    evaluation: Evaluation,
+    now: datetime,
+    language: str,
+) -> tuple[Evaluation, CheckinResult | None]:
+    """A check-in not stored (the API's ``next``): its evaluation (``evaluation``, of the
+    English questionnaire, from ``answers`` as sent) in ``language`` and, once finished, its
+    result there; the English ones when
+    the questionnaire, or the plan's texts, cannot be had in that language. The evaluation's
+    ``questionnaire.language`` says which."""
+    finished = evaluation.stopped or evaluation.complete
+    translated = registry.translation_of(evaluation.questionnaire, language)
+    if language != BASE_LANGUAGE and translated is not None:
+        followed, used = assessment_result(
+            registry,
+            assessment.result,
+            assessment.answers,
+            language,
+            released=assessment.released_at is not None,
+        )
+        english_plan, their_plan = assessment.result.get("plan"), followed.get("plan")
+        given = {k: v for k, v in evaluation.context.items() if k in translated.context}
+        ours = evaluate(translated, answers, given)
+        try:
+            current = cast(
+                Plan,
+                swap_texts(checkins.current_plan(assessment, earlier), english_plan, their_plan),
+            )
+        except _UntranslatableError:
+            current = None
+        if used == language and current is not None:
+            if not finished or ours.problems:
+                return ours, None
+            result = checkins.checkin_result(
+                registry, ours, assessment, earlier, now, plan_texts=lambda _: current
+            )
+            return ours, result
+    if not finished or evaluation.problems:
+        return evaluation, None
+    return evaluation, checkins.checkin_result(registry, evaluation, assessment, earlier, now)

@@ -210,3 +210,35 @@ class TestWithoutDrafts:
         assert response.headers["Content-Language"] == "en"
         assert response.json()["language"] == "en"
         assert not pseudo(response.json()["title"])
+
+
+def test_a_check_in_page_by_page_is_in_the_language_and_decides_as_in_english(
+    client: TestClient, api_key: Key, complete_answers: dict[str, Any], clock: TestClock
+) -> None:
+    posted = client.post(
+        "/api/v1/assessments", json={"answers": complete_answers}, headers=api_key.headers
+    )
+    url = f"/api/v1/assessments/{posted.json()['id']}/checkins/next"
+    clock.advance(timedelta(days=8))
+    start = client.post(url, json={"answers": {}}, headers={**api_key.headers, **PSEUDO})
+    assert start.status_code == 200, start.text
+    assert start.headers["Content-Language"] == PSEUDO_LANGUAGE
+    assert start.json()["language"] == PSEUDO_LANGUAGE
+    assert all(pseudo(q["text"]) for q in start.json()["page"]["questions"])
+    # A wrong answer is a problem in any language.
+    wrong = client.post(
+        url, json={"answers": {"pain_now": 99}}, headers={**api_key.headers, **PSEUDO}
+    )
+    assert [p["question"] for p in wrong.json()["problems"]] == ["pain_now"]
+    answers = checkin(hip_bridge_feel="too_easy", hip_bridge_days=6)
+    ours = client.post(url, json={"answers": answers}, headers={**api_key.headers, **PSEUDO})
+    theirs = client.post(url, json={"answers": answers}, headers=api_key.headers)
+    # Two requests, two moments: the times they stamp differ, nothing else but texts.
+    ours_result, theirs_result = ours.json()["result"], theirs.json()["result"]
+    for result in (ours_result, theirs_result):
+        result["trend"][-1]["at"] = None
+        for block in result["plan"]["blocks"]:
+            block.pop("changed_at", None)
+    assert same_but_texts(ours_result, theirs_result)
+    assert pseudo(ours.json()["result"]["changes"][0]["why"])
+    assert theirs.json()["language"] == "en"
