@@ -252,8 +252,9 @@ def validate_path(
     """Check a definition file, or every .yaml file in a folder; returns every problem.
 
     A file with ``sections`` is a questionnaire (its exercise-blocks file is checked with it);
-    a file with ``blocks`` is an exercise-blocks file; a file naming what it ``translates`` is
-    a translation (app/engine/_translations.py), checked against its definition. Versions of
+    a file with ``blocks`` is an exercise-blocks file; a file naming what it ``translates`` (or
+    named ``<definition>.<language>.yaml``) is a translation (app/engine/_translations.py),
+    checked against its definition. Versions of
     one questionnaire must differ, and every id a version drops must be listed in its
     ``removed``. ``translations`` gets each checked questionnaire translation, paired with its
     exercise blocks' (with ``pseudo``, the pseudo-locale of the newest version of each
