@@ -311,6 +311,20 @@ class HelpLines(SettingsGroup):
         return self
 
 
+class Languages(SettingsGroup):
+    """LANGUAGES_OFFER_DRAFT: offer translations not yet reviewed (unset: not in production);
+    LANGUAGES_PSEUDO_LOCALE: the generated en-XA too, a draft (unset: in tests only)."""
+
+    offer_draft: bool | None = Field(default=None, validation_alias="LANGUAGES_OFFER_DRAFT")
+    pseudo_locale: bool | None = Field(default=None, validation_alias="LANGUAGES_PSEUDO_LOCALE")
+
+    def offered(self, environment: str) -> tuple[bool, bool]:
+        """Whether drafts are offered, and the pseudo-locale: never in production."""
+        drafts = environment != "production" if self.offer_draft is None else self.offer_draft
+        pseudo = environment == "test" if self.pseudo_locale is None else self.pseudo_locale
+        return drafts, drafts and pseudo and environment != "production"
+
+
 def _group_of(field: FieldInfo) -> type[SettingsGroup] | None:
     group = field.annotation
     return group if isinstance(group, type) and issubclass(group, SettingsGroup) else None
@@ -361,6 +375,7 @@ class Settings(BaseSettings):
     alerts: Alerts = Alerts()
     pdf: Pdf = Pdf()
     help_lines: HelpLines = HelpLines()
+    languages: Languages = Languages()
 
     @classmethod
     def settings_customise_sources(
