@@ -311,6 +311,15 @@ class HelpLines(SettingsGroup):
         return self
 
 
+class Languages(SettingsGroup):
+    """Which languages people are offered besides English."""
+
+    # Draft languages (not yet reviewed by a qualified reviewer: a mistranslated red-flag
+    # question can hide an emergency) are offered only when this is on. Unset: on in
+    # development and tests, off in production (Settings.offer_draft_languages).
+    offer_draft: bool | None = Field(default=None, validation_alias="LANGUAGES_OFFER_DRAFT")
+
+
 def _group_of(field: FieldInfo) -> type[SettingsGroup] | None:
     group = field.annotation
     return group if isinstance(group, type) and issubclass(group, SettingsGroup) else None
@@ -361,6 +370,7 @@ class Settings(BaseSettings):
     alerts: Alerts = Alerts()
     pdf: Pdf = Pdf()
     help_lines: HelpLines = HelpLines()
+    languages: Languages = Languages()
 
     @classmethod
     def settings_customise_sources(
@@ -406,6 +416,14 @@ class Settings(BaseSettings):
     @property
     def alert_sender(self) -> str:
         return self.alerts.sender or f"noreply@{urlsplit(self.public_url).hostname or 'localhost'}"
+
+    @property
+    def offer_draft_languages(self) -> bool:
+        """Whether draft (unreviewed) languages are offered: LANGUAGES_OFFER_DRAFT, or unset
+        everywhere but production."""
+        if self.languages.offer_draft is not None:
+            return self.languages.offer_draft
+        return self.environment != "production"
 
     @property
     def is_development(self) -> bool:
