@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from app.engine import (
+    BASE_LANGUAGE,
     Evaluation,
     Page,
     Question,
@@ -28,6 +29,7 @@ def summary(q: Questionnaire) -> dict[str, Any]:
         "title": q.title,
         "description": q.description,
         "follows": q.follows,
+        "language": q.language,
     }
 
 
@@ -151,14 +153,22 @@ def next_step(standing: Standing, registry: Registry) -> dict[str, Any]:
         "problems": problem_dicts(evaluation.problems),
         "ignored_answers": list(evaluation.ignored),
         "result": None if result is None else version_news(result, registry),
+        "language": q.language,
     }
 
 
-def record(assessment: Assessment | Recorded, registry: Registry) -> dict[str, Any]:
-    """An assessment as the API shows it: just stored, or loaded."""
+def record(
+    assessment: Assessment | Recorded,
+    registry: Registry,
+    result: Result | None = None,
+    language: str = BASE_LANGUAGE,
+) -> dict[str, Any]:
+    """An assessment as the API shows it: just stored, or loaded; ``result`` its result in
+    ``language`` (app/services/result_language.py), else the stored one."""
     return {
         "id": str(assessment.id),
         "created_at": assessment.created_at.isoformat().replace("+00:00", "Z"),
         "channel": assessment.channel,
-        "result": version_news(assessment.result, registry),
+        "result": version_news(result or assessment.result, registry),
+        "language": language,
     }

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from app import codec
-from app.engine import AnswerError, Evaluation, Result, build_result
+from app.engine import BASE_LANGUAGE, AnswerError, Evaluation, Result, build_result
 from app.models import Alert, Assessment, Checkin, ResultContact, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
@@ -90,8 +90,16 @@ def record(
 
     ``now``: when it is stored (its created_at, and when its alerts are first due); the
     system clock's time when not given. The routes give their app's clock's (app/clock.py).
+
+    Results are stored in English, the base language (staff read them; a person's language
+    is a view, app/services/result_language.py): ``evaluation`` must be of the English
+    questionnaire (``registry.get(id)``, no language), else ValueError.
     """
     q = evaluation.questionnaire
+    if q.language != BASE_LANGUAGE:
+        raise ValueError(
+            f"{q.id} {q.version} in {q.language}: store the evaluation of the English one"
+        )
     keyed = None
     if idempotency_key is not None:
         assert api_client_id is not None, "idempotency keys belong to an API client"
