@@ -44,13 +44,15 @@ def answers_by_section(
     *,
     reasons: Collection[str] = (),
     unknown_title: str | None = None,
+    language: str | None = None,
 ) -> list[Section]:
     """Every stored answer in question order, by section, then the answers the version does
     not have under "Other answers". ``reasons``: the codes of the triage reasons, to mark the
     answers behind them. When the version is not loaded at all, every answer is listed as
-    stored: under ``unknown_title`` if given (always), else as other answers."""
+    stored: under ``unknown_title`` if given (always), else as other answers. ``language``: the
+    questions and answers in its words, when the version has an offered translation into it."""
     try:
-        q = registry.exact(questionnaire_id, version)
+        q = registry.exact(questionnaire_id, version, language)
     except UnknownQuestionnaireError:
         everything = [_as_stored(k, v) for k, v in answers.items()]
         if unknown_title is not None:
