@@ -13,9 +13,9 @@ from app import codec
 from app.clock import Clock
 from app.config import CheckinLimits
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
-from app.engine import BASE_LANGUAGE, AnswerError, CheckinResult
+from app.engine import AnswerError
 from app.errors import AppError
-from app.models import Assessment, Checkin
+from app.models import Assessment
 from app.services import assessments as assessment_service
 from app.services import audit, interview, result_language
 from app.services import checkins as checkin_service
@@ -76,24 +76,6 @@ def limit_reached(exc: CheckinLimitError, now: datetime) -> AppError:
         [field_problem("assessment_id", "checkin_limit", f"next check-in possible from {when}")],
         headers={"Retry-After": str(wait)},
     )
-
-
-def checkin_record(
-    checkin: Checkin | RecordedCheckin,
-    registry: Registry,
-    in_language: tuple[CheckinResult, str] | None = None,
-) -> dict[str, Any]:
-    """``in_language``: its result in another language, and that language
-    (app/services/result_language.py); else the stored one, in English."""
-    result, language = in_language or (checkin.result, BASE_LANGUAGE)
-    return {
-        "id": str(checkin.id),
-        "assessment_id": str(checkin.assessment_id),
-        "created_at": checkin.created_at.isoformat().replace("+00:00", "Z"),
-        # A check-in stored by an older version says which version is newer, as a record does.
-        "result": presenters.version_news(result, registry),
-        "language": language,
-    }
 
 
 @router.post(
@@ -164,7 +146,7 @@ async def create_checkin(
         result_language.checkin_results, registry, assessment, [recorded], language
     )
     return health_data_response(
-        checkin_record(recorded, registry, in_language),
+        presenters.checkin_record(recorded, registry, in_language),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
         headers={**checkin_headers(assessment, recorded), **language_headers(in_language[1])},
     )
@@ -337,7 +319,7 @@ async def list_checkins(
     return health_data_response(
         {
             "checkins": [
-                checkin_record(c, registry, made)
+                presenters.checkin_record(c, registry, made)
                 for c, made in zip(found, in_language, strict=True)
             ],
             "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),

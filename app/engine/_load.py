@@ -25,7 +25,13 @@ from ._model import TRIAGE_LEVEL, PlanSpec, Questionnaire, Rule
 from ._plan import load_exercise_blocks, read_blocks, read_plan
 from ._read import QuestionnaireReader
 from ._texts import put_texts
-from ._translations import BASE_LANGUAGE, Pairing, check_translations, is_translation
+from ._translations import (
+    BASE_LANGUAGE,
+    Pairing,
+    check_translations,
+    is_translation,
+    split_name,
+)
 from ._yaml import LDict, load_yaml
 
 
@@ -246,8 +252,9 @@ def validate_path(
     """Check a definition file, or every .yaml file in a folder; returns every problem.
 
     A file with ``sections`` is a questionnaire (its exercise-blocks file is checked with it);
-    a file with ``blocks`` is an exercise-blocks file; a file naming what it ``translates`` is
-    a translation (app/engine/_translations.py), checked against its definition. Versions of
+    a file with ``blocks`` is an exercise-blocks file; a file naming what it ``translates`` (or
+    named ``<definition>.<language>.yaml``) is a translation (app/engine/_translations.py),
+    checked against its definition. Versions of
     one questionnaire must differ, and every id a version drops must be listed in its
     ``removed``. ``translations`` gets each checked questionnaire translation, paired with its
     exercise blocks' (with ``pseudo``, the pseudo-locale of the newest version of each
@@ -272,7 +279,9 @@ def validate_path(
         if syntax or not isinstance(raw, dict):
             problems.extend(syntax or [DefinitionProblem(str(file), 1, "not a definition file")])
             continue
-        if is_translation(raw):
+        # A translation names what it translates; one that forgot is known by its name.
+        named = "sections" not in raw and "blocks" not in raw and split_name(file) is not None
+        if is_translation(raw) or named:
             found.append((file, raw))
             continue
         definitions[file] = raw

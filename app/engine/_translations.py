@@ -334,6 +334,11 @@ def check_translations(
         if translation is not None:
             checked[(definition_path, translation.language)] = translation
     for definition_path in pseudo:
+        if definition_path not in tops:  # a blocks file beside the one file checked
+            top, syntax = parse_translation(definition_path)
+            if syntax or not isinstance(top, dict):
+                continue  # reported with its questionnaire
+            tops[definition_path] = top
         checked[(definition_path, PSEUDO_LANGUAGE)] = pseudo_translation(
             tops[definition_path], definition_path.name
         )

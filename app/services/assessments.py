@@ -90,16 +90,11 @@ def record(
 
     ``now``: when it is stored (its created_at, and when its alerts are first due); the
     system clock's time when not given. The routes give their app's clock's (app/clock.py).
-
-    Results are stored in English, the base language (staff read them; a person's language
-    is a view, app/services/result_language.py): ``evaluation`` must be of the English
-    questionnaire (``registry.get(id)``, no language), else ValueError.
+    Stored in English (a language is a view: result_language.py), else ValueError.
     """
     q = evaluation.questionnaire
     if q.language != BASE_LANGUAGE:
-        raise ValueError(
-            f"{q.id} {q.version} in {q.language}: store the evaluation of the English one"
-        )
+        raise ValueError(f"{q.id} in {q.language}: store the English questionnaire's result")
     keyed = None
     if idempotency_key is not None:
         assert api_client_id is not None, "idempotency keys belong to an API client"

@@ -264,6 +264,16 @@ def test_a_reviewed_translation_names_who_and_when(folder: Path) -> None:
     assert str(pair.translation.reviewed_on) == "2026-11-30"
 
 
+def test_a_translation_that_forgot_what_it_translates_is_told_so(folder: Path) -> None:
+    path = write_translation(folder, AUDIT)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("translates: low-back-audit\n", ""),
+        encoding="utf-8",
+    )
+    said = only_problem(folder)
+    assert said == f"{path}:1: 'translates' is required"
+
+
 def test_a_language_other_than_the_file_names_fails(folder: Path) -> None:
     path = write_translation(folder, AUDIT)
     path.write_text(path.read_text(encoding="utf-8").replace("language: xx", "language: pl"))
