@@ -24,6 +24,7 @@ from .clock import Clock, system_clock
 from .config import RETIRED_VARIABLES, Settings, get_settings, retired_variables_set
 from .db import make_engine, pool_limits
 from .deps import DbDep, DbSlots
+from .i18n import LanguageMiddleware, offered_languages
 from .middleware import BodyLimit, Compress, RequestLog, RequestTarget, SecurityHeaders
 from .services import pdf
 from .services.alert_delivery import AlertSender
@@ -145,6 +146,18 @@ def create_app(
         workers=settings.pdf.workers, max_pending=settings.pdf.max_pending
     )
 
+    # The languages a person may be given (app/i18n.py): drafts only where settings allow, and
+    # only those the questionnaires are offered in too (a page is never half translated).
+    app.state.languages = offered_languages(
+        offer_drafts=drafts,
+        pseudo_locale=pseudo_locale,
+        definitions=app.state.registry.language_tags,
+    )
+    app.add_middleware(
+        LanguageMiddleware,
+        offered=[language.code for language in app.state.languages],
+        secure=settings.environment == "production",  # as the patient pages' other cookies
+    )
     app.add_middleware(Compress)  # pages, CSS, JS and SVG gzipped (app/middleware.py)
     app.add_middleware(BodyLimit)
     # Before anything reads the body; inside SecurityHeaders, so its 400 has them too.

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from . import i18n
 from .assets import static_url
 from .config import HelpLines
 
@@ -26,8 +27,41 @@ def _help_lines(request: Request) -> dict[str, Any]:
     return {"help_lines": help_lines_of(request)}
 
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[_help_lines])
+def _languages(request: Request) -> dict[str, Any]:
+    # The page's language (for <html lang>) and the switcher's: those this app offers, each
+    # linking to this same page (its query kept) in that language.
+    offered: tuple[i18n.Language, ...] = getattr(request.app.state, "languages", ())
+    query = request.url.query
+    return {
+        "language_links": [
+            (language, i18n.switch_href(query, language.code)) for language in offered
+        ]
+        if len(offered) > 1
+        else [],
+    }
+
+
+templates = Jinja2Templates(
+    directory=str(TEMPLATES_DIR), context_processors=[_help_lines, _languages]
+)
 templates.env.globals["static_url"] = static_url
+# The page's language (<html lang>, the switcher's current one): a global, so that pages made
+# without a request (the PDF) and by other environments' loaders have it too.
+templates.env.globals["current_language"] = i18n.current_language
+templates.env.globals["lang_attr"] = i18n.lang_attr
+# Templates mark their strings with _() and {% trans %} (trimmed: a translator sees one line);
+# newstyle gettext escapes the values put into a translation, and reads the current language.
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.policies["ext.i18n.trimmed"] = True
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext,
+    i18n.ngettext,
+    newstyle=True,
+    pgettext=i18n.pgettext,
+    npgettext=i18n.npgettext,
+)
+templates.env.filters["number"] = lambda n, decimals=None: i18n.format_number(n, decimals=decimals)
+templates.env.filters["day"] = lambda d, style="long": i18n.format_day(d, style=style)
 
 
 def tel_href(phone: str) -> str:

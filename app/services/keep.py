@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select, update
 
+from app.i18n import gettext
 from app.models import Assessment, ResultContact
 from app.security import new_token, seal, sign, unseal, verify
 
@@ -53,7 +54,7 @@ def ask(
     not mail strangers in bulk.)"""
     email = email.strip()
     if not email:
-        raise ValueError("Enter your e-mail address")
+        raise ValueError(gettext("Enter your e-mail address"))
     if problem := alerts.email_problem(email):
         raise ValueError(problem.replace("alerts@example.org", "name@example.com"))
     # A new row, not an update: the sender may be sending (or forgetting) the old one now.

@@ -23,14 +23,15 @@ from app.deps import ClockDep, DbDep, RegistryDep, settings_of
 from app.display import help_now, level_look, trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
+from app.i18n import current_language, format_day, gettext
 from app.models import Assessment, Checkin
-from app.services import audit
+from app.services import audit, result_language
 from app.services import checkins as checkin_service
 from app.services import interview as flow
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
 from app.services.questionnaires import Registry
 
-from . import present
+from . import present, shown
 from .forms import FieldError, PageInput, read_page
 from .pages import CheckedForm, redirect, render
 from .routes import AssessmentDep
@@ -121,7 +122,7 @@ async def send_checkin(
     sent_page = (form.get(PAGE_FIELD) or [""])[0]
     current = flow.find_page(q, sent_page) if sent_page else q.pages[-1]
     if current is None:
-        raise AppError(400, "This page of the check-in does not exist: start it again")
+        raise AppError(400, gettext("This page of the check-in does not exist: start it again"))
     upto = list(q.pages[: q.pages.index(current) + 1])
     # Every answer sent, later pages' too (after Back): they fill in the page shown next. Only
     # the pages up to this one are checked and evaluated.
@@ -203,7 +204,7 @@ async def send_checkin(
         again = next((p for p in visible if any(x.id in missing for x in p.questions)), visible[0])
         by_id = {x.id: x for x in again.questions}
         page_input.errors = [
-            FieldError(p.question, p.question, "Answer this question", _summary(by_id, p))
+            FieldError(p.question, p.question, gettext("Answer this question"), _summary(by_id, p))
             for p in exc.problems
             if p.question in by_id
         ]
@@ -239,7 +240,7 @@ def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datet
         {
             "per_day": exc.per_day,
             # In UK time, as the service's numbers are UK ones (EMERGENCY_NUMBER...).
-            "next_at_text": f"{exc.next_at.astimezone(PERSON_ZONE):%H:%M on %-d %B %Y}",
+            "next_at_text": _time_on_day(exc.next_at.astimezone(PERSON_ZONE)),
             "result_url": f"/result/{token}",
         },
         status_code=429,
@@ -248,9 +249,15 @@ def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datet
     return response
 
 
+def _time_on_day(at: datetime) -> str:
+    return gettext("%(time)s on %(day)s") % {"time": f"{at:%H:%M}", "day": format_day(at)}
+
+
 def _summary(by_id: dict[str, Question], problem: Any) -> str:
     question = by_id.get(problem.question)
-    return f"{question.text if question else problem.question} – answer this question"
+    return gettext("%(question)s – answer this question") % {
+        "question": question.text if question else problem.question
+    }
 
 
 def _page(
@@ -271,19 +278,21 @@ def _page(
     number = pages.index(page) + 1 if page in pages else 1
     later = q.pages[q.pages.index(page) + 1 :]
     last = evaluation.stopped or not any(evaluation.page_is_visible(p) for p in later)
+    words = shown.shown(request.app.state.registry, q)
     fields = present.field_views(
-        list(page.questions),
+        shown.questions(words, page.questions),
         answers=answers if answers is not None else evaluation.answers,
         page_input=page_input,
         units={},
         base_url=f"/result/{token}/checkin",
         query=request.query_params,
+        text_lang=shown.text_lang(words),
     )
     return render(
         request,
         "web/checkin.html",
         {
-            "page": page,
+            "page": shown.page(words, page),
             "fields": fields,
             "carried": carried,
             "number": number,
@@ -314,7 +323,12 @@ async def checkin_result(
     checkin = next((c for c in found if str(c.id) == checkin_id), None)
     if checkin is None:
         raise AppError(404)
-    result = checkin.result
+    # In the page's language: worked out again from the stored answers (the stored result is
+    # English), or English, marked so, where that cannot be done exactly.
+    language = current_language().code
+    [(result, used)] = await db.run(
+        result_language.checkin_results, registry, assessment, [checkin], language
+    )
     due = checkin_service.due_on(assessment, [c.created_at for c in found])
     before = [
         c.created_at for c in found if (c.created_at, c.id) < (checkin.created_at, checkin.id)
@@ -326,6 +340,7 @@ async def checkin_result(
         "web/checkin_result.html",
         {
             "result": result,
+            "text_lang": None if used == language else "en-GB",
             "level": result["triage"]["level"],
             # For the safety net (web/_safety_net.html).
             "most_urgent": checkin.triage_rank == 0,

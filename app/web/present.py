@@ -11,16 +11,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app import display
-from app.answer_text import show_number
+from app.answer_text import imperial_name, show_number
 from app.config import Settings
 from app.engine import Question
+from app.i18n import N_, current_language, format_day, gettext
 from app.models import Assessment, Checkin, Clinic
 from app.presentation.answers import answers_by_section
-from app.services import clinics
+from app.services import clinics, result_language
 from app.services.checkins import current_plan
 from app.services.questionnaires import Registry
 from app.units import IMPERIAL, to_imperial
 
+from . import shown
 from .forms import FieldError, PageInput, Units
 
 # -- Form fields -----------------------------------------------------------------------------------
@@ -36,8 +38,8 @@ class Part:
 
 
 SCALE_ENDS = {
-    "peg_enjoyment": ("not at all", "completely"),
-    "peg_activity": ("not at all", "completely"),
+    "peg_enjoyment": (N_("not at all"), N_("completely")),
+    "peg_activity": (N_("not at all"), N_("completely")),
 }
 
 
@@ -50,6 +52,9 @@ class FieldView:
     units: Units = "metric"
     parts: list[Part] = field(default_factory=list)
     switch_url: str | None = None  # a measurement: the same page in the other units
+    # The language of the question's own texts when it is not the page's (an untranslated
+    # definition shown in English): put on them as `lang`.
+    lang: str | None = None
 
     @property
     def id(self) -> str:
@@ -70,7 +75,8 @@ class FieldView:
     def scale_ends(self) -> tuple[str, str]:
         """The words under a scale's 0 and 10: the PEG interference items (audit and check-in)
         ask how much pain got in the way, not how bad it was."""
-        return SCALE_ENDS.get(self.id, ("no pain", "worst pain"))
+        low, high = SCALE_ENDS.get(self.id, (N_("no pain"), N_("worst pain")))
+        return gettext(low), gettext(high)
 
     @property
     def width(self) -> str:
@@ -87,12 +93,13 @@ def field_views(
     units: Mapping[str, Units],
     base_url: str,
     query: Mapping[str, str],
+    text_lang: str | None = None,
 ) -> list[FieldView]:
     errors = {e.question_id: e for e in page_input.errors} if page_input else {}
     views = []
     for question in questions:
         kind = _kind(question)
-        view = FieldView(question, kind, None, errors.get(question.id))
+        view = FieldView(question, kind, None, errors.get(question.id), lang=text_lang)
         stored = answers.get(question.id)
         raw = page_input.raw if page_input else None
         if kind == "measure":
@@ -111,8 +118,8 @@ def field_views(
                 else:
                     values = ("", "")
                 view.parts = [
-                    Part(big, big.capitalize(), values[0]),
-                    Part(small, small.capitalize(), values[1]),
+                    Part(big, imperial_name(big), values[0]),
+                    Part(small, imperial_name(small), values[1]),
                 ]
                 views.append(view)
                 continue
@@ -190,7 +197,17 @@ def result_view(
 
     After check-ins, the plan is the one the last of them left; a check-in that did not end in
     self-care puts the plan on hold and leads the page with its advice."""
-    result = assessment.result
+    # The stored result is English; in another language it is worked out again from the stored
+    # answers with the translation, or, where that cannot be done exactly, shown in English and
+    # marked so (text_lang).
+    language = current_language().code
+    result, used = result_language.assessment_result(
+        registry,
+        assessment.result,
+        assessment.answers,
+        language,
+        released=assessment.released_at is not None,
+    )
     level = result["triage"]["level"]
     found = registry.level(level, assessment.questionnaire_id)
     # The most urgent level (it ends the interview) leads with what to do now, and nothing else.
@@ -228,6 +245,9 @@ def result_view(
     focus, optional = display.plan_blocks(plan)
     # The definition the record was made with (its own version), for its words.
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
+    words = registry.for_record(q.id, q.version, used)
+    if found is not None:
+        found = words.level_by_code.get(found.code, found)
     # Urgent and emergency pages say what to do now, not which habits to change (staff pages
     # keep the contributors).
     habits_shown = not (most_urgent or (found is not None and found.urgent))
@@ -241,7 +261,8 @@ def result_view(
         "result": result,
         "level": level,
         # After a clinician's release the page leads with it (the level stays in the record).
-        "look": display.released_look(registry.level(q.self_care_level, q.id))
+        "text_lang": None if used == language else shown.text_lang(words),
+        "look": display.released_look(words.level_by_code.get(q.self_care_level))
         if result.get("release")
         else display.level_look(found, level),
         "most_urgent": most_urgent,
@@ -257,7 +278,7 @@ def result_view(
         and assessment.released_at is None
         and not result.get("plan"),
         "chart": display.contributor_chart(contributors),
-        "score_words": display.SCORE_WORDS,
+        "score_words": {score: gettext(words) for score, words in display.SCORE_WORDS.items()},
         "focus_blocks": focus,
         "optional_blocks": optional,
         "plan": plan,
@@ -269,15 +290,14 @@ def result_view(
         else None,
         "complete": assessment.complete,
         "sent_to": sent_to,
-        "created_on": assessment.created_at.strftime("%-d %B %Y"),
-        "release_on": assessment.released_at.strftime("%-d %B %Y")
-        if assessment.released_at
-        else "",
+        "created_on": format_day(assessment.created_at),
+        "release_on": format_day(assessment.released_at) if assessment.released_at else "",
         "answer_groups": answers_by_section(
             registry,
             assessment.questionnaire_id,
             assessment.questionnaire_version,
             assessment.answers,
+            language=used,
         ),
         "result_link": settings.public_url.rstrip("/") + path,
         "pdf_url": f"{path}/pdf",
@@ -290,4 +310,9 @@ def moment(at: datetime, clinic: Clinic | None) -> str:
     """A time the person sees with its day: in their clinic's time zone, else in UTC (which
     the page names, as the server cannot know the person's)."""
     zone = clinics.zone_of(clinic) if clinic else UTC
-    return at.astimezone(zone).strftime("%-d %B %Y at %H:%M %Z")
+    local = at.astimezone(zone)
+    return gettext("%(day)s at %(time)s %(zone)s") % {
+        "day": format_day(local),
+        "time": local.strftime("%H:%M"),
+        "zone": local.strftime("%Z"),
+    }
