@@ -18,14 +18,15 @@ from sqlmodel import Session, select
 
 from app import i18n
 from app.config import Settings
-from app.models import Assessment, ResultContact
+from app.models import Assessment, Checkin, ResultContact
 from app.services import keep_mail
 from app.services.alert_delivery import deliver_personal
 from app.services.keep import Claim
 from tests.alert_receivers import Mailbox, mailbox, wait_until
 from tests.fixtures import TestClock
+from tests.support.answers import checkin_all_too_easy
 from tests.support.settings import settings_with
-from tests.web.helpers import csrf_of, run_interview, self_care_answers
+from tests.web.helpers import csrf_of, form_fields, post_page, run_interview, self_care_answers
 
 __all__ = ["mailbox"]  # a fixture, used by name
 
@@ -164,8 +165,16 @@ def test_the_language_of_each_record_is_the_page_s(
     client: TestClient, db: Session, clock: TestClock
 ) -> None:
     client.cookies.set("lang", i18n.PSEUDO_LANGUAGE)
-    result_url, _ = run_interview(client, self_care_answers())
+    run_interview(client, self_care_answers())
     assert db.exec(select(Assessment)).one().language == i18n.PSEUDO_LANGUAGE
     client.cookies.set("lang", "en")
-    run_interview(client, self_care_answers())
+    english_url, _ = run_interview(client, self_care_answers())
     assert {a.language for a in db.exec(select(Assessment))} == {"en", i18n.PSEUDO_LANGUAGE}
+
+    # A check-in, in the language of its own page.
+    clock.advance(timedelta(weeks=2))
+    sent = post_page(
+        client, f"{english_url}/checkin?lang=en-XA", form_fields(checkin_all_too_easy())
+    )
+    assert sent.status_code == 303, sent.text
+    assert db.exec(select(Checkin)).one().language == i18n.PSEUDO_LANGUAGE
