@@ -129,11 +129,15 @@ def create_app(
             )
         )
     )
-    # Loading validates every definition: a broken questionnaire stops the app starting.
+    # Loading validates every definition (and translation): a broken one stops the app
+    # starting. Draft translations are offered only where the settings say so.
+    drafts, pseudo_locale = settings.languages.offered(settings.environment)
     app.state.registry = Registry.load(
         settings.questionnaires_dir,
         DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
+        offer_draft=drafts,
+        pseudo_locale=pseudo_locale,
     )
     app.state.alert_sender = None  # the lifespan starts one
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate

@@ -91,6 +91,10 @@ FLAT_NAMES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         },
     ),
     "pdf": ({"PDF_WORKERS": "2", "PDF_MAX_PENDING": "4"}, {"workers": 2, "max_pending": 4}),
+    "languages": (
+        {"LANGUAGES_OFFER_DRAFT": "false", "LANGUAGES_PSEUDO_LOCALE": "true"},
+        {"offer_draft": False, "pseudo_locale": True},
+    ),
     "help_lines": (
         {
             "EMERGENCY_NUMBER": "112",
@@ -109,7 +113,6 @@ FLAT_NAMES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
             "urgent_online_name": "",
         },
     ),
-    "languages": ({"LANGUAGES_OFFER_DRAFT": "false"}, {"offer_draft": False}),
 }
 
 # For each group: a bad value for one of its variables.
@@ -122,8 +125,8 @@ BAD_VALUES = {
     "mail": ("SMTP_PORT", "smtp"),
     "alerts": ("ALERT_TIMEOUT_SECONDS", "ten"),
     "pdf": ("PDF_WORKERS", "-1"),
-    "help_lines": ("URGENT_NUMBER", "one-one-one"),
     "languages": ("LANGUAGES_OFFER_DRAFT", "perhaps"),
+    "help_lines": ("URGENT_NUMBER", "one-one-one"),
 }
 
 

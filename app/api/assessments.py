@@ -11,6 +11,7 @@ from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
 from app.services import assessments as assessment_service
+from app.services import result_language
 from app.services.api_keys import Caller
 from app.services.assessments import Recorded
 from app.services.idempotency import IdempotencyConflictError
@@ -28,9 +29,11 @@ from .responses import (
     NO_STORE,
     NOT_JSON,
     FhirResponse,
+    LanguageDep,
     client_version,
     fhir_schema,
     health_data_response,
+    language_headers,
     questionnaire_or_error,
     refuse_more_answers_than_questions,
 )
@@ -76,6 +79,7 @@ async def create_assessment(
     db: DbDep,
     registry: RegistryDep,
     clock: ClockDep,
+    language: LanguageDep,
     body: Annotated[
         AssessmentCreate,
         Body(
@@ -119,10 +123,14 @@ async def create_assessment(
         idempotency_key=idempotency_key,
         pinned=body.questionnaire_version is not None,
     )
+    # Stored in English, the base language (staff read it); sent in the language asked for.
+    result, used = result_language.assessment_result(
+        registry, recorded.result, body.answers, language
+    )
     return health_data_response(
-        presenters.record(recorded, registry),
+        presenters.record(recorded, registry, result, used),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
-        headers=record_headers(recorded),
+        headers={**record_headers(recorded), **language_headers(used)},
     )
 
 
@@ -210,10 +218,23 @@ def questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questio
     " clinic (which also reads the clinic's intake submissions). Any other id answers 404.",
 )
 async def get_assessment(
-    assessment_id: str, client: ApiClientDep, db: DbDep, registry: RegistryDep
+    assessment_id: str,
+    client: ApiClientDep,
+    db: DbDep,
+    registry: RegistryDep,
+    language: LanguageDep,
 ) -> Response:
     assessment = await read_assessment(assessment_id, client, db, action="assessment.viewed")
-    return health_data_response(presenters.record(assessment, registry))
+    result, used = result_language.assessment_result(
+        registry,
+        assessment.result,
+        assessment.answers,
+        language,
+        released=assessment.released_at is not None,
+    )
+    return health_data_response(
+        presenters.record(assessment, registry, result, used), headers=language_headers(used)
+    )
 
 
 @router.get(

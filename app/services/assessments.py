@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from app import codec
-from app.engine import AnswerError, Evaluation, Result, build_result
+from app.engine import BASE_LANGUAGE, AnswerError, Evaluation, Result, build_result
 from app.models import Alert, Assessment, Checkin, ResultContact, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
@@ -91,10 +91,12 @@ def record(
 
     ``now``: when it is stored (its created_at, and when its alerts are first due); the
     system clock's time when not given. The routes give their app's clock's (app/clock.py).
-
+    Stored in English (a language is a view: result_language.py), else ValueError.
     ``language``: the one the person used (app/i18n.py), kept for their e-mails and for staff.
     """
     q = evaluation.questionnaire
+    if q.language != BASE_LANGUAGE:
+        raise ValueError(f"{q.id} in {q.language}: store the English questionnaire's result")
     keyed = None
     if idempotency_key is not None:
         assert api_client_id is not None, "idempotency keys belong to an API client"
