@@ -423,12 +423,6 @@ class Settings(BaseSettings):
         return self.alerts.sender or f"noreply@{urlsplit(self.public_url).hostname or 'localhost'}"
 
     @property
-    def offer_draft_languages(self) -> bool:
-        """LANGUAGES_OFFER_DRAFT; unset, everywhere but production (app/i18n.py)."""
-        offer = self.languages.offer_draft
-        return self.environment != "production" if offer is None else offer
-
-    @property
     def is_development(self) -> bool:
         return self.environment != "production"
 

@@ -146,8 +146,13 @@ def create_app(
         workers=settings.pdf.workers, max_pending=settings.pdf.max_pending
     )
 
-    # The languages a person may be given (app/i18n.py): drafts only where settings allow.
-    app.state.languages = offered_languages(offer_drafts=settings.offer_draft_languages)
+    # The languages a person may be given (app/i18n.py): drafts only where settings allow, and
+    # only those the questionnaires are offered in too (a page is never half translated).
+    app.state.languages = offered_languages(
+        offer_drafts=drafts,
+        pseudo_locale=pseudo_locale,
+        definitions=app.state.registry.language_tags,
+    )
     app.add_middleware(
         LanguageMiddleware,
         offered=[language.code for language in app.state.languages],

@@ -213,22 +213,3 @@ def test_a_retired_variable_is_named_at_start_up_as_doing_nothing(
     monkeypatch.delenv("CORRECTION_WINDOW_MINUTES")
     (tmp_path / ".env").unlink()
     assert retired_variables_set(os.environ, tmp_path / ".env") == []
-
-
-@pytest.mark.parametrize(
-    ("environment", "variable", "offered"),
-    [
-        ("production", None, False),  # never by accident in production
-        ("development", None, True),
-        ("test", None, True),
-        ("production", "true", True),  # a deployment may choose to, by name
-        ("development", "false", False),
-    ],
-)
-def test_draft_languages_are_offered_outside_production_unless_set(
-    monkeypatch: pytest.MonkeyPatch, environment: str, variable: str | None, offered: bool
-) -> None:
-    if variable is not None:
-        monkeypatch.setenv("LANGUAGES_OFFER_DRAFT", variable)
-    settings = Settings(environment=environment, secret_key="s" * 40)
-    assert settings.offer_draft_languages is offered
