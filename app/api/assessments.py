@@ -122,6 +122,7 @@ async def create_assessment(
         body.answers,
         idempotency_key=idempotency_key,
         pinned=body.questionnaire_version is not None,
+        language=language,
     )
     # Stored in English, the base language (staff read it); sent in the language asked for.
     result, used = result_language.assessment_result(
@@ -143,10 +144,12 @@ async def store_answers(
     *,
     idempotency_key: str | None,
     pinned: bool,
+    language: str = "en",
 ) -> Recorded:
     """Assess and store an API client's answers, and audit it: what JSON answers and a
     QuestionnaireResponse (app/api/fhir_in.py) share, errors and idempotency included.
-    ``pinned``: the client named the version."""
+    ``pinned``: the client named the version. ``language``: the one the client asked for
+    (Accept-Language), kept with the record so that staff see it."""
     refuse_more_answers_than_questions(q, answers)
     try:
         recorded = await db.run(
@@ -162,6 +165,7 @@ async def store_answers(
             if not pinned
             else {"answers": answers, "questionnaire_version": q.version},
             now=clock(),
+            language=language,
         )
     except AnswerError as exc:
         raise AppError(

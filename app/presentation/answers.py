@@ -12,7 +12,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from app import i18n
 from app.answer_text import answer_text
+from app.engine import Questionnaire
 from app.i18n import N_, gettext
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -49,10 +51,19 @@ def answers_by_section(
     """Every stored answer in question order, by section, then the answers the version does
     not have under "Other answers". ``reasons``: the codes of the triage reasons, to mark the
     answers behind them. When the version is not loaded at all, every answer is listed as
-    stored: under ``unknown_title`` if given (always), else as other answers. ``language``: the
-    questions and answers in its words, when the version has an offered translation into it."""
+    stored: under ``unknown_title`` if given (always), else as other answers.
+
+    ``language``: the answers as a person in that language saw them (for staff, whose pages
+    are English): the same stored ids, in words from that language's definition and catalog.
+    None: in the current language."""
+    if language is not None:
+        with i18n.language(language):
+            return answers_by_section(
+                registry, questionnaire_id, version, answers,
+                reasons=reasons, unknown_title=unknown_title,
+            )  # fmt: skip
     try:
-        q = registry.exact(questionnaire_id, version, language)
+        q = _definition(registry, questionnaire_id, version)
     except UnknownQuestionnaireError:
         everything = [_as_stored(k, v) for k, v in answers.items()]
         if unknown_title is not None:
@@ -77,6 +88,12 @@ def answers_by_section(
     shown = {line.question_id for _, lines in grouped for line in lines}
     rest = [_as_stored(k, v) for k, v in answers.items() if k not in shown]
     return grouped + ([(gettext(OTHER_ANSWERS), rest)] if rest else [])
+
+
+def _definition(registry: Registry, questionnaire_id: str, version: str) -> Questionnaire:
+    """The version that asked, with its texts in the current language (English where that
+    language has no translation of it offered)."""
+    return registry.exact(questionnaire_id, version, language=i18n.current_language().code)
 
 
 def _as_stored(key: str, value: Any) -> AnswerLine:

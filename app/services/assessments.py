@@ -63,12 +63,11 @@ def record(
     allow_incomplete: bool = False,
     replaces: uuid.UUID | None = None,
     now: datetime | None = None,
+    language: str = "en",
 ) -> Recorded:
-    """Store an evaluated assessment, in the session's transaction (the request commits). The
-    one way an assessment is written, for every channel.
-
-    An emergency or urgent submission for a clinic queues the clinic's alerts too
-    (app/services/alerts.py), so every channel alerts alike.
+    """Store an evaluated assessment, in the session's transaction (the request commits): the
+    one way an assessment is written, for every channel. An emergency or urgent submission for
+    a clinic queues the clinic's alerts too (app/services/alerts.py): every channel alerts alike.
 
     Raises AnswerError (nothing is stored) when an answer is invalid, or when answers are
     missing and ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told
@@ -88,9 +87,10 @@ def record(
     replaced it first (the database decides, as for a single-use link): the caller's
     transaction must then store nothing.
 
-    ``now``: when it is stored (its created_at, and when its alerts are first due); the
-    system clock's time when not given. The routes give their app's clock's (app/clock.py).
-    Stored in English (a language is a view: result_language.py), else ValueError.
+    ``now``: when it is stored (its created_at, and when its alerts are first due); the system
+    clock's time when not given (the routes give their app's clock's). Stored in English (a
+    language is a view: result_language.py), else ValueError. ``language``: the one the person
+    used (app/i18n.py), kept for their e-mails and for staff.
     """
     q = evaluation.questionnaire
     if q.language != BASE_LANGUAGE:
@@ -131,6 +131,7 @@ def record(
         "updated_at": now,
         "reviewed_at": None,
         "reviewed_by_id": None,
+        "language": language,
     }
 
     def insert() -> None:

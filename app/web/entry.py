@@ -15,6 +15,7 @@ from typing import Literal
 from fastapi import Request
 from sqlmodel import Session
 
+from app import i18n
 from app.clock import Clock
 from app.deps import Db
 from app.errors import AppError
@@ -84,7 +85,13 @@ class Entry:
 
     @property
     def origin(self) -> Origin:
-        return Origin(self.channel, self.link, corrects=self.corrects)
+        # The page's language (app/i18n.py), stored with the record: the person's.
+        return Origin(
+            self.channel,
+            self.link,
+            corrects=self.corrects,
+            language=i18n.current_language().code,
+        )
 
     @property
     def clinic_name(self) -> str | None:
@@ -132,7 +139,22 @@ async def entry_for(request: Request, db: Db) -> Entry:
         # A revoked link may have gone to the wrong person: do not say whose it was.
         shown = None if gone.reason == "revoked" else await db.run(intake.clinic_of_token, token)
         raise LinkGonePageError(gone.reason, shown) from None
+    # An intake link opens in its clinic's language (an admin's setting): before the browser's
+    # Accept-Language, as the clinic knows whom it sends its links to.
+    prefer_language(request, clinic.intake_language if clinic is not None else None)
     return Entry(channel="intake", prefix=f"/intake/{token}", link=link, clinic=clinic)
+
+
+def prefer_language(request: Request, wanted: str | None) -> None:
+    """This request's page in ``wanted`` (a default the page learns late: its clinic's, or the
+    one a result was made in), unless the person chose one themselves (the switcher, its
+    cookie). A language not offered now (a draft where drafts are off) is passed over."""
+    if wanted is None:
+        return
+    offered = [language.code for language in request.app.state.languages]
+    chosen = i18n.chosen_by_person(request.url.query, request.headers.get("cookie", ""), offered)
+    if chosen is None and wanted in offered:
+        i18n.use_language(wanted)
 
 
 async def correction_entry(db: Db, result_token: str, rules: flow.CorrectionRules) -> Entry:

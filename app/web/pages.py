@@ -67,8 +67,11 @@ def render(
 
 def page_html(template: str, context: dict[str, Any], help_lines: HelpLines) -> str:
     """A page as HTML text, outside a response (for a PDF): no request, no forms; so the help
-    lines every page may show are given here."""
-    return templates.get_template(template).render({**context, "help_lines": help_lines})
+    lines every page may show are given here; it is in the current language (for a PDF, the
+    result page's), without the switcher's links."""
+    return templates.get_template(template).render(
+        {**context, "help_lines": help_lines, "language_links": []}
+    )
 
 
 def redirect(location: str) -> RedirectResponse:
