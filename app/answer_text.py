@@ -5,7 +5,7 @@ pages' own, and services may not import it)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from app.engine import Question
 from app.i18n import (
@@ -40,7 +40,8 @@ def answer_text(question: Question, value: Any) -> list[str]:
     if question.widget in IMPERIAL:
         big, small, _ = IMPERIAL[question.widget or ""]
         whole, rest = to_imperial(question, value, whole=True)
-        return [f"{text} {question.unit} ({whole} {short_unit(big)} {rest} {short_unit(small)})"]
+        unit = unit_for(question.unit or "", value)
+        return [f"{text} {unit} ({whole} {short_unit(big)} {rest} {short_unit(small)})"]
     if question.unit:
         text = f"{text} {unit_for(question.unit, value)}"
     return [text]
@@ -81,9 +82,27 @@ def imperial_name(unit: str) -> str:
     return names[unit]
 
 
-def unit_for(unit: str, value: Any) -> str:
-    """ "1 day a week", not "1 days a week": the unit's first word in the singular for one."""
-    first, _, rest = unit.partition(" ")
-    if value == 1 and first in ("days", "hours", "minutes", "years"):
-        return " ".join(filter(None, (first[:-1], rest)))
-    return unit
+# A count that takes the "many" form in every language we speak ("5 years", Polish "5 lat"):
+# for a unit with no number beside it ("Enter the number of hours", the input's suffix).
+_MANY: Final = 5
+
+
+def unit_for(unit: str, value: Any = None) -> str:
+    """A question's unit as the person reads it, in the current language and agreeing with the
+    number: "1 day", "2 days", Polish "1 dzień", "2 dni", "5 dni". The definitions name units
+    in English as codes (exports and FHIR map them), so their words are the interface's."""
+    if value is None:
+        count = _MANY
+    elif float(value).is_integer():
+        count = int(value)
+    else:
+        count = 2  # a fraction: "6.5 hours", Polish "6,5 godziny" (the form of 2)
+    words = {
+        "years": lambda: ngettext("year", "years", count),
+        "days": lambda: ngettext("day", "days", count),
+        "hours": lambda: ngettext("hour", "hours", count),
+        "minutes a week": lambda: ngettext("minute a week", "minutes a week", count),
+        "cm": lambda: pgettext("unit", "cm"),
+        "kg": lambda: pgettext("unit", "kg"),
+    }
+    return words[unit]() if unit in words else unit

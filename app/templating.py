@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from . import i18n
+from .answer_text import unit_for
 from .assets import static_url
 from .config import HelpLines
 
@@ -49,6 +50,7 @@ templates.env.globals["static_url"] = static_url
 # without a request (the PDF) and by other environments' loaders have it too.
 templates.env.globals["current_language"] = i18n.current_language
 templates.env.globals["lang_attr"] = i18n.lang_attr
+templates.env.globals["unit_for"] = unit_for
 # Templates mark their strings with _() and {% trans %} (trimmed: a translator sees one line);
 # newstyle gettext escapes the values put into a translation, and reads the current language.
 templates.env.add_extension("jinja2.ext.i18n")

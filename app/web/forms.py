@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from app.answer_text import imperial_amount
+from app.answer_text import imperial_amount, unit_for
 from app.engine import Question
 from app.i18n import gettext, short_number
 from app.units import IMPERIAL, small_unit, to_metric
@@ -272,7 +272,7 @@ def _enter(question: Question) -> str:
     if question.unit == "years":
         return gettext("Enter your age in years")
     if question.unit:
-        return gettext("Enter the number of %(unit)s") % {"unit": question.unit}
+        return gettext("Enter the number of %(unit)s") % {"unit": unit_for(question.unit)}
     return gettext("Enter a number")
 
 
@@ -282,7 +282,7 @@ def _with_range(what: str, question: Question) -> str:
         "what": what,
         "low": short_number(question.minimum) if question.minimum is not None else "",
         "high": short_number(question.maximum) if question.maximum is not None else "",
-        "unit": question.unit or "",
+        "unit": unit_for(question.unit) if question.unit else "",
     }
     has_low, has_high = question.minimum is not None, question.maximum is not None
     if has_low and has_high:

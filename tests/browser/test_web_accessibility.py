@@ -81,7 +81,8 @@ def open_error_state(live_server: LiveServer, page: Any) -> str:
     page.goto("/questions/emergency_signs")
     page.check("#saddle_numbness-no")
     with page.expect_navigation():
-        page.get_by_role("button", name="Continue").click()
+        # The page's first button (Continue), found by place: the page may be in any language.
+        page.locator("main form button[type=submit]").first.click()
     return ""
 
 
