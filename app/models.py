@@ -66,6 +66,9 @@ class Clinic(SQLModel, table=True):
     require_2fa_for_clinicians: bool = Field(
         default=False, sa_column_kwargs={"server_default": "0"}
     )
+    # The language the clinic's intake links open in (a BCP 47 tag, app/i18n.py) unless the
+    # person chose another; None: the person's browser decides (Accept-Language).
+    intake_language: str | None = Field(default=None, max_length=20)
 
 
 class ApiClient(SQLModel, table=True):
@@ -251,6 +254,9 @@ class Assessment(SQLModel, table=True):
     # answers the "before you exercise" questions, then gets the plan and check-ins.
     released_at: datetime | None = _optional_time()
     released_by_id: uuid.UUID | None = Field(default=None, foreign_key="staff_user.id")
+    # The language the person used (a BCP 47 tag, app/i18n.py): what they are written to
+    # later, and what staff see. Rows from before languages: "en".
+    language: str = Field(default="en", max_length=20, sa_column_kwargs={"server_default": "en"})
 
 
 class Checkin(SQLModel, table=True):
@@ -278,6 +284,9 @@ class Checkin(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=200)
     request_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = _time(index=True)
+    # The language the person used (a BCP 47 tag, app/i18n.py): what they are written to
+    # later, and what staff see. Rows from before languages: "en".
+    language: str = Field(default="en", max_length=20, sa_column_kwargs={"server_default": "en"})
 
 
 class ResultPdf(SQLModel, table=True):
@@ -320,6 +329,8 @@ class ResultContact(SQLModel, table=True):
     remind_at: datetime | None = _optional_time(index=True)
     reminder_attempts: int = 0
     created_at: datetime = _time()
+    # The language the e-mails are written in: the person's when they gave the address.
+    language: str = Field(default="en", max_length=20, sa_column_kwargs={"server_default": "en"})
 
 
 class SubmissionSeen(SQLModel, table=True):

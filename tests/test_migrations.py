@@ -479,3 +479,85 @@ def _column_type(value: object) -> Any:
     if isinstance(value, datetime):
         return sa.DateTime(timezone=True)
     return sa.String()
+
+
+def test_0017_gives_the_records_from_before_languages_english(fresh_database: str) -> None:
+    """Records stored before 0017 read as English; a clinic has no intake language until an
+    admin sets one; and 0017 undoes cleanly."""
+    from app.column_types import CompressedJSON
+    from app.models import Clinic, ResultContact
+
+    engine = make_engine(fresh_database)
+    try:
+        upgrade(engine, "0016")
+        clinic_id, assessment_id = uuid.uuid4(), uuid.uuid4()
+        now = datetime(2031, 3, 4, 9, 30, tzinfo=UTC)
+        assessment = sa.table(
+            "assessment",
+            sa.column("id", sa.Uuid()),
+            *(sa.column(name) for name in ("questionnaire_id", "questionnaire_version")),
+            *(sa.column(name) for name in ("triage_level", "triage_rank", "complete", "channel")),
+            sa.column("answers", JSONType),
+            sa.column("result", CompressedJSON()),
+            sa.column("created_at", sa.DateTime(timezone=True)),
+            sa.column("updated_at", sa.DateTime(timezone=True)),
+        )
+        with engine.begin() as connection:
+            connection.execute(
+                sa.table(
+                    "clinic",
+                    sa.column("id", sa.Uuid()),
+                    sa.column("name"),
+                    sa.column("created_at", sa.DateTime(timezone=True)),
+                )
+                .insert()
+                .values(id=clinic_id, name="Riverside", created_at=now)
+            )
+            connection.execute(
+                assessment.insert().values(
+                    id=assessment_id,
+                    questionnaire_id="low-back-audit",
+                    questionnaire_version="2.1.0",
+                    triage_level="self_care",
+                    triage_rank=3,
+                    complete=True,
+                    channel="web",
+                    answers={},
+                    result={"triage": {}},
+                    created_at=now,
+                    updated_at=now,
+                )  # fmt: skip
+            )
+            connection.execute(
+                sa.table(
+                    "result_contact",
+                    sa.column("assessment_id", sa.Uuid()),
+                    *(sa.column(n) for n in ("email", "reminders", "unsubscribe_id")),
+                    *(sa.column(n) for n in ("link_attempts", "reminder_attempts")),
+                    sa.column("created_at", sa.DateTime(timezone=True)),
+                )
+                .insert()
+                .values(
+                    assessment_id=assessment_id,
+                    email="zoe@example.com",
+                    reminders=True,
+                    unsubscribe_id="u1",
+                    link_attempts=0,
+                    reminder_attempts=0,
+                    created_at=now,
+                )  # fmt: skip
+            )
+
+        upgrade(engine)
+        with Session(engine) as session:
+            assert session.get_one(Assessment, assessment_id).language == "en"
+            assert session.get_one(ResultContact, assessment_id).language == "en"
+            assert session.get_one(Clinic, clinic_id).intake_language is None
+        assert schema_differences(fresh_database) == []
+
+        downgrade(engine, "0016")
+        columns = {c["name"] for c in inspect(engine).get_columns("assessment")}
+        assert "language" not in columns
+        assert "intake_language" not in {c["name"] for c in inspect(engine).get_columns("clinic")}
+    finally:
+        engine.dispose()

@@ -31,7 +31,7 @@ from sqlmodel import Session
 from app import __version__
 from app.clock import Clock, system_clock
 from app.config import Settings
-from app.services import alerts, keep, mail, webhook_addresses
+from app.services import alerts, keep, keep_mail, mail, webhook_addresses
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
 
@@ -96,7 +96,7 @@ def deliver_personal(
             break
         try:
             outcome = _send_message(
-                keep.email_message(claim, sender=settings.alert_sender, now=clock()), settings
+                keep_mail.email_message(claim, sender=settings.alert_sender, now=clock()), settings
             )
         except Exception as error:  # recorded, retried, never lost
             outcome = Outcome(False, _describe(error))

@@ -63,6 +63,7 @@ def record(
     allow_incomplete: bool = False,
     replaces: uuid.UUID | None = None,
     now: datetime | None = None,
+    language: str = "en",
 ) -> Recorded:
     """Store an evaluated assessment, in the session's transaction (the request commits). The
     one way an assessment is written, for every channel.
@@ -90,6 +91,8 @@ def record(
 
     ``now``: when it is stored (its created_at, and when its alerts are first due); the
     system clock's time when not given. The routes give their app's clock's (app/clock.py).
+
+    ``language``: the one the person used (app/i18n.py), kept for their e-mails and for staff.
     """
     q = evaluation.questionnaire
     keyed = None
@@ -128,6 +131,7 @@ def record(
         "updated_at": now,
         "reviewed_at": None,
         "reviewed_by_id": None,
+        "language": language,
     }
 
     def insert() -> None:

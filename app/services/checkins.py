@@ -297,6 +297,7 @@ def record_checkin(
     now: datetime | None = None,
     clock: Clock = system_clock,
     limits: CheckinLimits = CheckinLimits(),  # noqa: B008 - frozen, so one shared is fine
+    language: str = "en",
 ) -> RecordedCheckin:
     """Store a check-in: ``evaluation`` is the request's (``evaluate_checkin``; ``answers`` as
     sent), evaluated here only when not given, or when another check-in came in between
@@ -308,7 +309,8 @@ def record_checkin(
 
     Its time is ``now`` if given, else ``clock``'s (the routes give their app's clock), read
     once the submission's row is held: a review marked while this waited for it comes first.
-    Holding the row also makes the count and the duplicate check exact under concurrency."""
+    Holding the row also makes the count and the duplicate check exact under concurrency.
+    ``language``: the one the person used (app/i18n.py), kept for staff to see."""
     # First, so that a review marked meanwhile is either before this check-in or counts it.
     hold(session, assessment.id)
     now = now or clock()
@@ -356,6 +358,7 @@ def record_checkin(
         "idempotency_key": idempotency_key,
         "request_hash": None if keyed is None else keyed.fingerprint,
         "created_at": now,
+        "language": language,
     }
     # Core INSERT, as assessments are stored: building an ORM object cost a tenth of it. If
     # another request with the same key won the race, this one had only read.

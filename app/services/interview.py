@@ -47,6 +47,7 @@ class Origin:
     channel: Literal["web", "intake"]
     link: IntakeLink | None = None
     corrects: uuid.UUID | None = None
+    language: str = "en"  # the page's (app/i18n.py): stored with the record
 
     @property
     def clinic_id(self) -> uuid.UUID | None:
@@ -360,6 +361,7 @@ def finish_with(
             allow_incomplete=True,  # only complete, stopped, or told to see a doctor get here
             replaces=origin.corrects,
             now=now,
+            language=origin.language,
         )
     except AlreadyReplacedError:
         assert origin.corrects is not None  # only a correction replaces

@@ -18,21 +18,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select, update
 
 from app.models import Assessment, ResultContact
 from app.security import new_token, seal, sign, unseal, verify
 
-from . import alerts, assessments, checkins, mail
+from . import alerts, assessments, checkins
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 UNSUBSCRIBE_PURPOSE: Final = "result-contact-unsubscribe"
 UNSUBSCRIBE_PATH: Final = "/reminders/stop/"
-PERSON_ZONE: Final = ZoneInfo("Europe/London")  # the dates a person is shown
 LINK_PURPOSE: Final = "result links to e-mail"  # the key derived for it (app/security.py)
 
 
@@ -46,11 +43,12 @@ def ask(
     registry: Registry,
     secret_key: str,
     now: datetime,
+    language: str = "en",
 ) -> None:
     """Queue the result link to ``email`` and, if ``reminders``, a reminder on each due date.
     The address replaces one given before (and its unsubscribe link). ValueError with words
     for the person if the address cannot be one. (The route limits how often: the form must
-    not mail strangers in bulk.)"""
+    not mail strangers in bulk.) ``language``: the person's (app/i18n.py), the e-mails'."""
     email = email.strip()
     if not email:
         raise ValueError("Enter your e-mail address")
@@ -68,6 +66,7 @@ def ask(
         link_due_at=now,
         remind_at=first_reminder(session, assessment, now) if reminders else None,
         created_at=now,
+        language=language,
     )
     session.add(contact)
     session.flush()
@@ -142,6 +141,7 @@ class Claim:
     result_url: str | None = None  # the link e-mail only
     due: datetime | None = None  # a reminder: the check-in's due date
     reminders: bool = False
+    language: str = "en"  # the person's: the e-mail is written in it (keep_mail.py)
 
 
 def claim_next(
@@ -166,6 +166,7 @@ def claim_next(
             base + UNSUBSCRIBE_PATH + unsubscribe_token(contact, secret_key),
             result_url=f"{base}/result/{token}",
             reminders=contact.reminders,
+            language=contact.language,
         )
     for contact in _due(session, col(ResultContact.remind_at), now):
         if not contact.reminders or not _claimed(session, contact, "reminder", now):
@@ -188,6 +189,7 @@ def claim_next(
             base + UNSUBSCRIBE_PATH + unsubscribe_token(contact, secret_key),
             due=due,
             reminders=True,
+            language=contact.language,
         )
     return None
 
@@ -272,61 +274,3 @@ def _due_dates(session: Session, assessment_id: uuid.UUID) -> list[datetime]:
     if record.replaced_by_id is not None:
         record = assessments.newest(session, record)
     return checkins.due_dates(record)
-
-
-# -- what is sent ---------------------------------------------------------------------------------
-
-
-def email_message(claim: Claim, *, sender: str, now: datetime) -> EmailMessage:
-    """The link e-mail (the link, and what the address is kept for) or a reminder (that a
-    check-in is due and where the link is: never the link itself). Both say how to stop."""
-    subject = (
-        "Your back pain result link" if claim.kind == "link" else "Your back pain check-in is due"
-    )
-    message = mail.new_message(subject=subject, sender=sender, to=claim.email, now=now)
-    message["List-Unsubscribe"] = f"<{claim.unsubscribe_url}>"
-    stop = (
-        "To stop the reminders and have us forget your address, open:\n"
-        if claim.reminders
-        else "To have us forget your address now, open:\n"
-    )
-    if claim.kind == "link":
-        kept = (
-            "We keep your address to remind you when a check-in is due, until you delete"
-            " your result or stop the reminders."
-            if claim.reminders
-            else "We keep your address only until this e-mail is sent: you asked for no reminders."
-        )
-        message.set_content(
-            "Here is the link to your back pain result, as you asked:\n"
-            "\n"
-            f"{claim.result_url}\n"
-            "\n"
-            "It opens your answers and your plan, and is the only way back to them:"
-            " keep this e-mail, and do not share the link with anyone you would not show"
-            " your answers to.\n"
-            "\n"
-            f"{kept}\n"
-            "\n"
-            f"{stop}{claim.unsubscribe_url}\n"
-            "\n"
-            "If you did not ask for this, someone typed your address by mistake: open that"
-            " last link to have us forget it.\n"
-        )
-        return message
-    assert claim.due is not None
-    day = f"{claim.due.astimezone(PERSON_ZONE):%-d %B %Y}"
-    message.set_content(
-        f"Your back pain check-in is due (from {day}).\n"
-        "\n"
-        'Open your result with the link we e-mailed you earlier ("Your back pain result'
-        ' link") or the QR code on your PDF, and choose "Check in". It takes about'
-        " 3 minutes.\n"
-        "\n"
-        "If your pain is much worse, or you have new numbness, weakness, or problems"
-        " peeing or pooing, do not wait for the check-in: get help now (call 999 in an"
-        " emergency).\n"
-        "\n"
-        f"{stop}{claim.unsubscribe_url}\n"
-    )
-    return message

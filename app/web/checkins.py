@@ -19,12 +19,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from app import i18n
 from app.deps import ClockDep, DbDep, RegistryDep, settings_of
 from app.display import help_now, level_look, trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
 from app.models import Assessment, Checkin
-from app.services import audit
+from app.services import audit, checkin_calendar
 from app.services import checkins as checkin_service
 from app.services import interview as flow
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
@@ -194,6 +195,7 @@ async def send_checkin(
             channel="intake" if assessment.clinic_id else "web",
             clock=clock,
             limits=settings_of(request).limits.checkins,
+            language=i18n.current_language().code,
         )
     except CheckinLimitError as exc:
         return _limit_page(request, token, exc, clock())
@@ -353,35 +355,10 @@ async def checkin_result(
 @router.get("/result/{token}/checkins.ics", include_in_schema=False)
 async def reminders(request: Request, token: str, assessment: AssessmentDep) -> Response:
     """Calendar reminders for the check-ins at 2, 4 and 8 weeks, each with an alarm on its
-    morning: no account or e-mail needed.
-    The link in them is the person's private one, so the file is sent to them only; calendars
-    keep (and often sync) it as long as the event, so each event says so, and ends on its day."""
+    morning, in the page's language: no account or e-mail needed."""
     base = settings_of(request).public_url.rstrip("/")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//backaudit//check-ins//EN"]
-    for weeks in checkin_service.DUE_WEEKS:
-        day = checkin_service.plan_started(assessment) + timedelta(weeks=weeks)
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{assessment.id}-week-{weeks}@backaudit",
-            f"DTSTAMP:{assessment.created_at:%Y%m%dT%H%M%SZ}",
-            f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
-            f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}",
-            f"SUMMARY:Back pain check-in ({weeks} weeks)",
-            f"DESCRIPTION:Time for your {weeks}-week back pain check-in: {base}/result/{token}/checkin"
-            "\\nThis link opens your answers: keep it to yourself. Delete this event"
-            " (and your result\\, on its page) when you no longer need them.",
-            f"URL:{base}/result/{token}/checkin",
-            # A reminder at 9 in the morning of the day (RFC 5545 3.6.6: an all-day event
-            # starts at midnight, the alarm 9 hours after). No link in it: the event has it.
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            f"DESCRIPTION:Your {weeks}-week back pain check-in is due today",
-            "TRIGGER:PT9H",
-            "END:VALARM",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    response = Response("\r\n".join(lines) + "\r\n", media_type="text/calendar; charset=utf-8")
+    ics = checkin_calendar.calendar(assessment, checkin_url=f"{base}/result/{token}/checkin")
+    response = Response(ics, media_type="text/calendar; charset=utf-8")
     response.headers["Content-Disposition"] = 'attachment; filename="back-check-ins.ics"'
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -15,6 +15,7 @@ from typing import Literal
 from fastapi import Request
 from sqlmodel import Session
 
+from app import i18n
 from app.clock import Clock
 from app.deps import Db
 from app.errors import AppError
@@ -84,7 +85,13 @@ class Entry:
 
     @property
     def origin(self) -> Origin:
-        return Origin(self.channel, self.link, corrects=self.corrects)
+        # The page's language (app/i18n.py), stored with the record: the person's.
+        return Origin(
+            self.channel,
+            self.link,
+            corrects=self.corrects,
+            language=i18n.current_language().code,
+        )
 
     @property
     def clinic_name(self) -> str | None:

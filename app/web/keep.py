@@ -11,6 +11,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from app import i18n
 from app.deps import Db, DbDep, RegistryDep, settings_of, take_rate
 from app.errors import AppError
 from app.models import Assessment
@@ -67,6 +68,7 @@ async def send_link(
         await db.run(
             keep.ask, assessment, token=token, email=email, reminders=reminders,
             registry=registry, secret_key=settings.secret_key, now=request.app.state.clock(),
+            language=i18n.current_language().code,
         )  # fmt: skip
     except ValueError as problem:
         context = await keep_context(db, registry, assessment, token)
