@@ -33,7 +33,6 @@ def _languages(request: Request) -> dict[str, Any]:
     offered: tuple[i18n.Language, ...] = getattr(request.app.state, "languages", ())
     query = request.url.query
     return {
-        "language": i18n.current_language(),
         "language_links": [
             (language, i18n.switch_href(query, language.code)) for language in offered
         ]
@@ -46,6 +45,9 @@ templates = Jinja2Templates(
     directory=str(TEMPLATES_DIR), context_processors=[_help_lines, _languages]
 )
 templates.env.globals["static_url"] = static_url
+# The page's language (<html lang>, the switcher's current one): a global, so that pages made
+# without a request (the PDF) and by other environments' loaders have it too.
+templates.env.globals["current_language"] = i18n.current_language
 # Templates mark their strings with _() and {% trans %} (trimmed: a translator sees one line);
 # newstyle gettext escapes the values put into a translation, and reads the current language.
 templates.env.add_extension("jinja2.ext.i18n")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from app.deps import RegistryDep, SettingsDep
+from app.i18n import LANG_COOKIE, N_, gettext
 from app.services import about
 from app.services.drafts import DRAFT_LIFETIME
 from app.services.sign_in_tokens import DEVICE_LIFETIME, PENDING_LIFETIME
@@ -24,9 +25,15 @@ router = APIRouter()
 
 @dataclass(frozen=True, slots=True)
 class Cookie:
+    """A cookie as the cookies page lists it: ``purpose`` and ``lasts`` are marked for
+    translation (N_) and shown in the reader's language, with ``TIMES`` put in."""
+
     name: str
     purpose: str
     lasts: str
+
+    def shown(self) -> Cookie:
+        return Cookie(self.name, gettext(self.purpose), gettext(self.lasts) % TIMES)
 
 
 DRAFT_DAYS = DRAFT_LIFETIME.days
@@ -34,62 +41,86 @@ SESSION_HOURS = int(SESSION_LIFETIME.total_seconds() // 3600)
 IDLE_MINUTES = int(SESSION_IDLE_TIMEOUT.total_seconds() // 60)
 PENDING_MINUTES = int(PENDING_LIFETIME.total_seconds() // 60)
 DEVICE_DAYS = DEVICE_LIFETIME.days
+TIMES = {
+    "days": DRAFT_DAYS,
+    "hours": SESSION_HOURS,
+    "idle_minutes": IDLE_MINUTES,
+    "pending_minutes": PENDING_MINUTES,
+    "device_days": DEVICE_DAYS,
+}
 
 # Every cookie the site sets, by its real name (tests/web/test_trust_pages.py checks each
 # *_COOKIE in the code is here). All are strictly necessary: none tracks anyone.
 PATIENT_COOKIES = (
     Cookie(
         CSRF_COOKIE,
-        "Checks that the answers you send come from this site's own pages, and not from another"
-        " website pretending to be you.",
-        "Until you close your browser.",
+        N_(
+            "Checks that the answers you send come from this site's own pages, and not from another"
+            " website pretending to be you."
+        ),
+        N_("Until you close your browser."),
     ),
     Cookie(
         WEB_DRAFT_COOKIE,
-        "Remembers which answers are yours while you answer, so that you can close the page and"
-        " come back. Your answers are kept on our server, not in the cookie.",
-        f"{DRAFT_DAYS} days, or until you finish the questions.",
+        N_(
+            "Remembers which answers are yours while you answer, so that you can close the page and"
+            " come back. Your answers are kept on our server, not in the cookie."
+        ),
+        N_("%(days)s days, or until you finish the questions."),
     ),
     Cookie(
         "ba_intake_…",
-        "Does the same job when a clinic has sent you a link that many people use. The end of"
-        " the name is different for each link.",
-        f"{DRAFT_DAYS} days, or until you finish the questions.",
+        N_(
+            "Does the same job when a clinic has sent you a link that many people use. The end of"
+            " the name is different for each link."
+        ),
+        N_("%(days)s days, or until you finish the questions."),
+    ),
+    Cookie(
+        LANG_COOKIE,
+        N_("Remembers the language you chose for these pages, if you chose one."),
+        N_("A year, or until you choose another language."),
     ),
 )
 STAFF_COOKIES = (
     Cookie(
         "backaudit_login",
-        "Checks that the sign-in form you send is this site's own.",
-        "Until you sign in or close your browser.",
+        N_("Checks that the sign-in form you send is this site's own."),
+        N_("Until you sign in or close your browser."),
     ),
     Cookie(
         "backaudit_sign_in",
-        "Remembers, between your password and the code from your phone, that the password was"
-        " right.",
-        f"{PENDING_MINUTES} minutes, or until you enter the code.",
+        N_(
+            "Remembers, between your password and the code from your phone, that the password was"
+            " right."
+        ),
+        N_("%(pending_minutes)s minutes, or until you enter the code."),
     ),
     Cookie(
         "backaudit_staff",
-        "Keeps you signed in.",
-        f"Until you sign out or close your browser, {SESSION_HOURS} hours at most, and"
-        f" {IDLE_MINUTES} minutes if you do not use the staff pages.",
+        N_("Keeps you signed in."),
+        N_(
+            "Until you sign out or close your browser, %(hours)s hours at most, and"
+            " %(idle_minutes)s minutes if you do not use the staff pages."
+        ),
     ),
     Cookie(
         "backaudit_device",
-        "Remembers that this browser has signed in to your account before, so that someone"
-        " else's wrong passwords do not make you wait to sign in here.",
-        f"{DEVICE_DAYS} days from your last sign-in, or until you clear your cookies.",
+        N_(
+            "Remembers that this browser has signed in to your account before, so that someone"
+            " else's wrong passwords do not make you wait to sign in here."
+        ),
+        N_("%(device_days)s days from your last sign-in, or until you clear your cookies."),
     ),
     Cookie(
         "backaudit_set_password",
-        "Checks that the form to set your password is this site's own.",
-        "Until you close your browser.",
+        N_("Checks that the form to set your password is this site's own."),
+        N_("Until you close your browser."),
     ),
     Cookie(
         "backaudit_invitation",
-        "Checks that the form to accept an invitation to a clinic's staff is this site's own.",
-        "Until you close your browser.",
+        N_("Checks that the form to accept an invitation to a clinic's staff is this site's own."),
+        N_("Until you close your browser."),
     ),
 )
 
@@ -127,7 +158,11 @@ async def privacy(request: Request, settings: SettingsDep) -> Response:
 @router.get("/cookies", response_class=HTMLResponse, include_in_schema=False)
 async def cookies(request: Request, settings: SettingsDep) -> Response:
     return _page(
-        request, "cookies", settings, patient_cookies=PATIENT_COOKIES, staff_cookies=STAFF_COOKIES
+        request,
+        "cookies",
+        settings,
+        patient_cookies=[c.shown() for c in PATIENT_COOKIES],
+        staff_cookies=[c.shown() for c in STAFF_COOKIES],
     )
 
 
