@@ -31,6 +31,7 @@ from sqlmodel import Session
 from app import __version__
 from app.clock import Clock, system_clock
 from app.config import Settings
+from app.i18n import offered_languages
 from app.services import alerts, keep, keep_mail, mail, webhook_addresses
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
@@ -83,6 +84,9 @@ def deliver_personal(
     """Send the e-mails people asked for on their result page (app/services/keep.py): their
     link, and check-in reminders when due. The same claim, send, record as alerts."""
     tried = 0
+    # Each e-mail in its person's language, if it is still offered (a draft's only where
+    # drafts are: LANGUAGES_OFFER_DRAFT).
+    offered = [lang.code for lang in offered_languages(offer_drafts=settings.offer_draft_languages)]
     while tried < limit and not (stop and stop.is_set()):
         with Session(engine, expire_on_commit=False) as session:
             claim = keep.claim_next(
@@ -96,7 +100,10 @@ def deliver_personal(
             break
         try:
             outcome = _send_message(
-                keep_mail.email_message(claim, sender=settings.alert_sender, now=clock()), settings
+                keep_mail.email_message(
+                    claim, sender=settings.alert_sender, now=clock(), offered=offered
+                ),
+                settings,
             )
         except Exception as error:  # recorded, retried, never lost
             outcome = Outcome(False, _describe(error))

@@ -8,12 +8,13 @@ due and where the link is, never the link itself. Both say how to stop.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from app.i18n import format_day, gettext, language
+from app.i18n import BASE_LANGUAGE, format_day, gettext, language
 
 from . import mail
 from .keep import Claim
@@ -21,15 +22,20 @@ from .keep import Claim
 PERSON_ZONE: Final = ZoneInfo("Europe/London")  # the dates a person is shown
 
 
-def email_message(claim: Claim, *, sender: str, now: datetime) -> EmailMessage:
-    """The e-mail for ``claim``, in the person's language (English for one not offered)."""
-    with language(claim.language):
+def email_message(
+    claim: Claim, *, sender: str, now: datetime, offered: Collection[str] = (BASE_LANGUAGE,)
+) -> EmailMessage:
+    """The e-mail for ``claim``, in the person's language; in English when that language is
+    not ``offered`` now (a draft language no longer offered is never sent to a person)."""
+    code = claim.language if claim.language in offered else BASE_LANGUAGE
+    with language(code) as chosen:
         link_subject = gettext("Your back pain result link")
         subject = (
             link_subject if claim.kind == "link" else gettext("Your back pain check-in is due")
         )
         message = mail.new_message(subject=subject, sender=sender, to=claim.email, now=now)
         message["List-Unsubscribe"] = f"<{claim.unsubscribe_url}>"
+        message["Content-Language"] = chosen.html_lang  # RFC 3282
         if claim.reminders:
             stop = gettext("To stop the reminders and have us forget your address, open:")
         else:
