@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine import Question
-from app.units import IMPERIAL, SHORT, to_imperial
+from app.i18n import gettext, ngettext, pgettext
+from app.units import IMPERIAL, to_imperial
 
 
 def show_number(value: float) -> str:
@@ -20,7 +21,7 @@ def show_number(value: float) -> str:
 def answer_text(question: Question, value: Any) -> list[str]:
     """An answer as lines of text (a multiple choice gives one line per option)."""
     if question.type == "boolean":
-        return ["Yes" if value else "No"]
+        return [gettext("Yes") if value else gettext("No")]
     if question.type in ("choice", "multi_choice"):
         labels = {o.code: o.label for o in question.options}
         codes = value if isinstance(value, list) else [value]
@@ -29,10 +30,45 @@ def answer_text(question: Question, value: Any) -> list[str]:
     if question.widget in IMPERIAL:
         big, small, _ = IMPERIAL[question.widget or ""]
         whole, rest = to_imperial(question, value, whole=True)
-        return [f"{text} {question.unit} ({whole} {SHORT[big]} {rest} {SHORT[small]})"]
+        return [f"{text} {question.unit} ({whole} {short_unit(big)} {rest} {short_unit(small)})"]
     if question.unit:
         text = f"{text} {unit_for(question.unit, value)}"
     return [text]
+
+
+def short_unit(unit: str) -> str:
+    """An imperial unit's short form: ft, in, st, lb."""
+    shorts = {
+        "feet": pgettext("unit", "ft"),
+        "inches": pgettext("unit", "in"),
+        "stones": pgettext("unit", "st"),
+        "pounds": pgettext("unit", "lb"),
+    }
+    return shorts[unit]
+
+
+def imperial_amount(unit: str, count: int) -> str:
+    """ "1 foot", "2 feet"; a stone is a stone whatever the count ("11 stone")."""
+    if unit == "feet":
+        text = ngettext("%(num)d foot", "%(num)d feet", count)
+    elif unit == "inches":
+        text = ngettext("%(num)d inch", "%(num)d inches", count)
+    elif unit == "stones":
+        text = ngettext("%(num)d stone", "%(num)d stone", count)
+    else:
+        text = ngettext("%(num)d pound", "%(num)d pounds", count)
+    return text % {"num": count}
+
+
+def imperial_name(unit: str) -> str:
+    """An imperial unit as an input's label: Feet, Inches, Stones, Pounds."""
+    names = {
+        "feet": gettext("Feet"),
+        "inches": gettext("Inches"),
+        "stones": gettext("Stones"),
+        "pounds": gettext("Pounds"),
+    }
+    return names[unit]
 
 
 def unit_for(unit: str, value: Any) -> str:

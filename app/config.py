@@ -312,11 +312,7 @@ class HelpLines(SettingsGroup):
 
 
 class Languages(SettingsGroup):
-    """Which languages people are offered besides English."""
-
-    # Draft languages (not yet reviewed by a qualified reviewer: a mistranslated red-flag
-    # question can hide an emergency) are offered only when this is on. Unset: on in
-    # development and tests, off in production (Settings.offer_draft_languages).
+    # Draft (unreviewed) languages are offered only when on; unset: on except in production.
     offer_draft: bool | None = Field(default=None, validation_alias="LANGUAGES_OFFER_DRAFT")
 
 
@@ -419,11 +415,9 @@ class Settings(BaseSettings):
 
     @property
     def offer_draft_languages(self) -> bool:
-        """Whether draft (unreviewed) languages are offered: LANGUAGES_OFFER_DRAFT, or unset
-        everywhere but production."""
-        if self.languages.offer_draft is not None:
-            return self.languages.offer_draft
-        return self.environment != "production"
+        """LANGUAGES_OFFER_DRAFT; unset, everywhere but production (app/i18n.py)."""
+        offer = self.languages.offer_draft
+        return self.environment != "production" if offer is None else offer
 
     @property
     def is_development(self) -> bool:

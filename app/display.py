@@ -11,10 +11,12 @@ from typing import Any, Final
 
 from app.config import HelpLines
 from app.engine import ContributorScore, ExerciseStep, Level, Plan, TrendPoint
+from app.i18n import N_, gettext
 
 # -- Result ---------------------------------------------------------------------------------------
 
-SCORE_WORDS: Final = {1: "a small factor", 2: "a moderate factor", 3: "a strong factor"}
+# Marked for translation; the pages gettext them where they show them.
+SCORE_WORDS: Final = {1: N_("a small factor"), 2: N_("a moderate factor"), 3: N_("a strong factor")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,11 @@ def contributor_chart(contributors: list[ContributorScore]) -> Chart | None:
         )
         for index, c in enumerate(contributors)
     ]
-    summary = "; ".join(f"{c['label']}: {c['score']} out of 3" for c in contributors)
+    summary = gettext("; ").join(
+        gettext("%(contributor)s: %(score)s out of 3")
+        % {"contributor": c["label"], "score": c["score"]}
+        for c in contributors
+    )
     return Chart(
         bars=bars,
         width=CHART_WIDTH,
@@ -119,7 +125,7 @@ def trend_chart(points: list[TrendPoint], zone: tzinfo | None = None) -> TrendCh
 
     rows = [
         TrendRow(
-            "Start" if i == 0 else f"Check-in {i}",
+            gettext("Start") if i == 0 else gettext("Check-in %(number)s") % {"number": i},
             datetime.fromisoformat(str(p["at"])).astimezone(zone).date()
             if zone
             else datetime.fromisoformat(str(p["at"])).date(),
@@ -238,7 +244,7 @@ class LevelLook:
 def level_look(level: Level | None, code: str = "") -> LevelLook:
     """A level's look; a code no loaded definition has (a removed level) shows as advice."""
     if level is None:
-        return LevelLook("see-doctor", "Advice", "doctor", code)
+        return LevelLook("see-doctor", gettext("Advice"), "doctor", code)
     return LevelLook(level.style, level.badge, level.icon, level.label)
 
 
@@ -246,7 +252,7 @@ def released_look(self_care: Level | None) -> LevelLook:
     """How a result whose programme a clinician released shows to the person: as the
     programme-fits level, with a badge that says why."""
     look = level_look(self_care, "self_care")
-    return LevelLook(look.style, "Released after review", look.icon, look.label)
+    return LevelLook(look.style, gettext("Released after review"), look.icon, look.label)
 
 
 # -- Who to call ----------------------------------------------------------------------------------
@@ -278,6 +284,11 @@ class HelpNow:
     relay_name: str | None = None
 
 
+# The help lines' default names that are words, not names (app/config.py HelpLines), for the
+# catalog: a translation replaces them where the defaults are used.
+DEFAULT_NAMES: Final = (N_("Find your nearest A&E"), N_("NHS 111 online"))
+
+
 def help_now(lines: HelpLines, *, most_urgent: bool, urgent: bool) -> HelpNow | None:
     """The most urgent level (rank 0) calls the emergency number; other urgent levels the
     urgent-advice line and its website; the rest have no call to make now."""
@@ -294,9 +305,11 @@ def help_now(lines: HelpLines, *, most_urgent: bool, urgent: bool) -> HelpNow | 
     return HelpNow(
         PhoneCall(number, name),
         online_url=lines.urgent_online_url if online else None,
-        online_name=lines.urgent_online_name if online else None,
+        # The settings' words: their defaults are in the catalog (DEFAULT_NAMES), a deployer's
+        # own words are shown as they are.
+        online_name=gettext(lines.urgent_online_name) if online else None,
         find_url=lines.find_emergency_url if found else None,
-        find_name=lines.find_emergency_name if found else None,
+        find_name=gettext(lines.find_emergency_name) if found else None,
         relay=relay,
         relay_name=lines.text_relay_name if relay else None,
     )

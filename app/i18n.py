@@ -234,6 +234,14 @@ def format_number(number: float | int, *, decimals: int | None = None) -> str:
     return babel_format_decimal(number, format=pattern, locale=locale)
 
 
+def short_number(number: float | int) -> str:
+    """A number as the pages show an answer or a limit: whole, or to one decimal, without
+    grouping (12, 7.5; 7,5 in Polish)."""
+    return babel_format_decimal(
+        number, format="0.#", locale=Locale.parse(current_language().locale)
+    )
+
+
 def format_day(day: date, *, style: Literal["short", "medium", "long", "full"] = "long") -> str:
     """A date in the current language's format ("7 December 2026", "7 grudnia 2026")."""
     return babel_format_date(day, format=style, locale=Locale.parse(current_language().locale))

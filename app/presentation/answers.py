@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from app.answer_text import answer_text
+from app.i18n import N_, gettext
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
-OTHER_ANSWERS: Final = "Other answers"
+OTHER_ANSWERS: Final = N_("Other answers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,7 @@ def answers_by_section(
         everything = [_as_stored(k, v) for k, v in answers.items()]
         if unknown_title is not None:
             return [(unknown_title, everything)]
-        return [(OTHER_ANSWERS, everything)] if everything else []
+        return [(gettext(OTHER_ANSWERS), everything)] if everything else []
     behind = q.questions_behind(reasons)
     grouped = [
         (
@@ -73,7 +74,7 @@ def answers_by_section(
     ]
     shown = {line.question_id for _, lines in grouped for line in lines}
     rest = [_as_stored(k, v) for k, v in answers.items() if k not in shown]
-    return grouped + ([(OTHER_ANSWERS, rest)] if rest else [])
+    return grouped + ([(gettext(OTHER_ANSWERS), rest)] if rest else [])
 
 
 def _as_stored(key: str, value: Any) -> AnswerLine:

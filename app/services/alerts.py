@@ -30,6 +30,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from app import codec
+from app.i18n import gettext
 from app.models import Alert, AlertAttempt, Assessment, Checkin, Clinic
 from app.security import new_token
 from app.services import mail, webhook_addresses
@@ -388,7 +389,9 @@ def email_problem(email: str) -> str | None:
         or len(email) > MAX_EMAIL_LENGTH
         or any(char.isspace() or char in ',;<>"' for char in email)
     ):
-        return "Enter one e-mail address, like alerts@example.org"
+        return gettext("Enter one e-mail address, like %(example)s") % {
+            "example": "alerts@example.org"
+        }
     return None
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
+from app.i18n import gettext
 from app.models import Assessment, Clinic, IntakeLink, StaffUser, utcnow
 from app.security import hash_token, new_token
 from app.services import audit
@@ -140,16 +141,18 @@ def contact_problems(name: str, contact: str) -> dict[str, str]:
     """A message per field that cannot be stored, for the person; empty when both can."""
     problems: dict[str, str] = {}
     for field, text, missing in (
-        ("patient_name", name, "Enter your name"),
-        ("patient_contact", contact, "Enter a phone number or your booking reference"),
+        ("patient_name", name, gettext("Enter your name")),
+        ("patient_contact", contact, gettext("Enter a phone number or your booking reference")),
     ):
         text = text.strip()
         if not text:
             problems[field] = missing
         elif len(text) > CONTACT_MAX:
-            problems[field] = f"This must be {CONTACT_MAX} characters or fewer"
+            problems[field] = gettext("This must be %(most)s characters or fewer") % {
+                "most": CONTACT_MAX
+            }
         elif control_character_problem(text):
-            problems[field] = "Remove tabs, line breaks and other special characters"
+            problems[field] = gettext("Remove tabs, line breaks and other special characters")
     return problems
 
 

@@ -22,6 +22,7 @@ from typing import Final
 
 from sqlmodel import Session, col, delete, select, update
 
+from app.i18n import gettext
 from app.models import Assessment, ResultContact
 from app.security import new_token, seal, sign, unseal, verify
 
@@ -51,7 +52,7 @@ def ask(
     not mail strangers in bulk.) ``language``: the person's (app/i18n.py), the e-mails'."""
     email = email.strip()
     if not email:
-        raise ValueError("Enter your e-mail address")
+        raise ValueError(gettext("Enter your e-mail address"))
     if problem := alerts.email_problem(email):
         raise ValueError(problem.replace("alerts@example.org", "name@example.com"))
     # A new row, not an update: the sender may be sending (or forgetting) the old one now.

@@ -24,6 +24,7 @@ from app.deps import ClockDep, DbDep, RegistryDep, settings_of
 from app.display import help_now, level_look, trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
+from app.i18n import format_day, gettext
 from app.models import Assessment, Checkin
 from app.services import audit, checkin_calendar
 from app.services import checkins as checkin_service
@@ -122,7 +123,7 @@ async def send_checkin(
     sent_page = (form.get(PAGE_FIELD) or [""])[0]
     current = flow.find_page(q, sent_page) if sent_page else q.pages[-1]
     if current is None:
-        raise AppError(400, "This page of the check-in does not exist: start it again")
+        raise AppError(400, gettext("This page of the check-in does not exist: start it again"))
     upto = list(q.pages[: q.pages.index(current) + 1])
     # Every answer sent, later pages' too (after Back): they fill in the page shown next. Only
     # the pages up to this one are checked and evaluated.
@@ -205,7 +206,7 @@ async def send_checkin(
         again = next((p for p in visible if any(x.id in missing for x in p.questions)), visible[0])
         by_id = {x.id: x for x in again.questions}
         page_input.errors = [
-            FieldError(p.question, p.question, "Answer this question", _summary(by_id, p))
+            FieldError(p.question, p.question, gettext("Answer this question"), _summary(by_id, p))
             for p in exc.problems
             if p.question in by_id
         ]
@@ -241,7 +242,7 @@ def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datet
         {
             "per_day": exc.per_day,
             # In UK time, as the service's numbers are UK ones (EMERGENCY_NUMBER...).
-            "next_at_text": f"{exc.next_at.astimezone(PERSON_ZONE):%H:%M on %-d %B %Y}",
+            "next_at_text": _time_on_day(exc.next_at.astimezone(PERSON_ZONE)),
             "result_url": f"/result/{token}",
         },
         status_code=429,
@@ -250,9 +251,15 @@ def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datet
     return response
 
 
+def _time_on_day(at: datetime) -> str:
+    return gettext("%(time)s on %(day)s") % {"time": f"{at:%H:%M}", "day": format_day(at)}
+
+
 def _summary(by_id: dict[str, Question], problem: Any) -> str:
     question = by_id.get(problem.question)
-    return f"{question.text if question else problem.question} – answer this question"
+    return gettext("%(question)s – answer this question") % {
+        "question": question.text if question else problem.question
+    }
 
 
 def _page(

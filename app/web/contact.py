@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from app.deps import Db, DbDep, RegistryDep
 from app.errors import AppError
+from app.i18n import gettext
 from app.models import Assessment, Clinic
 from app.services import assessments, intake
 from app.services.questionnaires import Registry
@@ -68,7 +69,7 @@ async def give_contact(
                 **await contact_context(db, registry, assessment, token),
                 "contact_errors": problems,
                 "contact_values": {"patient_name": name, "patient_contact": contact},
-                "sent_to": clinic.name if clinic else "the clinic",
+                "sent_to": clinic.name if clinic else gettext("the clinic"),
                 "clinic_name": clinic.name if clinic else None,
                 "clinic": clinic,
                 "most_urgent": assessment.triage_rank == 0,

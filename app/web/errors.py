@@ -14,20 +14,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.errors import DATABASE_UNAVAILABLE, AppError, DatabaseUnavailableError, log_unavailable
+from app.i18n import N_, gettext
 from app.services import interview
 
 from .entry import CorrectionClosedPageError, LinkGonePageError
 from .pages import CsrfError, redirect, render
 
 TITLES = {
-    400: "Sorry, there is a problem with that request",
-    403: "Sorry, you cannot do that",
-    404: "Page not found",
-    405: "Sorry, you cannot do that",
-    413: "Sorry, that was more than this site accepts",
-    422: "Sorry, there is a problem with that request",
-    429: "Sorry, too many answers have been sent from here",
-    503: "Sorry, the service is not working just now",
+    400: N_("Sorry, there is a problem with that request"),
+    403: N_("Sorry, you cannot do that"),
+    404: N_("Page not found"),
+    405: N_("Sorry, you cannot do that"),
+    413: N_("Sorry, that was more than this site accepts"),
+    422: N_("Sorry, there is a problem with that request"),
+    429: N_("Sorry, too many answers have been sent from here"),
+    503: N_("Sorry, the service is not working just now"),
 }
 
 
@@ -43,8 +44,10 @@ def error_page(
         "error.html",
         {
             "status": status_code,
-            "title": TITLES.get(status_code, "Sorry, there is a problem"),
-            "message": message.rstrip(".") if message else None,
+            "title": gettext(TITLES.get(status_code, N_("Sorry, there is a problem"))),
+            # A message marked where it was raised (N_) is translated here; one already
+            # translated there is not in the catalog, and stays as it is.
+            "message": gettext(message).rstrip(".") if message else None,
         },
         status_code=status_code,
     )

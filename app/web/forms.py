@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from app.answer_text import show_number
+from app.answer_text import imperial_amount
 from app.engine import Question
-from app.units import IMPERIAL, small_unit, to_metric, unit_name
+from app.i18n import gettext, short_number
+from app.units import IMPERIAL, small_unit, to_metric
 
 Units = Literal["metric", "imperial"]
 
@@ -48,7 +49,13 @@ def read_page(questions: Iterable[Question], form: FormData) -> PageInput:
     if len(asked) > 1:
         # Several questions on the page: the summary says which one each message is about.
         result.errors = [
-            FieldError(e.question_id, e.target, e.message, f"{_question(asked, e)} – {e.summary}")
+            FieldError(
+                e.question_id,
+                e.target,
+                e.message,
+                gettext("%(question)s – %(problem)s")
+                % {"question": _question(asked, e), "problem": e.summary},
+            )
             for e in result.errors
         ]
     return result
@@ -86,7 +93,7 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
             big, small, _ = IMPERIAL[question.widget or ""]
             names += [f"{qid}-{big}", f"{qid}-{small}"]
         if _conflicting(form, names):
-            _error(out, question, qid, "Give one answer only")
+            _error(out, question, qid, gettext("Give one answer only"))
             return
     if kind == "boolean":
         raw = _first(form, qid)
@@ -94,7 +101,7 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
         if raw in ("yes", "no"):
             out.answers[qid] = raw == "yes"
         elif raw or question.required:
-            _error(out, question, qid, "Select yes or no")
+            _error(out, question, qid, gettext("Select yes or no"))
         else:
             out.cleared.append(qid)
         return
@@ -112,9 +119,9 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
                 return
         if raw or question.required:
             message = (
-                "Select an answer"
+                gettext("Select an answer")
                 if kind == "choice"
-                else f"Select a number {_range_text(question)}"
+                else _with_range(gettext("Select a number"), question)
             )
             _error(out, question, qid, message)
         else:
@@ -126,14 +133,13 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
         exclusive = [o for o in question.options if o.exclusive and o.code in chosen]
         if not chosen:
             if question.required:
-                _error(out, question, qid, "Select all that apply, or ‘None of these’")
+                _error(out, question, qid, gettext("Select all that apply, or ‘None of these’"))
             else:
                 out.cleared.append(qid)
         elif exclusive and len(chosen) > 1:
             label = exclusive[0].label
-            _error(
-                out, question, qid, f"Select ‘{label}’ on its own, or untick it and choose others"
-            )
+            message = gettext("Select ‘%(option)s’ on its own, or untick it and choose others")
+            _error(out, question, qid, message % {"option": label})
         else:
             out.answers[qid] = chosen
         return
@@ -148,20 +154,21 @@ def _read_question(question: Question, form: FormData, out: PageInput) -> None:
     out.raw[qid] = raw
     if not raw:
         if question.required:
-            _error(out, question, qid, f"Enter {_noun(question)}")
+            _error(out, question, qid, _enter(question))
         else:
             out.cleared.append(qid)
         return
     number = _to_number(raw, whole=kind == "integer")
     if number is None:
-        example = (
-            "a whole number, like 12"
+        message = (
+            gettext("Enter a whole number, like 12")
             if kind == "integer"
-            else f"a number, like {EXAMPLES.get(question.widget or '', '7.5')}"
+            else gettext("Enter a number, like %(example)s")
+            % {"example": short_number(float(EXAMPLES.get(question.widget or "", "7.5")))}
         )
-        _error(out, question, qid, f"Enter {example}")
+        _error(out, question, qid, message)
     elif not _in_range(question, number):
-        _error(out, question, qid, f"Enter a number {_range_text(question)}")
+        _error(out, question, qid, _with_range(gettext("Enter a number"), question))
     else:
         out.answers[qid] = int(number) if kind == "integer" else number
 
@@ -174,17 +181,32 @@ def _read_imperial(question: Question, form: FormData, out: PageInput) -> None:
     out.raw[f"{qid}-{small}"] = raw_small
     if not raw_big and not raw_small:
         if question.required:
-            _error(out, question, f"{qid}-{big}", f"Enter {_noun(question)} in {big} and {small}")
+            message = (
+                gettext("Enter your height in feet and inches")
+                if question.widget == "height"
+                else gettext("Enter your weight in stones and pounds")
+            )
+            _error(out, question, f"{qid}-{big}", message)
         else:
             out.cleared.append(qid)
         return
     big_value = _to_number(raw_big or "0", whole=True)
     if big_value is None or big_value < 0:
-        _error(out, question, f"{qid}-{big}", f"Enter {big} as a whole number, like 5")
+        message = (
+            gettext("Enter feet as a whole number, like 5")
+            if big == "feet"
+            else gettext("Enter stones as a whole number, like 5")
+        )
+        _error(out, question, f"{qid}-{big}", message)
         return
     small_value = _to_number(raw_small or "0", whole=False)
     if small_value is None or not 0 <= small_value < per:
-        _error(out, question, f"{qid}-{small}", f"Enter {small} as a number from 0 to {per - 1}")
+        message = (
+            gettext("Enter inches as a number from 0 to %(most)s")
+            if small == "inches"
+            else gettext("Enter pounds as a number from 0 to %(most)s")
+        )
+        _error(out, question, f"{qid}-{small}", message % {"most": per - 1})
         return
     metric = to_metric(question, big_value, small_value)
     if not _in_range(question, metric):
@@ -192,7 +214,7 @@ def _read_imperial(question: Question, form: FormData, out: PageInput) -> None:
             out,
             question,
             f"{qid}-{big}",
-            f"Enter {_noun(question)} {_imperial_range_text(question, big, small, per)}",
+            _imperial_range_text(question, big, small, per),
         )
         return
     out.answers[qid] = metric
@@ -241,28 +263,49 @@ def _in_range(question: Question, number: float) -> bool:
     )
 
 
-def _noun(question: Question) -> str:
-    """What the person is asked to enter, e.g. "your height" or "a number of hours"."""
-    if question.widget in ("height", "weight"):
-        return f"your {question.widget}"
+def _enter(question: Question) -> str:
+    """What to enter, e.g. "Enter your height" or "Enter the number of hours"."""
+    if question.widget == "height":
+        return gettext("Enter your height")
+    if question.widget == "weight":
+        return gettext("Enter your weight")
     if question.unit == "years":
-        return "your age in years"
+        return gettext("Enter your age in years")
     if question.unit:
-        return f"the number of {question.unit}"
-    return "a number"
+        return gettext("Enter the number of %(unit)s") % {"unit": question.unit}
+    return gettext("Enter a number")
 
 
-def _range_text(question: Question) -> str:
-    low = show_number(question.minimum) if question.minimum is not None else None
-    high = show_number(question.maximum) if question.maximum is not None else None
-    unit = f" {question.unit}" if question.unit else ""
-    if low is not None and high is not None:
-        return f"from {low} to {high}{unit}"
-    if low is not None:
-        return f"of {low}{unit} or more"
-    if high is not None:
-        return f"of {high}{unit} or less"
-    return ""
+def _with_range(what: str, question: Question) -> str:
+    """``what`` ("Select a number") with the range allowed: "… from 0 to 10 hours"."""
+    values = {
+        "what": what,
+        "low": short_number(question.minimum) if question.minimum is not None else "",
+        "high": short_number(question.maximum) if question.maximum is not None else "",
+        "unit": question.unit or "",
+    }
+    has_low, has_high = question.minimum is not None, question.maximum is not None
+    if has_low and has_high:
+        text = (
+            gettext("%(what)s from %(low)s to %(high)s %(unit)s")
+            if question.unit
+            else gettext("%(what)s from %(low)s to %(high)s")
+        )
+    elif has_low:
+        text = (
+            gettext("%(what)s of %(low)s %(unit)s or more")
+            if question.unit
+            else gettext("%(what)s of %(low)s or more")
+        )
+    elif has_high:
+        text = (
+            gettext("%(what)s of %(high)s %(unit)s or less")
+            if question.unit
+            else gettext("%(what)s of %(high)s or less")
+        )
+    else:
+        return what
+    return text % values
 
 
 def _imperial_range_text(question: Question, big: str, small: str, per: int) -> str:
@@ -274,9 +317,19 @@ def _imperial_range_text(question: Question, big: str, small: str, per: int) -> 
         # The lowest whole value that is allowed (ceil) or the highest (floor), so the range
         # shown never includes a value the check refuses.
         whole, rest = divmod(rounding(value / size), per)
-        text = f"{whole} {unit_name(big, whole)}"
-        if rest:
-            text += f" {rest} {unit_name(small, rest)}"
-        return text
+        if not rest:
+            return imperial_amount(big, whole)
+        return gettext("%(big)s %(small)s") % {
+            "big": imperial_amount(big, whole),
+            "small": imperial_amount(small, rest),
+        }
 
-    return f"from {part(question.minimum, math.ceil)} to {part(question.maximum, math.floor)}"
+    message = (
+        gettext("Enter your height from %(low)s to %(high)s")
+        if question.widget == "height"
+        else gettext("Enter your weight from %(low)s to %(high)s")
+    )
+    return message % {
+        "low": part(question.minimum, math.ceil),
+        "high": part(question.maximum, math.floor),
+    }

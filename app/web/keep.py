@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app import i18n
 from app.deps import Db, DbDep, RegistryDep, settings_of, take_rate
 from app.errors import AppError
+from app.i18n import gettext
 from app.models import Assessment
 from app.services import assessments, keep, rate_limits
 from app.services.questionnaires import Registry
@@ -59,8 +60,10 @@ async def send_link(
     if (wait := await take_rate(request, db, {bucket: limit})) is not None:
         raise AppError(
             429,
-            "Your link has been sent several times in the last hour. Look in your junk mail,"
-            " or try again later",
+            gettext(
+                "Your link has been sent several times in the last hour. Look in your junk mail,"
+                " or try again later"
+            ),
             headers={"Retry-After": rate_limits.retry_after(wait)},
         )
     settings = settings_of(request)

@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from app import display
-from app.answer_text import show_number
+from app.answer_text import imperial_name, show_number
 from app.config import Settings
 from app.engine import Question
+from app.i18n import N_, format_day, gettext
 from app.models import Assessment, Checkin, Clinic
 from app.presentation.answers import answers_by_section
 from app.services import clinics
@@ -36,8 +37,8 @@ class Part:
 
 
 SCALE_ENDS = {
-    "peg_enjoyment": ("not at all", "completely"),
-    "peg_activity": ("not at all", "completely"),
+    "peg_enjoyment": (N_("not at all"), N_("completely")),
+    "peg_activity": (N_("not at all"), N_("completely")),
 }
 
 
@@ -70,7 +71,8 @@ class FieldView:
     def scale_ends(self) -> tuple[str, str]:
         """The words under a scale's 0 and 10: the PEG interference items (audit and check-in)
         ask how much pain got in the way, not how bad it was."""
-        return SCALE_ENDS.get(self.id, ("no pain", "worst pain"))
+        low, high = SCALE_ENDS.get(self.id, (N_("no pain"), N_("worst pain")))
+        return gettext(low), gettext(high)
 
     @property
     def width(self) -> str:
@@ -111,8 +113,8 @@ def field_views(
                 else:
                     values = ("", "")
                 view.parts = [
-                    Part(big, big.capitalize(), values[0]),
-                    Part(small, small.capitalize(), values[1]),
+                    Part(big, imperial_name(big), values[0]),
+                    Part(small, imperial_name(small), values[1]),
                 ]
                 views.append(view)
                 continue
@@ -257,7 +259,7 @@ def result_view(
         and assessment.released_at is None
         and not result.get("plan"),
         "chart": display.contributor_chart(contributors),
-        "score_words": display.SCORE_WORDS,
+        "score_words": {score: gettext(words) for score, words in display.SCORE_WORDS.items()},
         "focus_blocks": focus,
         "optional_blocks": optional,
         "plan": plan,
@@ -269,10 +271,8 @@ def result_view(
         else None,
         "complete": assessment.complete,
         "sent_to": sent_to,
-        "created_on": assessment.created_at.strftime("%-d %B %Y"),
-        "release_on": assessment.released_at.strftime("%-d %B %Y")
-        if assessment.released_at
-        else "",
+        "created_on": format_day(assessment.created_at),
+        "release_on": format_day(assessment.released_at) if assessment.released_at else "",
         "answer_groups": answers_by_section(
             registry,
             assessment.questionnaire_id,
@@ -290,4 +290,9 @@ def moment(at: datetime, clinic: Clinic | None) -> str:
     """A time the person sees with its day: in their clinic's time zone, else in UTC (which
     the page names, as the server cannot know the person's)."""
     zone = clinics.zone_of(clinic) if clinic else UTC
-    return at.astimezone(zone).strftime("%-d %B %Y at %H:%M %Z")
+    local = at.astimezone(zone)
+    return gettext("%(day)s at %(time)s %(zone)s") % {
+        "day": format_day(local),
+        "time": local.strftime("%H:%M"),
+        "zone": local.strftime("%Z"),
+    }

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app.deps import ClockDep, DbDep, RegistryDep
 from app.engine import AnswerError, Evaluation, Page
 from app.errors import AppError
+from app.i18n import gettext
 from app.models import Assessment
 from app.services import audit
 from app.services import release as release_service
@@ -69,7 +70,12 @@ async def answer_page(
     if not page_input.errors:
         missing = [q for q in shown if q.id not in page_input.answers]
         page_input.errors = [
-            FieldError(q.id, q.id, "Answer this question", f"{q.text} – answer this question")
+            FieldError(
+                q.id,
+                q.id,
+                gettext("Answer this question"),
+                gettext("%(question)s – answer this question") % {"question": q.text},
+            )
             for q in missing
         ]
     if page_input.errors:

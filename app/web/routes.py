@@ -38,6 +38,7 @@ from app.deps import (
 )
 from app.engine import Page, Questionnaire
 from app.errors import AppError
+from app.i18n import gettext, ngettext
 from app.models import Assessment, Checkin, Clinic
 from app.services import assessments, audit, checkins, intake, pdf, rate_limits, result_pdfs
 from app.services import interview as flow
@@ -285,7 +286,7 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
             sections=rows,
             changed_level=changed_level,
             back_url=question_url(entry, back),
-            title="Check your answers",
+            title=gettext("Check your answers"),
         ),
     )
 
@@ -338,8 +339,14 @@ async def _limit_submissions(request: Request, db: Db) -> None:
         minutes = -(-int(wait.total_seconds()) // 60) or 1
         raise AppError(
             429,
-            "Too many answers have been sent from this internet connection in the last hour."
-            f" Your answers are kept: try again in {minutes} minute{'s' if minutes > 1 else ''}",
+            ngettext(
+                "Too many answers have been sent from this internet connection in the last"
+                " hour. Your answers are kept: try again in %(num)d minute",
+                "Too many answers have been sent from this internet connection in the last"
+                " hour. Your answers are kept: try again in %(num)d minutes",
+                minutes,
+            )
+            % {"num": minutes},
             headers={"Retry-After": rate_limits.retry_after(wait)},
         )
 
@@ -521,7 +528,7 @@ def qr_svg(view: Mapping[str, Any]) -> str:
     """The result link as a QR code, an inline SVG (no request, no script) for the PDF."""
     return str(
         segno.make(view["result_link"], error="m").svg_inline(
-            scale=3, title="QR code of your private result link"
+            scale=3, title=gettext("QR code of your private result link")
         )
     )
 
