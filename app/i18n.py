@@ -297,6 +297,24 @@ def negotiate(
     return BASE_LANGUAGE
 
 
+def chosen_by_person(request_query: str, cookie_header: str, offered: Sequence[str]) -> str | None:
+    """The offered language the person chose themselves (the switcher's ``?lang=``, or its
+    cookie), or None: a default (a clinic's intake language) then comes before their browser's.
+    """
+    query = dict(parse_qsl(request_query)).get(LANG_QUERY)
+    cookie = cookie_parser(cookie_header).get(LANG_COOKIE)
+    for wish in (query, cookie):
+        if wish and (code := _match(wish, offered)) is not None:
+            return code
+    return None
+
+
+def use_language(code: str) -> None:
+    """The rest of this request in ``code`` (a page that learns its default late, such as an
+    intake link's clinic); LanguageMiddleware puts the language back when the request ends."""
+    _current.set(code if code in LANGUAGES else BASE_LANGUAGE)
+
+
 def switch_href(query_string: str, code: str) -> str:
     """A link to the same page in another language: its own query, with ``lang`` replaced."""
     pairs = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True) if k != LANG_QUERY]

@@ -526,7 +526,7 @@ def test_0017_gives_the_records_from_before_languages_english(fresh_database: st
                     result={"triage": {}},
                     created_at=now,
                     updated_at=now,
-                )  # fmt: skip
+                )
             )
             connection.execute(
                 sa.table(
@@ -545,7 +545,7 @@ def test_0017_gives_the_records_from_before_languages_english(fresh_database: st
                     link_attempts=0,
                     reminder_attempts=0,
                     created_at=now,
-                )  # fmt: skip
+                )
             )
 
         upgrade(engine)

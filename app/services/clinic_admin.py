@@ -5,7 +5,7 @@ line, which has no signed-in actor, calls the plain services.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -157,6 +157,29 @@ def set_second_factor_rule(session: Session, by: Actor, clinic: Clinic, required
             target_id=clinic.id,
             detail={"clinicians_must_use_2fa": required},
         )
+
+
+def set_intake_language(
+    session: Session, by: Actor, clinic: Clinic, language: str | None, offered: Collection[str]
+) -> Outcome:
+    """The language the clinic's intake links open in, unless the person chooses another;
+    None: the person's browser decides. Refused unless it is one the app offers now (a draft
+    language only where drafts are offered)."""
+    if language is not None and language not in offered:
+        return Refused("Choose one of the languages listed")
+    if clinic.intake_language != language:
+        clinic.intake_language = language
+        session.add(clinic)
+        session.flush()
+        record_by(
+            session,
+            by,
+            "clinic.intake_language_changed",
+            target_type="clinic",
+            target_id=clinic.id,
+            detail={"language": language},
+        )
+    return DONE
 
 
 # -- API keys -------------------------------------------------------------------------------------

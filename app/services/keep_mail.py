@@ -35,7 +35,6 @@ def email_message(
         )
         message = mail.new_message(subject=subject, sender=sender, to=claim.email, now=now)
         message["List-Unsubscribe"] = f"<{claim.unsubscribe_url}>"
-        message["Content-Language"] = chosen.html_lang  # RFC 3282
         if claim.reminders:
             stop = gettext("To stop the reminders and have us forget your address, open:")
         else:
@@ -43,24 +42,30 @@ def email_message(
         stop_lines = f"{stop}\n{claim.unsubscribe_url}\n"
         if claim.kind == "link":
             message.set_content(_link_text(claim, stop_lines))
-            return message
-        assert claim.due is not None
-        day = format_day(claim.due.astimezone(PERSON_ZONE).date())
-        paragraphs = [
-            gettext("Your back pain check-in is due (from %(day)s).") % {"day": day},
-            gettext(
-                'Open your result with the link we e-mailed you earlier ("%(subject)s") or the'
-                ' QR code on your PDF, and choose "Check in". It takes about 3 minutes.'
-            )
-            % {"subject": link_subject},
-            gettext(
-                "If your pain is much worse, or you have new numbness, weakness, or problems"
-                " peeing or pooing, do not wait for the check-in: get help now (call 999 in an"
-                " emergency)."
-            ),
-        ]
-        message.set_content("\n\n".join(paragraphs) + "\n\n" + stop_lines)
+        else:
+            message.set_content(_reminder_text(claim, link_subject, stop_lines))
+        # After set_content, which replaces every Content- header (RFC 3282).
+        message["Content-Language"] = chosen.html_lang
         return message
+
+
+def _reminder_text(claim: Claim, link_subject: str, stop_lines: str) -> str:
+    assert claim.due is not None
+    day = format_day(claim.due.astimezone(PERSON_ZONE).date())
+    paragraphs = [
+        gettext("Your back pain check-in is due (from %(day)s).") % {"day": day},
+        gettext(
+            'Open your result with the link we e-mailed you earlier ("%(subject)s") or the'
+            ' QR code on your PDF, and choose "Check in". It takes about 3 minutes.'
+        )
+        % {"subject": link_subject},
+        gettext(
+            "If your pain is much worse, or you have new numbness, weakness, or problems"
+            " peeing or pooing, do not wait for the check-in: get help now (call 999 in an"
+            " emergency)."
+        ),
+    ]
+    return "\n\n".join(paragraphs) + "\n\n" + stop_lines
 
 
 def _link_text(claim: Claim, stop_lines: str) -> str:

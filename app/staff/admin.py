@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from app import i18n
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep, take_rate
 from app.display import level_look
 from app.errors import AppError
@@ -194,6 +195,13 @@ def clinic_details_form(
     return _details_page(request, staff, clinics.ClinicDetails.of(staff.clinic), {}, saved=saved)
 
 
+def _intake_languages(request: Request) -> list[tuple[str, str]]:
+    """The languages an admin may choose for the intake links: those the app offers now (a
+    draft one only where drafts are offered), each as its code and its name in itself."""
+    offered: tuple[i18n.Language, ...] = request.app.state.languages
+    return [(language.code, language.name) for language in offered]
+
+
 def _details_page(
     request: Request,
     staff: AdminStaff,
@@ -210,6 +218,7 @@ def _details_page(
         values=values,
         errors=errors,
         saved=saved,
+        intake_languages=_intake_languages(request),
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT if errors else 200,
     )
 
@@ -239,6 +248,24 @@ async def save_second_factor_rule(
     required = clinicians == "yes"
     await db.run(clinic_admin.set_second_factor_rule, staff.actor, staff.clinic, required)
     return _back("/staff/clinic?saved=2fa")
+
+
+@router.post("/clinic/language", dependencies=[CsrfProtected])
+async def save_intake_language(
+    request: Request,
+    staff: AdminStaff,
+    db: DbDep,
+    language: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The language the clinic's intake links open in ("": the person's browser decides)."""
+    offered = [code for code, _ in _intake_languages(request)]
+    outcome = await db.run(
+        clinic_admin.set_intake_language, staff.actor, staff.clinic, language or None, offered
+    )
+    if isinstance(outcome, clinic_admin.Refused):
+        values = clinics.ClinicDetails.of(staff.clinic)
+        return _details_page(request, staff, values, {"language": outcome.message})
+    return _back("/staff/clinic?saved=lang")
 
 
 # -- API keys -------------------------------------------------------------------------------------

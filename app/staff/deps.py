@@ -16,9 +16,11 @@ from functools import partial
 from typing import Annotated, Any, Final
 from urllib.parse import quote
 
+from babel import Locale, UnknownLocaleError
 from fastapi import Depends, Request, status
 from fastapi.responses import HTMLResponse
 
+from app import i18n
 from app.deps import ClockDep, Db, DbDep
 from app.errors import AppError
 from app.services import audit, clinics, second_factor, staff_sessions
@@ -149,6 +151,16 @@ def local_time(moment: datetime, style: str = "minute", *, zone: tzinfo) -> str:
     return local.strftime(formats[style])
 
 
+def language_in_english(code: str) -> str:
+    """A person's language, named for staff (whose pages stay English): "Polish"."""
+    if code == i18n.PSEUDO_LANGUAGE:
+        return "Pseudo-locale (en-XA, for tests)"
+    try:
+        return Locale.parse(code, sep="-").get_display_name("en") or code
+    except (ValueError, UnknownLocaleError):
+        return code
+
+
 def render(
     request: Request,
     template: str,
@@ -168,6 +180,7 @@ def render(
             "local_time": partial(local_time, zone=zone),
             "phone_href": phone_href,
             "waiting_time": waiting_time,
+            "language_in_english": language_in_english,
             **context,
         },
         status_code=status_code,

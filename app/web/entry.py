@@ -139,7 +139,21 @@ async def entry_for(request: Request, db: Db) -> Entry:
         # A revoked link may have gone to the wrong person: do not say whose it was.
         shown = None if gone.reason == "revoked" else await db.run(intake.clinic_of_token, token)
         raise LinkGonePageError(gone.reason, shown) from None
+    _clinic_language(request, clinic)
     return Entry(channel="intake", prefix=f"/intake/{token}", link=link, clinic=clinic)
+
+
+def _clinic_language(request: Request, clinic: Clinic | None) -> None:
+    """An intake link opens in its clinic's language (an admin's setting), unless the person
+    chose one themselves (the switcher, its cookie); a language not offered now is passed over.
+    Before their browser's Accept-Language: the clinic knows whom it sends its links to."""
+    wanted = clinic.intake_language if clinic is not None else None
+    if wanted is None:
+        return
+    offered = [language.code for language in request.app.state.languages]
+    chosen = i18n.chosen_by_person(request.url.query, request.headers.get("cookie", ""), offered)
+    if chosen is None and wanted in offered:
+        i18n.use_language(wanted)
 
 
 async def correction_entry(db: Db, result_token: str, rules: flow.CorrectionRules) -> Entry:

@@ -83,3 +83,51 @@ def test_only_admins_change_the_details_and_only_with_the_form_token(
     assert admin.post("/staff/clinic", data=GOOD).status_code == 403
     db.expire_all()
     assert db.get_one(Clinic, clinic.id).phone is None
+
+
+def test_an_admin_sets_the_intake_links_language_from_those_offered(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    browser = signed_in(clinic, "admin")
+    page = browser.get("/staff/clinic").text
+    assert '<option value="" selected>The language of the patient\'s browser</option>' in page
+    assert '<option value="en-XA" lang="en-XA">' in page  # drafts are offered in the tests
+
+    saved = browser.post(
+        "/staff/clinic/language",
+        data={"language": "en-XA", "csrf_token": csrf(browser)},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    after = browser.get(saved.headers["location"]).text
+    assert "The intake links' language has been saved" in after
+    assert '<option value="en-XA" lang="en-XA" selected>' in after
+    db.expire_all()
+    assert db.get_one(Clinic, clinic.id).intake_language == "en-XA"
+    event = db.exec(
+        select(AuditEvent).where(AuditEvent.action == "clinic.intake_language_changed")
+    ).one()
+    assert event.detail == {"language": "en-XA"}
+
+    # Not one the app offers: refused, named, nothing changed.
+    refused = browser.post(
+        "/staff/clinic/language", data={"language": "tlh", "csrf_token": csrf(browser)}
+    )
+    assert refused.status_code == 422
+    assert '<a href="#language">Choose one of the languages listed</a>' in refused.text
+    # Back to the browser's choice.
+    browser.post("/staff/clinic/language", data={"language": "", "csrf_token": csrf(browser)})
+    db.expire_all()
+    assert db.get_one(Clinic, clinic.id).intake_language is None
+
+
+def test_only_admins_set_the_intake_language(
+    signed_in: SignedInClient, clinic: Clinic, db: Session
+) -> None:
+    clinician = signed_in(clinic)
+    refused = clinician.post(
+        "/staff/clinic/language", data={"language": "en-XA", "csrf_token": csrf(clinician)}
+    )
+    assert refused.status_code == 403
+    db.expire_all()
+    assert db.get_one(Clinic, clinic.id).intake_language is None
