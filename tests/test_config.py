@@ -109,6 +109,7 @@ FLAT_NAMES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
             "urgent_online_name": "",
         },
     ),
+    "languages": ({"LANGUAGES_OFFER_DRAFT": "false"}, {"offer_draft": False}),
 }
 
 # For each group: a bad value for one of its variables.
@@ -122,6 +123,7 @@ BAD_VALUES = {
     "alerts": ("ALERT_TIMEOUT_SECONDS", "ten"),
     "pdf": ("PDF_WORKERS", "-1"),
     "help_lines": ("URGENT_NUMBER", "one-one-one"),
+    "languages": ("LANGUAGES_OFFER_DRAFT", "perhaps"),
 }
 
 
@@ -208,3 +210,22 @@ def test_a_retired_variable_is_named_at_start_up_as_doing_nothing(
     monkeypatch.delenv("CORRECTION_WINDOW_MINUTES")
     (tmp_path / ".env").unlink()
     assert retired_variables_set(os.environ, tmp_path / ".env") == []
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable", "offered"),
+    [
+        ("production", None, False),  # never by accident in production
+        ("development", None, True),
+        ("test", None, True),
+        ("production", "true", True),  # a deployment may choose to, by name
+        ("development", "false", False),
+    ],
+)
+def test_draft_languages_are_offered_outside_production_unless_set(
+    monkeypatch: pytest.MonkeyPatch, environment: str, variable: str | None, offered: bool
+) -> None:
+    if variable is not None:
+        monkeypatch.setenv("LANGUAGES_OFFER_DRAFT", variable)
+    settings = Settings(environment=environment, secret_key="s" * 40)
+    assert settings.offer_draft_languages is offered
