@@ -12,7 +12,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from app import i18n
 from app.answer_text import answer_text
+from app.engine import Questionnaire
 from app.i18n import N_, gettext
 from app.services.interview import answer_rows
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -44,13 +46,24 @@ def answers_by_section(
     *,
     reasons: Collection[str] = (),
     unknown_title: str | None = None,
+    language: str | None = None,
 ) -> list[Section]:
     """Every stored answer in question order, by section, then the answers the version does
     not have under "Other answers". ``reasons``: the codes of the triage reasons, to mark the
     answers behind them. When the version is not loaded at all, every answer is listed as
-    stored: under ``unknown_title`` if given (always), else as other answers."""
+    stored: under ``unknown_title`` if given (always), else as other answers.
+
+    ``language``: the answers as a person in that language saw them (for staff, whose pages
+    are English): the same stored ids, in words from that language's definition and catalog.
+    None: in the current language."""
+    if language is not None:
+        with i18n.language(language):
+            return answers_by_section(
+                registry, questionnaire_id, version, answers,
+                reasons=reasons, unknown_title=unknown_title,
+            )  # fmt: skip
     try:
-        q = registry.exact(questionnaire_id, version)
+        q = _definition(registry, questionnaire_id, version)
     except UnknownQuestionnaireError:
         everything = [_as_stored(k, v) for k, v in answers.items()]
         if unknown_title is not None:
@@ -75,6 +88,11 @@ def answers_by_section(
     shown = {line.question_id for _, lines in grouped for line in lines}
     rest = [_as_stored(k, v) for k, v in answers.items() if k not in shown]
     return grouped + ([(gettext(OTHER_ANSWERS), rest)] if rest else [])
+
+
+def _definition(registry: Registry, questionnaire_id: str, version: str) -> Questionnaire:
+    """The version that asked, with its texts in the current language."""
+    return registry.exact(questionnaire_id, version)
 
 
 def _as_stored(key: str, value: Any) -> AnswerLine:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from app import i18n
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.display import (
     LevelLook,
@@ -262,9 +263,15 @@ async def submission(
     staff: CurrentStaff,
     db: DbDep,
     registry: RegistryDep,
+    as_seen: Annotated[str, Query(max_length=3)] = "",
 ) -> HTMLResponse:
     found = await _submission(staff, db, assessment_id, registry.flag_codes)
     a = found.assessment
+    # On request, the answers as the patient saw them: a view of the stored ids in their
+    # language's words (its definition and catalog), not a copy; the rest stays English.
+    seen_in = None
+    if as_seen == "yes" and i18n.has_catalog(a.language):
+        seen_in = i18n.LANGUAGES.get(a.language)
     focus, optional = plan_blocks(a.result.get("plan"))
     q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
     followed = await db.run(checkin_service.list_checkins, a.id)
@@ -289,8 +296,9 @@ async def submission(
         answers=answers_by_section(
             registry, a.questionnaire_id, a.questionnaire_version, a.answers,
             reasons=[reason["code"] for reason in a.result["triage"]["reasons"]],
-            unknown_title="Answers",
+            unknown_title="Answers", language=seen_in.code if seen_in else None,
         ),
+        as_seen=seen_in,
         focus_blocks=focus, optional_blocks=optional,
         dropped=dropped_titles(a.result.get("plan"), q.exercise_blocks),
         level_look=_level_look(registry, a.questionnaire_id),
