@@ -289,8 +289,10 @@ def negotiate(
 ) -> str:
     """The language of a page: the switcher's ``?lang=``, then the cookie, then the browser's
     Accept-Language, then English. Anything not offered is passed over."""
+    by_lower = {code.lower(): code for code in offered}
     for wish in (query, cookie):
-        if wish and (code := _match(wish, offered)) is not None:
+        # The switcher's links and the cookie name a language exactly.
+        if wish and (code := by_lower.get(wish.strip().lower())) is not None:
             return code
     if accept and (code := accepted_language(accept, offered)) is not None:
         return code
@@ -357,7 +359,7 @@ class LanguageMiddleware:
             accept=headers.get("accept-language"),
             offered=self.offered,
         )
-        chosen = query is not None and _match(query, self.offered) == code
+        chosen = query is not None and query.strip().lower() == code.lower()
         remember = chosen and cookie != code
 
         async def send_with_cookie(message: Message) -> None:

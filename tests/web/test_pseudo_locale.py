@@ -1,0 +1,153 @@
+"""Every patient page in the pseudo-locale (en-XA: every catalog string accented and longer) has
+no English left: a word of plain ASCII letters is a string that bypassed translation.
+
+What may stay is listed: the brand, the help lines' names (settings), a clinic's name, month
+names (Babel's dates in en-XA are English ones), passages marked as another language (the
+switcher's names), cookie names in <code>, and the questionnaires' own texts, read from the
+English definitions (their translations are the definitions' files, not this catalog).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.config import Settings
+
+from .patient_pages import every_page
+
+ALLOWED_WORDS = {
+    "backaudit",
+    *calendar.month_name[1:],
+    *calendar.month_abbr[1:],
+    "GMT",
+    "UTC",
+    "BST",
+}
+# Attributes a person reads (or hears) besides the text.
+READ_ATTRIBUTES = ("aria-label", "alt", "title", "placeholder")
+# Plain ASCII words: what the pseudo-locale never makes.
+ENGLISH = re.compile(r"[A-Za-z]{2,}")
+LINK = re.compile(r"https?://\S+|[\w.+-]+@[\w-]+(\.[\w-]+)+|/[\w/.?=&-]+")
+
+
+class TextNodes(HTMLParser):
+    """The text a person reads, without <script>, <style>, <code>, and passages in another
+    language (an element whose lang is not the page's)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool]] = []
+        self.page_lang = ""
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "html":
+            self.page_lang = attributes.get("lang") or ""
+        lang = attributes.get("lang")
+        skipped = (
+            tag in ("script", "style", "code")
+            or (lang is not None and lang != self.page_lang)
+            or bool(self.stack and self.stack[-1][1])
+        )
+        if tag not in ("meta", "link", "input", "img", "br", "hr", "path", "circle", "rect"):
+            self.stack.append((tag, skipped))
+        if not skipped:
+            self.texts.extend(v for k, v in attrs if k in READ_ATTRIBUTES and v)
+            if tag == "input" and attributes.get("type") in ("submit", "button"):
+                self.texts.append(attributes.get("value") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            name, _ = self.stack.pop()
+            if name == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not (self.stack and self.stack[-1][1]) and data.strip():
+            self.texts.append(data)
+
+
+def definition_texts(settings: Settings) -> list[re.Pattern[str]]:
+    """Every string in the English definitions, their help-line placeholders filled in and the
+    others ({hours}, {step}: what the engine puts in) matching anything, longest first (so a
+    text is taken out before a shorter one inside it)."""
+    fill = settings.help_lines.placeholders()
+    texts: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            text = value.strip()
+            for name, words in fill.items():
+                text = text.replace("{" + name + "}", words)
+            texts.update({text, text.lower(), text.rstrip(".")})
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    for path in Path(settings.questionnaires_dir).glob("*.yaml"):
+        if path.stem.count(".") == 0:  # not a translation (name.pl.yaml)
+            collect(yaml.safe_load(path.read_text()))
+    # A text that is only its placeholders ("{step}") would match anything: left out. A short
+    # one ("No", "cm") only as a whole word.
+    worded = (t for t in texts if re.sub(r"\{\w+\}", "", t).strip())
+    longest_first = sorted(worded, key=len, reverse=True)
+    return [
+        re.compile(r".+?".join(re.escape(part) for part in re.split(r"\{\w+\}", text)))
+        if len(text) > 3
+        else re.compile(rf"\b{re.escape(text)}\b")
+        for text in longest_first
+    ]
+
+
+# A reference or code a person is given (RNK4Y3): letters and digits, not words.
+CODE = re.compile(r"\b(?=[A-Z0-9]*[0-9])[A-Z0-9]{5,}\b")
+
+
+def english_left(html: str, allowed: list[re.Pattern[str]]) -> list[str]:
+    parser = TextNodes()
+    parser.feed(html)
+    found = []
+    for text in parser.texts:
+        rest = " ".join(text.split())
+        for passage in allowed:
+            rest = passage.sub(" ", rest)
+        rest = CODE.sub(" ", LINK.sub(" ", rest))
+        words = [w for w in ENGLISH.findall(rest) if w not in ALLOWED_WORDS]
+        if words:
+            found.append(" ".join(text.split()))
+    return found
+
+
+def test_every_patient_page_in_the_pseudo_locale_leaves_no_english(
+    client: TestClient, app: FastAPI, db: Session, settings: Settings
+) -> None:
+    assert client.get("/?lang=en-XA").status_code == 200  # the cookie keeps it from here on
+    lines = settings.help_lines
+    names = [lines.emergency_name, lines.urgent_name, lines.text_relay_name, "Riverside Physio"]
+    allowed = [*definition_texts(settings), *(re.compile(re.escape(n)) for n in names)]
+    problems: dict[str, list[str]] = {}
+    count = 0
+    asked: set[str] = set()
+    for what, html in every_page(client, app, db):
+        count += 1
+        asked.update(re.findall(r"/questions/(\w+)", what))
+        assert '<html lang="en-XA">' in html, what
+        if left := english_left(html, allowed):
+            problems[what] = left
+    assert count > 40
+    # Every page of the audit was looked at (the check-in's are walked in full).
+    assert {page.id for page in app.state.registry.default.pages} <= asked
+    assert not problems, "\n".join(f"{what}: {left}" for what, left in problems.items())
