@@ -8,11 +8,21 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine import Question
-from app.i18n import gettext, ngettext, pgettext
+from app.i18n import (
+    BASE_LANGUAGE,
+    current_language,
+    gettext,
+    ngettext,
+    pgettext,
+    short_number,
+)
 from app.units import IMPERIAL, to_imperial
 
 
 def show_number(value: float) -> str:
+    """12, 7.5: whole, or to one decimal; in another language, in its format (7,5)."""
+    if current_language().code != BASE_LANGUAGE:
+        return short_number(value)
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.1f}".rstrip("0").rstrip(".")
