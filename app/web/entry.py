@@ -139,15 +139,16 @@ async def entry_for(request: Request, db: Db) -> Entry:
         # A revoked link may have gone to the wrong person: do not say whose it was.
         shown = None if gone.reason == "revoked" else await db.run(intake.clinic_of_token, token)
         raise LinkGonePageError(gone.reason, shown) from None
-    _clinic_language(request, clinic)
+    # An intake link opens in its clinic's language (an admin's setting): before the browser's
+    # Accept-Language, as the clinic knows whom it sends its links to.
+    prefer_language(request, clinic.intake_language if clinic is not None else None)
     return Entry(channel="intake", prefix=f"/intake/{token}", link=link, clinic=clinic)
 
 
-def _clinic_language(request: Request, clinic: Clinic | None) -> None:
-    """An intake link opens in its clinic's language (an admin's setting), unless the person
-    chose one themselves (the switcher, its cookie); a language not offered now is passed over.
-    Before their browser's Accept-Language: the clinic knows whom it sends its links to."""
-    wanted = clinic.intake_language if clinic is not None else None
+def prefer_language(request: Request, wanted: str | None) -> None:
+    """This request's page in ``wanted`` (a default the page learns late: its clinic's, or the
+    one a result was made in), unless the person chose one themselves (the switcher, its
+    cookie). A language not offered now (a draft where drafts are off) is passed over."""
     if wanted is None:
         return
     offered = [language.code for language in request.app.state.languages]

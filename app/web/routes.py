@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app import display
+from app import display, i18n
 from app.answer_text import answer_text
 from app.config import Settings
 from app.deps import (
@@ -52,6 +52,7 @@ from .entry import (
     correction_cookie,
     correction_rules,
     entry_for,
+    prefer_language,
 )
 from .forms import PageInput, read_page, units_for
 from .pages import DRAFT_COOKIE_AGE, CheckedForm, page_html, redirect, render, set_cookie
@@ -404,10 +405,15 @@ async def begin_correction(
 # -- The result -------------------------------------------------------------------------------------
 
 
-async def get_assessment(token: str, db: DbDep) -> Assessment:
+async def get_assessment(request: Request, token: str, db: DbDep) -> Assessment:
     assessment = await db.run(assessments.get_by_result_token, token)
     if assessment is None:
         raise AppError(404)
+    # A result's pages (and its PDF, its calendar) open in the language it was made in: the
+    # e-mailed link or the PDF's QR code on another device too. English, which older results
+    # all say, leaves it to the browser.
+    if assessment.language != i18n.BASE_LANGUAGE:
+        prefer_language(request, assessment.language)
     return assessment
 
 

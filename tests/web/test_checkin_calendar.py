@@ -3,11 +3,14 @@ and says to keep the link to oneself and delete it when done."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app import i18n
 from app.models import Assessment
 from tests.web.helpers import run_interview, self_care_answers
 
@@ -47,3 +50,24 @@ def test_each_check_in_has_an_alarm_on_the_morning_it_is_due(
             f"DESCRIPTION;LANGUAGE=en-GB:Your {weeks}-week back pain check-in is due today" in alarm
         )
         assert "/result/" not in alarm  # the link stays in the event, not in the alert text
+
+
+def test_the_calendar_is_in_the_result_s_language_folded_and_escaped(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    client.cookies.set("lang", i18n.PSEUDO_LANGUAGE)
+    url, _ = run_interview(client, self_care_answers())
+    with TestClient(app) as elsewhere:  # another device: no cookie, an English browser
+        raw = elsewhere.get(f"{url}/checkins.ics", headers={"Accept-Language": "en"}).text
+    ics = unfolded(raw)  # every line at most 75 octets, the accents' bytes never split
+    assert raw != ics
+    with i18n.language(i18n.PSEUDO_LANGUAGE):
+        summary = i18n.gettext("Back pain check-in (%(weeks)s weeks)") % {"weeks": 2}
+        private = i18n.gettext(
+            "This link opens your answers: keep it to yourself. Delete this event (and your"
+            " result, on its page) when you no longer need them."
+        )
+    assert f"SUMMARY;LANGUAGE=en-XA:{summary}\r\n" in ics
+    assert ics.count(private.replace(",", "\\,")) == 3  # a comma escaped in TEXT
+    text = re.sub(r"https?://\S+|UID:\S+|PRODID:\S+|[A-Z-]+(;[A-Z]+=[\w-]+)?:", " ", ics)
+    assert re.findall(r"\b[a-z]{3,}\b", text) == []  # no English left

@@ -1,11 +1,13 @@
-"""A clinic's intake links open in the language its admin chose, unless the person chose
-another (the switcher's link, its cookie): before the browser's Accept-Language, which decides
-when the clinic chose none. The record keeps the language the person used."""
+"""A clinic's intake links open in the language its admin chose, and a result in the one it was
+made in, unless the person chose another (the switcher's link, its cookie): before the
+browser's Accept-Language, which decides when there is none. The record keeps the language the
+person used."""
 
 from __future__ import annotations
 
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -68,3 +70,22 @@ def test_the_open_form_and_results_do_not_take_a_clinic_s_language(
 ) -> None:
     set_language(db, clinic, PSEUDO)
     assert page_language(client.get("/").text) == "en-GB"
+
+
+def test_a_result_opens_in_the_language_it_was_made_in_unless_the_person_chooses(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    client.cookies.set("lang", PSEUDO)
+    result_url, _ = run_interview(client, self_care_answers())
+    client.cookies.set("lang", "en")
+    english_url, _ = run_interview(client, self_care_answers())
+    with TestClient(app) as elsewhere:  # the e-mailed link on another device
+        english_browser = {"Accept-Language": "en-GB"}
+        assert page_language(elsewhere.get(result_url, headers=english_browser).text) == PSEUDO
+        switched = elsewhere.get(f"{result_url}?lang=en", headers=english_browser).text
+        assert page_language(switched) == "en-GB"
+        assert page_language(elsewhere.get(result_url).text) == "en-GB"  # the choice is kept
+    with TestClient(app) as fresh:
+        # An English result (as every result from before languages is) leaves it to the browser.
+        asked = fresh.get(english_url, headers={"Accept-Language": PSEUDO}).text
+        assert page_language(asked) == PSEUDO
