@@ -305,8 +305,10 @@ def chosen_by_person(request_query: str, cookie_header: str, offered: Sequence[s
     """
     query = dict(parse_qsl(request_query)).get(LANG_QUERY)
     cookie = cookie_parser(cookie_header).get(LANG_COOKIE)
+    by_lower = {code.lower(): code for code in offered}
     for wish in (query, cookie):
-        if wish and (code := _match(wish, offered)) is not None:
+        # As ``negotiate`` reads them: the switcher's links and the cookie name one exactly.
+        if wish and (code := by_lower.get(wish.strip().lower())) is not None:
             return code
     return None
 
