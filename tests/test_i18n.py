@@ -110,3 +110,49 @@ def test_numbers_and_days_in_the_languages_format() -> None:
     with i18n.language("pl"):
         assert i18n.format_number(1234.5, decimals=1) == "1\xa0234,5"
         assert i18n.format_day(date(2026, 12, 7)) == "7 grudnia 2026"
+
+
+PL_PO = r"""
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=utf-8\n"
+"Plural-Forms: nplurals=3; plural=(n==1 ? 0 : n%10>=2 && n%10<=4 && (n%100<10 || n%100>=20) ? 1 : 2);\n"
+
+msgid "Continue"
+msgstr "Dalej"
+
+msgid "%(num)d minute"
+msgid_plural "%(num)d minutes"
+msgstr[0] "%(num)d minuta"
+msgstr[1] "%(num)d minuty"
+msgstr[2] "%(num)d minut"
+
+#, fuzzy
+msgid "Back"
+msgstr "Wstecz?"
+"""
+
+
+def test_a_catalog_is_compiled_from_its_po_with_plurals_and_without_guesses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "pl" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(PL_PO)
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        assert i18n.has_catalog("pl")
+        with i18n.language("pl"):
+            assert i18n.gettext("Continue") == "Dalej"
+            minutes = [i18n.ngettext("%(num)d minute", "%(num)d minutes", n) for n in (1, 3, 5, 22)]
+            assert minutes == [
+                "%(num)d minuta",
+                "%(num)d minuty",
+                "%(num)d minut",
+                "%(num)d minuty",
+            ]
+            assert i18n.gettext("Back") == "Back"  # a fuzzy entry is a guess: English instead
+            assert i18n.gettext("Not translated") == "Not translated"
+    finally:
+        i18n.translations.cache_clear()

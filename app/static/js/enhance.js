@@ -40,7 +40,8 @@
     button.addEventListener("click", function () {
       var done = function () {
         if (status) {
-          status.textContent = "Link copied. You can paste it into a message or a note.";
+          // The page gives the words in its own language (data-copied); English is here.
+          status.textContent = status.getAttribute("data-copied") || "Link copied. You can paste it into a message or a note.";
         }
       };
       var fallback = function () {
@@ -55,7 +56,7 @@
         if (copied) {
           done();
         } else if (status) {
-          status.textContent = "Your phone did not let us copy it. The link is selected: copy it from the box.";
+          status.textContent = status.getAttribute("data-copy-failed") || "Your phone did not let us copy it. The link is selected: copy it from the box.";
         }
       };
       if (navigator.clipboard && window.isSecureContext) {
