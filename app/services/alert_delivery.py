@@ -101,7 +101,11 @@ def deliver_personal(
         try:
             outcome = _send_message(
                 keep_mail.email_message(
-                    claim, sender=settings.alert_sender, now=clock(), offered=offered
+                    claim,
+                    sender=settings.alert_sender,
+                    now=clock(),
+                    offered=offered,
+                    emergency_number=settings.help_lines.emergency_number,
                 ),
                 settings,
             )

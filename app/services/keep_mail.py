@@ -23,10 +23,17 @@ PERSON_ZONE: Final = ZoneInfo("Europe/London")  # the dates a person is shown
 
 
 def email_message(
-    claim: Claim, *, sender: str, now: datetime, offered: Collection[str] = (BASE_LANGUAGE,)
+    claim: Claim,
+    *,
+    sender: str,
+    now: datetime,
+    offered: Collection[str] = (BASE_LANGUAGE,),
+    emergency_number: str = "999",
 ) -> EmailMessage:
     """The e-mail for ``claim``, in the person's language; in English when that language is
-    not ``offered`` now (a draft language no longer offered is never sent to a person)."""
+    not ``offered`` now (a draft language no longer offered is never sent to a person).
+    ``emergency_number``: the settings' (EMERGENCY_NUMBER), as the pages say it: a number
+    no translation can change."""
     code = claim.language if claim.language in offered else BASE_LANGUAGE
     with language(code) as chosen:
         link_subject = gettext("Your back pain result link")
@@ -43,13 +50,13 @@ def email_message(
         if claim.kind == "link":
             message.set_content(_link_text(claim, stop_lines))
         else:
-            message.set_content(_reminder_text(claim, link_subject, stop_lines))
+            message.set_content(_reminder_text(claim, link_subject, stop_lines, emergency_number))
         # After set_content, which replaces every Content- header (RFC 3282).
         message["Content-Language"] = chosen.html_lang
         return message
 
 
-def _reminder_text(claim: Claim, link_subject: str, stop_lines: str) -> str:
+def _reminder_text(claim: Claim, link_subject: str, stop_lines: str, emergency_number: str) -> str:
     assert claim.due is not None
     day = format_day(claim.due.astimezone(PERSON_ZONE).date())
     paragraphs = [
@@ -61,9 +68,10 @@ def _reminder_text(claim: Claim, link_subject: str, stop_lines: str) -> str:
         % {"subject": link_subject},
         gettext(
             "If your pain is much worse, or you have new numbness, weakness, or problems"
-            " peeing or pooing, do not wait for the check-in: get help now (call 999 in an"
-            " emergency)."
-        ),
+            " peeing or pooing, do not wait for the check-in: get help now (call %(number)s in"
+            " an emergency)."
+        )
+        % {"number": emergency_number},
     ]
     return "\n\n".join(paragraphs) + "\n\n" + stop_lines
 

@@ -157,6 +157,15 @@ def test_a_language_no_longer_offered_gives_english() -> None:
     assert english["Content-Language"] == "en-GB"
     assert "4 March 2031" in body(english)
     pseudo = keep_mail.email_message(claim, sender=sender, now=T0, offered=("en", "en-XA"))
+    # The emergency number is the settings', whatever the language: no translation changes it.
+    elsewhere = keep_mail.email_message(
+        claim, sender=sender, now=T0, offered=("en", "en-XA"), emergency_number="112"
+    )
+    assert "call 112 in an emergency" in body(
+        keep_mail.email_message(claim, sender=sender, now=T0, emergency_number="112")
+    )
+    assert "112" in body(elsewhere)
+    assert "999" not in body(elsewhere)
     assert pseudo["Subject"] != english["Subject"]
     assert english_left(body(pseudo), ("4 March 2031", "999")) == []
 
