@@ -74,6 +74,12 @@ class Language:
     reviewed_by: str | None = None
     reviewed_on: date | None = None
 
+    def __post_init__(self) -> None:
+        # A translation is reviewed by someone, on a day: the record a reader can trust.
+        reviewed = self.status == "reviewed" and self.code != BASE_LANGUAGE
+        if reviewed and not (self.reviewed_by and self.reviewed_on):
+            raise ValueError(f"{self.code}: reviewed needs reviewed_by and reviewed_on")
+
 
 # Every interface language there may be. One is offered only when its catalog exists (English
 # and the pseudo-locale need none) and it is reviewed or drafts are offered.

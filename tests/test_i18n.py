@@ -156,3 +156,14 @@ def test_a_catalog_is_compiled_from_its_po_with_plurals_and_without_guesses(
             assert i18n.gettext("Not translated") == "Not translated"
     finally:
         i18n.translations.cache_clear()
+
+
+def test_a_reviewed_language_names_its_reviewer_and_the_day() -> None:
+    with pytest.raises(ValueError, match="reviewed_by"):
+        i18n.Language("pl", "Polski", "pl", "pl_PL", "reviewed")
+    from datetime import date
+
+    reviewed = i18n.Language(
+        "pl", "Polski", "pl", "pl_PL", "reviewed", "A. Nowak, GP", date(2027, 1, 4)
+    )
+    assert reviewed.status == "reviewed"

@@ -51,6 +51,9 @@ class FieldView:
     units: Units = "metric"
     parts: list[Part] = field(default_factory=list)
     switch_url: str | None = None  # a measurement: the same page in the other units
+    # The language of the question's own texts when it is not the page's (an untranslated
+    # definition shown in English): put on them as `lang`.
+    lang: str | None = None
 
     @property
     def id(self) -> str:
@@ -89,12 +92,13 @@ def field_views(
     units: Mapping[str, Units],
     base_url: str,
     query: Mapping[str, str],
+    text_lang: str | None = None,
 ) -> list[FieldView]:
     errors = {e.question_id: e for e in page_input.errors} if page_input else {}
     views = []
     for question in questions:
         kind = _kind(question)
-        view = FieldView(question, kind, None, errors.get(question.id))
+        view = FieldView(question, kind, None, errors.get(question.id), lang=text_lang)
         stored = answers.get(question.id)
         raw = page_input.raw if page_input else None
         if kind == "measure":
