@@ -43,6 +43,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal as babel_format_decimal
 from babel.support import NullTranslations, Translations
+from markupsafe import Markup
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -251,6 +252,14 @@ def short_number(number: float | int) -> str:
 def format_day(day: date, *, style: Literal["short", "medium", "long", "full"] = "long") -> str:
     """A date in the current language's format ("7 December 2026", "7 grudnia 2026")."""
     return babel_format_date(day, format=style, locale=Locale.parse(current_language().locale))
+
+
+def lang_attr(tag: object) -> Markup:
+    """` lang="en-GB"` for a passage in another language than the page's (``tag`` set and not
+    the page's own); nothing otherwise, so pages in one language are unchanged."""
+    if not isinstance(tag, str) or not tag or tag == current_language().html_lang:
+        return Markup("")
+    return Markup(' lang="%s"') % tag
 
 
 # -- Choosing the language ------------------------------------------------------------------------

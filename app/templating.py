@@ -48,6 +48,7 @@ templates.env.globals["static_url"] = static_url
 # The page's language (<html lang>, the switcher's current one): a global, so that pages made
 # without a request (the PDF) and by other environments' loaders have it too.
 templates.env.globals["current_language"] = i18n.current_language
+templates.env.globals["lang_attr"] = i18n.lang_attr
 # Templates mark their strings with _() and {% trans %} (trimmed: a translator sees one line);
 # newstyle gettext escapes the values put into a translation, and reads the current language.
 templates.env.add_extension("jinja2.ext.i18n")

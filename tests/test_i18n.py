@@ -167,3 +167,12 @@ def test_a_reviewed_language_names_its_reviewer_and_the_day() -> None:
         "pl", "Polski", "pl", "pl_PL", "reviewed", "A. Nowak, GP", date(2027, 1, 4)
     )
     assert reviewed.status == "reviewed"
+
+
+def test_a_passage_in_another_language_is_marked_and_one_in_the_pages_is_not() -> None:
+    with i18n.language("en-XA"):
+        assert i18n.lang_attr("en-GB") == ' lang="en-GB"'
+        assert i18n.lang_attr("en-XA") == ""
+        assert i18n.lang_attr(None) == ""
+    assert i18n.lang_attr("en-GB") == ""
+    assert i18n.lang_attr('"><script>') == ' lang="&#34;&gt;&lt;script&gt;"'
