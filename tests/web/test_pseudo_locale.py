@@ -112,8 +112,8 @@ def definition_texts(settings: Settings) -> list[re.Pattern[str]]:
     ]
 
 
-# A reference or code a person is given (RNK4Y3): letters and digits, not words.
-CODE = re.compile(r"\b(?=[A-Z0-9]*[0-9])[A-Z0-9]{5,}\b")
+# A reference a person is given (RNK4Y3, NGYKGY): capitals and digits, not words.
+CODE = re.compile(r"\b[A-Z0-9]{5,}\b")
 
 
 def english_left(html: str, allowed: list[re.Pattern[str]]) -> list[str]:
