@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from pydantic import ValidationError
@@ -223,7 +223,10 @@ def test_a_retired_variable_is_named_at_start_up_as_doing_nothing(
     ],
 )
 def test_draft_languages_are_offered_outside_production_unless_set(
-    monkeypatch: pytest.MonkeyPatch, environment: str, variable: str | None, offered: bool
+    monkeypatch: pytest.MonkeyPatch,
+    environment: Literal["development", "test", "production"],
+    variable: str | None,
+    offered: bool,
 ) -> None:
     if variable is not None:
         monkeypatch.setenv("LANGUAGES_OFFER_DRAFT", variable)

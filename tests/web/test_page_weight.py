@@ -39,12 +39,18 @@ def first_visit(client: TestClient, path: str) -> tuple[int, int]:
     return wire, plain
 
 
+# The pseudo-locale is a stress, not a language: every letter accented (two bytes, and less
+# compressible) and every text 40% longer. It may take a tenth more; a real language may not.
+BUDGETS = {"en": BUDGET, "pl": BUDGET, "en-XA": BUDGET * 11 // 10}
+
+
 @pytest.mark.parametrize("page", ["question", "self-care result"])
-# en-XA: every interface string 40% longer, as a translation may be.
-@pytest.mark.parametrize("language", ["en", "en-XA"])
+@pytest.mark.parametrize("language", list(BUDGETS))
 def test_a_patient_page_is_under_30_kb_transferred(
     app: FastAPI, client: TestClient, db: Session, page: str, language: str
 ) -> None:
+    if language not in {lang.code for lang in app.state.languages}:
+        pytest.skip(f"{language} is not offered here (its catalog or its texts are missing)")
     client.cookies.set("lang", language)
     if page == "question":
         run_interview(client, self_care_answers(), until="/questions/height_weight")
@@ -56,5 +62,5 @@ def test_a_patient_page_is_under_30_kb_transferred(
         path = f"/result/{recorded.result_token}"
     wire, plain = first_visit(client, path)
     print(f"{page} ({language}): {wire} bytes transferred ({plain} uncompressed)")
-    assert wire < BUDGET, f"{page}: {wire} bytes transferred"
+    assert wire < BUDGETS[language], f"{page}: {wire} bytes transferred"
     assert wire < plain / 2, "compressed"
