@@ -13,7 +13,6 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData as StarletteForm
 from starlette.responses import RedirectResponse, Response
 
-from app import i18n
 from app.config import HelpLines
 from app.deps import settings_of
 from app.errors import AppError
@@ -68,15 +67,10 @@ def render(
 
 def page_html(template: str, context: dict[str, Any], help_lines: HelpLines) -> str:
     """A page as HTML text, outside a response (for a PDF): no request, no forms; so the help
-    lines every page may show are given here, and its language (the current one: for a PDF,
-    the result page's), without the switcher's links."""
+    lines every page may show are given here; it is in the current language (for a PDF, the
+    result page's), without the switcher's links."""
     return templates.get_template(template).render(
-        {
-            **context,
-            "help_lines": help_lines,
-            "language": i18n.current_language(),
-            "language_links": [],
-        }
+        {**context, "help_lines": help_lines, "language_links": []}
     )
 
 
