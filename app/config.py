@@ -312,8 +312,17 @@ class HelpLines(SettingsGroup):
 
 
 class Languages(SettingsGroup):
-    # Draft (unreviewed) languages are offered only when on; unset: on except in production.
+    """LANGUAGES_OFFER_DRAFT: offer translations not yet reviewed (unset: not in production);
+    LANGUAGES_PSEUDO_LOCALE: the generated en-XA too, a draft (unset: in tests only)."""
+
     offer_draft: bool | None = Field(default=None, validation_alias="LANGUAGES_OFFER_DRAFT")
+    pseudo_locale: bool | None = Field(default=None, validation_alias="LANGUAGES_PSEUDO_LOCALE")
+
+    def offered(self, environment: str) -> tuple[bool, bool]:
+        """Whether drafts are offered, and the pseudo-locale: never in production."""
+        drafts = environment != "production" if self.offer_draft is None else self.offer_draft
+        pseudo = environment == "test" if self.pseudo_locale is None else self.pseudo_locale
+        return drafts, drafts and pseudo and environment != "production"
 
 
 def _group_of(field: FieldInfo) -> type[SettingsGroup] | None:
@@ -412,12 +421,6 @@ class Settings(BaseSettings):
     @property
     def alert_sender(self) -> str:
         return self.alerts.sender or f"noreply@{urlsplit(self.public_url).hostname or 'localhost'}"
-
-    @property
-    def offer_draft_languages(self) -> bool:
-        """LANGUAGES_OFFER_DRAFT; unset, everywhere but production (app/i18n.py)."""
-        offer = self.languages.offer_draft
-        return self.environment != "production" if offer is None else offer
 
     @property
     def is_development(self) -> bool:

@@ -14,17 +14,18 @@ templates' ``_()``/``{% trans %}``. Staff pages and the API are not negotiated h
 English (the API's own ``Accept-Language`` is its business).
 
 Only offered languages are ever chosen: English always; another when its catalog exists and is
-reviewed, or when draft languages are offered (``Settings.offer_draft_languages``: development
-and tests). ``en-XA`` is a pseudo-locale made from the .pot (accented letters, 40% longer) so
-tests find strings that bypass translation and layouts that break with longer text; it is a
-draft, so production never offers it.
+reviewed, or when draft languages are offered (``settings.languages.offered``: development and
+tests), and the questionnaires are offered in it too. ``en-XA`` is a pseudo-locale made from the
+.pot (accented letters, 40% longer) so tests find strings that bypass translation and layouts
+that break with longer text; a draft offered only with LANGUAGES_PSEUDO_LOCALE (unset: in
+tests), never in production.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -103,12 +104,23 @@ def has_catalog(code: str) -> bool:
     return code in (BASE_LANGUAGE, PSEUDO_LANGUAGE) or catalog_path(code).is_file()
 
 
-def offered_languages(*, offer_drafts: bool) -> tuple[Language, ...]:
-    """The languages a person may be given, English first."""
+def offered_languages(
+    *, offer_drafts: bool, pseudo_locale: bool, definitions: Collection[str] | None = None
+) -> tuple[Language, ...]:
+    """The languages a person may be given, English first: with a catalog, reviewed or drafts
+    offered (the pseudo-locale only where it is asked for), and, given ``definitions`` (the
+    languages the questionnaires are offered in), only those: a person is never given the
+    pages in a language their questions are not in."""
     return tuple(
         language
         for language in LANGUAGES.values()
-        if has_catalog(language.code) and (language.status == "reviewed" or offer_drafts)
+        if language.code == BASE_LANGUAGE
+        or (
+            has_catalog(language.code)
+            and (language.status == "reviewed" or offer_drafts)
+            and (language.code != PSEUDO_LANGUAGE or pseudo_locale)
+            and (definitions is None or language.code in definitions)
+        )
     )
 
 

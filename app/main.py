@@ -129,11 +129,15 @@ def create_app(
             )
         )
     )
-    # Loading validates every definition: a broken questionnaire stops the app starting.
+    # Loading validates every definition (and translation): a broken one stops the app
+    # starting. Draft translations are offered only where the settings say so.
+    drafts, pseudo_locale = settings.languages.offered(settings.environment)
     app.state.registry = Registry.load(
         settings.questionnaires_dir,
         DEFAULT_QUESTIONNAIRE,
         settings.help_lines.placeholders(),
+        offer_draft=drafts,
+        pseudo_locale=pseudo_locale,
     )
     app.state.alert_sender = None  # the lifespan starts one
     app.state.rate_buckets_swept_at = None  # app/deps.py take_rate
@@ -142,8 +146,13 @@ def create_app(
         workers=settings.pdf.workers, max_pending=settings.pdf.max_pending
     )
 
-    # The languages a person may be given (app/i18n.py): drafts only where settings allow.
-    app.state.languages = offered_languages(offer_drafts=settings.offer_draft_languages)
+    # The languages a person may be given (app/i18n.py): drafts only where settings allow, and
+    # only those the questionnaires are offered in too (a page is never half translated).
+    app.state.languages = offered_languages(
+        offer_drafts=drafts,
+        pseudo_locale=pseudo_locale,
+        definitions=app.state.registry.language_tags,
+    )
     app.add_middleware(
         LanguageMiddleware,
         offered=[language.code for language in app.state.languages],

@@ -89,13 +89,30 @@ def _questionnaires_loaded_once() -> Iterator[None]:
         directory: Path,
         default_id: str,
         help_lines: Mapping[str, str] | None = None,
+        *,
+        offer_draft: bool = False,
+        pseudo_locale: bool = False,
     ) -> Registry:
         files = sorted(
             (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in Path(directory).glob("*")
         )
-        key = (str(directory), tuple(files), default_id, tuple(sorted((help_lines or {}).items())))
+        key = (
+            str(directory),
+            tuple(files),
+            default_id,
+            tuple(sorted((help_lines or {}).items())),
+            offer_draft,
+            pseudo_locale,
+        )
         if key not in _LOADED:
-            _LOADED[key] = real(cls, directory, default_id, help_lines)
+            _LOADED[key] = real(
+                cls,
+                directory,
+                default_id,
+                help_lines,
+                offer_draft=offer_draft,
+                pseudo_locale=pseudo_locale,
+            )
         return _LOADED[key]
 
     with pytest.MonkeyPatch.context() as patch:
@@ -108,7 +125,14 @@ def registry() -> Registry:
     """Every questionnaire as the app loads them, with the default help lines in the texts:
     the same object as a test app's ``app.state.registry`` (loaded once, above)."""
     settings = Settings(environment="test", secret_key=TEST_SECRET)
-    return Registry.load(QUESTIONNAIRES, DEFAULT_QUESTIONNAIRE, settings.help_lines.placeholders())
+    drafts, pseudo_locale = settings.languages.offered(settings.environment)
+    return Registry.load(
+        QUESTIONNAIRES,
+        DEFAULT_QUESTIONNAIRE,
+        settings.help_lines.placeholders(),
+        offer_draft=drafts,
+        pseudo_locale=pseudo_locale,
+    )
 
 
 @pytest.fixture(scope="session")

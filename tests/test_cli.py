@@ -72,6 +72,58 @@ def test_validate_refuses_a_condition_fhir_cannot_say(
     assert "'resource'" in err
 
 
+def test_validate_fails_on_a_broken_translation_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.translations import catalogue, line_with, stand_in, write_translation
+
+    for stem in ("low-back-audit", "exercise-blocks"):
+        shutil.copy(QUESTIONNAIRES / f"{stem}.yaml", tmp_path)
+        write_translation(tmp_path, stem)
+    assert main(["validate", str(tmp_path)]) == 0
+    capsys.readouterr()
+    texts = {key: stand_in(text) for key, text in catalogue("low-back-audit").items()}
+    del texts["questions.bladder_change.text"]  # a text missing
+    texts["questions.bladder_chnage.text"] = "XX ? XX"  # an unknown key
+    texts["levels.emergency.advice"] = "XX call for help XX"  # {emergency_name} lost
+    texts["title"] = "Low back pain check"  # the same as the English: a warning only
+    target = write_translation(tmp_path, "low-back-audit", texts=texts)
+
+    assert main(["validate", str(tmp_path)]) == 2
+
+    err = capsys.readouterr().err
+    assert (
+        f"{target}:{line_with(target, 'texts:')}: missing text 'questions.bladder_change.text'"
+        in err
+    )
+    assert f"{target}:{line_with(target, 'questions.bladder_chnage.text')}: unknown text" in err
+    assert (
+        f"{target}:{line_with(target, 'levels.emergency.advice')}: levels.emergency.advice: placeholders differ"
+        in err
+    )
+    assert "3 problem(s) found" in err
+
+
+def test_validate_warns_of_a_text_left_in_english(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.translations import catalogue, stand_in, write_translation
+
+    for stem in ("low-back-audit", "exercise-blocks"):
+        shutil.copy(QUESTIONNAIRES / f"{stem}.yaml", tmp_path)
+        write_translation(tmp_path, stem)
+    texts = {key: stand_in(text) for key, text in catalogue("low-back-audit").items()}
+    texts["title"] = "Low back pain check"
+    target = write_translation(tmp_path, "low-back-audit", texts=texts)
+
+    assert main(["validate", str(tmp_path)]) == 0
+
+    out = capsys.readouterr()
+    assert f"{target}:" in out.err
+    assert "title: the same as the English text" in out.err
+    assert "(1 warning(s))" in out.out
+
+
 def test_validate_a_missing_path_is_a_problem_not_a_crash(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -353,3 +405,18 @@ def test_the_served_app_freezes_its_start_up_heap_and_collects_less_often(tmp_pa
         check=True,
     )
     assert done.stdout.split() == ["10000", "True"]
+
+
+def test_texts_prints_a_translation_to_start_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for stem in ("low-back-audit", "exercise-blocks"):
+        shutil.copy(QUESTIONNAIRES / f"{stem}.yaml", tmp_path)
+        assert main(["texts", str(tmp_path / f"{stem}.yaml"), "--language", "de"]) == 0
+        started = capsys.readouterr().out.replace("name: ''", "name: Deutsch")
+        (tmp_path / f"{stem}.de.yaml").write_text(started, encoding="utf-8")
+    # Valid as it is, every text still English: each a warning to translate.
+    assert main(["validate", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert "questions.saddle_numbness.text: the same as the English text" in out.err
+    assert "blocks.hip_bridge.title: the same as the English text" in out.err

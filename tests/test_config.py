@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -91,6 +91,10 @@ FLAT_NAMES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
         },
     ),
     "pdf": ({"PDF_WORKERS": "2", "PDF_MAX_PENDING": "4"}, {"workers": 2, "max_pending": 4}),
+    "languages": (
+        {"LANGUAGES_OFFER_DRAFT": "false", "LANGUAGES_PSEUDO_LOCALE": "true"},
+        {"offer_draft": False, "pseudo_locale": True},
+    ),
     "help_lines": (
         {
             "EMERGENCY_NUMBER": "112",
@@ -109,7 +113,6 @@ FLAT_NAMES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
             "urgent_online_name": "",
         },
     ),
-    "languages": ({"LANGUAGES_OFFER_DRAFT": "false"}, {"offer_draft": False}),
 }
 
 # For each group: a bad value for one of its variables.
@@ -122,8 +125,8 @@ BAD_VALUES = {
     "mail": ("SMTP_PORT", "smtp"),
     "alerts": ("ALERT_TIMEOUT_SECONDS", "ten"),
     "pdf": ("PDF_WORKERS", "-1"),
-    "help_lines": ("URGENT_NUMBER", "one-one-one"),
     "languages": ("LANGUAGES_OFFER_DRAFT", "perhaps"),
+    "help_lines": ("URGENT_NUMBER", "one-one-one"),
 }
 
 
@@ -210,25 +213,3 @@ def test_a_retired_variable_is_named_at_start_up_as_doing_nothing(
     monkeypatch.delenv("CORRECTION_WINDOW_MINUTES")
     (tmp_path / ".env").unlink()
     assert retired_variables_set(os.environ, tmp_path / ".env") == []
-
-
-@pytest.mark.parametrize(
-    ("environment", "variable", "offered"),
-    [
-        ("production", None, False),  # never by accident in production
-        ("development", None, True),
-        ("test", None, True),
-        ("production", "true", True),  # a deployment may choose to, by name
-        ("development", "false", False),
-    ],
-)
-def test_draft_languages_are_offered_outside_production_unless_set(
-    monkeypatch: pytest.MonkeyPatch,
-    environment: Literal["development", "test", "production"],
-    variable: str | None,
-    offered: bool,
-) -> None:
-    if variable is not None:
-        monkeypatch.setenv("LANGUAGES_OFFER_DRAFT", variable)
-    settings = Settings(environment=environment, secret_key="s" * 40)
-    assert settings.offer_draft_languages is offered

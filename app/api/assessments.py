@@ -11,6 +11,7 @@ from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
 from app.services import assessments as assessment_service
+from app.services import result_language
 from app.services.api_keys import Caller
 from app.services.assessments import Recorded
 from app.services.idempotency import IdempotencyConflictError
@@ -28,9 +29,11 @@ from .responses import (
     NO_STORE,
     NOT_JSON,
     FhirResponse,
+    LanguageDep,
     client_version,
     fhir_schema,
     health_data_response,
+    language_headers,
     questionnaire_or_error,
     refuse_more_answers_than_questions,
 )
@@ -76,6 +79,7 @@ async def create_assessment(
     db: DbDep,
     registry: RegistryDep,
     clock: ClockDep,
+    language: LanguageDep,
     body: Annotated[
         AssessmentCreate,
         Body(
@@ -118,11 +122,16 @@ async def create_assessment(
         body.answers,
         idempotency_key=idempotency_key,
         pinned=body.questionnaire_version is not None,
+        language=language,
+    )
+    # Stored in English, the base language (staff read it); sent in the language asked for.
+    result, used = result_language.assessment_result(
+        registry, recorded.result, body.answers, language
     )
     return health_data_response(
-        presenters.record(recorded, registry),
+        presenters.record(recorded, registry, result, used),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
-        headers=record_headers(recorded),
+        headers={**record_headers(recorded), **language_headers(used)},
     )
 
 
@@ -135,10 +144,12 @@ async def store_answers(
     *,
     idempotency_key: str | None,
     pinned: bool,
+    language: str = "en",
 ) -> Recorded:
     """Assess and store an API client's answers, and audit it: what JSON answers and a
     QuestionnaireResponse (app/api/fhir_in.py) share, errors and idempotency included.
-    ``pinned``: the client named the version."""
+    ``pinned``: the client named the version. ``language``: the one the client asked for
+    (Accept-Language), kept with the record so that staff see it."""
     refuse_more_answers_than_questions(q, answers)
     try:
         recorded = await db.run(
@@ -154,6 +165,7 @@ async def store_answers(
             if not pinned
             else {"answers": answers, "questionnaire_version": q.version},
             now=clock(),
+            language=language,
         )
     except AnswerError as exc:
         raise AppError(
@@ -210,10 +222,23 @@ def questionnaire_for_body(registry: Registry, questionnaire_id: str) -> Questio
     " clinic (which also reads the clinic's intake submissions). Any other id answers 404.",
 )
 async def get_assessment(
-    assessment_id: str, client: ApiClientDep, db: DbDep, registry: RegistryDep
+    assessment_id: str,
+    client: ApiClientDep,
+    db: DbDep,
+    registry: RegistryDep,
+    language: LanguageDep,
 ) -> Response:
     assessment = await read_assessment(assessment_id, client, db, action="assessment.viewed")
-    return health_data_response(presenters.record(assessment, registry))
+    result, used = result_language.assessment_result(
+        registry,
+        assessment.result,
+        assessment.answers,
+        language,
+        released=assessment.released_at is not None,
+    )
+    return health_data_response(
+        presenters.record(assessment, registry, result, used), headers=language_headers(used)
+    )
 
 
 @router.get(

@@ -15,9 +15,9 @@ from app.config import CheckinLimits
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError
 from app.errors import AppError
-from app.models import Assessment, Checkin
+from app.models import Assessment
 from app.services import assessments as assessment_service
-from app.services import audit, interview
+from app.services import audit, interview, result_language
 from app.services import checkins as checkin_service
 from app.services.api_keys import Caller
 from app.services.checkins import (
@@ -40,8 +40,10 @@ from .responses import (
     NO_STORE,
     NOT_JSON,
     FhirResponse,
+    LanguageDep,
     fhir_schema,
     health_data_response,
+    language_headers,
     refuse_more_answers_than_questions,
 )
 from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse, NextStep
@@ -74,16 +76,6 @@ def limit_reached(exc: CheckinLimitError, now: datetime) -> AppError:
         [field_problem("assessment_id", "checkin_limit", f"next check-in possible from {when}")],
         headers={"Retry-After": str(wait)},
     )
-
-
-def checkin_record(checkin: Checkin | RecordedCheckin, registry: Registry) -> dict[str, Any]:
-    return {
-        "id": str(checkin.id),
-        "assessment_id": str(checkin.assessment_id),
-        "created_at": checkin.created_at.isoformat().replace("+00:00", "Z"),
-        # A check-in stored by an older version says which version is newer, as a record does.
-        "result": presenters.version_news(checkin.result, registry),
-    }
 
 
 @router.post(
@@ -143,15 +135,20 @@ async def create_checkin(
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, idempotency_key_header()],
+    language: LanguageDep,
 ) -> Response:
     assessment, recorded = await store_checkin(
         db, registry, client, assessment_id, body.answers,
         idempotency_key=idempotency_key, clock=clock, limits=settings.limits.checkins,
     )  # fmt: skip
+    # Stored in English; sent in the language asked for, where it can be made again exactly.
+    (in_language,) = await db.run(
+        result_language.checkin_results, registry, assessment, [recorded], language
+    )
     return health_data_response(
-        checkin_record(recorded, registry),
+        presenters.checkin_record(recorded, registry, in_language),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
-        headers=checkin_headers(assessment, recorded),
+        headers={**checkin_headers(assessment, recorded), **language_headers(in_language[1])},
     )
 
 
@@ -289,6 +286,7 @@ async def list_checkins(
     client: ApiClientDep,
     db: DbDep,
     registry: RegistryDep,
+    language: LanguageDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
@@ -296,6 +294,11 @@ async def list_checkins(
     found, total = await db.run(
         checkin_service.checkin_page, assessment.id, offset=offset, limit=limit
     )
+    in_language = await db.run(
+        result_language.checkin_results, registry, assessment, found, language
+    )
+    # One language for the page when every check-in could be given in it.
+    used = {lang for _, lang in in_language}
     due = checkin_service.next_due(assessment, total)
     following = None
     headers = {}
@@ -315,12 +318,18 @@ async def list_checkins(
     )
     return health_data_response(
         {
-            "checkins": [checkin_record(c, registry) for c in found],
+            "checkins": [
+                presenters.checkin_record(c, registry, made)
+                for c, made in zip(found, in_language, strict=True)
+            ],
             "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),
             "total": total,
             "next": following,
         },
-        headers=headers,
+        headers={
+            **headers,
+            **(language_headers(used.pop()) if len(used) == 1 else language_headers(language)),
+        },
     )
 
 
@@ -399,6 +408,7 @@ async def next_checkin_page(
     registry: RegistryDep,
     clock: ClockDep,
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
+    language: LanguageDep,
 ) -> Response:
     assessment = await readable_assessment(assessment_id, client, db)
     _refuse_too_many(registry, assessment, body.answers)
@@ -414,11 +424,15 @@ async def next_checkin_page(
             f"This assessment cannot have check-ins: {exc}.",
             [field_problem("assessment_id", "no_plan", str(exc))],
         ) from None
+    # In the language asked for where the check-in and its plan can be had in it.
+    evaluation, result = result_language.checkin_step(
+        registry, assessment, found, body.answers, evaluation, now, language
+    )
     finished = evaluation if evaluation.stopped or evaluation.complete else None
     step = presenters.next_step(interview.Standing(evaluation, finished), registry)
     step["problems"] = answer_problems(evaluation.problems)
-    if finished is not None and not finished.problems:
-        step["result"] = checkin_service.checkin_result(registry, finished, assessment, found, now)
+    if result is not None:
+        step["result"] = result
     # Stores nothing, but reads the plan and trend the earlier check-ins left.
     await audit_by_key(
         db,
@@ -428,4 +442,4 @@ async def next_checkin_page(
         "checkin.next",
         checkin_ids=[c.id for c in found],
     )
-    return health_data_response(step)
+    return health_data_response(step, headers=language_headers(evaluation.questionnaire.language))

@@ -29,7 +29,7 @@ from . import presenters
 from .access import ASSESSMENT_ERRORS
 from .assessments import questionnaire_for_body, record_headers, store_answers
 from .auth import ApiClientDep
-from .checkins import checkin_headers, checkin_record, store_checkin
+from .checkins import checkin_headers, store_checkin
 from .errors import ApiRoute, field_problem
 from .examples import (
     EXAMPLE_CHECKIN,
@@ -263,7 +263,7 @@ async def create_checkin_from_fhir(
     stored_q = registry.exact(checkin.questionnaire_id, checkin.questionnaire_version)
     bundle = checkin_bundle(checkin, assessment, stored_q, base_url=settings.public_url)
     record = {
-        **checkin_record(recorded, registry),
+        **presenters.checkin_record(recorded, registry),
         "risk_assessment": fhir.bundle_resource(bundle, "RiskAssessment"),
     }
     return health_data_response(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from app.engine import (
+    BASE_LANGUAGE,
+    CheckinResult,
     Evaluation,
     Page,
     Question,
@@ -13,8 +15,9 @@ from app.engine import (
     Result,
     build_result,
 )
-from app.models import Assessment
+from app.models import Assessment, Checkin
 from app.services.assessments import Recorded
+from app.services.checkins import RecordedCheckin
 from app.services.interview import Standing
 from app.services.questionnaires import Registry
 
@@ -28,6 +31,7 @@ def summary(q: Questionnaire) -> dict[str, Any]:
         "title": q.title,
         "description": q.description,
         "follows": q.follows,
+        "language": q.language,
     }
 
 
@@ -151,14 +155,40 @@ def next_step(standing: Standing, registry: Registry) -> dict[str, Any]:
         "problems": problem_dicts(evaluation.problems),
         "ignored_answers": list(evaluation.ignored),
         "result": None if result is None else version_news(result, registry),
+        "language": q.language,
     }
 
 
-def record(assessment: Assessment | Recorded, registry: Registry) -> dict[str, Any]:
-    """An assessment as the API shows it: just stored, or loaded."""
+def record(
+    assessment: Assessment | Recorded,
+    registry: Registry,
+    result: Result | None = None,
+    language: str = BASE_LANGUAGE,
+) -> dict[str, Any]:
+    """An assessment as the API shows it: just stored, or loaded; ``result`` its result in
+    ``language`` (app/services/result_language.py), else the stored one."""
     return {
         "id": str(assessment.id),
         "created_at": assessment.created_at.isoformat().replace("+00:00", "Z"),
         "channel": assessment.channel,
-        "result": version_news(assessment.result, registry),
+        "result": version_news(result or assessment.result, registry),
+        "language": language,
+    }
+
+
+def checkin_record(
+    checkin: Checkin | RecordedCheckin,
+    registry: Registry,
+    in_language: tuple[CheckinResult, str] | None = None,
+) -> dict[str, Any]:
+    """A check-in as the API shows it. ``in_language``: its result in another language, and that language
+    (app/services/result_language.py); else the stored one, in English."""
+    result, language = in_language or (checkin.result, BASE_LANGUAGE)
+    return {
+        "id": str(checkin.id),
+        "assessment_id": str(checkin.assessment_id),
+        "created_at": checkin.created_at.isoformat().replace("+00:00", "Z"),
+        # A check-in stored by an older version says which version is newer, as a record does.
+        "result": version_news(result, registry),
+        "language": language,
     }

@@ -18,10 +18,12 @@ from .responses import (
     NOT_FOUND,
     NOT_JSON,
     FhirResponse,
+    LanguageDep,
     client_version,
     fhir_schema,
     health_data_response,
     json_response,
+    language_headers,
     questionnaire_or_404,
     refuse_more_answers_than_questions,
 )
@@ -42,12 +44,17 @@ router = APIRouter(route_class=ApiRoute)
     tags=["questionnaires"],
     summary="List the questionnaires",
 )
-async def list_questionnaires(registry: RegistryDep) -> Response:
+async def list_questionnaires(registry: RegistryDep, language: LanguageDep) -> Response:
+    found = [registry.get(q.id, language) for q in registry.all()]
     return json_response(
         {
             "default": registry.default_id,
-            "questionnaires": [presenters.summary(q) for q in registry.all()],
-        }
+            "questionnaires": [presenters.summary(q) for q in found],
+        },
+        # Each says its language: one may have a translation that another has not.
+        headers=language_headers(language)
+        if all(q.language == language for q in found)
+        else {"Vary": "Accept-Language"},
     )
 
 
@@ -78,18 +85,26 @@ async def get_questionnaire(
     questionnaire_id: str,
     registry: RegistryDep,
     settings: SettingsDep,
+    language: LanguageDep,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     q = questionnaire_or_404(registry, questionnaire_id)
     if wants_fhir(accept):
-        resource = fhir.questionnaire_resource(q, base_url=settings.public_url)
+        # FHIR's own way: English, with every offered translation in each text's extension.
+        resource = fhir.questionnaire_resource(
+            q, base_url=settings.public_url, translations=registry.translations(q)
+        )
         return FhirResponse(codec.dumps(resource), headers=VARY_ACCEPT)
-    return json_response(presenters.definition(q), headers=VARY_ACCEPT)
+    translated = registry.get(questionnaire_id, language)
+    return json_response(
+        presenters.definition(translated),
+        headers={**language_headers(translated.language), **VARY_ACCEPT},
+    )
 
 
-# One address, two representations: a cache must not give one to a client that asked for the
-# other.
-VARY_ACCEPT: Final = {"Vary": "Accept"}
+# One address, two representations (and the texts in several languages): a cache must not give
+# one to a client that asked for another.
+VARY_ACCEPT: Final = {"Vary": "Accept, Accept-Language"}
 
 
 def wants_fhir(accept: str | None) -> bool:
@@ -148,7 +163,9 @@ async def get_questionnaire_fhir(
     questionnaire_id: str, registry: RegistryDep, settings: SettingsDep
 ) -> Response:
     q = questionnaire_or_404(registry, questionnaire_id)
-    resource = fhir.questionnaire_resource(q, base_url=settings.public_url)
+    resource = fhir.questionnaire_resource(
+        q, base_url=settings.public_url, translations=registry.translations(q)
+    )
     return FhirResponse(codec.dumps(resource))
 
 
@@ -176,6 +193,7 @@ async def next_page(
     questionnaire_id: str,
     registry: RegistryDep,
     clock: ClockDep,
+    language: LanguageDep,
     body: Annotated[
         NextRequest,
         Body(
@@ -203,8 +221,15 @@ async def next_page(
         ),
     ],
 ) -> Response:
-    q = questionnaire_or_404(registry, questionnaire_id)
+    q = questionnaire_or_404(registry, questionnaire_id, language)
     if body.questionnaire_version is not None:
-        q = client_version(registry, q.id, body.questionnaire_version, today=clock().date())
+        q = client_version(
+            registry, q.id, body.questionnaire_version, today=clock().date(), language=language
+        )
     refuse_more_answers_than_questions(q, body.answers)
-    return health_data_response(presenters.next_step(interview.standing(q, body.answers), registry))
+    # The translated questionnaire asks and decides exactly as the English one: only its
+    # texts differ, so its page and result are the ones to send.
+    return health_data_response(
+        presenters.next_step(interview.standing(q, body.answers), registry),
+        headers=language_headers(q.language),
+    )

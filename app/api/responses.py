@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from fastapi import Response, status
+from fastapi import Depends, Request, Response, status
 
 from app import codec
-from app.engine import Questionnaire
+from app.deps import RegistryDep
+from app.engine import BASE_LANGUAGE, Questionnaire
 from app.errors import AppError
 from app.services.questionnaires import (
     Registry,
@@ -81,16 +82,41 @@ def health_data_response(
     return json_response(content, status_code, {**NO_STORE, **(headers or {})})
 
 
-def questionnaire_or_404(registry: Registry, questionnaire_id: str) -> Questionnaire:
-    """For a questionnaire named in the path: 404 when there is none."""
-    return questionnaire_or_error(registry, questionnaire_id, status.HTTP_404_NOT_FOUND, ".")
+def requested_language(registry: RegistryDep, request: Request) -> str:
+    """The offered language the request's ``Accept-Language`` prefers (English when none):
+    the texts of questionnaires and results are sent in it where a translation exists, and the
+    response names the language it used (``language``, ``Content-Language``). Read from the
+    request, not declared as a parameter: the API document changes only by that field."""
+    return registry.negotiate(request.headers.get("accept-language"))
+
+
+LanguageDep = Annotated[str, Depends(requested_language)]
+
+
+def language_headers(language: str = BASE_LANGUAGE) -> dict[str, str]:
+    """The language of a response's texts; caches keep one per Accept-Language."""
+    return {"Content-Language": language, "Vary": "Accept-Language"}
+
+
+def questionnaire_or_404(
+    registry: Registry, questionnaire_id: str, language: str | None = None
+) -> Questionnaire:
+    """For a questionnaire named in the path (in ``language`` where it has a translation into
+    it): 404 when there is none."""
+    return questionnaire_or_error(
+        registry, questionnaire_id, status.HTTP_404_NOT_FOUND, ".", language
+    )
 
 
 def questionnaire_or_error(
-    registry: Registry, questionnaire_id: str, status_code: int, then: str
+    registry: Registry,
+    questionnaire_id: str,
+    status_code: int,
+    then: str,
+    language: str | None = None,
 ) -> Questionnaire:
     try:
-        return registry.get(questionnaire_id)
+        return registry.get(questionnaire_id, language)
     except UnknownQuestionnaireError:
         raise AppError(
             status_code,
@@ -100,11 +126,16 @@ def questionnaire_or_error(
 
 
 def client_version(
-    registry: Registry, questionnaire_id: str, version: str, *, today: date
+    registry: Registry,
+    questionnaire_id: str,
+    version: str,
+    *,
+    today: date,
+    language: str | None = None,
 ) -> Questionnaire:
     """The version an API client pinned, or a 422 naming the current version."""
     try:
-        return registry.for_client(questionnaire_id, version, today)
+        return registry.for_client(questionnaire_id, version, today, language)
     except VersionNotAcceptedError as exc:
         raise AppError(
             status.HTTP_422_UNPROCESSABLE_CONTENT,

@@ -163,6 +163,18 @@ class CheckinCreate(BaseModel):
     )
 
 
+LANGUAGE_DESCRIPTION = (
+    "The language of the texts for the person (BCP 47: `en`, `pl`): the request's"
+    " `Accept-Language` where the questionnaire (that version) has a translation into it that is"
+    " offered, else `en`, the base language. Codes, ids and staff texts do not change with it."
+    " Also in the `Content-Language` header."
+)
+
+
+def language_field() -> Any:
+    return Field(default="en", description=LANGUAGE_DESCRIPTION)
+
+
 class CheckinRecord(BaseModel):
     id: str
     assessment_id: str
@@ -173,6 +185,7 @@ class CheckinRecord(BaseModel):
         " after an urgent or emergency sign),"
         " `changes` (what moved in each block, and why) and `trend` (pain and PEG over time)."
     )
+    language: str = language_field()
 
 
 class CheckinList(BaseModel):
@@ -193,6 +206,7 @@ class AssessmentRecord(BaseModel):
     created_at: datetime
     channel: Literal["web", "intake", "api"]
     result: Result
+    language: str = language_field()
 
 
 # -- questionnaires --------------------------------------------------------------------------------
@@ -292,6 +306,7 @@ class QuestionnaireSummary(BaseModel):
         description="A follow-up (check-in) questionnaire: the questionnaire whose assessments"
         " it follows up, at POST /assessments/{id}/checkins. Null for a questionnaire of its own.",
     )
+    language: str = language_field()
 
 
 class QuestionnaireList(BaseModel):
@@ -486,3 +501,4 @@ class NextStep(BaseModel):
         description="The result once complete (for an early stop, the emergency advice). It is"
         " not stored: send the answers to POST /assessments to store them."
     )
+    language: str = language_field()

@@ -8,15 +8,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from app.clock import system_clock
 from app.config import get_settings
 from app.engine import (
     AnswerError,
     DefinitionError,
+    DefinitionProblem,
     Questionnaire,
     assess,
     load_versions,
     rule_warnings,
+    text_catalogue,
     validate_path,
     version_key,
 )
@@ -39,6 +43,13 @@ def register(sub: Any) -> None:
     )
     p.set_defaults(handler=cmd_validate)
 
+    p = sub.add_parser(
+        "texts", help="print a definition's texts by key: the start of a translation file"
+    )
+    p.add_argument("file", type=Path, help="a questionnaire or exercise-blocks file")
+    p.add_argument("--language", default="xx", help="the translation's language tag")
+    p.set_defaults(handler=cmd_texts)
+
     p = sub.add_parser("assess", help="print the result for a JSON file of answers")
     p.add_argument("file", help='a JSON object of answers, or {"answers": {...}}; "-" reads stdin')
     p.add_argument("--questionnaire", help="questionnaire id (default: the default questionnaire)")
@@ -52,7 +63,9 @@ def register(sub: Any) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     path = args.path or get_settings().questionnaires_dir
     loaded: list[Questionnaire] = []
-    problems = validate_path(path, loaded=loaded)
+    # Texts of a translation left the same as the English: allowed, printed to look at.
+    same_as_english: list[DefinitionProblem] = []
+    problems = validate_path(path, loaded=loaded, warnings=same_as_english)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -70,10 +83,37 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for q in loaded:
         if q.id not in newest or version_key(q.version) > version_key(newest[q.id].version):
             newest[q.id] = q
-    warnings = [w for q in newest.values() for w in rule_warnings(q)]
+    warnings = [w for q in newest.values() for w in rule_warnings(q)] + same_as_english
     for warning in warnings:
         print(warning, file=sys.stderr)
     print(f"{path}: ok" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+    return EXIT_OK
+
+
+def cmd_texts(args: argparse.Namespace) -> int:
+    """A translation file to start from: the header, and every text in English by its key
+    (the translator replaces each; `backaudit validate` then warns of any left in English)."""
+    try:
+        top = yaml.safe_load(args.file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"cannot read {args.file}: {exc}", file=sys.stderr)
+        return EXIT_PROBLEM
+    if not isinstance(top, dict) or not ({"sections", "blocks"} & set(top)):
+        print(f"{args.file}: not a questionnaire or exercise-blocks file", file=sys.stderr)
+        return EXIT_PROBLEM
+    header = {
+        "language": args.language,
+        "name": "",
+        "translates": "exercise-blocks" if "sections" not in top else top.get("id"),
+        "version": str(top.get("version")),
+        "status": "draft",
+        "reviewed_by": None,
+        "reviewed_on": None,
+    }
+    print(f"# {args.file.stem}.{args.language}.yaml: translate each text, keep every placeholder")
+    print(yaml.safe_dump(header, sort_keys=False, allow_unicode=True), end="")
+    texts = {"texts": text_catalogue(top)}
+    print(yaml.safe_dump(texts, sort_keys=False, allow_unicode=True, width=96), end="")
     return EXIT_OK
 
 

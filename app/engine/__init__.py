@@ -39,7 +39,14 @@ from ._errors import (
 from ._evaluate import Evaluation, evaluate, triage_level, value_of
 from ._expr import Expr
 from ._help_lines import HELP_LINES
-from ._load import load_directory, load_questionnaire, load_versions, validate_path, version_key
+from ._load import (
+    load_directory,
+    load_questionnaire,
+    load_translated,
+    load_versions,
+    validate_path,
+    version_key,
+)
 from ._model import (
     TRIAGE_LEVEL,
     Contributor,
@@ -70,10 +77,21 @@ from ._nodes import (
 from ._plan import load_exercise_blocks
 from ._progress import progress_plan, step_index
 from ._result import RELEASED, assess, build_result
+from ._texts import put_texts, text_catalogue
+from ._translations import (
+    BASE_LANGUAGE,
+    PSEUDO_LANGUAGE,
+    Pairing,
+    Translation,
+    placeholders,
+    pseudo_text,
+)
 from ._warnings import rule_warnings
 
 __all__ = [
+    "BASE_LANGUAGE",
     "HELP_LINES",
+    "PSEUDO_LANGUAGE",
     "RELEASED",
     "TRIAGE_LEVEL",
     "And",
@@ -101,6 +119,7 @@ __all__ = [
     "Option",
     "Or",
     "Page",
+    "Pairing",
     "Plan",
     "PlanBlock",
     "PlanChange",
@@ -116,6 +135,7 @@ __all__ = [
     "Section",
     "Sign",
     "Step",
+    "Translation",
     "TrendPoint",
     "TrendValue",
     "Triage",
@@ -125,10 +145,15 @@ __all__ = [
     "load_directory",
     "load_exercise_blocks",
     "load_questionnaire",
+    "load_translated",
     "load_versions",
+    "placeholders",
     "progress_plan",
+    "pseudo_text",
+    "put_texts",
     "rule_warnings",
     "step_index",
+    "text_catalogue",
     "triage_level",
     "validate_path",
     "value_of",

@@ -24,14 +24,28 @@ from ._help_lines import put_help_lines
 from ._model import TRIAGE_LEVEL, PlanSpec, Questionnaire, Rule
 from ._plan import load_exercise_blocks, read_blocks, read_plan
 from ._read import QuestionnaireReader
+from ._texts import put_texts
+from ._translations import (
+    BASE_LANGUAGE,
+    Pairing,
+    check_translations,
+    is_translation,
+    split_name,
+)
 from ._yaml import LDict, load_yaml
 
 
 def load_questionnaire(
-    path: str | Path, *, help_lines: Mapping[str, str] | None = None
+    path: str | Path,
+    *,
+    help_lines: Mapping[str, str] | None = None,
+    translation: Pairing | None = None,
 ) -> Questionnaire:
     """Load and validate a questionnaire and the exercise-blocks file it names; ``help_lines``
     are put into its texts' help-line placeholders (app/engine/_help_lines.py).
+    ``translation`` (checked by ``validate_path``): its texts go in place of the English ones
+    before anything is read, so the translated questionnaire is read exactly as the English one
+    is, and only its texts differ.
 
     Raises DefinitionError listing every problem in both files.
     """
@@ -77,14 +91,18 @@ def load_questionnaire(
     )
     if top is None:
         raise DefinitionError(r.problems)
+    if translation is not None:
+        put_texts(top, translation.translation.texts)
     put_help_lines(r, top, help_lines)
-    q = _read_questionnaire(r, top, path)
+    q = _read_questionnaire(r, top, path, translation)
     if r.problems or q is None:
         raise DefinitionError(r.problems)
     return q
 
 
-def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire | None:
+def _read_questionnaire(
+    r: FieldReader, top: LDict, path: Path, translation: Pairing | None
+) -> Questionnaire | None:
     """Each part in turn, since each may use the names read before it; then the checks that
     need every part."""
     parts = QuestionnaireReader(r, top)
@@ -108,7 +126,8 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
     progression = parts.progression(rules)
     contributors = parts.contributors()
     blocks_path = path.parent / str(top.get("exercise_blocks", ""))
-    blocks = read_blocks(r, blocks_path) if "exercise_blocks" in top else {}
+    blocks_texts = translation.blocks.texts if translation and translation.blocks else None
+    blocks = read_blocks(r, blocks_path, blocks_texts) if "exercise_blocks" in top else {}
     # A follow-up questionnaire has no plan of its own: it moves the plan it follows.
     plan = (
         read_plan(r, top, parts.scope, contributors, blocks)
@@ -145,6 +164,7 @@ def _read_questionnaire(r: FieldReader, top: LDict, path: Path) -> Questionnaire
         trend=trend,
         follows=r.text(top, "follows", "questionnaire", required=False),
         accept_until=_date(r, top, "accept_until"),
+        language=translation.translation.language if translation else BASE_LANGUAGE,
         pages=tuple(page for section in sections for page in section.pages),
         questions=tuple(parts.questions.values()),
         question_by_id=dict(parts.questions),
@@ -225,12 +245,20 @@ def validate_path(
     *,
     loaded: list[Questionnaire] | None = None,
     help_lines: Mapping[str, str] | None = None,
+    translations: list[Pairing] | None = None,
+    warnings: list[DefinitionProblem] | None = None,
+    pseudo: bool = False,
 ) -> list[DefinitionProblem]:
     """Check a definition file, or every .yaml file in a folder; returns every problem.
 
     A file with ``sections`` is a questionnaire (its exercise-blocks file is checked with it);
-    a file with ``blocks`` is an exercise-blocks file. Versions of one questionnaire must
-    differ, and every id a version drops must be listed in its ``removed``.
+    a file with ``blocks`` is an exercise-blocks file; a file naming what it ``translates`` (or
+    named ``<definition>.<language>.yaml``) is a translation (app/engine/_translations.py),
+    checked against its definition. Versions of
+    one questionnaire must differ, and every id a version drops must be listed in its
+    ``removed``. ``translations`` gets each checked questionnaire translation, paired with its
+    exercise blocks' (with ``pseudo``, the pseudo-locale of the newest version of each
+    questionnaire too); ``warnings`` what is allowed but worth a look.
     """
     path = Path(path)
     files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
@@ -238,6 +266,8 @@ def validate_path(
         return [DefinitionProblem(str(path), 1, "no definition files (*.yaml) here")]
     problems: list[DefinitionProblem] = []
     seen: dict[tuple[str, str], Questionnaire] = {}
+    found: list[tuple[Path, object]] = []  # translation files, checked once the rest are read
+    definitions: dict[Path, object] = {}
     for file in files:
         try:
             raw, syntax = load_yaml(file.read_text(encoding="utf-8"), str(file))
@@ -249,6 +279,12 @@ def validate_path(
         if syntax or not isinstance(raw, dict):
             problems.extend(syntax or [DefinitionProblem(str(file), 1, "not a definition file")])
             continue
+        # A translation names what it translates; one that forgot is known by its name.
+        named = "sections" not in raw and "blocks" not in raw and split_name(file) is not None
+        if is_translation(raw) or named:
+            found.append((file, raw))
+            continue
+        definitions[file] = raw
         try:
             if "sections" in raw:
                 questionnaire = load_questionnaire(file, help_lines=help_lines)
@@ -277,6 +313,17 @@ def validate_path(
         except DefinitionError as exc:
             problems.extend(p for p in exc.problems if p not in problems)
     problems.extend(_removals_listed(list(seen.values())))
+    if found or pseudo:
+        pairs, its_problems, its_warnings = check_translations(
+            found,
+            definitions,
+            pseudo=_newest_files(list(seen.values()), definitions) if pseudo else (),
+        )
+        problems.extend(its_problems)
+        if translations is not None:
+            translations.extend(pairs)
+        if warnings is not None:
+            warnings.extend(its_warnings)
     ids = {qid for qid, _ in seen}
     for q in seen.values():
         if q.follows is not None and q.follows not in ids:
@@ -290,6 +337,33 @@ def validate_path(
             problems.extend(_same_levels(q, followed))
             problems.extend(_sources_known(q, max(followed, key=lambda f: version_key(f.version))))
     return problems
+
+
+def _newest_files(
+    questionnaires: list[Questionnaire], definitions: Mapping[Path, object]
+) -> list[Path]:
+    """The files of the newest version of each questionnaire, and the exercise-blocks files
+    they name."""
+    newest: dict[str, Questionnaire] = {}
+    for q in questionnaires:
+        if q.id not in newest or version_key(q.version) > version_key(newest[q.id].version):
+            newest[q.id] = q
+    files: list[Path] = []
+    for q in newest.values():
+        path = Path(q.path)
+        files.append(path)
+        top = definitions.get(path)
+        if isinstance(top, dict) and "exercise_blocks" in top:
+            files.append(path.parent / str(top["exercise_blocks"]))
+    return files
+
+
+def load_translated(
+    pairing: Pairing, *, help_lines: Mapping[str, str] | None = None
+) -> Questionnaire:
+    """The questionnaire of a checked translation (``validate_path(translations=...)``), in its
+    language: the same definition, read again with the translated texts."""
+    return load_questionnaire(pairing.definition, help_lines=help_lines, translation=pairing)
 
 
 def _sources_known(follow_up: Questionnaire, newest: Questionnaire) -> list[DefinitionProblem]:

@@ -390,6 +390,8 @@ class Questionnaire:
     follows: str | None = None  # a follow-up's: the id of the questionnaire it follows up
     # An older version is still accepted from API clients that ask for it until this day.
     accept_until: date | None = None
+    # The language of its person-facing texts (BCP 47): "en", or a translation's.
+    language: str = "en"
     # Indexes, filled in by the loader.
     pages: tuple[Page, ...] = ()
     questions: tuple[Question, ...] = ()

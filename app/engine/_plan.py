@@ -10,6 +10,7 @@ from ._errors import DefinitionError
 from ._expr import Expr, ExprError, VarInfo, compile_expr
 from ._fields import FieldReader
 from ._model import Advice, BlockRelevance, Contributor, ExerciseBlock, PlanSpec, StartRule, Step
+from ._texts import put_texts
 from ._yaml import LDict, load_yaml
 
 _STEP_KEYS: Final = ("code", "title", "how", "cues", "mistakes", "progress_when")
@@ -25,9 +26,12 @@ def load_exercise_blocks(path: str | Path) -> dict[str, ExerciseBlock]:
     return blocks
 
 
-def read_blocks(r: FieldReader, path: Path) -> dict[str, ExerciseBlock]:
+def read_blocks(
+    r: FieldReader, path: Path, texts: Mapping[str, str] | None = None
+) -> dict[str, ExerciseBlock]:
     """The blocks of an exercise-blocks file, by code; problems go to ``r`` (the questionnaire's
-    reader when the questionnaire names the file, so both files are reported together)."""
+    reader when the questionnaire names the file, so both files are reported together).
+    ``texts``: a checked translation's texts, put in place of the English ones."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -35,6 +39,8 @@ def read_blocks(r: FieldReader, path: Path) -> dict[str, ExerciseBlock]:
         return {}
     raw, problems = load_yaml(text, str(path))
     r.problems.extend(problems)
+    if texts and isinstance(raw, LDict):
+        put_texts(raw, texts)
     top = r.mapping(raw, 1, "exercise blocks file", ("version", "blocks"), ())
     if top is None:
         return {}

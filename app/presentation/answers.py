@@ -91,8 +91,9 @@ def answers_by_section(
 
 
 def _definition(registry: Registry, questionnaire_id: str, version: str) -> Questionnaire:
-    """The version that asked, with its texts in the current language."""
-    return registry.exact(questionnaire_id, version)
+    """The version that asked, with its texts in the current language (English where that
+    language has no translation of it offered)."""
+    return registry.exact(questionnaire_id, version, language=i18n.current_language().code)
 
 
 def _as_stored(key: str, value: Any) -> AnswerLine:

@@ -86,7 +86,10 @@ def deliver_personal(
     tried = 0
     # Each e-mail in its person's language, if it is still offered (a draft's only where
     # drafts are: LANGUAGES_OFFER_DRAFT).
-    offered = [lang.code for lang in offered_languages(offer_drafts=settings.offer_draft_languages)]
+    drafts, pseudo_locale = settings.languages.offered(settings.environment)
+    offered = [
+        lang.code for lang in offered_languages(offer_drafts=drafts, pseudo_locale=pseudo_locale)
+    ]
     while tried < limit and not (stop and stop.is_set()):
         with Session(engine, expire_on_commit=False) as session:
             claim = keep.claim_next(

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, or_, select
 
 from app import codec
-from app.engine import AnswerError, Evaluation, Result, build_result
+from app.engine import BASE_LANGUAGE, AnswerError, Evaluation, Result, build_result
 from app.models import Alert, Assessment, Checkin, ResultContact, SubmissionSeen, utcnow
 from app.security import hash_token, new_token
 from app.services import alerts, audit, fhir, result_pdfs
@@ -65,11 +65,9 @@ def record(
     now: datetime | None = None,
     language: str = "en",
 ) -> Recorded:
-    """Store an evaluated assessment, in the session's transaction (the request commits). The
-    one way an assessment is written, for every channel.
-
-    An emergency or urgent submission for a clinic queues the clinic's alerts too
-    (app/services/alerts.py), so every channel alerts alike.
+    """Store an evaluated assessment, in the session's transaction (the request commits): the
+    one way an assessment is written, for every channel. An emergency or urgent submission for
+    a clinic queues the clinic's alerts too (app/services/alerts.py): every channel alerts alike.
 
     Raises AnswerError (nothing is stored) when an answer is invalid, or when answers are
     missing and ``allow_incomplete`` is false. ``allow_incomplete`` is for a person who was told
@@ -89,12 +87,14 @@ def record(
     replaced it first (the database decides, as for a single-use link): the caller's
     transaction must then store nothing.
 
-    ``now``: when it is stored (its created_at, and when its alerts are first due); the
-    system clock's time when not given. The routes give their app's clock's (app/clock.py).
-
-    ``language``: the one the person used (app/i18n.py), kept for their e-mails and for staff.
+    ``now``: when it is stored (its created_at, and when its alerts are first due); the system
+    clock's time when not given (the routes give their app's clock's). Stored in English (a
+    language is a view: result_language.py), else ValueError. ``language``: the one the person
+    used (app/i18n.py), kept for their e-mails and for staff.
     """
     q = evaluation.questionnaire
+    if q.language != BASE_LANGUAGE:
+        raise ValueError(f"{q.id} in {q.language}: store the English questionnaire's result")
     keyed = None
     if idempotency_key is not None:
         assert api_client_id is not None, "idempotency keys belong to an API client"

@@ -13,7 +13,7 @@ values those are, and which ones the trend shows, the check-in's YAML says (``fr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -257,13 +257,15 @@ def checkin_result(
     assessment: Assessment,
     checkins: list[Checkin],
     now: datetime,
+    plan_texts: Callable[[Plan], Plan] | None = None,
 ) -> CheckinResult:
     """The result contract of a check-in, plus the plan from now on, what changed in it and
     why, and the trend of pain and PEG.
 
     At self-care the plan moves on. At a level that is not urgent (see a doctor) nothing moves
     up and only pauses apply: the person stops what made the pain worse. At an urgent level
-    there is no plan: the exercises stop until the person is checked."""
+    there is no plan: the exercises stop until the person is checked. ``plan_texts`` gives the
+    current plan's texts in the evaluation's language."""
     result = build_result(evaluation)
     q = evaluation.questionnaire
     level = q.level_by_code[result["triage"]["level"]]
@@ -271,6 +273,8 @@ def checkin_result(
     changes: list[PlanChange] = []
     if evaluation.complete and not level.urgent:
         current = current_plan(assessment, checkins)
+        if plan_texts is not None:  # another language's (app/services/result_language.py)
+            current = plan_texts(current)
         plan, changes = progress_plan(evaluation, current, days_on_step(assessment, current, now))
         moved = {c["block"] for c in changes if c["to_step"] not in (None, c["from_step"])}
         for block in plan["blocks"]:
@@ -317,7 +321,12 @@ def record_checkin(
     checkins = list_checkins(session, assessment.id)
     q = questionnaire_for(registry, assessment)
     context = _context(q, registry, assessment, checkins, answers, now)
-    if evaluation is None or _read_another(evaluation, context):
+    # Stored in English, the base language, whatever the language the person read it in.
+    if (
+        evaluation is None
+        or evaluation.questionnaire.language != q.language
+        or _read_another(evaluation, context)
+    ):
         evaluation = engine_evaluate(q, answers, context)
     keyed = None
     if idempotency_key is not None:

@@ -168,11 +168,13 @@ def triage_so_far(evaluation: Evaluation) -> Level:
     return q.level_by_code[engine_triage_level(q, evaluation.context)]
 
 
-def reasons_so_far(evaluation: Evaluation) -> list[str]:
-    """The messages of the rules that point to a doctor, on the answers so far."""
+def reasons_so_far(evaluation: Evaluation, shown: Questionnaire | None = None) -> list[str]:
+    """The messages of the rules that point to a doctor, on the answers so far; in ``shown``'s
+    words (a translation of the evaluated questionnaire) when given."""
     q = evaluation.questionnaire
+    words = {rule.code: rule.message for rule in (shown or q).rules}
     return [
-        rule.message
+        words.get(rule.code, rule.message)
         for rule in q.rules_by_urgency
         if rule.level != q.self_care_level and rule.when.holds(evaluation.context)
     ]

@@ -24,15 +24,15 @@ from app.deps import ClockDep, DbDep, RegistryDep, settings_of
 from app.display import help_now, level_look, trend_chart
 from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
-from app.i18n import format_day, gettext
+from app.i18n import current_language, format_day, gettext
 from app.models import Assessment, Checkin
-from app.services import audit, checkin_calendar
+from app.services import audit, checkin_calendar, result_language
 from app.services import checkins as checkin_service
 from app.services import interview as flow
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
 from app.services.questionnaires import Registry
 
-from . import present
+from . import present, shown
 from .forms import FieldError, PageInput, read_page
 from .pages import CheckedForm, redirect, render
 from .routes import AssessmentDep
@@ -280,19 +280,21 @@ def _page(
     number = pages.index(page) + 1 if page in pages else 1
     later = q.pages[q.pages.index(page) + 1 :]
     last = evaluation.stopped or not any(evaluation.page_is_visible(p) for p in later)
+    words = shown.shown(request.app.state.registry, q)
     fields = present.field_views(
-        list(page.questions),
+        shown.questions(words, page.questions),
         answers=answers if answers is not None else evaluation.answers,
         page_input=page_input,
         units={},
         base_url=f"/result/{token}/checkin",
         query=request.query_params,
+        text_lang=shown.text_lang(words),
     )
     return render(
         request,
         "web/checkin.html",
         {
-            "page": page,
+            "page": shown.page(words, page),
             "fields": fields,
             "carried": carried,
             "number": number,
@@ -323,7 +325,12 @@ async def checkin_result(
     checkin = next((c for c in found if str(c.id) == checkin_id), None)
     if checkin is None:
         raise AppError(404)
-    result = checkin.result
+    # In the page's language: worked out again from the stored answers (the stored result is
+    # English), or English, marked so, where that cannot be done exactly.
+    language = current_language().code
+    [(result, used)] = await db.run(
+        result_language.checkin_results, registry, assessment, [checkin], language
+    )
     due = checkin_service.due_on(assessment, [c.created_at for c in found])
     before = [
         c.created_at for c in found if (c.created_at, c.id) < (checkin.created_at, checkin.id)
@@ -335,6 +342,7 @@ async def checkin_result(
         "web/checkin_result.html",
         {
             "result": result,
+            "text_lang": None if used == language else "en-GB",
             "level": result["triage"]["level"],
             # For the safety net (web/_safety_net.html).
             "most_urgent": checkin.triage_rank == 0,

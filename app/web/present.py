@@ -14,14 +14,15 @@ from app import display
 from app.answer_text import imperial_name, show_number
 from app.config import Settings
 from app.engine import Question
-from app.i18n import N_, format_day, gettext
+from app.i18n import N_, current_language, format_day, gettext
 from app.models import Assessment, Checkin, Clinic
 from app.presentation.answers import answers_by_section
-from app.services import clinics
+from app.services import clinics, result_language
 from app.services.checkins import current_plan
 from app.services.questionnaires import Registry
 from app.units import IMPERIAL, to_imperial
 
+from . import shown
 from .forms import FieldError, PageInput, Units
 
 # -- Form fields -----------------------------------------------------------------------------------
@@ -196,7 +197,17 @@ def result_view(
 
     After check-ins, the plan is the one the last of them left; a check-in that did not end in
     self-care puts the plan on hold and leads the page with its advice."""
-    result = assessment.result
+    # The stored result is English; in another language it is worked out again from the stored
+    # answers with the translation, or, where that cannot be done exactly, shown in English and
+    # marked so (text_lang).
+    language = current_language().code
+    result, used = result_language.assessment_result(
+        registry,
+        assessment.result,
+        assessment.answers,
+        language,
+        released=assessment.released_at is not None,
+    )
     level = result["triage"]["level"]
     found = registry.level(level, assessment.questionnaire_id)
     # The most urgent level (it ends the interview) leads with what to do now, and nothing else.
@@ -234,6 +245,9 @@ def result_view(
     focus, optional = display.plan_blocks(plan)
     # The definition the record was made with (its own version), for its words.
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
+    words = registry.for_record(q.id, q.version, used)
+    if found is not None:
+        found = words.level_by_code.get(found.code, found)
     # Urgent and emergency pages say what to do now, not which habits to change (staff pages
     # keep the contributors).
     habits_shown = not (most_urgent or (found is not None and found.urgent))
@@ -247,7 +261,8 @@ def result_view(
         "result": result,
         "level": level,
         # After a clinician's release the page leads with it (the level stays in the record).
-        "look": display.released_look(registry.level(q.self_care_level, q.id))
+        "text_lang": None if used == language else shown.text_lang(words),
+        "look": display.released_look(words.level_by_code.get(q.self_care_level))
         if result.get("release")
         else display.level_look(found, level),
         "most_urgent": most_urgent,
@@ -282,6 +297,7 @@ def result_view(
             assessment.questionnaire_id,
             assessment.questionnaire_version,
             assessment.answers,
+            language=used,
         ),
         "result_link": settings.public_url.rstrip("/") + path,
         "pdf_url": f"{path}/pdf",

@@ -44,7 +44,7 @@ from app.services import assessments, audit, checkins, intake, pdf, rate_limits,
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
-from . import contact, keep, present
+from . import contact, keep, present, shown
 from .entry import (
     CorrectionClosedPageError,
     Entry,
@@ -160,7 +160,9 @@ async def answer_question_page(
     page = _page_or_404(interview, page_id)
     if not flow.may_show(interview.evaluation, page):
         return redirect(_resume_url(entry, interview))
-    page_input = read_page(interview.evaluation.visible_on(page), form)
+    # The page's own words (its language's), for the messages that name a question.
+    words = shown.shown(request.app.state.registry, interview.questionnaire)
+    page_input = read_page(shown.questions(words, interview.evaluation.visible_on(page)), form)
     changing = _change_of(interview.questionnaire, {k: v[0] for k, v in form.items() if v})
     with _cannot_store(entry):
         outcome = await db.run(
@@ -216,6 +218,8 @@ async def advice(
     next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
     if level is None or next_page is None:
         return redirect(_resume_url(entry, interview))
+    words = shown.shown(request.app.state.registry, interview.questionnaire)
+    level = shown.level(words, level)
     changing = _change_of(interview.questionnaire, request.query_params)
     # Back: the page just answered, the last one before the page that comes next.
     answered = flow.previous_page(interview.evaluation, next_page)
@@ -227,7 +231,8 @@ async def advice(
             level=level,
             look=display.level_look(level),
             help_now=display.help_now(settings.help_lines, most_urgent=False, urgent=level.urgent),
-            reasons=flow.reasons_so_far(interview.evaluation),
+            reasons=flow.reasons_so_far(interview.evaluation, words),
+            text_lang=shown.text_lang(words),
             continue_url=question_url(entry, next_page, changing=changing),
             back_url=question_url(entry, answered, changing=changing) if answered else None,
             title=level.title,
@@ -254,7 +259,8 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
         # (Stopped: a correction still has its emergency answer; that page comes first.)
         return redirect(_resume_url(entry, interview))
     q = interview.questionnaire
-    level = flow.triage_so_far(evaluation)
+    words = shown.shown(request.app.state.registry, q)
+    level = shown.level(words, flow.triage_so_far(evaluation))
     # Back from changing an answer: its row has the focus, and says if the change altered
     # what we advise (the level the answers had when "Change" was chosen came with it).
     returned = _change_of(q, {**request.query_params, "change": "1"})
@@ -276,7 +282,9 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
                 for row in section_rows
             ],
         )
-        for title, section_rows in flow.answer_rows(q, evaluation.answers, list(evaluation.visible))
+        for title, section_rows in flow.answer_rows(
+            words, evaluation.answers, shown.questions(words, evaluation.visible)
+        )
     ]
     back = flow.last_visible_page(evaluation)
     return render(
@@ -697,7 +705,8 @@ def _render_page(
     changing: Change | None,
 ) -> Response:
     evaluation = interview.evaluation
-    questions = evaluation.visible_on(page)
+    words = shown.shown(request.app.state.registry, interview.questionnaire)
+    questions = shown.questions(words, evaluation.visible_on(page))
     base_url = entry.url("questions", page.id)
     fields = present.field_views(
         questions,
@@ -706,6 +715,7 @@ def _render_page(
         units=units,
         base_url=base_url,
         query=request.query_params,
+        text_lang=shown.text_lang(words),
     )
     previous = flow.previous_page(evaluation, page)
     if changing:
@@ -715,25 +725,28 @@ def _render_page(
     else:
         back_url = entry.start_url
     single = len(questions) == 1
-    heading = questions[0].text if single else page.title
+    in_words = shown.page(words, page)
+    heading = questions[0].text if single else in_words.title
+    told = flow.doctor_level(evaluation)
     return render(
         request,
         "web/question.html",
         base_context(
             entry,
-            page=page,
+            page=in_words,
             fields=fields,
             errors=page_input.errors if page_input else [],
             single=single,
             heading=heading,
             title=heading,
-            section_title=flow.section_title(interview.questionnaire, page),
+            section_title=flow.section_title(words, page),
             progress=flow.progress(evaluation, page),
             action=base_url,
             changing=changing,
             correcting=entry.corrects is not None,
             back_url=back_url,
-            doctor_level=flow.doctor_level(evaluation),
+            doctor_level=shown.level(words, told) if told else None,
+            text_lang=shown.text_lang(words),
         ),
         status_code=400 if page_input and page_input.errors else 200,
     )

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from app.deps import RegistryDep, SettingsDep
-from app.i18n import LANG_COOKIE, N_, gettext
+from app.i18n import LANG_COOKIE, N_, current_language, gettext
 from app.services import about
 from app.services.drafts import DRAFT_LIFETIME
 from app.services.sign_in_tokens import DEVICE_LIFETIME, PENDING_LIFETIME
@@ -140,7 +140,8 @@ def _page(request: Request, template: str, settings: SettingsDep, **context: obj
 
 @router.get("/about", response_class=HTMLResponse, include_in_schema=False)
 async def about_page(request: Request, settings: SettingsDep, registry: RegistryDep) -> Response:
-    questionnaire = registry.default
+    # Its title in the page's language, where the questionnaire is offered in it.
+    questionnaire = registry.get(registry.default_id, language=current_language().code)
     return _page(
         request,
         "about",

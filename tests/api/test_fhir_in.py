@@ -232,7 +232,7 @@ def test_the_canonical_url_answers_with_the_fhir_questionnaire_when_asked(
     assert asked.status_code == 200
     assert asked.headers["content-type"].startswith("application/fhir+json")
     assert asked.json() == fhir_one
-    assert asked.headers["vary"] == "Accept"
+    assert asked.headers["vary"] == "Accept, Accept-Language"  # the JSON one has languages
     # A plain JSON client gets the app's own definition, as before.
     for accept in ("application/json", "*/*", None):
         plain = client.get(path, headers={"Accept": accept} if accept else {})

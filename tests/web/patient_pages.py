@@ -147,9 +147,10 @@ def every_page(client: TestClient, app: FastAPI, db: Session) -> Iterator[tuple[
         url = stored_result(app, db, answers)
         yield f"result {level}", client.get(url).text
         if level == "self-care":
-            yield from checkin_walk(client, url)
             yield "keep", client.get(f"{url}/keep").text
             yield "delete", client.get(f"{url}/delete").text
+            yield from checkin_walk(client, url)
+            yield "result after a check-in", client.get(url).text
         if level == "emergency":
             yield "correct", client.get(f"{url}/mistake").text
     for trust in ("about", "privacy", "cookies", "accessibility", "contact"):

@@ -51,7 +51,9 @@ def strings(node: Any) -> Iterator[str]:
 @cache
 def definition_texts() -> list[re.Pattern[str]]:
     """The English definitions' texts (questions, options, levels, plans), which their own
-    translation files translate, not the catalog: each as a pattern (a placeholder such as
+    translation files translate, not the catalog (the result page, and so its PDF, does not
+    show a stored result in the person's language yet: app/services/result_language.py; this
+    allow-list goes when it does): each as a pattern (a placeholder such as
     {emergency_number} stands for what the app puts in; any case, as CSS may capitalise).
     Longest first, so a text is taken out before a part of it."""
     found: set[str] = set()

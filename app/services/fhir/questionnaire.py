@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final
 
 from app.engine import Option, Page, Question, Questionnaire, Section
@@ -45,12 +46,59 @@ FHIR_ITEM_TYPE: Final = {
 }
 
 
-def questionnaire_resource(q: Questionnaire, *, base_url: str) -> dict[str, Any]:
+def questionnaire_resource(
+    q: Questionnaire, *, base_url: str, translations: Iterable[Questionnaire] = ()
+) -> dict[str, Any]:
     """The definition as a FHIR R4 Questionnaire that an SDC form filler can run: every
     condition that shows an item, the emergency stop among them, is on the item (see
     ``conditions``), with the answers, derived values and the triage level as root
     ``variable`` extensions. The stop condition is also kept as written in the
-    ``urn:backaudit:fhir:extension:stop-condition`` extension, for people."""
+    ``urn:backaudit:fhir:extension:stop-condition`` extension, for people.
+
+    ``Questionnaire.language`` is the base language of its texts; ``translations`` (the same
+    version in other languages, Registry.translations) go beside each text they change, in
+    FHIR's ``translation`` extension on the text's primitive element (``_text``, ``_display``,
+    ``_title``, ``_description``)."""
+    resource = _resource(q, base_url)
+    for translated in translations:
+        if (translated.id, translated.version) != (q.id, q.version):
+            raise ValueError(f"{translated.id} {translated.version} does not translate {q.id}")
+        add_translations(resource, _resource(translated, base_url), translated.language)
+    return resource
+
+
+TRANSLATION_URL: Final = "http://hl7.org/fhir/StructureDefinition/translation"
+# The elements that hold texts a person reads: an item's text, an option's display, the
+# questionnaire's title and description, a picture's title.
+_TRANSLATABLE: Final = ("text", "display", "title", "description")
+
+
+def add_translations(ours: Any, theirs: Any, language: str) -> None:
+    """Walk two exports of one definition (the same shape: only texts differ) and put each
+    text of ``theirs`` that differs beside ours, as a translation into ``language``."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        for key, value in list(ours.items()):
+            other = theirs.get(key)
+            if key in _TRANSLATABLE and isinstance(value, str):
+                if isinstance(other, str) and other != value:
+                    element = ours.setdefault(f"_{key}", {})
+                    element.setdefault("extension", []).append(
+                        {
+                            "url": TRANSLATION_URL,
+                            "extension": [
+                                {"url": "lang", "valueCode": language},
+                                {"url": "content", "valueString": other},
+                            ],
+                        }
+                    )
+            elif not key.startswith("_"):
+                add_translations(value, other, language)
+    elif isinstance(ours, list) and isinstance(theirs, list) and len(ours) == len(theirs):
+        for mine, other in zip(ours, theirs, strict=True):
+            add_translations(mine, other, language)
+
+
+def _resource(q: Questionnaire, base_url: str) -> dict[str, Any]:
     paths = FhirPath(q)
     extensions: list[dict[str, Any]] = [
         {
@@ -74,6 +122,7 @@ def questionnaire_resource(q: Questionnaire, *, base_url: str) -> dict[str, Any]
     resource: dict[str, Any] = {
         "resourceType": "Questionnaire",
         "id": q.id,
+        "language": q.language,
         "extension": extensions,
         "url": questionnaire_url(base_url, q.id),
         "version": q.version,
