@@ -150,7 +150,7 @@ def main() -> int:
             with_draft(client, app, dict(EXAMPLE_ANSWERS))
             pages = {
                 "start": "/",
-                "question page (radios)": "/questions/emergency_nerves",
+                "question page (radios)": "/questions/emergency_signs",
                 "question page (height and weight)": "/questions/height_weight",
                 "check answers": "/check",
                 "result: emergency": result_path(app, {**SAFETY_ALL_NO, "chest_pain": True}),

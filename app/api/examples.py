@@ -222,7 +222,7 @@ EXAMPLE_QUESTIONNAIRE_RESPONSE: dict[str, Any] = {
                 {"linkId": "page-about_you", "item": [
                     {"linkId": "age", "answer": [{"valueInteger": 52}]},
                 ]},
-                {"linkId": "page-emergency_nerves", "item": [
+                {"linkId": "page-emergency_signs", "item": [
                     {"linkId": "saddle_numbness", "answer": [{"valueBoolean": True}]},
                     {"linkId": "bladder_change", "answer": [{"valueBoolean": False}]},
                     {"linkId": "bowel_change", "answer": [{"valueBoolean": False}]},

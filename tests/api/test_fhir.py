@@ -78,7 +78,7 @@ def test_every_question_is_an_item_once_with_its_type(
     # An answer on these pages can stop the interview; then the rest is not required.
     stop_reads = fhir.FhirPath(q).condition_needs(q.stop_when) if q.stop_when else frozenset()
     may_stop = {question.page_id for question in q.questions if question.id in stop_reads}
-    assert {"emergency_nerves", "leg_symptoms"} <= may_stop
+    assert {"emergency_signs", "leg_symptoms"} <= may_stop
     for question in q.questions:
         item = items[question.id]
         assert item["type"] == fhir.FHIR_ITEM_TYPE[question.type]
@@ -220,9 +220,10 @@ def expression_of(item: dict[str, Any]) -> str:
         ("section-lifestyle", "((%triageLevel != 'emergency') ~ true)"),
         # The emergency stop, on a safety page: the emergency rules of the earlier pages.
         (
-            "page-emergency_other",
+            "page-warning_signs",
             "(%ruleCaudaEquinaSaddle or %ruleCaudaEquinaBladder or %ruleCaudaEquinaBowel"
-            " or %ruleCaudaEquinaSexual).not()",
+            " or %ruleCaudaEquinaSexual or %ruleBilateralLegSymptoms or %ruleChestPain"
+            " or %ruleMajorTrauma or %ruleGaitDisturbance).not()",
         ),
         # Its own condition and the stop: an emergency can come up on the page before.
         (

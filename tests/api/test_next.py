@@ -46,12 +46,16 @@ def test_an_empty_object_starts_the_interview_too(client: TestClient) -> None:
 def test_the_next_page_follows_the_answers_so_far(client: TestClient) -> None:
     body = step(client, {"age": 42})
 
-    assert body["page"]["id"] == "emergency_nerves"
+    assert body["page"]["id"] == "emergency_signs"
     assert [q["id"] for q in body["page"]["questions"]] == [
         "saddle_numbness",
         "bladder_change",
         "bowel_change",
         "sexual_function_change",
+        "both_legs",
+        "walking_difficulty",
+        "chest_pain",
+        "serious_accident",
     ]
     assert body["progress"]["answered"] == 1
 
@@ -63,11 +67,15 @@ def test_the_next_page_follows_the_answers_so_far(client: TestClient) -> None:
             "bladder_change": False,
             "bowel_change": False,
             "sexual_function_change": False,
+            "both_legs": False,
+            "walking_difficulty": False,
+            "chest_pain": False,
+            "serious_accident": "no",
         },
     )
 
-    assert body["page"]["id"] == "emergency_other"
-    assert body["progress"]["answered"] == 5
+    assert body["page"]["id"] == "warning_signs"
+    assert body["progress"]["answered"] == 9
     assert 0 < body["progress"]["percent"] < 100
 
 

@@ -33,11 +33,16 @@ def test_the_definition_lists_sections_pages_and_questions_in_order(client: Test
     assert first_page.id == "about_you"
     assert [q.id for q in first_page.questions] == ["age"]
     second_page = definition.sections[0].pages[1]
+    assert second_page.id == "emergency_signs"
     assert [q.id for q in second_page.questions] == [
         "saddle_numbness",
         "bladder_change",
         "bowel_change",
         "sexual_function_change",
+        "both_legs",
+        "walking_difficulty",
+        "chest_pain",
+        "serious_accident",
     ]
     assert definition.version == "2.1.0"
 

@@ -204,7 +204,8 @@ def test_a_stored_2_0_0_record_read_back_names_the_newer_version(
 def test_next_with_a_pinned_version_asks_that_versions_questions(
     client: TestClient, at_before: TestClock
 ) -> None:
-    # Up to the back's shape: 2.1.0 then asks about tummy pain on the same page; 2.0.0 does not.
+    # Up to the back's shape: 2.1.0 then asks about tummy pain on the same page (its
+    # "back_and_legs" page); 2.0.0 does not.
     so_far = {k: v for k, v in SAFETY_ALL_NO.items() if k != "abdominal_pain"}
     so_far = {k: v for k, v in so_far.items() if k not in ("cancer_history", "pregnant")}
     so_far = {
@@ -212,7 +213,7 @@ def test_next_with_a_pinned_version_asks_that_versions_questions(
     }
     newest = client.post(NEXT, json=pinned(so_far, None)).json()
     assert newest["questionnaire"] == {"id": "low-back-audit", "version": "2.1.0"}
-    assert newest["page"]["id"] == "warning_signs"
+    assert newest["page"]["id"] == "back_and_legs"
     assert [q["id"] for q in newest["page"]["questions"]][-1] == "abdominal_pain"
 
     old = client.post(NEXT, json=pinned(so_far)).json()

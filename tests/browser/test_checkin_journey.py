@@ -60,7 +60,7 @@ def check_in(
         page.get_by_role("link", name="check in now").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Any new warning signs?"
     form = PatientForm(page)
-    for _ in range(10):  # a page at a time, until it is sent (a warning sign sends it early)
+    for _ in range(14):  # a page at a time, until it is sent (a warning sign sends it early)
         if axe_check is not None:
             axe_check(page, name=f"check-in page {page.locator('h1').inner_text()}")
         form.fill(answers)

@@ -66,7 +66,7 @@ def assert_dark(page: Any) -> None:
 
 def open_question(live_server: LiveServer, page: Any) -> str:
     with_draft(live_server, page, {"age": 42})
-    return "/questions/emergency_nerves"
+    return "/questions/emergency_signs"
 
 
 PATIENT_PAGES: dict[str, Callable[[LiveServer, Any], str]] = {
@@ -186,7 +186,7 @@ def test_the_error_summary_keeps_its_contrast_in_dark_mode(
 ) -> None:
     page = dark_page(new_page)
     with_draft(live_server, page, {"age": 42})
-    page.goto("/questions/emergency_nerves")
+    page.goto("/questions/emergency_signs")
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()  # nothing answered
     assert page.locator(".error-summary").is_visible()

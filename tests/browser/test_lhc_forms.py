@@ -157,7 +157,10 @@ def test_lhc_forms_asks_what_the_engine_asks_along_every_audit_path(
     # The paths went where they should: the stop, and the checks only where allowed.
     assert "page-squat" not in asked  # the last: not released, see a doctor
     stop, _ = asked_and_response(q, {**EXAMPLE_ANSWERS, "saddle_numbness": True}, {})
-    assert "both_legs" not in stop
+    # The rest of its page is shown (a yes there ends the form, whatever else it holds), the
+    # pages after it are not.
+    assert "both_legs" in stop
+    assert "fever" not in stop
     assert "squat_check" in asked_and_response(q, released, {"released": True})[0]
 
 

@@ -226,9 +226,9 @@ def test_an_intake_link_comes_back_to_the_top_of_the_queue_and_is_reviewed(
         patient.get_by_role("button", name="Start now").click()
     form = PatientForm(patient)
     form.answer_page(URGENT)  # about_you
-    form.answer_page(URGENT)  # emergency_nerves
-    form.answer_page(URGENT)  # emergency_other
-    assert patient.url.endswith(f"{path}/questions/legs_and_walking")
+    form.answer_page(URGENT)  # emergency_signs
+    form.answer_page(URGENT)  # warning_signs
+    assert patient.url.endswith(f"{path}/questions/back_and_legs")
     patient.context.close()
 
     # Later, in a new browser with no cookies, the same link carries on where they left off.
@@ -239,10 +239,16 @@ def test_an_intake_link_comes_back_to_the_top_of_the_queue_and_is_reviewed(
     assert patient.get_by_role("button", name="Start now").count() == 0
     with patient.expect_navigation():
         patient.get_by_role("button", name="Carry on where you left off").click()
-    assert patient.url.endswith(f"{path}/questions/legs_and_walking")
+    assert patient.url.endswith(f"{path}/questions/back_and_legs")
     with patient.expect_navigation():
         patient.get_by_role("link", name="Back", exact=True).click()
-    assert patient.url.endswith(f"{path}/questions/emergency_other")
+    assert patient.url.endswith(f"{path}/questions/warning_signs")
+    assert patient.is_checked("#fever")  # the urgent sign: yes
+    for question in ("weight_loss", "night_pain"):
+        assert patient.is_checked(f"#{question}-no"), question
+    with patient.expect_navigation():
+        patient.get_by_role("link", name="Back", exact=True).click()
+    assert patient.url.endswith(f"{path}/questions/emergency_signs")
     for question in ("both_legs", "chest_pain"):
         assert patient.is_checked(f"#{question}-no"), question
     assert patient.is_checked("#serious_accident")  # its first option: "No"

@@ -79,7 +79,7 @@ def test_a_phone_downloads_under_30_kb_for_a_patient_page(
     page = new_page(width=PHONE["width"])
     if which == "question":
         with_draft(live_server, page, {"age": 42})
-        path = "/questions/emergency_nerves"
+        path = "/questions/emergency_signs"
     else:
         path = result_url(live_server, SELF_CARE)
     page.goto(path)

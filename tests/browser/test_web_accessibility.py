@@ -78,7 +78,7 @@ def _draft_page(answers: dict[str, Any], path: str) -> Callable[[LiveServer, Any
 
 def open_error_state(live_server: LiveServer, page: Any) -> str:
     with_draft(live_server, page, {"age": 42})  # the age comes first
-    page.goto("/questions/emergency_nerves")
+    page.goto("/questions/emergency_signs")
     page.check("#saddle_numbness-no")
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
@@ -120,7 +120,7 @@ before_activity = {**before_height, "height_cm": 175, "weight_kg": 82}
 
 PAGES: dict[str, Callable[[LiveServer, Any], str]] = {
     "start": open_start,
-    "question-radios": _draft_page({"age": 42}, "/questions/emergency_nerves"),
+    "question-radios": _draft_page({"age": 42}, "/questions/emergency_signs"),
     "question-number": _draft_page({}, "/questions/about_you"),
     "question-choices": _draft_page(SAFETY_ALL_NO, "/questions/pain_story"),
     "question-scale": _draft_page(
@@ -205,7 +205,7 @@ def test_keyboard_focus_is_visible(new_page: Callable[..., Any], live_server: Li
     assert page.evaluate("() => document.activeElement.className") == "skip-link"
     assert page.locator(".skip-link").bounding_box()["x"] >= 0
     with_draft(live_server, page, {"age": 42})
-    page.goto("/questions/emergency_nerves")
+    page.goto("/questions/emergency_signs")
     page.focus("#saddle_numbness")
     page.keyboard.press("Tab")
     shadow = page.evaluate(

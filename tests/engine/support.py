@@ -154,7 +154,7 @@ def checkin_answers(q: Questionnaire | None = None, **changes: Any) -> dict[str,
     days and about right, for the ids that ``q`` (default: the current check-in) has;
     ``changes`` on top, as given (None removes an answer)."""
     q = q or checkin_questionnaire()
-    signs = [question.id for question in q.pages[0].questions]
+    signs = [x.id for page in q.sections[0].pages for x in page.questions]  # the warning signs
     given: dict[str, Any] = {
         **dict.fromkeys(signs, False),
         "pain_now": 3,

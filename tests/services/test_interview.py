@@ -39,7 +39,7 @@ def test_no_emergency_no_stop(q: Questionnaire) -> None:
     ("answers", "finished", "next_page"),
     [
         ({}, False, "about_you"),
-        ({"age": 42}, False, "emergency_nerves"),
+        ({"age": 42}, False, "emergency_signs"),
         ({"saddle_numbness": True}, True, None),
         (EXAMPLE_ANSWERS, True, None),
     ],
@@ -67,7 +67,7 @@ def test_answering_the_emergency_page_records_at_once_and_drops_the_draft(
 ) -> None:
     first = interview.resume(registry, None)
     about_you, page = q.pages[0], q.pages[1]
-    assert page.id == "emergency_nerves"
+    assert page.id == "emergency_signs"
     answered_first = interview.answer_page(
         db, WEB, first, about_you, {"age": 42}, (), form_has_errors=False, changing=False
     )

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 
 FIRST_PAGE = "about_you"  # the age: the rules read it, so it comes first
-EMERGENCY_PAGE = "emergency_nerves"  # the first page of emergency signs
+EMERGENCY_PAGE = "emergency_signs"  # every sign that alone means an emergency
 
 
 def self_care_answers() -> dict[str, Any]:

@@ -240,11 +240,11 @@ def test_the_check_in_is_a_few_pages_and_nothing_is_kept_before_the_last(
     url = result_url(client)
     answers = checkin(hip_bridge_feel="too_easy", hip_bridge_days=5)
     page = client.get(f"{url}/checkin")
-    assert "page 1 of 8" in page.text  # warning signs, pain, change, five blocks
+    assert "page 1 of 11" in page.text  # four of warning signs, pain, change, five blocks
     assert "Any new warning signs?" in page.text
     assert 'name="pain_now"' not in page.text
     titles = []
-    for _ in range(10):
+    for _ in range(14):
         titles.append(re.search(r'<h1 class="heading-l">([^<]+)</h1>', page.text)[1])  # type: ignore[index]
         last = "Send my check-in" in page.text
         page = next_page(client, f"{url}/checkin", page.text, answers)
@@ -253,8 +253,15 @@ def test_the_check_in_is_a_few_pages_and_nothing_is_kept_before_the_last(
         assert page.status_code == 200, titles
         assert db.exec(select(Checkin)).all() == []  # nothing kept yet
     assert page.status_code == 303
-    assert titles[:3] == ["Any new warning signs?", "Pain and daily life", "Since you started"]
-    assert len(titles) == 8
+    assert titles[:6] == [
+        "Any new warning signs?",
+        "Your legs, and falls",
+        "Other warning signs",
+        "Your back, and pregnancy",
+        "Pain and daily life",
+        "Since you started",
+    ]
+    assert len(titles) == 11
     [stored] = db.exec(select(Checkin)).all()
     assert stored.answers == answers
     assert any(c["block"] == "hip_bridge" for c in stored.result["changes"])
@@ -280,18 +287,30 @@ def test_back_keeps_the_answers_and_a_missing_answer_is_asked_on_its_page(
     client: TestClient, db: Session
 ) -> None:
     url = result_url(client)
-    first = client.get(f"{url}/checkin")
-    second = next_page(client, f"{url}/checkin", first.text, checkin(fever=True))
-    assert second.status_code == 200
-    assert "page 2 of" in second.text
-    back = next_page(client, f"{url}/checkin", second.text, {}, go="back")
+    page = client.get(f"{url}/checkin")
+    for _ in range(3):  # the first three pages of warning signs; fever on the third
+        page = next_page(client, f"{url}/checkin", page.text, checkin(fever=True))
+    fourth = page
+    assert fourth.status_code == 200
+    assert "page 4 of" in fourth.text
+    back = next_page(client, f"{url}/checkin", fourth.text, {}, go="back")
     assert back.status_code == 200
-    assert "page 1 of" in back.text
+    assert "page 3 of" in back.text
     assert 'name="fever" type="radio" value="yes" checked' in back.text
-    # The pain page sent with nothing on it: asked again there, nothing stored.
+    second = next_page(client, f"{url}/checkin", back.text, checkin(fever=True))
+    assert "page 4 of" in second.text
+    # The last warning-sign page sent with nothing on it: asked again there, nothing stored.
     again = next_page(client, f"{url}/checkin", second.text, {})
     assert again.status_code == 422
-    assert "page 2 of" in again.text
+    assert "page 4 of" in again.text
+    assert "Are you pregnant?" in again.text
+    assert db.exec(select(Checkin)).all() == []
+    # Then the pain page, the same way.
+    pain = next_page(client, f"{url}/checkin", second.text, checkin(fever=True))
+    assert "page 5 of" in pain.text
+    again = next_page(client, f"{url}/checkin", pain.text, {})
+    assert again.status_code == 422
+    assert "page 5 of" in again.text
     assert "How bad is your back pain right now?" in again.text
     assert db.exec(select(Checkin)).all() == []
 
@@ -311,8 +330,10 @@ def test_an_emergency_sign_with_the_other_signs_unanswered_is_sent_at_once(
 def test_back_then_forward_keeps_the_later_pages_answers(client: TestClient) -> None:
     url = result_url(client)
     answers = checkin(pain_now=6, global_change="much_better")
-    first = client.get(f"{url}/checkin")
-    second = next_page(client, f"{url}/checkin", first.text, answers)
+    page = client.get(f"{url}/checkin")
+    for _ in range(4):  # the warning signs
+        page = next_page(client, f"{url}/checkin", page.text, answers)
+    second = page
     third = next_page(client, f"{url}/checkin", second.text, answers)
     assert "Since you started" in third.text
     back = next_page(client, f"{url}/checkin", third.text, answers, go="back")

@@ -129,7 +129,7 @@ def test_continuing_from_an_earlier_page_goes_on_to_the_emergency_answer(
     assert response.headers["location"] == f"{prefix}/questions/{EMERGENCY_PAGE}"
     assert len(records(db)) == 1
     # Nor can the pages after it, or checking the answers, come before it is changed.
-    for later in (f"{prefix}/questions/emergency_other", f"{prefix}/check", prefix):
+    for later in (f"{prefix}/questions/warning_signs", f"{prefix}/check", prefix):
         skipped = client.get(later, follow_redirects=False)
         assert skipped.headers["location"] == f"{prefix}/questions/{EMERGENCY_PAGE}", later
 

@@ -44,7 +44,7 @@ def test_without_the_cookie_nothing_is_shown(app: FastAPI, client: TestClient) -
     with TestClient(app) as stranger:
         assert "Carry on where you left off" not in stranger.get("/").text
         assert 'value="42"' not in stranger.get(f"/questions/{FIRST_PAGE}").text
-        response = stranger.get("/questions/emergency_other", follow_redirects=False)
+        response = stranger.get("/questions/warning_signs", follow_redirects=False)
         assert response.headers["location"] == f"/questions/{FIRST_PAGE}"
 
 

@@ -99,7 +99,7 @@ def test_a_revoked_link_is_gone_without_naming_the_clinic(
 
 
 def test_an_unknown_link_is_not_found(client: TestClient) -> None:
-    response = client.get("/intake/no-such-link/questions/emergency_nerves")
+    response = client.get("/intake/no-such-link/questions/emergency_signs")
     assert response.status_code == 404
     assert "Page not found" in response.text
 

@@ -53,12 +53,11 @@ def test_every_visible_page_of_a_self_care_interview_is_asked_once_in_order(
 ) -> None:
     _, visited = run_interview(client, self_care_answers())
     pages = [v.rsplit("/", 1)[-1] for v in visited if "/questions/" in v]
-    assert pages[:6] == [
+    assert pages[:5] == [
         FIRST_PAGE,
         EMERGENCY_PAGE,
-        "emergency_other",
-        "legs_and_walking",
         "warning_signs",
+        "back_and_legs",
         "health_history",
     ]
     assert len(pages) == len(set(pages))
@@ -126,25 +125,31 @@ def test_a_page_post_evaluates_the_answers_before_and_after_it_and_no_more(
 
 
 def test_an_emergency_sign_on_a_later_safety_page_also_stops_the_interview(
-    client: TestClient,
+    client: TestClient, db: Session
 ) -> None:
-    answers = safety_answers(chest_pain=True)
+    # Past cancer with new leg weakness (possible spinal cord compression): an emergency once
+    # the health page says so, though each answer alone is only urgent.
+    answers = safety_answers(leg_weakness=True, cancer_history=True)
     location, visited = run_interview(client, answers)
     assert location.startswith("/result/")
     assert [v.rsplit("/", 1)[-1] for v in visited[:-1]] == [
         FIRST_PAGE,
         EMERGENCY_PAGE,
-        "emergency_other",
+        "warning_signs",
+        "back_and_legs",
+        "health_history",
     ]
+    [record] = stored_assessments(db)
+    assert record.triage_level == "emergency"
 
 
 def test_later_pages_are_not_asked_after_an_emergency_sign(client: TestClient, db: Session) -> None:
-    # An accident in the last 6 weeks is an emergency: the pages on walking, other warning
-    # signs and health are never shown, and the interview cannot go on to them.
+    # An accident in the last 6 weeks is an emergency: the pages of the other warning signs
+    # and health are never shown, and the interview cannot go on to them.
     answers = safety_answers(serious_accident="last_6_weeks")
     location, visited = run_interview(client, answers)
     assert location.startswith("/result/")
-    assert not any("legs_and_walking" in v or "health_history" in v for v in visited)
+    assert not any("warning_signs" in v or "health_history" in v for v in visited)
     [record] = stored_assessments(db)
     assert record.triage_level == "emergency"
     assert [r["code"] for r in record.result["triage"]["reasons"]] == ["major_trauma"]
@@ -153,19 +158,17 @@ def test_later_pages_are_not_asked_after_an_emergency_sign(client: TestClient, d
 @pytest.mark.parametrize(
     ("page_id", "fields"),
     [
-        (EMERGENCY_PAGE, {"saddle_numbness": "yes"}),  # the other three left unanswered
+        (EMERGENCY_PAGE, {"saddle_numbness": "yes"}),  # the other seven left unanswered
         (EMERGENCY_PAGE, {"bowel_change": "yes", "saddle_numbness": "maybe"}),
         (EMERGENCY_PAGE, {"sexual_function_change": "yes"}),
-        ("emergency_other", {"chest_pain": "yes", "serious_accident": ""}),
-        ("emergency_other", {"serious_accident": "last_6_weeks"}),
+        (EMERGENCY_PAGE, {"chest_pain": "yes", "serious_accident": ""}),
+        (EMERGENCY_PAGE, {"serious_accident": "last_6_weeks"}),
     ],
 )
 def test_an_emergency_sign_is_not_held_up_by_other_unanswered_questions(
     client: TestClient, db: Session, page_id: str, fields: dict[str, str]
 ) -> None:
     answer(client, "", FIRST_PAGE, safety_answers())
-    if page_id != EMERGENCY_PAGE:
-        answer(client, "", EMERGENCY_PAGE, safety_answers())
     response = post_page(client, f"/questions/{page_id}", fields)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/result/")
@@ -276,19 +279,19 @@ def test_question_pages_offer_to_stop_once_a_doctor_is_advised(client: TestClien
 def test_the_back_link_goes_to_the_previous_page_and_keeps_its_answers(
     client: TestClient,
 ) -> None:
-    run_interview(client, self_care_answers(), until="legs_and_walking")
-    page = client.get("/questions/legs_and_walking")
-    assert 'class="back-link" href="/questions/emergency_other"' in page.text
+    run_interview(client, self_care_answers(), until="back_and_legs")
+    page = client.get("/questions/back_and_legs")
+    assert 'class="back-link" href="/questions/warning_signs"' in page.text
 
-    previous = client.get("/questions/emergency_other")
-    assert 'class="back-link" href="/questions/emergency_nerves"' in previous.text
-    assert 'id="both_legs-no" name="both_legs" type="radio" value="no" checked' in previous.text
+    previous = client.get("/questions/warning_signs")
+    assert f'class="back-link" href="/questions/{EMERGENCY_PAGE}"' in previous.text
+    assert 'id="fever-no" name="fever" type="radio" value="no" checked' in previous.text
 
 
 def test_answering_an_earlier_page_again_goes_on_to_the_next_page(client: TestClient) -> None:
-    run_interview(client, self_care_answers(), until="warning_signs")
+    run_interview(client, self_care_answers(), until="back_and_legs")
     response = answer(client, "", EMERGENCY_PAGE, self_care_answers())
-    assert response.headers["location"] == "/questions/emergency_other"
+    assert response.headers["location"] == "/questions/warning_signs"
 
 
 def test_pages_cannot_be_skipped(client: TestClient) -> None:
