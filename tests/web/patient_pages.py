@@ -19,7 +19,7 @@ from app.models import Clinic
 from tests.fixtures import EXAMPLE_ANSWERS, SAFETY_ALL_NO, checkin_answers, record_assessment
 from tests.web.conftest import make_link
 
-from .helpers import FIRST_PAGE, csrf_of, form_fields, is_result, post_page
+from .helpers import EMERGENCY_PAGE, FIRST_PAGE, csrf_of, form_fields, is_result, post_page
 
 SELF_CARE = dict(EXAMPLE_ANSWERS)
 SEE_DOCTOR = {**SAFETY_ALL_NO, "pregnant": True}
@@ -132,12 +132,12 @@ def every_page(client: TestClient, app: FastAPI, db: Session) -> Iterator[tuple[
     # The emergency stop: its advice page, straight after the sign.
     client.cookies.delete("ba_draft")
     post_page(client, f"/questions/{FIRST_PAGE}", form_fields({"age": 42}))
-    sent = post_page(client, "/questions/emergency_nerves", form_fields(EMERGENCY))
+    sent = post_page(client, f"/questions/{EMERGENCY_PAGE}", form_fields(EMERGENCY))
     yield "emergency advice", client.get(sent.headers["location"]).text
     client.cookies.delete("ba_draft")
     # An error summary on a question page.
     post_page(client, f"/questions/{FIRST_PAGE}", form_fields({"age": 42}))
-    yield "errors", post_page(client, "/questions/emergency_nerves", {}).text
+    yield "errors", post_page(client, f"/questions/{EMERGENCY_PAGE}", {}).text
     for level, answers in (
         ("self-care", SELF_CARE),
         ("see-doctor", SEE_DOCTOR),
