@@ -10,10 +10,14 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from app import i18n
 from app.config import Settings
 from app.i18n import LANG_COOKIE
 from app.main import create_app
+from tests.fixtures import EXAMPLE_ANSWERS as SELF_CARE_ANSWERS
+from tests.fixtures import record_assessment, record_v1_assessment
 from tests.support.settings import settings_with
 
 from .helpers import FIRST_PAGE, answer
@@ -156,3 +160,31 @@ def test_the_app_offers_the_languages_it_has(app: FastAPI) -> None:
     codes = [language.code for language in app.state.languages]
     assert codes[0] == "en"
     assert "en-XA" in codes  # tests offer drafts
+
+
+def test_a_result_that_cannot_be_given_in_the_language_is_english_and_marked_so(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    """A result of version 1.0.0 (no translation): its texts in English, each passage marked
+    lang="en-GB" inside the en-XA page, whose own words stay en-XA."""
+    recorded = record_v1_assessment(db, app.state.registry, channel="web")
+    db.commit()
+    client.cookies.set(LANG_COOKIE, "en-XA")
+    page = client.get(f"/result/{recorded.result_token}").text
+    assert html_lang(page) == "en-XA"
+    title = recorded.result["triage"]["title"]
+    assert f'class="outcome__title" lang="en-GB">{title}<' in page
+    assert f'class="outcome__advice" lang="en-GB">{recorded.result["triage"]["advice"]}<' in page
+    with i18n.language("en-XA"):
+        own_words = i18n.gettext("Keep this result")
+    assert f'<h2 class="heading-m">{own_words}</h2>' in page  # not marked: the page's language
+
+
+def test_a_result_in_the_language_is_not_marked(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    recorded = record_assessment(db, app.state.registry.default, SELF_CARE_ANSWERS, channel="web")
+    db.commit()
+    client.cookies.set(LANG_COOKIE, "en-XA")
+    page = client.get(f"/result/{recorded.result_token}").text
+    assert 'lang="en-GB">' not in page.replace('hreflang="en-GB" lang="en-GB">English', "")
