@@ -8,10 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-# Pango and a font for the result's PDF (WeasyPrint); without them the PDF link says it cannot
+# Pango, HarfBuzz's subsetter (WeasyPrint 70 warns without it) and a font for the result's PDF; without them the PDF link says it cannot
 # make one, and everything else works.
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 backaudit && mkdir /data && chown backaudit /data
 

@@ -84,7 +84,7 @@ HELP = {
 }
 
 # Answer sets reaching every level, with reasons, contributors and a plan.
-CASES = [
+CASES: list[dict[str, Any]] = [
     {},
     {
         "pain_duration": "over_12_weeks",
@@ -240,7 +240,7 @@ def test_a_bad_status_fails(folder: Path, status: str | None) -> None:
     ],
 )
 def test_a_reviewed_status_needs_who_and_when(
-    folder: Path, header: dict[str, str], missing: str
+    folder: Path, header: dict[str, Any], missing: str
 ) -> None:
     path = write_translation(folder, AUDIT, status="reviewed", **header)
     said = only_problem(folder)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -23,7 +24,7 @@ from tests.support.translations import AUDIT, BLOCKS, write_translation
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
-REVIEWED = {
+REVIEWED: dict[str, Any] = {
     "status": "reviewed",
     "reviewed_by": "A. Nowak, physiotherapist",
     "reviewed_on": "2026-11-30",

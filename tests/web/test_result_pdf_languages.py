@@ -18,7 +18,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from pypdf import PdfReader
 from sqlmodel import Session
 
@@ -76,8 +76,8 @@ def pdf_words(document: bytes) -> str:
 def english_left(text: str) -> list[str]:
     text = re.sub(r"(\w)- (\w)", r"\1-\2", text)  # a word (or link) broken at its hyphen
     text = re.sub(r"https?://\S+|/result/\S+", " ", text)
-    for kept in definition_texts():
-        text = kept.sub(" ", text)
+    for passage in definition_texts():
+        text = passage.sub(" ", text)
     for kept in (*ALLOWED, *MONTHS.split()):
         text = re.sub(rf"\b{re.escape(kept)}\b", " ", text)
     return re.findall(r"\b[A-Za-z]{2,}\b", text)
@@ -123,7 +123,8 @@ def embedded_characters(document: bytes) -> tuple[set[str], set[int]]:
     names: set[str] = set()
     drawn: set[int] = set()
     for page in PdfReader(io.BytesIO(document)).pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             font = font.get_object()
             names.add(str(font["/BaseFont"]).split("+", 1)[-1])
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
