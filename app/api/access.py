@@ -17,7 +17,7 @@ from app.services import audit
 from app.services.api_keys import Caller
 
 from .responses import ERRORS
-from .schemas import ErrorResponse
+from .schemas.problems import ErrorResponse
 
 # The errors of a route under /assessments/{assessment_id}, for the OpenAPI document.
 ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {

@@ -37,7 +37,8 @@ from .responses import (
     questionnaire_or_error,
     refuse_more_answers_than_questions,
 )
-from .schemas import AssessmentCreate, AssessmentRecord, ErrorResponse
+from .schemas.assessments import AssessmentCreate, AssessmentRecord
+from .schemas.problems import ErrorResponse
 
 router = APIRouter(route_class=ApiRoute)
 

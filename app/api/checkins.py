@@ -46,7 +46,9 @@ from .responses import (
     language_headers,
     refuse_more_answers_than_questions,
 )
-from .schemas import CheckinCreate, CheckinList, CheckinRecord, ErrorResponse, NextStep
+from .schemas.checkins import CheckinCreate, CheckinList, CheckinRecord
+from .schemas.interview import NextStep
+from .schemas.problems import ErrorResponse
 
 router = APIRouter(route_class=ApiRoute)
 

@@ -47,7 +47,9 @@ from .responses import (
     health_data_response,
     questionnaire_or_error,
 )
-from .schemas import AssessmentRecord, CheckinRecord, ErrorResponse
+from .schemas.assessments import AssessmentRecord
+from .schemas.checkins import CheckinRecord
+from .schemas.problems import ErrorResponse
 
 router = APIRouter(route_class=ApiRoute)
 

@@ -27,13 +27,9 @@ from .responses import (
     questionnaire_or_404,
     refuse_more_answers_than_questions,
 )
-from .schemas import (
-    ErrorResponse,
-    NextRequest,
-    NextStep,
-    QuestionnaireDefinition,
-    QuestionnaireList,
-)
+from .schemas.interview import NextRequest, NextStep
+from .schemas.problems import ErrorResponse
+from .schemas.questionnaires import QuestionnaireDefinition, QuestionnaireList
 
 router = APIRouter(route_class=ApiRoute)
 

@@ -20,7 +20,7 @@ from app.services.questionnaires import (
 )
 
 from .errors import field_problem
-from .schemas import ErrorResponse
+from .schemas.problems import ErrorResponse
 
 FHIR_JSON: Final = "application/fhir+json"
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlmodel import Session, select
 
-from app.api.schemas import AssessmentRecord
+from app.api.schemas.assessments import AssessmentRecord
 from app.models import Assessment, AuditEvent
 from app.security import hash_token
 from app.services.questionnaires import Registry

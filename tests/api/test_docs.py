@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
-from app.api import examples, schemas
+from app.api import examples
+from app.api.schemas import assessments, interview, problems, questionnaires
 from app.engine import Result
 from app.services.questionnaires import Registry
 
@@ -112,16 +113,16 @@ def test_every_operation_with_a_body_documents_the_415(openapi: dict[str, Any]) 
     [
         (Result, examples.EXAMPLE_SELF_CARE_RESULT),
         (Result, examples.EXAMPLE_EMERGENCY_RESULT),
-        (schemas.AssessmentRecord, examples.EXAMPLE_RECORD),
+        (assessments.AssessmentRecord, examples.EXAMPLE_RECORD),
         *(
             (model, example)
             for model in (
-                schemas.Problem,
-                schemas.ErrorResponse,
-                schemas.QuestionnaireList,
-                schemas.QuestionnaireDefinition,
-                schemas.NextStep,
-                schemas.AssessmentCreate,
+                problems.Problem,
+                problems.ErrorResponse,
+                questionnaires.QuestionnaireList,
+                questionnaires.QuestionnaireDefinition,
+                interview.NextStep,
+                assessments.AssessmentCreate,
             )
             for example in (model.model_config.get("json_schema_extra") or {}).get("examples", [])  # type: ignore[union-attr]
         ),

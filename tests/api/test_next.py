@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.api.schemas import NextStep
+from app.api.schemas.interview import NextStep
 from app.models import Assessment
 from tests.fixtures import SAFETY_ALL_NO
 

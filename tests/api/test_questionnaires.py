@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from app.api.schemas import QuestionnaireDefinition, QuestionnaireList
+from app.api.schemas.questionnaires import QuestionnaireDefinition, QuestionnaireList
 
 BASE = "/api/v1/questionnaires"
 
