@@ -81,7 +81,7 @@ from app.db import make_engine  # noqa: E402
 from app.engine import evaluate  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Clinic  # noqa: E402
-from app.services import alerts, assessments, pdf  # noqa: E402
+from app.services import alert_settings, alerts, assessments, pdf  # noqa: E402
 from app.services.api_keys import CHECKINS_WRITE, create_api_key  # noqa: E402
 from app.services.questionnaires import Registry  # noqa: E402
 from tests.alert_receivers import REFUSED_WEBHOOK_HOSTS as REFUSED_BY_TESTS  # noqa: E402
@@ -875,7 +875,7 @@ def drill_webhook_ssrf(report: Report, drill: str, tmp: Path) -> None:
     server in production: every attempt fails with the generic words, and the listeners where
     the loopback ones would land count no connection."""
     from app.models import AlertAttempt, Clinic
-    from app.services import alerts, clinics
+    from app.services import alert_settings, clinics
 
     url = f"sqlite:///{tmp / 'webhooks.db'}"
     engine = make_engine(url)
@@ -907,7 +907,7 @@ def drill_webhook_ssrf(report: Report, drill: str, tmp: Path) -> None:
                     clinic = session.get(Clinic, clinic_id)
                     assert clinic is not None
                     clinic.webhook_url = f"https://{host}:{counter.port}/hook"
-                    clinic.webhook_secret = alerts.new_webhook_secret()
+                    clinic.webhook_secret = alert_settings.new_webhook_secret()
                     session.add(clinic)
                     session.commit()
                 connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
@@ -1006,9 +1006,9 @@ def flood_setup(url: str) -> str:
             clinic = Clinic(name="Flood drill clinic")
             session.add(clinic)
             session.flush()
-            alerts.set_alert_email(session, clinic, "desk@clinic.example")
+            alert_settings.set_alert_email(session, clinic, "desk@clinic.example")
             # Nothing listens there: each try fails and waits, as a receiver that is down.
-            alerts.set_webhook(
+            alert_settings.set_webhook(
                 session,
                 clinic,
                 f"http://127.0.0.1:{free_port()}/hook",

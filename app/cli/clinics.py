@@ -16,7 +16,7 @@ from app.config import get_settings
 from app.migrate import command_session
 from app.models import Clinic
 from app.services import accounts as auth_service
-from app.services import alerts, audit, clinics, second_factor
+from app.services import alert_settings, audit, clinics, second_factor
 
 from .exits import EXIT_OK, EXIT_PROBLEM
 
@@ -172,15 +172,17 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
             secret = None
             changes = []
             if args.email is not None:
-                alerts.set_alert_email(session, clinic, args.email)
+                alert_settings.set_alert_email(session, clinic, args.email)
                 changes.append("alerts.email_set" if args.email.strip() else "alerts.email_removed")
             if args.webhook_url is not None:
                 allowed = settings.alerts.webhook_networks
-                if problem := alerts.webhook_url_problem(
+                if problem := alert_settings.webhook_url_problem(
                     args.webhook_url, allow_http=settings.is_development, allowed_networks=allowed
-                ) or alerts.webhook_host_problem(args.webhook_url, allowed_networks=allowed):
+                ) or alert_settings.webhook_host_problem(
+                    args.webhook_url, allowed_networks=allowed
+                ):
                     raise ValueError(problem)
-                secret = alerts.set_webhook(
+                secret = alert_settings.set_webhook(
                     session,
                     clinic,
                     args.webhook_url,
@@ -190,7 +192,7 @@ def cmd_clinic_alerts(args: argparse.Namespace) -> int:
                 url_set = bool(args.webhook_url.strip())
                 changes.append("alerts.webhook_set" if url_set else "alerts.webhook_removed")
             if args.new_webhook_secret:
-                secret = alerts.rotate_webhook_secret(session, clinic)
+                secret = alert_settings.rotate_webhook_secret(session, clinic)
                 changes.append("alerts.webhook_secret_rotated")
         except (clinics.ClinicNotFoundError, ValueError) as error:
             print(f"backaudit: {error}; nothing was changed", file=sys.stderr)

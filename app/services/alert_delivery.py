@@ -32,7 +32,15 @@ from app import __version__
 from app.clock import Clock, system_clock
 from app.config import Settings
 from app.i18n import offered_languages
-from app.services import alerts, keep, keep_mail, mail, webhook_addresses
+from app.services import (
+    alert_messages,
+    alert_settings,
+    alerts,
+    keep,
+    keep_mail,
+    mail,
+    webhook_addresses,
+)
 from app.services.alerts import Claim, Outcome
 from app.services.questionnaires import Registry
 
@@ -150,7 +158,7 @@ def _send_email(claim: Claim, settings: Settings, registry: Registry, now: datet
     if not mail.configured(settings):
         return Outcome(False, "e-mail is not set up on this server (SMTP_HOST)")
     level = registry.level(claim.level, claim.questionnaire_id)
-    message = alerts.email_message(
+    message = alert_messages.email_message(
         claim,
         level_label=level.label if level else claim.level,
         sender=settings.alert_sender,
@@ -203,11 +211,11 @@ def tls_context() -> ssl.SSLContext:
 def _post_webhook(claim: Claim, settings: Settings, now: datetime) -> Outcome:
     if not claim.webhook_url or not claim.webhook_secret:
         return Outcome(False, alerts.NO_WEBHOOK_NOW, retry=False)
-    body = alerts.webhook_body(claim, public_url=settings.public_url)
+    body = alert_messages.webhook_body(claim, public_url=settings.public_url)
     # Signed afresh for each attempt: a receiver may refuse old timestamps (replays).
     timestamp = str(int(now.timestamp()))
     url = urlsplit(claim.webhook_url)
-    host, port = url.hostname or "", alerts.url_port(url)
+    host, port = url.hostname or "", alert_settings.url_port(url)
     # Checked now, not only when saved: a name can resolve elsewhere since. The connection
     # goes to these addresses, so it cannot change between this check and the connect.
     addresses = webhook_addresses.checked_addresses(host, port, settings.alerts.webhook_networks)
@@ -223,7 +231,9 @@ def _post_webhook(claim: Claim, settings: Settings, now: datetime) -> Outcome:
                 "Content-Type": "application/json",
                 "User-Agent": f"backaudit/{__version__}",
                 "X-Backaudit-Timestamp": timestamp,
-                "X-Backaudit-Signature": alerts.signature(claim.webhook_secret, timestamp, body),
+                "X-Backaudit-Signature": alert_messages.signature(
+                    claim.webhook_secret, timestamp, body
+                ),
             },
         )
         code = connection.getresponse().status

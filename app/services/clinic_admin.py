@@ -13,7 +13,14 @@ from typing import Final
 from sqlmodel import Session
 
 from app.models import ApiClient, Clinic
-from app.services import accounts, alerts, api_keys, clinics, invitations, second_factor
+from app.services import (
+    accounts,
+    alert_settings,
+    api_keys,
+    clinics,
+    invitations,
+    second_factor,
+)
 from app.services.accounts import AccountError
 from app.services.audit import Actor, record_by
 from app.services.webhook_addresses import Network
@@ -222,7 +229,7 @@ def revoke_api_key(session: Session, by: Actor, key_id: str) -> Outcome:
 
 
 def set_alert_email(session: Session, by: Actor, clinic: Clinic, email: str) -> None:
-    alerts.set_alert_email(session, clinic, email)
+    alert_settings.set_alert_email(session, clinic, email)
     record_by(session, by, "alerts.email_set" if email.strip() else "alerts.email_removed")
 
 
@@ -236,7 +243,7 @@ def set_webhook(
     allowed_networks: Sequence[Network],
 ) -> str | None:
     """The new webhook's signing secret (None when the webhook is removed)."""
-    secret = alerts.set_webhook(
+    secret = alert_settings.set_webhook(
         session, clinic, url, allow_http=allow_http, allowed_networks=allowed_networks
     )
     record_by(session, by, "alerts.webhook_set" if url.strip() else "alerts.webhook_removed")
@@ -244,6 +251,6 @@ def set_webhook(
 
 
 def rotate_webhook_secret(session: Session, by: Actor, clinic: Clinic) -> str:
-    secret = alerts.rotate_webhook_secret(session, clinic)
+    secret = alert_settings.rotate_webhook_secret(session, clinic)
     record_by(session, by, "alerts.webhook_secret_rotated")
     return secret

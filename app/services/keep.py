@@ -26,7 +26,7 @@ from app.i18n import gettext
 from app.models import Assessment, ResultContact
 from app.security import new_token, seal, sign, unseal, verify
 
-from . import alerts, assessments, checkins
+from . import alert_settings, alerts, assessments, checkins
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 UNSUBSCRIBE_PURPOSE: Final = "result-contact-unsubscribe"
@@ -53,7 +53,7 @@ def ask(
     email = email.strip()
     if not email:
         raise ValueError(gettext("Enter your e-mail address"))
-    if problem := alerts.email_problem(email):
+    if problem := alert_settings.email_problem(email):
         raise ValueError(problem.replace("alerts@example.org", "name@example.com"))
     # A new row, not an update: the sender may be sending (or forgetting) the old one now.
     forget(session, [assessment.id])

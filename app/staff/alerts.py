@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import DbDep, RegistryDep, SettingsDep
 from app.display import level_look
 from app.errors import AppError
-from app.services import alerts, clinic_admin
+from app.services import alert_history, alert_settings, clinic_admin
 
 from .deps import AdminStaff, CsrfProtected, render
 
@@ -27,7 +27,7 @@ async def _page(
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    lines = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id)
+    lines = await db.run(alert_history.recent_alerts, clinic_id=staff.clinic.id)
     return render(
         request,
         "staff/alerts.html",
@@ -55,7 +55,7 @@ async def set_email(
     registry: RegistryDep,
     alert_email: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    if problem := alerts.email_problem(alert_email):
+    if problem := alert_settings.email_problem(alert_email):
         return await _page(
             request,
             staff,
@@ -78,10 +78,10 @@ async def set_webhook(
     webhook_url: Annotated[str, Form(max_length=2100)] = "",
 ) -> Response:
     allow_http, allowed = settings.is_development, settings.alerts.webhook_networks
-    problem = alerts.webhook_url_problem(
+    problem = alert_settings.webhook_url_problem(
         webhook_url, allow_http=allow_http, allowed_networks=allowed
     ) or await run_in_threadpool(  # DNS: never on the event loop
-        alerts.webhook_host_problem, webhook_url, allowed_networks=allowed
+        alert_settings.webhook_host_problem, webhook_url, allowed_networks=allowed
     )
     if problem:
         return await _page(

@@ -25,7 +25,15 @@ from app.display import (
 from app.errors import AppError
 from app.models import utcnow
 from app.presentation.answers import answers_by_section
-from app.services import alerts, assessments, clinics, exports, filters, queue
+from app.services import (
+    alert_history,
+    alert_settings,
+    assessments,
+    clinics,
+    exports,
+    filters,
+    queue,
+)
 from app.services import checkins as checkin_service
 from app.services import release as release_service
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -114,7 +122,7 @@ async def submissions(
             flagging=registry.flag_codes,
             zone=clinics.zone_of(staff.clinic),
         ),
-        alerts_missing=not alerts.has_route(staff.clinic),
+        alerts_missing=not alert_settings.has_route(staff.clinic),
         urgent_levels=registry.urgent_codes,
         level_action=_level_action(registry),
         rows=rows,
@@ -285,7 +293,9 @@ async def submission(
         target_id=a.id,
         detail={"checkin_ids": [str(c.id) for c in followed]} if followed else None,
     )
-    alerted = await db.run(alerts.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id)
+    alerted = await db.run(
+        alert_history.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id
+    )
     return render(
         request, "staff/submission.html", staff,
         checkins=followed,

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Alert, Checkin, Clinic
-from app.services import alerts
+from app.services import alert_history, alert_settings
 from tests.fixtures import TestClock, checkin_answers
 
 from .conftest import Key, make_clinic, make_key
@@ -39,8 +39,8 @@ def alerting_clinic_key(db: Session) -> Key:
     """A key of a clinic that is alerted by e-mail and webhook, allowed to store check-ins."""
     clinic_id = make_clinic(db)
     clinic = db.get_one(Clinic, clinic_id)
-    alerts.set_alert_email(db, clinic, "desk@riverside.example")
-    alerts.set_webhook(
+    alert_settings.set_alert_email(db, clinic, "desk@riverside.example")
+    alert_settings.set_webhook(
         db,
         clinic,
         "http://127.0.0.1:9/hook",
@@ -132,7 +132,7 @@ def test_an_emergency_check_in_raises_the_waiting_alert_to_its_level(
     assert clinic_id is not None
     # Raised, if no sender had tried it yet; else one more of each (tests/services/
     # test_alerts.py has both, without a sender racing): never left at "urgent" alone.
-    lines = alerts.recent_alerts(db, clinic_id=clinic_id)
+    lines = alert_history.recent_alerts(db, clinic_id=clinic_id)
     emergency = {line.alert.kind for line in lines if line.level == "emergency"}
     assert emergency == {"email", "webhook"}
     assert len(lines) <= 4

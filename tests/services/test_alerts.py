@@ -33,7 +33,15 @@ from sqlmodel import Session, col, select
 from app.config import CheckinLimits, Settings
 from app.main import create_app
 from app.models import Alert, AlertAttempt, Assessment, Clinic, utcnow
-from app.services import alert_delivery, alerts, api_keys, checkins, webhook_addresses
+from app.services import (
+    alert_delivery,
+    alert_history,
+    alert_settings,
+    alerts,
+    api_keys,
+    checkins,
+    webhook_addresses,
+)
 from app.services.alert_delivery import deliver_due
 from app.services.questionnaires import Registry
 from tests.alert_receivers import (
@@ -108,8 +116,8 @@ def with_alerts(
     db: Session, clinic: Clinic, *, email: str | None = ALERT_ADDRESS, webhook: str | None = None
 ) -> str | None:
     """The clinic's alert settings; returns the webhook's secret."""
-    alerts.set_alert_email(db, clinic, email or "")
-    secret = alerts.set_webhook(
+    alert_settings.set_alert_email(db, clinic, email or "")
+    secret = alert_settings.set_webhook(
         db, clinic, webhook or "", allow_http=True, allowed_networks=[LOOPBACK]
     )
     db.commit()
@@ -698,7 +706,7 @@ def test_the_readme_s_receiver_check_accepts_a_real_alert_and_nothing_else(
     [hook] = receiver.deliveries
     assert is_from_backaudit(secret, hook.headers, hook.body)
     assert not is_from_backaudit(secret, hook.headers, hook.body.replace(b"urgent", b"self_care"))
-    assert not is_from_backaudit(alerts.new_webhook_secret(), hook.headers, hook.body)
+    assert not is_from_backaudit(alert_settings.new_webhook_secret(), hook.headers, hook.body)
     old = {**hook.headers, "X-Backaudit-Timestamp": str(int(time.time()) - 3600)}
     assert not is_from_backaudit(secret, old, hook.body)
 
@@ -767,7 +775,7 @@ def test_a_warning_sign_at_a_check_in_alerts_the_clinic_as_a_check_in(
     assert body["level"] == "urgent"
     assert body["created_at"] == found.created_at.isoformat(timespec="seconds")
     assert found.created_at == at
-    lines = alerts.recent_alerts(db, clinic_id=clinic.id, assessment_id=assessment.id)
+    lines = alert_history.recent_alerts(db, clinic_id=clinic.id, assessment_id=assessment.id)
     assert {line.level for line in lines} == {"urgent"}
 
 
@@ -790,7 +798,7 @@ def test_a_check_in_of_a_result_for_no_clinic_alerts_nobody(
 def with_webhook_stored(db: Session, clinic: Clinic, url: str) -> None:
     """The webhook written straight into the database, as the forms would refuse it: an address
     saved before the check, or a name that resolved elsewhere when it was saved."""
-    clinic.webhook_url, clinic.webhook_secret = url, alerts.new_webhook_secret()
+    clinic.webhook_url, clinic.webhook_secret = url, alert_settings.new_webhook_secret()
     db.add(clinic)
     db.commit()
 
@@ -919,7 +927,7 @@ def test_the_alerts_page_shows_no_network_answer_stored_before(
     [alert] = stored_alerts(db)
     db.add(AlertAttempt(alert_id=alert.id, attempted_at=T0, ok=False, detail="HTTP 403"))
     db.commit()
-    [line] = alerts.recent_alerts(db, clinic_id=clinic.id)
+    [line] = alert_history.recent_alerts(db, clinic_id=clinic.id)
     assert line.last_detail == "could not deliver"
 
 
@@ -1050,7 +1058,7 @@ def test_a_more_urgent_check_in_after_its_alert_was_tried_gets_an_alert_of_its_o
     check_in(db, registry, assessment, t0 + minute, fever=True, pain_now=7)
     assert len(stored_alerts(db)) == 1  # still waiting, as urgent: it covers this one
     worst = check_in(db, registry, assessment, t0 + 2 * minute, saddle_numbness=True)
-    lines = alerts.recent_alerts(db, clinic_id=clinic.id)
+    lines = alert_history.recent_alerts(db, clinic_id=clinic.id)
     # A sender may hold the tried one: it is left alone, and the emergency has its own.
     assert sorted(line.level for line in lines) == ["emergency", "urgent"]
     assert {line.alert.checkin_id for line in lines if line.level == "emergency"} == {worst.id}

@@ -8,7 +8,7 @@ from ipaddress import ip_address, ip_network
 import pytest
 
 from app.config import Alerts
-from app.services import alerts
+from app.services import alert_settings
 from app.services.webhook_addresses import (
     RefusedAddressError,
     checked_addresses,
@@ -25,10 +25,10 @@ def test_every_internal_class_is_refused_in_every_spelling(host: str) -> None:
     address = literal_address(host.strip("[]"))
     assert address is not None
     assert kind_of_refused(address) is not None
-    problem = alerts.webhook_url_problem(
+    problem = alert_settings.webhook_url_problem(
         f"https://{host}/hook", allow_http=False, allowed_networks=()
     )
-    assert problem == alerts.NOT_ON_THE_INTERNET
+    assert problem == alert_settings.NOT_ON_THE_INTERNET
 
 
 @pytest.mark.parametrize("text", PUBLIC)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.config import Settings
 from app.main import create_app
 from app.models import AuditEvent, Clinic, utcnow
-from app.services import alerts
+from app.services import alert_settings
 from app.services.alert_delivery import deliver_due
 from tests.alert_receivers import REFUSED_WEBHOOK_HOSTS, fake_dns
 from tests.fixtures import SAFETY_ALL_NO, record_assessment
@@ -271,7 +271,7 @@ def test_the_page_shows_each_alerts_status_tries_and_last_attempt_for_this_clini
 ) -> None:
     registry = app.state.registry
     for owner in (clinic, other_clinic):
-        alerts.set_webhook(db, owner, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
+        alert_settings.set_webhook(db, owner, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
         record_assessment(
             db,
             registry.default,
@@ -302,8 +302,8 @@ def test_a_submission_s_page_says_how_the_clinic_was_alerted(
     signed_in: SignedInClient, clinic: Clinic, db: Session, engine: Engine, app: FastAPI
 ) -> None:
     registry = app.state.registry
-    alerts.set_alert_email(db, clinic, "desk@riverside.example")
-    alerts.set_webhook(db, clinic, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
+    alert_settings.set_alert_email(db, clinic, "desk@riverside.example")
+    alert_settings.set_webhook(db, clinic, HOOK, allow_http=True, allowed_networks=[LOOPBACK])
     urgent = record_assessment(
         db,
         registry.default,
