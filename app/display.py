@@ -106,7 +106,7 @@ class TrendChart:
 
 
 def trend_chart(points: list[TrendPoint], zone: tzinfo | None = None) -> TrendChart:
-    """``points``: a check-in's ``trend`` (services.checkins.trend), oldest first. ``zone``:
+    """``points``: a check-in's ``trend`` (services.checkin_trend.trend), oldest first. ``zone``:
     the one the dates are read in (a clinic's), else as stored (UTC)."""
     chart = TrendChart(rows=[], pain=[], peg=[])
     inner_w = chart.width - chart.left - 10

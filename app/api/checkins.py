@@ -17,7 +17,7 @@ from app.engine import AnswerError
 from app.errors import AppError
 from app.models import Assessment
 from app.services import assessments as assessment_service
-from app.services import audit, interview, result_language
+from app.services import audit, checkin_dates, interview, result_language
 from app.services import checkins as checkin_service
 from app.services.api_keys import Caller
 from app.services.checkins import (
@@ -301,7 +301,7 @@ async def list_checkins(
     )
     # One language for the page when every check-in could be given in it.
     used = {lang for _, lang in in_language}
-    due = checkin_service.next_due(assessment, total)
+    due = checkin_dates.next_due(assessment, total)
     following = None
     headers = {}
     if offset + len(found) < total:

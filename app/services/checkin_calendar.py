@@ -13,7 +13,7 @@ from typing import Final
 from app.i18n import current_language, gettext
 from app.models import Assessment
 
-from . import checkins
+from . import checkin_dates
 
 # RFC 5545 3.1: lines of more than 75 octets are folded (CRLF and a space), never inside a
 # character's UTF-8 bytes; translated texts are longer, and many not ASCII.
@@ -47,8 +47,8 @@ def calendar(assessment: Assessment, *, checkin_url: str) -> str:
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//backaudit//check-ins//EN"]
     # Each text says its language (RFC 5545 3.2.10), as a page's lang does.
     tagged = f";LANGUAGE={current_language().html_lang}:"
-    for weeks in checkins.DUE_WEEKS:
-        day = checkins.plan_started(assessment) + timedelta(weeks=weeks)
+    for weeks in checkin_dates.DUE_WEEKS:
+        day = checkin_dates.plan_started(assessment) + timedelta(weeks=weeks)
         description = (
             gettext("Time for your %(weeks)s-week back pain check-in: %(url)s")
             % {"weeks": weeks, "url": checkin_url}

@@ -8,6 +8,9 @@ plan began, the baselines (PEG and pain), the last check-in's global change, and
 assessment's answers about age, cancer, pregnancy and bone health. Which answers and derived
 values those are, and which ones the trend shows, the check-in's YAML says (``from`` in its
 ``context``, and ``trend``): no question id is named here.
+
+Here: whether an assessment can have check-ins, their context, evaluating and recording one.
+When they are due is in checkin_dates.py; the trend and its baselines in checkin_trend.py.
 """
 
 from __future__ import annotations
@@ -30,21 +33,19 @@ from app.engine import (
     Plan,
     PlanChange,
     Questionnaire,
-    TrendPoint,
-    TrendValue,
     build_result,
     progress_plan,
-    value_of,
 )
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
 
 from . import alerts
 from .assessments import hold
+from .checkin_dates import plan_started
+from .checkin_trend import start_values_for, trend
 from .idempotency import KeyedRequest, insert_once, request_hash, stored_before
 from .questionnaires import Registry, UnknownQuestionnaireError
 
-DUE_WEEKS: Final = (2, 4, 8)  # after a self-care result
 LIMIT_PERIOD: Final = timedelta(days=1)  # CHECKINS_PER_DAY counts any 24 hours
 # The context values this service works out itself (the YAML's others say where they are from).
 PLAN_BLOCKS: Final = "plan_blocks"
@@ -96,11 +97,6 @@ def has_programme(assessment: Assessment, q: Questionnaire) -> bool:
         level is not None and level.releasable and assessment.released_at is not None
     )
     return allowed and bool(assessment.result.get("plan"))
-
-
-def plan_started(assessment: Assessment) -> datetime:
-    """When the programme began: the result, or the clinician's release."""
-    return assessment.released_at or assessment.created_at
 
 
 def list_checkins(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
@@ -166,7 +162,7 @@ def _context(
         ],
         WEEKS_SINCE_START: (now - plan_started(assessment)) / timedelta(weeks=1),
     }
-    start, _ = _start_values(q, registry, assessment, checkins, answers)
+    start, _ = start_values_for(q, registry, assessment, checkins, answers)
     out: dict[str, Any] = {}
     for value in q.context.values():
         if value.source is None:
@@ -187,42 +183,7 @@ def start_values(
     """The context values read from the assessment (by context id), and whether one of them
     is provisional (a stand-in)."""
     q = questionnaire_for(registry, assessment)
-    return _start_values(q, registry, assessment, checkins, answers)
-
-
-def _start_values(
-    q: Questionnaire,
-    registry: Registry,
-    assessment: Assessment,
-    checkins: Sequence[Checkin],
-    answers: Mapping[str, Any] | None,
-) -> tuple[dict[str, Any], bool]:
-    """Each is the assessment's answer or derived value, worked out with the newest version of
-    its questionnaire (the loader checked that it has them all).
-
-    A value marked ``stand_in`` that an older assessment cannot give (2.0.0 asked only the
-    pain item of the PEG) takes the first check-in's answers to fill the gaps (this one's, if
-    it is the first), which staff pages mark as provisional. A check-in that stopped at a
-    warning sign before they were asked does not count as the first: the first that answered
-    them stands in."""
-    followed = registry.get(assessment.questionnaire_id)
-    own = assessment.answers
-    out: dict[str, Any] = {}
-    provisional = False
-    for value in q.context.values():
-        if value.source is None or value.source[0] != "assessment":
-            continue
-        name = value.source[1]
-        found = value_of(followed, own, name)
-        if found is None and value.stand_in:
-            given = [*(c.answers for c in checkins), answers or {}]
-            found = next(
-                (v for a in given if (v := value_of(followed, {**a, **own}, name)) is not None),
-                None,
-            )
-            provisional = provisional or found is not None
-        out[value.id] = found
-    return out, provisional
+    return start_values_for(q, registry, assessment, checkins, answers)
 
 
 def days_on_step(assessment: Assessment, plan: Plan, now: datetime) -> dict[str, float]:
@@ -436,95 +397,6 @@ def _replayed(earlier: Checkin) -> RecordedCheckin:
     return RecordedCheckin(
         earlier.id, earlier.assessment_id, earlier.created_at, earlier.result, replayed=True
     )
-
-
-def trend(
-    registry: Registry,
-    assessment: Assessment,
-    checkins: list[Checkin],
-    evaluation: Evaluation | None = None,
-    now: datetime | None = None,
-) -> list[TrendPoint]:
-    """Pain and PEG (0-10) over time, like with like: the start, each check-in, and this one
-    (``evaluation``, at ``now``). The lines are the check-in YAML's ``trend``: at the start a
-    context value read from the assessment (``provisional`` when the first check-in stood in
-    for it), at each check-in its answer or derived value (this one's from its evaluation)."""
-    follow_up = registry.follow_up(assessment.questionnaire_id)
-    if follow_up is None:
-        return []
-    answers = None if evaluation is None else evaluation.answers
-    start, provisional = _start_values(follow_up, registry, assessment, checkins, answers)
-    first: TrendPoint = {"at": assessment.created_at.isoformat()}
-    for line in follow_up.trend:
-        first[line.name] = None if line.start is None else _shown(start.get(line.start))
-    if provisional:
-        first["provisional"] = True
-    points = [first]
-    for checkin in checkins:
-        # The newest definition's lines, over each stored check-in's answers (older versions
-        # have the same ids and derive the PEG score alike).
-        points.append(_point(checkin.created_at, follow_up, checkin.answers))
-    if evaluation is not None and now is not None:
-        points.append(_point(now, follow_up, evaluation=evaluation))
-    return points
-
-
-def _point(
-    at: datetime,
-    q: Questionnaire,
-    answers: Mapping[str, Any] | None = None,
-    evaluation: Evaluation | None = None,
-) -> TrendPoint:
-    point: TrendPoint = {"at": at.isoformat()}
-    for line in q.trend:
-        value = (
-            value_of(q, answers or {}, line.checkin)
-            if evaluation is None
-            else (evaluation.value(line.checkin))
-        )
-        point[line.name] = _shown(value)
-    return point
-
-
-def _shown(value: Any) -> TrendValue:
-    """A mean to one decimal, as the trend has always stored it (a whole answer as it is)."""
-    return round(value, 1) if isinstance(value, float) else value
-
-
-def next_due(assessment: Assessment, checkins: Sequence[Checkin] | int) -> datetime | None:
-    """When the next check-in is due: 2, 4 and 8 weeks after the plan began (the result, or a
-    clinician's release), one per check-in (given, or how many there are)."""
-    done = checkins if isinstance(checkins, int) else len(checkins)
-    dates = due_dates(assessment)
-    return dates[done] if done < len(dates) else None
-
-
-def due_dates(assessment: Assessment) -> list[datetime]:
-    """The check-ins' due dates: 2, 4 and 8 weeks after the plan began."""
-    return [plan_started(assessment) + timedelta(weeks=weeks) for weeks in DUE_WEEKS]
-
-
-def due_on(assessment: Assessment, times: Sequence[datetime]) -> datetime | None:
-    """When the next check-in is due, for the person's pages and reminders: a check-in opens
-    on its due date, and one sent before it (an early check-in) does not count for it; one sent
-    late counts for the earliest due date it follows. None once all three are done."""
-    pending = iter(due_dates(assessment))
-    due = next(pending, None)
-    for at in sorted(times):
-        if due is not None and at >= due:
-            due = next(pending, None)
-    return due
-
-
-def early(assessment: Assessment, checkins: Sequence[Checkin]) -> set[uuid.UUID]:
-    """The check-ins sent before the one they followed was due: shown as early ones."""
-    ordered = sorted(checkins, key=lambda c: (c.created_at, c.id))
-    return {
-        c.id
-        for n, c in enumerate(ordered)
-        if (due := due_on(assessment, [x.created_at for x in ordered[:n]])) is not None
-        and c.created_at < due
-    }
 
 
 def checkin_page(

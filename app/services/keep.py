@@ -26,7 +26,7 @@ from app.i18n import gettext
 from app.models import Assessment, ResultContact
 from app.security import new_token, seal, sign, unseal, verify
 
-from . import alert_settings, alerts, assessments, checkins
+from . import alert_settings, alerts, assessments, checkin_dates, checkins
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 UNSUBSCRIBE_PURPOSE: Final = "result-contact-unsubscribe"
@@ -85,7 +85,7 @@ def has_programme(registry: Registry, assessment: Assessment) -> bool:
 def first_reminder(session: Session, assessment: Assessment, now: datetime) -> datetime | None:
     """The next due date not yet covered by a check-in (today's if one is due now)."""
     times = [c.created_at for c in checkins.list_checkins(session, assessment.id)]
-    due = checkins.due_on(assessment, times)
+    due = checkin_dates.due_on(assessment, times)
     return None if due is None else max(due, now)
 
 
@@ -178,7 +178,7 @@ def claim_next(
         due = None
         if record is not None:
             times = [c.created_at for c in checkins.list_checkins(session, record.id)]
-            due = checkins.due_on(record, times)
+            due = checkin_dates.due_on(record, times)
         if due is None or due > now:  # all done, or done until a later date
             _values(session, contact, remind_at=due, reminder_attempts=0)
             continue
@@ -274,4 +274,4 @@ def _due_dates(session: Session, assessment_id: uuid.UUID) -> list[datetime]:
         return []
     if record.replaced_by_id is not None:
         record = assessments.newest(session, record)
-    return checkins.due_dates(record)
+    return checkin_dates.due_dates(record)

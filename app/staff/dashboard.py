@@ -29,6 +29,7 @@ from app.services import (
     alert_history,
     alert_settings,
     assessments,
+    checkin_trend,
     clinics,
     exports,
     filters,
@@ -299,7 +300,7 @@ async def submission(
     return render(
         request, "staff/submission.html", staff,
         checkins=followed,
-        chart=trend_chart(checkin_service.trend(registry, a, followed), clinics.zone_of(staff.clinic)),
+        chart=trend_chart(checkin_trend.trend(registry, a, followed), clinics.zone_of(staff.clinic)),
         flag=(await db.run(queue.flagged_checkins, [a], registry.flag_codes)).get(a.id),
         flag_levels=registry.flag_codes, urgent_levels=registry.urgent_codes,
         title="Submission", s=found, a=a, result=a.result, alerted=alerted,

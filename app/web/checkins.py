@@ -26,7 +26,7 @@ from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
 from app.i18n import current_language, format_day, gettext
 from app.models import Assessment, Checkin
-from app.services import audit, checkin_calendar, result_language
+from app.services import audit, checkin_calendar, checkin_dates, result_language
 from app.services import checkins as checkin_service
 from app.services import interview as flow
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
@@ -102,7 +102,7 @@ async def checkin_form(
     first = next(p for p in evaluation.questionnaire.pages if evaluation.page_is_visible(p))
     # Before its due date a check-in is an early one: allowed, and the page says it will not
     # count as the one due (app/services/checkins.py due_on).
-    due = checkin_service.due_on(assessment, [c.created_at for c in found])
+    due = checkin_dates.due_on(assessment, [c.created_at for c in found])
     early_until = due if due is not None and due > clock() else None
     return _page(request, token, evaluation, first, None, carried=[], early_until=early_until)
 
@@ -331,11 +331,11 @@ async def checkin_result(
     [(result, used)] = await db.run(
         result_language.checkin_results, registry, assessment, [checkin], language
     )
-    due = checkin_service.due_on(assessment, [c.created_at for c in found])
+    due = checkin_dates.due_on(assessment, [c.created_at for c in found])
     before = [
         c.created_at for c in found if (c.created_at, c.id) < (checkin.created_at, checkin.id)
     ]
-    early_due = checkin_service.due_on(assessment, before)
+    early_due = checkin_dates.due_on(assessment, before)
     level = registry.level(checkin.triage_level, checkin.questionnaire_id)
     return render(
         request,
@@ -359,7 +359,7 @@ async def checkin_result(
             ).self_care_level,
             "chart": trend_chart(result.get("trend", [])),
             "next_due": due,
-            "early": checkin.id in checkin_service.early(assessment, found),
+            "early": checkin.id in checkin_dates.early(assessment, found),
             "early_due": early_due,
             "result_url": f"/result/{token}",
             "checkin_url": f"/result/{token}/checkin",

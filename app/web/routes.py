@@ -40,7 +40,17 @@ from app.engine import Page, Questionnaire
 from app.errors import AppError
 from app.i18n import gettext, ngettext
 from app.models import Assessment, Checkin, Clinic
-from app.services import assessments, audit, checkins, intake, pdf, rate_limits, result_pdfs
+from app.services import (
+    assessments,
+    audit,
+    checkin_dates,
+    checkin_trend,
+    checkins,
+    intake,
+    pdf,
+    rate_limits,
+    result_pdfs,
+)
 from app.services import interview as flow
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -559,8 +569,8 @@ def _follow_up(
         return {}
     if not checkins.has_programme(assessment, q):
         return {}
-    due = checkins.due_on(assessment, [c.created_at for c in found])
-    early = checkins.early(assessment, found)
+    due = checkin_dates.due_on(assessment, [c.created_at for c in found])
+    early = checkin_dates.early(assessment, found)
     return {
         "checkins_url": f"/result/{token}/checkin",
         "checkins_ics": f"/result/{token}/checkins.ics",
@@ -570,7 +580,7 @@ def _follow_up(
             {"at": c.created_at, "url": f"/result/{token}/checkins/{c.id}", "early": c.id in early}
             for c in found
         ],
-        "trend": display.trend_chart(checkins.trend(registry, assessment, found))
+        "trend": display.trend_chart(checkin_trend.trend(registry, assessment, found))
         if found
         else None,
     }

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.models import Assessment, Checkin
-from app.services import checkins
+from app.services import checkin_dates
 
 START = datetime(2031, 5, 6, 10, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -55,7 +55,7 @@ def test_the_next_due_date_skips_early_check_ins(
 ) -> None:
     assessment = record()
     found = [checkin_at(d) for d in days]
-    due = checkins.due_on(assessment, [c.created_at for c in found])
+    due = checkin_dates.due_on(assessment, [c.created_at for c in found])
     assert due == (None if next_due_days is None else START + next_due_days * DAY)
-    marked = checkins.early(assessment, found)
+    marked = checkin_dates.early(assessment, found)
     assert [c.id in marked for c in found] == early

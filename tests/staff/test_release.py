@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from app.engine import AnswerError
 from app.models import Assessment, AuditEvent, Clinic, StaffUser
-from app.services import checkins
+from app.services import checkin_dates, checkins
 from app.services import release as release_service
 from app.services.questionnaires import Registry
 from tests.api.conftest import make_key
@@ -383,7 +383,7 @@ def test_after_a_release_the_person_answers_then_gets_a_gated_plan_and_check_ins
     assert "Talk about these with your doctor." in page
     # Check-ins, due 2, 4 and 8 weeks after the release (not the submission).
     assert f"{(released_at + timedelta(weeks=2)):%-d %B %Y}" in page
-    assert checkins.next_due(done, []) == released_at + timedelta(weeks=2)
+    assert checkin_dates.next_due(done, []) == released_at + timedelta(weeks=2)
     ics = client.get(f"{result_path}/checkins.ics").text
     assert [
         f"DTSTART;VALUE=DATE:{(released_at + timedelta(weeks=w)):%Y%m%d}" in ics for w in (2, 4, 8)
