@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 
 from sqlmodel import Session, col, delete, select
 
+from app.engine import Questionnaire
 from app.models import Draft, utcnow
 from app.security import hash_token, new_token
 
@@ -94,3 +95,13 @@ def _live(session: Session, draft: Draft) -> Draft | None:
         session.flush()
         return None
     return draft
+
+
+def usable_answers(q: Questionnaire, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored answers the current definition still accepts (a file may change under a draft)."""
+    usable: dict[str, Any] = {}
+    for key, value in stored.items():
+        question = q.question_by_id.get(key)
+        if question is not None and question.check(value)[1] is None:
+            usable[key] = value
+    return usable

@@ -5,6 +5,10 @@ interview, saving the answers as a draft, and finishing it into a stored assessm
 form and clinic intake links use all of it; the API's ``next`` uses the same rules on answers
 it is sent whole. All branching comes from the engine's Evaluation; this module only reads it.
 
+Here: resuming, what the answers so far tell (the level, an emergency stop), answering a page
+and finishing. The pages' order is in interview_navigation.py, correcting a stored result in
+corrections.py.
+
 Nothing here commits: the request's session does, once (app/deps.py).
 """
 
@@ -13,17 +17,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from datetime import datetime
+from typing import Any, Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.engine import AnswerError, Evaluation, Level, Page, Question, Questionnaire, evaluate
 from app.engine import triage_level as engine_triage_level
-from app.models import Alert, Assessment, Clinic, Draft, IntakeLink
+from app.models import Draft, IntakeLink
 from app.services import assessments, drafts, intake
 from app.services.assessments import AlreadyReplacedError, Recorded
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
+
+from .corrections import CorrectionClosedError, why_replace_failed
+from .drafts import usable_answers
+from .interview_navigation import following_page, page_index, stop_page
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,96 +76,6 @@ def resume(registry: Registry, draft: Draft | None) -> Interview:
             draft = None  # a definition that was removed: start again
     stored = draft.answers if draft is not None else {}
     return Interview(q, draft, evaluate(q, usable_answers(q, stored)))
-
-
-def usable_answers(q: Questionnaire, stored: Mapping[str, Any]) -> dict[str, Any]:
-    """Stored answers the current definition still accepts (a file may change under a draft)."""
-    usable: dict[str, Any] = {}
-    for key, value in stored.items():
-        question = q.question_by_id.get(key)
-        if question is not None and question.check(value)[1] is None:
-            usable[key] = value
-    return usable
-
-
-# -- Navigation -----------------------------------------------------------------------------------
-
-
-def find_page(q: Questionnaire, page_id: str) -> Page | None:
-    return next((p for p in q.pages if p.id == page_id), None)
-
-
-def _index(q: Questionnaire, page: Page) -> int:
-    return q.pages.index(page)
-
-
-def may_show(evaluation: Evaluation, page: Page) -> bool:
-    """A page can be shown when branching shows it and no earlier page is still unanswered
-    (people move forward through the pages, or back; they cannot skip ahead)."""
-    if not evaluation.page_is_visible(page):
-        return False
-    # A stopped interview (being corrected) goes no further than the page that stopped it.
-    required = stop_page(evaluation) if evaluation.stopped else evaluation.next_page
-    q = evaluation.questionnaire
-    return required is None or _index(q, page) <= _index(q, required)
-
-
-def previous_page(evaluation: Evaluation, page: Page) -> Page | None:
-    q = evaluation.questionnaire
-    earlier = q.pages[: _index(q, page)]
-    return next((p for p in reversed(earlier) if evaluation.page_is_visible(p)), None)
-
-
-def following_page(evaluation: Evaluation, page: Page) -> Page | None:
-    """The page after ``page`` in order, or an earlier one that still needs an answer."""
-    q = evaluation.questionnaire
-    later = q.pages[_index(q, page) + 1 :]
-    following = next((p for p in later if evaluation.page_is_visible(p)), None)
-    required = evaluation.next_page
-    if required is not None and (following is None or _index(q, required) < _index(q, following)):
-        return required
-    return following
-
-
-def stop_page(evaluation: Evaluation) -> Page | None:
-    """The page whose answers stopped the interview (the one with the emergency answer), or
-    None when it has not stopped: the answers of each page in turn, until they stop it."""
-    if not evaluation.stopped:
-        return None
-    q = evaluation.questionnaire
-    so_far: dict[str, Any] = {}
-    for page in q.pages:
-        if not evaluation.page_is_visible(page):
-            continue
-        given = {
-            x.id: evaluation.answers[x.id] for x in page.questions if x.id in evaluation.answers
-        }
-        if not given:
-            continue
-        so_far.update(given)
-        if evaluate(q, so_far).stopped:
-            return page
-    return None
-
-
-def progress(evaluation: Evaluation, page: Page) -> dict[str, int]:
-    """How far through the questions ``page`` is. A stopped interview (a correction, back at its
-    emergency answer) has nothing left to ask, which would read 100%: count it as it was before
-    that page was answered, which is where the person is."""
-    if not evaluation.stopped:
-        return evaluation.progress()
-    on_page = {x.id for x in page.questions}
-    before = {k: v for k, v in evaluation.answers.items() if k not in on_page}
-    return evaluate(evaluation.questionnaire, before).progress()
-
-
-def last_visible_page(evaluation: Evaluation) -> Page:
-    pages = evaluation.questionnaire.pages
-    return next((p for p in reversed(pages) if evaluation.page_is_visible(p)), pages[-1])
-
-
-def section_title(q: Questionnaire, page: Page) -> str:
-    return next(s.title for s in q.sections if s.id == page.section_id)
 
 
 # -- Triage so far --------------------------------------------------------------------------------
@@ -287,7 +205,7 @@ def answer_page(
         # Correcting a stored emergency result: a page before the one with the emergency
         # answer is not that answer confirmed. On to it, to change it or to confirm it.
         first = stop_page(stop)
-        if first is not None and _index(after.questionnaire, page) < _index(
+        if first is not None and page_index(after.questionnaire, page) < page_index(
             after.questionnaire, first
         ):
             stop = None
@@ -367,150 +285,10 @@ def finish_with(
         )
     except AlreadyReplacedError:
         assert origin.corrects is not None  # only a correction replaces
-        raise CorrectionClosedError(_why_replace_failed(session, origin.corrects)) from None
+        raise CorrectionClosedError(why_replace_failed(session, origin.corrects)) from None
     if draft is not None:
         drafts.delete_draft(session, draft)
     return recorded
-
-
-# -- Correcting a stored result ------------------------------------------------------------------
-
-
-ClosedReason = Literal["not_offered", "replaced", "expired", "reviewed", "alerted"]
-"""Why a result may not be corrected: not an emergency result of the person's own page (none
-was offered), replaced already (another tab), too late (the window), or the clinic has it:
-staff reviewed it, or an alert for it exists (queued counts: it may be on its way)."""
-
-
-class CorrectionClosedError(Exception):
-    """The result may not be corrected (any more). Nothing is stored."""
-
-    def __init__(self, reason: ClosedReason = "not_offered", clinic: Clinic | None = None) -> None:
-        super().__init__(reason)
-        self.reason: ClosedReason = reason
-        self.clinic = clinic  # whom to contact instead
-
-
-# How long after an emergency result the person may still say "I answered by mistake" and
-# correct it. A clinical safety control (hazard H51, docs/clinical-safety/hazard-log.md), so
-# fixed here with its hazard, not a setting a deployment could change past its review.
-CORRECTION_WINDOW: Final = timedelta(minutes=30)
-
-
-@dataclass(frozen=True, slots=True)
-class CorrectionRules:
-    """When a correction is allowed: ``now`` (the app's clock) within ``window`` of the first
-    result of its line (so correcting a correction does not stretch it)."""
-
-    now: datetime
-    window: timedelta = CORRECTION_WINDOW
-
-
-def why_not_correctable(
-    session: Session, assessment: Assessment, rules: CorrectionRules
-) -> ClosedReason | None:
-    """None when the person may still correct this result: an emergency result (a mis-tapped
-    "yes" ended their interview at once, with no "check your answers" page), from their own
-    result page (web and intake), the newest of its line, within the window, and before the
-    clinic has it (no record of the line reviewed, no alert for any). An emergency that staff
-    may already be acting on is never taken back; the person is told to contact them."""
-    if (
-        assessment.channel not in ("web", "intake")
-        or assessment.triage_rank != 0
-        or assessment.result_token_hash is None
-    ):
-        return "not_offered"
-    if assessment.replaced_by_id is not None:
-        return "replaced"
-    line = assessments.line_of(session, assessment) or [assessment]
-    if any(each.reviewed_at is not None for each in line):
-        return "reviewed"
-    alerted = session.exec(
-        select(Alert.id).where(col(Alert.assessment_id).in_([each.id for each in line])).limit(1)
-    ).first()
-    if alerted is not None:
-        return "alerted"
-    if rules.now - line[0].created_at > rules.window:
-        return "expired"
-    return None
-
-
-def _why_replace_failed(session: Session, old_id: uuid.UUID) -> ClosedReason:
-    """The write path refused to replace ``old_id``: replaced, reviewed or alerted meanwhile."""
-    old = session.exec(
-        select(Assessment)
-        .where(col(Assessment.id) == old_id)
-        .execution_options(populate_existing=True)
-    ).first()
-    if old is None or old.replaced_by_id is not None:
-        return "replaced"
-    return "reviewed" if old.reviewed_at is not None else "alerted"
-
-
-@dataclass(frozen=True, slots=True)
-class Correction:
-    """A stored result being corrected, and how it came (its intake link and clinic)."""
-
-    assessment: Assessment
-    link: IntakeLink | None
-    clinic: Clinic | None
-
-    @property
-    def channel(self) -> Literal["web", "intake"]:
-        return "intake" if self.assessment.channel == "intake" else "web"
-
-
-def find_correction(
-    session: Session, result_token: str, rules: CorrectionRules
-) -> Correction | None:
-    """The result behind ``result_token`` (the newest, if it was corrected before) to correct,
-    None for no such result; CorrectionClosedError (why, and the clinic to contact) when it
-    may not be corrected."""
-    assessment = assessments.get_by_result_token(session, result_token)
-    if assessment is None:
-        return None
-    clinic = session.get(Clinic, assessment.clinic_id) if assessment.clinic_id else None
-    reason = why_not_correctable(session, assessment, rules)
-    if reason is not None:
-        raise CorrectionClosedError(reason, clinic)
-    link = session.get(IntakeLink, assessment.intake_link_id) if assessment.intake_link_id else None
-    return Correction(assessment, link, clinic)
-
-
-@dataclass(frozen=True, slots=True)
-class Begun:
-    """A correction started: its draft's token (for the cookie) and the page to open."""
-
-    assessment_id: uuid.UUID
-    draft_token: str
-    page: Page
-
-
-def start_correction(
-    session: Session, registry: Registry, result_token: str, rules: CorrectionRules
-) -> Begun | None:
-    """A new draft with the stored answers, to change and finish again; the page with the
-    answer that stopped the interview comes first. None for no such result;
-    CorrectionClosedError when it may not be corrected."""
-    found = find_correction(session, result_token, rules)
-    if found is None:
-        return None
-    stored = found.assessment
-    try:
-        q = registry.get(stored.questionnaire_id)
-    except UnknownQuestionnaireError:
-        raise CorrectionClosedError("not_offered", found.clinic) from None
-    answers = usable_answers(q, stored.answers)
-    draft, token = drafts.start_draft(
-        session,
-        questionnaire_id=q.id,
-        channel=found.channel,
-        intake_link_id=stored.intake_link_id,
-    )
-    drafts.save_answers(session, draft, answers)
-    evaluation = evaluate(q, answers)
-    page = stop_page(evaluation) or evaluation.next_page or q.pages[0]
-    return Begun(stored.id, token, page)
 
 
 # -- Answers in question order --------------------------------------------------------------------

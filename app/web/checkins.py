@@ -26,9 +26,14 @@ from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
 from app.i18n import current_language, format_day, gettext
 from app.models import Assessment, Checkin
-from app.services import audit, checkin_calendar, checkin_dates, result_language
+from app.services import (
+    audit,
+    checkin_calendar,
+    checkin_dates,
+    interview_navigation,
+    result_language,
+)
 from app.services import checkins as checkin_service
-from app.services import interview as flow
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
 from app.services.questionnaires import Registry
 
@@ -121,7 +126,7 @@ async def send_checkin(
     q = _questionnaire(registry, assessment)
     # No page named: every page at once (what a client that sends the whole form means).
     sent_page = (form.get(PAGE_FIELD) or [""])[0]
-    current = flow.find_page(q, sent_page) if sent_page else q.pages[-1]
+    current = interview_navigation.find_page(q, sent_page) if sent_page else q.pages[-1]
     if current is None:
         raise AppError(400, gettext("This page of the check-in does not exist: start it again"))
     upto = list(q.pages[: q.pages.index(current) + 1])
@@ -142,7 +147,7 @@ async def send_checkin(
     visible = [page for page in upto if evaluation.page_is_visible(page)]
 
     if (form.get("go") or [""])[0] == BACK:
-        before = flow.previous_page(evaluation, current)
+        before = interview_navigation.previous_page(evaluation, current)
         if before is not None:
             return _page(
                 request,
@@ -173,7 +178,9 @@ async def send_checkin(
             carried=_carried(q, again, form),
             status_code=422,
         )
-    following = None if evaluation.stopped else flow.following_page(evaluation, current)
+    following = (
+        None if evaluation.stopped else interview_navigation.following_page(evaluation, current)
+    )
     if following is not None and following not in upto:
         return _page(
             request,

@@ -20,8 +20,7 @@ from app.clock import Clock
 from app.deps import Db
 from app.errors import AppError
 from app.models import Clinic, Draft, IntakeLink
-from app.services import drafts, intake
-from app.services import interview as flow
+from app.services import corrections, drafts, intake
 from app.services.interview import Origin
 
 WEB_DRAFT_COOKIE = "ba_draft"
@@ -42,7 +41,7 @@ class CorrectionClosedPageError(AppError):
     that says why and what to do instead."""
 
     def __init__(
-        self, result_url: str, reason: flow.ClosedReason, clinic: Clinic | None = None
+        self, result_url: str, reason: corrections.ClosedReason, clinic: Clinic | None = None
     ) -> None:
         super().__init__(409, "This result cannot be changed")
         self.result_url = result_url
@@ -54,10 +53,10 @@ class CorrectionClosedPageError(AppError):
         return self.reason in ("replaced", "not_offered")
 
 
-def correction_rules(request: Request) -> flow.CorrectionRules:
+def correction_rules(request: Request) -> corrections.CorrectionRules:
     """The correction window (interview.CORRECTION_WINDOW) at the app's clock's time now."""
     clock: Clock = request.app.state.clock
-    return flow.CorrectionRules(now=clock())
+    return corrections.CorrectionRules(now=clock())
 
 
 def correction_cookie(assessment_id: uuid.UUID) -> str:
@@ -157,14 +156,14 @@ def prefer_language(request: Request, wanted: str | None) -> None:
         i18n.use_language(wanted)
 
 
-async def correction_entry(db: Db, result_token: str, rules: flow.CorrectionRules) -> Entry:
+async def correction_entry(db: Db, result_token: str, rules: corrections.CorrectionRules) -> Entry:
     """Correcting the result behind ``result_token``: its channel, link and clinic, whatever
     state the link is in now (the submission went through it). Every page of a correction
     checks again that it is still allowed: the window ends the correction under way too."""
     result_url = f"/result/{result_token}"
     try:
-        found = await db.run(flow.find_correction, result_token, rules)
-    except flow.CorrectionClosedError as closed:
+        found = await db.run(corrections.find_correction, result_token, rules)
+    except corrections.CorrectionClosedError as closed:
         raise CorrectionClosedPageError(result_url, closed.reason, closed.clinic) from None
     if found is None:
         raise AppError(404)

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from app.errors import DATABASE_UNAVAILABLE, AppError, DatabaseUnavailableError, log_unavailable
 from app.i18n import N_, gettext
-from app.services import interview
+from app.services import corrections
 
 from .entry import CorrectionClosedPageError, LinkGonePageError
 from .pages import CsrfError, redirect, render
@@ -105,7 +105,7 @@ async def correction_closed(request: Request, exc: Exception) -> Response:
             "result_url": exc.result_url,
             "clinic": exc.clinic,
             "clinic_name": exc.clinic.name if exc.clinic else None,
-            "window_minutes": interview.CORRECTION_WINDOW // timedelta(minutes=1),
+            "window_minutes": corrections.CORRECTION_WINDOW // timedelta(minutes=1),
         },
         status_code=409,
     )

@@ -46,7 +46,9 @@ from app.services import (
     checkin_dates,
     checkin_trend,
     checkins,
+    corrections,
     intake,
+    interview_navigation,
     pdf,
     rate_limits,
     result_pdfs,
@@ -148,7 +150,7 @@ async def question_page(
 ) -> Response:
     page = _page_or_404(interview, page_id)
     evaluation = interview.evaluation
-    if not flow.may_show(evaluation, page):
+    if not interview_navigation.may_show(evaluation, page):
         return redirect(_resume_url(entry, interview))
     units = {
         q.id: units_for(q, request.query_params) for q in evaluation.visible_on(page) if q.widget
@@ -168,7 +170,7 @@ async def answer_question_page(
     clock: ClockDep,
 ) -> Response:
     page = _page_or_404(interview, page_id)
-    if not flow.may_show(interview.evaluation, page):
+    if not interview_navigation.may_show(interview.evaluation, page):
         return redirect(_resume_url(entry, interview))
     # The page's own words (its language's), for the messages that name a question.
     words = shown.shown(request.app.state.registry, interview.questionnaire)
@@ -225,14 +227,16 @@ async def advice(
     """Told to see a doctor: they may stop here, or finish the questions for the appointment.
     Urgent: the call button first, as on the urgent result."""
     level = flow.doctor_level(interview.evaluation)
-    next_page = flow.find_page(interview.questionnaire, request.query_params.get("next", ""))
+    next_page = interview_navigation.find_page(
+        interview.questionnaire, request.query_params.get("next", "")
+    )
     if level is None or next_page is None:
         return redirect(_resume_url(entry, interview))
     words = shown.shown(request.app.state.registry, interview.questionnaire)
     level = shown.level(words, level)
     changing = _change_of(interview.questionnaire, request.query_params)
     # Back: the page just answered, the last one before the page that comes next.
-    answered = flow.previous_page(interview.evaluation, next_page)
+    answered = interview_navigation.previous_page(interview.evaluation, next_page)
     return render(
         request,
         "web/advice.html",
@@ -296,7 +300,7 @@ async def check_answers(request: Request, entry: EntryDep, interview: InterviewD
             words, evaluation.answers, shown.questions(words, evaluation.visible)
         )
     ]
-    back = flow.last_visible_page(evaluation)
+    back = interview_navigation.last_visible_page(evaluation)
     return render(
         request,
         "web/check.html",
@@ -378,7 +382,7 @@ async def confirm_correction(
     """ "I answered by mistake", asked first: nothing changes until they say yes. Too late, or
     once the clinic has it: the page that says why (as the POST would)."""
     result_url = f"/result/{token}"
-    closed = await db.run(flow.why_not_correctable, assessment, correction_rules(request))
+    closed = await db.run(corrections.why_not_correctable, assessment, correction_rules(request))
     clinic = await _clinic_of(db, assessment)
     if closed is not None:
         raise CorrectionClosedPageError(result_url, closed, clinic)
@@ -399,13 +403,13 @@ async def begin_correction(
 ) -> Response:
     """ "I answered by mistake": the stored answers in a new draft, from the page with the
     emergency answer. The stored result stays until a new one replaces it. Too late, or once
-    the clinic has it: a 409 page saying why and what to do (flow.why_not_correctable)."""
+    the clinic has it: a 409 page saying why and what to do (corrections.why_not_correctable)."""
     result_url = f"/result/{result_token}"
     try:
         begun = await db.run(
-            flow.start_correction, registry, result_token, correction_rules(request)
+            corrections.start_correction, registry, result_token, correction_rules(request)
         )
-    except flow.CorrectionClosedError as closed:
+    except corrections.CorrectionClosedError as closed:
         raise CorrectionClosedPageError(result_url, closed.reason, closed.clinic) from None
     if begun is None:
         raise AppError(404)
@@ -475,7 +479,7 @@ async def result_page(
     kept = await keep.keep_context(
         db, registry, assessment, token, sent=request.query_params.get("kept") == "sent"
     )
-    closed = await db.run(flow.why_not_correctable, assessment, correction_rules(request))
+    closed = await db.run(corrections.why_not_correctable, assessment, correction_rules(request))
     earlier = await db.run(assessments.replaced_record, assessment)
     return render(
         request,
@@ -639,7 +643,7 @@ def _cannot_store(entry: Entry) -> Iterator[None]:
         yield
     except intake.LinkGoneError as gone:
         raise LinkGonePageError(gone.reason, entry.clinic) from None
-    except flow.CorrectionClosedError as closed:
+    except corrections.CorrectionClosedError as closed:
         raise CorrectionClosedPageError(entry.start_url, closed.reason, entry.clinic) from None
 
 
@@ -678,7 +682,7 @@ def question_url(entry: Entry, page: Page, *, changing: Change | None = None) ->
 
 
 def _page_or_404(interview: flow.Interview, page_id: str) -> Page:
-    page = flow.find_page(interview.questionnaire, page_id)
+    page = interview_navigation.find_page(interview.questionnaire, page_id)
     if page is None:
         raise AppError(404)
     return page
@@ -689,7 +693,9 @@ def _resume_url(entry: Entry, interview: flow.Interview) -> str:
     evaluation = interview.evaluation
     page = evaluation.next_page
     if interview.draft is not None and evaluation.stopped:
-        page = flow.stop_page(evaluation)  # a correction: the page with the emergency answer
+        page = interview_navigation.stop_page(
+            evaluation
+        )  # a correction: the page with the emergency answer
     if page is not None:
         return question_url(entry, page)
     if interview.draft is not None and interview.evaluation.complete:
@@ -727,7 +733,7 @@ def _render_page(
         query=request.query_params,
         text_lang=shown.text_lang(words),
     )
-    previous = flow.previous_page(evaluation, page)
+    previous = interview_navigation.previous_page(evaluation, page)
     if changing:
         back_url = changing.check_url(entry)
     elif previous is not None:
@@ -749,8 +755,8 @@ def _render_page(
             single=single,
             heading=heading,
             title=heading,
-            section_title=flow.section_title(words, page),
-            progress=flow.progress(evaluation, page),
+            section_title=interview_navigation.section_title(words, page),
+            progress=interview_navigation.progress(evaluation, page),
             action=base_url,
             changing=changing,
             correcting=entry.corrects is not None,

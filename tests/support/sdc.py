@@ -15,7 +15,7 @@ __all__ = ["asked_and_response", "engine_visible", "response_of"]
 
 def engine_visible(q: Questionnaire, answers: dict[str, Any], context: dict[str, Any]) -> set[str]:
     """The questions the interview asks: visible ones, on the pages before the emergency stop
-    and the page that stopped it (services/interview.stop_page)."""
+    and the page that stopped it (services/interview_navigation.stop_page)."""
     evaluation = evaluate(q, answers, context)
     visible = {question.id for question in evaluation.visible}
     asked: set[str] = set()

@@ -381,7 +381,7 @@ def test_the_write_path_replaces_a_record_only_once(client: TestClient, db: Sess
 
 # -- When a correction is allowed: a window, and never once the clinic has it ----------------------
 
-WINDOW = timedelta(minutes=30)  # interview.CORRECTION_WINDOW (hazard H51)
+WINDOW = timedelta(minutes=30)  # corrections.CORRECTION_WINDOW (hazard H51)
 
 
 def change_refused(client: TestClient, result: str) -> httpx.Response:
