@@ -40,7 +40,7 @@ from app.services.questionnaires import Registry
 from . import present, shown
 from .forms import FieldError, PageInput, read_page
 from .pages import CheckedForm, redirect, render
-from .routes import AssessmentDep
+from .result import AssessmentDep
 
 router = APIRouter()
 

@@ -155,7 +155,7 @@ def _as_form_value(question: Question, value: Any) -> Any:
     return value
 
 
-# Changing an answer from "check your answers" (app/web/routes.py Change): kept on the page.
+# Changing an answer from "check your answers" (app/web/form_pages.py Change): kept on the page.
 CHANGE_PARAMS = ("change", "row", "was")
 
 
