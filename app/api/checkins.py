@@ -20,11 +20,7 @@ from app.services import assessments as assessment_service
 from app.services import audit, checkin_dates, interview, result_language
 from app.services import checkins as checkin_service
 from app.services.api_keys import Caller
-from app.services.checkins import (
-    CheckinLimitError,
-    CheckinNotPossibleError,
-    RecordedCheckin,
-)
+from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
 from app.services.idempotency import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
