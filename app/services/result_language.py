@@ -164,7 +164,13 @@ def checkin_results(
     if language == BASE_LANGUAGE:
         return [(c.result, BASE_LANGUAGE) for c in wanted]
     every = checkins.list_checkins(session, assessment.id)
-    made = {c.id: m for c, m in zip(every, every_checkin(registry, assessment, every, language))}
+    made = dict(
+        zip(
+            (c.id for c in every),
+            every_checkin(registry, assessment, every, language),
+            strict=True,
+        )
+    )
     return [made.get(c.id, (c.result, BASE_LANGUAGE)) for c in wanted]
 
 

@@ -107,7 +107,8 @@ def test_an_emergency_in_polish(
     call = page.locator("h1 + .call-now .call-button")
     assert call.inner_text().strip() == "Zadzwoń pod 999"
     box = call.bounding_box()
-    assert box is not None and box["y"] + box["height"] <= VIEWPORT["height"]
+    assert box is not None
+    assert box["y"] + box["height"] <= VIEWPORT["height"]
     in_polish(page, axe_check, "emergency result")
     screenshot(page, "pl-emergency-390")
     record = stored(live_server, page)
@@ -191,7 +192,9 @@ def test_a_self_care_plan_its_pdf_and_a_check_in_in_polish(
     assert "Mostek biodrowy: Mostek z nogami w kształcie cyfry 4" in (
         page.locator(".plan-week__list").inner_text()
     )
-    assert "Plan poniżej obowiązuje od tej kontroli." in page.locator(".latest-checkin").inner_text()
+    assert (
+        "Plan poniżej obowiązuje od tej kontroli." in page.locator(".latest-checkin").inner_text()
+    )
     assert page.locator('main [lang="en-GB"]').count() == 0
     in_polish(page, axe_check, "result after a check-in")
     screenshot(page, "pl-result-after-checkin-390")
