@@ -13,7 +13,7 @@ from app import codec
 from app.clock import Clock
 from app.config import CheckinLimits
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
-from app.engine import AnswerError
+from app.engine import BASE_LANGUAGE, AnswerError
 from app.errors import AppError
 from app.models import Assessment
 from app.services import assessments as assessment_service
@@ -140,11 +140,15 @@ async def create_checkin(
     assessment, recorded = await store_checkin(
         db, registry, client, assessment_id, body.answers,
         idempotency_key=idempotency_key, clock=clock, limits=settings.limits.checkins,
+        language=language,
     )  # fmt: skip
-    # Stored in English; sent in the language asked for, where it can be made again exactly.
-    (in_language,) = await db.run(
-        result_language.checkin_results, registry, assessment, [recorded], language
-    )
+    # Stored in English; sent in the language asked for, where it can be made again exactly
+    # (a second read, only then: in English the stored result is the answer).
+    in_language = (recorded.result, BASE_LANGUAGE)
+    if language != BASE_LANGUAGE:
+        (in_language,) = await db.run(
+            result_language.checkin_results, registry, assessment, [recorded], language
+        )
     return health_data_response(
         presenters.checkin_record(recorded, registry, in_language),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
@@ -163,6 +167,7 @@ async def store_checkin(
     clock: Clock,
     limits: CheckinLimits,
     questionnaire_id: str | None = None,
+    language: str = BASE_LANGUAGE,
 ) -> tuple[Assessment, RecordedCheckin]:
     """Store an API client's check-in, with the API's errors: what JSON answers and a
     QuestionnaireResponse (app/api/fhir_in.py, which names the check-in's questionnaire in
@@ -170,7 +175,7 @@ async def store_checkin(
     try:
         return await db.run(
             _store, registry, client, assessment_id, answers, idempotency_key=idempotency_key,
-            clock=clock, limits=limits, questionnaire_id=questionnaire_id,
+            clock=clock, limits=limits, questionnaire_id=questionnaire_id, language=language,
         )  # fmt: skip
     except CheckinLimitError as exc:
         raise limit_reached(exc, clock()) from None
@@ -212,6 +217,7 @@ def _store(
     clock: Clock,
     limits: CheckinLimits,
     questionnaire_id: str | None = None,
+    language: str = BASE_LANGUAGE,
 ) -> tuple[Assessment, RecordedCheckin]:
     """A check-in POST's one transaction: which assessment this key may write to (404 first,
     then the scope), the check-in evaluated once and stored, and the clinic's audit event, so
@@ -242,7 +248,7 @@ def _store(
     _refuse_too_many(registry, assessment, answers)
     recorded = checkin_service.record_checkin(
         session, registry, assessment, answers, channel="api", api_client_id=client.id,
-        idempotency_key=idempotency_key, clock=clock, limits=limits,
+        idempotency_key=idempotency_key, clock=clock, limits=limits, language=language,
     )  # fmt: skip
     # A retry reads the stored check-in back: audited as a read, not a second write.
     audit.record_health_data(
