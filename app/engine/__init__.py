@@ -77,7 +77,7 @@ from ._nodes import (
 from ._plan import load_exercise_blocks
 from ._progress import progress_plan, step_index
 from ._result import RELEASED, assess, build_result
-from ._texts import put_texts, text_catalogue
+from ._texts import english_fingerprint, put_texts, text_catalogue
 from ._translations import (
     BASE_LANGUAGE,
     PSEUDO_LANGUAGE,
@@ -141,6 +141,7 @@ __all__ = [
     "Triage",
     "assess",
     "build_result",
+    "english_fingerprint",
     "evaluate",
     "load_directory",
     "load_exercise_blocks",

@@ -19,6 +19,7 @@ and ``action``, a derived value's or context item's label) stay in English, as s
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -74,6 +75,16 @@ def text_catalogue(top: Mapping[str, Any]) -> dict[str, str]:
     return {key: text for key, _, _, text in _texts(top)}
 
 
+def english_fingerprint(top: Mapping[str, Any]) -> str:
+    """A short fingerprint of every text the person reads (keys and English words): a reviewed
+    translation records the one it was reviewed against, so that a changed English text cannot
+    leave a translation marked reviewed that no one has read against it."""
+    digest = hashlib.sha256()
+    for key, text in text_catalogue(top).items():
+        digest.update(f"{key}\0{' '.join(text.split())}\0".encode())
+    return digest.hexdigest()[:16]
+
+
 def put_texts(top: LDict, texts: Mapping[str, str]) -> None:
     """Replace, in place, each text whose key ``texts`` names (the others stay as they are)."""
     for key, parent, slot, _ in list(_texts(top)):
@@ -122,4 +133,4 @@ def _mapping(data: Mapping[str, Any], key: str, kind: str) -> Iterator[Any]:
         yield from _field(data, field, value, f"{key}.{field}", kind)
 
 
-__all__ = ["LDict", "LList", "put_texts", "text_catalogue"]
+__all__ = ["LDict", "LList", "english_fingerprint", "put_texts", "text_catalogue"]

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ._errors import DefinitionProblem
-from ._texts import text_catalogue
+from ._texts import english_fingerprint, text_catalogue
 from ._yaml import LDict, load_yaml
 
 BASE_LANGUAGE: Final = "en"
@@ -42,6 +42,7 @@ _KEYS: Final = (
     "status",
     "reviewed_by",
     "reviewed_on",
+    "reviewed_english",
     "texts",
 )
 
@@ -152,6 +153,22 @@ def read_translation(
             problem(
                 raw.line_of("reviewed_on") if "reviewed_on" in raw else raw.line_of("status"),
                 "a reviewed translation says when: 'reviewed_on' (a day like 2027-01-31)",
+            )
+        # Reviewed against this English, word for word: a text changed since is unreviewed.
+        now = english_fingerprint(definition)
+        against = raw.get("reviewed_english")
+        if against is None:
+            problem(
+                raw.line_of("status"),
+                "a reviewed translation records the English it was reviewed against:"
+                f" 'reviewed_english: {now}' (the English texts' fingerprint today)",
+            )
+        elif str(against) != now:
+            problem(
+                raw.line_of("reviewed_english"),
+                f"the English texts of {definition_path} have changed since this translation was"
+                f" reviewed (fingerprint {against}, now {now}): translate the changed texts and"
+                " have them reviewed (then record the new fingerprint), or mark it draft",
             )
     elif "reviewed_on" in raw and raw["reviewed_on"] is not None and reviewed_on is None:
         problem(raw.line_of("reviewed_on"), "'reviewed_on' must be a day like 2027-01-31")

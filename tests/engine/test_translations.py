@@ -332,3 +332,23 @@ def test_every_shipped_translation_checks_and_triages_as_the_english() -> None:
                 assess(english, answers(**changes)),
             )
             assert codes(ours) == codes(theirs), (pair.translation.language, changes)
+
+
+def test_a_reviewed_translation_fails_once_the_english_changes_under_it(folder: Path) -> None:
+    # Reviewed against today's English: it checks. Then one English text changes.
+    who = {"reviewed_by": "A. Nowak, physiotherapist", "reviewed_on": "2026-11-30"}
+    path = write_translation(folder, AUDIT, status="reviewed", **who)
+    assert checked(folder)[0] == []
+    definition = folder / f"{AUDIT}.yaml"
+    english = definition.read_text(encoding="utf-8")
+    changed = english.replace(
+        "Do you have new problems with peeing?", "Do you have any new problems with peeing?"
+    )
+    assert changed != english
+    definition.write_text(changed, encoding="utf-8")
+    said = only_problem(folder)
+    assert f"{path}:{line_with(path, 'reviewed_english')}" in said
+    assert "have changed since this translation was reviewed" in said
+    # Without a fingerprint a reviewed file is refused, and told today's.
+    write_translation(folder, AUDIT, status="reviewed", reviewed_english=None, **who)
+    assert "records the English it was reviewed against" in only_problem(folder)

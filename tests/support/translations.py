@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from app.engine import text_catalogue
+from app.engine import english_fingerprint, text_catalogue
 
 QUESTIONNAIRES = Path(__file__).resolve().parents[2] / "questionnaires"
 AUDIT = "low-back-audit"
@@ -44,6 +44,8 @@ def write_translation(
         "reviewed_by": None,
         "reviewed_on": None,
     }
+    if header.get("status") == "reviewed":  # read against today's English, unless a test says
+        data["reviewed_english"] = english_fingerprint(raw)
     data.update(header)
     if texts is None:
         texts = {key: stand_in(text) for key, text in text_catalogue(raw).items()}
