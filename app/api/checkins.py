@@ -140,8 +140,7 @@ async def create_checkin(
         idempotency_key=idempotency_key, clock=clock, limits=settings.limits.checkins,
         language=language,
     )  # fmt: skip
-    # Stored in English; sent in the language asked for, where it can be made again exactly
-    # (a second read, only then: in English the stored result is the answer).
+    # Stored in English; sent in another language asked for by a second read, if exact.
     in_language = (recorded.result, BASE_LANGUAGE)
     if language != BASE_LANGUAGE:
         (in_language,) = await db.run(

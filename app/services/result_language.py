@@ -161,8 +161,30 @@ def checkin_results(
     did (its answers, the check-ins before it, its time), with the plan's texts from the
     assessment's result in that language; and the language each is in. The stored result
     (English) where that cannot be done exactly."""
-    english = [(c.result, BASE_LANGUAGE) for c in wanted]
     if language == BASE_LANGUAGE:
+        return [(c.result, BASE_LANGUAGE) for c in wanted]
+    every = checkins.list_checkins(session, assessment.id)
+    made = dict(
+        zip(
+            (c.id for c in every),
+            every_checkin(registry, assessment, every, language),
+            strict=True,
+        )
+    )
+    return [made.get(c.id, (c.result, BASE_LANGUAGE)) for c in wanted]
+
+
+def every_checkin(
+    registry: Registry,
+    assessment: Assessment,
+    every: Sequence[Checkin],
+    language: str,
+) -> list[tuple[CheckinResult, str]]:
+    """The results of ``every`` check-in of ``assessment`` (all of them, oldest first, as
+    ``list_checkins`` gives them) in ``language``, each with the language it is in: see
+    ``checkin_results``. For callers that already hold the check-ins (the result page)."""
+    english = [(c.result, BASE_LANGUAGE) for c in every]
+    if language == BASE_LANGUAGE or not every:
         return english
     followed, used = assessment_result(
         registry,
@@ -173,18 +195,11 @@ def checkin_results(
     )
     if used != language:
         return english
-    every = checkins.list_checkins(session, assessment.id)
-    index = {c.id: i for i, c in enumerate(every)}
+    rows = list(every)
     out: list[tuple[CheckinResult, str]] = []
-    for stored, (result, _) in zip(wanted, english, strict=True):
-        i = index.get(stored.id)
-        row = every[i] if i is not None else None
-        made = (
-            None
-            if row is None
-            else _checkin_in(registry, assessment, every[:i], row, followed, language)
-        )
-        out.append((made, language) if made is not None else (result, BASE_LANGUAGE))
+    for i, row in enumerate(rows):
+        made = _checkin_in(registry, assessment, rows[:i], row, followed, language)
+        out.append((made, language) if made is not None else (row.result, BASE_LANGUAGE))
     return out
 
 
@@ -270,3 +285,19 @@ def checkin_step(
     if not finished or evaluation.problems:
         return evaluation, None
     return evaluation, checkins.checkin_result(registry, evaluation, assessment, earlier, now)
+
+
+def plan_after(
+    followed: Result, used: str, results: Sequence[tuple[CheckinResult, str]]
+) -> tuple[Plan, str]:
+    """The plan as the last check-in that made one left it (``results``: the check-ins' results
+    in a language, with the language each is in, as ``every_checkin`` gives them), else the
+    assessment's own (``followed``, in ``used``); and the language that plan is in. As
+    ``checkins.current_plan`` does with the stored (English) results."""
+    for result, language in reversed(results):
+        plan = result.get("plan")
+        if plan:
+            return plan.copy(), language
+    plan = followed["plan"]
+    assert plan is not None, "a check-in follows a result with a plan"
+    return plan.copy(), used

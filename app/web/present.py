@@ -14,11 +14,10 @@ from app import display
 from app.answer_text import imperial_name, show_number
 from app.config import Settings
 from app.engine import Question
-from app.i18n import N_, current_language, format_day, gettext
+from app.i18n import LANGUAGES, N_, current_language, format_day, gettext
 from app.models import Assessment, Checkin, Clinic
 from app.presentation.answers import answers_by_section
 from app.services import clinics, result_language
-from app.services.checkins import current_plan
 from app.services.questionnaires import Registry
 from app.units import IMPERIAL, to_imperial
 
@@ -215,9 +214,13 @@ def result_view(
     most_urgent = assessment.triage_rank == 0
     plan = result.get("plan")
     latest = None
+    plan_lang = used
     if checkins and plan:
         last = checkins[-1]
-        last_triage = last.result["triage"]
+        # The check-ins' stored results are English too: worked out again in the language.
+        results = result_language.every_checkin(registry, assessment, checkins, language)
+        last_result, last_lang = results[-1]
+        last_triage = last_result["triage"]
         last_level = registry.level(last.triage_level, last.questionnaire_id)
         latest = {
             "at": last.created_at,
@@ -225,6 +228,7 @@ def result_view(
             "title": last_triage["title"],
             "advice": last_triage["advice"],
             "reasons": [reason["message"] for reason in last_triage["reasons"]],
+            "lang": _lang_of(last_lang, language),
             "look": display.level_look(last_level, last.triage_level),
             # Not self-care: the check-in's advice leads the page. With no plan (an urgent
             # sign) the exercises stop; at see-a-doctor only what made the pain worse pauses.
@@ -241,7 +245,10 @@ def result_view(
                 urgent=bool(last_level and last_level.urgent),
             ),
         }
-        plan = None if latest["on_hold"] else current_plan(assessment, checkins)
+        if latest["on_hold"]:
+            plan = None
+        else:
+            plan, plan_lang = result_language.plan_after(result, used, results)
     focus, optional = display.plan_blocks(plan)
     # The definition the record was made with (its own version), for its words.
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)
@@ -282,6 +289,8 @@ def result_view(
         "focus_blocks": focus,
         "optional_blocks": optional,
         "plan": plan,
+        # The plan's texts when they are not in the page's language (a check-in kept English).
+        "plan_lang": _lang_of(plan_lang, language),
         "latest_checkin": latest,
         # A clinician released the programme: who and when; its questions, while unanswered.
         "release": result.get("release"),
@@ -304,6 +313,14 @@ def result_view(
         "checkin_info_url": f"{path}/checkin",
         "delete_url": f"{path}/delete",
     }
+
+
+def _lang_of(used: str, language: str) -> str | None:
+    """The ``lang`` of texts in ``used`` on a page in ``language``: None when the same."""
+    if used == language:
+        return None
+    known = LANGUAGES.get(used)
+    return known.html_lang if known else used
 
 
 def moment(at: datetime, clinic: Clinic | None) -> str:
