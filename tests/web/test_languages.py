@@ -188,3 +188,22 @@ def test_a_result_in_the_language_is_not_marked(
     client.cookies.set(LANG_COOKIE, "en-XA")
     page = client.get(f"/result/{recorded.result_token}").text
     assert 'lang="en-GB">' not in page.replace('hreflang="en-GB" lang="en-GB">English', "")
+
+
+def test_where_the_call_button_comes_first_the_switcher_waits_in_the_footer(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    """In the header the switcher took rows above an urgent result's call button at 320 px and
+    200% text (tests/browser/test_outcome_pages.py measures it); there it goes to the footer."""
+    urgent = record_assessment(
+        db, app.state.registry.default, {**SELF_CARE_ANSWERS, "fever": True}, channel="web"
+    )
+    calm = record_assessment(db, app.state.registry.default, SELF_CARE_ANSWERS, channel="web")
+    db.commit()
+    assert urgent.result["triage"]["level"] == "urgent"
+    for recorded, where in ((urgent, "footer"), (calm, "header")):
+        page = client.get(f"/result/{recorded.result_token}").text
+        (nav,) = re.findall(r'<nav class="languages[^"]*"', page)
+        part = page.split('<footer class="site-footer">')
+        assert (nav in part[1]) == (where == "footer"), where
+        assert ("languages--footer" in nav) == (where == "footer")
