@@ -336,7 +336,7 @@ def test_every_shipped_translation_checks_and_triages_as_the_english() -> None:
 
 def test_a_reviewed_translation_fails_once_the_english_changes_under_it(folder: Path) -> None:
     # Reviewed against today's English: it checks. Then one English text changes.
-    who = {"reviewed_by": "A. Nowak, physiotherapist", "reviewed_on": "2026-11-30"}
+    who: dict[str, Any] = {"reviewed_by": "A. Nowak, physiotherapist", "reviewed_on": "2026-11-30"}
     path = write_translation(folder, AUDIT, status="reviewed", **who)
     assert checked(folder)[0] == []
     definition = folder / f"{AUDIT}.yaml"
