@@ -39,7 +39,7 @@ from app.engine import (
 from app.engine import evaluate as engine_evaluate
 from app.models import Assessment, Checkin, utcnow
 
-from . import alerts
+from . import alerts, audit
 from .assessments import hold
 from .checkin_dates import plan_started
 from .checkin_trend import start_values_for, trend
@@ -247,6 +247,29 @@ def checkin_result(
         "changes": changes,
         "trend": trend(registry, assessment, checkins, evaluation, now),
     }
+
+
+def record_person_checkin(
+    session: Session,
+    /,
+    registry: Registry,
+    assessment: Assessment,
+    answers: Mapping[str, Any],
+    **options: Any,
+) -> RecordedCheckin:
+    """A check-in the person sent from their private link (``record_checkin``'s ``options``),
+    and the clinic's audit event for it, in the one call of the request: a check-in never lands
+    without it. The same answers again are audited as a read."""
+    recorded = record_checkin(session, registry, assessment, answers, **options)
+    audit.record_health_data(
+        session,
+        assessment.clinic_id,
+        assessment.id,
+        "checkin.replayed" if recorded.replayed else "checkin.created",
+        who=audit.BY_PERSON,
+        checkin_ids=[recorded.id],
+    )
+    return recorded
 
 
 def record_checkin(

@@ -27,7 +27,6 @@ from app.errors import AppError
 from app.i18n import current_language, format_day, gettext
 from app.models import Assessment, Checkin
 from app.services import (
-    audit,
     checkin_calendar,
     checkin_dates,
     interview_navigation,
@@ -192,8 +191,10 @@ async def send_checkin(
             answers=sent.answers,
         )
     try:
+        # A clinic's patient writes to the clinic's record: the audit log says so, as "the
+        # patient" (no account; the private link is who they are), in the same call.
         recorded = await db.run(
-            checkin_service.record_checkin,
+            checkin_service.record_person_checkin,
             registry,
             assessment,
             page_input.answers,
@@ -226,16 +227,6 @@ async def send_checkin(
             carried=_carried(q, again, form),
             status_code=422,
         )
-    # A clinic's patient wrote to the clinic's record: its audit log says so, as "the patient"
-    # (no account; the private link is who they are). The same answers again are a read.
-    await db.run(
-        audit.record_health_data,
-        assessment.clinic_id,
-        assessment.id,
-        "checkin.replayed" if recorded.replayed else "checkin.created",
-        who=audit.BY_PERSON,
-        checkin_ids=[recorded.id],
-    )
     return redirect(f"/result/{token}/checkins/{recorded.id}")
 
 
