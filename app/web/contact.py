@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.deps import Db, DbDep, RegistryDep
+from app.deps import DbDep, RegistryDep
 from app.errors import AppError
 from app.i18n import gettext
 from app.models import Assessment, Clinic
@@ -27,11 +27,11 @@ from .pages import CheckedForm, redirect, render
 router = APIRouter()
 
 
-async def contact_context(
-    db: Db, registry: Registry, assessment: Assessment, token: str, *, given: bool = False
+def contact_context(
+    registry: Registry, assessment: Assessment, token: str, *, asks: bool, given: bool = False
 ) -> dict[str, Any]:
-    """What the result page needs to ask for (or thank for) the person's contact details."""
-    asks = await db.run(intake.asks_for_contact, assessment)
+    """What the result page needs to ask for (or thank for) the person's contact details;
+    ``asks``: intake.asks_for_contact, read with the rest of the page."""
     return {
         "ask_contact": asks,
         "contact_given": given and assessment.patient_name is not None,
@@ -66,7 +66,7 @@ async def give_contact(
             request,
             "web/contact.html",
             {
-                **await contact_context(db, registry, assessment, token),
+                **contact_context(registry, assessment, token, asks=True),
                 "contact_errors": problems,
                 "contact_values": {"patient_name": name, "patient_contact": contact},
                 "sent_to": clinic.name if clinic else gettext("the clinic"),

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from app import i18n
-from app.deps import Db, DbDep, RegistryDep, settings_of, take_rate
+from app.deps import DbDep, RegistryDep, settings_of, take_rate
 from app.errors import AppError
 from app.i18n import gettext
-from app.models import Assessment
+from app.models import Assessment, ResultContact
 from app.services import assessments, keep, rate_limits
 from app.services.questionnaires import Registry
 
@@ -27,12 +27,17 @@ router = APIRouter()
 LINK_EMAILS_PER_HOUR: Final = 3
 
 
-async def keep_context(
-    db: Db, registry: Registry, assessment: Assessment, token: str, *, sent: bool = False
+def keep_context(
+    registry: Registry,
+    assessment: Assessment,
+    token: str,
+    *,
+    contact: ResultContact | None = None,
+    sent: bool = False,
 ) -> dict[str, Any]:
-    """What the result page's "send me this link" form needs. The stored address is read only
-    just after sending (``sent``), the one time the page speaks of it: not on every view."""
-    contact = await db.run(keep.contact_of, assessment) if sent else None
+    """What the result page's "send me this link" form needs. The stored address (``contact``)
+    is read only just after sending (``sent``), the one time the page speaks of it: not on
+    every view."""
     return {
         "keep": {
             "url": f"/result/{token}/keep",
@@ -74,7 +79,7 @@ async def send_link(
             language=i18n.current_language().code,
         )  # fmt: skip
     except ValueError as problem:
-        context = await keep_context(db, registry, assessment, token)
+        context = keep_context(registry, assessment, token)
         context["keep"].update(
             email=email, reminders_ticked=reminders, errors={"email": str(problem)}
         )

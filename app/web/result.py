@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import segno
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session
 from starlette.responses import Response
 
 from app import display, i18n
@@ -30,8 +29,8 @@ from app.services import (
     checkin_dates,
     checkin_trend,
     checkins,
-    corrections,
     pdf,
+    result_link,
     result_pdfs,
 )
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
@@ -54,69 +53,68 @@ async def get_assessment(request: Request, token: str, db: DbDep) -> Assessment:
     assessment = await db.run(assessments.get_by_result_token, token)
     if assessment is None:
         raise AppError(404)
-    # A result's pages (and its PDF, its calendar) open in the language it was made in: the
-    # e-mailed link or the PDF's QR code on another device too. English, which older results
-    # all say, leaves it to the browser.
+    prefer_result_language(request, assessment)
+    return assessment
+
+
+def prefer_result_language(request: Request, assessment: Assessment) -> None:
+    """A result's pages (and its PDF, its calendar) open in the language it was made in: the
+    e-mailed link or the PDF's QR code on another device too. English, which older results
+    all say, leaves it to the browser."""
     if assessment.language != i18n.BASE_LANGUAGE:
         prefer_language(request, assessment.language)
-    return assessment
 
 
 AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
 
 
-async def _result_view(
-    db: Db, registry: Registry, settings: Settings, token: str, assessment: Assessment
-) -> tuple[Clinic | None, list[Checkin], dict[str, Any]]:
-    """What the result page and its PDF both show: its clinic, its check-ins and the view."""
-    clinic = await clinic_of(db, assessment)
-    found = await db.run(checkins.list_checkins, assessment.id)
-    view = present.result_view(
-        assessment,
+def _result_view(
+    registry: Registry, settings: Settings, token: str, record: result_link.ResultRecord
+) -> dict[str, Any]:
+    """What the result page and its PDF both show."""
+    return present.result_view(
+        record.assessment,
         registry,
         settings,
         token=token,
-        sent_to=clinic.name if clinic else None,
-        checkins=found,
+        sent_to=record.clinic.name if record.clinic else None,
+        checkins=record.checkins,
     )
-    return clinic, found, view
 
 
 @router.get("/result/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def result_page(
     request: Request,
     token: str,
-    assessment: AssessmentDep,
     db: DbDep,
     registry: RegistryDep,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> Response:
-    clinic, found_checkins, view = await _result_view(db, registry, settings, token, assessment)
-    result = assessment.result
-    found = registry.level(result["triage"]["level"], assessment.questionnaire_id)
-    follow_up = _follow_up(token, assessment, found_checkins, registry, clock())
-    asked = await contact.contact_context(
-        db, registry, assessment, token, given=request.query_params.get("contact") == "given"
-    )
-    kept = await keep.keep_context(
-        db, registry, assessment, token, sent=request.query_params.get("kept") == "sent"
-    )
-    closed = await db.run(corrections.why_not_correctable, assessment, correction_rules(request))
-    earlier = await db.run(assessments.replaced_record, assessment)
+    given = request.query_params.get("contact") == "given"
+    sent = request.query_params.get("kept") == "sent"
+    page = await db.run(result_link.open_page, token, correction_rules(request), contact_sent=sent)
+    if page is None:
+        raise AppError(404)
+    assessment, clinic, earlier = page.assessment, page.clinic, page.replaced
+    prefer_result_language(request, assessment)
+    view = _result_view(registry, settings, token, page)
+    found = registry.level(assessment.result["triage"]["level"], assessment.questionnaire_id)
     return render(
         request,
         "web/result.html",
         {
             **view,
-            **follow_up,
-            **asked,
-            **kept,
+            **_follow_up(token, assessment, page.checkins, registry, clock()),
+            **contact.contact_context(
+                registry, assessment, token, asks=page.asks_contact, given=given
+            ),
+            **keep.keep_context(registry, assessment, token, contact=page.contact, sent=sent),
             "clinic": clinic,
             "reference": assessment.reference,
             "urgent": found is not None and found.urgent,
             "created_at": assessment.created_at,
-            "change_url": f"/result/{token}/mistake" if closed is None else None,
+            "change_url": f"/result/{token}/mistake" if page.correction_closed is None else None,
             # A correction says which result it replaced, and when that was.
             "replaces_from": present.moment(earlier.created_at, clinic) if earlier else None,
             "replaces_title": earlier.result["triage"]["title"] if earlier else None,
@@ -128,7 +126,6 @@ async def result_page(
 async def result_pdf(
     request: Request,
     token: str,
-    assessment: AssessmentDep,
     db: DbDep,
     registry: RegistryDep,
     settings: SettingsDep,
@@ -136,7 +133,12 @@ async def result_pdf(
 ) -> Response:
     """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet.
     Made once per version of the page and kept (app/services/result_pdfs.py)."""
-    _, _, view = await _result_view(db, registry, settings, token, assessment)
+    record = await db.run(result_link.open_record, token)
+    if record is None:
+        raise AppError(404)
+    assessment = record.assessment
+    prefer_result_language(request, assessment)
+    view = _result_view(registry, settings, token, record)
     html = page_html(
         "web/result.html",
         # The link and its QR code are on the PDF: the person's own copy, their way back.
@@ -214,6 +216,4 @@ def _follow_up(
 
 
 async def clinic_of(db: Db, assessment: Assessment) -> Clinic | None:
-    if assessment.clinic_id is None:
-        return None
-    return await db.run(Session.get, Clinic, assessment.clinic_id)
+    return await db.run(result_link.clinic_of, assessment)
