@@ -30,6 +30,7 @@ from .services import pdf
 from .services.alert_delivery import AlertSender
 from .services.questionnaires import DEFAULT_QUESTIONNAIRE, Registry
 from .staff.routes import router as staff_router
+from .templating import templates
 from .web import errors as web_errors
 from .web.checkins import router as checkin_router
 from .web.release import router as release_router
@@ -116,6 +117,9 @@ def create_app(
         )  # fmt: skip
     app.state.settings = settings
     app.state.clock = clock
+    # Templates change only with a release: outside development they are not checked for
+    # changes on every page (a stat() per template file a page uses).
+    templates.env.auto_reload = settings.is_development
     app.state.engine = make_engine(
         settings.database.url,
         pool_size=settings.database.pool_size,

@@ -41,6 +41,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -588,7 +589,9 @@ def fresh_database(server_url: str | None, tmp: Path) -> Iterator[str]:
 
 @contextmanager
 def serve(url: str, port: int, log: Path, workers: int = 1) -> Iterator[int]:
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development"}
+    # As deployed: production settings (templates not re-read, only reviewed languages).
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "production"}
+    env["SECRET_KEY"] = secrets.token_urlsafe(48)
     # The check-in rounds post a few check-ins to each result, each with other answers: every
     # one a new check-in, as before the flood limits (a duplicate is a cheaper read; the window
     # is off as well). The rate limits are off: the benchmark is one client with one key.

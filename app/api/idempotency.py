@@ -34,7 +34,7 @@ def idempotency_key_header(
     """The dependency a storing route declares its optional Idempotency-Key with. The header's
     words in the OpenAPI document are the route's (each route's document stays as it was)."""
 
-    def header(
+    async def header(
         idempotency_key: Annotated[
             str | None, Header(description=description, examples=examples)
         ] = None,

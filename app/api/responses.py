@@ -82,7 +82,7 @@ def health_data_response(
     return json_response(content, status_code, {**NO_STORE, **(headers or {})})
 
 
-def requested_language(registry: RegistryDep, request: Request) -> str:
+async def requested_language(registry: RegistryDep, request: Request) -> str:
     """The offered language the request's ``Accept-Language`` prefers (English when none):
     the texts of questionnaires and results are sent in it where a translation exists, and the
     response names the language it used (``language``, ``Content-Language``). Read from the
