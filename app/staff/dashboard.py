@@ -44,7 +44,7 @@ from .deps import CsrfProtected, CurrentStaff, audit_by, render
 router = APIRouter()
 
 
-def read_filters(
+async def read_filters(
     registry: RegistryDep,
     level: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies it)
     date_from: Annotated[str | None, Query(alias="from", max_length=40)] = None,

@@ -70,7 +70,7 @@ async def require_staff(staff: SignedInStaff) -> StaffContext:
 CurrentStaff = Annotated[StaffContext, Depends(require_staff)]
 
 
-def require_admin(staff: CurrentStaff) -> StaffContext:
+async def require_admin(staff: CurrentStaff) -> StaffContext:
     if staff.user.role != "admin":
         raise AppError(status.HTTP_403_FORBIDDEN, "Only clinic admins can do this")
     return staff
