@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -37,6 +37,7 @@ router = APIRouter()
 PAGE_FIELD: Final = "page"  # the page whose questions were just answered
 BACK: Final = "back"  # the value of the "go" button that goes one page back
 PERSON_ZONE: Final = ZoneInfo("Europe/London")  # the times a person is shown
+V = TypeVar("V", bound=checkin_pages.Visit)
 
 
 def _carried(
@@ -53,11 +54,12 @@ def _carried(
     ]
 
 
-def _arrived(request: Request, outcome: checkin_pages.Visit | None) -> None:
+def _arrived(request: Request, outcome: V | None) -> V:
     """A 404 for a token that is no result's; else the page in the result's language."""
     if outcome is None:
         raise AppError(404)
     show_in_its_language(request, outcome.assessment)
+    return outcome
 
 
 @router.get("/result/{token}/checkin", response_class=HTMLResponse, include_in_schema=False)
@@ -65,8 +67,7 @@ async def checkin_form(
     request: Request, token: str, db: DbDep, registry: RegistryDep, clock: ClockDep
 ) -> Response:
     outcome = await db.run(checkin_pages.open_checkin, registry, token, now=clock())
-    _arrived(request, outcome)
-    match outcome:
+    match _arrived(request, outcome):
         case checkin_pages.NotPossible(assessment=assessment):
             # A bookmark or the see-a-doctor page's link, before there is a plan to check in
             # on: say when check-ins start, not "page not found".
@@ -79,7 +80,7 @@ async def checkin_form(
             return _page(
                 request, token, evaluation, first, None, carried=[], early_until=early_until
             )
-    raise AssertionError(outcome)
+    raise AssertionError("every outcome is shown above")
 
 
 def _reader(form: Mapping[str, Sequence[str]]) -> Callable[[Sequence[Question], str], PageInput]:
@@ -113,8 +114,7 @@ async def send_checkin(
         clock=clock,
         limits=settings_of(request).limits.checkins,
     )
-    _arrived(request, outcome)
-    match outcome:
+    match _arrived(request, outcome):
         case checkin_pages.NotPossible():
             raise AppError(404)
         case checkin_pages.NoSuchPage():
@@ -147,7 +147,7 @@ async def send_checkin(
             return _limit_page(request, token, limit, clock())
         case checkin_pages.Recorded(checkin=recorded):
             return redirect(f"/result/{token}/checkins/{recorded.id}")
-    raise AssertionError(outcome)
+    raise AssertionError("every outcome is shown above")
 
 
 def _problems(
@@ -250,17 +250,16 @@ async def checkin_result(
     outcome = await db.run(
         checkin_pages.show_checkin, registry, token, checkin_id, language=page_language(request)
     )
-    _arrived(request, outcome)
-    if not isinstance(outcome, checkin_pages.CheckinShown):
+    if not isinstance(view := _arrived(request, outcome), checkin_pages.CheckinShown):
         raise AppError(404)
-    checkin, result = outcome.checkin, outcome.result
+    checkin, result = view.checkin, view.result
     level = registry.level(checkin.triage_level, checkin.questionnaire_id)
     return render(
         request,
         "web/checkin_result.html",
         {
             "result": result,
-            "text_lang": None if outcome.in_page_language else "en-GB",
+            "text_lang": None if view.in_page_language else "en-GB",
             "level": result["triage"]["level"],
             # For the safety net (web/_safety_net.html).
             "most_urgent": checkin.triage_rank == 0,
@@ -276,9 +275,9 @@ async def checkin_result(
                 checkin.questionnaire_id, checkin.questionnaire_version
             ).self_care_level,
             "chart": trend_chart(result.get("trend", [])),
-            "next_due": outcome.next_due,
-            "early": outcome.early,
-            "early_due": outcome.early_due,
+            "next_due": view.next_due,
+            "early": view.early,
+            "early_due": view.early_due,
             "result_url": f"/result/{token}",
             "checkin_url": f"/result/{token}/checkin",
         },
