@@ -188,7 +188,8 @@ def send_page(
     """A page of the check-in sent (``page_id``; "" for every page at once): the next page,
     the one before (``back``), the page with a problem, or, after the last, the check-in
     recorded. ``read`` is the door's reading of the form, for these questions, its messages in
-    the language given. The request's one evaluation is the one stored."""
+    the language given. The request's one evaluation (at ``now``) is the one stored, at
+    ``clock``'s time once the result's row is held (checkins.record_checkin)."""
     assessment = assessments.get_by_result_token(session, token)
     if assessment is None:
         return None
