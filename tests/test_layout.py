@@ -217,6 +217,7 @@ def test_the_shared_test_helpers_are_defined_once_in_tests_support() -> None:
 # examples are answers, not logic: api/checkins.py is not checked.)
 CHECKIN_MODULES = (
     "services/checkins.py",
+    "services/checkin_pages.py",
     "services/checkin_trend.py",
     "services/checkin_dates.py",
     "web/checkins.py",

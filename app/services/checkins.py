@@ -205,8 +205,8 @@ def evaluate_checkin(
     answers: Mapping[str, Any],
     now: datetime | None = None,
 ) -> Evaluation:
-    """The one evaluation of a check-in request: the route makes it, and ``record_checkin``
-    stores it."""
+    """The one evaluation of a check-in request: the use case makes it (the API's route, the
+    person's pages' checkin_pages.send_page), and ``record_checkin`` stores it."""
     q = questionnaire_for(registry, assessment)
     context = _context(q, registry, assessment, checkins, answers, now or utcnow())
     return engine_evaluate(q, answers, context)

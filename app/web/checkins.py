@@ -8,11 +8,10 @@ nothing behind, and every answer is checked again on the server when the check-i
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -22,50 +21,23 @@ from starlette.responses import Response
 from app import i18n
 from app.deps import ClockDep, DbDep, RegistryDep, settings_of
 from app.display import help_now, level_look, trend_chart
-from app.engine import AnswerError, Evaluation, Page, Question, Questionnaire
+from app.engine import Evaluation, Page, Question, Questionnaire
 from app.errors import AppError
-from app.i18n import current_language, format_day, gettext
-from app.models import Assessment, Checkin
-from app.services import (
-    checkin_calendar,
-    checkin_dates,
-    interview_navigation,
-    result_language,
-)
-from app.services import checkins as checkin_service
-from app.services.checkins import CheckinLimitError, CheckinNotPossibleError
-from app.services.questionnaires import Registry
+from app.i18n import format_day, gettext
+from app.services import checkin_calendar, checkin_pages
+from app.services.checkins import CheckinLimitError
 
 from . import present, shown
 from .forms import FieldError, PageInput, read_page
 from .pages import CheckedForm, redirect, render
-from .result import AssessmentDep
+from .result import AssessmentDep, page_language, show_in_its_language
 
 router = APIRouter()
 
 PAGE_FIELD: Final = "page"  # the page whose questions were just answered
 BACK: Final = "back"  # the value of the "go" button that goes one page back
 PERSON_ZONE: Final = ZoneInfo("Europe/London")  # the times a person is shown
-
-
-def _questionnaire(registry: Registry, assessment: Assessment) -> Questionnaire:
-    try:
-        return checkin_service.questionnaire_for(registry, assessment)
-    except CheckinNotPossibleError:
-        raise AppError(404) from None
-
-
-def _evaluate(
-    registry: Registry,
-    assessment: Assessment,
-    found: list[Checkin],
-    answers: Mapping[str, Any],
-    now: datetime | None = None,
-) -> Evaluation:
-    try:
-        return checkin_service.evaluate_checkin(registry, assessment, found, answers, now)
-    except CheckinNotPossibleError:
-        raise AppError(404) from None
+V = TypeVar("V", bound=checkin_pages.Visit)
 
 
 def _carried(
@@ -82,33 +54,43 @@ def _carried(
     ]
 
 
+def _arrived(request: Request, outcome: V | None) -> V:
+    """A 404 for a token that is no result's; else the page in the result's language."""
+    if outcome is None:
+        raise AppError(404)
+    show_in_its_language(request, outcome.assessment)
+    return outcome
+
+
 @router.get("/result/{token}/checkin", response_class=HTMLResponse, include_in_schema=False)
 async def checkin_form(
-    request: Request,
-    token: str,
-    assessment: AssessmentDep,
-    db: DbDep,
-    registry: RegistryDep,
-    clock: ClockDep,
+    request: Request, token: str, db: DbDep, registry: RegistryDep, clock: ClockDep
 ) -> Response:
-    try:
-        checkin_service.questionnaire_for(registry, assessment)
-    except CheckinNotPossibleError:
-        # A bookmark or the see-a-doctor page's link, before there is a plan to check in on:
-        # say when check-ins start, not "page not found".
-        return render(
-            request,
-            "web/checkin_not_yet.html",
-            {"result_url": f"/result/{token}", "released": assessment.released_at is not None},
-        )
-    found = await db.run(checkin_service.list_checkins, assessment.id)
-    evaluation = _evaluate(registry, assessment, found, {})
-    first = next(p for p in evaluation.questionnaire.pages if evaluation.page_is_visible(p))
-    # Before its due date a check-in is an early one: allowed, and the page says it will not
-    # count as the one due (app/services/checkins.py due_on).
-    due = checkin_dates.due_on(assessment, [c.created_at for c in found])
-    early_until = due if due is not None and due > clock() else None
-    return _page(request, token, evaluation, first, None, carried=[], early_until=early_until)
+    outcome = await db.run(checkin_pages.open_checkin, registry, token, now=clock())
+    match _arrived(request, outcome):
+        case checkin_pages.NotPossible(assessment=assessment):
+            # A bookmark or the see-a-doctor page's link, before there is a plan to check in
+            # on: say when check-ins start, not "page not found".
+            return render(
+                request,
+                "web/checkin_not_yet.html",
+                {"result_url": f"/result/{token}", "released": assessment.released_at is not None},
+            )
+        case checkin_pages.FirstPage(evaluation=evaluation, page=first, early_until=early_until):
+            return _page(
+                request, token, evaluation, first, None, carried=[], early_until=early_until
+            )
+    raise AssertionError("every outcome is shown above")
+
+
+def _reader(form: Mapping[str, Sequence[str]]) -> Callable[[Sequence[Question], str], PageInput]:
+    """The form read for the check-in's questions, its messages in the page's language."""
+
+    def read(questions: Sequence[Question], language: str) -> PageInput:
+        with i18n.language(language):
+            return read_page(questions, form)
+
+    return read
 
 
 @router.post("/result/{token}/checkin", include_in_schema=False)
@@ -116,118 +98,69 @@ async def send_checkin(
     request: Request,
     token: str,
     form: CheckedForm,
-    assessment: AssessmentDep,
     db: DbDep,
     registry: RegistryDep,
     clock: ClockDep,
 ) -> Response:
-    found = await db.run(checkin_service.list_checkins, assessment.id)
-    q = _questionnaire(registry, assessment)
-    # No page named: every page at once (what a client that sends the whole form means).
-    sent_page = (form.get(PAGE_FIELD) or [""])[0]
-    current = interview_navigation.find_page(q, sent_page) if sent_page else q.pages[-1]
-    if current is None:
-        raise AppError(400, gettext("This page of the check-in does not exist: start it again"))
-    upto = list(q.pages[: q.pages.index(current) + 1])
-    # Every answer sent, later pages' too (after Back): they fill in the page shown next. Only
-    # the pages up to this one are checked and evaluated.
-    sent = read_page([x for page in q.pages for x in page.questions], form)
-    asked = {x.id for page in upto for x in page.questions}
-    page_input = PageInput(
-        answers={k: v for k, v in sent.answers.items() if k in asked},
-        errors=[e for e in sent.errors if e.question_id in asked],
-        raw=sent.raw,
+    outcome = await db.run(
+        checkin_pages.send_page,
+        registry,
+        token,
+        _reader(form),
+        page_id=(form.get(PAGE_FIELD) or [""])[0],
+        back=(form.get("go") or [""])[0] == BACK,
+        language=page_language(request),
+        now=clock(),
+        clock=clock,
+        limits=settings_of(request).limits.checkins,
     )
-    evaluation = _evaluate(registry, assessment, found, page_input.answers, clock())
-    shown = {x.id for x in evaluation.visible}
-    # Only what this check-in asks counts: after a warning sign, the rest is not needed.
-    page_input.errors = [e for e in page_input.errors if e.question_id in shown]
-    page_input.answers = {k: v for k, v in page_input.answers.items() if k in shown}
-    visible = [page for page in upto if evaluation.page_is_visible(page)]
-
-    if (form.get("go") or [""])[0] == BACK:
-        before = interview_navigation.previous_page(evaluation, current)
-        if before is not None:
+    match _arrived(request, outcome):
+        case checkin_pages.NotPossible():
+            raise AppError(404)
+        case checkin_pages.NoSuchPage():
+            raise AppError(400, gettext("This page of the check-in does not exist: start it again"))
+        case checkin_pages.ShowPage(evaluation=evaluation, page=page, sent=sent):
+            carried = _carried(evaluation.questionnaire, page, form)
             return _page(
-                request,
-                token,
-                evaluation,
-                before,
-                None,
-                carried=_carried(q, before, form),
-                answers=sent.answers,
+                request, token, evaluation, page, None, carried=carried, answers=sent.answers
             )
-    if evaluation.stopped:
-        # An emergency sign never waits for the other answers: an answer with a problem was
-        # not read, so leaving it out gives the same level, and the check-in is sent now.
-        page_input.errors = []
-    if page_input.errors:
-        # The first page with a problem is shown again (an earlier one only if it was altered),
-        # with that page's problems.
-        wrong = {e.question_id for e in page_input.errors}
-        again = next(p for p in visible if any(x.id in wrong for x in p.questions))
-        on_page = {x.id for x in again.questions}
-        page_input.errors = [e for e in page_input.errors if e.question_id in on_page]
-        return _page(
-            request,
-            token,
-            evaluation,
-            again,
-            page_input,
-            carried=_carried(q, again, form),
-            status_code=422,
-        )
-    following = (
-        None if evaluation.stopped else interview_navigation.following_page(evaluation, current)
-    )
-    if following is not None and following not in upto:
-        return _page(
-            request,
-            token,
-            evaluation,
-            following,
-            None,
-            carried=_carried(q, following, form),
-            answers=sent.answers,
-        )
-    try:
-        # A clinic's patient writes to the clinic's record: the audit log says so, as "the
-        # patient" (no account; the private link is who they are), in the same call.
-        recorded = await db.run(
-            checkin_service.record_person_checkin,
-            registry,
-            assessment,
-            page_input.answers,
-            # This request's one evaluation. The form's answers on hidden pages were dropped
-            # above, so none is stored as ignored.
-            evaluation=dataclasses.replace(evaluation, ignored=()),
-            channel="intake" if assessment.clinic_id else "web",
-            clock=clock,
-            limits=settings_of(request).limits.checkins,
-            language=i18n.current_language().code,
-        )
-    except CheckinLimitError as exc:
-        return _limit_page(request, token, exc, clock())
-    except AnswerError as exc:
-        # An earlier page's answer is missing (the form was altered): ask for it there.
-        missing = {p.question for p in exc.problems}
-        again = next((p for p in visible if any(x.id in missing for x in p.questions)), visible[0])
-        by_id = {x.id: x for x in again.questions}
-        page_input.errors = [
-            FieldError(p.question, p.question, gettext("Answer this question"), _summary(by_id, p))
-            for p in exc.problems
-            if p.question in by_id
-        ]
-        return _page(
-            request,
-            token,
-            evaluation,
-            again,
-            page_input,
-            carried=_carried(q, again, form),
-            status_code=422,
-        )
-    return redirect(f"/result/{token}/checkins/{recorded.id}")
+        case checkin_pages.ShowProblems(evaluation=evaluation, page=page, sent=sent, wrong=wrong):
+            errors = [e for e in sent.errors if e.question_id in wrong]
+            return _problems(
+                request, token, form, evaluation, page, PageInput(errors=errors, raw=sent.raw)
+            )
+        case checkin_pages.MissingAnswers(
+            evaluation=evaluation, page=page, sent=sent, problems=problems
+        ):
+            by_id = {x.id: x for x in page.questions}
+            errors = [
+                FieldError(
+                    p.question, p.question, gettext("Answer this question"), _summary(by_id, p)
+                )
+                for p in problems
+                if p.question in by_id
+            ]
+            return _problems(
+                request, token, form, evaluation, page, PageInput(errors=errors, raw=sent.raw)
+            )
+        case checkin_pages.LimitReached(limit=limit):
+            return _limit_page(request, token, limit, clock())
+        case checkin_pages.Recorded(checkin=recorded):
+            return redirect(f"/result/{token}/checkins/{recorded.id}")
+    raise AssertionError("every outcome is shown above")
+
+
+def _problems(
+    request: Request,
+    token: str,
+    form: Mapping[str, Sequence[str]],
+    evaluation: Evaluation,
+    page: Page,
+    page_input: PageInput,
+) -> Response:
+    """A page again, with its problems."""
+    carried = _carried(evaluation.questionnaire, page, form)
+    return _page(request, token, evaluation, page, page_input, carried=carried, status_code=422)
 
 
 def _limit_page(request: Request, token: str, exc: CheckinLimitError, now: datetime) -> Response:
@@ -312,35 +245,21 @@ def _page(
     "/result/{token}/checkins/{checkin_id}", response_class=HTMLResponse, include_in_schema=False
 )
 async def checkin_result(
-    request: Request,
-    token: str,
-    checkin_id: str,
-    assessment: AssessmentDep,
-    db: DbDep,
-    registry: RegistryDep,
+    request: Request, token: str, checkin_id: str, db: DbDep, registry: RegistryDep
 ) -> Response:
-    found = await db.run(checkin_service.list_checkins, assessment.id)
-    checkin = next((c for c in found if str(c.id) == checkin_id), None)
-    if checkin is None:
-        raise AppError(404)
-    # In the page's language: worked out again from the stored answers (the stored result is
-    # English), or English, marked so, where that cannot be done exactly.
-    language = current_language().code
-    [(result, used)] = await db.run(
-        result_language.checkin_results, registry, assessment, [checkin], language
+    outcome = await db.run(
+        checkin_pages.show_checkin, registry, token, checkin_id, language=page_language(request)
     )
-    due = checkin_dates.due_on(assessment, [c.created_at for c in found])
-    before = [
-        c.created_at for c in found if (c.created_at, c.id) < (checkin.created_at, checkin.id)
-    ]
-    early_due = checkin_dates.due_on(assessment, before)
+    if not isinstance(view := _arrived(request, outcome), checkin_pages.CheckinShown):
+        raise AppError(404)
+    checkin, result = view.checkin, view.result
     level = registry.level(checkin.triage_level, checkin.questionnaire_id)
     return render(
         request,
         "web/checkin_result.html",
         {
             "result": result,
-            "text_lang": None if used == language else "en-GB",
+            "text_lang": None if view.in_page_language else "en-GB",
             "level": result["triage"]["level"],
             # For the safety net (web/_safety_net.html).
             "most_urgent": checkin.triage_rank == 0,
@@ -356,9 +275,9 @@ async def checkin_result(
                 checkin.questionnaire_id, checkin.questionnaire_version
             ).self_care_level,
             "chart": trend_chart(result.get("trend", [])),
-            "next_due": due,
-            "early": checkin.id in checkin_dates.early(assessment, found),
-            "early_due": early_due,
+            "next_due": view.next_due,
+            "early": view.early,
+            "early_due": view.early_due,
             "result_url": f"/result/{token}",
             "checkin_url": f"/result/{token}/checkin",
         },

@@ -148,12 +148,17 @@ def prefer_language(request: Request, wanted: str | None) -> None:
     """This request's page in ``wanted`` (a default the page learns late: its clinic's, or the
     one a result was made in), unless the person chose one themselves (the switcher, its
     cookie). A language not offered now (a draft where drafts are off) is passed over."""
+    if (code := preferred_language(request, wanted)) is not None:
+        i18n.use_language(code)
+
+
+def preferred_language(request: Request, wanted: str | None) -> str | None:
+    """``wanted`` if ``prefer_language`` would put the page in it, else None."""
     if wanted is None:
-        return
+        return None
     offered = [language.code for language in request.app.state.languages]
     chosen = i18n.chosen_by_person(request.url.query, request.headers.get("cookie", ""), offered)
-    if chosen is None and wanted in offered:
-        i18n.use_language(wanted)
+    return wanted if chosen is None and wanted in offered else None
 
 
 async def correction_entry(db: Db, result_token: str, rules: corrections.CorrectionRules) -> Entry:

@@ -3,7 +3,7 @@ clinic), and the same as a document to keep or take to a doctor."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -36,10 +36,7 @@ from app.services import (
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import contact, keep, present
-from .entry import (
-    correction_rules,
-    prefer_language,
-)
+from .entry import correction_rules, prefer_language, preferred_language
 from .pages import page_html, render
 
 router = APIRouter()
@@ -53,11 +50,11 @@ async def get_assessment(request: Request, token: str, db: DbDep) -> Assessment:
     assessment = await db.run(assessments.get_by_result_token, token)
     if assessment is None:
         raise AppError(404)
-    prefer_result_language(request, assessment)
+    show_in_its_language(request, assessment)
     return assessment
 
 
-def prefer_result_language(request: Request, assessment: Assessment) -> None:
+def show_in_its_language(request: Request, assessment: Assessment) -> None:
     """A result's pages (and its PDF, its calendar) open in the language it was made in: the
     e-mailed link or the PDF's QR code on another device too. English, which older results
     all say, leaves it to the browser."""
@@ -66,6 +63,20 @@ def prefer_result_language(request: Request, assessment: Assessment) -> None:
 
 
 AssessmentDep = Annotated[Assessment, Depends(get_assessment)]
+
+
+def page_language(request: Request) -> Callable[[str], str]:
+    """The language a result's page will be in, given the one the result was made in (what
+    ``show_in_its_language`` chooses): for a use case that words or stores something in it
+    within the call that finds the result."""
+    current = i18n.current_language().code
+
+    def of(made_in: str) -> str:
+        if made_in == i18n.BASE_LANGUAGE:
+            return current
+        return preferred_language(request, made_in) or current
+
+    return of
 
 
 def _result_view(
@@ -97,7 +108,7 @@ async def result_page(
     if page is None:
         raise AppError(404)
     assessment, clinic, earlier = page.assessment, page.clinic, page.replaced
-    prefer_result_language(request, assessment)
+    show_in_its_language(request, assessment)
     view = _result_view(registry, settings, token, page)
     found = registry.level(assessment.result["triage"]["level"], assessment.questionnaire_id)
     return render(
@@ -137,7 +148,7 @@ async def result_pdf(
     if record is None:
         raise AppError(404)
     assessment = record.assessment
-    prefer_result_language(request, assessment)
+    show_in_its_language(request, assessment)
     view = _result_view(registry, settings, token, record)
     html = page_html(
         "web/result.html",
