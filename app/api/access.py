@@ -12,13 +12,14 @@ from fastapi import status
 from app.deps import Db
 from app.errors import AppError
 from app.models import Assessment
+from app.services import api_access, audit
 from app.services import assessments as assessment_service
-from app.services import audit
 from app.services.api_keys import Caller
 
 from .responses import ERRORS
 from .schemas.problems import ErrorResponse
 
+NOT_FOUND = "There is no such assessment."
 # The errors of a route under /assessments/{assessment_id}, for the OpenAPI document.
 ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
@@ -32,8 +33,9 @@ ASSESSMENT_ERRORS: dict[int | str, dict[str, Any]] = {
 async def read_assessment(assessment_id: str, client: Caller, db: Db, *, action: str) -> Assessment:
     """The assessment this client may read, or a 404. A clinic's submission read through the
     API is in that clinic's audit log, with the key's name, as staff reads are."""
-    assessment = await readable_assessment(assessment_id, client, db)
-    await audit_by_key(db, client, assessment.clinic_id, assessment.id, action)
+    assessment = await db.run(api_access.read_assessment, client, assessment_id, action=action)
+    if assessment is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return assessment
 
 
@@ -47,7 +49,7 @@ async def readable_assessment(assessment_id: str, client: Caller, db: Db) -> Ass
         clinic_id=client.clinic_id,
     )
     if assessment is None:
-        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
+        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return assessment
 
 
