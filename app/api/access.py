@@ -1,10 +1,8 @@
-"""Which stored assessments an API key may read, and the clinic's audit of what it read or
-wrote: shared by the assessment and check-in routes."""
+"""An assessment an API key reads, with the clinic's audit of it (app/services/api_access.py,
+one call): shared by the assessment and check-in routes, with its 404."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterable
 from typing import Any
 
 from fastapi import status
@@ -12,8 +10,7 @@ from fastapi import status
 from app.deps import Db
 from app.errors import AppError
 from app.models import Assessment
-from app.services import api_access, audit
-from app.services import assessments as assessment_service
+from app.services import api_access
 from app.services.api_keys import Caller
 
 from .responses import ERRORS
@@ -37,37 +34,3 @@ async def read_assessment(assessment_id: str, client: Caller, db: Db, *, action:
     if assessment is None:
         raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return assessment
-
-
-async def readable_assessment(assessment_id: str, client: Caller, db: Db) -> Assessment:
-    """The assessment this client may read (not audited: the caller says what it did), or a
-    404."""
-    assessment = await db.run(
-        assessment_service.get_for_api_client,
-        assessment_id=assessment_id,
-        api_client_id=client.id,
-        clinic_id=client.clinic_id,
-    )
-    if assessment is None:
-        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    return assessment
-
-
-async def audit_by_key(
-    db: Db,
-    client: Caller,
-    clinic_id: uuid.UUID | None,
-    assessment_id: uuid.UUID,
-    action: str,
-    *,
-    checkin_ids: Iterable[uuid.UUID | str] = (),
-) -> None:
-    """What this key read or wrote of a clinic's submission, in the clinic's audit log."""
-    await db.run(
-        audit.record_health_data,
-        clinic_id,
-        assessment_id,
-        action,
-        who=audit.by_api_key(client.name, client.id),
-        checkin_ids=checkin_ids,
-    )
