@@ -10,15 +10,15 @@ from app.clock import Clock
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import AnswerError, Questionnaire, evaluate
 from app.errors import AppError
+from app.services import api_access, result_language
 from app.services import assessments as assessment_service
-from app.services import result_language
 from app.services.api_keys import Caller
 from app.services.assessments import Recorded
 from app.services.idempotency import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
-from .access import ASSESSMENT_ERRORS, audit_by_key, read_assessment
+from .access import ASSESSMENT_ERRORS, read_assessment
 from .auth import ApiClientDep
 from .errors import ApiRoute, field_problem, problem_dicts
 from .examples import EXAMPLE_ANSWERS, EXAMPLE_RECORD, SAFETY_ALL_NO
@@ -154,11 +154,9 @@ async def store_answers(
     refuse_more_answers_than_questions(q, answers)
     try:
         recorded = await db.run(
-            assessment_service.record,
+            api_access.record_assessment,
+            client,
             evaluate(q, answers),
-            channel="api",
-            api_client_id=client.id,
-            clinic_id=client.clinic_id,
             idempotency_key=idempotency_key,
             # A pinned version is part of the request: the same key with another pin is
             # another request (409), not a replay of the first.
@@ -181,9 +179,6 @@ async def store_answers(
             " new answers.",
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
-    # A retry reads the stored record back: it is audited as a read, not a second write.
-    action = "assessment.replayed" if recorded.replayed else "assessment.created"
-    await audit_by_key(db, client, client.clinic_id, recorded.id, action)
     return recorded
 
 

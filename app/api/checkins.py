@@ -16,8 +16,8 @@ from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import BASE_LANGUAGE, AnswerError
 from app.errors import AppError
 from app.models import Assessment
+from app.services import api_access, audit, checkin_dates, interview, result_language
 from app.services import assessments as assessment_service
-from app.services import audit, checkin_dates, interview, result_language
 from app.services import checkins as checkin_service
 from app.services.api_keys import Caller
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
@@ -26,7 +26,7 @@ from app.services.idempotency import IdempotencyConflictError
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 from . import presenters
-from .access import ASSESSMENT_ERRORS, audit_by_key, readable_assessment
+from .access import ASSESSMENT_ERRORS, NOT_FOUND
 from .auth import ApiClientDep
 from .errors import ApiRoute, answer_problems, field_problem
 from .examples import CHECKIN_ANSWERS, EXAMPLE_CHECKIN
@@ -293,15 +293,20 @@ async def list_checkins(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    assessment = await readable_assessment(assessment_id, client, db)
-    found, total = await db.run(
-        checkin_service.checkin_page, assessment.id, offset=offset, limit=limit
+    read = await db.run(
+        api_access.read_checkins,
+        client,
+        registry,
+        assessment_id,
+        language=language,
+        offset=offset,
+        limit=limit,
     )
-    in_language = await db.run(
-        result_language.checkin_results, registry, assessment, found, language
-    )
+    if read is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    assessment, found, total = read.assessment, read.checkins, read.total
     # One language for the page when every check-in could be given in it.
-    used = {lang for _, lang in in_language}
+    used = {lang for _, lang in read.in_language}
     due = checkin_dates.next_due(assessment, total)
     following = None
     headers = {}
@@ -311,19 +316,11 @@ async def list_checkins(
             f"?offset={offset + len(found)}&limit={limit}"
         )
         headers["Link"] = f'<{following}>; rel="next"'
-    await audit_by_key(
-        db,
-        client,
-        assessment.clinic_id,
-        assessment.id,
-        "checkins.viewed",
-        checkin_ids=[c.id for c in found],
-    )
     return health_data_response(
         {
             "checkins": [
                 presenters.checkin_record(c, registry, made)
-                for c, made in zip(found, in_language, strict=True)
+                for c, made in zip(found, read.in_language, strict=True)
             ],
             "next_due": None if due is None else due.isoformat().replace("+00:00", "Z"),
             "total": total,
@@ -372,8 +369,10 @@ async def get_checkin_fhir(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    assessment = await readable_assessment(assessment_id, client, db)
-    checkin = await db.run(checkin_service.get_checkin, assessment.id, checkin_id)
+    read = await db.run(api_access.export_checkin, client, assessment_id, checkin_id)
+    if read.assessment is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    assessment, checkin = read.assessment, read.checkin
     if checkin is None:
         raise AppError(status.HTTP_404_NOT_FOUND, "There is no such check-in.")
     try:
@@ -383,9 +382,6 @@ async def get_checkin_fhir(
             status.HTTP_404_NOT_FOUND, "This check-in's questionnaire is not loaded."
         ) from None
     bundle = checkin_bundle(checkin, assessment, q, base_url=settings.public_url)
-    await audit_by_key(
-        db, client, assessment.clinic_id, assessment.id, "export.fhir", checkin_ids=[checkin.id]
-    )
     return FhirResponse(codec.dumps(bundle), headers=NO_STORE)
 
 
@@ -413,9 +409,12 @@ async def next_checkin_page(
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
     language: LanguageDep,
 ) -> Response:
-    assessment = await readable_assessment(assessment_id, client, db)
+    # Stores nothing, but reads the plan and trend the earlier check-ins left (audited).
+    so_far = await db.run(api_access.checkins_so_far, client, assessment_id)
+    if so_far is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    assessment, found = so_far.assessment, so_far.checkins
     _refuse_too_many(registry, assessment, body.answers)
-    found = await db.run(checkin_service.list_checkins, assessment.id)
     now = clock()  # as storing it would read it
     try:
         evaluation = checkin_service.evaluate_checkin(
@@ -436,13 +435,4 @@ async def next_checkin_page(
     step["problems"] = answer_problems(evaluation.problems)
     if result is not None:
         step["result"] = result
-    # Stores nothing, but reads the plan and trend the earlier check-ins left.
-    await audit_by_key(
-        db,
-        client,
-        assessment.clinic_id,
-        assessment.id,
-        "checkin.next",
-        checkin_ids=[c.id for c in found],
-    )
     return health_data_response(step, headers=language_headers(evaluation.questionnaire.language))

@@ -16,9 +16,8 @@ from app.display import level_look
 from app.errors import AppError
 from app.models import AuditEvent
 from app.services import (
-    accounts,
+    admin_pages,
     api_keys,
-    audit,
     clinic_admin,
     clinics,
     invitations,
@@ -49,15 +48,14 @@ async def members(
     clock: ClockDep,
     revoked: Annotated[str, Query(max_length=5)] = "",
 ) -> HTMLResponse:
-    people = await db.run(accounts.list_staff, clinic_id=staff.clinic.id)
-    invited = await db.run(invitations.pending, clinic_id=staff.clinic.id, now=clock())
+    found = await db.run(admin_pages.members, clinic_id=staff.clinic.id, now=clock())
     return render(
         request,
         "staff/members.html",
         staff,
-        people=people,
+        people=found.people,
         roles=ROLES,
-        invited=invited,
+        invited=found.invited,
         revoked=revoked == "1",
         needs_second_factor=partial(second_factor.required, clinic=staff.clinic),
     )
@@ -317,11 +315,10 @@ async def audit_log(
     registry: RegistryDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    events, total = await db.run(audit.list_events, clinic_id=staff.clinic.id, page=page)
-    people = {u.id: u.email for u in await db.run(accounts.list_staff, clinic_id=staff.clinic.id)}
+    log = await db.run(admin_pages.audit_log, clinic_id=staff.clinic.id, page=page)
     return render(
-        request, "staff/audit.html", staff, events=events, people=people, page=page,
-        pages=max(1, -(-total // 50)), total=total,
+        request, "staff/audit.html", staff, events=log.events, people=log.people, page=page,
+        pages=max(1, -(-log.total // 50)), total=log.total,
         item=lambda event: event_item(registry, event),
     )  # fmt: skip
 

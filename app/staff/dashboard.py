@@ -6,7 +6,6 @@ Every read and change of a submission is written to the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -26,20 +25,18 @@ from app.errors import AppError
 from app.models import utcnow
 from app.presentation.answers import answers_by_section
 from app.services import (
-    alert_history,
     alert_settings,
-    assessments,
     checkin_trend,
     clinics,
     exports,
     filters,
     queue,
+    queue_pages,
 )
-from app.services import checkins as checkin_service
 from app.services import release as release_service
-from app.services.questionnaires import Registry, UnknownQuestionnaireError
+from app.services.questionnaires import Registry
 
-from .deps import CsrfProtected, CurrentStaff, audit_by, render
+from .deps import CsrfProtected, CurrentStaff, render
 
 router = APIRouter()
 
@@ -76,39 +73,18 @@ async def submissions(
     given: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    rows, total = await db.run(
-        queue.list_submissions,
-        clinic_id=staff.clinic.id,
+    found = await db.run(
+        queue_pages.open_queue,
+        staff.user,
         filters=given.filters,
         page=page,
         urgent=registry.urgent_codes,
+        urgent_levels=[level.code for level in registry.levels if level.urgent],
         flagging=registry.flag_codes,
         zone=clinics.zone_of(staff.clinic),
     )
-    flagged = await db.run(
-        queue.flagged_checkins,
-        [row.assessment for row in rows if row.flagged_at is not None],
-        registry.flag_codes,
-    )
-    if rows:  # each row's level, reference and name, and a flagged check-in's reasons
-        await audit_by(
-            db,
-            staff,
-            "queue.viewed",
-            target_type="assessment",
-            detail={
-                "filters": given.filters.describe(),
-                "assessment_ids": [str(row.assessment.id) for row in rows],
-                "checkin_ids": [str(c.id) for c in flagged.values()],
-            },
-        )
     query = urlencode(given.filters.query_string())
-    urgent_waiting = await db.run(
-        queue.count_unreviewed_urgent,
-        clinic_id=staff.clinic.id,
-        urgent=registry.urgent_codes,
-        flagging=registry.flag_codes,
-    )
+    urgent_waiting = found.urgent_waiting
     return render(
         request,
         "staff/dashboard.html",
@@ -116,21 +92,15 @@ async def submissions(
         # The count leads the tab's title, so a new urgent case shows in a tab in the background.
         title=f"({urgent_waiting} urgent) Submissions" if urgent_waiting else "Submissions",
         now=clock(),
-        by_level=await db.run(
-            queue.unreviewed_by_level,
-            clinic_id=staff.clinic.id,
-            levels=[level.code for level in registry.levels if level.urgent],
-            flagging=registry.flag_codes,
-            zone=clinics.zone_of(staff.clinic),
-        ),
+        by_level=found.by_level,
         alerts_missing=not alert_settings.has_route(staff.clinic),
         urgent_levels=registry.urgent_codes,
         level_action=_level_action(registry),
-        rows=rows,
-        flagged=flagged,
-        total=total,
+        rows=found.rows,
+        flagged=found.flagged,
+        total=found.total,
         page=page,
-        pages=max(1, -(-total // queue.PER_PAGE)),
+        pages=max(1, -(-found.total // queue.PER_PAGE)),
         filters=given.filters,
         errors=given.errors,
         values=given.values,
@@ -155,22 +125,15 @@ async def export_csv(
 ) -> Response:
     if given.errors:
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
-    # Up to exports.EXPORT_LIMIT records, each decompressed: seconds, away from the event loop.
-    lines = await db.run_long_read(
-        exports.csv_export,
-        clinic_id=staff.clinic.id,
+    # Up to exports.EXPORT_LIMIT records, each decompressed: seconds, away from the event loop
+    # (and committed there with its audit event).
+    lines = await db.run_off_loop(
+        queue_pages.export_submissions,
+        staff.user,
         filters=given.filters,
         urgent=registry.urgent_codes,
         flagging=registry.flag_codes,
         shape=_export_shape(registry, staff),
-    )
-    await audit_by(
-        db,
-        staff,
-        "export.csv",
-        target_type="assessment",
-        # Up to 50,000 rows: their number, and the filters that chose them, not every id.
-        detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
     return _csv_download(lines, "submissions", staff, bom=bom == "yes")
 
@@ -187,19 +150,12 @@ async def export_checkins_csv(
     if given.errors:
         raise AppError(status.HTTP_400_BAD_REQUEST, "; ".join(given.errors.values()))
     follow_up = registry.follow_up(registry.default_id)
-    lines = await db.run_long_read(
-        exports.checkin_csv_export,
-        clinic_id=staff.clinic.id,
+    lines = await db.run_off_loop(
+        queue_pages.export_checkins,
+        staff.user,
         filters=given.filters,
         flagging=registry.flag_codes,
         shape=_export_shape(registry, staff, follow_up.id if follow_up else None),
-    )
-    await audit_by(
-        db,
-        staff,
-        "export.checkins_csv",
-        target_type="checkin",
-        detail={"filters": given.filters.describe(), "rows": max(0, len(lines) - 1)},
     )
     return _csv_download(lines, "check-ins", staff, bom=bom == "yes")
 
@@ -251,20 +207,6 @@ def _export_shape(
 # -- one submission ---------------------------------------------------------------------------------
 
 
-async def _submission(
-    staff: CurrentStaff, db: DbDep, assessment_id: str, flagging: Collection[str] = ()
-) -> queue.Submission:
-    found = await db.run(
-        queue.get_submission,
-        clinic_id=staff.clinic.id,
-        assessment_id=assessment_id,
-        flagging=flagging,
-    )
-    if found is None:
-        raise AppError(status.HTTP_404_NOT_FOUND)
-    return found
-
-
 @router.get("/assessments/{assessment_id}", response_class=HTMLResponse)
 async def submission(
     assessment_id: str,
@@ -274,7 +216,12 @@ async def submission(
     registry: RegistryDep,
     as_seen: Annotated[str, Query(max_length=3)] = "",
 ) -> HTMLResponse:
-    found = await _submission(staff, db, assessment_id, registry.flag_codes)
+    opened = await db.run(
+        queue_pages.open_submission, staff.user, assessment_id, flagging=registry.flag_codes
+    )
+    if opened is None:
+        raise AppError(status.HTTP_404_NOT_FOUND)
+    found, followed = opened.submission, opened.checkins
     a = found.assessment
     # On request, the answers as the patient saw them: a view of the stored ids in their
     # language's words (its definition and catalog), not a copy; the rest stays English.
@@ -283,27 +230,13 @@ async def submission(
         seen_in = i18n.LANGUAGES.get(a.language)
     focus, optional = plan_blocks(a.result.get("plan"))
     q = registry.for_record(a.questionnaire_id, a.questionnaire_version)
-    followed = await db.run(checkin_service.list_checkins, a.id)
-    # What this page shows is what a review of theirs will cover.
-    await db.run(queue.mark_seen, a.id, by=staff.user, checkins_seen=len(followed))
-    await audit_by(
-        db,
-        staff,
-        "assessment.viewed",
-        target_type="assessment",
-        target_id=a.id,
-        detail={"checkin_ids": [str(c.id) for c in followed]} if followed else None,
-    )
-    alerted = await db.run(
-        alert_history.recent_alerts, clinic_id=staff.clinic.id, assessment_id=a.id
-    )
     return render(
         request, "staff/submission.html", staff,
         checkins=followed,
         chart=trend_chart(checkin_trend.trend(registry, a, followed), clinics.zone_of(staff.clinic)),
-        flag=(await db.run(queue.flagged_checkins, [a], registry.flag_codes)).get(a.id),
+        flag=opened.flag,
         flag_levels=registry.flag_codes, urgent_levels=registry.urgent_codes,
-        title="Submission", s=found, a=a, result=a.result, alerted=alerted,
+        title="Submission", s=found, a=a, result=a.result, alerted=opened.alerts,
         answers=answers_by_section(
             registry, a.questionnaire_id, a.questionnaire_version, a.answers,
             reasons=[reason["code"] for reason in a.result["triage"]["reasons"]],
@@ -351,24 +284,26 @@ async def review(
     db: DbDep,
     reviewed: Annotated[str, Form()] = "",
 ) -> Response:
-    a = (await _submission(staff, db, assessment_id)).assessment
     # Only the form's two values: a typo or "maybe" must not mark a case as seen. (No
     # max_length: a long value gets this answer too, not a default 422 that repeats it.)
-    if reviewed not in ("yes", "no"):
-        raise AppError(
-            status.HTTP_400_BAD_REQUEST,
-            "Mark the submission as reviewed (yes) or as not reviewed (no)",
-        )
+    mark = {"yes": True, "no": False}.get(reviewed)
     # A review covers the check-ins this person's page showed them (kept on the server): one
     # that came while the page was open has not been read, and is not marked as seen.
     try:
-        await db.run(queue.set_reviewed, a, by=staff.user, reviewed=reviewed == "yes")
+        a = await db.run(queue_pages.review, staff.user, assessment_id, mark)
     except queue.NewCheckinError:
         raise AppError(
             status.HTTP_409_CONFLICT,
             "A check-in came after you opened this submission. Open it again, read the "
             "new check-in, then mark the submission as reviewed.",
         ) from None
+    if a is None:
+        raise AppError(status.HTTP_404_NOT_FOUND)
+    if mark is None:
+        raise AppError(
+            status.HTTP_400_BAD_REQUEST,
+            "Mark the submission as reviewed (yes) or as not reviewed (no)",
+        )
     return RedirectResponse(f"/staff/assessments/{a.id}", status.HTTP_303_SEE_OTHER)
 
 
@@ -382,16 +317,24 @@ async def release_programme(
     confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Release the exercise programme after review (a see-a-doctor submission only)."""
-    a = (await _submission(staff, db, assessment_id)).assessment
+    try:
+        a = await db.run(
+            queue_pages.release_programme,
+            registry,
+            staff.user,
+            assessment_id,
+            confirmed=confirm == "yes",
+            now=clock(),
+        )
+    except release_service.ReleaseNotPossibleError as exc:
+        raise AppError(status.HTTP_409_CONFLICT, exc.message) from None
+    if a is None:
+        raise AppError(status.HTTP_404_NOT_FOUND)
     if confirm != "yes":
         raise AppError(
             status.HTTP_400_BAD_REQUEST,
             "Tick the box to confirm that you have reviewed the person and the programme suits them",
         )
-    try:
-        await db.run(release_service.release, registry, a, by=staff.user, now=clock())
-    except release_service.ReleaseNotPossibleError as exc:
-        raise AppError(status.HTTP_409_CONFLICT, exc.message) from None
     return RedirectResponse(f"/staff/assessments/{a.id}#release", status.HTTP_303_SEE_OTHER)
 
 
@@ -403,17 +346,18 @@ async def export_fhir(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    a = (await _submission(staff, db, assessment_id)).assessment
-    try:
-        bundle = assessments.fhir_bundle_json(registry, a, base_url=settings.public_url)
-    except UnknownQuestionnaireError:
-        raise AppError(status.HTTP_404_NOT_FOUND) from None
-    await audit_by(db, staff, "export.fhir", target_type="assessment", target_id=a.id)
+    exported = await db.run(
+        queue_pages.export_fhir, registry, staff.user, assessment_id, base_url=settings.public_url
+    )
+    if exported is None or exported.bundle is None:
+        raise AppError(status.HTTP_404_NOT_FOUND)
     return Response(
-        bundle,
+        exported.bundle,
         media_type="application/fhir+json",
         headers={
-            "Content-Disposition": f'attachment; filename="assessment-{a.id}.fhir.json"',
+            "Content-Disposition": (
+                f'attachment; filename="assessment-{exported.assessment_id}.fhir.json"'
+            ),
             "Cache-Control": "no-store",
         },
     )

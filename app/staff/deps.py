@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hmac
 import re
-import uuid
 from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import Annotated, Any, Final
@@ -21,9 +20,9 @@ from fastapi import Depends, Request, status
 from fastapi.responses import HTMLResponse
 
 from app import i18n
-from app.deps import ClockDep, Db, DbDep
+from app.deps import ClockDep, DbDep
 from app.errors import AppError
-from app.services import audit, clinics, second_factor, staff_sessions
+from app.services import clinics, second_factor, staff_sessions
 from app.services.staff_sessions import SignedIn
 from app.templating import templates
 
@@ -87,27 +86,6 @@ async def check_csrf(request: Request, staff: SignedInStaff) -> None:
 
 
 CsrfProtected = Depends(check_csrf)
-
-
-async def audit_by(
-    db: Db,
-    staff: StaffContext,
-    action: str,
-    *,
-    target_type: str | None = None,
-    target_id: str | uuid.UUID | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Record what the signed-in staff member did, in their clinic's audit log."""
-    await db.run(
-        audit.record,
-        clinic_id=staff.clinic.id,
-        actor_id=staff.user.id,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        detail=detail,
-    )
 
 
 def waiting_time(since: datetime, now: datetime) -> str:

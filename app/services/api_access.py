@@ -1,0 +1,148 @@
+"""What an API key reads and stores of the assessments, each with the clinic's audit event in
+the same call (one trip to the database's thread on PostgreSQL), so nothing is read or stored
+through the API without its event. Which assessments a key may read is
+assessments.get_for_api_client's: its own, or any of its clinic's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from app.engine import CheckinResult, Evaluation
+from app.models import Assessment, Checkin
+from app.services import assessments, audit, checkins, result_language
+from app.services.api_keys import Caller
+from app.services.questionnaires import Registry
+
+
+def read_assessment(
+    session: Session, caller: Caller, assessment_id: str, *, action: str
+) -> Assessment | None:
+    """The assessment ``caller`` may read, its read (``action``) in its clinic's audit log with
+    the key's name, as staff reads are; None if there is none it may read."""
+    assessment = _readable(session, caller, assessment_id)
+    if assessment is not None:
+        _audit(session, caller, assessment, action)
+    return assessment
+
+
+def _readable(session: Session, caller: Caller, assessment_id: str) -> Assessment | None:
+    return assessments.get_for_api_client(
+        session, assessment_id=assessment_id, api_client_id=caller.id, clinic_id=caller.clinic_id
+    )
+
+
+def _audit(
+    session: Session,
+    caller: Caller,
+    assessment: Assessment,
+    action: str,
+    checkin_ids: Iterable[uuid.UUID] = (),
+) -> None:
+    """What this key read or wrote of a clinic's submission, in the clinic's audit log."""
+    audit.record_health_data(
+        session,
+        assessment.clinic_id,
+        assessment.id,
+        action,
+        who=audit.by_api_key(caller.name, caller.id),
+        checkin_ids=checkin_ids,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinsRead:
+    """A page of an assessment's check-ins, oldest first."""
+
+    assessment: Assessment
+    checkins: list[Checkin]
+    total: int  # how many it has in all
+    in_language: list[tuple[CheckinResult, str]]  # each one's result, and the language it is in
+
+
+def read_checkins(
+    session: Session,
+    caller: Caller,
+    registry: Registry,
+    assessment_id: str,
+    *,
+    language: str,
+    offset: int,
+    limit: int,
+) -> CheckinsRead | None:
+    """A page of the check-ins of the assessment ``caller`` may read, in ``language`` where
+    they can be (result_language.checkin_results), audited with their ids; None if there is
+    no such assessment it may read."""
+    assessment = _readable(session, caller, assessment_id)
+    if assessment is None:
+        return None
+    found, total = checkins.checkin_page(session, assessment.id, offset=offset, limit=limit)
+    in_language = result_language.checkin_results(session, registry, assessment, found, language)
+    _audit(session, caller, assessment, "checkins.viewed", [c.id for c in found])
+    return CheckinsRead(assessment, found, total, in_language)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinRead:
+    assessment: Assessment | None  # None: no such assessment the key may read
+    checkin: Checkin | None  # None: the assessment has no such check-in
+
+
+def export_checkin(
+    session: Session, caller: Caller, assessment_id: str, checkin_id: str
+) -> CheckinRead:
+    """One check-in of an assessment ``caller`` may read, for its FHIR export, audited as
+    one. (An export that cannot be made after all is the request's error: it rolls back.)"""
+    assessment = _readable(session, caller, assessment_id)
+    if assessment is None:
+        return CheckinRead(None, None)
+    checkin = checkins.get_checkin(session, assessment.id, checkin_id)
+    if checkin is not None:
+        _audit(session, caller, assessment, "export.fhir", [checkin.id])
+    return CheckinRead(assessment, checkin)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinsSoFar:
+    assessment: Assessment
+    checkins: list[Checkin]
+
+
+def checkins_so_far(session: Session, caller: Caller, assessment_id: str) -> CheckinsSoFar | None:
+    """The assessment ``caller`` may read and its check-ins, for driving its next check-in a
+    page at a time: it stores nothing, but reads the plan and trend those left (audited as
+    checkin.next, with their ids). None if there is no such assessment it may read."""
+    assessment = _readable(session, caller, assessment_id)
+    if assessment is None:
+        return None
+    found = checkins.list_checkins(session, assessment.id)
+    _audit(session, caller, assessment, "checkin.next", [c.id for c in found])
+    return CheckinsSoFar(assessment, found)
+
+
+def record_assessment(
+    session: Session, /, caller: Caller, evaluation: Evaluation, **options: Any
+) -> assessments.Recorded:
+    """Store ``caller``'s evaluated answers (assessments.record, with its errors; ``options``
+    its own), audited in the key's clinic's log; a retry reads the stored record back, and is
+    audited as a read, not a second write."""
+    recorded = assessments.record(
+        session,
+        evaluation,
+        channel="api",
+        api_client_id=caller.id,
+        clinic_id=caller.clinic_id,
+        **options,
+    )
+    audit.record_health_data(
+        session,
+        caller.clinic_id,
+        recorded.id,
+        "assessment.replayed" if recorded.replayed else "assessment.created",
+        who=audit.by_api_key(caller.name, caller.id),
+    )
+    return recorded
