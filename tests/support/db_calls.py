@@ -3,7 +3,8 @@ one hop to the thread pool, so a use case is one call of the request's session."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,10 +15,12 @@ from app import deps
 _END_OF_REQUEST = {"_commit_and_close", "close"}
 
 
-def db_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts the database calls from now on (to the test's end), through the real app and
+@contextmanager
+def db_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The database calls the requests inside this block make, through the real app and
     database: the growing list of the work each one ran, by name (``send_page``), but the end
-    every request has. ``run_committed`` and the others count once. Clear it between requests."""
+    every request has. ``run_committed`` and the others count once. Clear it between
+    requests to count one at a time."""
     called: list[str] = []
     inside: set[int] = set()  # the Db objects already inside a counted call
 
@@ -36,6 +39,7 @@ def db_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return counted
 
-    for name in ("run", "run_committed", "run_long_read", "run_off_loop"):
-        monkeypatch.setattr(deps.Db, name, counting(getattr(deps.Db, name)))
-    return called
+    with monkeypatch.context() as patch:
+        for name in ("run", "run_committed", "run_long_read", "run_off_loop"):
+            patch.setattr(deps.Db, name, counting(getattr(deps.Db, name)))
+        yield called

@@ -17,16 +17,16 @@ def test_the_result_page_is_read_in_one_call(
     app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch, query: str
 ) -> None:
     url = stored_result(app, db, SELF_CARE)
-    called = db_calls(monkeypatch)
-    assert client.get(url + query).status_code == 200
+    with db_calls(monkeypatch) as called:
+        assert client.get(url + query).status_code == 200
     assert called == ["open_page"]
 
 
 def test_an_unknown_result_link_is_a_404_after_one_call(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    called = db_calls(monkeypatch)
-    assert client.get("/result/" + "x" * 43).status_code == 404
+    with db_calls(monkeypatch) as called:
+        assert client.get("/result/" + "x" * 43).status_code == 404
     assert called == ["open_page"]
 
 
@@ -38,7 +38,7 @@ def test_a_kept_pdf_is_read_in_two_calls_the_result_and_the_kept_document(
     first = client.get(url + "/pdf")
     if first.status_code == 503:
         pytest.skip("no PDF renderer here")
-    called = db_calls(monkeypatch)
-    again = client.get(url + "/pdf")
+    with db_calls(monkeypatch) as called:
+        again = client.get(url + "/pdf")
     assert again.content == first.content
     assert called == ["open_record", "stored"]
