@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -13,9 +14,9 @@ from app import codec
 from app.clock import Clock
 from app.config import CheckinLimits
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
-from app.engine import BASE_LANGUAGE, AnswerError
+from app.engine import BASE_LANGUAGE, AnswerError, CheckinResult
 from app.errors import AppError
-from app.models import Assessment
+from app.models import Assessment, Checkin
 from app.services import api_access, audit, checkin_dates, interview, result_language
 from app.services import assessments as assessment_service
 from app.services import checkins as checkin_service
@@ -135,17 +136,12 @@ async def create_checkin(
     idempotency_key: Annotated[str | None, idempotency_key_header()],
     language: LanguageDep,
 ) -> Response:
-    assessment, recorded = await store_checkin(
+    stored = await store_checkin(
         db, registry, client, assessment_id, body.answers,
         idempotency_key=idempotency_key, clock=clock, limits=settings.limits.checkins,
         language=language,
     )  # fmt: skip
-    # Stored in English; sent in another language asked for by a second read, if exact.
-    in_language = (recorded.result, BASE_LANGUAGE)
-    if language != BASE_LANGUAGE:
-        (in_language,) = await db.run(
-            result_language.checkin_results, registry, assessment, [recorded], language
-        )
+    assessment, recorded, in_language = stored.assessment, stored.recorded, stored.in_language
     return health_data_response(
         presenters.checkin_record(recorded, registry, in_language),
         status.HTTP_200_OK if recorded.replayed else status.HTTP_201_CREATED,
@@ -165,14 +161,16 @@ async def store_checkin(
     limits: CheckinLimits,
     questionnaire_id: str | None = None,
     language: str = BASE_LANGUAGE,
-) -> tuple[Assessment, RecordedCheckin]:
+    read_back: bool = False,
+) -> StoredCheckin:
     """Store an API client's check-in, with the API's errors: what JSON answers and a
     QuestionnaireResponse (app/api/fhir_in.py, which names the check-in's questionnaire in
-    ``questionnaire_id``) share."""
+    ``questionnaire_id`` and builds its answer from the stored row: ``read_back``) share."""
     try:
         return await db.run(
             _store, registry, client, assessment_id, answers, idempotency_key=idempotency_key,
             clock=clock, limits=limits, questionnaire_id=questionnaire_id, language=language,
+            read_back=read_back,
         )  # fmt: skip
     except CheckinLimitError as exc:
         raise limit_reached(exc, clock()) from None
@@ -196,6 +194,16 @@ async def store_checkin(
         ) from None
 
 
+@dataclass(frozen=True)
+class StoredCheckin:
+    """What storing an API client's check-in gives back, from its one database call."""
+
+    assessment: Assessment
+    recorded: RecordedCheckin
+    in_language: tuple[CheckinResult, str]  # its result in the language asked for, and which
+    row: Checkin | None  # the stored row, when asked for (``read_back``)
+
+
 def checkin_headers(assessment: Assessment, recorded: RecordedCheckin) -> dict[str, str]:
     headers = {"Location": f"/api/v1/assessments/{assessment.id}/checkins"}
     if recorded.replayed:
@@ -215,10 +223,11 @@ def _store(
     limits: CheckinLimits,
     questionnaire_id: str | None = None,
     language: str = BASE_LANGUAGE,
-) -> tuple[Assessment, RecordedCheckin]:
+    read_back: bool = False,
+) -> StoredCheckin:
     """A check-in POST's one transaction: which assessment this key may write to (404 first,
     then the scope), the check-in evaluated once and stored, and the clinic's audit event, so
-    that a check-in never lands without it."""
+    that a check-in never lands without it; then its result in the language asked for."""
     assessment = assessment_service.get_for_api_client(
         session, assessment_id=assessment_id, api_client_id=client.id, clinic_id=client.clinic_id
     )
@@ -256,7 +265,14 @@ def _store(
         who=audit.by_api_key(client.name, client.id),
         checkin_ids=[recorded.id],
     )
-    return assessment, recorded
+    # Stored in English; worked out again in another language asked for, if exact.
+    (in_language,) = result_language.checkin_results(
+        session, registry, assessment, [recorded], language
+    )
+    row = (
+        checkin_service.get_checkin(session, assessment.id, str(recorded.id)) if read_back else None
+    )
+    return StoredCheckin(assessment, recorded, in_language, row)
 
 
 @router.get(

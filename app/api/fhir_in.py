@@ -20,7 +20,6 @@ from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import Questionnaire
 from app.errors import AppError
 from app.services import assessments as assessment_service
-from app.services import checkins as checkin_service
 from app.services import fhir
 from app.services.fhir.checkin import checkin_bundle
 from app.services.questionnaires import Registry
@@ -256,11 +255,11 @@ async def create_checkin_from_fhir(
     q, answers, _ = _answers(
         registry, body, base_url=settings.public_url, today=clock().date(), check_in=True
     )
-    assessment, recorded = await store_checkin(
+    stored = await store_checkin(
         db, registry, client, assessment_id, answers, idempotency_key=idempotency_key,
-        clock=clock, limits=settings.limits.checkins, questionnaire_id=q.id,
+        clock=clock, limits=settings.limits.checkins, questionnaire_id=q.id, read_back=True,
     )  # fmt: skip
-    checkin = await db.run(checkin_service.get_checkin, assessment.id, str(recorded.id))
+    assessment, recorded, checkin = stored.assessment, stored.recorded, stored.row
     assert checkin is not None  # just stored, or the one replayed
     stored_q = registry.exact(checkin.questionnaire_id, checkin.questionnaire_version)
     bundle = checkin_bundle(checkin, assessment, stored_q, base_url=settings.public_url)

@@ -30,7 +30,8 @@ def test_an_assessment_is_stored_read_and_exported_in_one_call_each(
 
     def calls(method: str, path: str, expected: int, **options: Any) -> tuple[list[str], Any]:
         with db_calls(monkeypatch) as called:
-            response = client.request(method, path, headers=key.headers, **options)
+            options.setdefault("headers", key.headers)
+            response = client.request(method, path, **options)
         assert response.status_code == expected, response.text
         return called, response
 
@@ -40,7 +41,17 @@ def test_an_assessment_is_stored_read_and_exported_in_one_call_each(
     for read, expected in ((path, 200), (path + "/fhir", 200), (path + "x", 404)):
         assert calls("GET", read, expected)[0] == [*KEYED_REQUEST, "read_assessment"], read
     checkins = path + "/checkins"
-    posted = calls("POST", checkins, 201, json={"answers": checkin()})[1]
+    posted_calls, posted = calls("POST", checkins, 201, json={"answers": checkin()})
+    assert posted_calls == [*KEYED_REQUEST, "_store"]
+    # In another language: worked out again from what was stored, in the same call.
+    polish_calls, polish = calls(
+        "POST",
+        checkins,
+        201,
+        json={"answers": checkin(pain_now=1)},
+        headers=key.headers | {"Accept-Language": "pl"},
+    )
+    assert (polish_calls, polish.headers["content-language"]) == ([*KEYED_REQUEST, "_store"], "pl")
     checkin_fhir = f"{checkins}/{posted.json()['id']}/fhir"
     assert calls("GET", checkins, 200)[0] == [*KEYED_REQUEST, "read_checkins"]
     assert calls("GET", checkin_fhir, 200)[0] == [*KEYED_REQUEST, "export_checkin"]
