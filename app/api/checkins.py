@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -14,12 +13,13 @@ from app import codec
 from app.clock import Clock
 from app.config import CheckinLimits
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
-from app.engine import BASE_LANGUAGE, AnswerError, CheckinResult
+from app.engine import BASE_LANGUAGE, AnswerError
 from app.errors import AppError
-from app.models import Assessment, Checkin
+from app.models import Assessment
 from app.services import api_access, audit, checkin_dates, interview, result_language
 from app.services import assessments as assessment_service
 from app.services import checkins as checkin_service
+from app.services.api_access import StoredCheckin
 from app.services.api_keys import Caller
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
@@ -192,16 +192,6 @@ async def store_checkin(
             "This Idempotency-Key was already used for a different request.",
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
-
-
-@dataclass(frozen=True)
-class StoredCheckin:
-    """What storing an API client's check-in gives back, from its one database call."""
-
-    assessment: Assessment
-    recorded: RecordedCheckin
-    in_language: tuple[CheckinResult, str]  # its result in the language asked for, and which
-    row: Checkin | None  # the stored row, when asked for (``read_back``)
 
 
 def checkin_headers(assessment: Assessment, recorded: RecordedCheckin) -> dict[str, str]:

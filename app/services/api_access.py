@@ -16,7 +16,19 @@ from app.engine import CheckinResult, Evaluation
 from app.models import Assessment, Checkin
 from app.services import assessments, audit, checkins, result_language
 from app.services.api_keys import Caller
+from app.services.checkins import RecordedCheckin
 from app.services.questionnaires import Registry
+
+
+@dataclass(frozen=True)
+class StoredCheckin:
+    """What storing an API client's check-in gives back, from its one database call
+    (app/api/checkins.py: the API's errors are the door's)."""
+
+    assessment: Assessment
+    recorded: RecordedCheckin
+    in_language: tuple[CheckinResult, str]  # its result in the language asked for, and which
+    row: Checkin | None  # the stored row, when asked for (``read_back``)
 
 
 def read_assessment(
