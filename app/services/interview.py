@@ -25,7 +25,7 @@ from sqlmodel import Session
 from app.engine import AnswerError, Evaluation, Level, Page, Question, Questionnaire, evaluate
 from app.engine import triage_level as engine_triage_level
 from app.models import Draft, IntakeLink
-from app.services import assessments, drafts, intake
+from app.services import assessments, audit, drafts, intake
 from app.services.assessments import AlreadyReplacedError, Recorded
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -265,7 +265,7 @@ def finish_with(
     now: datetime | None = None,
 ) -> Recorded:
     """Store the evaluation (assessments.record) at ``now``: the system clock's time when not
-    given, the app's clock's from the routes."""
+    given, the app's clock's from the routes; and its audit event."""
     if origin.link is not None and origin.corrects is None:
         # First: a single-use link that another submission used meanwhile stops this one here
         # (intake.LinkGoneError), before anything is written. (A correction's link was used
@@ -288,6 +288,12 @@ def finish_with(
         raise CorrectionClosedError(why_replace_failed(session, origin.corrects)) from None
     if draft is not None:
         drafts.delete_draft(session, draft)
+    # An intake submission is the clinic's record from now on: its audit log says the patient
+    # wrote it, in the call that stores it, whichever page ended the form (an emergency "yes"
+    # ends it at once). A correction's link to the one it replaces is logged as it is made.
+    audit.record_health_data(
+        session, origin.clinic_id, recorded.id, "assessment.created", who=audit.BY_PERSON
+    )
     return recorded
 
 

@@ -36,7 +36,6 @@ from app.errors import AppError
 from app.i18n import gettext, ngettext
 from app.services import (
     assessments,
-    audit,
     corrections,
     intake,
     interview_navigation,
@@ -322,15 +321,6 @@ async def _finish(
         recorded = await db.run(flow.finish, entry.origin, interview, early=early, now=now)
     if recorded is None:
         return redirect(resume_page_url(entry, interview))
-    # An intake submission is the clinic's record from now on: its audit log says the patient
-    # wrote it (a correction's link to the one it replaces is logged as it is made).
-    await db.run(
-        audit.record_health_data,
-        entry.origin.clinic_id,
-        recorded.id,
-        "assessment.created",
-        who=audit.BY_PERSON,
-    )
     return _finished(request, entry, recorded)
 
 

@@ -22,7 +22,14 @@ from app.services.api_keys import CHECKINS_WRITE
 from tests.api.conftest import Key, make_key
 from tests.fixtures import EXAMPLE_ANSWERS, TestClock, checkin_answers, record_assessment
 from tests.staff.test_release import SEE_DOCTOR, answer_page, release
-from tests.web.helpers import form_fields, post_page, run_interview, self_care_answers
+from tests.web.helpers import (
+    EMERGENCY_PAGE,
+    form_fields,
+    post_page,
+    run_interview,
+    self_care_answers,
+)
+from tests.web.patient_pages import EMERGENCY
 
 from .conftest import SignedInClient, csrf
 
@@ -430,3 +437,29 @@ def test_the_audit_page_shows_the_check_ins_export_its_filters_and_the_check_ins
         "Check-ins of submissions: See a doctor; not reviewed; 1 row",
     ]
     assert "API key “front desk”" in page.text
+
+
+def test_an_emergency_that_ends_an_intake_form_at_once_is_audited_as_created(
+    world: World,
+) -> None:
+    """A "yes" to an emergency sign stores the submission from that page, without the check
+    page: the clinic's log says the patient wrote it, as for any other submission."""
+    _, token = intake.create_link(
+        world.db,
+        clinic_id=world.clinic.id,
+        label=None,
+        single_use=True,
+        valid_for=timedelta(days=7),
+        created_by_id=None,
+    )
+    world.db.commit()
+    before = len(_events(world, "assessment.created"))
+    prefix = f"/intake/{token}"
+    run_interview(world.patient, self_care_answers(), prefix=prefix, until=EMERGENCY_PAGE)
+    sent = post_page(world.patient, f"{prefix}/questions/{EMERGENCY_PAGE}", form_fields(EMERGENCY))
+    assert sent.status_code == 303
+    assert sent.headers["location"].startswith("/result/")
+    stored = world.db.exec(select(Assessment).where(Assessment.triage_level == "emergency")).one()
+    created = _events(world, "assessment.created")
+    assert len(created) == before + 1
+    assert (created[-1].target_id, created[-1].detail) == (str(stored.id), audit.BY_PERSON)

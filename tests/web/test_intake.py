@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import Assessment, AuditEvent, Clinic, Draft, IntakeLink, utcnow
 from app.security import hash_token
@@ -174,7 +174,9 @@ def test_removing_an_intake_result_keeps_the_clinics_copy(
     [record] = db.exec(select(Assessment)).all()  # the clinic's emergency is not
     assert record.triage_level == "emergency"
     assert record.result_token_hash is None
-    event = db.exec(select(AuditEvent)).one()
+    # Its emergency answer ended the form at once: stored, and logged as the patient's.
+    created, event = db.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+    assert (created.action, created.target_id) == ("assessment.created", str(record.id))
     assert event.action == "assessment.patient_link_removed"
     assert event.clinic_id == clinic.id
     assert event.target_id == str(record.id)
