@@ -54,8 +54,9 @@ class Db:
     async def run_long_read(
         self, work: Callable[Concatenate[Session, P], T], /, *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """A read that can take seconds (an export): in the thread pool on every database, so
-        the event loop goes on serving. Call it before the request writes anything: on SQLite
+        """A read that can take seconds (the rule report): in the thread pool on every
+        database, so the event loop goes on serving. (The exports, which write their audit
+        event with their read, are a use case off the loop: ``run_off_loop``.) Call it before the request writes anything: on SQLite
         a write holds the lock that writers on the loop would wait for meanwhile."""
         if self.session.new or self.session.dirty:
             raise RuntimeError("a long read must come before the request's writes")

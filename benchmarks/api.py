@@ -4,10 +4,10 @@
     .venv/bin/python benchmarks/api.py --database-url postgresql://postgres@127.0.0.1:5432/x \\
         --workers 2 [--rate 200]
 
-Starts `backaudit serve` (production settings) on a free loopback port with a fresh database (for PostgreSQL: a new
-temporary database on that server, dropped afterwards), with the rate limits off and the
-check-in limits raised (one client with one key sends thousands), makes an API key, and runs two
-kinds of rounds.
+Starts `backaudit serve` with production settings on a free loopback port with a fresh database
+(for PostgreSQL: a new temporary database on that server, dropped afterwards), with the rate
+limits off and the check-in limits raised (one client with one key sends thousands), makes an
+API key, and runs two kinds of rounds.
 
 Saturation (throughput), wrk at 32 connections flat out:
 - POST /api/v1/assessments with a complete set of answers (every request stores a record),

@@ -180,7 +180,7 @@ def send_page(
     *,
     page_id: str,
     back: bool,
-    language: PageLanguage,
+    page_language: PageLanguage,
     now: datetime,
     clock: Clock,
     limits: CheckinLimits,
@@ -202,7 +202,7 @@ def send_page(
     current = interview_navigation.find_page(q, page_id) if page_id else q.pages[-1]
     if current is None:
         return NoSuchPage(assessment)
-    in_language = language(assessment.language)
+    in_language = page_language(assessment.language)
     upto = list(q.pages[: q.pages.index(current) + 1])
     # Every answer sent, later pages' too (after Back): they fill in the page shown next. Only
     # the pages up to this one are checked and evaluated.
@@ -264,7 +264,12 @@ def send_page(
 
 
 def show_checkin(
-    session: Session, registry: Registry, token: str, checkin_id: str, *, language: PageLanguage
+    session: Session,
+    registry: Registry,
+    token: str,
+    checkin_id: str,
+    *,
+    page_language: PageLanguage,
 ) -> CheckinShown | NoSuchCheckin | None:
     """A stored check-in of the result behind ``token``, for its page."""
     assessment = assessments.get_by_result_token(session, token)
@@ -276,7 +281,7 @@ def show_checkin(
         return NoSuchCheckin(assessment)
     # In the page's language: worked out again from the stored answers (the stored result is
     # English), or English where that cannot be done exactly.
-    in_language = language(assessment.language)
+    in_language = page_language(assessment.language)
     result, used = result_language.every_checkin(registry, assessment, found, in_language)[
         found.index(checkin)
     ]

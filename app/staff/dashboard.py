@@ -73,7 +73,7 @@ async def submissions(
     given: FiltersDep,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    found = await db.run(
+    queue_page = await db.run(
         queue_pages.open_queue,
         staff.user,
         filters=given.filters,
@@ -84,23 +84,24 @@ async def submissions(
         zone=clinics.zone_of(staff.clinic),
     )
     query = urlencode(given.filters.query_string())
-    urgent_waiting = found.urgent_waiting
     return render(
         request,
         "staff/dashboard.html",
         staff,
         # The count leads the tab's title, so a new urgent case shows in a tab in the background.
-        title=f"({urgent_waiting} urgent) Submissions" if urgent_waiting else "Submissions",
+        title=f"({queue_page.urgent_waiting} urgent) Submissions"
+        if queue_page.urgent_waiting
+        else "Submissions",
         now=clock(),
-        by_level=found.by_level,
+        by_level=queue_page.by_level,
         alerts_missing=not alert_settings.has_route(staff.clinic),
         urgent_levels=registry.urgent_codes,
         level_action=_level_action(registry),
-        rows=found.rows,
-        flagged=found.flagged,
-        total=found.total,
+        rows=queue_page.rows,
+        flagged=queue_page.flagged,
+        total=queue_page.total,
         page=page,
-        pages=max(1, -(-found.total // queue.PER_PAGE)),
+        pages=max(1, -(-queue_page.total // queue.PER_PAGE)),
         filters=given.filters,
         errors=given.errors,
         values=given.values,
@@ -110,7 +111,7 @@ async def submissions(
         query=query,
         export_url="/staff/export.csv" + (f"?{query}" if query else ""),
         checkins_export_url="/staff/export-checkins.csv" + (f"?{query}" if query else ""),
-        urgent_waiting=urgent_waiting,
+        urgent_waiting=queue_page.urgent_waiting,
         status_code=status.HTTP_400_BAD_REQUEST if given.errors else 200,
     )
 

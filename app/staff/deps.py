@@ -35,7 +35,7 @@ StaffContext = SignedIn
 async def require_signed_in(request: Request, db: DbDep, clock: ClockDep) -> StaffContext:
     """A session that is neither past its 12 hours nor idle for 30 minutes; its last-seen time
     is written at most once a minute (in a transaction of its own, before the route writes
-    anything, so that an export's long read holds no write lock)."""
+    anything: an export's use case off the loop must be the request's first write)."""
     now = clock()
     staff = await db.run(staff_sessions.signed_in, request.cookies.get(SESSION_COOKIE), now=now)
     if staff is None:

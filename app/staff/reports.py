@@ -38,7 +38,7 @@ async def rules(
     zone = clinics.zone_of(staff.clinic)
     today = utcnow().astimezone(zone).date()
     since = None if period == "all" else rule_report.months_back(today, int(period))
-    # Every result of the period decompressed: away from the event loop, as an export.
+    # Every result of the period decompressed: away from the event loop.
     report = await db.run_long_read(
         rule_report.rule_report, registry, clinic_id=staff.clinic.id, since=since, zone=zone
     )

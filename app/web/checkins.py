@@ -109,7 +109,7 @@ async def send_checkin(
         _reader(form),
         page_id=(form.get(PAGE_FIELD) or [""])[0],
         back=(form.get("go") or [""])[0] == BACK,
-        language=page_language(request),
+        page_language=page_language(request),
         now=clock(),
         clock=clock,
         limits=settings_of(request).limits.checkins,
@@ -248,7 +248,11 @@ async def checkin_result(
     request: Request, token: str, checkin_id: str, db: DbDep, registry: RegistryDep
 ) -> Response:
     outcome = await db.run(
-        checkin_pages.show_checkin, registry, token, checkin_id, language=page_language(request)
+        checkin_pages.show_checkin,
+        registry,
+        token,
+        checkin_id,
+        page_language=page_language(request),
     )
     if not isinstance(view := _arrived(request, outcome), checkin_pages.CheckinShown):
         raise AppError(404)
