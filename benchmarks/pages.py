@@ -29,12 +29,10 @@ from sqlmodel import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from throwaway_app import throwaway_app  # noqa: E402
+
 from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO  # noqa: E402
-from app.config import Database, Http, Settings  # noqa: E402
-from app.db import make_engine  # noqa: E402
 from app.engine import evaluate  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
 from app.services import assessments, drafts  # noqa: E402
 
 BUDGET = 60 * 1024
@@ -132,18 +130,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{folder}/pages.db"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        settings = Settings(
-            environment="test",
-            database=Database(url=url),
-            secret_key="benchmark-secret-key-that-is-long-enough",
-            log_level="WARNING",
-            http=Http(allowed_hosts="testserver"),  # the TestClient's
-        )
-        app = create_app(settings)
+        app = throwaway_app(Path(folder))
         app.add_api_route("/_benchmark/trivial", lambda: PlainTextResponse("ok"))
 
         with TestClient(app) as client:

@@ -107,13 +107,9 @@ def open_submission(
     a = found.assessment
     followed = checkin_service.list_checkins(session, a.id)
     queue.mark_seen(session, a.id, by=by, checkins_seen=len(followed))
-    audit.record_by(
-        session,
-        audit.Actor.of(by),
-        "assessment.viewed",
-        target_type="assessment",
-        target_id=a.id,
-        detail={"checkin_ids": [str(c.id) for c in followed]} if followed else None,
+    checkin_ids = [c.id for c in followed]
+    audit.record_health_data(
+        session, by.clinic_id, a.id, "assessment.viewed", actor_id=by.id, checkin_ids=checkin_ids
     )
     alerts = alert_history.recent_alerts(session, clinic_id=by.clinic_id, assessment_id=a.id)
     flag = queue.flagged_checkins(session, [a], flagging).get(a.id)
@@ -173,13 +169,7 @@ def export_fhir(
         bundle = assessment_service.fhir_bundle_json(registry, assessment, base_url=base_url)
     except UnknownQuestionnaireError:
         return FhirExport(assessment.id, None)
-    audit.record_by(
-        session,
-        audit.Actor.of(by),
-        "export.fhir",
-        target_type="assessment",
-        target_id=assessment.id,
-    )
+    audit.record_health_data(session, by.clinic_id, assessment.id, "export.fhir", actor_id=by.id)
     return FhirExport(assessment.id, bundle)
 
 

@@ -259,7 +259,8 @@ def _release_answered(w: World) -> tuple[str, list[str]]:
     return str(assessment.id), []
 
 
-def _intake(w: World) -> tuple[str, list[str]]:
+def _intake_link(w: World) -> str:
+    """A new single-use intake link of the clinic: its path."""
     _, token = intake.create_link(
         w.db,
         clinic_id=w.clinic.id,
@@ -269,7 +270,11 @@ def _intake(w: World) -> tuple[str, list[str]]:
         created_by_id=None,
     )
     w.db.commit()
-    location, _ = run_interview(w.patient, self_care_answers(), prefix=f"/intake/{token}")
+    return f"/intake/{token}"
+
+
+def _intake(w: World) -> tuple[str, list[str]]:
+    location, _ = run_interview(w.patient, self_care_answers(), prefix=_intake_link(w))
     stored = w.db.exec(select(Assessment).order_by(col(Assessment.created_at).desc())).first()
     assert location.startswith("/result/")
     assert stored is not None
@@ -444,17 +449,8 @@ def test_an_emergency_that_ends_an_intake_form_at_once_is_audited_as_created(
 ) -> None:
     """A "yes" to an emergency sign stores the submission from that page, without the check
     page: the clinic's log says the patient wrote it, as for any other submission."""
-    _, token = intake.create_link(
-        world.db,
-        clinic_id=world.clinic.id,
-        label=None,
-        single_use=True,
-        valid_for=timedelta(days=7),
-        created_by_id=None,
-    )
-    world.db.commit()
+    prefix = _intake_link(world)
     before = len(_events(world, "assessment.created"))
-    prefix = f"/intake/{token}"
     run_interview(world.patient, self_care_answers(), prefix=prefix, until=EMERGENCY_PAGE)
     sent = post_page(world.patient, f"{prefix}/questions/{EMERGENCY_PAGE}", form_fields(EMERGENCY))
     assert sent.status_code == 303
