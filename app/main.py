@@ -175,13 +175,15 @@ def create_app(
     app.add_middleware(RequestLog)
     app.mount("/static", assets.StaticAssets(directory=assets.STATIC_DIR), name="static")
     app.add_api_route("/favicon.ico", assets.favicon, methods=["GET"], include_in_schema=False)
-    app.include_router(api_router, prefix=API_PATH)
-    app.include_router(api_docs_router, prefix="/api")
-    app.include_router(staff_router, prefix="/staff")
+    # The patient's pages first: they are most requests, and a request is matched against each
+    # route before its own in turn (no two routes here match the same path and method).
     app.include_router(checkin_router)  # before the form's catch-all routes
     app.include_router(release_router)
     app.include_router(web_router)
     app.include_router(trust_router)
+    app.include_router(api_router, prefix=API_PATH)
+    app.include_router(api_docs_router, prefix="/api")
+    app.include_router(staff_router, prefix="/staff")
     # Each door renders the application's errors its own way: the API's routes as JSON
     # (app/api/errors.py ApiRoute), everything else as HTML pages.
     web_errors.install(app)
