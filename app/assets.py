@@ -39,18 +39,27 @@ def fingerprints(directory: Path) -> dict[str, str]:
     }
 
 
-# Once, at start-up: the files do not change while the app runs.
+def hashed_name(path: str, digest: str) -> str:
+    """``css/site.css`` with its digest: ``css/site.1a2b3c4d5e6f.css`` (a name with no suffix
+    is kept as it is)."""
+    name = PurePosixPath(path)
+    if not name.suffix:
+        return path
+    return str(name.with_name(f"{name.stem}.{digest}{name.suffix}"))
+
+
+# Once, at start-up: the files do not change while the app runs. Every page links a few, so
+# each link is made here, not per page.
 FINGERPRINTS: Final = fingerprints(STATIC_DIR)
+_LINKS: Final = {
+    path: f"/static/{hashed_name(path, digest)}" for path, digest in FINGERPRINTS.items()
+}
 
 
 def static_url(path: str) -> str:
     """A static file's link, relative to the site (never built from the request's Host header,
     which anyone can set), with its content's hash in the name when the file exists."""
-    digest = FINGERPRINTS.get(path)
-    name = PurePosixPath(path)
-    if digest is None or not name.suffix:
-        return f"/static/{path}"
-    return f"/static/{name.with_name(f'{name.stem}.{digest}{name.suffix}')}"
+    return _LINKS.get(path) or f"/static/{path}"
 
 
 class StaticAssets(StaticFiles):
