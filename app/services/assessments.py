@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
-from sqlalchemy import CTE, delete, exists, insert, update
+from sqlalchemy import CTE, bindparam, delete, exists, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -274,14 +274,16 @@ def fhir_risk_assessment(
     )
 
 
-def get_by_result_token(session: Session, token: str) -> Assessment | None:
-    """The record a result link shows: its own, or the newest one that corrected it.
+# Built once (the result page runs them on every view): building a statement and its cache
+# key cost SQLAlchemy more than running it on an indexed column.
+_BY_TOKEN: Final = select(Assessment).where(col(Assessment.result_token_hash) == bindparam("h"))
+_REPLACED: Final = select(Assessment).where(col(Assessment.replaced_by_id) == bindparam("id"))
 
-    Most records are never corrected: one indexed lookup; the recursive query over the line
-    of corrections only for those that were (it cost a third of the result page's CPU)."""
-    found = session.exec(
-        select(Assessment).where(col(Assessment.result_token_hash) == hash_token(token))
-    ).first()
+
+def get_by_result_token(session: Session, token: str) -> Assessment | None:
+    """The record a result link shows: its own, or the newest one that corrected it (the
+    recursive query over the line of corrections only for the few records corrected)."""
+    found = session.exec(_BY_TOKEN, params={"h": hash_token(token)}).first()
     if found is None or found.replaced_by_id is None:
         return found
     return newest(session, found)
@@ -315,9 +317,7 @@ def line_of(session: Session, assessment: Assessment) -> list[Assessment]:
 
 def replaced_record(session: Session, assessment: Assessment) -> Assessment | None:
     """The record ``assessment`` replaced directly (a correction's earlier result), if any."""
-    return session.exec(
-        select(Assessment).where(col(Assessment.replaced_by_id) == assessment.id)
-    ).first()
+    return session.exec(_REPLACED, params={"id": assessment.id}).first()
 
 
 def _line_cte(start: ColumnElement[bool], *, forward: bool, name: str = "line") -> CTE:

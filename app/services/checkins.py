@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, col, func, select
 
 from app.clock import Clock, system_clock
@@ -99,14 +99,16 @@ def has_programme(assessment: Assessment, q: Questionnaire) -> bool:
     return allowed and bool(assessment.result.get("plan"))
 
 
+# Built once: the result page and every check-in read them (see assessments._BY_RESULT_TOKEN).
+_OF_ASSESSMENT: Final = (
+    select(Checkin)
+    .where(col(Checkin.assessment_id) == bindparam("assessment_id"))
+    .order_by(col(Checkin.created_at), col(Checkin.id))
+)
+
+
 def list_checkins(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
-    return list(
-        session.exec(
-            select(Checkin)
-            .where(Checkin.assessment_id == assessment_id)
-            .order_by(col(Checkin.created_at), col(Checkin.id))
-        ).all()
-    )
+    return list(session.exec(_OF_ASSESSMENT, params={"assessment_id": assessment_id}).all())
 
 
 def get_checkin(session: Session, assessment_id: uuid.UUID, checkin_id: str) -> Checkin | None:
