@@ -470,13 +470,14 @@ def test_connections_the_server_closed_while_pooled_are_replaced_without_an_erro
     side. The next requests get new ones and succeed, instead of a 503 per stale connection."""
     if app.state.engine.dialect.name == "sqlite":
         pytest.skip("PostgreSQL only: a SQLite file has no server to close connections")
-    # The server processes behind this app's API connections (and no one else's).
+    # The server processes behind this app's connections (and no one else's). At each checkout,
+    # not only when one is made: the alert sender's first poll may have made it already.
     backends: set[int] = set()
 
-    def remember(_dbapi_connection: Any, record: Any) -> None:
+    def remember(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         backends.add(record.driver_connection.info.backend_pid)
 
-    event.listen(app.state.engine, "connect", remember)
+    event.listen(app.state.engine, "checkout", remember)
     body = {"answers": complete_answers}
     assert client.post(ASSESSMENTS, json=body, headers=api_key.headers).status_code == 201
     assert client.get("/healthz").status_code == 200
