@@ -164,7 +164,7 @@ def open_checkin(
     except CheckinNotPossibleError:
         return NotPossible(assessment)
     found = checkins.list_checkins(session, assessment.id)
-    evaluation = checkins.evaluate_checkin(registry, assessment, found, {})
+    evaluation = checkins.evaluate_checkin(registry, assessment, found, {}, now)
     first = next(p for p in evaluation.questionnaire.pages if evaluation.page_is_visible(p))
     # Before its due date a check-in is an early one: allowed, and the page says it will not
     # count as the one due (app/services/checkin_dates.py due_on).

@@ -37,7 +37,7 @@ from app.engine import (
     progress_plan,
 )
 from app.engine import evaluate as engine_evaluate
-from app.models import Assessment, Checkin, utcnow
+from app.models import Assessment, Checkin
 
 from . import alerts, audit
 from .assessments import hold
@@ -205,12 +205,13 @@ def evaluate_checkin(
     assessment: Assessment,
     checkins: list[Checkin],
     answers: Mapping[str, Any],
-    now: datetime | None = None,
+    now: datetime,
 ) -> Evaluation:
     """The one evaluation of a check-in request: the use case makes it (the API's route, the
-    person's pages' checkin_pages.send_page), and ``record_checkin`` stores it."""
+    person's pages' checkin_pages.send_page), and ``record_checkin`` stores it. ``now``: the
+    app's clock, as storing it reads it (weeks since the plan started, days since each step)."""
     q = questionnaire_for(registry, assessment)
-    context = _context(q, registry, assessment, checkins, answers, now or utcnow())
+    context = _context(q, registry, assessment, checkins, answers, now)
     return engine_evaluate(q, answers, context)
 
 
