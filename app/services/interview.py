@@ -315,13 +315,13 @@ def answer_rows(
     record is shown as it was stored, never evaluated again)."""
     page_of = {question.id: page for page in q.pages for question in page.questions}
     questions = shown if shown is not None else [qq for p in q.pages for qq in p.questions]
-    grouped: list[tuple[str, list[AnswerRow]]] = []
-    for section in q.sections:
-        rows = [
-            AnswerRow(question, page_of[question.id], answers[question.id])
-            for question in questions
-            if question.section_id == section.id and question.id in answers
-        ]
-        if rows:
-            grouped.append((section.title, rows))
-    return grouped
+    by_section: dict[str, list[AnswerRow]] = {}
+    for question in questions:
+        if question.id in answers:
+            row = AnswerRow(question, page_of[question.id], answers[question.id])
+            by_section.setdefault(question.section_id, []).append(row)
+    return [
+        (section.title, by_section[section.id])
+        for section in q.sections
+        if section.id in by_section
+    ]
