@@ -17,7 +17,6 @@ from app.engine import BASE_LANGUAGE, AnswerError
 from app.errors import AppError
 from app.models import Assessment
 from app.services import api_access, audit, checkin_dates, interview, result_language
-from app.services import assessments as assessment_service
 from app.services import checkins as checkin_service
 from app.services.api_access import StoredCheckin
 from app.services.api_keys import Caller
@@ -218,9 +217,7 @@ def _store(
     """A check-in POST's one transaction: which assessment this key may write to (404 first,
     then the scope), the check-in evaluated once and stored, and the clinic's audit event, so
     that a check-in never lands without it; then its result in the language asked for."""
-    assessment = assessment_service.get_for_api_client(
-        session, assessment_id=assessment_id, api_client_id=client.id, clinic_id=client.clinic_id
-    )
+    assessment = api_access.readable(session, client, assessment_id)
     if assessment is None:
         raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
     if not client.may_write_checkins:

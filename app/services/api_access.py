@@ -1,16 +1,17 @@
 """What an API key reads and stores of the assessments, each with the clinic's audit event in
 the same call (one trip to the database's thread on PostgreSQL), so nothing is read or stored
-through the API without its event. Which assessments a key may read is
-assessments.get_for_api_client's: its own, or any of its clinic's."""
+through the API without its event. Which assessments a key may read is ``readable``'s: its
+own, or any of its clinic's."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from sqlmodel import Session
+from sqlalchemy import bindparam
+from sqlmodel import Session, col, or_, select
 
 from app.engine import CheckinResult, Evaluation
 from app.models import Assessment, Checkin
@@ -36,16 +37,32 @@ def read_assessment(
 ) -> Assessment | None:
     """The assessment ``caller`` may read, its read (``action``) in its clinic's audit log with
     the key's name, as staff reads are; None if there is none it may read."""
-    assessment = _readable(session, caller, assessment_id)
+    assessment = readable(session, caller, assessment_id)
     if assessment is not None:
         _audit(session, caller, assessment, action)
     return assessment
 
 
-def _readable(session: Session, caller: Caller, assessment_id: str) -> Assessment | None:
-    return assessments.get_for_api_client(
-        session, assessment_id=assessment_id, api_client_id=caller.id, clinic_id=caller.clinic_id
-    )
+def readable(session: Session, caller: Caller, assessment_id: str) -> Assessment | None:
+    """The assessment if this API client may read it: its own, or (for a clinic's client) any
+    of the clinic's, intake submissions included. None otherwise, and for a malformed id."""
+    try:
+        wanted = uuid.UUID(assessment_id)
+    except ValueError:
+        return None
+    if caller.clinic_id is None:
+        return session.exec(_OF_CLIENT, params={"id": wanted, "client": caller.id}).first()
+    params = {"id": wanted, "client": caller.id, "clinic": caller.clinic_id}
+    return session.exec(_OF_CLIENT_OR_CLINIC, params=params).first()
+
+
+# Built once, as the result page's lookups (every keyed read and check-in runs one).
+_OWNER: Final = col(Assessment.api_client_id) == bindparam("client")
+_OF_CLIENT: Final = select(Assessment).where(col(Assessment.id) == bindparam("id"), _OWNER)
+_OF_CLIENT_OR_CLINIC: Final = select(Assessment).where(
+    col(Assessment.id) == bindparam("id"),
+    or_(_OWNER, col(Assessment.clinic_id) == bindparam("clinic")),
+)
 
 
 def _audit(
@@ -89,7 +106,7 @@ def read_checkins(
     """A page of the check-ins of the assessment ``caller`` may read, in ``language`` where
     they can be (result_language.checkin_results), audited with their ids; None if there is
     no such assessment it may read."""
-    assessment = _readable(session, caller, assessment_id)
+    assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return None
     found, total = checkins.checkin_page(session, assessment.id, offset=offset, limit=limit)
@@ -109,7 +126,7 @@ def export_checkin(
 ) -> CheckinRead:
     """One check-in of an assessment ``caller`` may read, for its FHIR export, audited as
     one. (An export that cannot be made after all is the request's error: it rolls back.)"""
-    assessment = _readable(session, caller, assessment_id)
+    assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return CheckinRead(None, None)
     checkin = checkins.get_checkin(session, assessment.id, checkin_id)
@@ -128,7 +145,7 @@ def checkins_so_far(session: Session, caller: Caller, assessment_id: str) -> Che
     """The assessment ``caller`` may read and its check-ins, for driving its next check-in a
     page at a time: it stores nothing, but reads the plan and trend those left (audited as
     checkin.next, with their ids). None if there is no such assessment it may read."""
-    assessment = _readable(session, caller, assessment_id)
+    assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return None
     found = checkins.list_checkins(session, assessment.id)

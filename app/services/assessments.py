@@ -356,9 +356,14 @@ def hold(session: Session, assessment_id: uuid.UUID) -> None:
     lock, SQLite's write lock). A check-in being recorded and a review being marked both take
     it first, so they happen one after the other: a review's count of the check-ins it covers
     and the time it is marked at cannot straddle a check-in."""
-    session.connection().execute(
-        update(Assessment).where(col(Assessment.id) == assessment_id).values(updated_at=utcnow())
-    )
+    session.connection().execute(_HOLD, {"held": assessment_id, "now": utcnow()})
+
+
+_HOLD: Final = (
+    update(Assessment)
+    .where(col(Assessment.id) == bindparam("held"))
+    .values(updated_at=bindparam("now"))
+)
 
 
 def remove_result_link(session: Session, assessment: Assessment) -> None:
@@ -430,21 +435,3 @@ def find_by_idempotency_key(
             Assessment.idempotency_key == idempotency_key,
         )
     ).first()
-
-
-def get_for_api_client(
-    session: Session,
-    *,
-    assessment_id: str,
-    api_client_id: uuid.UUID,
-    clinic_id: uuid.UUID | None,
-) -> Assessment | None:
-    """The assessment if this API client may read it: its own, or (for a clinic's client) any
-    of the clinic's, intake submissions included. None otherwise, and for a malformed id."""
-    try:
-        wanted = uuid.UUID(assessment_id)
-    except ValueError:
-        return None
-    owner = Assessment.api_client_id == api_client_id
-    visible = owner if clinic_id is None else or_(owner, Assessment.clinic_id == clinic_id)
-    return session.exec(select(Assessment).where(Assessment.id == wanted, visible)).first()
