@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -19,18 +18,16 @@ PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 
 def _routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
-    """Each route with the path it answers (its routers' prefixes in front)."""
-
-    def walk(routes: list[Any], prefix: str) -> Iterator[tuple[str, APIRoute]]:
-        for route in routes:
+    """Each route with the path it answers, through the included routers (as
+    tests/staff/test_audit.py walks them)."""
+    for top in app.routes:
+        contexts = (
+            top.effective_route_contexts() if hasattr(top, "effective_route_contexts") else [top]
+        )
+        for context in contexts:
+            route = getattr(context, "original_route", context)
             if isinstance(route, APIRoute):
-                yield prefix + route.path, route
-            inner = getattr(route, "original_router", None)
-            if inner is not None:  # an included router, with the prefix it was included at
-                context = getattr(route, "include_context", None)
-                yield from walk(inner.routes, prefix + (getattr(context, "prefix", "") or ""))
-
-    return walk(app.routes, "")
+                yield getattr(context, "path", route.path), route
 
 
 def shared(routes: list[tuple[str, set[str]]]) -> list[str]:

@@ -21,9 +21,8 @@ from app.services import checkins as checkin_service
 from app.services.api_access import StoredCheckin
 from app.services.api_keys import Caller
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
-from app.services.fhir.checkin import checkin_bundle
 from app.services.idempotency import IdempotencyConflictError
-from app.services.questionnaires import Registry, UnknownQuestionnaireError
+from app.services.questionnaires import Registry
 
 from . import presenters
 from .access import ASSESSMENT_ERRORS, NOT_FOUND
@@ -372,20 +371,21 @@ async def get_checkin_fhir(
     registry: RegistryDep,
     settings: SettingsDep,
 ) -> Response:
-    read = await db.run(api_access.export_checkin, client, assessment_id, checkin_id)
+    read = await db.run(
+        api_access.export_checkin,
+        client,
+        registry,
+        assessment_id,
+        checkin_id,
+        base_url=settings.public_url,
+    )
     if read.assessment is None:
         raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    assessment, checkin = read.assessment, read.checkin
-    if checkin is None:
+    if read.checkin is None:
         raise AppError(status.HTTP_404_NOT_FOUND, "There is no such check-in.")
-    try:
-        q = registry.exact(checkin.questionnaire_id, checkin.questionnaire_version)
-    except UnknownQuestionnaireError:
-        raise AppError(
-            status.HTTP_404_NOT_FOUND, "This check-in's questionnaire is not loaded."
-        ) from None
-    bundle = checkin_bundle(checkin, assessment, q, base_url=settings.public_url)
-    return FhirResponse(codec.dumps(bundle), headers=NO_STORE)
+    if read.bundle is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, "This check-in's questionnaire is not loaded.")
+    return FhirResponse(codec.dumps(read.bundle), headers=NO_STORE)
 
 
 @router.post(

@@ -18,7 +18,8 @@ from app.models import Assessment, Checkin
 from app.services import assessments, audit, checkins, result_language
 from app.services.api_keys import Caller
 from app.services.checkins import RecordedCheckin
-from app.services.questionnaires import Registry
+from app.services.fhir.checkin import checkin_bundle
+from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
 
 @dataclass(frozen=True)
@@ -119,20 +120,34 @@ def read_checkins(
 class CheckinRead:
     assessment: Assessment | None  # None: no such assessment the key may read
     checkin: Checkin | None  # None: the assessment has no such check-in
+    bundle: dict[str, Any] | None = None  # None: no check-in, or its definition is not loaded
 
 
 def export_checkin(
-    session: Session, caller: Caller, assessment_id: str, checkin_id: str
+    session: Session,
+    caller: Caller,
+    registry: Registry,
+    assessment_id: str,
+    checkin_id: str,
+    *,
+    base_url: str,
 ) -> CheckinRead:
-    """One check-in of an assessment ``caller`` may read, for its FHIR export, audited as
-    one. (An export that cannot be made after all is the request's error: it rolls back.)"""
+    """One check-in of an assessment ``caller`` may read, as its FHIR Bundle, audited as an
+    export once the Bundle is made: an export refused (no such check-in, its definition not
+    loaded) leaves no event, and SQLite's write lock is not held while the Bundle is built."""
     assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return CheckinRead(None, None)
     checkin = checkins.get_checkin(session, assessment.id, checkin_id)
-    if checkin is not None:
-        _audit(session, caller, assessment, "export.fhir", [checkin.id])
-    return CheckinRead(assessment, checkin)
+    if checkin is None:
+        return CheckinRead(assessment, None)
+    try:
+        q = registry.exact(checkin.questionnaire_id, checkin.questionnaire_version)
+    except UnknownQuestionnaireError:
+        return CheckinRead(assessment, checkin)
+    bundle = checkin_bundle(checkin, assessment, q, base_url=base_url)
+    _audit(session, caller, assessment, "export.fhir", [checkin.id])
+    return CheckinRead(assessment, checkin, bundle)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.models import Assessment, Checkin
+from app.models import Assessment, AuditEvent, Checkin
 from tests.fixtures import (
     CHECKIN_BLOCKS,
     CHECKIN_SIGNS,
@@ -212,6 +213,38 @@ def test_a_check_in_exports_as_a_valid_fhir_bundle_with_pain_and_peg_observation
         headers=api_key.headers,
     )
     assert missing.status_code == 404
+
+
+def test_a_check_in_export_that_cannot_be_made_leaves_no_audit_event(
+    client: TestClient, db: Session, complete_answers: dict[str, Any]
+) -> None:
+    clinic = make_clinic(db)
+    key = make_key(db, "clinic app", clinic, scopes=("checkins:write",))
+    assessment_id = stored(client, key, complete_answers)
+    url = f"/api/v1/assessments/{assessment_id}/checkins"
+    posted = client.post(url, json={"answers": checkin()}, headers=key.headers).json()
+    row = db.get_one(Checkin, uuid.UUID(posted["id"]))
+    version = row.questionnaire_version
+    row.questionnaire_version = "0.0.1"  # a definition this app no longer loads
+    db.commit()
+
+    def exports() -> int:
+        db.expire_all()
+        found = select(AuditEvent).where(
+            AuditEvent.clinic_id == clinic, AuditEvent.action == "export.fhir"
+        )
+        return len(db.exec(found).all())
+
+    refused = client.get(f"{url}/{posted['id']}/fhir", headers=key.headers)
+    assert refused.status_code == 404
+    assert "not loaded" in refused.text
+    assert exports() == 0
+
+    row = db.get_one(Checkin, uuid.UUID(posted["id"]))
+    row.questionnaire_version = version
+    db.commit()
+    assert client.get(f"{url}/{posted['id']}/fhir", headers=key.headers).status_code == 200
+    assert exports() == 1
 
 
 def test_a_check_in_can_be_driven_page_by_page_and_shows_only_the_plans_blocks(
