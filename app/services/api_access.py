@@ -6,8 +6,9 @@ own, or any of its clinic's."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import bindparam
@@ -169,18 +170,29 @@ def checkins_so_far(session: Session, caller: Caller, assessment_id: str) -> Che
 
 
 def record_assessment(
-    session: Session, /, caller: Caller, evaluation: Evaluation, **options: Any
+    session: Session,
+    /,
+    caller: Caller,
+    evaluation: Evaluation,
+    *,
+    idempotency_key: str | None,
+    given: Mapping[str, Any],
+    now: datetime,
+    language: str,
 ) -> assessments.Recorded:
-    """Store ``caller``'s evaluated answers (assessments.record, with its errors; ``options``
-    its own), audited in the key's clinic's log; a retry reads the stored record back, and is
-    audited as a read, not a second write."""
+    """Store ``caller``'s evaluated answers (assessments.record, with its errors and its
+    meaning of the other arguments), audited in the key's clinic's log; a retry reads the
+    stored record back, and is audited as a read, not a second write."""
     recorded = assessments.record(
         session,
         evaluation,
         channel="api",
         api_client_id=caller.id,
         clinic_id=caller.clinic_id,
-        **options,
+        idempotency_key=idempotency_key,
+        given=given,
+        now=now,
+        language=language,
     )
     audit.record_health_data(
         session,
