@@ -19,7 +19,6 @@ import itertools
 import json
 import os
 import pstats
-import secrets
 import statistics
 import sys
 import tempfile
@@ -32,13 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlmodel import Session  # noqa: E402
+from throwaway_app import throwaway_app  # noqa: E402
 
 from app.api.examples import EXAMPLE_ANSWERS  # noqa: E402
-from app.config import Database, Http, Settings  # noqa: E402
-from app.db import make_engine  # noqa: E402
 from app.engine import evaluate  # noqa: E402
-from app.main import create_app  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
 from app.services import assessments, drafts  # noqa: E402
 from app.services.api_keys import create_api_key  # noqa: E402
 
@@ -97,7 +93,6 @@ def requests(app: Any) -> dict[str, tuple[Send, int]]:
             for _ in range(CHECKIN_RESULTS)
         ]
         session.commit()
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from api import checkin_answers  # the API benchmark's check-ins, each new
 
     api = {"authorization": f"Bearer {key}", "content_type": "application/json"}
@@ -151,18 +146,7 @@ async def measure(app: Any) -> list[tuple[str, float, float]]:
 def main() -> int:
     os.environ.update(UNLIMITED)
     with tempfile.TemporaryDirectory(prefix="backaudit-calls-") as folder:
-        url = f"sqlite:///{folder}/calls.db"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        settings = Settings(
-            environment="production",
-            database=Database(url=url),
-            secret_key=secrets.token_urlsafe(48),
-            log_level="WARNING",
-            http=Http(allowed_hosts="testserver"),
-        )
-        rows = asyncio.run(measure(create_app(settings)))
+        rows = asyncio.run(measure(throwaway_app(Path(folder), environment="production")))
     print(f"{'request':<30} {'Python calls':>12} {'CPU ms (guide)':>15}")
     for name, calls, cpu_ms in rows:
         print(f"{name:<30} {calls:>12,.0f} {cpu_ms:>15.2f}")

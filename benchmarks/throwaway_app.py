@@ -1,11 +1,13 @@
-"""The app the in-process benchmarks drive with the TestClient (benchmarks/pages.py,
-benchmarks/redflags.py): a fresh, migrated SQLite file in a folder of the caller's, test
-settings, the TestClient's host allowed."""
+"""The app the in-process benchmarks drive (benchmarks/pages.py and benchmarks/redflags.py with
+the TestClient, benchmarks/calls.py through its ASGI interface): a fresh, migrated SQLite file
+in a folder of the caller's, test settings unless told, the TestClient's host allowed."""
 
 from __future__ import annotations
 
+import secrets
 import sys
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
 
@@ -18,17 +20,23 @@ from app.main import create_app  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 
 
-def throwaway_app(folder: Path, *, questionnaires_dir: Path = ROOT / "questionnaires") -> FastAPI:
+def throwaway_app(
+    folder: Path,
+    *,
+    questionnaires_dir: Path = ROOT / "questionnaires",
+    environment: Literal["test", "production"] = "test",
+) -> FastAPI:
     """The app on ``folder``/benchmark.db, with the questionnaires of ``questionnaires_dir`` (a
-    benchmark's own copy, or the project's)."""
+    benchmark's own copy, or the project's); ``environment="production"``: as deployed
+    (templates not re-read, only reviewed languages)."""
     url = f"sqlite:///{folder}/benchmark.db"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
     settings = Settings(
-        environment="test",
+        environment=environment,
         database=Database(url=url),
-        secret_key="benchmark-secret-key-that-is-long-enough",
+        secret_key=secrets.token_urlsafe(48),
         log_level="WARNING",
         http=Http(allowed_hosts="testserver"),  # the TestClient's
         questionnaires_dir=questionnaires_dir,

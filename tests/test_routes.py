@@ -5,29 +5,16 @@ a request finds its route."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from starlette.routing import compile_path
+
+from tests.support.routes import app_routes
 
 pytestmark = pytest.mark.database_agnostic  # the app's shape, not its data
 
 PARAMETER = re.compile(r"{([^}:]+)(?::[^}]+)?}")
-
-
-def _routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
-    """Each route with the path it answers, through the included routers (as
-    tests/staff/test_audit.py walks them)."""
-    for top in app.routes:
-        contexts = (
-            top.effective_route_contexts() if hasattr(top, "effective_route_contexts") else [top]
-        )
-        for context in contexts:
-            route = getattr(context, "original_route", context)
-            if isinstance(route, APIRoute):
-                yield getattr(context, "path", route.path), route
 
 
 def shared(routes: list[tuple[str, set[str]]]) -> list[str]:
@@ -46,7 +33,7 @@ def shared(routes: list[tuple[str, set[str]]]) -> list[str]:
 
 
 def test_no_two_routes_answer_the_same_request(app: FastAPI) -> None:
-    routes = [(path, route.methods or set()) for path, route in _routes(app)]
+    routes = [(path, route.methods or set()) for path, route in app_routes(app)]
     assert len(routes) > 100, "the walk no longer finds the included routers' routes"
     assert shared(routes) == []
 

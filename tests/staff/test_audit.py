@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -22,6 +21,7 @@ from app.services.api_keys import CHECKINS_WRITE
 from tests.api.conftest import Key, make_key
 from tests.fixtures import EXAMPLE_ANSWERS, TestClock, checkin_answers, record_assessment
 from tests.staff.test_release import SEE_DOCTOR, answer_page, release
+from tests.support.routes import app_routes
 from tests.web.helpers import (
     EMERGENCY_PAGE,
     form_fields,
@@ -123,17 +123,8 @@ NOT_A_RECORD = {("GET", "/staff/rules")}
 
 
 def all_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """Every (method, path), through included routers (FastAPI includes lazily)."""
-    found = set()
-    for top in app.routes:
-        contexts = (
-            top.effective_route_contexts() if hasattr(top, "effective_route_contexts") else [top]
-        )
-        for context in contexts:
-            route = getattr(context, "original_route", context)
-            if isinstance(route, APIRoute):
-                found |= {(method, getattr(context, "path", "")) for method in route.methods or ()}
-    return found
+    """Every (method, path), through included routers."""
+    return {(method, path) for path, route in app_routes(app) for method in route.methods or ()}
 
 
 def test_every_route_that_takes_a_submission_or_a_check_in_is_audited(app: FastAPI) -> None:
