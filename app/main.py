@@ -176,9 +176,10 @@ def create_app(
     app.mount("/static", assets.StaticAssets(directory=assets.STATIC_DIR), name="static")
     app.add_api_route("/favicon.ico", assets.favicon, methods=["GET"], include_in_schema=False)
     # A request is matched against each route before its own in turn, so the busy ones come
-    # first: the API (17 routes), then the patient's pages (the result page and the form's
-    # first); the staff pages' 54 last. No two routes match the same path and method
-    # (tests/test_routes.py): order decides nothing else.
+    # first: the API (14 routes), then the patient's pages (the result page and the form's
+    # first); the staff pages' 47 last. No two routes match the same path and method
+    # (tests/test_routes.py): order decides nothing but speed, and, for a method no route of
+    # a path takes, which route's methods the 405's Allow header lists (the first's).
     app.include_router(api_router, prefix=API_PATH)
     app.include_router(web_router)
     app.include_router(checkin_router)

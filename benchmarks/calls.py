@@ -39,7 +39,7 @@ from app.services import assessments, drafts  # noqa: E402
 from app.services.api_keys import create_api_key  # noqa: E402
 
 PROFILED = 50
-CHECKIN_RESULTS = 500  # each gets at most one check-in of the ~440 posted
+CHECKIN_RESULTS = 500  # each gets at most one check-in of the 140 posted
 UNLIMITED = {
     "RATE_LIMIT_API_KEY_PER_MINUTE": "0",
     "RATE_LIMIT_API_ADDRESS_PER_MINUTE": "0",

@@ -99,7 +99,7 @@ def has_programme(assessment: Assessment, q: Questionnaire) -> bool:
     return allowed and bool(assessment.result.get("plan"))
 
 
-# Built once: the result page and every check-in read them (see assessments._BY_RESULT_TOKEN).
+# Built once: the result page and every check-in read it (see assessments._BY_TOKEN).
 _OF_ASSESSMENT: Final = (
     select(Checkin)
     .where(col(Checkin.assessment_id) == bindparam("assessment_id"))

@@ -5,7 +5,8 @@ result (correction.py), deleting a result (deletion.py).
 The order is the order routes match in, and each route before a request's own costs it a
 match (twice, as FastAPI matches again inside the router it chose): the result page, the page
 opened most, first; then the form's pages. No two routes answer the same request
-(tests/test_routes.py), so the order decides nothing else."""
+(tests/test_routes.py): the order decides nothing else but a 405's Allow header (app/main.py).
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models import Assessment, AuditEvent, Checkin
+from app.services import api_access
+from app.services.api_keys import authenticate
+from app.services.questionnaires import Registry
 from tests.fixtures import (
     CHECKIN_BLOCKS,
     CHECKIN_SIGNS,
@@ -215,35 +218,44 @@ def test_a_check_in_exports_as_a_valid_fhir_bundle_with_pain_and_peg_observation
     assert missing.status_code == 404
 
 
-def test_a_check_in_export_that_cannot_be_made_leaves_no_audit_event(
-    client: TestClient, db: Session, complete_answers: dict[str, Any]
+def test_a_check_in_export_is_audited_only_once_its_bundle_is_made(
+    client: TestClient, db: Session, registry: Registry, complete_answers: dict[str, Any]
 ) -> None:
     clinic = make_clinic(db)
     key = make_key(db, "clinic app", clinic, scopes=("checkins:write",))
     assessment_id = stored(client, key, complete_answers)
     url = f"/api/v1/assessments/{assessment_id}/checkins"
-    posted = client.post(url, json={"answers": checkin()}, headers=key.headers).json()
-    row = db.get_one(Checkin, uuid.UUID(posted["id"]))
+    checkin_id = client.post(url, json={"answers": checkin()}, headers=key.headers).json()["id"]
+    row = db.get_one(Checkin, uuid.UUID(checkin_id))
     version = row.questionnaire_version
     row.questionnaire_version = "0.0.1"  # a definition this app no longer loads
     db.commit()
+    caller = authenticate(db, key=key.key)
+    assert caller is not None
 
-    def exports() -> int:
-        db.expire_all()
+    def exports() -> int:  # in this session's transaction: written, committed or not
         found = select(AuditEvent).where(
             AuditEvent.clinic_id == clinic, AuditEvent.action == "export.fhir"
         )
         return len(db.exec(found).all())
 
-    refused = client.get(f"{url}/{posted['id']}/fhir", headers=key.headers)
+    # The use case itself writes no event for an export it cannot make (not one for the
+    # request's rollback to drop), and does not take SQLite's write lock before the Bundle.
+    read = api_access.export_checkin(
+        db, caller, registry, assessment_id, checkin_id, base_url="https://example.org"
+    )
+    assert (read.checkin is not None, read.bundle) == (True, None)
+    assert exports() == 0
+    db.rollback()
+    refused = client.get(f"{url}/{checkin_id}/fhir", headers=key.headers)
     assert refused.status_code == 404
     assert "not loaded" in refused.text
-    assert exports() == 0
 
-    row = db.get_one(Checkin, uuid.UUID(posted["id"]))
+    row = db.get_one(Checkin, uuid.UUID(checkin_id))
     row.questionnaire_version = version
     db.commit()
-    assert client.get(f"{url}/{posted['id']}/fhir", headers=key.headers).status_code == 200
+    assert client.get(f"{url}/{checkin_id}/fhir", headers=key.headers).status_code == 200
+    db.expire_all()
     assert exports() == 1
 
 
