@@ -8,8 +8,10 @@ after each test that used the database, so tests never see each other's data.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -214,9 +216,35 @@ def clock() -> TestClock:
     return TestClock()
 
 
+def lifespan_once(app: FastAPI) -> None:
+    """Tests open several TestClients on one app, and each runs the app's lifespan; a server
+    runs it once. So here only the first client to open runs it: a second one's end would
+    dispose of the engine while the first's alert sender still held a connection, which then
+    outlived its pool unclosed (a ResourceWarning, failing whichever test the garbage
+    collector happened to run in)."""
+    inner: Any = app.router.lifespan_context
+    running = 0
+
+    @asynccontextmanager
+    async def once(application: FastAPI) -> AsyncIterator[None]:
+        nonlocal running
+        running += 1
+        try:
+            if running == 1:
+                async with inner(application):
+                    yield
+            else:
+                yield
+        finally:
+            running -= 1
+
+    app.router.lifespan_context = once
+
+
 @pytest.fixture
 def app(settings: Settings, engine: Engine, clock: TestClock) -> Iterator[FastAPI]:
     application = create_app(settings, clock=clock)
+    lifespan_once(application)
     yield application
     application.state.engine.dispose()
     empty_tables(engine)
