@@ -56,8 +56,9 @@ class Db:
     ) -> T:
         """A read that can take seconds (the rule report): in the thread pool on every
         database, so the event loop goes on serving. (The exports, which write their audit
-        event with their read, are a use case off the loop: ``run_off_loop``.) Call it before the request writes anything: on SQLite
-        a write holds the lock that writers on the loop would wait for meanwhile."""
+        event with their read, are a use case off the loop: ``run_off_loop``.) Call it before
+        the request writes anything: on SQLite a write holds the lock that writers on the loop
+        would wait for meanwhile."""
         if self.session.new or self.session.dirty:
             raise RuntimeError("a long read must come before the request's writes")
         return await run_in_threadpool(partial(work, self.session, *args, **kwargs))

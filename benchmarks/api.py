@@ -315,9 +315,10 @@ def main() -> int:
         f"  {'request':<28} {'p50 ms':>7} {'p99 ms':>7} {'answered/s':>10}"
         f" {'CPU ms/req':>10} {'warm-up max':>11}   statuses"
     )
-    for run, cpu_ms, warm in ((r.run, r.cpu_ms, r.warm) for r in paced):
+    for kind in paced:
+        run, cpu_ms = kind.run, kind.cpu_ms
         cpu = f"{cpu_ms:>10.2f}" if cpu_ms is not None else f"{'-':>10}"
-        cold = max(warm.latencies_ms, default=float("nan"))
+        cold = max(kind.warm.latencies_ms, default=float("nan"))
         print(
             f"  {run.name:<28} {run.percentile(50):>7.1f} {run.percentile(99):>7.1f}"
             f" {run.achieved_rate:>10.0f} {cpu} {cold:>11.1f}   {run.ok} expected,"
@@ -350,7 +351,7 @@ def main() -> int:
                 f" (target < {P99_TARGET_MS:.0f} ms)",
                 run.percentile(99) < P99_TARGET_MS,
             )
-            for run in (r.run for r in paced)
+            for run in (kind.run for kind in paced)
             if run.name != PACED_TRIVIAL
         ),
         (

@@ -122,15 +122,8 @@ SignedInClient = Callable[..., TestClient]
 
 
 @pytest.fixture
-def signed_in(
-    app: FastAPI, client: TestClient, make_staff: MakeStaff, db: Session
-) -> Iterator[SignedInClient]:
-    """A factory of separate browsers, each signed in as a new staff member of a clinic.
-
-    The app's lifespan runs once, the ``client`` fixture's (as a server runs it once): each
-    browser's own would start an alert sender each, and the first to leave would dispose of
-    the engine while another's sender still held a connection, which then outlived its pool
-    unclosed (a ResourceWarning, failing whichever test the garbage collector ran in)."""
+def signed_in(app: FastAPI, make_staff: MakeStaff, db: Session) -> Iterator[SignedInClient]:
+    """A factory of separate browsers, each signed in as a new staff member of a clinic."""
     opened: list[TestClient] = []
 
     def open_as(clinic: Clinic, role: str = "clinician") -> TestClient:
@@ -138,22 +131,23 @@ def signed_in(
         a code from it."""
         user = make_staff(clinic, role)
         enrolled = enrol(db, user) if role == "admin" else None
-        browser = TestClient(app)  # its own cookies; the lifespan is the client fixture's
-        opened.append(browser)
-        response = sign_in(browser, user.email)
+        client = TestClient(app)
+        client.__enter__()
+        opened.append(client)
+        response = sign_in(client, user.email)
         assert response.status_code == 303, response.text
         if enrolled is not None:
             assert response.headers["location"].startswith("/staff/login/code")
-            response = enter_code(browser, code_at(enrolled.secret, utcnow()))
+            response = enter_code(client, code_at(enrolled.secret, utcnow()))
             assert response.status_code == 303, response.text
         assert response.headers["location"] == "/staff/"
-        browser.staff_user = user  # type: ignore[attr-defined]
-        browser.second_factor = enrolled  # type: ignore[attr-defined]
-        return browser
+        client.staff_user = user  # type: ignore[attr-defined]
+        client.second_factor = enrolled  # type: ignore[attr-defined]
+        return client
 
     yield open_as
-    for browser in opened:
-        browser.close()
+    for client in opened:
+        client.__exit__(None, None, None)
 
 
 @dataclass
