@@ -118,7 +118,9 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     # Templates change only with a release: outside development they are not checked for
-    # changes on every page (a stat() per template file a page uses).
+    # changes on every page (a stat() per template file a page uses). The environment is the
+    # process's (app/templating.py), so the last app made sets it: a server makes one; tests
+    # that make several differ only in that stat().
     templates.env.auto_reload = settings.is_development
     app.state.engine = make_engine(
         settings.database.url,

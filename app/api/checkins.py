@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Body, Query, Response, status
-from sqlmodel import Session
 
 from app import codec
 from app.clock import Clock
@@ -16,8 +15,7 @@ from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.engine import BASE_LANGUAGE, AnswerError
 from app.errors import AppError
 from app.models import Assessment
-from app.services import api_access, audit, checkin_dates, interview, result_language
-from app.services import checkins as checkin_service
+from app.services import api_access, checkin_dates, interview
 from app.services.api_access import StoredCheckin
 from app.services.api_keys import Caller
 from app.services.checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
@@ -39,7 +37,7 @@ from .responses import (
     fhir_schema,
     health_data_response,
     language_headers,
-    refuse_more_answers_than_questions,
+    too_many_answers,
 )
 from .schemas.checkins import CheckinCreate, CheckinList, CheckinRecord
 from .schemas.interview import NextStep
@@ -53,13 +51,6 @@ PAGE_SIZE: Final = 20  # check-ins in a page of the list, unless the client asks
 MAX_PAGE_SIZE: Final = 25
 
 _BODY_EXAMPLES = {"checkin": {"summary": "A check-in", "value": {"answers": CHECKIN_ANSWERS}}}
-
-
-def _refuse_too_many(registry: Registry, assessment: Assessment, answers: dict[str, Any]) -> None:
-    """More answers than the check-in has questions: a 422 before the engine lists them."""
-    follow_up = registry.follow_up(assessment.questionnaire_id)
-    if follow_up is not None:
-        refuse_more_answers_than_questions(follow_up, answers)
 
 
 def limit_reached(exc: CheckinLimitError, now: datetime) -> AppError:
@@ -161,23 +152,39 @@ async def store_checkin(
     language: str = BASE_LANGUAGE,
     read_back: bool = False,
 ) -> StoredCheckin:
-    """Store an API client's check-in, with the API's errors: what JSON answers and a
-    QuestionnaireResponse (app/api/fhir_in.py, which names the check-in's questionnaire in
-    ``questionnaire_id`` and builds its answer from the stored row: ``read_back``) share."""
+    """Store an API client's check-in (api_access.store_checkin), with the API's errors: what
+    JSON answers and a QuestionnaireResponse (app/api/fhir_in.py, which names the check-in's
+    questionnaire in ``questionnaire_id`` and builds its answer from the stored row:
+    ``read_back``) share."""
     try:
-        return await db.run(
-            _store, registry, client, assessment_id, answers, idempotency_key=idempotency_key,
-            clock=clock, limits=limits, questionnaire_id=questionnaire_id, language=language,
-            read_back=read_back,
+        stored = await db.run(
+            api_access.store_checkin, client, registry, assessment_id, answers,
+            idempotency_key=idempotency_key, clock=clock, limits=limits,
+            questionnaire_id=questionnaire_id, language=language, read_back=read_back,
         )  # fmt: skip
     except CheckinLimitError as exc:
         raise limit_reached(exc, clock()) from None
     except CheckinNotPossibleError as exc:
+        raise not_possible(exc) from None
+    except api_access.ScopeMissingError:
         raise AppError(
-            status.HTTP_409_CONFLICT,
-            f"This assessment cannot have check-ins: {exc}.",
-            [field_problem("assessment_id", "no_plan", str(exc))],
+            status.HTTP_403_FORBIDDEN,
+            "This API key reads the clinic's submissions but may not store check-ins: an admin"
+            " can make a key with the checkins:write scope.",
+            [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
         ) from None
+    except api_access.NotThisCheckinError:
+        raise AppError(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "This assessment's check-in is another questionnaire; nothing was stored.",
+            [
+                field_problem(
+                    "questionnaire", "not_this_checkin", "is not this assessment's check-in"
+                )
+            ],
+        ) from None
+    except api_access.TooManyAnswersError as exc:
+        raise too_many_answers(exc.questions) from None
     except AnswerError as exc:
         raise AppError(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -190,6 +197,17 @@ async def store_checkin(
             "This Idempotency-Key was already used for a different request.",
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
+    if stored is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
+    return stored
+
+
+def not_possible(exc: CheckinNotPossibleError) -> AppError:
+    return AppError(
+        status.HTTP_409_CONFLICT,
+        f"This assessment cannot have check-ins: {exc}.",
+        [field_problem("assessment_id", "no_plan", str(exc))],
+    )
 
 
 def checkin_headers(assessment: Assessment, recorded: RecordedCheckin) -> dict[str, str]:
@@ -197,68 +215,6 @@ def checkin_headers(assessment: Assessment, recorded: RecordedCheckin) -> dict[s
     if recorded.replayed:
         headers["Idempotency-Replayed"] = "true"
     return headers
-
-
-def _store(
-    session: Session,
-    registry: Registry,
-    client: Caller,
-    assessment_id: str,
-    answers: dict[str, Any],
-    *,
-    idempotency_key: str | None,
-    clock: Clock,
-    limits: CheckinLimits,
-    questionnaire_id: str | None = None,
-    language: str = BASE_LANGUAGE,
-    read_back: bool = False,
-) -> StoredCheckin:
-    """A check-in POST's one transaction: which assessment this key may write to (404 first,
-    then the scope), the check-in evaluated once and stored, and the clinic's audit event, so
-    that a check-in never lands without it; then its result in the language asked for."""
-    assessment = api_access.readable(session, client, assessment_id)
-    if assessment is None:
-        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
-    if not client.may_write_checkins:
-        raise AppError(
-            status.HTTP_403_FORBIDDEN,
-            "This API key reads the clinic's submissions but may not store check-ins: an admin"
-            " can make a key with the checkins:write scope.",
-            [field_problem("Authorization", "scope_missing", "needs the checkins:write scope")],
-        )
-    follow_up = registry.follow_up(assessment.questionnaire_id)
-    if questionnaire_id is not None and (follow_up is None or follow_up.id != questionnaire_id):
-        raise AppError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "This assessment's check-in is another questionnaire; nothing was stored.",
-            [
-                field_problem(
-                    "questionnaire", "not_this_checkin", "is not this assessment's check-in"
-                )
-            ],
-        )
-    _refuse_too_many(registry, assessment, answers)
-    recorded = checkin_service.record_checkin(
-        session, registry, assessment, answers, channel="api", api_client_id=client.id,
-        idempotency_key=idempotency_key, clock=clock, limits=limits, language=language,
-    )  # fmt: skip
-    # A retry reads the stored check-in back: audited as a read, not a second write.
-    audit.record_health_data(
-        session,
-        assessment.clinic_id,
-        assessment.id,
-        "checkin.replayed" if recorded.replayed else "checkin.created",
-        who=audit.by_api_key(client.name, client.id),
-        checkin_ids=[recorded.id],
-    )
-    # Stored in English; worked out again in another language asked for, if exact.
-    (in_language,) = result_language.checkin_results(
-        session, registry, assessment, [recorded], language
-    )
-    row = (
-        checkin_service.get_checkin(session, assessment.id, str(recorded.id)) if read_back else None
-    )
-    return StoredCheckin(assessment, recorded, in_language, row)
 
 
 @router.get(
@@ -412,30 +368,26 @@ async def next_checkin_page(
     body: Annotated[CheckinCreate, Body(openapi_examples=_BODY_EXAMPLES)],
     language: LanguageDep,
 ) -> Response:
-    # Stores nothing, but reads the plan and trend the earlier check-ins left (audited).
-    so_far = await db.run(api_access.checkins_so_far, client, assessment_id)
-    if so_far is None:
-        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
-    assessment, found = so_far.assessment, so_far.checkins
-    _refuse_too_many(registry, assessment, body.answers)
-    now = clock()  # as storing it would read it
     try:
-        evaluation = checkin_service.evaluate_checkin(
-            registry, assessment, found, body.answers, now
+        step = await db.run(
+            api_access.next_checkin_step,
+            client,
+            registry,
+            assessment_id,
+            body.answers,
+            now=clock(),  # as storing it would read it
+            language=language,
         )
+    except api_access.TooManyAnswersError as exc:
+        raise too_many_answers(exc.questions) from None
     except CheckinNotPossibleError as exc:
-        raise AppError(
-            status.HTTP_409_CONFLICT,
-            f"This assessment cannot have check-ins: {exc}.",
-            [field_problem("assessment_id", "no_plan", str(exc))],
-        ) from None
-    # In the language asked for where the check-in and its plan can be had in it.
-    evaluation, result = result_language.checkin_step(
-        registry, assessment, found, body.answers, evaluation, now, language
-    )
+        raise not_possible(exc) from None
+    if step is None:
+        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
+    evaluation, result = step.evaluation, step.result
     finished = evaluation if evaluation.stopped or evaluation.complete else None
-    step = presenters.next_step(interview.Standing(evaluation, finished), registry)
-    step["problems"] = answer_problems(evaluation.problems)
+    page = presenters.next_step(interview.Standing(evaluation, finished), registry)
+    page["problems"] = answer_problems(evaluation.problems)
     if result is not None:
-        step["result"] = result
-    return health_data_response(step, headers=language_headers(evaluation.questionnaire.language))
+        page["result"] = result
+    return health_data_response(page, headers=language_headers(evaluation.questionnaire.language))

@@ -148,8 +148,12 @@ def refuse_more_answers_than_questions(q: Questionnaire, answers: Mapping[str, A
     """More answers than the questionnaire has questions cannot be a real interview; refused
     before the engine lists a problem for each one (a list as long as the body)."""
     if len(answers) > len(q.questions):
-        raise AppError(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"There are more answers than the questionnaire has questions ({len(q.questions)}).",
-            [field_problem("answers", "too_many", "has more entries than there are questions")],
-        )
+        raise too_many_answers(len(q.questions))
+
+
+def too_many_answers(questions: int) -> AppError:
+    return AppError(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        f"There are more answers than the questionnaire has questions ({questions}).",
+        [field_problem("answers", "too_many", "has more entries than there are questions")],
+    )

@@ -14,6 +14,8 @@ from typing import Any, Final
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, or_, select
 
+from app.clock import Clock
+from app.config import CheckinLimits
 from app.engine import CheckinResult, Evaluation
 from app.models import Assessment, Checkin
 from app.services import assessments, audit, checkins, result_language
@@ -21,17 +23,6 @@ from app.services.api_keys import Caller
 from app.services.checkins import RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
-
-
-@dataclass(frozen=True)
-class StoredCheckin:
-    """What storing an API client's check-in gives back, from its one database call
-    (app/api/checkins.py: the API's errors are the door's)."""
-
-    assessment: Assessment
-    recorded: RecordedCheckin
-    in_language: tuple[CheckinResult, str]  # its result in the language asked for, and which
-    row: Checkin | None  # the stored row, when asked for (``read_back``)
 
 
 def read_assessment(
@@ -151,22 +142,128 @@ def export_checkin(
     return CheckinRead(assessment, checkin, bundle)
 
 
+class ScopeMissingError(Exception):
+    """A clinic's key without the ``checkins:write`` scope: it reads the clinic's submissions
+    but may not store check-ins."""
+
+
+class NotThisCheckinError(Exception):
+    """The check-in a QuestionnaireResponse names is not this assessment's."""
+
+
+class TooManyAnswersError(Exception):
+    """More answers than the check-in has questions: not a real interview, refused before the
+    engine lists a problem for each one (a list as long as the body)."""
+
+    def __init__(self, questions: int) -> None:
+        self.questions = questions
+        super().__init__(f"more answers than the {questions} questions")
+
+
 @dataclass(frozen=True, slots=True)
-class CheckinsSoFar:
+class StoredCheckin:
+    """What storing an API client's check-in gives back."""
+
     assessment: Assessment
-    checkins: list[Checkin]
+    recorded: RecordedCheckin
+    in_language: tuple[CheckinResult, str]  # its result in the language asked for, and which
+    row: Checkin | None  # the stored row, when asked for (``read_back``)
 
 
-def checkins_so_far(session: Session, caller: Caller, assessment_id: str) -> CheckinsSoFar | None:
-    """The assessment ``caller`` may read and its check-ins, for driving its next check-in a
-    page at a time: it stores nothing, but reads the plan and trend those left (audited as
-    checkin.next, with their ids). None if there is no such assessment it may read."""
+def store_checkin(
+    session: Session,
+    /,
+    caller: Caller,
+    registry: Registry,
+    assessment_id: str,
+    answers: Mapping[str, Any],
+    *,
+    idempotency_key: str | None,
+    clock: Clock,
+    limits: CheckinLimits,
+    questionnaire_id: str | None = None,
+    language: str,
+    read_back: bool = False,
+) -> StoredCheckin | None:
+    """A check-in POST's one transaction: the assessment ``caller`` may read (None if there is
+    none), then its scope (ScopeMissingError), the check-in named (``questionnaire_id``, from a
+    QuestionnaireResponse: NotThisCheckinError) and the answers' count (TooManyAnswersError);
+    then the check-in evaluated once and stored (checkins.record_checkin, with its errors) with
+    the clinic's audit event, so that it never lands without it; then its result in
+    ``language`` where it can be had in it, and the stored row if ``read_back``."""
     assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return None
+    if not caller.may_write_checkins:
+        raise ScopeMissingError
+    follow_up = registry.follow_up(assessment.questionnaire_id)
+    if questionnaire_id is not None and (follow_up is None or follow_up.id != questionnaire_id):
+        raise NotThisCheckinError
+    _refuse_too_many(registry, assessment, answers)
+    recorded = checkins.record_checkin(
+        session, registry, assessment, answers, channel="api", api_client_id=caller.id,
+        idempotency_key=idempotency_key, clock=clock, limits=limits, language=language,
+    )  # fmt: skip
+    # A retry reads the stored check-in back: audited as a read, not a second write.
+    _audit(
+        session,
+        caller,
+        assessment,
+        "checkin.replayed" if recorded.replayed else "checkin.created",
+        [recorded.id],
+    )
+    # Stored in English; worked out again in another language asked for, if exact.
+    (in_language,) = result_language.checkin_results(
+        session, registry, assessment, [recorded], language
+    )
+    row = checkins.get_checkin(session, assessment.id, str(recorded.id)) if read_back else None
+    return StoredCheckin(assessment, recorded, in_language, row)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinStep:
+    """A check-in driven a page at a time, not stored."""
+
+    assessment: Assessment
+    evaluation: Evaluation  # of the check-in in the language it could be had in
+    result: CheckinResult | None  # what storing it would give, once finished
+
+
+def next_checkin_step(
+    session: Session,
+    /,
+    caller: Caller,
+    registry: Registry,
+    assessment_id: str,
+    answers: Mapping[str, Any],
+    *,
+    now: datetime,
+    language: str,
+) -> CheckinStep | None:
+    """The next page of a check-in of the assessment ``caller`` may read (None if there is
+    none), in ``language`` where it can be had in it (result_language.checkin_step). It stores
+    nothing, but reads the plan and trend the earlier check-ins left: audited as checkin.next,
+    with their ids, once the step is worked out, so a refused one (TooManyAnswersError,
+    checkins.CheckinNotPossibleError) writes no event. ``now``: as storing it would read it."""
+    assessment = readable(session, caller, assessment_id)
+    if assessment is None:
+        return None
+    _refuse_too_many(registry, assessment, answers)
     found = checkins.list_checkins(session, assessment.id)
+    evaluation = checkins.evaluate_checkin(registry, assessment, found, answers, now)
+    evaluation, result = result_language.checkin_step(
+        registry, assessment, found, answers, evaluation, now, language
+    )
     _audit(session, caller, assessment, "checkin.next", [c.id for c in found])
-    return CheckinsSoFar(assessment, found)
+    return CheckinStep(assessment, evaluation, result)
+
+
+def _refuse_too_many(
+    registry: Registry, assessment: Assessment, answers: Mapping[str, Any]
+) -> None:
+    follow_up = registry.follow_up(assessment.questionnaire_id)
+    if follow_up is not None and len(answers) > len(follow_up.questions):
+        raise TooManyAnswersError(len(follow_up.questions))
 
 
 def record_assessment(

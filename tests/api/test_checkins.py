@@ -10,9 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.config import CheckinLimits
 from app.models import Assessment, AuditEvent, Checkin
 from app.services import api_access
 from app.services.api_keys import authenticate
+from app.services.checkins import CheckinNotPossibleError
 from app.services.questionnaires import Registry
 from tests.fixtures import (
     CHECKIN_BLOCKS,
@@ -257,6 +259,99 @@ def test_a_check_in_export_is_audited_only_once_its_bundle_is_made(
     assert client.get(f"{url}/{checkin_id}/fhir", headers=key.headers).status_code == 200
     db.expire_all()
     assert exports() == 1
+
+
+def test_a_check_in_step_is_audited_only_once_it_is_worked_out(
+    client: TestClient,
+    db: Session,
+    registry: Registry,
+    clock: TestClock,
+    complete_answers: dict[str, Any],
+    emergency_answers: dict[str, Any],
+) -> None:
+    """The API's ``next`` stores nothing but reads the earlier check-ins: its audit event is
+    written after the step is worked out, so a refused step writes none (not one for the
+    request's rollback to drop, after SQLite's write lock was held through the evaluation)."""
+    clinic = make_clinic(db)
+    key = make_key(db, "clinic app", clinic, scopes=("checkins:write",))
+    followed = stored(client, key, complete_answers)
+    no_plan = stored(client, key, emergency_answers)
+    caller = authenticate(db, key=key.key)
+    assert caller is not None
+
+    def step(assessment_id: str, answers: dict[str, Any]) -> api_access.CheckinStep | None:
+        return api_access.next_checkin_step(
+            db, caller, registry, assessment_id, answers, now=clock(), language="en"
+        )
+
+    def events() -> int:  # in this session's transaction: written, committed or not
+        found = select(AuditEvent).where(
+            AuditEvent.clinic_id == clinic, AuditEvent.action == "checkin.next"
+        )
+        return len(db.exec(found).all())
+
+    with pytest.raises(api_access.TooManyAnswersError):
+        step(followed, {f"q{n}": n for n in range(200)})
+    with pytest.raises(CheckinNotPossibleError):
+        step(no_plan, {})
+    assert step(str(uuid.uuid4()), {}) is None
+    assert events() == 0
+    worked_out = step(followed, checkin())
+    assert worked_out is not None
+    assert worked_out.result is not None
+    assert worked_out.result["triage"]["level"] == "self_care"
+    assert events() == 1
+    db.rollback()
+    # Through the door: the same refusals, as the API's errors.
+    url = f"/api/v1/assessments/{followed}/checkins/next"
+    many = client.post(url, json={"answers": {f"q{n}": n for n in range(200)}}, headers=key.headers)
+    assert (many.status_code, many.json()["problems"][0]["code"]) == (422, "too_many")
+    refused = client.post(
+        f"/api/v1/assessments/{no_plan}/checkins/next", json={"answers": {}}, headers=key.headers
+    )
+    assert (refused.status_code, refused.json()["problems"][0]["code"]) == (409, "no_plan")
+    assert events() == 0
+
+
+def test_a_check_in_naming_another_questionnaire_is_refused_before_anything_is_stored(
+    client: TestClient,
+    db: Session,
+    registry: Registry,
+    clock: TestClock,
+    complete_answers: dict[str, Any],
+) -> None:
+    """A QuestionnaireResponse names the check-in it answers (app/api/fhir_in.py): one that is
+    not this assessment's check-in stores nothing. (With the questionnaires this app ships,
+    every assessment has the one check-in, so only the use case can be asked this.)"""
+    key = make_key(db, "clinic app", make_clinic(db), scopes=("checkins:write",))
+    assessment_id = stored(client, key, complete_answers)
+    caller = authenticate(db, key=key.key)
+    assert caller is not None
+    follow_up = registry.follow_up(registry.default.id)
+    assert follow_up is not None
+
+    def store(questionnaire_id: str) -> api_access.StoredCheckin | None:
+        return api_access.store_checkin(
+            db,
+            caller,
+            registry,
+            assessment_id,
+            checkin(),
+            idempotency_key=None,
+            clock=clock,
+            limits=CheckinLimits(),
+            questionnaire_id=questionnaire_id,
+            language="en",
+        )
+
+    with pytest.raises(api_access.NotThisCheckinError):
+        store("another-checkin")
+    assert db.exec(select(Checkin)).all() == []
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "checkin.created")).all() == []
+    stored_one = store(follow_up.id)
+    assert stored_one is not None
+    assert not stored_one.recorded.replayed
+    db.rollback()
 
 
 def test_a_check_in_can_be_driven_page_by_page_and_shows_only_the_plans_blocks(

@@ -42,7 +42,7 @@ def test_an_assessment_is_stored_read_and_exported_in_one_call_each(
         assert calls("GET", read, expected)[0] == [*KEYED_REQUEST, "read_assessment"], read
     checkins = path + "/checkins"
     posted_calls, posted = calls("POST", checkins, 201, json={"answers": checkin()})
-    assert posted_calls == [*KEYED_REQUEST, "_store"]
+    assert posted_calls == [*KEYED_REQUEST, "store_checkin"]
     # In another language: worked out again from what was stored, in the same call.
     polish_calls, polish = calls(
         "POST",
@@ -51,9 +51,9 @@ def test_an_assessment_is_stored_read_and_exported_in_one_call_each(
         json={"answers": checkin(pain_now=1)},
         headers=key.headers | {"Accept-Language": "pl"},
     )
-    assert (polish_calls, polish.headers["content-language"]) == ([*KEYED_REQUEST, "_store"], "pl")
+    assert (polish_calls, polish.headers["content-language"]) == ([*KEYED_REQUEST, "store_checkin"], "pl")
     checkin_fhir = f"{checkins}/{posted.json()['id']}/fhir"
     assert calls("GET", checkins, 200)[0] == [*KEYED_REQUEST, "read_checkins"]
     assert calls("GET", checkin_fhir, 200)[0] == [*KEYED_REQUEST, "export_checkin"]
     so_far = calls("POST", checkins + "/next", 200, json={"answers": {}})[0]
-    assert so_far == [*KEYED_REQUEST, "checkins_so_far"]
+    assert so_far == [*KEYED_REQUEST, "next_checkin_step"]
