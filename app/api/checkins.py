@@ -198,11 +198,12 @@ async def store_checkin(
             [field_problem("Idempotency-Key", "reused", "was used with a different body")],
         ) from None
     if stored is None:
-        raise AppError(status.HTTP_404_NOT_FOUND, "There is no such assessment.")
+        raise AppError(status.HTTP_404_NOT_FOUND, NOT_FOUND)
     return stored
 
 
 def not_possible(exc: CheckinNotPossibleError) -> AppError:
+    """A 409: the assessment has no plan for check-ins to follow up."""
     return AppError(
         status.HTTP_409_CONFLICT,
         f"This assessment cannot have check-ins: {exc}.",
@@ -375,7 +376,7 @@ async def next_checkin_page(
             registry,
             assessment_id,
             body.answers,
-            now=clock(),  # as storing it would read it
+            clock=clock,
             language=language,
         )
     except api_access.TooManyAnswersError as exc:

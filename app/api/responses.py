@@ -152,6 +152,7 @@ def refuse_more_answers_than_questions(q: Questionnaire, answers: Mapping[str, A
 
 
 def too_many_answers(questions: int) -> AppError:
+    """The 422 for more answers than the questionnaire has ``questions``."""
     return AppError(
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         f"There are more answers than the questionnaire has questions ({questions}).",

@@ -1,4 +1,4 @@
-"""What an API key reads and stores of the assessments, each with the clinic's audit event in
+"""What an API key reads and stores of the assessments and their check-ins, each with the clinic's audit event in
 the same call (one trip to the database's thread on PostgreSQL), so nothing is read or stored
 through the API without its event. Which assessments a key may read is ``readable``'s: its
 own, or any of its clinic's."""
@@ -224,7 +224,6 @@ def store_checkin(
 class CheckinStep:
     """A check-in driven a page at a time, not stored."""
 
-    assessment: Assessment
     evaluation: Evaluation  # of the check-in in the language it could be had in
     result: CheckinResult | None  # what storing it would give, once finished
 
@@ -237,25 +236,27 @@ def next_checkin_step(
     assessment_id: str,
     answers: Mapping[str, Any],
     *,
-    now: datetime,
+    clock: Clock,
     language: str,
 ) -> CheckinStep | None:
     """The next page of a check-in of the assessment ``caller`` may read (None if there is
     none), in ``language`` where it can be had in it (result_language.checkin_step). It stores
     nothing, but reads the plan and trend the earlier check-ins left: audited as checkin.next,
     with their ids, once the step is worked out, so a refused one (TooManyAnswersError,
-    checkins.CheckinNotPossibleError) writes no event. ``now``: as storing it would read it."""
+    checkins.CheckinNotPossibleError) writes no event. The time is ``clock``'s once the check-ins
+    so far are read, as storing it would read it."""
     assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return None
     _refuse_too_many(registry, assessment, answers)
     found = checkins.list_checkins(session, assessment.id)
+    now = clock()
     evaluation = checkins.evaluate_checkin(registry, assessment, found, answers, now)
     evaluation, result = result_language.checkin_step(
         registry, assessment, found, answers, evaluation, now, language
     )
     _audit(session, caller, assessment, "checkin.next", [c.id for c in found])
-    return CheckinStep(assessment, evaluation, result)
+    return CheckinStep(evaluation, result)
 
 
 def _refuse_too_many(

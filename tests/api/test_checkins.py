@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from app.config import CheckinLimits
 from app.models import Assessment, AuditEvent, Checkin
 from app.services import api_access
-from app.services.api_keys import authenticate
+from app.services.api_keys import Caller, authenticate
 from app.services.checkins import CheckinNotPossibleError
 from app.services.questionnaires import Registry
 from tests.fixtures import (
@@ -281,7 +281,7 @@ def test_a_check_in_step_is_audited_only_once_it_is_worked_out(
 
     def step(assessment_id: str, answers: dict[str, Any]) -> api_access.CheckinStep | None:
         return api_access.next_checkin_step(
-            db, caller, registry, assessment_id, answers, now=clock(), language="en"
+            db, caller, registry, assessment_id, answers, clock=clock, language="en"
         )
 
     def events() -> int:  # in this session's transaction: written, committed or not
@@ -302,7 +302,8 @@ def test_a_check_in_step_is_audited_only_once_it_is_worked_out(
     assert worked_out.result["triage"]["level"] == "self_care"
     assert events() == 1
     db.rollback()
-    # Through the door: the same refusals, as the API's errors.
+    # Through the door: the same refusals, as the API's errors (these pass on the old order
+    # too, the request's rollback dropping the event: the calls above are what tell).
     url = f"/api/v1/assessments/{followed}/checkins/next"
     many = client.post(url, json={"answers": {f"q{n}": n for n in range(200)}}, headers=key.headers)
     assert (many.status_code, many.json()["problems"][0]["code"]) == (422, "too_many")
@@ -322,21 +323,28 @@ def test_a_check_in_naming_another_questionnaire_is_refused_before_anything_is_s
 ) -> None:
     """A QuestionnaireResponse names the check-in it answers (app/api/fhir_in.py): one that is
     not this assessment's check-in stores nothing. (With the questionnaires this app ships,
-    every assessment has the one check-in, so only the use case can be asked this.)"""
-    key = make_key(db, "clinic app", make_clinic(db), scopes=("checkins:write",))
-    assessment_id = stored(client, key, complete_answers)
-    caller = authenticate(db, key=key.key)
-    assert caller is not None
+    every assessment has the one check-in, so only the use case can be asked this.) Refusals
+    come in the order the API documents: the scope (403), then the check-in named, then the
+    answers' count (422s)."""
+    clinic = make_clinic(db)
+    writer = authenticate(db, key=make_key(db, "app", clinic, scopes=("checkins:write",)).key)
+    reader = authenticate(db, key=make_key(db, "reader", clinic).key)
+    assert writer is not None
+    assert reader is not None
+    assessment_id = stored(client, make_key(db, "intake", clinic), complete_answers)
     follow_up = registry.follow_up(registry.default.id)
     assert follow_up is not None
+    too_many = {f"q{n}": n for n in range(200)}
 
-    def store(questionnaire_id: str) -> api_access.StoredCheckin | None:
+    def store(
+        caller: Caller, questionnaire_id: str, answers: dict[str, Any]
+    ) -> api_access.StoredCheckin | None:
         return api_access.store_checkin(
             db,
             caller,
             registry,
             assessment_id,
-            checkin(),
+            answers,
             idempotency_key=None,
             clock=clock,
             limits=CheckinLimits(),
@@ -344,11 +352,15 @@ def test_a_check_in_naming_another_questionnaire_is_refused_before_anything_is_s
             language="en",
         )
 
+    with pytest.raises(api_access.ScopeMissingError):
+        store(reader, "another-checkin", too_many)
     with pytest.raises(api_access.NotThisCheckinError):
-        store("another-checkin")
+        store(writer, "another-checkin", too_many)
+    with pytest.raises(api_access.TooManyAnswersError):
+        store(writer, follow_up.id, too_many)
     assert db.exec(select(Checkin)).all() == []
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "checkin.created")).all() == []
-    stored_one = store(follow_up.id)
+    stored_one = store(writer, follow_up.id, checkin())
     assert stored_one is not None
     assert not stored_one.recorded.replayed
     db.rollback()
