@@ -15,7 +15,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from sqlmodel import Session
 from app.config import Settings
 from app.main import create_app
 from app.services.api_keys import create_api_key
+from tests.fixtures import TestClock
 from tests.support.network import free_port
 from tests.support.settings import settings_with
 
@@ -49,9 +51,10 @@ def promised_status(block: str, today: date) -> int:
 
 
 @pytest.fixture
-def server(settings: Settings, engine: Engine) -> Iterator[int]:
-    """The app on a free port, taking the README's host (127.0.0.1:8000, curl's Host header)."""
-    app = create_app(settings_with(settings, http={"allowed_hosts": "127.0.0.1"}))
+def server(settings: Settings, engine: Engine, clock: TestClock) -> Iterator[int]:
+    """The app on a free port, taking the README's host (127.0.0.1:8000, curl's Host header),
+    with the test's clock: what a pinned version gives depends on the day."""
+    app = create_app(settings_with(settings, http={"allowed_hosts": "127.0.0.1"}), clock=clock)
     port = free_port()
     served = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -69,10 +72,24 @@ def server(settings: Settings, engine: Engine) -> Iterator[int]:
     app.state.engine.dispose()
 
 
+def last_days() -> list[date]:
+    """The days the examples' ``until`` names (the README has one: a pinned version's)."""
+    return sorted(
+        {
+            date.fromisoformat(d)
+            for d in re.findall(r"^# → \d{3} until (\S+),", "\n".join(curl_blocks()), re.M)
+        }
+    )
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.parametrize("after", [0, 1], ids=["on_the_last_day", "the_day_after"])
 def test_the_readmes_curl_examples_give_what_they_promise(
-    server: int, db: Session, tmp_path: Path
+    server: int, db: Session, tmp_path: Path, clock: TestClock, after: int
 ) -> None:
+    (last_day,) = last_days()
+    today = last_day + timedelta(days=after)
+    clock.set(datetime.combine(today, clock_time(12), tzinfo=UTC))
     _, key = create_api_key(session=db, name="readme")
     db.commit()
     (tmp_path / ".curlrc").write_text(
@@ -88,4 +105,4 @@ def test_the_readmes_curl_examples_give_what_they_promise(
         )
         assert ran.returncode == 0, ran.stderr
         status = int(ran.stdout.rsplit("\n", 1)[-1])
-        assert status == promised_status(block, date.today()), (block, ran.stdout[:500])
+        assert status == promised_status(block, today), (block, ran.stdout[:500])
