@@ -75,10 +75,7 @@ templates.env.install_gettext_callables(  # type: ignore[attr-defined]
 # called inside a block or a loop, gets a copy of every variable the page has, each call.
 @pass_eval_context
 def _gettext(eval_ctx: EvalContext, string: str, /, **variables: Any) -> str:
-    text = i18n.gettext(string)
-    if eval_ctx.autoescape:
-        text = Markup(text)  # noqa: S704 - our own catalogs, as Jinja's newstyle gettext
-    return text % variables
+    return _formatted(eval_ctx, i18n.gettext(string), variables)
 
 
 @pass_eval_context
@@ -86,9 +83,12 @@ def _ngettext(
     eval_ctx: EvalContext, singular: str, plural: str, num: int, /, **variables: Any
 ) -> str:
     variables.setdefault("num", num)
-    text = i18n.ngettext(singular, plural, num)
+    return _formatted(eval_ctx, i18n.ngettext(singular, plural, num), variables)
+
+
+def _formatted(eval_ctx: EvalContext, text: str, variables: dict[str, Any]) -> str:
     if eval_ctx.autoescape:
-        text = Markup(text)  # noqa: S704 - our own catalogs, as Jinja's newstyle ngettext
+        text = Markup(text)  # noqa: S704 - our own catalogs, as Jinja's newstyle gettext
     return text % variables
 
 

@@ -351,19 +351,19 @@ def _newest_in(session: Session, line: CTE) -> Assessment | None:
     ).first()
 
 
+_HOLD: Final = (
+    update(Assessment)
+    .where(col(Assessment.id) == bindparam("held"))
+    .values(updated_at=bindparam("now"))
+)
+
+
 def hold(session: Session, assessment_id: uuid.UUID) -> None:
     """Take the submission's row for the rest of this transaction (a write: PostgreSQL's row
     lock, SQLite's write lock). A check-in being recorded and a review being marked both take
     it first, so they happen one after the other: a review's count of the check-ins it covers
     and the time it is marked at cannot straddle a check-in."""
     session.connection().execute(_HOLD, {"held": assessment_id, "now": utcnow()})
-
-
-_HOLD: Final = (
-    update(Assessment)
-    .where(col(Assessment.id) == bindparam("held"))
-    .values(updated_at=bindparam("now"))
-)
 
 
 def remove_result_link(session: Session, assessment: Assessment) -> None:
