@@ -5,7 +5,7 @@ import copy
 import dataclasses
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -46,6 +46,9 @@ ADDED_IN_2_1 = (
 # Version 2.0.0's answers for the same person as EXAMPLE_ANSWERS: what a client that pinned
 # 2.0.0 sends (and what stored 2.0.0 records hold).
 V2_ANSWERS: dict[str, Any] = {k: v for k, v in EXAMPLE_ANSWERS.items() if k not in ADDED_IN_2_1}
+# A day an API client may still pin 2.0.0 (its accept_until is 2027-06-30): a test that sends
+# V2_ANSWERS through the API sets the app's clock to it, not to the calendar's day.
+V2_STILL_ACCEPTED = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 
 # Version 1.0.0's answers for the same person as EXAMPLE_ANSWERS (release 1's example): a
 # self-care result with a plan. Its ids (major_trauma, leg_weakness_worsening) are gone from

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app.services import fhir
 from app.services.questionnaires import Registry
-from tests.fixtures import V2_ANSWERS, record_assessment
+from tests.fixtures import V2_ANSWERS, V2_STILL_ACCEPTED, TestClock, record_assessment
 from tests.support.answers import checkin
 
 from .conftest import Key, make_clinic, make_key
@@ -123,7 +123,9 @@ def test_every_journeys_response_is_valid_against_its_own_questionnaire(
     api_key: Key,
     complete_answers: dict[str, Any],
     emergency_answers: dict[str, Any],
+    clock: TestClock,
 ) -> None:
+    clock.set(V2_STILL_ACCEPTED)  # one body pins 2.0.0
     bodies: list[dict[str, Any]] = [
         *({"answers": complete_answers | changes} for changes in LEVELS.values()),
         {"answers": emergency_answers},
@@ -257,7 +259,9 @@ def test_an_exported_response_posted_back_gives_the_same_result(
     complete_answers: dict[str, Any],
     emergency_answers: dict[str, Any],
     level: str,
+    clock: TestClock,
 ) -> None:
+    clock.set(V2_STILL_ACCEPTED)  # one body pins 2.0.0
     special: dict[str, dict[str, Any]] = {
         "emergency": {"answers": emergency_answers},
         "2.0.0": {"answers": V2_ANSWERS, "questionnaire_version": "2.0.0"},

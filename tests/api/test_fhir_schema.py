@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from app.services import fhir
 from app.services.questionnaires import Registry
-from tests.fixtures import V2_ANSWERS, record_assessment
+from tests.fixtures import V2_ANSWERS, V2_STILL_ACCEPTED, TestClock, record_assessment
 from tests.support.answers import checkin
 
 from .conftest import Key, make_clinic, make_key
@@ -116,7 +116,9 @@ def test_every_exported_bundle_validates_against_the_r4_schema(
     complete_answers: dict[str, Any],
     emergency_answers: dict[str, Any],
     r4_schema: dict[str, Any],
+    clock: TestClock,
 ) -> None:
+    clock.set(V2_STILL_ACCEPTED)  # one body pins 2.0.0
     bodies: list[dict[str, Any]] = [
         *({"answers": complete_answers | changes} for changes in LEVELS.values()),
         {"answers": emergency_answers},
