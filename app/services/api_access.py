@@ -18,7 +18,7 @@ from app.clock import Clock
 from app.config import CheckinLimits
 from app.engine import CheckinResult, Evaluation
 from app.models import Assessment, Checkin
-from app.services import assessments, audit, checkins, result_language
+from app.services import assessments, audit, checkin_history, checkins, result_language
 from app.services.api_keys import Caller
 from app.services.checkins import RecordedCheckin
 from app.services.fhir.checkin import checkin_bundle
@@ -102,7 +102,7 @@ def read_checkins(
     assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return None
-    found, total = checkins.checkin_page(session, assessment.id, offset=offset, limit=limit)
+    found, total = checkin_history.checkin_page(session, assessment.id, offset=offset, limit=limit)
     in_language = result_language.checkin_results(session, registry, assessment, found, language)
     _audit(session, caller, assessment, "checkins.viewed", [c.id for c in found])
     return CheckinsRead(assessment, found, total, in_language)
@@ -130,7 +130,7 @@ def export_checkin(
     assessment = readable(session, caller, assessment_id)
     if assessment is None:
         return CheckinRead(None, None)
-    checkin = checkins.get_checkin(session, assessment.id, checkin_id)
+    checkin = checkin_history.get_checkin(session, assessment.id, checkin_id)
     if checkin is None:
         return CheckinRead(assessment, None)
     try:
@@ -216,7 +216,9 @@ def store_checkin(
     (in_language,) = result_language.checkin_results(
         session, registry, assessment, [recorded], language
     )
-    row = checkins.get_checkin(session, assessment.id, str(recorded.id)) if read_back else None
+    row = (
+        checkin_history.get_checkin(session, assessment.id, str(recorded.id)) if read_back else None
+    )
     return StoredCheckin(assessment, recorded, in_language, row)
 
 
@@ -249,7 +251,7 @@ def next_checkin_step(
     if assessment is None:
         return None
     _refuse_too_many(registry, assessment, answers)
-    found = checkins.list_checkins(session, assessment.id)
+    found = checkin_history.checkins_so_far(session, assessment.id)
     now = clock()
     evaluation = checkins.evaluate_checkin(registry, assessment, found, answers, now)
     evaluation, result = result_language.checkin_step(

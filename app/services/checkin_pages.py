@@ -24,7 +24,14 @@ from app.config import CheckinLimits
 from app.engine import AnswerError, AnswerProblem, CheckinResult, Evaluation, Page, Question
 from app.models import Assessment, Checkin
 
-from . import assessments, checkin_dates, checkins, interview_navigation, result_language
+from . import (
+    assessments,
+    checkin_dates,
+    checkin_history,
+    checkins,
+    interview_navigation,
+    result_language,
+)
 from .checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
 from .questionnaires import Registry
 
@@ -163,7 +170,7 @@ def open_checkin(
         checkins.questionnaire_for(registry, assessment)
     except CheckinNotPossibleError:
         return NotPossible(assessment)
-    found = checkins.list_checkins(session, assessment.id)
+    found = checkin_history.checkins_so_far(session, assessment.id)
     evaluation = checkins.evaluate_checkin(registry, assessment, found, {}, now)
     first = next(p for p in evaluation.questionnaire.pages if evaluation.page_is_visible(p))
     # Before its due date a check-in is an early one: allowed, and the page says it will not
@@ -193,7 +200,7 @@ def send_page(
     assessment = assessments.get_by_result_token(session, token)
     if assessment is None:
         return None
-    found = checkins.list_checkins(session, assessment.id)
+    found = checkin_history.checkins_so_far(session, assessment.id)
     try:
         q = checkins.questionnaire_for(registry, assessment)
     except CheckinNotPossibleError:
@@ -275,7 +282,7 @@ def show_checkin(
     assessment = assessments.get_by_result_token(session, token)
     if assessment is None:
         return None
-    found = checkins.list_checkins(session, assessment.id)
+    found = checkin_history.list_checkins(session, assessment.id)
     checkin = next((c for c in found if str(c.id) == checkin_id), None)
     if checkin is None:
         return NoSuchCheckin(assessment)

@@ -10,7 +10,8 @@ values those are, and which ones the trend shows, the check-in's YAML says (``fr
 ``context``, and ``trend``): no question id is named here.
 
 Here: whether an assessment can have check-ins, their context, evaluating and recording one.
-When they are due is in checkin_dates.py; the trend and its baselines in checkin_trend.py.
+When they are due is in checkin_dates.py; the trend and its baselines in checkin_trend.py;
+reading the stored ones in checkin_history.py.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import bindparam, insert
-from sqlmodel import Session, col, func, select
+from sqlalchemy import insert
+from sqlmodel import Session, select
 
 from app.clock import Clock, system_clock
 from app.config import CheckinLimits
@@ -42,6 +43,7 @@ from app.models import Assessment, Checkin
 from . import alerts, audit
 from .assessments import hold
 from .checkin_dates import plan_started
+from .checkin_history import checkins_so_far
 from .checkin_trend import start_values_for, trend
 from .idempotency import KeyedRequest, insert_once, request_hash, stored_before
 from .questionnaires import Registry, UnknownQuestionnaireError
@@ -97,29 +99,6 @@ def has_programme(assessment: Assessment, q: Questionnaire) -> bool:
         level is not None and level.releasable and assessment.released_at is not None
     )
     return allowed and bool(assessment.result.get("plan"))
-
-
-# Built once: the result page and every check-in read it (see assessments._BY_TOKEN).
-_OF_ASSESSMENT: Final = (
-    select(Checkin)
-    .where(col(Checkin.assessment_id) == bindparam("assessment_id"))
-    .order_by(col(Checkin.created_at), col(Checkin.id))
-)
-
-
-def list_checkins(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
-    return list(session.exec(_OF_ASSESSMENT, params={"assessment_id": assessment_id}).all())
-
-
-def get_checkin(session: Session, assessment_id: uuid.UUID, checkin_id: str) -> Checkin | None:
-    """This assessment's check-in with that id (None for another's, or for no such id)."""
-    try:
-        key = uuid.UUID(checkin_id)
-    except ValueError:
-        return None
-    return session.exec(
-        select(Checkin).where(Checkin.assessment_id == assessment_id, Checkin.id == key)
-    ).first()
 
 
 def current_plan(assessment: Assessment, checkins: Sequence[Checkin]) -> Plan:
@@ -305,7 +284,7 @@ def record_checkin(
     # First, so that a review marked meanwhile is either before this check-in or counts it.
     hold(session, assessment.id)
     now = now or clock()
-    checkins = list_checkins(session, assessment.id)
+    checkins = checkins_so_far(session, assessment.id)
     q = questionnaire_for(registry, assessment)
     context = _context(q, registry, assessment, checkins, answers, now)
     # Stored in English, the base language, whatever the language the person read it in.
@@ -423,20 +402,3 @@ def _replayed(earlier: Checkin) -> RecordedCheckin:
     return RecordedCheckin(
         earlier.id, earlier.assessment_id, earlier.created_at, earlier.result, replayed=True
     )
-
-
-def checkin_page(
-    session: Session, assessment_id: uuid.UUID, *, offset: int, limit: int
-) -> tuple[list[Checkin], int]:
-    """One page of an assessment's check-ins, oldest first, and how many it has in all."""
-    total = session.exec(
-        select(func.count()).select_from(Checkin).where(Checkin.assessment_id == assessment_id)
-    ).one()
-    page = session.exec(
-        select(Checkin)
-        .where(Checkin.assessment_id == assessment_id)
-        .order_by(col(Checkin.created_at), col(Checkin.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(page), int(total)

@@ -26,7 +26,7 @@ from app.i18n import gettext
 from app.models import Assessment, ResultContact
 from app.security import new_token, seal, sign, unseal, verify
 
-from . import alert_settings, alerts, assessments, checkin_dates, checkins
+from . import alert_settings, alerts, assessments, checkin_dates, checkin_history, checkins
 from .questionnaires import Registry, UnknownQuestionnaireError
 
 UNSUBSCRIBE_PURPOSE: Final = "result-contact-unsubscribe"
@@ -84,8 +84,7 @@ def has_programme(registry: Registry, assessment: Assessment) -> bool:
 
 def first_reminder(session: Session, assessment: Assessment, now: datetime) -> datetime | None:
     """The next due date not yet covered by a check-in (today's if one is due now)."""
-    times = [c.created_at for c in checkins.list_checkins(session, assessment.id)]
-    due = checkin_dates.due_on(assessment, times)
+    due = checkin_dates.due_on(assessment, checkin_history.checkin_times(session, assessment.id))
     return None if due is None else max(due, now)
 
 
@@ -177,8 +176,7 @@ def claim_next(
             record = assessments.newest(session, record)  # corrected: its newest record
         due = None
         if record is not None:
-            times = [c.created_at for c in checkins.list_checkins(session, record.id)]
-            due = checkin_dates.due_on(record, times)
+            due = checkin_dates.due_on(record, checkin_history.checkin_times(session, record.id))
         if due is None or due > now:  # all done, or done until a later date
             _values(session, contact, remind_at=due, reminder_attempts=0)
             continue

@@ -17,9 +17,8 @@ from datetime import datetime, tzinfo
 from sqlmodel import Session
 
 from app.models import Assessment, Checkin, StaffUser
-from app.services import alert_history, audit, exports, queue, release
+from app.services import alert_history, audit, checkin_history, exports, queue, release
 from app.services import assessments as assessment_service
-from app.services import checkins as checkin_service
 from app.services.filters import Filters
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -105,7 +104,7 @@ def open_submission(
     if found is None:
         return None
     a = found.assessment
-    followed = checkin_service.list_checkins(session, a.id)
+    followed = checkin_history.list_checkins(session, a.id)
     queue.mark_seen(session, a.id, by=by, checkins_seen=len(followed))
     checkin_ids = [c.id for c in followed]
     audit.record_health_data(

@@ -30,7 +30,7 @@ from app.engine import (
     evaluate,
 )
 from app.models import Assessment, Checkin
-from app.services import checkins
+from app.services import checkin_history, checkins
 from app.services.checkins import RecordedCheckin
 from app.services.questionnaires import Registry, UnknownQuestionnaireError
 
@@ -163,7 +163,7 @@ def checkin_results(
     (English) where that cannot be done exactly."""
     if language == BASE_LANGUAGE:
         return [(c.result, BASE_LANGUAGE) for c in wanted]
-    every = checkins.list_checkins(session, assessment.id)
+    every = checkin_history.list_checkins(session, assessment.id)
     made = dict(
         zip(
             (c.id for c in every),
@@ -181,7 +181,7 @@ def every_checkin(
     language: str,
 ) -> list[tuple[CheckinResult, str]]:
     """The results of ``every`` check-in of ``assessment`` (all of them, oldest first, as
-    ``list_checkins`` gives them) in ``language``, each with the language it is in: see
+    ``checkin_history.list_checkins`` gives them) in ``language``, each with the language it is in: see
     ``checkin_results``. For callers that already hold the check-ins (the result page)."""
     english = [(c.result, BASE_LANGUAGE) for c in every]
     if language == BASE_LANGUAGE or not every:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.models import Assessment, Checkin, Clinic, ResultContact
 
-from . import assessments, checkins, corrections, intake, keep
+from . import assessments, checkin_history, corrections, intake, keep
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,9 @@ def open_record(session: Session, token: str) -> ResultRecord | None:
     if assessment is None:
         return None
     return ResultRecord(
-        assessment, clinic_of(session, assessment), checkins.list_checkins(session, assessment.id)
+        assessment,
+        clinic_of(session, assessment),
+        checkin_history.list_checkins(session, assessment.id),
     )
 
 

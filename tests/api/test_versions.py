@@ -21,7 +21,7 @@ from app.cli import questionnaires as cli_questionnaires
 from app.clock import Clock
 from app.config import Settings
 from app.models import Assessment
-from app.services import checkins
+from app.services import checkin_history, checkins
 from app.services.questionnaires import Registry
 from tests.fixtures import (
     ADDED_IN_2_1,
@@ -325,7 +325,7 @@ def test_a_check_in_stored_by_check_in_1_0_0_is_read_back_naming_1_1_0(
         )
     db.commit()
     # The first as check-in 1.0.0 stored it (before 1.1.0 was released).
-    old = checkins.list_checkins(db, assessment.id)[0]
+    old = checkin_history.list_checkins(db, assessment.id)[0]
     old.questionnaire_version = "1.0.0"
     old.result = {**old.result, "questionnaire": {"id": "low-back-checkin", "version": "1.0.0"}}
     db.add(old)

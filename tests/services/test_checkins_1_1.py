@@ -16,9 +16,10 @@ from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from app import column_types
 from app.engine import CheckinResult, Plan
 from app.models import Assessment
-from app.services import checkins
+from app.services import checkin_history, checkins
 from app.services.checkins import RecordedCheckin
 from app.services.questionnaires import Registry
 from tests.api.conftest import make_key
@@ -86,7 +87,7 @@ def test_the_context_comes_from_the_audit_and_the_last_check_in(
 ) -> None:
     assessment = stored(db, registry, age=67, pregnant=False, osteoporosis_or_steroids=False)
     first = check_in(db, registry, assessment, 8 * DAY, global_change="a_little_worse")
-    found = checkins.list_checkins(db, assessment.id)
+    found = checkin_history.list_checkins(db, assessment.id)
     context = checkins.context_for(registry, assessment, found, checkin_answers(), T0 + 15 * DAY)
     assert context["baseline_peg"] == pytest.approx(BASELINE_PEG)
     assert context["baseline_pain"] == 4
@@ -153,7 +154,7 @@ def test_a_2_0_0_assessment_has_a_provisional_baseline_from_its_first_check_in(
     }
     assert "not_improving" in codes(found)  # 5.0 is not 30 % better than 5.0
     # Later check-ins keep the first one's stand-ins.
-    rows = checkins.list_checkins(db, assessment.id)
+    rows = checkin_history.list_checkins(db, assessment.id)
     start, provisional = checkins.start_values(registry, assessment, rows, checkin_answers())
     assert (start["baseline_peg"], provisional) == (5.0, True)
 
@@ -358,7 +359,7 @@ def test_a_day_holds_three_check_ins_in_any_24_hours(db: Session, registry: Regi
         check_in(db, registry, assessment, 2 * DAY + hour / 2, pain_now=6)
     assert again.value.next_at == T0 + 2 * DAY + hour  # when the second is a day old
     db.rollback()
-    assert len(checkins.list_checkins(db, assessment.id)) == 4
+    assert len(checkin_history.list_checkins(db, assessment.id)) == 4
 
 
 def test_a_check_in_that_finds_a_warning_sign_is_stored_past_the_days_limit(
@@ -377,7 +378,7 @@ def test_a_check_in_that_finds_a_warning_sign_is_stored_past_the_days_limit(
     # The same warning again within minutes is still the one stored.
     again = check_in(db, registry, assessment, DAY + timedelta(hours=4, minutes=2), fever=True)
     assert again.id == warning.id
-    assert len(checkins.list_checkins(db, assessment.id)) == 4
+    assert len(checkin_history.list_checkins(db, assessment.id)) == 4
 
 
 def test_the_same_answers_within_the_window_are_the_same_check_in(
@@ -393,7 +394,7 @@ def test_the_same_answers_within_the_window_are_the_same_check_in(
     # the other; the window runs from the one it would repeat.
     later = check_in(db, registry, assessment, DAY + timedelta(minutes=11))
     assert later.id not in (first.id, other.id)
-    assert len(checkins.list_checkins(db, assessment.id)) == 3
+    assert len(checkin_history.list_checkins(db, assessment.id)) == 3
 
 
 def test_check_ins_sent_at_once_cannot_slip_past_the_limit(
@@ -429,7 +430,7 @@ def test_check_ins_sent_at_once_cannot_slip_past_the_limit(
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["refused"] * 7 + ["stored"] * 3
-    assert len(checkins.list_checkins(db, assessment.id)) == 3
+    assert len(checkin_history.list_checkins(db, assessment.id)) == 3
 
 
 def test_the_callers_evaluation_is_stored_unless_a_check_in_came_in_meanwhile(
@@ -453,6 +454,36 @@ def test_the_callers_evaluation_is_stored_unless_a_check_in_came_in_meanwhile(
     )  # fmt: skip
     assert made == ["low-back-checkin"]
     assert len(found.result["trend"]) == 3
+
+
+def test_a_check_in_decodes_only_the_earlier_results_it_reads(
+    db: Session, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest plan is all a check-in reads of the earlier results (their answers and times
+    give the rest): each ~27 kB result is decoded only where it is read, so a long programme's
+    check-ins do not grow dearer with every one before them. After a warning sign (no plan)
+    the plan before it is the one moved on from."""
+    assessment = stored(db, registry)
+    too_easy = {"pelvic_tilts_feel": "too_easy", "pelvic_tilts_days": 7}
+    for day in range(1, 8):
+        check_in(db, registry, assessment, day * DAY, pain_now=day % 3)
+    check_in(db, registry, assessment, 8 * DAY, **too_easy)
+    assert check_in(db, registry, assessment, 9 * DAY, fever=True).result["plan"] is None
+    db.expunge_all()  # as a new request's session: nothing read yet
+    assessment = db.get_one(Assessment, assessment.id)
+    decoded: list[int] = []
+    decompressor = column_types._ZSTD.decompressor
+
+    class Counting:
+        def decompress(self, data: bytes) -> bytes:
+            decoded.append(len(data))
+            return decompressor.decompress(data)
+
+    monkeypatch.setattr(column_types._ZSTD, "decompressor", Counting())
+    after = check_in(db, registry, assessment, 10 * DAY)
+    assert steps(after.result["plan"])["pelvic_tilts"] == "kneeling"  # the day-8 step
+    assert len(after.result["trend"]) == 11  # the start, nine check-ins and this one
+    assert len(decoded) == 2  # the warning sign's result (no plan), then the plan before it
 
 
 # -- the contract ---------------------------------------------------------------------------------

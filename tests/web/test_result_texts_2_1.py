@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Assessment, Clinic
-from app.services import accounts, checkins
+from app.services import accounts, checkin_history
 from tests.fixtures import (
     EXAMPLE_ANSWERS,
     SAFETY_ALL_NO,
@@ -191,7 +191,7 @@ def test_the_check_in_result_page_has_the_safety_net_and_says_no_peg(
     assert "Pain and how much it gets in the way" in html
     assert "PEG" not in html
     assert "PEG" not in client.get(url).text
-    [stored_checkin] = checkins.list_checkins(db, found.assessment.id)
+    [stored_checkin] = checkin_history.list_checkins(db, found.assessment.id)
     assert stored_checkin.result["safety_net"]["today"]["title"] == TODAY_TITLE
 
 
