@@ -14,6 +14,7 @@ from fastapi import FastAPI
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.clock import Clock, system_clock  # noqa: E402
 from app.config import Database, Http, Settings  # noqa: E402
 from app.db import make_engine  # noqa: E402
 from app.main import create_app  # noqa: E402
@@ -25,10 +26,11 @@ def throwaway_app(
     *,
     questionnaires_dir: Path = ROOT / "questionnaires",
     environment: Literal["test", "production"] = "test",
+    clock: Clock = system_clock,
 ) -> FastAPI:
     """The app on ``folder``/benchmark.db, with the questionnaires of ``questionnaires_dir`` (a
     benchmark's own copy, or the project's); ``environment="production"``: as deployed
-    (templates not re-read, only reviewed languages)."""
+    (templates not re-read, only reviewed languages); ``clock``: the app's (app/clock.py)."""
     url = f"sqlite:///{folder}/benchmark.db"
     engine = make_engine(url)
     upgrade(engine)
@@ -41,4 +43,4 @@ def throwaway_app(
         http=Http(allowed_hosts="testserver"),  # the TestClient's
         questionnaires_dir=questionnaires_dir,
     )
-    return create_app(settings)
+    return create_app(settings, clock=clock)
