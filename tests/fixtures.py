@@ -6,11 +6,14 @@ import dataclasses
 import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import zstandard
 from sqlmodel import Session
 
+from app import column_types
 from app.api.examples import EXAMPLE_ANSWERS, SAFETY_ALL_NO
 from app.clock import system_clock
 from app.engine import Evaluation, Questionnaire, Result, evaluate
@@ -104,6 +107,25 @@ def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
                 if value is real:
                     monkeypatch.setattr(module, attribute, counted)
     return calls
+
+
+def count_decoded_results(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the stored results (zstd frames, app/column_types.py) decoded from now on, in
+    any thread (the TestClient's app runs in its own). Returns the growing list of their
+    sizes."""
+    sizes: list[int] = []
+    real = zstandard.ZstdDecompressor()
+
+    class Counting:
+        def decompress(self, data: bytes) -> bytes:
+            sizes.append(len(data))
+            return real.decompress(data)
+
+    shared = SimpleNamespace(
+        compressor=zstandard.ZstdCompressor(level=column_types.ZSTD_LEVEL), decompressor=Counting()
+    )
+    monkeypatch.setattr(column_types, "_ZSTD", shared)
+    return sizes
 
 
 def record_v1_assessment(

@@ -38,6 +38,15 @@ def checkins_so_far(session: Session, assessment_id: uuid.UUID) -> list[Checkin]
     return list(session.exec(_SO_FAR, params={"assessment_id": assessment_id}).all())
 
 
+def checkins_with_newest_result(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
+    """The assessment's check-ins, oldest first, with the newest one's result read (the others'
+    only when read): what a page that shows only the newest stored result needs."""
+    found = checkins_so_far(session, assessment_id)
+    if found:
+        session.refresh(found[-1], attribute_names=["result"])
+    return found
+
+
 def checkin_times(session: Session, assessment_id: uuid.UUID) -> list[datetime]:
     """When each of the assessment's check-ins was stored, oldest first."""
     query = select(Checkin.created_at).where(col(Checkin.assessment_id) == assessment_id)

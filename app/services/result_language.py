@@ -181,8 +181,8 @@ def every_checkin(
     language: str,
 ) -> list[tuple[CheckinResult, str]]:
     """The results of ``every`` check-in of ``assessment`` (all of them, oldest first, as
-    ``checkin_history.list_checkins`` gives them) in ``language``, each with the language it is in: see
-    ``checkin_results``. For callers that already hold the check-ins (the result page)."""
+    ``checkin_history.list_checkins`` gives them) in ``language``, each with the language it is
+    in: see ``checkin_results``. For callers that already hold the check-ins (the result page)."""
     english = [(c.result, BASE_LANGUAGE) for c in every]
     if language == BASE_LANGUAGE or not every:
         return english
@@ -201,6 +201,16 @@ def every_checkin(
         made = _checkin_in(registry, assessment, rows[:i], row, followed, language)
         out.append((made, language) if made is not None else (row.result, BASE_LANGUAGE))
     return out
+
+
+def newest_checkin(
+    registry: Registry, assessment: Assessment, every: Sequence[Checkin], language: str
+) -> tuple[CheckinResult, str]:
+    """The newest of ``every`` check-in's result in ``language``, as ``every_checkin`` gives
+    it; in English the stored one, the only result read."""
+    if language == BASE_LANGUAGE:
+        return every[-1].result, BASE_LANGUAGE
+    return every_checkin(registry, assessment, every, language)[-1]
 
 
 def _checkin_in(

@@ -7,10 +7,12 @@ code, every check-in)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from app.i18n import BASE_LANGUAGE
 from app.models import Assessment, Checkin, Clinic, ResultContact
 
 from . import assessments, checkin_history, corrections, intake, keep
@@ -39,23 +41,35 @@ def clinic_of(session: Session, assessment: Assessment) -> Clinic | None:
     return None if assessment.clinic_id is None else session.get(Clinic, assessment.clinic_id)
 
 
-def open_record(session: Session, token: str) -> ResultRecord | None:
-    """The result behind ``token`` with its clinic and check-ins; None for no such link."""
+def open_record(
+    session: Session, token: str, page_language: Callable[[str], str]
+) -> ResultRecord | None:
+    """The result behind ``token`` with its clinic and check-ins; None for no such link.
+    ``page_language``: the language its page will be in, given the one it was made in."""
     assessment = assessments.get_by_result_token(session, token)
     if assessment is None:
         return None
-    return ResultRecord(
-        assessment,
-        clinic_of(session, assessment),
-        checkin_history.list_checkins(session, assessment.id),
+    # In English the page shows the newest check-in's stored result alone. In another language
+    # each is worked out again and checked against its stored one (result_language), so every
+    # result is read; in English decoding them all grew the page with the history.
+    read = (
+        checkin_history.checkins_with_newest_result
+        if page_language(assessment.language) == BASE_LANGUAGE
+        else checkin_history.list_checkins
     )
+    return ResultRecord(assessment, clinic_of(session, assessment), read(session, assessment.id))
 
 
 def open_page(
-    session: Session, token: str, rules: corrections.CorrectionRules, *, contact_sent: bool
+    session: Session,
+    token: str,
+    rules: corrections.CorrectionRules,
+    page_language: Callable[[str], str],
+    *,
+    contact_sent: bool,
 ) -> ResultPage | None:
     """The result page's whole read; None for no such link."""
-    record = open_record(session, token)
+    record = open_record(session, token, page_language)
     if record is None:
         return None
     assessment = record.assessment

@@ -218,8 +218,9 @@ def result_view(
     if checkins and plan:
         last = checkins[-1]
         # The check-ins' stored results are English too: worked out again in the language.
-        results = result_language.every_checkin(registry, assessment, checkins, language)
-        last_result, last_lang = results[-1]
+        last_result, last_lang = result_language.newest_checkin(
+            registry, assessment, checkins, language
+        )
         last_triage = last_result["triage"]
         last_level = registry.level(last.triage_level, last.questionnaire_id)
         latest = {
@@ -248,7 +249,8 @@ def result_view(
         if latest["on_hold"]:
             plan = None
         else:
-            plan, plan_lang = result_language.plan_after(result, used, results)
+            # Not on hold: the newest check-in left a plan, the one from then on.
+            plan, plan_lang = result_language.plan_after(result, used, [(last_result, last_lang)])
     focus, optional = display.plan_blocks(plan)
     # The definition the record was made with (its own version), for its words.
     q = registry.for_record(assessment.questionnaire_id, assessment.questionnaire_version)

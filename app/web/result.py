@@ -104,7 +104,13 @@ async def result_page(
 ) -> Response:
     given = request.query_params.get("contact") == "given"
     sent = request.query_params.get("kept") == "sent"
-    page = await db.run(result_link.open_page, token, correction_rules(request), contact_sent=sent)
+    page = await db.run(
+        result_link.open_page,
+        token,
+        correction_rules(request),
+        page_language(request),
+        contact_sent=sent,
+    )
     if page is None:
         raise AppError(404)
     assessment, clinic, earlier = page.assessment, page.clinic, page.replaced
@@ -144,7 +150,7 @@ async def result_pdf(
 ) -> Response:
     """The result page as a PDF to keep or give a doctor: laid out by its print stylesheet.
     Made once per version of the page and kept (app/services/result_pdfs.py)."""
-    record = await db.run(result_link.open_record, token)
+    record = await db.run(result_link.open_record, token, page_language(request))
     if record is None:
         raise AppError(404)
     assessment = record.assessment

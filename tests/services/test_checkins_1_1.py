@@ -16,7 +16,6 @@ from pydantic import TypeAdapter
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app import column_types
 from app.engine import CheckinResult, Plan
 from app.models import Assessment
 from app.services import checkin_history, checkins
@@ -29,6 +28,7 @@ from tests.fixtures import (
     V2_ANSWERS,
     TestClock,
     checkin_answers,
+    count_decoded_results,
     count_evaluations,
     record_assessment,
 )
@@ -471,15 +471,7 @@ def test_a_check_in_decodes_only_the_earlier_results_it_reads(
     assert check_in(db, registry, assessment, 9 * DAY, fever=True).result["plan"] is None
     db.expunge_all()  # as a new request's session: nothing read yet
     assessment = db.get_one(Assessment, assessment.id)
-    decoded: list[int] = []
-    decompressor = column_types._ZSTD.decompressor
-
-    class Counting:
-        def decompress(self, data: bytes) -> bytes:
-            decoded.append(len(data))
-            return decompressor.decompress(data)
-
-    monkeypatch.setattr(column_types._ZSTD, "decompressor", Counting())
+    decoded = count_decoded_results(monkeypatch)
     after = check_in(db, registry, assessment, 10 * DAY)
     assert steps(after.result["plan"])["pelvic_tilts"] == "kneeling"  # the day-8 step
     assert len(after.result["trend"]) == 11  # the start, nine check-ins and this one
