@@ -112,7 +112,8 @@ def count_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def count_decoded_results(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the stored results (zstd frames, app/column_types.py) decoded from now on, in
     any thread (the TestClient's app runs in its own). Returns the growing list of their
-    sizes."""
+    sizes. One (de)compressor for every thread, which zstandard does not allow at once: for a
+    test that makes one request at a time, with no alert or e-mail being sent meanwhile."""
     sizes: list[int] = []
     real = zstandard.ZstdDecompressor()
 

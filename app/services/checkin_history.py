@@ -7,8 +7,9 @@ import uuid
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, case
 from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
 from app.models import Checkin
@@ -25,26 +26,38 @@ def list_checkins(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
     return list(session.exec(_OF_ASSESSMENT, params={"assessment_id": assessment_id}).all())
 
 
-# What working out the next check-in reads of the earlier ones: their answers and times; a
-# result only where it is read (the plan is the newest one's, current_plan). Decoding each
-# earlier ~27 kB result made a check-in's cost grow with its history: 0.7 ms of the service's
-# time with none before it, 6.3 ms after 48 (SQLite, decoding plans not read); 2.1 ms now.
-# (SQLModel types a column's attribute as its value: hence the ignore.)
-_SO_FAR: Final = _OF_ASSESSMENT.options(defer(Checkin.result))  # type: ignore[arg-type]
+# What working out the next check-in reads of the earlier ones: their answers and times, and
+# the newest one's result (the plan moves on from it, current_plan); an older result only if
+# read (after a warning sign, which leaves no plan). Decoding each earlier ~27 kB result made
+# a check-in's cost grow with its history: 0.7 ms of the service's time with none before it,
+# 6.3 ms after 48 (SQLite). The newest result comes in the same statement: read on its own, it
+# was a round trip more on PostgreSQL (0.3-0.7 ms with 1-3 before it), and a check-in deleted
+# between the two would have been an error.
+_NEWEST_ID = (
+    select(Checkin.id)
+    .where(col(Checkin.assessment_id) == bindparam("assessment_id"))
+    .order_by(col(Checkin.created_at).desc(), col(Checkin.id).desc())
+    .limit(1)
+    .scalar_subquery()
+)
+# (SQLModel types a column's attribute as its value: hence the ignores.)
+_RESULT = Checkin.__table__.c.result  # type: ignore[attr-defined]
+_SO_FAR: Final = (
+    select(Checkin, case((col(Checkin.id) == _NEWEST_ID, _RESULT)))
+    .where(col(Checkin.assessment_id) == bindparam("assessment_id"))
+    .order_by(col(Checkin.created_at), col(Checkin.id))
+    .options(defer(Checkin.result))  # type: ignore[arg-type]
+)
 
 
 def checkins_so_far(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
-    """The assessment's check-ins, oldest first, each result loaded only when read."""
-    return list(session.exec(_SO_FAR, params={"assessment_id": assessment_id}).all())
-
-
-def checkins_with_newest_result(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
-    """The assessment's check-ins, oldest first, with the newest one's result read (the others'
-    only when read): what a page that shows only the newest stored result needs."""
-    found = checkins_so_far(session, assessment_id)
-    if found:
-        session.refresh(found[-1], attribute_names=["result"])
-    return found
+    """The assessment's check-ins, oldest first, with the newest one's result; the others' are
+    loaded only if read."""
+    rows = session.exec(_SO_FAR, params={"assessment_id": assessment_id}).all()
+    if rows:
+        newest, result = rows[-1]
+        set_committed_value(newest, "result", result)
+    return [checkin for checkin, _ in rows]
 
 
 def checkin_times(session: Session, assessment_id: uuid.UUID) -> list[datetime]:

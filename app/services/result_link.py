@@ -53,7 +53,7 @@ def open_record(
     # each is worked out again and checked against its stored one (result_language), so every
     # result is read; in English decoding them all grew the page with the history.
     read = (
-        checkin_history.checkins_with_newest_result
+        checkin_history.checkins_so_far
         if page_language(assessment.language) == BASE_LANGUAGE
         else checkin_history.list_checkins
     )

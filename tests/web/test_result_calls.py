@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.services import assessments, checkins
+from app.models import Assessment, Checkin
+from app.services import assessments, checkin_history, checkins, result_link
 from tests.fixtures import checkin_answers, count_decoded_results
 from tests.support.db_calls import db_calls
 from tests.web.test_result_page import SELF_CARE, stored_result
+
+DAY = timedelta(days=1)
 
 
 @pytest.mark.parametrize("query", ["", "?kept=sent#keep-title", "?contact=given"])
@@ -59,12 +64,63 @@ def test_the_result_page_in_english_decodes_only_the_newest_check_in_result(
     assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
     assert assessment is not None
     for day in range(1, 6):
-        checkins.record_checkin(
-            db, app.state.registry, assessment, checkin_answers(pain_now=day % 3),
-            channel="web", now=assessment.created_at + timedelta(days=day),
-        )  # fmt: skip
+        answers, at = checkin_answers(pain_now=day % 3), assessment.created_at + day * DAY
+        checkins.record_checkin(db, app.state.registry, assessment, answers, channel="web", now=at)
         db.commit()
     decoded = count_decoded_results(monkeypatch)
     html = client.get(url).text
     assert html.count(f"{url}/checkins/") >= 5  # every check-in listed
     assert len(decoded) == 2  # the result's own, and the newest check-in's
+
+
+def test_a_result_deleted_just_after_its_check_ins_were_read_still_shows_what_was_read(
+    app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest check-in's result comes in the same statement as the list: if the person's
+    deletion of the result (with its check-ins) lands just after it, the page shows what was
+    read, as it would have a moment before, instead of failing on a second read."""
+    url = stored_result(app, db, SELF_CARE)
+    assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
+    assert assessment is not None
+    answers, at = checkin_answers(), assessment.created_at + DAY
+    checkins.record_checkin(db, app.state.registry, assessment, answers, channel="web", now=at)
+    db.commit()
+    listed = checkin_history.checkins_so_far
+
+    def deleted_once_listed(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
+        found = listed(session, assessment_id)
+        with Session(app.state.engine) as other:
+            assessments.delete_assessment(other, other.get_one(Assessment, assessment_id))
+            other.commit()
+        return found
+
+    monkeypatch.setattr(checkin_history, "checkins_so_far", deleted_once_listed)
+    assert client.get(url).status_code == 200
+
+
+def test_the_result_page_in_another_language_reads_every_check_in_result_in_its_call(
+    app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In Polish each check-in's result is worked out again and checked against its stored
+    one, so the page's one call reads them all: none is left to be read later, outside it."""
+    url = stored_result(app, db, SELF_CARE)
+    assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
+    assert assessment is not None
+    for day in range(1, 4):
+        answers, at = checkin_answers(pain_now=day % 3), assessment.created_at + day * DAY
+        checkins.record_checkin(db, app.state.registry, assessment, answers, channel="web", now=at)
+        db.commit()
+    assert client.get("/?lang=pl").status_code == 200  # the cookie keeps it
+    decoded = count_decoded_results(monkeypatch)
+    in_the_call: list[int] = []
+    opened = result_link.open_page
+
+    def open_page(*args: Any, **kwargs: Any) -> result_link.ResultPage | None:
+        page = opened(*args, **kwargs)
+        in_the_call.append(len(decoded))
+        return page
+
+    monkeypatch.setattr(result_link, "open_page", open_page)
+    html = client.get(url).text
+    assert "Twój wynik" in html  # in Polish
+    assert in_the_call == [4] == [len(decoded)]  # the result's own and its three check-ins'
