@@ -1,7 +1,7 @@
 """What an API key reads and stores of the assessments and their check-ins, each with the
 clinic's audit event in the same call (one trip to the database's thread on PostgreSQL), so
-nothing is read or stored through the API without its event. Which assessments a key may read is ``readable``'s: its
-own, or any of its clinic's."""
+nothing is read or stored through the API without its event. Which assessments a key may
+read is ``readable``'s: its own, or any of its clinic's."""
 
 from __future__ import annotations
 

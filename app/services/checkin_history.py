@@ -84,11 +84,6 @@ def checkin_page(
     total = session.exec(
         select(func.count()).select_from(Checkin).where(Checkin.assessment_id == assessment_id)
     ).one()
-    page = session.exec(
-        select(Checkin)
-        .where(Checkin.assessment_id == assessment_id)
-        .order_by(col(Checkin.created_at), col(Checkin.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
+    query = _OF_ASSESSMENT.offset(offset).limit(limit)
+    page = session.exec(query, params={"assessment_id": assessment_id}).all()
     return list(page), int(total)

@@ -35,10 +35,6 @@ from . import (
 from .checkins import CheckinLimitError, CheckinNotPossibleError, RecordedCheckin
 from .questionnaires import Registry
 
-# The language a result's page is in, given the one the result was made in: the door knows
-# what the person chose. What a call words or stores in it must be in the page's.
-PageLanguage = Callable[[str], str]
-
 
 class FieldProblem(Protocol):
     @property
@@ -187,7 +183,7 @@ def send_page(
     *,
     page_id: str,
     back: bool,
-    page_language: PageLanguage,
+    page_language: result_language.PageLanguage,
     now: datetime,
     clock: Clock,
     limits: CheckinLimits,
@@ -276,7 +272,7 @@ def show_checkin(
     token: str,
     checkin_id: str,
     *,
-    page_language: PageLanguage,
+    page_language: result_language.PageLanguage,
 ) -> CheckinShown | NoSuchCheckin | None:
     """A stored check-in of the result behind ``token``, for its page."""
     assessment = assessments.get_by_result_token(session, token)

@@ -12,7 +12,7 @@ and the caller says so (``Content-Language: en``). A result is never half transl
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final, cast
 
@@ -58,6 +58,10 @@ TEXT_FIELDS: Final = frozenset(
 )
 
 log = logging.getLogger("backaudit")
+
+# The language a result's page is in, given the one the result was made in: the door knows
+# what the person chose. What a call words or stores in it must be in the page's.
+PageLanguage = Callable[[str], str]
 
 
 def same_but_texts(ours: Any, theirs: Any, key: str | None = None) -> bool:

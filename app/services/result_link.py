@@ -7,7 +7,6 @@ code, every check-in)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -16,6 +15,7 @@ from app.i18n import BASE_LANGUAGE
 from app.models import Assessment, Checkin, Clinic, ResultContact
 
 from . import assessments, checkin_history, corrections, intake, keep
+from .result_language import PageLanguage
 
 
 @dataclass(frozen=True)
@@ -41,9 +41,7 @@ def clinic_of(session: Session, assessment: Assessment) -> Clinic | None:
     return None if assessment.clinic_id is None else session.get(Clinic, assessment.clinic_id)
 
 
-def open_record(
-    session: Session, token: str, page_language: Callable[[str], str]
-) -> ResultRecord | None:
+def open_record(session: Session, token: str, page_language: PageLanguage) -> ResultRecord | None:
     """The result behind ``token`` with its clinic and check-ins; None for no such link.
     ``page_language``: the language its page will be in, given the one it was made in."""
     assessment = assessments.get_by_result_token(session, token)
@@ -64,7 +62,7 @@ def open_page(
     session: Session,
     token: str,
     rules: corrections.CorrectionRules,
-    page_language: Callable[[str], str],
+    page_language: PageLanguage,
     *,
     contact_sent: bool,
 ) -> ResultPage | None:

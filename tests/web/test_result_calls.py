@@ -21,6 +21,18 @@ from tests.web.test_result_page import SELF_CARE, stored_result
 DAY = timedelta(days=1)
 
 
+def with_checkins(app: FastAPI, db: Session, count: int) -> str:
+    """A self-care result's path, with ``count`` check-ins a day apart."""
+    url = stored_result(app, db, SELF_CARE)
+    assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
+    assert assessment is not None
+    for day in range(1, count + 1):
+        answers, at = checkin_answers(pain_now=day % 3), assessment.created_at + day * DAY
+        checkins.record_checkin(db, app.state.registry, assessment, answers, channel="web", now=at)
+        db.commit()
+    return url
+
+
 @pytest.mark.parametrize("query", ["", "?kept=sent#keep-title", "?contact=given"])
 def test_the_result_page_is_read_in_one_call(
     app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch, query: str
@@ -60,13 +72,7 @@ def test_the_result_page_in_english_decodes_only_the_newest_check_in_result(
     (~27 kB each, mostly the plan's texts) it shows the newest's alone, so a long programme's
     page does not grow dearer with each one. (In another language each is worked out again
     and compared with its stored result: tests/web/test_result_after_checkin_language.py.)"""
-    url = stored_result(app, db, SELF_CARE)
-    assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
-    assert assessment is not None
-    for day in range(1, 6):
-        answers, at = checkin_answers(pain_now=day % 3), assessment.created_at + day * DAY
-        checkins.record_checkin(db, app.state.registry, assessment, answers, channel="web", now=at)
-        db.commit()
+    url = with_checkins(app, db, 5)
     decoded = count_decoded_results(monkeypatch)
     html = client.get(url).text
     assert html.count(f"{url}/checkins/") >= 5  # every check-in listed
@@ -79,12 +85,7 @@ def test_a_result_deleted_just_after_its_check_ins_were_read_still_shows_what_wa
     """The newest check-in's result comes in the same statement as the list: if the person's
     deletion of the result (with its check-ins) lands just after it, the page shows what was
     read, as it would have a moment before, instead of failing on a second read."""
-    url = stored_result(app, db, SELF_CARE)
-    assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
-    assert assessment is not None
-    answers, at = checkin_answers(), assessment.created_at + DAY
-    checkins.record_checkin(db, app.state.registry, assessment, answers, channel="web", now=at)
-    db.commit()
+    url = with_checkins(app, db, 1)
     listed = checkin_history.checkins_so_far
 
     def deleted_once_listed(session: Session, assessment_id: uuid.UUID) -> list[Checkin]:
@@ -103,13 +104,7 @@ def test_the_result_page_in_another_language_reads_every_check_in_result_in_its_
 ) -> None:
     """In Polish each check-in's result is worked out again and checked against its stored
     one, so the page's one call reads them all: none is left to be read later, outside it."""
-    url = stored_result(app, db, SELF_CARE)
-    assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
-    assert assessment is not None
-    for day in range(1, 4):
-        answers, at = checkin_answers(pain_now=day % 3), assessment.created_at + day * DAY
-        checkins.record_checkin(db, app.state.registry, assessment, answers, channel="web", now=at)
-        db.commit()
+    url = with_checkins(app, db, 3)
     assert client.get("/?lang=pl").status_code == 200  # the cookie keeps it
     decoded = count_decoded_results(monkeypatch)
     in_the_call: list[int] = []
