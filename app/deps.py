@@ -107,9 +107,13 @@ async def get_settings(request: Request) -> Settings:
     return settings_of(request)
 
 
-async def get_registry(request: Request) -> Registry:
+def registry_of(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
+
+
+async def get_registry(request: Request) -> Registry:
+    return registry_of(request)
 
 
 async def get_clock(request: Request) -> Clock:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.deps import DbDep, SettingsDep, client_ip, take_rate
+from app.deps import DbDep, client_ip, settings_of, take_rate
 from app.errors import AppError
 from app.services import api_keys, rate_limits
 
@@ -38,9 +38,11 @@ def too_many_requests(wait: timedelta, per: str) -> AppError:
     )
 
 
-async def limit_client_address(request: Request, db: DbDep, settings: SettingsDep) -> None:
+async def limit_client_address(request: Request, db: DbDep) -> None:
     """Every API request, with a key or without, counts against its client's address."""
-    limit = rate_limits.Limit(settings.limits.api_address_per_minute, timedelta(minutes=1))
+    limit = rate_limits.Limit(
+        settings_of(request).limits.api_address_per_minute, timedelta(minutes=1)
+    )
     bucket = rate_limits.api_address_bucket(client_ip(request))
     wait = await take_rate(request, db, {bucket: limit})
     if wait is not None:
@@ -50,7 +52,6 @@ async def limit_client_address(request: Request, db: DbDep, settings: SettingsDe
 async def require_api_client(
     request: Request,
     db: DbDep,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> api_keys.Caller:
     if credentials is None:
@@ -58,7 +59,7 @@ async def require_api_client(
     client = await db.run(api_keys.authenticate, key=credentials.credentials)
     if client is None:
         raise unauthorized("The API key is not valid (unknown, malformed or revoked).")
-    limit = rate_limits.Limit(settings.limits.api_key_per_minute, timedelta(minutes=1))
+    limit = rate_limits.Limit(settings_of(request).limits.api_key_per_minute, timedelta(minutes=1))
     wait = await take_rate(request, db, {rate_limits.api_key_bucket(client.id): limit})
     if wait is not None:
         raise too_many_requests(wait, "with this API key")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Final
 from fastapi import Depends, Request, Response, status
 
 from app import codec
-from app.deps import RegistryDep
+from app.deps import registry_of
 from app.engine import BASE_LANGUAGE, Questionnaire
 from app.errors import AppError
 from app.services.questionnaires import (
@@ -82,12 +82,12 @@ def health_data_response(
     return json_response(content, status_code, {**NO_STORE, **(headers or {})})
 
 
-async def requested_language(registry: RegistryDep, request: Request) -> str:
+async def requested_language(request: Request) -> str:
     """The offered language the request's ``Accept-Language`` prefers (English when none):
     the texts of questionnaires and results are sent in it where a translation exists, and the
     response names the language it used (``language``, ``Content-Language``). Read from the
     request, not declared as a parameter: the API document changes only by that field."""
-    return registry.negotiate(request.headers.get("accept-language"))
+    return registry_of(request).negotiate(request.headers.get("accept-language"))
 
 
 LanguageDep = Annotated[str, Depends(requested_language)]
