@@ -299,39 +299,51 @@ def checkins_seen(session: Session, assessment_id: uuid.UUID, *, by: StaffUser) 
     return seen or 0
 
 
-def mark_reviewed(session: Session, assessment: Assessment, *, by: StaffUser) -> None:
-    """Mark the submission, and its check-ins so far, as reviewed; NewCheckinError if it has
-    check-ins the reviewer's page has not shown them (as the server recorded, mark_seen)."""
+def mark_reviewed(
+    session: Session, assessment: Assessment, *, by: StaffUser, now: datetime | None = None
+) -> None:
+    """Mark the submission, and its check-ins so far, as reviewed at ``now`` (the routes give
+    the app's clock, which times the check-ins: a later one is flagged by its time); by default
+    the system's. NewCheckinError if it has check-ins the reviewer's page has not shown them
+    (as the server recorded, mark_seen)."""
     hold(session, assessment.id)  # a check-in recorded now waits, and comes after the review
     count = session.exec(
         select(func.count()).select_from(Checkin).where(col(Checkin.assessment_id) == assessment.id)
     ).one()
     if count > checkins_seen(session, assessment.id, by=by):
         raise NewCheckinError
-    assessment.reviewed_at = utcnow()
+    assessment.reviewed_at = now or utcnow()
     assessment.reviewed_by_id = by.id
     assessment.updated_at = assessment.reviewed_at
     session.add(assessment)
     session.flush()
 
 
-def unmark_reviewed(session: Session, assessment: Assessment) -> None:
+def unmark_reviewed(
+    session: Session, assessment: Assessment, *, now: datetime | None = None
+) -> None:
     assessment.reviewed_at = None
     assessment.reviewed_by_id = None
-    assessment.updated_at = utcnow()
+    assessment.updated_at = now or utcnow()
     session.add(assessment)
     session.flush()
 
 
 def set_reviewed(
-    session: Session, assessment: Assessment, *, by: StaffUser, reviewed: bool
+    session: Session,
+    assessment: Assessment,
+    *,
+    by: StaffUser,
+    reviewed: bool,
+    now: datetime | None = None,
 ) -> None:
-    """Mark the submission as reviewed (or not), in the clinic's audit log; NewCheckinError,
-    and nothing stored, if a check-in came that the reviewer's page has not shown them."""
+    """Mark the submission as reviewed (or not) at ``now`` (mark_reviewed), in the clinic's
+    audit log; NewCheckinError, and nothing stored, if a check-in came that the reviewer's page
+    has not shown them."""
     if reviewed:
-        mark_reviewed(session, assessment, by=by)
+        mark_reviewed(session, assessment, by=by, now=now)
     else:
-        unmark_reviewed(session, assessment)
+        unmark_reviewed(session, assessment, now=now)
     action = "assessment.reviewed" if reviewed else "assessment.unreviewed"
     audit.record_by(
         session, audit.Actor.of(by), action, target_type="assessment", target_id=assessment.id

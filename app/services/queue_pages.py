@@ -121,14 +121,20 @@ def _clinic_submission(session: Session, by: StaffUser, assessment_id: str) -> A
 
 
 def review(
-    session: Session, by: StaffUser, assessment_id: str, reviewed: bool | None
+    session: Session,
+    by: StaffUser,
+    assessment_id: str,
+    reviewed: bool | None,
+    *,
+    now: datetime,
 ) -> Assessment | None:
-    """Mark ``by``'s clinic's submission as reviewed (or not), with its audit event (set_reviewed,
-    and its NewCheckinError); None if the clinic has no such submission. ``reviewed`` None (the
-    form said neither) changes nothing: the caller says why."""
+    """Mark ``by``'s clinic's submission as reviewed (or not) at ``now`` (the app's clock, which
+    times the check-ins it covers), with its audit event (set_reviewed, and its
+    NewCheckinError); None if the clinic has no such submission. ``reviewed`` None (the form
+    said neither) changes nothing: the caller says why."""
     assessment = _clinic_submission(session, by, assessment_id)
     if assessment is not None and reviewed is not None:
-        queue.set_reviewed(session, assessment, by=by, reviewed=reviewed)
+        queue.set_reviewed(session, assessment, by=by, reviewed=reviewed, now=now)
     return assessment
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import i18n
+from app.clock import Clock
 from app.deps import ClockDep, DbDep, RegistryDep, SettingsDep
 from app.display import (
     LevelLook,
@@ -22,7 +23,6 @@ from app.display import (
     trend_chart,
 )
 from app.errors import AppError
-from app.models import utcnow
 from app.presentation.answers import answers_by_section
 from app.services import (
     alert_settings,
@@ -121,6 +121,7 @@ async def export_csv(
     staff: CurrentStaff,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     given: FiltersDep,
     bom: BomDep = "yes",
 ) -> Response:
@@ -136,7 +137,7 @@ async def export_csv(
         flagging=registry.flag_codes,
         shape=_export_shape(registry, staff),
     )
-    return _csv_download(lines, "submissions", staff, bom=bom == "yes")
+    return _csv_download(lines, "submissions", staff, clock, bom=bom == "yes")
 
 
 @router.get("/export-checkins.csv")
@@ -144,6 +145,7 @@ async def export_checkins_csv(
     staff: CurrentStaff,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     given: FiltersDep,
     bom: BomDep = "yes",
 ) -> Response:
@@ -158,30 +160,35 @@ async def export_checkins_csv(
         flagging=registry.flag_codes,
         shape=_export_shape(registry, staff, follow_up.id if follow_up else None),
     )
-    return _csv_download(lines, "check-ins", staff, bom=bom == "yes")
+    return _csv_download(lines, "check-ins", staff, clock, bom=bom == "yes")
 
 
 @router.get("/export-dictionary.csv")
-def export_dictionary(staff: CurrentStaff, registry: RegistryDep, bom: BomDep = "yes") -> Response:
+def export_dictionary(
+    staff: CurrentStaff, registry: RegistryDep, clock: ClockDep, bom: BomDep = "yes"
+) -> Response:
     """What each column of the submissions export holds (no patient data: not audited)."""
     lines = exports.dictionary_rows(exports.CSV_COLUMNS, _export_shape(registry, staff))
-    return _csv_download(list(lines), "submissions-columns", staff, bom=bom == "yes")
+    return _csv_download(list(lines), "submissions-columns", staff, clock, bom=bom == "yes")
 
 
 @router.get("/export-checkins-dictionary.csv")
 def export_checkins_dictionary(
-    staff: CurrentStaff, registry: RegistryDep, bom: BomDep = "yes"
+    staff: CurrentStaff, registry: RegistryDep, clock: ClockDep, bom: BomDep = "yes"
 ) -> Response:
     """What each column of the check-ins export holds."""
     follow_up = registry.follow_up(registry.default_id)
     shape = _export_shape(registry, staff, follow_up.id if follow_up else None)
     lines = exports.dictionary_rows(exports.CHECKIN_CSV_COLUMNS, shape)
-    return _csv_download(list(lines), "check-ins-columns", staff, bom=bom == "yes")
+    return _csv_download(list(lines), "check-ins-columns", staff, clock, bom=bom == "yes")
 
 
-def _csv_download(lines: list[str], what: str, staff: CurrentStaff, *, bom: bool) -> Response:
-    """An export as a file named for what it holds and the clinic's date today."""
-    day = utcnow().astimezone(clinics.zone_of(staff.clinic))
+def _csv_download(
+    lines: list[str], what: str, staff: CurrentStaff, clock: Clock, *, bom: bool
+) -> Response:
+    """An export as a file named for what it holds and the clinic's date today (the app's
+    clock's, which times what it holds)."""
+    day = clock().astimezone(clinics.zone_of(staff.clinic))
     return Response(
         ("\ufeff" if bom else "") + "".join(lines),
         media_type="text/csv; charset=utf-8",
@@ -283,6 +290,7 @@ async def review(
     assessment_id: str,
     staff: CurrentStaff,
     db: DbDep,
+    clock: ClockDep,
     reviewed: Annotated[str, Form()] = "",
 ) -> Response:
     # Only the form's two values: a typo or "maybe" must not mark a case as seen. (No
@@ -291,7 +299,7 @@ async def review(
     # A review covers the check-ins this person's page showed them (kept on the server): one
     # that came while the page was open has not been read, and is not marked as seen.
     try:
-        a = await db.run(queue_pages.review, staff.user, assessment_id, mark)
+        a = await db.run(queue_pages.review, staff.user, assessment_id, mark, now=clock())
     except queue.NewCheckinError:
         raise AppError(
             status.HTTP_409_CONFLICT,

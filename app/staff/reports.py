@@ -7,8 +7,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.deps import DbDep, RegistryDep
-from app.models import utcnow
+from app.deps import ClockDep, DbDep, RegistryDep
 from app.services import clinics, rule_report
 
 from .deps import AdminStaff, render
@@ -31,12 +30,13 @@ async def rules(
     staff: AdminStaff,
     db: DbDep,
     registry: RegistryDep,
+    clock: ClockDep,
     period: Annotated[str, Query(max_length=20)] = DEFAULT_PERIOD,
 ) -> HTMLResponse:
     if period not in dict(PERIODS):
         period = DEFAULT_PERIOD
     zone = clinics.zone_of(staff.clinic)
-    today = utcnow().astimezone(zone).date()
+    today = clock().astimezone(zone).date()  # the app's clock, which times the submissions
     since = None if period == "all" else rule_report.months_back(today, int(period))
     # Every result of the period decompressed: away from the event loop.
     report = await db.run_long_read(

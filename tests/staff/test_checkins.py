@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from app.models import Assessment, Clinic, StaffUser, utcnow
 from app.services import accounts, checkins
 from app.services.queue import NewCheckinError, count_unreviewed_urgent, mark_reviewed, mark_seen
-from tests.fixtures import V2_ANSWERS, record_assessment
+from tests.fixtures import V2_ANSWERS, TestClock, record_assessment
 from tests.staff.conftest import SignedInClient, csrf
 from tests.staff.test_dashboard import queue_ids, submit
 from tests.support.answers import checkin_all_too_easy
@@ -347,3 +347,37 @@ def test_a_2_0_0_submissions_peg_baseline_is_marked_provisional_for_staff_only(
     patient = TestClient(app).get(f"/result/{recorded.result_token}").text
     assert "provisional" not in patient
     assert "PEG" not in patient
+
+
+def test_a_review_is_timed_by_the_apps_clock_like_the_check_ins_it_covers(
+    app: FastAPI, db: Session, clinic: Clinic, signed_in: SignedInClient, clock: TestClock
+) -> None:
+    """Check-ins are stored at the app's clock, so a review must be too: with the clock a
+    year and more behind the system's, a check-in after the review still comes after it (a
+    review stamped by the system's clock hid it), and one before it is covered."""
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    assessment = submit(db, clinic)
+    assessment.created_at = clock() - timedelta(days=20)
+    db.add(assessment)
+    db.commit()
+    browser = signed_in(clinic)
+    checkins.record_checkin(
+        db, app.state.registry, assessment, checkin_all_too_easy(global_change="worse"),
+        channel="intake", clock=clock,
+    )  # fmt: skip
+    db.commit()
+    browser.get(f"/staff/assessments/{assessment.id}")  # the reviewer is shown the check-in
+    clock.advance(timedelta(minutes=1))
+    assert review(browser, assessment).status_code == 303
+    db.refresh(assessment)
+    assert assessment.reviewed_at is not None
+    assert abs(assessment.reviewed_at - clock()) < timedelta(minutes=1)
+    assert "New check-in" not in browser.get("/staff/").text
+
+    clock.advance(timedelta(minutes=1))
+    checkins.record_checkin(
+        db, app.state.registry, assessment, checkin_all_too_easy(global_change="worse", pain_now=7),
+        channel="intake", clock=clock,
+    )  # fmt: skip
+    db.commit()
+    assert "New check-in not reviewed" in browser.get("/staff/").text

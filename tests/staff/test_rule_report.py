@@ -4,13 +4,14 @@ a table per month with a caption and scoped headers."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import Clinic, utcnow
 from app.services.questionnaires import Registry
+from tests.fixtures import TestClock
 from tests.monitoring_data import store, v2_answers
 
 from .conftest import SignedInClient
@@ -105,3 +106,22 @@ def test_each_months_table_has_a_caption_and_scoped_headers(
     assert caption.group(1).startswith("Submissions, ")
     assert re.findall(r'<th scope="(\w+)"', table) == ["col", "col", "col", "col", "row"]
     assert '<label class="label" for="period">' in page
+
+
+def test_the_period_counts_back_from_the_apps_clock(
+    signed_in: SignedInClient, clinic: Clinic, db: Session, clock: TestClock
+) -> None:
+    """The months are the app's clock's, which times the submissions (a date of its own here,
+    never the calendar's): the export's file is named by its day too."""
+    admin = signed_in(clinic, "admin")  # the sign-in helper works its code out by the calendar
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    registry = registry_of(admin)
+    store(db, registry, v2_answers(registry, pain_intensity=9), at=clock(), clinic_id=clinic.id)
+    long_ago = clock() - timedelta(days=400)
+    store(db, registry, v2_answers(registry, pregnant=True), at=long_ago, clinic_id=clinic.id)
+
+    assert rows(admin.get("/staff/rules").text) == [("severe_pain", 1, 0, 1)]  # 12 months
+    export = admin.get("/staff/export.csv")
+    assert (
+        'filename="backaudit-submissions-2025-03-03.csv"' in export.headers["content-disposition"]
+    )
