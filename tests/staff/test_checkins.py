@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.clock import Clock, system_clock
 from app.models import Assessment, Clinic, StaffUser, utcnow
 from app.services import accounts, checkins
 from app.services.queue import NewCheckinError, count_unreviewed_urgent, mark_reviewed, mark_seen
@@ -35,9 +36,12 @@ def make_user(db: Session, clinic: Clinic) -> StaffUser:
     return user
 
 
-def check_in(app: FastAPI, db: Session, assessment: Assessment, **changes: Any) -> None:
+def check_in(
+    app: FastAPI, db: Session, assessment: Assessment, clock: Clock = system_clock, **changes: Any
+) -> None:
+    answers = checkin_all_too_easy(**changes)
     checkins.record_checkin(
-        db, app.state.registry, assessment, checkin_all_too_easy(**changes), channel="intake"
+        db, app.state.registry, assessment, answers, channel="intake", clock=clock
     )
     db.commit()
 
@@ -361,11 +365,7 @@ def test_a_review_is_timed_by_the_apps_clock_like_the_check_ins_it_covers(
     db.add(assessment)
     db.commit()
     browser = signed_in(clinic)
-    checkins.record_checkin(
-        db, app.state.registry, assessment, checkin_all_too_easy(global_change="worse"),
-        channel="intake", clock=clock,
-    )  # fmt: skip
-    db.commit()
+    check_in(app, db, assessment, clock, global_change="worse")
     browser.get(f"/staff/assessments/{assessment.id}")  # the reviewer is shown the check-in
     clock.advance(timedelta(minutes=1))
     assert review(browser, assessment).status_code == 303
@@ -375,9 +375,5 @@ def test_a_review_is_timed_by_the_apps_clock_like_the_check_ins_it_covers(
     assert "New check-in" not in browser.get("/staff/").text
 
     clock.advance(timedelta(minutes=1))
-    checkins.record_checkin(
-        db, app.state.registry, assessment, checkin_all_too_easy(global_change="worse", pain_now=7),
-        channel="intake", clock=clock,
-    )  # fmt: skip
-    db.commit()
+    check_in(app, db, assessment, clock, global_change="worse", pain_now=7)
     assert "New check-in not reviewed" in browser.get("/staff/").text
