@@ -25,6 +25,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, func, or_, select
 
+from app.clock import Clock, system_clock
 from app.models import Assessment, Checkin, IntakeLink, StaffUser, SubmissionSeen, utcnow
 from app.services import audit
 from app.services.assessments import hold
@@ -300,19 +301,20 @@ def checkins_seen(session: Session, assessment_id: uuid.UUID, *, by: StaffUser) 
 
 
 def mark_reviewed(
-    session: Session, assessment: Assessment, *, by: StaffUser, now: datetime | None = None
+    session: Session, assessment: Assessment, *, by: StaffUser, clock: Clock = system_clock
 ) -> None:
-    """Mark the submission, and its check-ins so far, as reviewed at ``now`` (the routes give
-    the app's clock, which times the check-ins: a later one is flagged by its time); by default
-    the system's. NewCheckinError if it has check-ins the reviewer's page has not shown them
-    (as the server recorded, mark_seen)."""
+    """Mark the submission, and its check-ins so far, as reviewed; NewCheckinError if it has
+    check-ins the reviewer's page has not shown them (as the server recorded, mark_seen).
+
+    Its time is ``clock``'s (the routes give the app's clock, which times the check-ins: one
+    after the review is flagged by its time), read once the row is held, as a check-in's is."""
     hold(session, assessment.id)  # a check-in recorded now waits, and comes after the review
     count = session.exec(
         select(func.count()).select_from(Checkin).where(col(Checkin.assessment_id) == assessment.id)
     ).one()
     if count > checkins_seen(session, assessment.id, by=by):
         raise NewCheckinError
-    assessment.reviewed_at = now or utcnow()
+    assessment.reviewed_at = clock()
     assessment.reviewed_by_id = by.id
     assessment.updated_at = assessment.reviewed_at
     session.add(assessment)
@@ -320,11 +322,11 @@ def mark_reviewed(
 
 
 def unmark_reviewed(
-    session: Session, assessment: Assessment, *, now: datetime | None = None
+    session: Session, assessment: Assessment, *, clock: Clock = system_clock
 ) -> None:
     assessment.reviewed_at = None
     assessment.reviewed_by_id = None
-    assessment.updated_at = now or utcnow()
+    assessment.updated_at = clock()
     session.add(assessment)
     session.flush()
 
@@ -335,15 +337,15 @@ def set_reviewed(
     *,
     by: StaffUser,
     reviewed: bool,
-    now: datetime | None = None,
+    clock: Clock = system_clock,
 ) -> None:
-    """Mark the submission as reviewed (or not) at ``now`` (mark_reviewed), in the clinic's
+    """Mark the submission as reviewed (or not) by ``clock`` (mark_reviewed), in the clinic's
     audit log; NewCheckinError, and nothing stored, if a check-in came that the reviewer's page
     has not shown them."""
     if reviewed:
-        mark_reviewed(session, assessment, by=by, now=now)
+        mark_reviewed(session, assessment, by=by, clock=clock)
     else:
-        unmark_reviewed(session, assessment, now=now)
+        unmark_reviewed(session, assessment, clock=clock)
     action = "assessment.reviewed" if reviewed else "assessment.unreviewed"
     audit.record_by(
         session, audit.Actor.of(by), action, target_type="assessment", target_id=assessment.id

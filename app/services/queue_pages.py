@@ -16,6 +16,7 @@ from datetime import datetime, tzinfo
 
 from sqlmodel import Session
 
+from app.clock import Clock
 from app.models import Assessment, Checkin, StaffUser
 from app.services import alert_history, audit, checkin_history, exports, queue, release
 from app.services import assessments as assessment_service
@@ -126,15 +127,15 @@ def review(
     assessment_id: str,
     reviewed: bool | None,
     *,
-    now: datetime,
+    clock: Clock,
 ) -> Assessment | None:
-    """Mark ``by``'s clinic's submission as reviewed (or not) at ``now`` (the app's clock, which
+    """Mark ``by``'s clinic's submission as reviewed (or not) by ``clock`` (the app's, which
     times the check-ins it covers), with its audit event (set_reviewed, and its
     NewCheckinError); None if the clinic has no such submission. ``reviewed`` None (the form
     said neither) changes nothing: the caller says why."""
     assessment = _clinic_submission(session, by, assessment_id)
     if assessment is not None and reviewed is not None:
-        queue.set_reviewed(session, assessment, by=by, reviewed=reviewed, now=now)
+        queue.set_reviewed(session, assessment, by=by, reviewed=reviewed, clock=clock)
     return assessment
 
 

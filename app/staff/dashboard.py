@@ -299,7 +299,7 @@ async def review(
     # A review covers the check-ins this person's page showed them (kept on the server): one
     # that came while the page was open has not been read, and is not marked as seen.
     try:
-        a = await db.run(queue_pages.review, staff.user, assessment_id, mark, now=clock())
+        a = await db.run(queue_pages.review, staff.user, assessment_id, mark, clock=clock)
     except queue.NewCheckinError:
         raise AppError(
             status.HTTP_409_CONFLICT,

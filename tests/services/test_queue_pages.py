@@ -9,6 +9,7 @@ from datetime import UTC
 import pytest
 from sqlmodel import Session, col, select
 
+from app.clock import system_clock
 from app.models import AuditEvent, Clinic, StaffUser, SubmissionSeen, utcnow
 from app.services import accounts, clinics, queue_pages
 from app.services.filters import Filters
@@ -41,7 +42,7 @@ def test_another_clinic_s_submission_is_not_found_and_nothing_is_written(
     key = str(theirs.id)
 
     assert queue_pages.open_submission(db, clinician, key, flagging=registry.flag_codes) is None
-    assert queue_pages.review(db, clinician, key, True, now=utcnow()) is None
+    assert queue_pages.review(db, clinician, key, True, clock=system_clock) is None
     released = queue_pages.release_programme(
         db, registry, clinician, key, confirmed=True, now=utcnow()
     )
@@ -70,8 +71,10 @@ def test_the_clinic_s_own_are_read_and_changed_with_their_audit_events(
         zone=UTC,
     )
     opened = queue_pages.open_submission(db, clinician, key, flagging=registry.flag_codes)
-    unchanged = queue_pages.review(db, clinician, key, None, now=utcnow())  # the form said neither
-    reviewed = queue_pages.review(db, clinician, key, True, now=utcnow())
+    unchanged = queue_pages.review(
+        db, clinician, key, None, clock=system_clock
+    )  # the form said neither
+    reviewed = queue_pages.review(db, clinician, key, True, clock=system_clock)
     db.commit()
 
     assert [row.assessment.id for row in page.rows] == [ours.id]
