@@ -12,6 +12,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, func, select
 
+from app.i18n import BASE_LANGUAGE
 from app.models import Checkin
 
 # Built once: the result page and every check-in read it (see assessments._BY_TOKEN).
@@ -58,6 +59,16 @@ def checkins_so_far(session: Session, assessment_id: uuid.UUID) -> list[Checkin]
         newest, result = rows[-1]
         set_committed_value(newest, "result", result)
     return [checkin for checkin, _ in rows]
+
+
+def checkins_shown(session: Session, assessment_id: uuid.UUID, language: str) -> list[Checkin]:
+    """The check-ins a person's page in ``language`` shows. In English it shows stored results
+    as they are, and reads only the ones it shows: the newest's is loaded with the list
+    (``checkins_so_far``), another on reading it. In another language each is worked out again
+    and checked against its stored one (result_language), so every result is loaded at once."""
+    if language == BASE_LANGUAGE:
+        return checkins_so_far(session, assessment_id)
+    return list_checkins(session, assessment_id)
 
 
 def checkin_times(session: Session, assessment_id: uuid.UUID) -> list[datetime]:

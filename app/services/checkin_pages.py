@@ -278,16 +278,16 @@ def show_checkin(
     assessment = assessments.get_by_result_token(session, token)
     if assessment is None:
         return None
-    found = checkin_history.list_checkins(session, assessment.id)
+    in_language = page_language(assessment.language)
+    found = checkin_history.checkins_shown(session, assessment.id, in_language)
     checkin = next((c for c in found if str(c.id) == checkin_id), None)
     if checkin is None:
         return NoSuchCheckin(assessment)
     # In the page's language: worked out again from the stored answers (the stored result is
     # English), or English where that cannot be done exactly.
-    in_language = page_language(assessment.language)
-    result, used = result_language.every_checkin(registry, assessment, found, in_language)[
-        found.index(checkin)
-    ]
+    result, used = result_language.one_checkin(
+        registry, assessment, found, found.index(checkin), in_language
+    )
     before = [
         c.created_at for c in found if (c.created_at, c.id) < (checkin.created_at, checkin.id)
     ]

@@ -207,14 +207,18 @@ def every_checkin(
     return out
 
 
-def newest_checkin(
-    registry: Registry, assessment: Assessment, every: Sequence[Checkin], language: str
+def one_checkin(
+    registry: Registry,
+    assessment: Assessment,
+    every: Sequence[Checkin],
+    index: int,
+    language: str,
 ) -> tuple[CheckinResult, str]:
-    """The newest of ``every`` check-in's result in ``language``, as ``every_checkin`` gives
-    it; in English the stored one, the only result read."""
+    """The result of ``every[index]`` in ``language``, as ``every_checkin`` gives it; in
+    English its stored one, the only result read (checkin_history.checkins_shown)."""
     if language == BASE_LANGUAGE:
-        return every[-1].result, BASE_LANGUAGE
-    return every_checkin(registry, assessment, every, language)[-1]
+        return every[index].result, BASE_LANGUAGE
+    return every_checkin(registry, assessment, every, language)[index]
 
 
 def _checkin_in(

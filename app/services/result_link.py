@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app.i18n import BASE_LANGUAGE
 from app.models import Assessment, Checkin, Clinic, ResultContact
 
 from . import assessments, checkin_history, corrections, intake, keep
@@ -47,15 +46,10 @@ def open_record(session: Session, token: str, page_language: PageLanguage) -> Re
     assessment = assessments.get_by_result_token(session, token)
     if assessment is None:
         return None
-    # In English the page shows the newest check-in's stored result alone. In another language
-    # each is worked out again and checked against its stored one (result_language), so every
-    # result is read; in English decoding them all grew the page with the history.
-    read = (
-        checkin_history.checkins_so_far
-        if page_language(assessment.language) == BASE_LANGUAGE
-        else checkin_history.list_checkins
+    shown = checkin_history.checkins_shown(
+        session, assessment.id, page_language(assessment.language)
     )
-    return ResultRecord(assessment, clinic_of(session, assessment), read(session, assessment.id))
+    return ResultRecord(assessment, clinic_of(session, assessment), shown)
 
 
 def open_page(

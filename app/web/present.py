@@ -218,8 +218,8 @@ def result_view(
     if checkins and plan:
         last = checkins[-1]
         # The check-ins' stored results are English too: worked out again in the language.
-        last_result, last_lang = result_language.newest_checkin(
-            registry, assessment, checkins, language
+        last_result, last_lang = result_language.one_checkin(
+            registry, assessment, checkins, -1, language
         )
         last_triage = last_result["triage"]
         last_level = registry.level(last.triage_level, last.questionnaire_id)

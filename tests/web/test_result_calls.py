@@ -119,3 +119,19 @@ def test_the_result_page_in_another_language_reads_every_check_in_result_in_its_
     html = client.get(url).text
     assert "Twój wynik" in html  # in Polish
     assert in_the_call == [4] == [len(decoded)]  # the result's own and its three check-ins'
+
+
+def test_a_check_in_page_in_english_decodes_only_the_results_it_reads(
+    app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier check-in's page shows its own stored result: the others' are not decoded
+    (checkin_history.checkins_shown), however many the programme has."""
+    url = with_checkins(app, db, 5)
+    assessment = assessments.get_by_result_token(db, url.rsplit("/", 1)[1])
+    assert assessment is not None
+    first = checkin_history.list_checkins(db, assessment.id)[0]
+    decoded = count_decoded_results(monkeypatch)
+    page = client.get(f"{url}/checkins/{first.id}")
+    assert page.status_code == 200
+    # The result's own, the newest check-in's (loaded with the list) and this one's: not all 5.
+    assert len(decoded) == 3
